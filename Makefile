@@ -1,0 +1,42 @@
+# Banli: `make demo` runs it, `make test` tests it, `make bench` measures it.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8000
+ARTIFACTS ?= $(CURDIR)/var/test-artifacts
+
+.PHONY: demo test test-fast bench install system-deps clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Browser, CJK fonts and LibreOffice for the end-to-end and document tests; only installed when missing.
+system-deps:
+	@./scripts/system-deps.sh
+
+demo: install
+	BANLI_DEMO=1 $(PY) manage.py migrate --noinput
+	BANLI_DEMO=1 $(PY) manage.py load_demo
+	BANLI_DEMO=1 $(PY) manage.py demo_accounts
+	@echo "Banli 正在运行: http://$(HOST):$(PORT)/  (管理后台 /admin/，Ctrl+C 停止)"
+	BANLI_DEMO=1 $(PY) manage.py runserver $(HOST):$(PORT) --noreload
+
+test: install system-deps
+	@mkdir -p $(ARTIFACTS)
+	@echo "截图与测试产物目录 (screenshots): $(ARTIFACTS)"
+	BANLI_ARTIFACTS=$(ARTIFACTS) $(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(PY) -m pytest -m "not e2e and not slow" $(PYTEST_ARGS)
+
+bench: install
+	$(PY) -m banli.bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,63 @@
+"""`make bench`: run every app's benchmarks and print `BENCH <name> <value> <unit>` lines.
+
+Each app may have a `benchmarks.py` with functions named `bench_*`; each yields (name, value, unit)
+tuples. Benchmarks run against a throw-away database (SQLite by default, DATABASE_URL if set), so
+figures measured in one run can be compared as ratios.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import time
+import traceback
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Banli benchmarks")
+    parser.add_argument("-k", dest="only", default="", help="run only benchmarks whose name contains this")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "banli.settings")
+    os.environ.setdefault("BANLI_VAR_DIR", os.path.join(os.getcwd(), "var", "bench"))
+    import django
+    from django.apps import apps
+    from django.test.utils import setup_test_environment, get_runner  # noqa: F401
+    from django.conf import settings
+
+    django.setup()
+    from django.test.utils import setup_databases, teardown_databases
+
+    setup_test_environment()
+    old = setup_databases(verbosity=0, interactive=False)
+    failures = 0
+    try:
+        for config in apps.get_app_configs():
+            if not config.name.startswith("banli."):
+                continue
+            try:
+                module = importlib.import_module(f"{config.name}.benchmarks")
+            except ModuleNotFoundError as exc:
+                if exc.name == f"{config.name}.benchmarks":
+                    continue
+                raise
+            for attr in sorted(dir(module)):
+                if not attr.startswith("bench_") or (args.only and args.only not in attr):
+                    continue
+                started = time.perf_counter()
+                try:
+                    for name, value, unit in getattr(module, attr)():
+                        print(f"BENCH {name} {value:.6g} {unit}" if isinstance(value, float) else f"BENCH {name} {value} {unit}", flush=True)
+                except Exception:  # report and go on: one broken benchmark must not hide the others
+                    failures += 1
+                    traceback.print_exc()
+                print(f"# {config.label}.{attr} took {time.perf_counter() - started:.1f}s", file=sys.stderr)
+    finally:
+        teardown_databases(old, verbosity=0)
+    _ = settings
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

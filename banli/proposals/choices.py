@@ -1,0 +1,45 @@
+"""Choices for sessions, proposals and proposers."""
+from django.db import models
+
+
+class Body(models.TextChoices):
+    CPPCC = "cppcc", "政协"
+    NPC = "npc", "人大"
+
+
+class Level(models.TextChoices):
+    NATIONAL = "national", "全国"
+    PROVINCIAL = "provincial", "省"
+    CITY = "city", "市"
+    DISTRICT = "district", "区县"
+
+
+class ProposalKind(models.TextChoices):
+    PROPOSAL = "proposal", "提案"
+    SUGGESTION = "suggestion", "建议"
+
+
+class ProposerKind(models.TextChoices):
+    MEMBER = "member", "委员/代表"
+    BODY = "body", "党派团体"
+
+
+class ProposalStatus(models.TextChoices):
+    """A proposal's status, always derived from its assignments (see handling.workflow)."""
+
+    UNASSIGNED = "unassigned", "待交办"
+    ASSIGNED = "assigned", "待签收"
+    HANDLING = "handling", "办理中"
+    REPLIED = "replied", "已答复"
+    RATED = "rated", "已测评"
+    CLOSED = "closed", "已办结"
+
+
+PROPOSAL_STATUS_COLOURS = {
+    "unassigned": "secondary",
+    "assigned": "warning",
+    "handling": "primary",
+    "replied": "info",
+    "rated": "teal",
+    "closed": "success",
+}
