@@ -1,4 +1,4 @@
-"""Shared pytest configuration: fast settings, artifacts folder."""
+"""Shared pytest configuration: fast settings, artifacts folder, the named test world."""
 import os
 
 import pytest
@@ -16,3 +16,11 @@ def artifacts_dir():
     path = os.environ.get("BANLI_ARTIFACTS") or os.path.join(os.getcwd(), "var", "test-artifacts")
     os.makedirs(path, exist_ok=True)
     return path
+
+
+@pytest.fixture
+def world(db):
+    """Named units and users per role (see banli.core.testing.build_world)."""
+    from banli.core.testing import build_world
+
+    return build_world()

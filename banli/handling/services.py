@@ -1,1 +1,323 @@
-"""办理流程: services."""
+"""Writes for assignments: assign, sign, adjust, sections, contacts, extensions, rehandle, close.
+
+Each service is one transaction; state changes go through workflow.perform (compare-and-set plus an
+event row). Times default to now; pass `now` in tests and jobs.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from banli.core.access import acting_role, office_scopes
+from banli.core.errors import ConflictError, DomainError, PermissionDenied
+from banli.handling import deadlines, workflow
+from banli.handling.choices import AssignmentRole, ContactMethod, ContactPhase, DeadlineStep, RequestStatus
+from banli.handling.models import (
+    AdjustmentRequest,
+    Assignment,
+    ContactRecord,
+    ExtensionRequest,
+    SectionAssignment,
+)
+from banli.organizations.choices import Role, UnitKind
+
+
+def _today(now) -> dt.date:
+    return timezone.localdate(now)
+
+
+@transaction.atomic
+def assignment_create(*, proposal, unit, role: str, actor, now=None, parent: Assignment | None = None,
+                      replaces: Assignment | None = None) -> Assignment:
+    """Hand a proposal to a unit as lead, co or split (交办); deadlines come from the session's policy.
+
+    With `parent`, a unit hands its own assignment on inside its subtree (e.g. the district government
+    passes a city item to a district department) and the unit's office is the one who may do it.
+    """
+    now = now or timezone.now()
+    if role not in AssignmentRole.values:
+        raise DomainError(f"未知的办理方式「{role}」，应为主办、会办或分办。", field="role")
+    if unit is None:
+        raise DomainError("请选择承办单位。", field="unit")
+    if unit.kind == UnitKind.ASSIGNING_OFFICE and parent is None:
+        raise DomainError(f"「{unit}」是交办机构，不能作为承办单位。", field="unit")
+    if not unit.is_active:
+        raise DomainError(f"单位「{unit}」已停用，不能交办。", field="unit")
+    actor_role = _check_may_assign(actor, proposal, parent, unit)
+    live = Assignment.objects.filter(proposal=proposal).exclude(state="withdrawn")
+    if live.filter(unit=unit).exists():
+        raise DomainError(f"该事项已交办给「{unit}」，不能重复交办。", field="unit")
+    if role == AssignmentRole.LEAD and parent is None and live.filter(role=AssignmentRole.LEAD, parent__isnull=True).exists():
+        raise DomainError("该事项已有主办单位；如需多个单位分别答复，请选择“分办”。", field="role")
+    due = deadlines.assignment_deadlines(proposal.session, proposal.kind, _today(now))
+    try:
+        with transaction.atomic():
+            assignment = Assignment.objects.create(
+                proposal=proposal, unit=unit, role=role, state="pending_sign", assigned_at=now,
+                assigned_by=actor if getattr(actor, "pk", None) else None, parent=parent, replaces=replaces, **due,
+            )
+    except IntegrityError as exc:
+        raise ConflictError(f"该事项刚刚已交办给「{unit}」，请刷新后查看。") from exc
+    workflow.write_event(
+        verb="assign", actor=actor, actor_role=actor_role, assignment=assignment, to_state="pending_sign",
+        payload={"unit": unit.pk, "unit_name": unit.name, "role": role,
+                 "reply_due": due["reply_due"].isoformat(), "parent": parent.pk if parent else None},
+        now=now,
+    )
+    workflow.refresh_proposal_status(proposal)
+    return assignment
+
+
+def _check_may_assign(actor, proposal, parent, unit) -> str:
+    if actor is None:
+        return ""
+    if parent is not None:
+        if not unit.is_within(parent.unit) or unit == parent.unit:
+            raise DomainError(f"只能交办给「{parent.unit}」的下级单位。", field="unit")
+        if acting_role(actor, parent, {Role.UNIT_OFFICE}) is None:
+            raise PermissionDenied("只有本单位联络员才能在本单位内再交办。")
+        return Role.UNIT_OFFICE
+    office = proposal.session.assigning_office
+    if not any(office.is_within(u) for u in office_scopes(actor)):
+        raise PermissionDenied("只有该届次的交办机构才能交办。")
+    return Role.ASSIGNING_OFFICE
+
+
+@transaction.atomic
+def assignment_sign(*, assignment: Assignment, actor, now=None) -> Assignment:
+    """The unit acknowledges receipt (签收)."""
+    now = now or timezone.now()
+    return workflow.perform(assignment, "sign", actor, changes={"signed_at": now}, now=now)
+
+
+@transaction.atomic
+def adjustment_request(*, assignment: Assignment, actor, reason: str, suggested_unit=None, now=None) -> AdjustmentRequest:
+    """The unit says the item is not its business (申请调整), within the adjustment window."""
+    now = now or timezone.now()
+    workflow.check(assignment, "request_adjustment", actor, reason=reason)
+    if assignment.adjust_due and _today(now) > assignment.adjust_due:
+        raise DomainError(
+            f"申请调整的期限已过（{assignment.adjust_due:%Y年%m月%d日}），请按交办要求办理，或与交办机构联系。"
+        )
+    request = AdjustmentRequest.objects.create(
+        assignment=assignment, requested_by=actor, reason=reason.strip(),
+        suggested_unit=suggested_unit, previous_state=assignment.state,
+    )
+    workflow.perform(
+        assignment, "request_adjustment", actor, reason=reason, now=now,
+        payload={"request": request.pk, "suggested_unit": suggested_unit.name if suggested_unit else ""},
+    )
+    return request
+
+
+def _claim_request(model, request, **changes) -> None:
+    won = model.objects.filter(pk=request.pk, status=RequestStatus.PENDING).update(**changes)
+    if not won:
+        raise ConflictError("该申请刚刚已被他人审批，请刷新后查看。")
+    for key, value in changes.items():
+        setattr(request, key, value)
+
+
+@transaction.atomic
+def adjustment_approve(*, request: AdjustmentRequest, actor, new_unit, note: str = "", now=None) -> Assignment:
+    """The assigning office agrees and re-assigns the item to another unit in the same role."""
+    now = now or timezone.now()
+    old = request.assignment
+    if new_unit is None:
+        raise DomainError("同意调整时必须选择新的承办单位。", field="new_unit")
+    if new_unit == old.unit:
+        raise DomainError("新的承办单位不能与原单位相同。", field="new_unit")
+    workflow.check(old, "approve_adjustment", actor)
+    _claim_request(AdjustmentRequest, request, status=RequestStatus.APPROVED, decided_by=actor,
+                   decided_at=now, decision_note=note)
+    workflow.perform(old, "approve_adjustment", actor, reason=note, now=now,
+                     payload={"request": request.pk, "new_unit": new_unit.name})
+    new = assignment_create(proposal=old.proposal, unit=new_unit, role=old.role, actor=actor, now=now,
+                            parent=old.parent, replaces=old)
+    AdjustmentRequest.objects.filter(pk=request.pk).update(new_assignment=new)
+    request.new_assignment = new
+    return new
+
+
+@transaction.atomic
+def adjustment_reject(*, request: AdjustmentRequest, actor, reason: str, now=None) -> Assignment:
+    """The assigning office refuses; the unit must sign and handle the item."""
+    now = now or timezone.now()
+    workflow.check(request.assignment, "reject_adjustment", actor, reason=reason)
+    _claim_request(AdjustmentRequest, request, status=RequestStatus.REJECTED, decided_by=actor,
+                   decided_at=now, decision_note=reason)
+    return workflow.perform(request.assignment, "reject_adjustment", actor, reason=reason, now=now,
+                            payload={"request": request.pk})
+
+
+def _check_section(assignment, section, field="section"):
+    if section is None:
+        return
+    if section.kind != UnitKind.SECTION or not section.is_within(assignment.unit):
+        raise DomainError(f"「{section}」不是「{assignment.unit}」的科室。", field=field)
+
+
+def _check_handler(assignment, handler, field="handler"):
+    if handler is None:
+        return
+    from banli.organizations.models import RoleGrant
+
+    ok = RoleGrant.objects.filter(user=handler, role=Role.HANDLER, unit__path__startswith=assignment.unit.path).exists()
+    if not ok:
+        raise DomainError(f"「{handler}」不是「{assignment.unit}」的承办人。", field=field)
+
+
+@transaction.atomic
+def assignment_assign_section(*, assignment: Assignment, actor, section, handler=None,
+                              co_sections: list[tuple] | None = None, now=None) -> Assignment:
+    """The unit office names the lead section (主办处室), its handler and any co sections (会办处室)."""
+    now = now or timezone.now()
+    if section is None:
+        raise DomainError("请选择主办科室。", field="section")
+    _check_section(assignment, section)
+    _check_handler(assignment, handler)
+    for co_section, co_handler in co_sections or []:
+        _check_section(assignment, co_section, "co_sections")
+        _check_handler(assignment, co_handler, "co_sections")
+        if co_section == section:
+            raise DomainError("会办科室不能与主办科室相同。", field="co_sections")
+    action = "assign_section" if assignment.state == "signed" else "reassign_section"
+    fresh = workflow.perform(
+        assignment, action, actor, now=now,
+        changes={"lead_section": section, "handler": handler},
+        payload={"section": section.name, "handler": handler.label if handler else "",
+                 "co_sections": [s.name for s, _ in co_sections or []]},
+    )
+    SectionAssignment.objects.filter(assignment=assignment).delete()
+    for co_section, co_handler in co_sections or []:
+        SectionAssignment.objects.create(assignment=assignment, section=co_section, handler=co_handler)
+    return fresh
+
+
+@transaction.atomic
+def contact_log(*, assignment: Assignment, actor, phase: str, method: str, contacted_on: dt.date,
+                people: str, summary: str, now=None) -> ContactRecord:
+    """Record a contact with the proposers (办前/办中/办后沟通)."""
+    now = now or timezone.now()
+    if phase not in ContactPhase.values:
+        raise DomainError("请选择沟通阶段（办前、办中或办后）。", field="phase")
+    if method not in ContactMethod.values:
+        raise DomainError("请选择沟通方式。", field="method")
+    if contacted_on is None:
+        raise DomainError("请填写沟通日期。", field="contacted_on")
+    if contacted_on > _today(now):
+        raise DomainError("沟通日期不能晚于今天。", field="contacted_on")
+    if contacted_on < timezone.localdate(assignment.assigned_at):
+        raise DomainError("沟通日期不能早于交办日期。", field="contacted_on")
+    if not (people or "").strip():
+        raise DomainError("请填写参加人员。", field="people")
+    if not (summary or "").strip():
+        raise DomainError("请填写沟通情况摘要。", field="summary")
+    workflow.check(assignment, "log_contact", actor)
+    record = ContactRecord.objects.create(
+        assignment=assignment, phase=phase, method=method, contacted_on=contacted_on,
+        people=people.strip(), summary=summary.strip(), recorded_by=actor,
+    )
+    workflow.perform(assignment, "log_contact", actor, now=now,
+                     payload={"contact": record.pk, "phase": phase, "method": method, "date": contacted_on.isoformat()})
+    return record
+
+
+@transaction.atomic
+def extension_request(*, assignment: Assignment, actor, reason: str, requested_due: dt.date, now=None) -> ExtensionRequest:
+    """The unit asks for a later reply deadline; nothing moves until the office approves."""
+    now = now or timezone.now()
+    workflow.check(assignment, "request_extension", actor, reason=reason)
+    if requested_due is None or requested_due <= assignment.reply_due:
+        raise DomainError(
+            f"申请延至的日期必须晚于现在的答复期限（{assignment.reply_due:%Y年%m月%d日}）。", field="requested_due"
+        )
+    if assignment.reply_due_max and requested_due > assignment.reply_due_max:
+        raise DomainError(
+            f"延期后的答复期限不能晚于{assignment.reply_due_max:%Y年%m月%d日}（交办后最长期限）。", field="requested_due"
+        )
+    if ExtensionRequest.objects.filter(assignment=assignment, status=RequestStatus.PENDING).exists():
+        raise DomainError("已有一份延期申请正在审批，请等待审批结果。")
+    request = ExtensionRequest.objects.create(
+        assignment=assignment, requested_by=actor, reason=reason.strip(), requested_due=requested_due
+    )
+    workflow.perform(assignment, "request_extension", actor, reason=reason, now=now,
+                     payload={"request": request.pk, "requested_due": requested_due.isoformat()})
+    return request
+
+
+@transaction.atomic
+def extension_decide(*, request: ExtensionRequest, actor, approve: bool, approved_due: dt.date | None = None,
+                     note: str = "", now=None) -> ExtensionRequest:
+    """The assigning office approves (the reply deadline moves) or rejects an extension request."""
+    now = now or timezone.now()
+    assignment = request.assignment
+    workflow.check(assignment, "decide_extension", actor)
+    changes = {}
+    if approve:
+        approved_due = approved_due or request.requested_due
+        if approved_due <= assignment.reply_due:
+            raise DomainError("批准的期限必须晚于现在的答复期限。", field="approved_due")
+        if assignment.reply_due_max and approved_due > assignment.reply_due_max:
+            raise DomainError(
+                f"批准的期限不能晚于{assignment.reply_due_max:%Y年%m月%d日}（交办后最长期限）。", field="approved_due"
+            )
+        changes["reply_due"] = approved_due
+    elif not (note or "").strip():
+        raise DomainError("不同意延期时请填写理由。", field="note")
+    _claim_request(
+        ExtensionRequest, request, status=RequestStatus.APPROVED if approve else RequestStatus.REJECTED,
+        decided_by=actor, decided_at=now, approved_due=approved_due if approve else None, decision_note=note,
+    )
+    workflow.perform(
+        assignment, "decide_extension", actor, reason=note, now=now, changes=changes,
+        payload={"request": request.pk, "approved": approve, "old_due": assignment.reply_due.isoformat(),
+                 "new_due": approved_due.isoformat() if approve else None},
+    )
+    return request
+
+
+@transaction.atomic
+def assignment_rehandle(*, assignment: Assignment, actor, reason: str, now=None) -> Assignment:
+    """Reopen an item rated 不满意 for a new round with a new deadline (重新办理)."""
+    from banli.replies.models import Feedback
+
+    now = now or timezone.now()
+    workflow.check(assignment, "rehandle", actor, reason=reason)
+    unsatisfied = Feedback.objects.filter(assignment=assignment, round=assignment.round, result="unsatisfied").exists()
+    if not unsatisfied:
+        raise DomainError("只有办理结果被测评为“不满意”的事项才能重新办理。")
+    new_due = deadlines.due_date(assignment.proposal.session, assignment.proposal.kind, DeadlineStep.REHANDLE, _today(now))
+    return workflow.perform(
+        assignment, "rehandle", actor, reason=reason, now=now,
+        changes={"round": F("round") + 1, "reply_due": new_due, "feedback_due": None, "replied_at": None},
+        payload={"round": assignment.round + 1, "reply_due": new_due.isoformat(),
+                 "previous_reply_due": assignment.reply_due.isoformat() if assignment.reply_due else None},
+    )
+
+
+@transaction.atomic
+def assignment_close(*, assignment: Assignment, actor, reason: str = "", now=None) -> Assignment:
+    """Close a replied item (办结): after all proposers rated, or after the feedback deadline passed."""
+    from banli.replies.models import Feedback
+
+    now = now or timezone.now()
+    workflow.check(assignment, "close", actor, reason=reason)
+    if assignment.state == "replied":
+        if assignment.feedback_due and _today(now) <= assignment.feedback_due:
+            raise DomainError(
+                f"提案人测评期限（{assignment.feedback_due:%Y年%m月%d日}）未到，尚有提案人未测评，暂不能办结。"
+            )
+    unsatisfied = Feedback.objects.filter(assignment=assignment, round=assignment.round, result="unsatisfied").exists()
+    if unsatisfied and not (reason or "").strip():
+        raise DomainError("有提案人测评为“不满意”，请重新办理；如确需办结，请填写理由。", field="reason")
+    return workflow.perform(assignment, "close", actor, reason=reason, now=now, changes={"closed_at": now})
+
+
+@transaction.atomic
+def assignment_withdraw(*, assignment: Assignment, actor, reason: str, now=None) -> Assignment:
+    """The assigning office takes an assignment back (e.g. assigned by mistake)."""
+    return workflow.perform(assignment, "withdraw", actor, reason=reason, now=now or timezone.now())

@@ -1,1 +1,74 @@
-"""单位与用户: services."""
+"""Writes for units, users and role grants."""
+from __future__ import annotations
+
+from django.contrib.auth.hashers import make_password
+from django.db import IntegrityError, transaction
+
+from banli.core.access import forget_grants
+from banli.core.errors import DomainError
+from banli.handling.workflow import write_event
+from banli.organizations.choices import Role, UnitKind
+from banli.organizations.models import RoleGrant, Unit, User
+
+
+@transaction.atomic
+def unit_create(*, name: str, kind: str = UnitKind.HANDLING_UNIT, parent: Unit | None = None,
+                short_name: str = "", aliases: list[str] | None = None, sort_order: int = 0) -> Unit:
+    """Add a unit to the tree; a section must sit under a handling unit."""
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("单位名称不能为空。", field="name")
+    if kind == UnitKind.SECTION and (parent is None or parent.kind == UnitKind.SECTION and False):
+        raise DomainError("科室必须属于某个承办单位，请选择上级单位。", field="parent")
+    if Unit.objects.filter(parent=parent, name=name).exists():
+        raise DomainError(f"「{parent or '顶层'}」下已有名为「{name}」的单位。", field="name")
+    try:
+        unit = Unit.objects.create(
+            name=name, kind=kind, parent=parent, short_name=short_name, aliases=aliases or [], sort_order=sort_order
+        )
+    except IntegrityError as exc:
+        raise DomainError(f"单位「{name}」已存在。") from exc
+    write_event(verb="unit_create", payload={"unit": unit.pk, "name": name, "kind": kind})
+    return unit
+
+
+@transaction.atomic
+def user_create(*, username: str, password: str | None, display_name: str = "", phone: str = "",
+                email: str = "", must_change_password: bool = False, is_staff: bool = False) -> User:
+    """Create an account; a None password creates an account that can only sign in by SSO."""
+    if User.objects.filter(username=username).exists():
+        raise DomainError(f"用户名「{username}」已被使用。", field="username")
+    user = User.objects.create(
+        username=username,
+        display_name=display_name,
+        phone=phone,
+        email=email,
+        must_change_password=must_change_password,
+        is_staff=is_staff,
+        password=make_password(password) if password else make_password(None),
+    )
+    write_event(verb="user_create", payload={"user": user.pk, "username": username})
+    return user
+
+
+@transaction.atomic
+def role_grant(*, user: User, role: str, unit: Unit | None = None, actor=None) -> RoleGrant:
+    """Give a user a role (scoped to a unit unless proposer or admin); writes a security event."""
+    if role not in Role.values:
+        raise DomainError(f"未知角色「{role}」。")
+    if role not in (Role.PROPOSER, Role.ADMIN) and unit is None:
+        raise DomainError(f"角色「{Role(role).label}」必须指定所属单位。", field="unit")
+    grant, created = RoleGrant.objects.get_or_create(user=user, role=role, unit=unit)
+    if created:
+        write_event(verb="role_grant", actor=actor, payload={"user": user.pk, "role": role, "unit": unit.pk if unit else None})
+    forget_grants(user)
+    return grant
+
+
+@transaction.atomic
+def role_revoke(*, grant: RoleGrant, actor=None) -> None:
+    """Take a role away; writes a security event."""
+    payload = {"user": grant.user_id, "role": grant.role, "unit": grant.unit_id}
+    grant.delete()
+    write_event(verb="role_revoke", actor=actor, payload=payload)
+    forget_grants(grant.user)

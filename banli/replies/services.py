@@ -1,1 +1,317 @@
-"""答复与测评: services."""
+"""Writes for co-opinions, replies and their review, proposers' feedback and commitments."""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from banli.core.access import acting_role
+from banli.core.errors import ConflictError, DomainError, PermissionDenied
+from banli.handling import deadlines, workflow
+from banli.handling.choices import DeadlineStep
+from banli.organizations.choices import Role
+from banli.replies.choices import (
+    NATIONAL_REPLY_CLASSES,
+    CoOpinionState,
+    CommitmentState,
+    Disclosure,
+    Rating,
+    ReplyState,
+    ReviewDecision,
+)
+from banli.replies.models import (
+    CoOpinion,
+    Commitment,
+    Feedback,
+    Reply,
+    ReplyClass,
+    ReplyClassScheme,
+    ReviewChain,
+    ReviewChainStep,
+    ReviewRecord,
+)
+
+DEFAULT_CHAIN = [
+    ("办公室核稿", Role.UNIT_OFFICE),
+    ("分管领导审核", Role.LEADER),
+    ("主要领导签发", Role.LEADER),
+]
+
+
+def national_scheme() -> ReplyClassScheme:
+    """The national NPC A–D scheme, created on first use."""
+    scheme, created = ReplyClassScheme.objects.get_or_create(name="全国人大 A/B/C/D 四类")
+    if created:
+        for position, (code, label) in enumerate(NATIONAL_REPLY_CLASSES):
+            ReplyClass.objects.create(scheme=scheme, code=code, label=label, position=position,
+                                      needs_commitment=code in ("B", "C"))
+    return scheme
+
+
+def reply_classes_for(session) -> list[ReplyClass]:
+    scheme = session.reply_scheme or national_scheme()
+    return list(scheme.classes.all())
+
+
+def review_steps_for(unit) -> list[ReviewChainStep]:
+    """The unit's review chain, or the default chain (office check → deputy leader → head signs off)."""
+    chain, created = ReviewChain.objects.get_or_create(unit=unit)
+    if created:
+        for position, (name, role) in enumerate(DEFAULT_CHAIN, start=1):
+            ReviewChainStep.objects.create(chain=chain, position=position, name=name, role=role)
+    return list(chain.steps.all())
+
+
+@transaction.atomic
+def review_chain_set(*, unit, steps: list[tuple[str, str]], actor=None) -> list[ReviewChainStep]:
+    """Replace a unit's review chain with `steps` [(name, role)…]; at least one step signs off."""
+    if not steps:
+        raise DomainError("审核链至少需要一个环节。")
+    for name, role in steps:
+        if role not in (Role.UNIT_OFFICE, Role.LEADER, Role.ASSIGNING_OFFICE, Role.HANDLER):
+            raise DomainError(f"环节「{name}」的审核角色无效。")
+    chain, _ = ReviewChain.objects.get_or_create(unit=unit)
+    chain.steps.all().delete()
+    result = [
+        ReviewChainStep.objects.create(chain=chain, position=i, name=name, role=role)
+        for i, (name, role) in enumerate(steps, start=1)
+    ]
+    workflow.write_event(verb="review_chain_set", actor=actor, payload={"unit": unit.pk, "steps": steps})
+    return result
+
+
+# --- co-opinions --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def co_opinion_send(*, assignment, actor, body: str, contact_person: str = "", contact_phone: str = "",
+                    now=None) -> CoOpinion:
+    """A co unit sends its written opinion to the lead unit (会办意见)."""
+    now = now or timezone.now()
+    workflow.check(assignment, "send_co_opinion", actor)
+    if not (body or "").strip():
+        raise DomainError("会办意见内容不能为空。", field="body")
+    opinion = CoOpinion.objects.create(
+        assignment=assignment, round=assignment.round, body=body.strip(), contact_person=contact_person,
+        contact_phone=contact_phone, state=CoOpinionState.SENT, written_by=actor, sent_by=actor, sent_at=now,
+    )
+    workflow.perform(assignment, "send_co_opinion", actor, now=now, changes={"opinion_sent_at": now},
+                     payload={"co_opinion": opinion.pk})
+    return opinion
+
+
+# --- replies ------------------------------------------------------------------------------------
+
+
+def current_reply(assignment) -> Reply | None:
+    """The latest version of the current round's reply."""
+    return Reply.objects.filter(assignment=assignment, round=assignment.round).order_by("-version").first()
+
+
+def _validate_class(assignment, reply_class: str) -> None:
+    if not reply_class:
+        return
+    codes = [c.code for c in reply_classes_for(assignment.proposal.session)]
+    if reply_class not in codes:
+        raise DomainError(f"答复类别「{reply_class}」无效，应为 {'/'.join(codes)} 之一。", field="reply_class")
+
+
+@transaction.atomic
+def reply_save_draft(*, assignment, actor, body: str, reply_class: str = "", disclosure: str = Disclosure.FULL,
+                     disclosure_reason: str = "", public_summary: str = "", contact_person: str = "",
+                     contact_phone: str = "", adopted_opinions=None, now=None) -> Reply:
+    """Write or revise the draft reply; a returned or signed-off version is kept and a new version starts."""
+    workflow.check(assignment, "submit_reply", actor)
+    if not (body or "").strip():
+        raise DomainError("答复正文不能为空。", field="body")
+    if disclosure not in Disclosure.values:
+        raise DomainError("请选择公开属性。", field="disclosure")
+    _validate_class(assignment, reply_class)
+    latest = current_reply(assignment)
+    fields = dict(
+        body=body.strip(), reply_class=reply_class, disclosure=disclosure, disclosure_reason=disclosure_reason,
+        public_summary=public_summary, contact_person=contact_person, contact_phone=contact_phone,
+    )
+    if latest is not None and latest.state == ReplyState.DRAFT:
+        for key, value in fields.items():
+            setattr(latest, key, value)
+        latest.save()
+        reply = latest
+    else:
+        version = (latest.version + 1) if latest else 1
+        reply = Reply.objects.create(assignment=assignment, round=assignment.round, version=version,
+                                     drafted_by=actor, **fields)
+    if adopted_opinions is not None:
+        lead_proposal = assignment.proposal_id
+        for opinion in adopted_opinions:
+            if opinion.assignment.proposal_id != lead_proposal or opinion.state != CoOpinionState.SENT:
+                raise DomainError("只能吸收本事项已送达的会办意见。", field="adopted_opinions")
+        reply.adopted_opinions.set(adopted_opinions)
+    workflow.write_event(verb="reply_draft", actor=actor, assignment=assignment,
+                         payload={"reply": reply.pk, "version": reply.version}, now=now)
+    return reply
+
+
+@transaction.atomic
+def reply_submit(*, reply: Reply, actor, now=None) -> Reply:
+    """Submit the draft to the unit's review chain (提交审核)."""
+    now = now or timezone.now()
+    assignment = reply.assignment
+    if reply.state != ReplyState.DRAFT:
+        raise DomainError(f"该答复当前为「{reply.get_state_display()}」，只有草稿可以提交审核。")
+    if not reply.reply_class:
+        raise DomainError("请先选择答复类别（如 A、B、C、D 类）再提交审核。", field="reply_class")
+    if reply.disclosure == Disclosure.NONE and not reply.disclosure_reason.strip():
+        raise DomainError("公开属性为“不公开”时，必须填写不公开理由。", field="disclosure_reason")
+    if reply.disclosure == Disclosure.SUMMARY and not reply.public_summary.strip():
+        raise DomainError("公开属性为“摘要公开”时，请填写公开摘要。", field="public_summary")
+    steps = review_steps_for(assignment.unit)
+    Reply.objects.filter(pk=reply.pk).update(state=ReplyState.IN_REVIEW, review_position=steps[0].position,
+                                             submitted_at=now)
+    workflow.perform(assignment, "submit_reply", actor, now=now,
+                     payload={"reply": reply.pk, "version": reply.version, "class": reply.reply_class})
+    reply.refresh_from_db()
+    return reply
+
+
+@transaction.atomic
+def reply_review(*, reply: Reply, actor, approve: bool, reason: str = "", checklist: dict | None = None,
+                 now=None) -> Reply:
+    """One review step approves (the next step follows, or the reply is signed off) or returns it with a reason."""
+    now = now or timezone.now()
+    assignment = reply.assignment
+    if reply.state != ReplyState.IN_REVIEW:
+        raise DomainError(f"该答复当前为「{reply.get_state_display()}」，不在审核中。")
+    steps = review_steps_for(assignment.unit)
+    step = next((s for s in steps if s.position == reply.review_position), None)
+    if step is None:
+        raise DomainError("审核链配置已变化，请退回后重新提交。")
+    role = acting_role(actor, assignment, {step.role})
+    if role is None:
+        raise PermissionDenied(f"当前审核环节为「{step.name}」，您没有该环节的审核权限。")
+    action = "approve_reply" if approve else "return_reply"
+    if not approve and not (reason or "").strip():
+        raise DomainError("退回修改时必须填写理由。", field="reason")
+    workflow.check(assignment, action, actor, reason=reason, role=role)
+    try:
+        with transaction.atomic():
+            ReviewRecord.objects.create(
+                reply=reply, position=step.position, step_name=step.name, reviewer=actor,
+                decision=ReviewDecision.APPROVE if approve else ReviewDecision.RETURN,
+                reason=reason or "", checklist=checklist or {}, created_at=now,
+            )
+    except IntegrityError as exc:
+        raise ConflictError(f"「{step.name}」环节刚刚已由他人审核，请刷新后查看。") from exc
+    later = [s for s in steps if s.position > step.position]
+    if approve:
+        changes = {"review_position": later[0].position} if later else {"state": ReplyState.APPROVED, "approved_at": now}
+    else:
+        changes = {"state": ReplyState.RETURNED}
+    won = Reply.objects.filter(pk=reply.pk, state=ReplyState.IN_REVIEW, review_position=step.position).update(**changes)
+    if not won:
+        raise ConflictError(f"「{step.name}」环节刚刚已由他人审核，请刷新后查看。")
+    workflow.perform(
+        assignment, action, actor, reason=reason, now=now, actor_role=role,
+        payload={"reply": reply.pk, "version": reply.version, "step": step.name,
+                 "signed_off": approve and not later, "checklist": checklist or {}},
+    )
+    reply.refresh_from_db()
+    return reply
+
+
+@transaction.atomic
+def reply_send(*, reply: Reply, actor, now=None) -> Reply:
+    """Send the signed-off reply to every proposer; the feedback deadline starts."""
+    now = now or timezone.now()
+    assignment = reply.assignment
+    if reply.state != ReplyState.APPROVED:
+        raise DomainError("答复尚未完成审核签发，不能发送。")
+    feedback_due = deadlines.due_date(assignment.proposal.session, assignment.proposal.kind, DeadlineStep.FEEDBACK,
+                                      timezone.localdate(now))
+    won = Reply.objects.filter(pk=reply.pk, state=ReplyState.APPROVED).update(state=ReplyState.SENT, sent_at=now,
+                                                                              sent_by=actor)
+    if not won:
+        raise ConflictError("该答复刚刚已被发送，请刷新后查看。")
+    workflow.perform(assignment, "send_reply", actor, now=now,
+                     changes={"replied_at": now, "feedback_due": feedback_due},
+                     payload={"reply": reply.pk, "version": reply.version, "class": reply.reply_class,
+                              "feedback_due": feedback_due.isoformat()})
+    reply.refresh_from_db()
+    return reply
+
+
+# --- feedback -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def feedback_record(*, assignment, actor, attitude: str, result: str, comment: str = "", now=None) -> Feedback:
+    """A proposer rates the reply himself (办理态度, 办理结果); nobody can rate on his behalf."""
+    from banli.proposals.models import ProposalProposer
+
+    now = now or timezone.now()
+    workflow.check(assignment, "record_feedback", actor)
+    link = ProposalProposer.objects.filter(proposal=assignment.proposal, proposer__user=actor).select_related("proposer").first()
+    if link is None:
+        raise PermissionDenied("只有该事项的提案人本人才能测评。")
+    if attitude not in Rating.values or result not in Rating.values:
+        raise DomainError("请对办理态度和办理结果分别选择：满意、基本满意或不满意。")
+    if Rating.UNSATISFIED in (attitude, result) and not (comment or "").strip():
+        raise DomainError("选择“不满意”时，请填写具体意见，以便承办单位改进。", field="comment")
+    reply = Reply.objects.filter(assignment=assignment, round=assignment.round, state=ReplyState.SENT).order_by("-version").first()
+    if reply is None:
+        raise DomainError("该事项本轮尚无已发送的答复，暂不能测评。")
+    if Feedback.objects.filter(reply=reply, proposer=link.proposer).exists():
+        raise DomainError("您已对本次答复作出测评，不能重复测评。")
+    try:
+        with transaction.atomic():
+            feedback = Feedback.objects.create(
+                assignment=assignment, reply=reply, proposer=link.proposer, round=assignment.round,
+                attitude=attitude, result=result, comment=(comment or "").strip(), submitted_by=actor, submitted_at=now,
+            )
+    except IntegrityError as exc:
+        raise ConflictError("您已对本次答复作出测评，不能重复测评。") from exc
+    fresh = workflow.perform(assignment, "record_feedback", actor, now=now,
+                             payload={"feedback": feedback.pk, "attitude": attitude, "result": result})
+    expected = ProposalProposer.objects.filter(proposal=assignment.proposal, proposer__user__isnull=False).count()
+    rated = Feedback.objects.filter(reply=reply).count()
+    if rated >= expected:
+        workflow.perform(fresh, "complete_feedback", actor, now=now, payload={"ratings": rated})
+    return feedback
+
+
+# --- commitments --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def commitment_record(*, assignment, actor, description: str, target_date: dt.date, reply: Reply | None = None,
+                      now=None) -> Commitment:
+    """Record what the reply promised, with a target date (落实事项)."""
+    workflow.check(assignment, "record_commitment", actor)
+    if not (description or "").strip():
+        raise DomainError("请填写承诺落实的事项。", field="description")
+    if target_date is None:
+        raise DomainError("请填写完成时限。", field="target_date")
+    commitment = Commitment.objects.create(assignment=assignment, reply=reply, description=description.strip(),
+                                           target_date=target_date, recorded_by=actor)
+    workflow.perform(assignment, "record_commitment", actor, now=now,
+                     payload={"commitment": commitment.pk, "target_date": target_date.isoformat()})
+    return commitment
+
+
+@transaction.atomic
+def commitment_complete(*, commitment: Commitment, actor, note: str, now=None) -> Commitment:
+    """Mark a commitment done, with what was done."""
+    now = now or timezone.now()
+    workflow.check(commitment.assignment, "complete_commitment", actor)
+    if not (note or "").strip():
+        raise DomainError("请填写落实情况。", field="note")
+    won = Commitment.objects.filter(pk=commitment.pk, state=CommitmentState.OPEN).update(
+        state=CommitmentState.DONE, done_at=now, done_note=note.strip()
+    )
+    if not won:
+        raise ConflictError("该落实事项已经完成，请刷新后查看。")
+    workflow.perform(commitment.assignment, "complete_commitment", actor, now=now,
+                     payload={"commitment": commitment.pk})
+    commitment.refresh_from_db()
+    return commitment

@@ -1,0 +1,243 @@
+"""Who may see and do what: one place for every permission rule, used by views, API, services and tasks.
+
+Rules (DESIGN.md §2):
+- the assigning office sees every item of the sessions it assigns (its unit or below);
+- unit office, handler and leader see the items assigned to their unit (a section's staff see their
+  unit's items), and only they see their unit's drafts, contact records and internal notes;
+- a proposer sees only the items he signed, and of replies only those sent;
+- the system administrator reads everything but takes no action on cases.
+"""
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from banli.core.errors import NotFound
+from banli.organizations.choices import UNIT_ROLES, Role, UnitKind
+
+_CACHE_ATTR = "_banli_grants"
+
+
+def grants(user) -> list:
+    """The user's role grants with their units, loaded once per request (cached on the user object)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is None:
+        from banli.organizations.models import RoleGrant
+
+        cached = list(RoleGrant.objects.filter(user=user).select_related("unit", "unit__parent"))
+        setattr(user, _CACHE_ATTR, cached)
+    return cached
+
+
+def forget_grants(user) -> None:
+    """Drop the cached grants after a role change."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def roles_of(user) -> set[str]:
+    return {g.role for g in grants(user)}
+
+
+def has_role(user, role: str) -> bool:
+    return role in roles_of(user)
+
+
+def is_staff_user(user) -> bool:
+    """Office, unit staff or administrator: anyone who works on items rather than submits them."""
+    return bool(roles_of(user) & {Role.ASSIGNING_OFFICE, Role.ADMIN, *UNIT_ROLES})
+
+
+def scope_unit(grant):
+    """The handling unit a unit-scoped grant covers: a section's staff work for the section's unit."""
+    unit = grant.unit
+    if unit is not None and unit.kind == UnitKind.SECTION:
+        unit = unit.handling_unit
+    return unit
+
+
+def unit_scopes(user, roles=UNIT_ROLES) -> list:
+    """The units (with their subtrees) whose assignments the user handles in one of `roles`."""
+    return [scope_unit(g) for g in grants(user) if g.role in roles and g.unit_id]
+
+
+def office_scopes(user) -> list:
+    return [g.unit for g in grants(user) if g.role == Role.ASSIGNING_OFFICE and g.unit_id]
+
+
+def _proposer_of(user, proposal) -> bool:
+    from banli.proposals.models import ProposalProposer
+
+    return ProposalProposer.objects.filter(proposal=proposal, proposer__user=user).exists()
+
+
+def acting_role(actor, assignment, roles) -> str | None:
+    """The role in which `actor` may act on `assignment` among `roles`, or None."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return None
+    for grant in grants(actor):
+        if grant.role not in roles:
+            continue
+        if grant.role == Role.ASSIGNING_OFFICE:
+            if assignment.proposal.session.assigning_office.is_within(grant.unit):
+                return grant.role
+        elif grant.role in UNIT_ROLES:
+            if assignment.unit.is_within(scope_unit(grant)):
+                return grant.role
+        elif grant.role == Role.PROPOSER:
+            if _proposer_of(actor, assignment.proposal):
+                return grant.role
+    return None
+
+
+def is_office_for(user, proposal) -> bool:
+    """The user is an assigning office of the proposal's session."""
+    office = proposal.session.assigning_office
+    return any(office.is_within(unit) for unit in office_scopes(user))
+
+
+def is_unit_staff_for(user, assignment) -> bool:
+    """The user works in the assignment's unit: he may see its drafts, contacts and internal notes."""
+    return any(assignment.unit.is_within(unit) for unit in unit_scopes(user))
+
+
+# --- selectors -------------------------------------------------------------------------------
+
+
+def proposal_visibility_q(user) -> Q | None:
+    """A Q over Proposal rows the user may see, or None for all (administrator)."""
+    from banli.handling.models import Assignment
+    from banli.proposals.models import ProposalProposer
+
+    if has_role(user, Role.ADMIN):
+        return None
+    q = Q(pk__in=[])
+    for unit in office_scopes(user):
+        q |= Q(session__assigning_office__path__startswith=unit.path)
+    for unit in unit_scopes(user):
+        q |= Q(
+            Exists(
+                Assignment.objects.filter(proposal=OuterRef("pk"), unit__path__startswith=unit.path).exclude(
+                    state="withdrawn"
+                )
+            )
+        )
+    if has_role(user, Role.PROPOSER) or hasattr(user, "proposer"):
+        q |= Q(Exists(ProposalProposer.objects.filter(proposal=OuterRef("pk"), proposer__user=user)))
+    return q
+
+
+def visible_proposals(user) -> QuerySet:
+    """Every proposal the user may see."""
+    from banli.proposals.models import Proposal
+
+    qs = Proposal.objects.all()
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    q = proposal_visibility_q(user)
+    return qs if q is None else qs.filter(q)
+
+
+def visible_assignments(user) -> QuerySet:
+    """Assignments of the proposals the user may see (who handles what is not secret between units)."""
+    from banli.handling.models import Assignment
+
+    if not getattr(user, "is_authenticated", False):
+        return Assignment.objects.none()
+    q = proposal_visibility_q(user)
+    qs = Assignment.objects.all()
+    if q is None:
+        return qs
+    return qs.filter(proposal__in=visible_proposals(user).values("pk"))
+
+
+def handled_assignments(user) -> QuerySet:
+    """Assignments handled by the user's own units (the unit staff's working set)."""
+    from banli.handling.models import Assignment
+
+    q = Q(pk__in=[])
+    for unit in unit_scopes(user):
+        q |= Q(unit__path__startswith=unit.path)
+    return Assignment.objects.filter(q)
+
+
+def office_assignments(user) -> QuerySet:
+    """Assignments of the sessions the user assigns as an assigning office."""
+    from banli.handling.models import Assignment
+
+    q = Q(pk__in=[])
+    for unit in office_scopes(user):
+        q |= Q(proposal__session__assigning_office__path__startswith=unit.path)
+    return Assignment.objects.filter(q)
+
+
+# --- one check helper per object type --------------------------------------------------------
+
+
+def can_view_proposal(user, proposal) -> bool:
+    return visible_proposals(user).filter(pk=proposal.pk).exists()
+
+
+def require_proposal(user, proposal_id):
+    """The proposal if the user may see it; NotFound otherwise (never reveal that it exists)."""
+    proposal = visible_proposals(user).select_related("session", "session__assigning_office").filter(pk=proposal_id).first()
+    if proposal is None:
+        raise NotFound("找不到该事项，或您没有查看权限。")
+    return proposal
+
+
+def can_view_assignment(user, assignment) -> bool:
+    return can_view_proposal(user, assignment.proposal)
+
+
+def require_assignment(user, assignment_id):
+    from banli.handling.models import Assignment
+
+    assignment = (
+        Assignment.objects.select_related("proposal", "proposal__session", "proposal__session__assigning_office", "unit")
+        .filter(pk=assignment_id)
+        .first()
+    )
+    if assignment is None or not can_view_assignment(user, assignment):
+        raise NotFound("找不到该交办记录，或您没有查看权限。")
+    return assignment
+
+
+def can_view_internal(user, assignment) -> bool:
+    """Drafts, contact records and internal notes of a unit: only that unit's staff."""
+    return is_unit_staff_for(user, assignment)
+
+
+def can_view_reply(user, reply) -> bool:
+    """Sent replies: anyone who sees the item. Drafts: the unit's staff, and the office at its own check step."""
+    from banli.replies.choices import ReplyState
+
+    assignment = reply.assignment
+    if reply.state == ReplyState.SENT:
+        return can_view_assignment(user, assignment)
+    if can_view_internal(user, assignment):
+        return True
+    if reply.state == ReplyState.IN_REVIEW and is_office_for(user, assignment.proposal):
+        from banli.replies.models import ReviewChainStep
+
+        step = ReviewChainStep.objects.filter(
+            chain__unit=assignment.unit, position=reply.review_position
+        ).first()
+        return step is not None and step.role == Role.ASSIGNING_OFFICE
+    return False
+
+
+def can_view_co_opinion(user, opinion) -> bool:
+    """A co-opinion: its own unit always; once sent, the lead unit's staff and the assigning office."""
+    from banli.handling.models import Assignment
+    from banli.replies.choices import CoOpinionState
+
+    if can_view_internal(user, opinion.assignment):
+        return True
+    if opinion.state != CoOpinionState.SENT:
+        return False
+    if is_office_for(user, opinion.assignment.proposal):
+        return True
+    leads = Assignment.objects.filter(proposal=opinion.assignment.proposal, role="lead").exclude(state="withdrawn")
+    return any(is_unit_staff_for(user, lead) for lead in leads.select_related("unit"))

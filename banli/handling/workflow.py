@@ -1,0 +1,273 @@
+"""The handling workflow of one assignment: states, transitions and the one function that performs them.
+
+Every state change in Banli goes through `perform()`: it checks the current state, the assignment's
+role (lead / co / split), the actor's role and unit, and the reason; it changes the state by
+compare-and-set and writes the event row in the same transaction. Anything else raises a DomainError
+whose message a person can read.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from banli.core.errors import ConflictError, DomainError, PermissionDenied
+from banli.organizations.choices import Role
+
+
+@dataclass(frozen=True)
+class State:
+    key: str
+    label: str
+    colour: str
+    final: bool = False
+
+
+STATES: dict[str, State] = {
+    s.key: s
+    for s in [
+        State("pending_sign", "待签收", "warning"),
+        State("adjustment_requested", "申请调整中", "orange"),
+        State("signed", "已签收", "info"),
+        State("in_progress", "办理中", "primary"),
+        State("opinion_sent", "已送会办意见", "success", final=True),
+        State("reply_review", "答复审核中", "purple"),
+        State("replied", "已答复", "teal"),
+        State("rated", "已测评", "cyan"),
+        State("rehandling", "重新办理中", "danger"),
+        State("closed", "已办结", "success", final=True),
+        State("withdrawn", "已撤回", "secondary", final=True),
+    ]
+}
+
+# States in which an assignment still has work before its reply / opinion deadline.
+OPEN_STATES = ("pending_sign", "adjustment_requested", "signed", "in_progress", "reply_review", "rehandling")
+ANSWERING = ("lead", "split")
+ALL_ROLES = ("lead", "co", "split")
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One action on an assignment: where it may start, where it leads, who may take it."""
+
+    action: str
+    label: str
+    sources: tuple[str, ...]
+    target: str | None  # None: the action records something but leaves the state as it is
+    actor_roles: frozenset[str]
+    reason_required: bool = False
+    assignment_roles: tuple[str, ...] = ALL_ROLES
+    extra: dict = field(default_factory=dict)
+
+
+def _t(action, label, sources, target, roles, *, reason=False, assignment_roles=ALL_ROLES):
+    return Transition(action, label, tuple(sources), target, frozenset(roles), reason, tuple(assignment_roles))
+
+
+OFFICE = Role.ASSIGNING_OFFICE
+UNIT_OFFICE = Role.UNIT_OFFICE
+HANDLER = Role.HANDLER
+LEADER = Role.LEADER
+PROPOSER = Role.PROPOSER
+
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in [
+        _t("sign", "签收", ["pending_sign"], "signed", [UNIT_OFFICE]),
+        _t("request_adjustment", "申请调整", ["pending_sign", "signed"], "adjustment_requested", [UNIT_OFFICE], reason=True),
+        _t("approve_adjustment", "同意调整", ["adjustment_requested"], "withdrawn", [OFFICE]),
+        # Rejection sends the item back to be signed (the unit must take it after all).
+        _t("reject_adjustment", "不同意调整", ["adjustment_requested"], "pending_sign", [OFFICE], reason=True),
+        _t("assign_section", "分配承办科室", ["signed"], "in_progress", [UNIT_OFFICE]),
+        _t("reassign_section", "调整承办科室", ["in_progress", "rehandling", "reply_review"], None, [UNIT_OFFICE]),
+        _t(
+            "log_contact",
+            "登记沟通",
+            ["signed", "in_progress", "rehandling", "reply_review", "replied", "rated", "closed", "opinion_sent"],
+            None,
+            [UNIT_OFFICE, HANDLER],
+        ),
+        _t("send_co_opinion", "发送会办意见", ["in_progress"], "opinion_sent", [UNIT_OFFICE, HANDLER], assignment_roles=["co"]),
+        _t("submit_reply", "提交答复审核", ["in_progress", "rehandling"], "reply_review", [UNIT_OFFICE, HANDLER], assignment_roles=ANSWERING),
+        _t("approve_reply", "审核通过", ["reply_review"], None, [UNIT_OFFICE, LEADER, OFFICE], assignment_roles=ANSWERING),
+        _t("return_reply", "退回修改", ["reply_review"], "in_progress", [UNIT_OFFICE, LEADER, OFFICE], reason=True, assignment_roles=ANSWERING),
+        _t("send_reply", "发送答复", ["reply_review"], "replied", [UNIT_OFFICE], assignment_roles=ANSWERING),
+        _t("record_feedback", "测评", ["replied"], None, [PROPOSER], assignment_roles=ANSWERING),
+        _t("complete_feedback", "测评完成", ["replied"], "rated", [PROPOSER], assignment_roles=ANSWERING),
+        _t("rehandle", "重新办理", ["rated"], "rehandling", [OFFICE, UNIT_OFFICE], reason=True, assignment_roles=ANSWERING),
+        _t("close", "办结", ["rated", "replied"], "closed", [OFFICE, UNIT_OFFICE], assignment_roles=ANSWERING),
+        _t(
+            "request_extension",
+            "申请延期",
+            ["signed", "in_progress", "rehandling", "reply_review"],
+            None,
+            [UNIT_OFFICE],
+            reason=True,
+            assignment_roles=ANSWERING,
+        ),
+        _t(
+            "decide_extension",
+            "审批延期",
+            ["signed", "in_progress", "rehandling", "reply_review"],
+            None,
+            [OFFICE],
+            assignment_roles=ANSWERING,
+        ),
+        _t(
+            "record_commitment",
+            "登记落实事项",
+            ["reply_review", "replied", "rated", "closed", "rehandling", "in_progress"],
+            None,
+            [UNIT_OFFICE, HANDLER],
+            assignment_roles=ANSWERING,
+        ),
+        _t(
+            "complete_commitment",
+            "完成落实事项",
+            ["replied", "rated", "closed", "rehandling", "in_progress", "reply_review"],
+            None,
+            [UNIT_OFFICE, HANDLER],
+            assignment_roles=ANSWERING,
+        ),
+        _t("withdraw", "撤回交办", OPEN_STATES, "withdrawn", [OFFICE], reason=True),
+    ]
+}
+
+
+def state_label(key: str) -> str:
+    state = STATES.get(key)
+    return state.label if state else key
+
+
+def check(assignment, action: str, actor, *, reason: str = "", role: str | None = None) -> str:
+    """Raise a DomainError when `actor` may not take `action` on `assignment` now; return the role used.
+
+    `role` skips the role lookup when the caller already checked a narrower rule (a review chain step).
+    """
+    from banli.core.access import acting_role
+
+    transition = TRANSITIONS[action]
+    if assignment.role not in transition.assignment_roles:
+        allowed = "、".join({"lead": "主办", "co": "会办", "split": "分办"}[r] for r in transition.assignment_roles)
+        raise DomainError(f"「{transition.label}」只适用于{allowed}单位，本单位为{assignment.get_role_display()}单位。")
+    role = role or acting_role(actor, assignment, transition.actor_roles)
+    if role is None:
+        raise PermissionDenied(f"您没有权限对该事项执行「{transition.label}」。")
+    if assignment.state not in transition.sources:
+        allowed = "、".join(f"「{state_label(s)}」" for s in transition.sources)
+        raise DomainError(
+            f"该事项当前状态为「{state_label(assignment.state)}」，不能{transition.label}；"
+            f"只有在{allowed}状态下才可以。"
+        )
+    if transition.reason_required and not (reason or "").strip():
+        raise DomainError(f"「{transition.label}」必须填写理由。", field="reason")
+    return role
+
+
+def allowed_actions(assignment, actor) -> list[Transition]:
+    """The actions `actor` may take on `assignment` now (for showing only the forms that apply)."""
+    result = []
+    for transition in TRANSITIONS.values():
+        try:
+            check(assignment, transition.action, actor, reason="-")
+        except DomainError:
+            continue
+        result.append(transition)
+    return result
+
+
+def write_event(*, verb: str, actor=None, actor_role: str = "", proposal=None, assignment=None,
+                from_state: str = "", to_state: str = "", reason: str = "", payload: dict | None = None, now=None):
+    """Append one row to the event log; call inside the transaction of the change it records."""
+    from banli.handling.models import Event
+
+    if proposal is None and assignment is not None:
+        proposal = assignment.proposal
+    return Event.objects.create(
+        proposal=proposal,
+        assignment=assignment,
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_role=actor_role,
+        verb=verb,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason or "",
+        payload=payload or {},
+        created_at=now or timezone.now(),
+    )
+
+
+def perform(assignment, action: str, actor, *, reason: str = "", payload: dict | None = None,
+            changes: dict | None = None, now=None, actor_role: str | None = None):
+    """Take `action` on `assignment`: check, compare-and-set the state (and `changes`), write the event.
+
+    Must run inside a transaction (services are @transaction.atomic). Returns the fresh assignment.
+    """
+    from banli.handling.models import Assignment
+
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("workflow.perform must run inside transaction.atomic")
+    transition = TRANSITIONS[action]
+    role = check(assignment, action, actor, reason=reason, role=actor_role)
+    now = now or timezone.now()
+    old_state = assignment.state
+    new_state = transition.target or old_state
+    updates = dict(changes or {})
+    updates.update(state=new_state, version=F("version") + 1, updated_at=now)
+    won = Assignment.objects.filter(pk=assignment.pk, state=old_state, version=assignment.version).update(**updates)
+    if not won:
+        current = Assignment.objects.filter(pk=assignment.pk).values_list("state", flat=True).first()
+        raise ConflictError(
+            f"该事项刚刚已被他人处理（当前状态：「{state_label(current)}」），您的操作「{transition.label}」未执行，请刷新后重试。"
+        )
+    write_event(
+        verb=action,
+        actor=actor,
+        actor_role=role,
+        assignment=assignment,
+        from_state=old_state,
+        to_state=new_state,
+        reason=reason,
+        payload=payload,
+        now=now,
+    )
+    fresh = Assignment.objects.select_related("proposal", "unit").get(pk=assignment.pk)
+    if new_state != old_state:
+        refresh_proposal_status(fresh.proposal)
+    return fresh
+
+
+def derive_proposal_status(states_by_role: list[tuple[str, str]]) -> str:
+    """A proposal's status from its assignments' (role, state) pairs."""
+    live = [(role, state) for role, state in states_by_role if state != "withdrawn"]
+    if not live:
+        return "unassigned"
+    answering = [state for role, state in live if role in ANSWERING]
+    co = [state for role, state in live if role == "co"]
+    if all(state in ("pending_sign", "adjustment_requested") for _, state in live):
+        return "assigned"
+    co_done = all(state == "opinion_sent" for state in co)
+    if answering and all(state == "closed" for state in answering):
+        return "closed" if co_done else "handling"
+    if not answering:
+        return "closed" if co_done else "handling"
+    if all(state in ("rated", "closed") for state in answering):
+        return "rated"
+    if all(state in ("replied", "rated", "closed") for state in answering):
+        return "replied"
+    return "handling"
+
+
+def refresh_proposal_status(proposal) -> str:
+    """Recompute and store the proposal's derived status (same transaction as the change)."""
+    from banli.handling.models import Assignment
+    from banli.proposals.models import Proposal
+
+    pairs = list(Assignment.objects.filter(proposal=proposal).values_list("role", "state"))
+    status = derive_proposal_status(pairs)
+    if status != proposal.status:
+        Proposal.objects.filter(pk=proposal.pk).update(status=status)
+        proposal.status = status
+    return status
