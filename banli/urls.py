@@ -1,5 +1,4 @@
-"""URL configuration: each app mounts its own urls module."""
-from django.conf import settings
+"""URL configuration: each app mounts its own urls module under its prefix."""
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -13,4 +12,12 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("banli.core.urls")),
+    path("api/v1/", include("banli.api.urls")),
+    path("replies/", include("banli.replies.urls")),
+    path("supervision/", include("banli.supervision.urls")),
+    path("reports/", include("banli.reports.urls")),
+    path("exchange/", include("banli.exchange.urls")),
+    path("public/", include("banli.portal.urls")),
+    path("assist/", include("banli.assist.urls")),
+    path("", include("banli.workbench.urls")),
 ]

@@ -1,13 +1,6 @@
-"""Home and health check."""
-from django.contrib.auth.decorators import login_required
+"""Health check."""
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
-
-
-@login_required
-def home(request):
-    return render(request, "core/home.html")
 
 
 def healthz(request):
