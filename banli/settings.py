@@ -111,6 +111,8 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env_str("SQLITE_PATH", str(VAR_DIR / "banli.sqlite3")),
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"},
+            # A file, not shared-cache memory, so that tests racing two threads see real SQLite locking.
+            "TEST": {"NAME": str(VAR_DIR / "test-banli.sqlite3")},
         }
     }
 

@@ -125,7 +125,7 @@ def _claim_request(model, request, **changes) -> None:
 def adjustment_approve(*, request: AdjustmentRequest, actor, new_unit, note: str = "", now=None) -> Assignment:
     """The assigning office agrees and re-assigns the item to another unit in the same role."""
     now = now or timezone.now()
-    old = request.assignment
+    old = workflow.fresh_assignment(request.assignment_id)
     if new_unit is None:
         raise DomainError("同意调整时必须选择新的承办单位。", field="new_unit")
     if new_unit == old.unit:
@@ -146,10 +146,11 @@ def adjustment_approve(*, request: AdjustmentRequest, actor, new_unit, note: str
 def adjustment_reject(*, request: AdjustmentRequest, actor, reason: str, now=None) -> Assignment:
     """The assigning office refuses; the unit must sign and handle the item."""
     now = now or timezone.now()
-    workflow.check(request.assignment, "reject_adjustment", actor, reason=reason)
+    assignment = workflow.fresh_assignment(request.assignment_id)
+    workflow.check(assignment, "reject_adjustment", actor, reason=reason)
     _claim_request(AdjustmentRequest, request, status=RequestStatus.REJECTED, decided_by=actor,
                    decided_at=now, decision_note=reason)
-    return workflow.perform(request.assignment, "reject_adjustment", actor, reason=reason, now=now,
+    return workflow.perform(assignment, "reject_adjustment", actor, reason=reason, now=now,
                             payload={"request": request.pk})
 
 
@@ -254,7 +255,7 @@ def extension_decide(*, request: ExtensionRequest, actor, approve: bool, approve
                      note: str = "", now=None) -> ExtensionRequest:
     """The assigning office approves (the reply deadline moves) or rejects an extension request."""
     now = now or timezone.now()
-    assignment = request.assignment
+    assignment = workflow.fresh_assignment(request.assignment_id)
     workflow.check(assignment, "decide_extension", actor)
     changes = {}
     if approve:

@@ -239,6 +239,14 @@ def perform(assignment, action: str, actor, *, reason: str = "", payload: dict |
     return fresh
 
 
+def fresh_assignment(assignment_id: int):
+    """Reload an assignment with what permission checks need (services that reach it through a request,
+    a reply or a commitment must not act on a stale copy)."""
+    from banli.handling.models import Assignment
+
+    return Assignment.objects.select_related("proposal__session__assigning_office", "unit").get(pk=assignment_id)
+
+
 def derive_proposal_status(states_by_role: list[tuple[str, str]]) -> str:
     """A proposal's status from its assignments' (role, state) pairs."""
     live = [(role, state) for role, state in states_by_role if state != "withdrawn"]

@@ -157,7 +157,7 @@ def reply_save_draft(*, assignment, actor, body: str, reply_class: str = "", dis
 def reply_submit(*, reply: Reply, actor, now=None) -> Reply:
     """Submit the draft to the unit's review chain (提交审核)."""
     now = now or timezone.now()
-    assignment = reply.assignment
+    assignment = workflow.fresh_assignment(reply.assignment_id)
     if reply.state != ReplyState.DRAFT:
         raise DomainError(f"该答复当前为「{reply.get_state_display()}」，只有草稿可以提交审核。")
     if not reply.reply_class:
@@ -180,7 +180,7 @@ def reply_review(*, reply: Reply, actor, approve: bool, reason: str = "", checkl
                  now=None) -> Reply:
     """One review step approves (the next step follows, or the reply is signed off) or returns it with a reason."""
     now = now or timezone.now()
-    assignment = reply.assignment
+    assignment = workflow.fresh_assignment(reply.assignment_id)
     if reply.state != ReplyState.IN_REVIEW:
         raise DomainError(f"该答复当前为「{reply.get_state_display()}」，不在审核中。")
     steps = review_steps_for(assignment.unit)
@@ -224,7 +224,7 @@ def reply_review(*, reply: Reply, actor, approve: bool, reason: str = "", checkl
 def reply_send(*, reply: Reply, actor, now=None) -> Reply:
     """Send the signed-off reply to every proposer; the feedback deadline starts."""
     now = now or timezone.now()
-    assignment = reply.assignment
+    assignment = workflow.fresh_assignment(reply.assignment_id)
     if reply.state != ReplyState.APPROVED:
         raise DomainError("答复尚未完成审核签发，不能发送。")
     feedback_due = deadlines.due_date(assignment.proposal.session, assignment.proposal.kind, DeadlineStep.FEEDBACK,
@@ -303,7 +303,8 @@ def commitment_record(*, assignment, actor, description: str, target_date: dt.da
 def commitment_complete(*, commitment: Commitment, actor, note: str, now=None) -> Commitment:
     """Mark a commitment done, with what was done."""
     now = now or timezone.now()
-    workflow.check(commitment.assignment, "complete_commitment", actor)
+    assignment = workflow.fresh_assignment(commitment.assignment_id)
+    workflow.check(assignment, "complete_commitment", actor)
     if not (note or "").strip():
         raise DomainError("请填写落实情况。", field="note")
     won = Commitment.objects.filter(pk=commitment.pk, state=CommitmentState.OPEN).update(
@@ -311,7 +312,7 @@ def commitment_complete(*, commitment: Commitment, actor, note: str, now=None) -
     )
     if not won:
         raise ConflictError("该落实事项已经完成，请刷新后查看。")
-    workflow.perform(commitment.assignment, "complete_commitment", actor, now=now,
+    workflow.perform(assignment, "complete_commitment", actor, now=now,
                      payload={"commitment": commitment.pk})
     commitment.refresh_from_db()
     return commitment
