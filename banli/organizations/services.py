@@ -34,7 +34,8 @@ def unit_create(*, name: str, kind: str = UnitKind.HANDLING_UNIT, parent: Unit |
 
 @transaction.atomic
 def user_create(*, username: str, password: str | None, display_name: str = "", phone: str = "",
-                email: str = "", must_change_password: bool = False, is_staff: bool = False) -> User:
+                email: str = "", must_change_password: bool = False, is_staff: bool = False,
+                is_superuser: bool = False) -> User:
     """Create an account; a None password creates an account that can only sign in by SSO."""
     if User.objects.filter(username=username).exists():
         raise DomainError(f"用户名「{username}」已被使用。", field="username")
@@ -44,7 +45,8 @@ def user_create(*, username: str, password: str | None, display_name: str = "", 
         phone=phone,
         email=email,
         must_change_password=must_change_password,
-        is_staff=is_staff,
+        is_staff=is_staff or is_superuser,
+        is_superuser=is_superuser,
         password=make_password(password) if password else make_password(None),
     )
     write_event(verb="user_create", payload={"user": user.pk, "username": username})

@@ -1,0 +1,75 @@
+"""Admin for sessions, proposers and proposals (proposals are case records: read-only here)."""
+from __future__ import annotations
+
+from django.contrib import admin
+
+from banli.core.admin import CaseRecordAdmin, CaseRecordInline
+from banli.handling.models import Assignment
+from banli.proposals.models import Proposal, ProposalProposer, Proposer, Session
+
+
+@admin.register(Session)
+class SessionAdmin(admin.ModelAdmin):
+    """Sessions are registered through the services; here only their scheme and activity can change."""
+
+    list_display = ("name", "body", "level", "year", "term", "meeting", "assigning_office", "reply_scheme", "is_active")
+    list_filter = ("body", "level", "year", "is_active")
+    search_fields = ("name",)
+    list_select_related = ("assigning_office", "reply_scheme")
+    readonly_fields = ("name", "body", "level", "year", "term", "meeting", "assigning_office", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Proposer)
+class ProposerAdmin(admin.ModelAdmin):
+    """Proposers' contact details and their sign-in account may be maintained here."""
+
+    list_display = ("name", "kind", "sector", "user", "phone")
+    list_filter = ("kind", "sector")
+    search_fields = ("name", "sector", "phone", "user__username")
+    list_select_related = ("user",)
+    autocomplete_fields = ("user",)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ProposerLinkInline(CaseRecordInline):
+    model = ProposalProposer
+    fields = ("proposer", "is_lead", "position")
+    readonly_fields = fields
+    show_change_link = False
+
+
+class AssignmentInline(CaseRecordInline):
+    model = Assignment
+
+    fields = ("unit", "role", "state_name", "round", "parent", "assigned_at", "reply_due", "replied_at", "closed_at")
+    readonly_fields = fields
+    fk_name = "proposal"
+
+    @admin.display(description="状态")
+    def state_name(self, obj):
+        return obj.state_label
+
+
+@admin.register(Proposal)
+class ProposalAdmin(CaseRecordAdmin):
+    list_display = ("number", "title", "kind", "session", "category", "is_key", "status", "submitted_on")
+    list_filter = ("session", "kind", "status", "is_key", "category")
+    search_fields = ("number", "title", "body", "proposers__name")
+    list_select_related = ("session",)
+    inlines = [ProposerLinkInline, AssignmentInline]
+
+
+@admin.register(ProposalProposer)
+class ProposalProposerAdmin(CaseRecordAdmin):
+    list_display = ("proposal", "proposer", "is_lead", "position")
+    list_filter = ("is_lead",)
+    search_fields = ("proposal__number", "proposal__title", "proposer__name")
+    list_select_related = ("proposal", "proposer")
