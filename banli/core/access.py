@@ -241,3 +241,48 @@ def can_view_co_opinion(user, opinion) -> bool:
         return True
     leads = Assignment.objects.filter(proposal=opinion.assignment.proposal, role="lead").exclude(state="withdrawn")
     return any(is_unit_staff_for(user, lead) for lead in leads.select_related("unit"))
+
+
+# --- reports: whose figures a user may read -------------------------------------------------------
+
+
+def report_scope(user) -> tuple[bool, tuple[str, ...], tuple[str, ...]]:
+    """Figures a user may read: (everything, assigning-office unit paths, handling-unit paths).
+
+    The assigning office reads the figures of the sessions it assigns; unit staff (office, handler, leader)
+    read their own unit's (and its subtree's); the administrator reads all; proposers and the public none.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return False, (), ()
+    if has_role(user, Role.ADMIN):
+        return True, (), ()
+    return False, tuple(u.path for u in office_scopes(user)), tuple(u.path for u in unit_scopes(user))
+
+
+def can_view_unit_report(user, unit) -> bool:
+    """The user may read the figures, score and summary of `unit` (its office, or its own staff)."""
+    everything, offices, units = report_scope(user)
+    if everything:
+        return True
+    if any(unit.path.startswith(p) for p in units):
+        return True
+    # The office reads every handling unit's figures; what they count is limited to its own sessions.
+    return bool(offices) and unit.kind != UnitKind.ASSIGNING_OFFICE
+
+
+def can_manage_scores(user, session) -> bool:
+    """The assigning office of the session configures rules, enters bonus evidence and confirms 自评."""
+    return is_office_for(user, session_proposal_stub(session))
+
+
+def session_proposal_stub(session):
+    """`is_office_for` takes a proposal; a session's checks need only its assigning office."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(session=session)
+
+
+def can_submit_evaluation(user, unit) -> bool:
+    """A unit's 自评 is submitted by its own unit office (联络员) or leader."""
+    return any(unit.path.startswith(scope_unit(g).path) for g in grants(user)
+               if g.role in (Role.UNIT_OFFICE, Role.LEADER) and g.unit_id)

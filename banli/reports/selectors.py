@@ -1,1 +1,58 @@
-"""统计与考核: selectors."""
+"""统计与考核: reads for the figure, dashboard and score pages, limited to what the user may read."""
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from banli.core.access import report_scope
+
+
+def report_sessions(user) -> QuerySet:
+    """Sessions whose figures the user may read."""
+    from banli.proposals.models import Session
+
+    everything, offices, units = report_scope(user)
+    if everything:
+        return Session.objects.all()
+    q = Q(pk__in=[])
+    for path in offices:
+        q |= Q(assigning_office__path__startswith=path)
+    for path in units:
+        q |= Q(proposals__assignments__unit__path__startswith=path)
+    return Session.objects.filter(q).distinct()
+
+
+def report_units(user) -> QuerySet:
+    """Handling units whose figures the user may read (the office: every handling unit; staff: their own)."""
+    from banli.organizations.choices import UnitKind
+    from banli.organizations.models import Unit
+
+    everything, offices, units = report_scope(user)
+    qs = Unit.objects.exclude(kind=UnitKind.ASSIGNING_OFFICE)
+    if everything or offices:
+        return qs.exclude(kind=UnitKind.SECTION)
+    q = Q(pk__in=[])
+    for path in units:
+        q |= Q(path__startswith=path)
+    return qs.filter(q)
+
+
+def default_unit(user):
+    """The unit a unit-staff user reads by default (the first unit he works for), or None for the office."""
+    everything, offices, units = report_scope(user)
+    if everything or offices or not units:
+        return None
+    from banli.organizations.models import Unit
+
+    return Unit.objects.filter(path=units[0]).first()
+
+
+def item_rows(figure_record: str, qs: QuerySet) -> QuerySet:
+    """The item list's queryset with what its rows show, loaded in one query."""
+    from banli.reports.figures import ASSIGNMENT, RATING
+
+    if figure_record == ASSIGNMENT:
+        return qs.select_related("proposal", "unit").order_by("proposal__number", "id")
+    if figure_record == RATING:
+        return qs.select_related("assignment__proposal", "assignment__unit", "proposer").order_by(
+            "assignment__proposal__number", "id")
+    return qs.select_related("assignment__proposal", "assignment__unit").order_by("target_date", "id")

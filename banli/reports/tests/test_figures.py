@@ -1,0 +1,158 @@
+import datetime as dt
+
+import pytest
+
+from banli.reports import figures
+from banli.reports.figures import Slice
+from banli.reports.testing import build_seed_001
+
+
+@pytest.fixture
+def seed(world):
+    return build_seed_001(world)
+
+
+def test_seed_001_figures_are_all_computed_from_the_records(seed, world, django_assert_max_num_queries):
+    sl = Slice(session_id=world.session.pk, unit_id=world.lead_unit.pk, as_of=dt.date(2025, 12, 31))
+    with django_assert_max_num_queries(4):
+        v = figures.compute(sl)
+    got = {k: x.value for k, x in v.items()}
+    assert got["assigned"] == 33
+    assert (got["lead_count"], got["split_count"], got["co_count"]) == (4, 1, 28)
+    assert got["key_led"] == 1
+    assert got["reply_rate"] == 100.0 and v["reply_rate"].denominator == 5
+    assert got["on_time_rate"] == 100.0
+    assert got["close_rate"] == 100.0 and v["close_rate"].denominator == 33
+    assert got["satisfaction_rate"] == 100.0 and v["satisfaction_rate"].denominator == 10
+    assert got["basic_satisfaction_rate"] == 100.0
+    assert got["contact_rate"] == 100.0
+    assert got["fulfilment_rate"] is None
+    assert got["late"] == 0 and got["overdue"] == 0 and got["unsatisfied"] == 0
+    assert got["avg_days_to_sign"] == 1.0
+    assert got["avg_days_to_reply"] == 40.0
+    assert figures.reply_classes(sl) == [("A", 5)]
+
+
+# --- edge cases ------------------------------------------------------------------------------------
+
+from banli.core.testing import make_proposal  # noqa: E402
+from banli.handling import services as handling  # noqa: E402
+from banli.replies.models import Feedback  # noqa: E402
+from banli.reports.testing import ASSIGNED, answer, reply_and_rate  # noqa: E402
+
+DAY = dt.timedelta(days=1)
+
+
+def _lead(world, **kw):
+    proposal = make_proposal(world, **kw)
+    return handling.assignment_create(proposal=proposal, unit=world.lead_unit, role="lead", actor=world.office,
+                                      now=ASSIGNED)
+
+
+def _unit_slice(world, **kw):
+    return Slice(session_id=world.session.pk, unit_id=world.lead_unit.pk, as_of=dt.date(2025, 12, 31), **kw)
+
+
+def test_a_reply_after_the_due_date_is_answered_but_not_on_time(world):
+    on_time = _lead(world)
+    late = _lead(world)
+    answer(world, on_time, signed=ASSIGNED + DAY, replied=ASSIGNED + 30 * DAY)
+    late = answer(world, late, signed=ASSIGNED + DAY, replied=dt.datetime.combine(
+        late.reply_due + DAY, dt.time(10), tzinfo=ASSIGNED.tzinfo))
+    v = figures.compute(_unit_slice(world))
+    assert v["reply_rate"].value == 100.0
+    assert v["on_time_rate"].value == 50.0
+    assert v["late"].value == 1
+    assert list(figures.items(figures.FIGURES["late"], _unit_slice(world))) == [late]
+
+
+def test_an_approved_extension_moves_the_date_a_reply_is_on_time_against(world):
+    a = _lead(world)
+    a = handling.assignment_sign(assignment=a, actor=world.lead_office, now=ASSIGNED + DAY)
+    original_due = a.reply_due
+    request = handling.extension_request(assignment=a, actor=world.lead_office, reason="涉及多部门，需延期。",
+                                         requested_due=original_due + 30 * DAY, now=ASSIGNED + 2 * DAY)
+    handling.extension_decide(request=request, actor=world.office, approve=True, now=ASSIGNED + 3 * DAY)
+    a.refresh_from_db()
+    a = handling.assignment_assign_section(assignment=a, actor=world.lead_office, section=world.lead_section,
+                                           handler=world.lead_handler, now=ASSIGNED + 3 * DAY)
+    replied = dt.datetime.combine(original_due + 10 * DAY, dt.time(10), tzinfo=ASSIGNED.tzinfo)
+    reply_and_rate(world, a, replied=replied)
+    v = figures.compute(_unit_slice(world))
+    assert v["on_time_rate"].value == 100.0 and v["late"].value == 0
+
+
+def test_missing_ratings_are_not_counted_as_satisfied(world):
+    a = _lead(world)
+    answer(world, a, signed=ASSIGNED + DAY, replied=ASSIGNED + 30 * DAY, rate=("satisfied", None), close=False)
+    b = _lead(world)
+    answer(world, b, signed=ASSIGNED + DAY, replied=ASSIGNED + 30 * DAY, rate=("basic", None), close=False)
+    v = figures.compute(_unit_slice(world))
+    assert v["ratings"].value == 2
+    assert v["satisfaction_rate"].numerator == 1 and v["satisfaction_rate"].value == 50.0
+    assert v["basic_satisfaction_rate"].value == 100.0
+    assert v["awaiting_rating"].value == 2
+    assert v["close_rate"].value == 0.0
+
+
+def test_a_rehandled_item_counts_once_with_its_final_rating_and_keeps_the_first_in_history(world):
+    a = _lead(world)
+    a = answer(world, a, signed=ASSIGNED + DAY, replied=ASSIGNED + 30 * DAY, rate=("unsatisfied", "satisfied"),
+               close=False)
+    assert a.state == "rated"
+    a = handling.assignment_rehandle(assignment=a, actor=world.office, reason="提案人不满意，重新办理。",
+                                     now=ASSIGNED + 35 * DAY)
+    v = figures.compute(_unit_slice(world))
+    assert v["replied"].value == 0 and v["ratings"].value == 0  # the first round no longer counts
+    a = reply_and_rate(world, a, replied=ASSIGNED + 50 * DAY)
+    v = figures.compute(_unit_slice(world))
+    assert v["assigned"].value == 1 and v["replied"].value == 1
+    assert v["ratings"].value == 2 and v["satisfaction_rate"].value == 100.0
+    assert v["unsatisfied"].value == 0
+    history = Feedback.objects.filter(assignment=a).order_by("round", "id").values_list("round", "result")
+    assert list(history) == [(1, "unsatisfied"), (1, "satisfied"), (2, "satisfied"), (2, "satisfied")]
+
+
+def test_a_unit_with_only_co_items_has_no_reply_rates_but_a_close_rate(world):
+    proposal = make_proposal(world)
+    handling.assignment_create(proposal=proposal, unit=world.lead_unit, role="lead", actor=world.office, now=ASSIGNED)
+    co = handling.assignment_create(proposal=proposal, unit=world.co_unit, role="co", actor=world.office, now=ASSIGNED)
+    sl = Slice(session_id=world.session.pk, unit_id=world.co_unit.pk, as_of=dt.date(2025, 12, 31))
+    v = figures.compute(sl)
+    assert v["assigned"].value == 1 and v["co_count"].value == 1
+    assert v["reply_rate"].value is None and v["reply_rate"].display == "—"
+    assert v["satisfaction_rate"].value is None
+    assert v["close_rate"].value == 0.0
+    from banli.replies import services as replies
+
+    co = handling.assignment_sign(assignment=co, actor=world.co_office, now=ASSIGNED + DAY)
+    co = handling.assignment_assign_section(assignment=co, actor=world.co_office, section=world.co_section,
+                                            handler=world.co_handler, now=ASSIGNED + DAY)
+    replies.co_opinion_send(assignment=co, actor=world.co_handler, body="同意。", now=ASSIGNED + 9 * DAY)
+    assert figures.compute(sl)["close_rate"].value == 100.0
+
+
+def test_overdue_items_show_in_the_weekly_trend(world):
+    a = _lead(world)
+    due = a.reply_due
+    sl = Slice(session_id=world.session.pk, as_of=due + 14 * DAY)
+    trend = figures.overdue_by_week(sl, weeks=4)
+    assert [n for _, n in trend] == [0, 0, 1, 1]
+    assert figures.compute(sl)["overdue"].value == 1
+
+
+def test_slices_by_role_category_key_and_date(seed, world):
+    base = dict(session_id=world.session.pk, unit_id=world.lead_unit.pk)
+    assert figures.compute(Slice(role="co", **base))["assigned"].value == 28
+    assert figures.compute(Slice(category="科教", **base))["assigned"].value == 3
+    assert figures.compute(Slice(key_only=True, **base))["assigned"].value == 1
+    assert figures.compute(Slice(date_from=dt.date(2025, 4, 1), **base))["assigned"].value == 0
+    assert figures.compute(Slice(section_id=world.lead_section.pk, **base))["assigned"].value == 33
+    assert figures.compute(Slice(unit_id=world.co_unit.pk, session_id=world.session.pk))["assigned"].value == 0
+
+
+def test_grouped_figures_come_back_per_unit_in_three_queries(seed, world, django_assert_num_queries):
+    with django_assert_num_queries(3):
+        groups = figures.compute_grouped(Slice(session_id=world.session.pk), "unit")
+    assert groups[world.lead_unit.pk]["assigned"].value == 33
+    assert groups[world.lead_unit.pk]["satisfaction_rate"].value == 100.0
