@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "banli.core.context.RequestContextMiddleware",
+    "banli.core.security.SecurityEventMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -138,6 +140,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage" if not TESTING else "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -201,6 +204,12 @@ BANLI_BASE_URL = env_str("BANLI_BASE_URL", "http://127.0.0.1:8000")
 
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+BANLI_TRUST_X_FORWARDED_FOR = env_bool("BANLI_TRUST_X_FORWARDED_FOR", False)
+
+# Personal information (phone, ID number, address) is encrypted at rest. Keys derive from SECRET_KEY and
+# BANLI_FIELD_KEYS (comma-separated; the first encrypts, all decrypt, so a new key can be rotated in front).
+SALT_KEY = env_list("BANLI_FIELD_KEYS", ["banli-field-key-1"])
 
 LOGGING = {
     "version": 1,

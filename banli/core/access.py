@@ -183,6 +183,9 @@ def require_proposal(user, proposal_id):
     """The proposal if the user may see it; NotFound otherwise (never reveal that it exists)."""
     proposal = visible_proposals(user).select_related("session", "session__assigning_office").filter(pk=proposal_id).first()
     if proposal is None:
+        from banli.core.security import note_denial
+
+        note_denial(user, "proposal not visible", proposal=proposal_id)
         raise NotFound("找不到该事项，或您没有查看权限。")
     return proposal
 
@@ -200,6 +203,9 @@ def require_assignment(user, assignment_id):
         .first()
     )
     if assignment is None or not can_view_assignment(user, assignment):
+        from banli.core.security import note_denial
+
+        note_denial(user, "assignment not visible", assignment=assignment_id)
         raise NotFound("找不到该交办记录，或您没有查看权限。")
     return assignment
 

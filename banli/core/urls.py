@@ -4,4 +4,5 @@ from banli.core import views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("me/data.json", views.my_data, name="my_data"),
 ]

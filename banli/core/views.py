@@ -1,9 +1,24 @@
-"""Health check."""
+"""Health check and the proposer's copy of his own data."""
+import json
+
+from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
+
+from banli.core import pii, security
 
 
 def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+@login_required
+def my_data(request):
+    """Download everything Banli holds about the signed-in user as JSON (PIPL right of access and copy)."""
+    data = pii.proposer_data_export(request.user)
+    security.log("export", user=request.user, request=request, payload={"what": "my_data"})
+    response = HttpResponse(json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="banli-my-data.json"'
+    return response

@@ -269,7 +269,11 @@ class HolidayOverride(models.Model):
 
 
 class Event(models.Model):
-    """One row of the append-only event log: who did what to which item, when, why, and the state change."""
+    """One row of the append-only event log: who did what to which item, when, why, and the state change.
+
+    Rows form hash chains, one per stream (a proposal's events, security events, system events): each row
+    stores the hash of the previous row of its stream, so `verify_events` finds any row changed or removed.
+    """
 
     proposal = models.ForeignKey(
         "proposals.Proposal", null=True, blank=True, on_delete=models.PROTECT, related_name="events"
@@ -285,6 +289,10 @@ class Event(models.Model):
     reason = models.TextField(blank=True)
     payload = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(db_index=True)
+    client_ip = models.CharField("客户端地址", max_length=45, blank=True)
+    stream = models.CharField(max_length=40, db_index=True, default="system")
+    prev_hash = models.CharField(max_length=64, default="")
+    hash = models.CharField(max_length=64, default="")
 
     class Meta:
         verbose_name = "事件"
@@ -293,6 +301,11 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["proposal", "created_at"], name="event_proposal_time"),
             models.Index(fields=["assignment", "created_at"], name="event_assignment_time"),
+            models.Index(fields=["stream", "id"], name="event_stream_id"),
+        ]
+        constraints = [
+            # Two writers racing on one stream cannot both chain to the same predecessor.
+            models.UniqueConstraint(fields=["stream", "prev_hash"], name="event_chain_no_fork"),
         ]
 
     def __str__(self) -> str:

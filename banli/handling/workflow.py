@@ -7,6 +7,7 @@ whose message a person can read.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -141,7 +142,7 @@ def state_label(key: str) -> str:
     return state.label if state else key
 
 
-def check(assignment, action: str, actor, *, reason: str = "", role: str | None = None) -> str:
+def check(assignment, action: str, actor, *, reason: str = "", role: str | None = None, log: bool = True) -> str:
     """Raise a DomainError when `actor` may not take `action` on `assignment` now; return the role used.
 
     `role` skips the role lookup when the caller already checked a narrower rule (a review chain step).
@@ -154,7 +155,12 @@ def check(assignment, action: str, actor, *, reason: str = "", role: str | None 
         raise DomainError(f"「{transition.label}」只适用于{allowed}单位，本单位为{assignment.get_role_display()}单位。")
     role = role or acting_role(actor, assignment, transition.actor_roles)
     if role is None:
-        raise PermissionDenied(f"您没有权限对该事项执行「{transition.label}」。")
+        message = f"您没有权限对该事项执行「{transition.label}」。"
+        if log:
+            from banli.core.security import note_denial
+
+            note_denial(actor, message, action=action, assignment=assignment.pk)
+        raise PermissionDenied(message)
     if assignment.state not in transition.sources:
         allowed = "、".join(f"「{state_label(s)}」" for s in transition.sources)
         raise DomainError(
@@ -171,7 +177,7 @@ def allowed_actions(assignment, actor) -> list[Transition]:
     result = []
     for transition in TRANSITIONS.values():
         try:
-            check(assignment, transition.action, actor, reason="-")
+            check(assignment, transition.action, actor, reason="-", log=False)
         except DomainError:
             continue
         result.append(transition)
@@ -179,13 +185,16 @@ def allowed_actions(assignment, actor) -> list[Transition]:
 
 
 def write_event(*, verb: str, actor=None, actor_role: str = "", proposal=None, assignment=None,
-                from_state: str = "", to_state: str = "", reason: str = "", payload: dict | None = None, now=None):
-    """Append one row to the event log; call inside the transaction of the change it records."""
+                from_state: str = "", to_state: str = "", reason: str = "", payload: dict | None = None, now=None,
+                client_ip: str | None = None):
+    """Append one row to the event log (hash-chained); call inside the transaction of the change it records."""
+    from banli.core.context import client_ip as current_ip
+    from banli.handling import eventlog
     from banli.handling.models import Event
 
     if proposal is None and assignment is not None:
         proposal = assignment.proposal
-    return Event.objects.create(
+    event = Event(
         proposal=proposal,
         assignment=assignment,
         actor=actor if getattr(actor, "pk", None) else None,
@@ -194,9 +203,11 @@ def write_event(*, verb: str, actor=None, actor_role: str = "", proposal=None, a
         from_state=from_state,
         to_state=to_state,
         reason=reason or "",
-        payload=payload or {},
+        payload=json.loads(json.dumps(payload or {}, default=str)),
         created_at=now or timezone.now(),
+        client_ip=client_ip if client_ip is not None else current_ip.get(),
     )
+    return eventlog.append(event)
 
 
 def perform(assignment, action: str, actor, *, reason: str = "", payload: dict | None = None,

@@ -62,7 +62,7 @@ def role_grant(*, user: User, role: str, unit: Unit | None = None, actor=None) -
         raise DomainError(f"角色「{Role(role).label}」必须指定所属单位。", field="unit")
     grant, created = RoleGrant.objects.get_or_create(user=user, role=role, unit=unit)
     if created:
-        write_event(verb="role_grant", actor=actor, payload={"user": user.pk, "role": role, "unit": unit.pk if unit else None})
+        write_event(verb="security.role_grant", actor=actor, payload={"user": user.pk, "role": role, "unit": unit.pk if unit else None})
     forget_grants(user)
     return grant
 
@@ -72,5 +72,5 @@ def role_revoke(*, grant: RoleGrant, actor=None) -> None:
     """Take a role away; writes a security event."""
     payload = {"user": grant.user_id, "role": grant.role, "unit": grant.unit_id}
     grant.delete()
-    write_event(verb="role_revoke", actor=actor, payload=payload)
+    write_event(verb="security.role_revoke", actor=actor, payload=payload)
     forget_grants(grant.user)

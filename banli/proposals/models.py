@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from encrypted_fields.fields import EncryptedCharField
 
 from banli.proposals.choices import Body, Level, ProposalKind, ProposalStatus, ProposerKind
 
@@ -54,10 +55,11 @@ class Proposer(models.Model):
         related_name="proposer",
         verbose_name="登录账号",
     )
-    phone = models.CharField("电话", max_length=30, blank=True)
+    # Personal information is encrypted at rest (keys: SECRET_KEY + BANLI_FIELD_KEYS); see banli.core.pii.
+    phone = EncryptedCharField("电话", max_length=30, blank=True, null=True)
     email = models.EmailField("邮箱", blank=True)
-    address = models.CharField("地址", max_length=200, blank=True)
-    id_number = models.CharField("证件号码", max_length=30, blank=True)
+    address = EncryptedCharField("地址", max_length=200, blank=True, null=True)
+    id_number = EncryptedCharField("证件号码", max_length=30, blank=True, null=True)
 
     class Meta:
         verbose_name = "提案人/代表"

@@ -1,0 +1,76 @@
+"""Personal information: encrypted at rest, masked by default, full view only for those who need it, logged."""
+import json
+
+import pytest
+from django.db import connection
+
+from banli.core import pii
+from banli.core.errors import PermissionDenied
+from banli.core.testing import PASSWORD, assign, make_proposal
+from banli.handling.models import Event
+from banli.proposals.models import Proposer
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def member(world):
+    p = world.proposer_record
+    p.phone, p.id_number, p.address = "13812340000", "440301199001011234", "深圳市龙岗区龙城街道某某路1号"
+    p.save()
+    assign(world, make_proposal(world))
+    return p
+
+
+def test_encrypted_columns_hold_no_plaintext(member):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT phone, id_number, address FROM proposals_proposer WHERE id = %s", [member.pk])
+        raw = cursor.fetchone()
+    for stored, plain in zip(raw, ["13812340000", "440301199001011234", "深圳市龙岗区龙城街道某某路1号"]):
+        assert plain not in stored and "1234" not in stored
+    assert Proposer.objects.get(pk=member.pk).phone == "13812340000"
+
+
+def test_values_are_masked_by_default():
+    assert pii.mask_phone("13800000000") == "138****0000"
+    assert pii.mask_id_number("440301199001011234") == "4403**********1234"
+    assert pii.mask_address("深圳市龙岗区龙城街道某某路1号").endswith("****")
+
+
+def test_the_full_value_is_shown_only_to_those_who_need_it_and_each_view_is_logged(world, member):
+    for allowed in (world.office, world.lead_handler, world.co_office, world.proposer):
+        assert pii.reveal(allowed, member, "phone") == "13812340000"
+    assert Event.objects.filter(verb="security.pii_view").count() == 4
+    for refused in (world.other_handler, world.other_proposer, world.admin):
+        with pytest.raises(PermissionDenied):
+            pii.reveal(refused, member, "phone")
+
+
+def test_key_rotation_keeps_old_values_readable(member, settings):
+    from encrypted_fields.fields import EncryptedFieldMixin
+
+    field = Proposer._meta.get_field("phone")
+    old_keys = settings.SALT_KEY
+    settings.SALT_KEY = ["banli-field-key-2", *old_keys]
+    for name in ("keys", "f"):
+        field.__dict__.pop(name, None)
+    try:
+        assert Proposer.objects.get(pk=member.pk).phone == "13812340000"  # decrypts with the old key
+        member.phone = "13900001111"
+        member.save()  # encrypts with the new first key
+        assert Proposer.objects.get(pk=member.pk).phone == "13900001111"
+    finally:
+        settings.SALT_KEY = old_keys
+        for name in ("keys", "f"):
+            field.__dict__.pop(name, None)
+    assert isinstance(field, EncryptedFieldMixin)
+
+
+def test_a_proposer_downloads_everything_banli_holds_about_him(world, member, client):
+    client.login(username="member_li", password=PASSWORD)
+    response = client.get("/me/data.json")
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    data = json.loads(response.content)
+    assert data["proposer"]["phone"] == "13812340000"
+    assert [item["title"] for item in data["items"]] == ["关于增加学位供给的提案"]
+    assert Event.objects.filter(verb="security.export", actor=world.proposer).exists()
