@@ -117,7 +117,7 @@ def test_role_grant_added_in_the_admin_writes_a_security_event(admin_client, wor
     response = admin_client.post(url, {"user": world.other_handler.pk, "role": "leader", "unit": world.other_unit.pk})
     assert response.status_code == 302
     assert RoleGrant.objects.filter(user=world.other_handler, role="leader", unit=world.other_unit).exists()
-    assert Event.objects.filter(verb="role_grant", payload__role="leader").exists()
+    assert Event.objects.filter(verb="security.role_grant", payload__role="leader").exists()
 
 
 def test_unit_added_in_the_admin_gets_its_path(admin_client, world):
