@@ -1,0 +1,117 @@
+"""`make bench` figures for the assist features, measured on ../shared/data/ when it is present.
+
+Nothing here is shipped trained: every model is fitted inside the benchmark and thrown away.
+"""
+from __future__ import annotations
+
+import json
+import random
+import time
+from pathlib import Path
+
+from django.conf import settings
+
+
+
+def shared_data_dir() -> Path:
+    """../shared/data beside the repository (CI layout), or beside a parent folder for a git worktree."""
+    import os
+
+    if os.environ.get("BANLI_SHARED_DATA"):
+        return Path(os.environ["BANLI_SHARED_DATA"])
+    for parent in Path(settings.BASE_DIR).resolve().parents:
+        if (parent / "shared" / "data").is_dir():
+            return parent / "shared" / "data"
+    return Path(settings.BASE_DIR) / ".." / "shared" / "data"
+
+
+# Generated proposals for the search latency figure: topics of plausible policy words, none taken from data.
+TOPIC_WORDS = {
+    "教育": "学校 教师 学生 课程 义务教育 职业教育 校园 招生 减负 幼儿园 课后服务 教材",
+    "医疗": "医院 医生 医保 药品 基层医疗 家庭医生 诊疗 公共卫生 疫苗 护理 慢性病 分级诊疗",
+    "养老": "养老 老年人 社区养老 护理院 居家养老 助餐 适老化 长期护理 失能 养老金",
+    "交通": "道路 公交 地铁 停车 拥堵 交通安全 非机动车 高速公路 停车位 信号灯 出行",
+    "环境": "污水 垃圾分类 大气污染 河道 生态 绿化 噪声 扬尘 固体废物 环境监测 排放",
+    "住房": "住房 保障房 老旧小区 物业 加装电梯 租赁 公积金 房价 棚户区 改造",
+    "就业": "就业 创业 职业培训 农民工 工资 社保 灵活就业 高校毕业生 技能 人才",
+    "农业": "农村 农民 耕地 种粮 合作社 乡村振兴 农产品 冷链 农田水利 宅基地",
+    "产业": "企业 制造业 民营经济 营商环境 融资 税费 园区 科技创新 数字经济 产业链",
+    "文化": "文化 旅游 博物馆 非遗 图书馆 景区 文物 演出 文创 公共文化",
+    "安全": "安全生产 消防 食品安全 应急 防汛 隐患 执法 监管 电动车 燃气",
+    "政务": "政务服务 一网通办 审批 数据共享 窗口 办事 电子证照 效能 投诉 热线",
+}
+GENERAL_WORDS = "建议 进一步 加强 完善 机制 推进 政策 资金 标准 服务 管理 体系 试点 考核 宣传 保障 统筹 落实 部门 群众".split()
+
+
+def generated_proposals(count: int, *, seed: int = 8):
+    """(key, title, body) triples of synthetic proposals on the topics above."""
+    rng = random.Random(seed)
+    topics = [(name, text.split()) for name, text in TOPIC_WORDS.items()]
+    for key in range(1, count + 1):
+        name, vocab = topics[rng.randrange(len(topics))]
+        picked = rng.sample(vocab, 3)
+        title = f"关于{picked[0]}{picked[1]}{rng.choice(GENERAL_WORDS)}的建议"
+        pieces = []
+        for _ in range(60):
+            pieces.append(rng.choice(vocab) if rng.random() < 0.55 else rng.choice(GENERAL_WORDS))
+        body = "，".join("".join(pieces[i : i + 4]) for i in range(0, len(pieces), 4)) + "。"
+        yield key, title, body
+
+
+def _rows(name: str) -> list[dict]:
+    path = shared_data_dir() / name
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def bench_category_cross_validation():
+    """Macro-F1 of the category model with 5-fold cross-validation on each labelled file."""
+    from banli.assist.evaluation import cross_validate_category
+
+    for name, label in (("proposals_2019.jsonl", "proposals_2019"), ("messages_labeled.jsonl", "messages")):
+        rows = _rows(name)
+        if not rows:
+            continue
+        result = cross_validate_category(rows, folds=5)
+        yield f"assist.category.{label}.macro_f1_cv5", result["macro_f1"], "ratio"
+        yield f"assist.category.{label}.accuracy_cv5", result["accuracy"], "ratio"
+        yield f"assist.category.{label}.top3_accuracy_cv5", result["top3_accuracy"], "ratio"
+        yield f"assist.category.{label}.ms_per_prediction", result["ms_per_prediction"], "ms"
+
+
+def bench_point_extraction():
+    """Share of the hand-checked proposals whose extracted point count matches the count read by hand."""
+    from banli.assist.replycheck import extract_points
+    from banli.assist.tests.test_point_extraction import EXPECTED_POINT_COUNTS
+
+    rows = {r["proposal_number"]: r for r in _rows("proposals_2019.jsonl")}
+    if not rows:
+        return
+    checked = [n for n in EXPECTED_POINT_COUNTS if n in rows]
+    right = sum(1 for n in checked if len(extract_points(rows[n]["content"])) == EXPECTED_POINT_COUNTS[n])
+    yield "assist.points.hand_checked", len(checked), "proposals"
+    yield "assist.points.count_accuracy", right / len(checked), "ratio"
+    started = time.perf_counter()
+    for row in rows.values():
+        extract_points(row["content"])
+    yield "assist.points.ms_per_proposal", (time.perf_counter() - started) * 1000 / len(rows), "ms"
+
+
+def bench_similar_search_100k():
+    """Build time and query latency of the similar-proposal search over 100,000 generated proposals."""
+    from banli.assist.similarity import SimilarityIndex
+
+    rows = list(generated_proposals(100_000))
+    started = time.perf_counter()
+    index = SimilarityIndex([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+    yield "assist.similar.build_100k", time.perf_counter() - started, "s"
+    timings = []
+    for _, title, body in random.Random(1).sample(rows, 300):
+        t0 = time.perf_counter()
+        index.search(title, body, limit=10)
+        timings.append((time.perf_counter() - t0) * 1000)
+    timings.sort()
+    yield "assist.similar.query_100k_median", timings[len(timings) // 2], "ms"
+    yield "assist.similar.query_100k_p95", timings[int(len(timings) * 0.95)], "ms"

@@ -1,0 +1,123 @@
+"""The routing model (智能交办): lead and co units from past assignments, with supporting words and items."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+
+from banli.assist.textproc import normalize, words
+
+BODY_CHARS = 1000
+
+
+@dataclass
+class UnitSuggestion:
+    """A suggested unit for one role, with its score and why."""
+
+    unit: str
+    role: str
+    score: float
+    words: list[str] = field(default_factory=list)
+    past_items: list[tuple[str, float]] = field(default_factory=list)  # (title, similarity)
+
+
+def _text(doc: dict) -> str:
+    return normalize((doc.get("title") or "") + "。" + (doc.get("content") or doc.get("body") or "")[:BODY_CHARS])
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-2.0 * x))
+
+
+class RoutingModel:
+    """Lead unit: a class-balanced linear SVM; every involved unit: one-vs-rest SVMs; words: jieba TF-IDF."""
+
+    def fit(self, docs: list[dict], unit_lists: list[list[str]]) -> "RoutingModel":
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.multiclass import OneVsRestClassifier
+        from sklearn.preprocessing import MultiLabelBinarizer
+        from sklearn.svm import LinearSVC
+
+        pairs = [(d, u) for d, u in zip(docs, unit_lists) if u]
+        if not pairs:
+            raise ValueError("没有带承办单位的历史数据，无法训练交办建议")
+        docs = [d for d, _ in pairs]
+        unit_lists = [list(dict.fromkeys(u)) for _, u in pairs]
+        texts = [_text(d) for d in docs]
+        self.word_vec = TfidfVectorizer(analyzer=words, sublinear_tf=True)
+        self.char_vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)
+        xw = self.word_vec.fit_transform(texts)
+        x = sparse.hstack([xw, self.char_vec.fit_transform(texts)], format="csr")
+        self.n_words = xw.shape[1]
+        leads = [u[0] for u in unit_lists]
+        self.lead_units = sorted(set(leads))
+        self.lead_svm = LinearSVC(C=1.0, class_weight="balanced").fit(x, leads) if len(self.lead_units) > 1 else None
+        self.binarizer = MultiLabelBinarizer().fit(unit_lists)
+        y = self.binarizer.transform(unit_lists)
+        keep = (y.sum(axis=0) > 0) & (y.sum(axis=0) < len(y))
+        self.any_units = [str(u) for u, k in zip(self.binarizer.classes_, keep) if k]
+        self.any_svm = OneVsRestClassifier(LinearSVC(C=1.0, class_weight="balanced")).fit(x, y[:, keep]) if keep.sum() >= 2 else None
+        # Past items shown as evidence: their word vectors, titles and units.
+        self.past_words = xw.tocsr()
+        self.past_titles = [d.get("title") or "" for d in docs]
+        self.past_units = unit_lists
+        return self
+
+    def _features(self, doc: dict):
+        text = _text(doc)
+        xw = self.word_vec.transform([text])
+        return xw, sparse.hstack([xw, self.char_vec.transform([text])], format="csr")
+
+    def _supporting_words(self, xw, coef_words, limit=6) -> list[str]:
+        contrib = xw.multiply(coef_words).toarray().ravel()
+        order = np.argsort(-contrib)[:limit]
+        vocab = self.word_vec.get_feature_names_out()
+        return [str(vocab[i]) for i in order if contrib[i] > 0]
+
+    def _past_items(self, xw, unit: str, limit=3) -> list[tuple[str, float]]:
+        sims = (self.past_words @ xw.T).toarray().ravel()
+        out = []
+        for i in np.argsort(-sims):
+            if sims[i] <= 0 or len(out) == limit:
+                break
+            if unit in self.past_units[i]:
+                out.append((self.past_titles[i], round(float(sims[i]), 3)))
+        return out
+
+    def suggest(self, doc: dict, *, leads: int = 3, cos: int = 3) -> list[UnitSuggestion]:
+        """Ranked lead suggestions, then co-handling suggestions (units other than the top lead)."""
+        xw, x = self._features(doc)
+        out: list[UnitSuggestion] = []
+        if self.lead_svm is None:
+            lead_scores = {self.lead_units[0]: 1.0}
+            lead_coef = {}
+        else:
+            raw = self.lead_svm.decision_function(x)[0]
+            classes = [str(c) for c in self.lead_svm.classes_]
+            if raw.ndim == 0 or np.ndim(raw) == 0:
+                raw = np.array([-float(raw), float(raw)])
+            exp = np.exp(3 * (raw - raw.max()))
+            probs = exp / exp.sum()
+            lead_scores = dict(zip(classes, probs))
+            coef = self.lead_svm.coef_
+            if coef.shape[0] == 1:
+                coef = np.vstack([-coef, coef])
+            lead_coef = {c: coef[i, : self.n_words] for i, c in enumerate(classes)}
+        for unit, score in sorted(lead_scores.items(), key=lambda kv: -kv[1])[:leads]:
+            support = self._supporting_words(xw, lead_coef[unit]) if unit in lead_coef else []
+            out.append(UnitSuggestion(unit, "lead", round(float(score), 4), support, self._past_items(xw, unit)))
+        if self.any_svm is not None:
+            top_lead = out[0].unit if out else None
+            raw = self.any_svm.decision_function(x)[0]
+            scored = sorted(zip(self.any_units, _sigmoid(raw), range(len(raw))), key=lambda t: -t[1])
+            for unit, score, i in scored:
+                if unit == top_lead or len([s for s in out if s.role == "co"]) >= cos:
+                    continue
+                if score < 0.3:
+                    break
+                coef = self.any_svm.estimators_[i].coef_.ravel()[: self.n_words]
+                out.append(
+                    UnitSuggestion(unit, "co", round(float(score), 4), self._supporting_words(xw, coef), self._past_items(xw, unit))
+                )
+        return out

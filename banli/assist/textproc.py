@@ -1,0 +1,49 @@
+"""Chinese text helpers shared by the assist features: normalising, word segmentation, sentence splitting."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"[\u4e00-\u9fffA-Za-z]")
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?;])")
+
+# Words that say nothing about the topic of a proposal or who should handle it.
+STOPWORDS = frozenset(
+    """的 了 和 与 及 或 在 是 对 为 将 把 被 等 也 并 而 又 就 都 要 从 以 于 其 之 这 那 有 无 不 中 上 下 个
+    我们 你们 他们 我 你 他 她 它 一些 一个 进一步 加强 加大 推进 推动 建议 提案 关于 问题 工作 相关 有关 部门 方面
+    进行 通过 实现 提高 提升 完善 建立 健全 促进 支持 积极 切实 目前 当前 存在 情况 可以 需要 应当 应该 没有 已经
+    一是 二是 三是 四是 五是 以及 因此 同时 并且 但是 如果 我省 我市 我区 全省 全市 政府 市民 领导 您好 请问 谢谢""".split()
+)
+
+
+def normalize(text: str) -> str:
+    """Full-width letters and digits to half-width, runs of whitespace to one space."""
+    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text or "")).strip()
+
+
+@lru_cache(maxsize=1)
+def _jieba():
+    import jieba
+
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    return jieba
+
+
+def words(text: str) -> list[str]:
+    """Content words of a text (jieba segmentation without stopwords, punctuation and single characters)."""
+    return [
+        w
+        for w in _jieba().lcut(normalize(text))
+        if len(w) > 1 and w not in STOPWORDS and _WORD.search(w) and not w.isdigit()
+    ]
+
+
+def sentences(text: str) -> list[str]:
+    """Split a text at sentence ends (。！？；) and line breaks, dropping empty pieces."""
+    out = []
+    for line in (text or "").splitlines():
+        out.extend(s.strip() for s in _SENTENCE_END.split(line) if s.strip())
+    return out
