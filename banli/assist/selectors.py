@@ -1,1 +1,181 @@
-"""智能辅助: selectors."""
+"""智能辅助: suggestions, similar items, topics and reply checks, as the requesting user may see them."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from django.db.models import Count, Max, Q
+
+from banli.assist import store
+from banli.assist.choices import SuggestionTask
+from banli.core import access
+from banli.core.errors import PermissionDenied
+
+
+def can_use_assist(user) -> bool:
+    """Office staff, unit staff and administrators; never proposers or the public."""
+    return access.is_staff_user(user)
+
+
+def require_assist(user) -> None:
+    if not can_use_assist(user):
+        raise PermissionDenied("智能辅助仅供交办机构和承办单位工作人员使用。")
+
+
+def _doc(proposal) -> dict:
+    return {"title": proposal.title, "content": proposal.body}
+
+
+def category_suggestions(*, user, proposal, top: int = 3) -> list[dict]:
+    """Top categories for a proposal with scores ([] until a model has been trained)."""
+    require_assist(user)
+    bundle = store.load_bundle(SuggestionTask.CATEGORY)
+    if bundle is None:
+        return []
+    return [{"label": s.label, "score": s.score} for s in bundle["model"].rank(_doc(proposal), top=top)]
+
+
+def routing_suggestions(*, user, proposal) -> list[dict]:
+    """Suggested lead and co units with scores, supporting words and similar past items."""
+    require_assist(user)
+    bundle = store.load_bundle(SuggestionTask.ROUTING)
+    if bundle is None:
+        return []
+    from banli.organizations.models import Unit
+
+    suggestions = bundle["model"].suggest(_doc(proposal))
+    names = {s.unit for s in suggestions}
+    units = {}
+    for unit in Unit.objects.filter(Q(name__in=names) | Q(short_name__in=names), is_active=True):
+        units.setdefault(unit.name, unit)
+        if unit.short_name:
+            units.setdefault(unit.short_name, unit)
+    return [
+        {
+            "label": s.unit,
+            "unit": units.get(s.unit),
+            "role": s.role,
+            "score": s.score,
+            "words": s.words,
+            "past_items": [{"title": t, "score": sc} for t, sc in s.past_items],
+        }
+        for s in suggestions
+    ]
+
+
+# --- similar proposals --------------------------------------------------------------------------
+
+_index_lock = threading.Lock()
+_index_cache: dict = {}
+
+
+def _proposal_index():
+    """The similarity index of every proposal, rebuilt in this process when proposals change."""
+    from banli.assist.similarity import SimilarityIndex
+    from banli.proposals.models import Proposal
+
+    stamp = tuple(Proposal.objects.aggregate(n=Count("pk"), t=Max("updated_at")).values())
+    with _index_lock:
+        if _index_cache.get("stamp") == stamp:
+            return _index_cache["index"]
+        rows = list(Proposal.objects.values_list("pk", "title", "body"))
+        index = SimilarityIndex([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+        _index_cache.update(stamp=stamp, index=index)
+        return index
+
+
+@dataclass
+class SimilarItem:
+    """A similar proposal with its replies as the user may read them, and whether it is a 并案 candidate."""
+
+    proposal: object
+    score: float
+    same_session: bool
+    near_duplicate: bool
+    replies: list
+
+
+def similar_proposals(*, user, proposal, limit: int = 8) -> list[SimilarItem]:
+    """The proposals most like this one, of this and past sessions, that the user may see; best first."""
+    require_assist(user)
+    from banli.assist.similarity import NEAR_DUPLICATE
+    from banli.proposals.models import Proposal
+    from banli.replies.choices import ReplyState
+    from banli.replies.models import Reply
+
+    hits = _proposal_index().search(proposal.title, proposal.body, limit=max(limit * 5, 40), exclude={proposal.pk})
+    scores = {h.key: h.score for h in hits}
+    visible = access.visible_proposals(user).filter(pk__in=scores).select_related("session")
+    found = sorted(visible, key=lambda p: -scores[p.pk])[:limit]
+    replies: dict[int, list] = {}
+    for reply in (
+        Reply.objects.filter(assignment__proposal__in=[p.pk for p in found], state=ReplyState.SENT)
+        .select_related("assignment__unit")
+        .order_by("sent_at")
+    ):
+        replies.setdefault(reply.assignment.proposal_id, []).append(reply)
+    return [
+        SimilarItem(
+            proposal=p,
+            score=scores[p.pk],
+            same_session=p.session_id == proposal.session_id,
+            near_duplicate=p.session_id == proposal.session_id and scores[p.pk] >= NEAR_DUPLICATE,
+            replies=replies.get(p.pk, []),
+        )
+        for p in found
+    ]
+
+
+def session_topics(*, user, session, max_topics: int = 20) -> list[dict]:
+    """The session's proposals the user may see, grouped into topics (热点), biggest first."""
+    require_assist(user)
+    from banli.assist.similarity import group_topics
+
+    items = list(access.visible_proposals(user).filter(session=session).only("pk", "number", "title", "body", "session_id"))
+    by_pk = {p.pk: p for p in items}
+    topics = group_topics([p.pk for p in items], [p.title for p in items], [p.body for p in items], max_topics=max_topics)
+    return [{"label": t.label, "words": t.words, "proposals": [by_pk[k] for k in t.keys]} for t in topics]
+
+
+def reply_check(*, user, reply):
+    """Check a reply draft against its proposal's points (advisory); unit staff of the reply's unit or the office."""
+    require_assist(user)
+    assignment = reply.assignment
+    if not (access.is_unit_staff_for(user, assignment) or access.is_office_for(user, assignment.proposal)):
+        raise PermissionDenied("只有承办单位和交办机构可以核查该答复。")
+    return draft_check(
+        proposal=assignment.proposal,
+        body=reply.body,
+        reply_class=reply.reply_class,
+        contact_person=reply.contact_person,
+        contact_phone=reply.contact_phone,
+    )
+
+
+def draft_check(*, proposal, body: str, reply_class: str = "", contact_person: str = "", contact_phone: str = ""):
+    """The reply check of a text not yet saved (live check while the handler writes)."""
+    from banli.assist.replycheck import check_reply
+
+    return check_reply(
+        proposal_body=proposal.body,
+        reply_body=body,
+        reply_class=reply_class,
+        contact_person=contact_person,
+        contact_phone=contact_phone,
+    )
+
+
+def suggestion_accuracy(*, user, task: str) -> dict:
+    """How often the office took the top suggestion, from the decision log."""
+    require_assist(user)
+    from banli.assist.models import SuggestionDecision
+
+    figures = SuggestionDecision.objects.filter(task=task).aggregate(
+        n=Count("pk"), top1=Count("pk", filter=Q(top1_hit=True)), top3=Count("pk", filter=Q(top3_hit=True))
+    )
+    n = figures["n"]
+    return {
+        "decisions": n,
+        "top1_rate": round(figures["top1"] / n, 4) if n else None,
+        "top3_rate": round(figures["top3"] / n, 4) if n else None,
+    }

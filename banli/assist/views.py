@@ -1,1 +1,141 @@
-"""智能辅助: views."""
+"""智能辅助: pages and htmx fragments the workbench embeds with hx-get (one view serves both)."""
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponseForbidden
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_http_methods
+
+from banli.assist import selectors, services
+from banli.assist.choices import SuggestionTask
+from banli.assist.forms import CategoryDecisionForm, DraftCheckForm, RoutingDecisionForm
+from banli.core import access
+from banli.core.errors import DomainError, NotFound, PermissionDenied
+
+
+def assist_view(view):
+    """Signed-in staff only; domain errors become 404 / 403 pages with a readable message."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not selectors.can_use_assist(request.user):
+            return HttpResponseForbidden("智能辅助仅供交办机构和承办单位工作人员使用。")
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as exc:
+            raise Http404(str(exc)) from exc
+        except PermissionDenied as exc:
+            return HttpResponseForbidden(str(exc))
+
+    return wrapped
+
+
+def _render(request, fragment: str, context: dict, *, title: str):
+    """The fragment alone for htmx, or wrapped in the full page."""
+    if getattr(request, "htmx", False):
+        return render(request, fragment, context)
+    return render(request, "assist/page.html", {**context, "fragment": fragment, "title": title})
+
+
+@assist_view
+def proposal_assist(request, proposal_id: int):
+    """Everything the assistant offers for one proposal: category, routing, similar items."""
+    proposal = access.require_proposal(request.user, proposal_id)
+    return render(request, "assist/proposal.html", {"proposal": proposal, "title": "智能辅助"})
+
+
+@assist_view
+@require_http_methods(["GET", "POST"])
+def category_suggestion(request, proposal_id: int):
+    proposal = access.require_proposal(request.user, proposal_id)
+    suggestions = selectors.category_suggestions(user=request.user, proposal=proposal)
+    decision, error = None, ""
+    if request.method == "POST":
+        form = CategoryDecisionForm(request.POST)
+        if form.is_valid():
+            try:
+                decision = services.suggestion_decision_record(
+                    proposal=proposal, task=SuggestionTask.CATEGORY, suggested=suggestions,
+                    decided={"label": form.cleaned_data["label"]}, actor=request.user,
+                )
+            except DomainError as exc:
+                error = str(exc)
+        else:
+            error = "请选择或填写类别。"
+    context = {"proposal": proposal, "suggestions": suggestions, "decision": decision, "error": error}
+    return _render(request, "assist/_category.html", context, title="类别建议")
+
+
+@assist_view
+@require_http_methods(["GET", "POST"])
+def routing_suggestion(request, proposal_id: int):
+    proposal = access.require_proposal(request.user, proposal_id)
+    suggestions = selectors.routing_suggestions(user=request.user, proposal=proposal)
+    decision, error = None, ""
+    if request.method == "POST":
+        form = RoutingDecisionForm(request.POST)
+        if form.is_valid():
+            logged = [{k: s[k] for k in ("label", "role", "score", "words")} for s in suggestions]
+            try:
+                decision = services.suggestion_decision_record(
+                    proposal=proposal, task=SuggestionTask.ROUTING, suggested=logged,
+                    decided={"lead": form.cleaned_data["lead"], "co": form.cleaned_data["co"]}, actor=request.user,
+                )
+            except DomainError as exc:
+                error = str(exc)
+        else:
+            error = "请填写主办单位。"
+    context = {
+        "proposal": proposal,
+        "leads": [s for s in suggestions if s["role"] == "lead"],
+        "cos": [s for s in suggestions if s["role"] == "co"],
+        "decision": decision,
+        "error": error,
+        "may_decide": access.is_office_for(request.user, proposal),
+    }
+    return _render(request, "assist/_routing.html", context, title="交办建议")
+
+
+@assist_view
+def similar(request, proposal_id: int):
+    proposal = access.require_proposal(request.user, proposal_id)
+    items = selectors.similar_proposals(user=request.user, proposal=proposal)
+    return _render(request, "assist/_similar.html", {"proposal": proposal, "items": items}, title="相似提案")
+
+
+@assist_view
+def session_topics(request, session_id: int):
+    from banli.proposals.models import Session
+
+    session = get_object_or_404(Session, pk=session_id)
+    topics = selectors.session_topics(user=request.user, session=session)
+    return _render(request, "assist/_topics.html", {"session": session, "topics": topics}, title="热点归类")
+
+
+@assist_view
+def reply_check(request, reply_id: int):
+    from banli.replies.models import Reply
+
+    reply = get_object_or_404(Reply.objects.select_related("assignment__proposal", "assignment__unit"), pk=reply_id)
+    access.require_proposal(request.user, reply.assignment.proposal_id)
+    result = selectors.reply_check(user=request.user, reply=reply)
+    context = {"proposal": reply.assignment.proposal, "reply": reply, "result": result}
+    return _render(request, "assist/_reply_check.html", context, title="答复核查")
+
+
+@assist_view
+@require_http_methods(["POST"])
+def draft_check(request, proposal_id: int):
+    """Live check of a draft being written (the reply form posts its fields here with hx-post)."""
+    proposal = access.require_proposal(request.user, proposal_id)
+    form = DraftCheckForm(request.POST)
+    form.is_valid()
+    data = form.cleaned_data
+    result = selectors.draft_check(
+        proposal=proposal, body=data.get("body", ""), reply_class=data.get("reply_class", ""),
+        contact_person=data.get("contact_person", ""), contact_phone=data.get("contact_phone", ""),
+    )
+    return _render(request, "assist/_reply_check.html", {"proposal": proposal, "result": result}, title="答复核查")

@@ -1,0 +1,39 @@
+"""The category and routing models, trained on a small generated corpus (no shared data needed)."""
+import pytest
+
+from banli.assist.classifier import TextClassifier
+from banli.assist.evaluation import cross_validate_category
+from banli.assist.routing import RoutingModel
+from banli.assist.tests.helpers import generated_history
+
+
+@pytest.fixture(scope="module")
+def history():
+    return generated_history()
+
+
+def test_category_model_ranks_the_right_category_first_with_scores(history):
+    model = TextClassifier().fit(history, [r["category"] for r in history])
+    ranked = model.rank({"title": "关于增加幼儿园学位和教师编制的建议", "content": "学校招生困难，教师不足。"})
+    assert ranked[0].label == "教育事业"
+    assert len(ranked) == 3
+    assert ranked[0].score > ranked[1].score >= ranked[2].score
+    assert abs(sum(s.score for s in model.rank({"title": "医院", "content": ""}, top=4)) - 1) < 1e-3
+
+
+def test_cross_validation_reports_macro_f1_top3_and_latency(history):
+    result = cross_validate_category(history, folds=3)
+    assert result["macro_f1"] > 0.9
+    assert result["top3_accuracy"] == 1.0
+    assert result["ms_per_prediction"] < 20
+    assert set(result["per_class"]) == {r["category"] for r in history}
+
+
+def test_routing_model_suggests_lead_unit_with_supporting_words_and_past_items(history):
+    model = RoutingModel().fit(history, [r["units"] for r in history])
+    suggestions = model.suggest({"title": "关于治理河道污水和扬尘的建议", "content": "污水直排河道，扬尘严重。"})
+    lead = suggestions[0]
+    assert (lead.unit, lead.role) == ("生态环境局", "lead")
+    assert lead.words and set(lead.words) & {"污水", "河道", "扬尘"}
+    assert lead.past_items and lead.past_items[0][1] > 0
+    assert all(s.unit != "生态环境局" for s in suggestions if s.role == "co")
