@@ -292,3 +292,50 @@ def can_submit_evaluation(user, unit) -> bool:
     """A unit's 自评 is submitted by its own unit office (联络员) or leader."""
     return any(unit.path.startswith(scope_unit(g).path) for g in grants(user)
                if g.role in (Role.UNIT_OFFICE, Role.LEADER) and g.unit_id)
+
+
+# Timeline rows that stay inside the unit that made them (drafts, internal review, contacts, commitments).
+INTERNAL_EVENT_VERBS = frozenset({
+    "log_contact", "reply_draft", "submit_reply", "approve_reply", "return_reply", "assign_section",
+    "reassign_section", "record_commitment", "complete_commitment", "request_extension",
+})
+# What a proposer sees of the handling: the milestones that concern him.
+PROPOSER_EVENT_VERBS = frozenset({
+    "register", "assign", "sign", "send_reply", "record_feedback", "complete_feedback", "rehandle", "close",
+    "approve_adjustment",
+})
+
+
+def visible_events(user, proposal, assignments, events) -> list:
+    """The events of `proposal`'s timeline the user may see.
+
+    A unit's staff see everything about their own assignments; the assigning office and other units see
+    the state changes but not a unit's drafts, review steps and contacts (unless they made the event);
+    a proposer sees only the milestones that concern him. `assignments` are the proposal's assignments
+    with their units loaded, so that the check costs no query per event.
+    """
+    if has_role(user, Role.ADMIN):
+        return list(events)
+    own_units = {a.pk for a in assignments if is_unit_staff_for(user, a)}
+    insider = bool(own_units) or is_office_for(user, proposal)
+    result = []
+    for event in events:
+        if event.assignment_id in own_units or (event.actor_id and event.actor_id == user.pk):
+            result.append(event)
+        elif not insider:
+            if event.verb in PROPOSER_EVENT_VERBS:
+                result.append(event)
+        elif event.verb not in INTERNAL_EVENT_VERBS:
+            result.append(event)
+    return result
+
+
+def may_review_reply(user, assignment, reply) -> bool:
+    """The user holds the role of the reply's current review step for the assignment's unit."""
+    from banli.replies.choices import ReplyState
+    from banli.replies.models import ReviewChainStep
+
+    if reply is None or reply.state != ReplyState.IN_REVIEW:
+        return False
+    step = ReviewChainStep.objects.filter(chain__unit=assignment.unit, position=reply.review_position).first()
+    return step is not None and acting_role(user, assignment, {step.role}) is not None

@@ -1,1 +1,346 @@
-"""工作台: selectors."""
+"""Reads for the workbench and the ledger. Every function takes the user and starts from banli.core.access.
+
+Each list is one query (rows with what they show joined in) plus one count, whatever the number of rows.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Case, Count, DateField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.utils import timezone
+
+from banli.core import access
+from banli.handling.deadlines import WorkCalendar
+from banli.handling.models import AdjustmentRequest, Assignment, Event, ExtensionRequest
+from banli.handling.selectors import DUE_COLUMNS
+from banli.handling.workflow import STATES
+from banli.organizations.choices import Role
+from banli.replies.choices import ReplyState
+from banli.replies.models import Feedback, Reply, ReviewChainStep
+
+WARNING_WORKING_DAYS = 5
+ROW_LIMIT = 50
+ANSWERING = ("lead", "split")
+LIVE_STATES = ("pending_sign", "adjustment_requested", "signed", "in_progress", "reply_review", "replied", "rated", "rehandling")
+PROGRESS_STEPS = ["pending_sign", "signed", "in_progress", "reply_review", "replied", "rated", "closed"]
+
+
+def due_expression():
+    """The deadline that applies to an assignment in its current state (sign, co-opinion, reply, feedback)."""
+    sign_col, sign_states = DUE_COLUMNS["sign"]
+    op_col, op_states = DUE_COLUMNS["co_opinion"]
+    reply_col, reply_states = DUE_COLUMNS["reply"]
+    fb_col, fb_states = DUE_COLUMNS["feedback"]
+    return Case(
+        When(state__in=sign_states, then=F(sign_col)),
+        When(state="adjustment_requested", then=F("adjust_due")),
+        When(role="co", state__in=op_states, then=F(op_col)),
+        When(role__in=ANSWERING, state__in=reply_states, then=F(reply_col)),
+        When(role__in=ANSWERING, state__in=fb_states, then=F(fb_col)),
+        default=Value(None),
+        output_field=DateField(),
+    )
+
+
+def overdue_q(today: dt.date) -> Q:
+    """Assignments whose current step's deadline has passed."""
+    q = Q(pk__in=[])
+    for step, (column, states) in DUE_COLUMNS.items():
+        part = Q(state__in=states, **{f"{column}__lt": today})
+        if step == "co_opinion":
+            part &= Q(role="co")
+        elif step in ("reply", "feedback"):
+            part &= Q(role__in=ANSWERING)
+        q |= part
+    return q
+
+
+@dataclass
+class Clock:
+    """Today and the end of the warning window, computed once per request."""
+
+    today: dt.date
+    warn_until: dt.date
+
+    @classmethod
+    def now(cls, today: dt.date | None = None) -> "Clock":
+        today = today or timezone.localdate()
+        return cls(today=today, warn_until=WorkCalendar.load().add_working_days(today, WARNING_WORKING_DAYS))
+
+    def light(self, due: dt.date | None) -> str:
+        if due is None:
+            return "none"
+        if due < self.today:
+            return "red"
+        if due <= self.warn_until:
+            return "yellow"
+        return "green"
+
+
+LIGHT_LABELS = {"red": "已逾期", "yellow": "临近期限", "green": "正常", "none": "无期限"}
+
+
+def with_rows(qs: QuerySet) -> QuerySet:
+    """Join what a row shows: proposal, session, unit, section, handler; annotate the applicable due date."""
+    return qs.select_related("proposal", "proposal__session", "unit", "lead_section", "handler").annotate(
+        due=due_expression()
+    )
+
+
+def decorate(rows, clock: Clock) -> list:
+    """Attach the traffic light and the state's label/colour (pure Python, no queries)."""
+    rows = list(rows)
+    for row in rows:
+        row.light = clock.light(getattr(row, "due", None))
+        row.light_label = LIGHT_LABELS[row.light]
+        state = STATES.get(row.state)
+        row.state_text = state.label if state else row.state
+        row.state_css = state.colour if state else "secondary"
+    return rows
+
+
+@dataclass
+class Section:
+    """One list of the workbench: a title, its count and the first rows ordered by due date."""
+
+    key: str
+    title: str
+    count: int
+    rows: list = field(default_factory=list)
+    hint: str = ""
+    kind: str = "assignments"  # or "adjustments", "extensions", "units", "figures"
+    red: int = 0
+
+
+def _section(key, title, qs, clock, *, hint="", order=("due", "id")) -> Section:
+    qs = with_rows(qs)
+    count = qs.count()
+    rows = decorate(qs.order_by(F(order[0]).asc(nulls_last=True), *order[1:])[:ROW_LIMIT], clock) if count else []
+    red = sum(1 for r in rows if r.light == "red")
+    return Section(key=key, title=title, count=count, rows=rows, hint=hint, red=red)
+
+
+def _reply_at_step(role: str) -> QuerySet:
+    """In-review replies whose current review step is taken by `role` (for an Exists on assignments)."""
+    step = ReviewChainStep.objects.filter(chain__unit=OuterRef("assignment__unit"), position=OuterRef("review_position"), role=role)
+    return Reply.objects.filter(assignment=OuterRef("pk"), state=ReplyState.IN_REVIEW).filter(Exists(step))
+
+
+def office_workbench(user, clock: Clock) -> list[Section]:
+    base = access.office_assignments(user)
+    sections = [_section("unsigned", "待签收（各单位）", base.filter(state="pending_sign"), clock, hint="督促承办单位按时签收")]
+    adjustments = (
+        AdjustmentRequest.objects.filter(status="pending", assignment__in=base.values("pk"))
+        .select_related("assignment__proposal", "assignment__unit", "requested_by", "suggested_unit")
+        .order_by("requested_at", "id")
+    )
+    sections.append(Section("adjustments", "待审批的调整申请", adjustments.count(), list(adjustments[:ROW_LIMIT]), kind="adjustments"))
+    extensions = (
+        ExtensionRequest.objects.filter(status="pending", assignment__in=base.values("pk"))
+        .select_related("assignment__proposal", "assignment__unit", "requested_by")
+        .order_by("requested_at", "id")
+    )
+    sections.append(Section("extensions", "待审批的延期申请", extensions.count(), list(extensions[:ROW_LIMIT]), kind="extensions"))
+    by_unit = list(
+        base.filter(overdue_q(clock.today)).values("unit_id", "unit__name").annotate(n=Count("id")).order_by("-n", "unit__name")[:ROW_LIMIT]
+    )
+    sections.append(Section("overdue_units", "逾期事项（按单位）", sum(r["n"] for r in by_unit), by_unit, kind="units", red=len(by_unit)))
+    review = base.filter(Exists(_reply_at_step(Role.ASSIGNING_OFFICE)))
+    sections.append(_section("office_review", "待交办机构审核的答复", review, clock))
+    return sections
+
+
+def unit_office_workbench(user, clock: Clock) -> list[Section]:
+    base = access.handled_assignments(user)
+    approved = Reply.objects.filter(assignment=OuterRef("pk"), state=ReplyState.APPROVED)
+    return [
+        _section("to_sign", "待签收", base.filter(state="pending_sign"), clock),
+        _section("to_assign", "待分配承办科室", base.filter(state="signed"), clock),
+        _section("to_check", "待核稿的答复", base.filter(Exists(_reply_at_step(Role.UNIT_OFFICE))), clock),
+        _section("to_send", "已签发待发送", base.filter(state="reply_review").filter(Exists(approved)), clock),
+        _section("co_due", "会办意见待送", base.filter(role="co", state__in=("signed", "in_progress")), clock),
+        _section("rehandling", "重新办理", base.filter(state="rehandling"), clock),
+    ]
+
+
+NEXT_STEP = {
+    ("co", "signed"): "等待分配科室",
+    ("co", "in_progress"): "撰写并发送会办意见",
+    ("lead", "signed"): "等待分配科室",
+    ("lead", "in_progress"): "沟通并起草答复",
+    ("lead", "reply_review"): "答复审核中",
+    ("lead", "rehandling"): "重新办理并再次答复",
+    ("lead", "replied"): "等待提案人测评，跟踪落实",
+    ("lead", "rated"): "跟踪落实，办结",
+    ("lead", "pending_sign"): "等待签收",
+}
+
+
+def handler_workbench(user, clock: Clock) -> list[Section]:
+    base = access.handled_assignments(user).filter(Q(handler=user) | Q(co_sections__handler=user)).distinct()
+    mine = base.filter(state__in=("signed", "in_progress", "reply_review", "rehandling", "replied", "rated"))
+    section = _section("mine", "我承办的事项", mine, clock)
+    for row in section.rows:
+        row.next_step = NEXT_STEP.get(("lead" if row.role == "split" else row.role, row.state), "")
+    returned = Reply.objects.filter(assignment=OuterRef("pk"), round=OuterRef("round"), state=ReplyState.RETURNED)
+    newer = Reply.objects.filter(assignment=OuterRef("pk"), round=OuterRef("round"), state__in=(ReplyState.DRAFT, ReplyState.IN_REVIEW))
+    back = _section("returned", "被退回修改的答复", base.filter(state="in_progress").filter(Exists(returned)).exclude(Exists(newer)), clock)
+    return [section, back]
+
+
+def leader_workbench(user, clock: Clock) -> list[Section]:
+    base = access.handled_assignments(user)
+    sections = [_section("to_sign_off", "待审核签发的答复", base.filter(Exists(_reply_at_step(Role.LEADER))), clock)]
+    answering = base.filter(role__in=ANSWERING).exclude(state="withdrawn")
+    figures = answering.aggregate(
+        total=Count("id"),
+        replied=Count("id", filter=Q(state__in=("replied", "rated", "closed"))),
+        closed=Count("id", filter=Q(state="closed")),
+        overdue=Count("id", filter=overdue_q(clock.today)),
+    )
+    fb = Feedback.objects.filter(assignment__in=answering.values("pk")).aggregate(
+        n=Count("id"), satisfied=Count("id", filter=Q(result="satisfied")), basic=Count("id", filter=Q(result="basic"))
+    )
+    figures["reply_rate"] = _rate(figures["replied"], figures["total"])
+    figures["satisfaction_rate"] = _rate(fb["satisfied"], fb["n"])
+    figures["satisfied_or_basic_rate"] = _rate(fb["satisfied"] + fb["basic"], fb["n"])
+    figures["ratings"] = fb["n"]
+    sections.append(Section("figures", "本单位办理情况", figures["total"], [figures], kind="figures", red=figures["overdue"]))
+    return sections
+
+
+def _rate(part: int, whole: int) -> str:
+    return f"{part * 100 / whole:.1f}%" if whole else "—"
+
+
+def proposer_assignments(user) -> QuerySet:
+    """The assignments of the items the user signed as a proposer (not withdrawn)."""
+    from banli.proposals.models import ProposalProposer
+
+    mine = ProposalProposer.objects.filter(proposal=OuterRef("proposal_id"), proposer__user=user)
+    return Assignment.objects.filter(Exists(mine)).exclude(state="withdrawn")
+
+
+def proposer_workbench(user, clock: Clock) -> list[Section]:
+    base = proposer_assignments(user)
+    rated = Feedback.objects.filter(assignment=OuterRef("pk"), round=OuterRef("round"), proposer__user=user)
+    to_rate = base.filter(role__in=ANSWERING, state="replied").exclude(Exists(rated))
+    sections = [
+        _section("to_rate", "答复待我测评", to_rate, clock, hint="请阅读答复后，对办理态度和办理结果作出评价"),
+        _section("my_items", "我的提案建议", base, clock, order=("proposal__number", "role", "id")),
+    ]
+    for section in sections:
+        for row in section.rows:
+            row.progress = progress_percent(row)
+    return sections
+
+
+def progress_percent(assignment) -> int:
+    if assignment.state in ("closed", "opinion_sent"):
+        return 100
+    if assignment.role == "co":
+        return {"pending_sign": 10, "adjustment_requested": 10, "signed": 30, "in_progress": 60}.get(assignment.state, 0)
+    state = "in_progress" if assignment.state == "rehandling" else assignment.state
+    if state not in PROGRESS_STEPS:
+        return 5
+    return int(100 * (PROGRESS_STEPS.index(state) + 1) / len(PROGRESS_STEPS))
+
+
+def admin_workbench(user, clock: Clock) -> list[Section]:
+    base = Assignment.objects.exclude(state="withdrawn")
+    return [_section("overdue", "全部逾期事项", base.filter(overdue_q(clock.today)), clock)]
+
+
+WORKBENCHES = {
+    Role.ASSIGNING_OFFICE: office_workbench,
+    Role.UNIT_OFFICE: unit_office_workbench,
+    Role.HANDLER: handler_workbench,
+    Role.LEADER: leader_workbench,
+    Role.PROPOSER: proposer_workbench,
+    Role.ADMIN: admin_workbench,
+}
+
+
+def workbench_for(user, role: str, clock: Clock | None = None) -> list[Section]:
+    """The sections of `role`'s workbench for `user` (the role must be one of his grants)."""
+    clock = clock or Clock.now()
+    if role not in access.roles_of(user):
+        return []
+    return WORKBENCHES[role](user, clock)
+
+
+# --- the ledger -------------------------------------------------------------------------------
+
+
+def ledger_assignments(user) -> QuerySet:
+    """Every assignment the user may see, with what a ledger row shows (one query per page)."""
+    current_class = Reply.objects.filter(assignment=OuterRef("pk"), round=OuterRef("round")).order_by("-version").values("reply_class")[:1]
+    return with_rows(access.visible_assignments(user)).annotate(reply_class=Subquery(current_class))
+
+
+# --- the proposal page ------------------------------------------------------------------------
+
+def proposal_timeline(user, proposal, assignments) -> list:
+    """The proposal's events the user may see, oldest first (rules in access.visible_events)."""
+    events = Event.objects.filter(proposal=proposal).select_related("actor", "assignment__unit").order_by("created_at", "id")
+    return label_events(access.visible_events(user, proposal, assignments, events))
+
+
+def label_events(events) -> list:
+    """Attach the Chinese names of each event's action and new state."""
+    from banli.handling.workflow import TRANSITIONS, state_label
+
+    events = list(events)
+    for event in events:
+        transition = TRANSITIONS.get(event.verb)
+        event.verb_label = EVENT_LABELS.get(event.verb) or (transition.label if transition else event.verb)
+        event.to_state_label = state_label(event.to_state) if event.to_state else ""
+    return events
+
+
+EVENT_LABELS = {
+    "register": "登记", "assign": "交办", "reply_draft": "保存答复草稿", "proposal_update": "修改登记信息",
+    "record_feedback": "提交测评", "complete_feedback": "全部提案人已测评", "approve_reply": "审核同意",
+}
+
+
+# --- notifications ----------------------------------------------------------------------------
+
+NOTIFICATION_LIMIT = 100
+
+
+def notification_events(user) -> QuerySet:
+    """Events that concern the user, made by someone else (the same visibility as the timeline)."""
+    from banli.proposals.models import ProposalProposer
+
+    q = Q(pk__in=[])
+    if access.unit_scopes(user):
+        q |= Q(assignment__in=access.handled_assignments(user).values("pk"))
+    if access.office_scopes(user):
+        q |= Q(assignment__in=access.office_assignments(user).values("pk")) & ~Q(verb__in=access.INTERNAL_EVENT_VERBS)
+    if access.has_role(user, Role.PROPOSER):
+        mine = ProposalProposer.objects.filter(proposer__user=user).values("proposal_id")
+        q |= Q(proposal__in=mine, verb__in=access.PROPOSER_EVENT_VERBS)
+    return Event.objects.filter(q).exclude(actor=user)
+
+
+def _cursor(user) -> int:
+    from banli.workbench.models import NotificationCursor
+
+    return NotificationCursor.objects.filter(user=user).values_list("last_seen_event_id", flat=True).first() or 0
+
+
+def unread_count(user) -> int:
+    """Unread notifications, counted up to NOTIFICATION_LIMIT (the badge shows 99+ beyond)."""
+    return notification_events(user).filter(pk__gt=_cursor(user))[:NOTIFICATION_LIMIT].count()
+
+
+def notifications(user) -> list:
+    cursor = _cursor(user)
+    rows = list(
+        notification_events(user).select_related("actor", "proposal", "assignment__unit").order_by("-id")[:NOTIFICATION_LIMIT]
+    )
+    for row in rows:
+        row.unread = row.pk > cursor
+    return label_events(rows)

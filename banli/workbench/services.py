@@ -1,1 +1,54 @@
-"""工作台: services."""
+"""工作台: writes that compose the foundation's services for the office's screens, and notification reads."""
+from __future__ import annotations
+
+from django.db import transaction
+
+from banli.core.errors import DomainError
+from banli.handling import services as handling
+from banli.proposals import services as proposals
+from banli.workbench.models import NotificationCursor
+
+ROLE_ORDER = {"lead": 0, "split": 1, "co": 2}
+
+
+def session_register(*, actor, name, body, level, year, assigning_office, term=1, meeting=1):
+    """Register a session from the office's form."""
+    return proposals.session_create(actor=actor, name=name, body=body, level=level, year=year,
+                                    assigning_office=assigning_office, term=term, meeting=meeting)
+
+
+def proposal_register(*, actor, session, kind, number, title, proposers, body="", category="", is_key=False):
+    """Register a proposal from the office's form; proposers are names, the lead first."""
+    return proposals.proposal_create(actor=actor, session=session, kind=kind, number=number, title=title,
+                                     proposers=proposers, body=body, category=category, is_key=is_key)
+
+
+@transaction.atomic
+def assignments_create_many(*, proposal, actor, units_and_roles: list[tuple]) -> list:
+    """Assign several units at once (lead first); all or nothing."""
+    if not units_and_roles:
+        raise DomainError("请至少选择一个承办单位，并选择办理方式（主办、会办或分办）。", field="unit")
+    for unit, role in units_and_roles:
+        if role not in ROLE_ORDER:
+            raise DomainError(f"请为「{unit.name}」选择办理方式（主办、会办或分办）。", field="role")
+    ordered = sorted(units_and_roles, key=lambda pair: ROLE_ORDER[pair[1]])
+    return [handling.assignment_create(proposal=proposal, unit=unit, role=role, actor=actor) for unit, role in ordered]
+
+
+def proposal_mark_key(*, actor, proposal, is_key: bool):
+    """Mark or unmark a key item (重点提案)."""
+    return proposals.proposal_update(actor=actor, proposal=proposal, is_key=is_key)
+
+
+@transaction.atomic
+def notifications_mark_read(*, user, up_to: int | None = None) -> NotificationCursor:
+    """Mark every notification up to event `up_to` (default: the latest) as read."""
+    from banli.handling.models import Event
+
+    if up_to is None:
+        up_to = Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    cursor, _ = NotificationCursor.objects.select_for_update().get_or_create(user=user)
+    if up_to > cursor.last_seen_event_id:
+        cursor.last_seen_event_id = up_to
+        cursor.save(update_fields=["last_seen_event_id", "updated_at"])
+    return cursor

@@ -1,8 +1,340 @@
-"""The workbench: each role's page of work to do."""
+"""The workbench: each role's page of work, the proposal page with its actions, the office's screens, the ledger.
+
+Views are thin: they read through selectors that take the user, write through services, and show a
+DomainError's message as it is. One view serves a full page and its htmx fragment.
+"""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from banli.core import access
+from banli.core.errors import DomainError, NotFound, PermissionDenied
+from banli.handling.models import Assignment
+from banli.organizations.choices import Role, UnitKind
+from banli.organizations.models import Unit
+from banli.proposals.models import Proposal, Session
+from banli.replies.choices import CoOpinionState, ReplyState
+from banli.replies.models import CoOpinion, Commitment, Feedback, Reply
+from banli.workbench import roles, selectors, services
+from banli.workbench.actions import ACTIONS, offered_actions
+from banli.workbench.filtersets import LedgerFilter
+from banli.workbench.forms import ProposalForm, SessionForm
+
+LEDGER_PAGE_SIZE = 50
+
+
+def _require_proposal(user, pk):
+    try:
+        return access.require_proposal(user, pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+# --- home, roles, password ----------------------------------------------------------------------
 
 
 @login_required
 def home(request):
-    return render(request, "workbench/home.html")
+    grant = roles.active_grant(request)
+    role = grant.role if grant else ""
+    clock = selectors.Clock.now()
+    sections = selectors.workbench_for(request.user, role, clock) if role else []
+    template = "workbench/home_proposer.html" if role == Role.PROPOSER else "workbench/home.html"
+    return render(request, template, {"nav": "home", "sections": sections, "role": role, "clock": clock,
+                                      "role_label": roles.grant_label(grant) if grant else ""})
+
+
+@login_required
+@require_POST
+def switch_role(request):
+    grant = roles.switch(request, request.POST.get("grant"))
+    if grant is None:
+        messages.error(request, "您没有该角色。")
+    else:
+        messages.success(request, f"已切换为：{roles.grant_label(grant)}")
+    return redirect("workbench:home")
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "registration/password_change.html"
+    success_url = reverse_lazy("workbench:home")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, "密码已修改。")
+        return response
+
+
+password_change = login_required(PasswordChangeView.as_view())
+
+
+# --- the proposal page --------------------------------------------------------------------------
+
+
+def _assignment_cards(user, proposal, bound=None):
+    """Each assignment of the proposal with what the user may see of it and the actions he may take."""
+    assignments = list(
+        Assignment.objects.filter(proposal=proposal)
+        .select_related("unit", "lead_section", "handler", "proposal__session__assigning_office")
+        .order_by("role", "id")
+    )
+    # The proposal object is already loaded with its session; share it so checks need no query.
+    for a in assignments:
+        a.proposal = proposal
+    is_office = access.is_office_for(user, proposal) or access.has_role(user, Role.ADMIN)
+    cards = []
+    for a in assignments:
+        if a.state == "withdrawn" and not is_office:
+            continue
+        internal = access.can_view_internal(user, a) or access.has_role(user, Role.ADMIN)
+        reply = Reply.objects.filter(assignment=a).order_by("-round", "-version").first()
+        ctx = {"reply": reply}
+        actions = []
+        for action in offered_actions(a, user, ctx):
+            form = (bound or {}).get((a.pk, action.key)) or action.form(assignment=a, prefix=f"a{a.pk}-{action.key}")
+            if action.key == "reply" and form.is_bound is False and reply is not None and reply.round == a.round:
+                form.initial = {f: getattr(reply, f) for f in ("reply_class", "disclosure", "disclosure_reason",
+                                                               "public_summary", "body", "contact_person", "contact_phone")}
+            actions.append({"action": action, "form": form})
+        sent_replies = [r for r in Reply.objects.filter(assignment=a).order_by("round", "version")
+                        if access.can_view_reply(user, r)]
+        opinions = [o for o in CoOpinion.objects.filter(assignment=a).select_related("assignment__unit")
+                    if access.can_view_co_opinion(user, o)]
+        state = selectors.STATES.get(a.state)
+        cards.append({
+            "a": a,
+            "state_label": state.label if state else a.state,
+            "state_css": state.colour if state else "secondary",
+            "internal": internal,
+            "actions": actions,
+            "replies": sent_replies,
+            "current_reply": reply if reply and access.can_view_reply(user, reply) else None,
+            "opinions": opinions,
+            "contacts": list(a.contacts.select_related("recorded_by")) if internal else [],
+            "commitments": list(Commitment.objects.filter(assignment=a)) if (internal or is_office) else [],
+            "feedbacks": list(Feedback.objects.filter(assignment=a).select_related("proposer")) if (internal or is_office) else [],
+            "progress": selectors.progress_percent(a),
+        })
+    return assignments, cards
+
+
+def _proposal_context(request, proposal, bound=None):
+    user = request.user
+    assignments, cards = _assignment_cards(user, proposal, bound)
+    return {
+        "nav": "ledger",
+        "proposal": proposal,
+        "proposers": list(proposal.proposer_links.select_related("proposer").order_by("position")),
+        "cards": cards,
+        "timeline": selectors.proposal_timeline(user, proposal, assignments),
+        "is_office": access.is_office_for(user, proposal),
+    }
+
+
+@login_required
+@require_GET
+def proposal_detail(request, pk):
+    proposal = _require_proposal(request.user, pk)
+    return render(request, "workbench/proposal.html", _proposal_context(request, proposal))
+
+
+@login_required
+@require_POST
+def assignment_action(request, pk, action):
+    """Take one action on an assignment; answer with the proposal panel (htmx) or the full page."""
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise Http404("未知的操作。")
+    try:
+        assignment = access.require_assignment(request.user, pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    proposal = _require_proposal(request.user, assignment.proposal_id)
+    form = spec.form(request.POST, assignment=assignment, prefix=f"a{assignment.pk}-{action}")
+    bound = None
+    status = 200
+    if not form.is_valid():
+        errors = "；".join(f"{form.fields[f].label if f in form.fields else ''}：{' '.join(e)}".lstrip("：")
+                          for f, e in form.errors.items())
+        messages.error(request, f"{spec.label}未完成，请检查：{errors}")
+        bound = {(assignment.pk, action): form}
+        status = 400
+    else:
+        try:
+            message = spec.run(assignment, request.user, form.cleaned_data, {"submit": "submit" in request.POST})
+        except PermissionDenied as exc:
+            if not request.htmx:
+                raise DjangoPermissionDenied(exc.message) from exc
+            messages.error(request, exc.message)
+            status = 403
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            bound = {(assignment.pk, action): form}
+            status = 400
+        else:
+            messages.success(request, message)
+            if not request.htmx:
+                return redirect("workbench:proposal", pk=proposal.pk)
+    context = _proposal_context(request, proposal, bound)
+    if request.htmx:
+        # htmx swaps only 2xx answers by default: the message itself tells success from failure.
+        return render(request, "workbench/_proposal_panel.html", context)
+    return render(request, "workbench/proposal.html", context, status=status)
+
+
+# --- the ledger ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def ledger(request):
+    base = selectors.ledger_assignments(request.user)
+    clock = selectors.Clock.now()
+    filterset = LedgerFilter(request.GET, queryset=base, request=request, today=clock.today)
+    qs = filterset.qs if filterset.is_valid() else base.none()
+    paginator = Paginator(qs, LEDGER_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    rows = selectors.decorate(page.object_list, clock)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"nav": "ledger", "filter": filterset, "page": page, "rows": rows, "query": query.urlencode(),
+               "total": paginator.count}
+    template = "workbench/_ledger_table.html" if request.htmx and request.htmx.target == "ledger-table" else "workbench/ledger.html"
+    return render(request, template, context)
+
+
+# --- the assigning office's screens -------------------------------------------------------------
+
+
+def _require_office(user):
+    if not (access.office_scopes(user) or access.has_role(user, Role.ADMIN)):
+        raise DjangoPermissionDenied("只有交办机构才能登记和交办。")
+
+
+def _office_sessions(user):
+    if access.has_role(user, Role.ADMIN):
+        return Session.objects.all()
+    q = Q(pk__in=[])
+    for unit in access.office_scopes(user):
+        q |= Q(assigning_office__path__startswith=unit.path)
+    return Session.objects.filter(q)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def register(request):
+    """Register a session or a proposal by hand."""
+    _require_office(request.user)
+    offices = access.office_scopes(request.user)
+    sessions = _office_sessions(request.user).filter(is_active=True)
+    session_form = SessionForm(offices=offices, prefix="s")
+    proposal_form = ProposalForm(sessions=sessions, prefix="p")
+    if request.method == "POST":
+        try:
+            if "create_session" in request.POST:
+                session_form = SessionForm(request.POST, offices=offices, prefix="s")
+                if session_form.is_valid():
+                    session = services.session_register(actor=request.user, **session_form.cleaned_data)
+                    messages.success(request, f"已登记届次「{session.name}」。")
+                    return redirect("workbench:register")
+            else:
+                proposal_form = ProposalForm(request.POST, sessions=sessions, prefix="p")
+                if proposal_form.is_valid():
+                    proposal = services.proposal_register(actor=request.user, **proposal_form.cleaned_data)
+                    messages.success(request, f"已登记第{proposal.number}号{proposal.get_kind_display()}，请交办承办单位。")
+                    return redirect("workbench:assign", pk=proposal.pk)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+    recent = Proposal.objects.filter(session__in=sessions).select_related("session").order_by("-created_at", "-id")[:20]
+    return render(request, "workbench/register.html", {"nav": "register", "session_form": session_form,
+                                                       "proposal_form": proposal_form, "recent": recent})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assign(request, pk):
+    """Assign units (several at once) to a proposal as lead, co or split."""
+    proposal = _require_proposal(request.user, pk)
+    if not access.is_office_for(request.user, proposal):
+        raise DjangoPermissionDenied("只有该届次的交办机构才能交办。")
+    chosen = []
+    if request.method == "POST":
+        unit_ids = request.POST.getlist("unit")
+        units = {str(u.pk): u for u in Unit.objects.filter(pk__in=[i for i in unit_ids if i.isdigit()])}
+        chosen = [(units[i], request.POST.get(f"role_{i}", "")) for i in unit_ids if i in units]
+        try:
+            created = services.assignments_create_many(proposal=proposal, actor=request.user, units_and_roles=chosen)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            names = "、".join(f"{a.unit.name}（{a.get_role_display()}）" for a in created)
+            messages.success(request, f"已交办：{names}。")
+            return redirect("workbench:proposal", pk=proposal.pk)
+    assignments = Assignment.objects.filter(proposal=proposal).exclude(state="withdrawn").select_related("unit")
+    return render(request, "workbench/assign.html", {"nav": "register", "proposal": proposal,
+                                                     "assignments": assignments, "chosen": chosen})
+
+
+@login_required
+@require_GET
+def unit_search(request):
+    """Search-as-you-type for handling units (htmx fragment)."""
+    _require_office(request.user)
+    q = (request.GET.get("q") or "").strip()
+    units = []
+    if q:
+        units = list(
+            Unit.objects.filter(kind=UnitKind.HANDLING_UNIT, is_active=True)
+            .filter(Q(name__icontains=q) | Q(short_name__icontains=q) | Q(code__iexact=q))
+            .order_by("sort_order", "name")[:20]
+        )
+    return render(request, "workbench/_unit_results.html", {"units": units, "q": q})
+
+
+@login_required
+@require_POST
+def proposal_key(request, pk):
+    """Mark or unmark a key item (重点提案)."""
+    proposal = _require_proposal(request.user, pk)
+    try:
+        services.proposal_mark_key(actor=request.user, proposal=proposal, is_key=request.POST.get("is_key") == "1")
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(exc.message) from exc
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已标记为重点提案。" if proposal.is_key else "已取消重点提案标记。")
+    return redirect("workbench:proposal", pk=proposal.pk)
+
+
+# --- notifications ------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def notification_badge(request):
+    count = selectors.unread_count(request.user)
+    return HttpResponse(
+        f'通知 <span class="badge rounded-pill text-bg-light" id="unread-count">{count}</span>' if count else "通知"
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notifications(request):
+    if request.method == "POST":
+        services.notifications_mark_read(user=request.user)
+        messages.success(request, "已全部标为已读。")
+        return redirect("workbench:notifications")
+    items = selectors.notifications(request.user)
+    return render(request, "workbench/notifications.html", {"nav": "notifications", "items": items,
+                                                            "unread": selectors.unread_count(request.user)})

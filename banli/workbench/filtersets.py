@@ -1,0 +1,81 @@
+"""The ledger's filters (django-filter); every filter lives in the URL so a view can be bookmarked and shared."""
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+
+from banli.handling.choices import AssignmentRole
+from banli.handling.workflow import STATES
+from banli.organizations.choices import Role, UnitKind
+from banli.organizations.models import Unit, User
+from banli.proposals.choices import ProposalKind
+from banli.proposals.models import Session
+from banli.workbench.selectors import overdue_q
+
+
+
+class LedgerFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="关键词", method="filter_text", widget=forms.TextInput(attrs={"placeholder": "编号、案由或正文，如：教育"}))
+    session = django_filters.ModelChoiceFilter(label="届次", field_name="proposal__session", queryset=Session.objects.all(),
+                                               empty_label="全部届次")
+    kind = django_filters.ChoiceFilter(label="类型", field_name="proposal__kind", choices=ProposalKind.choices,
+                                       empty_label="全部类型")
+    unit = django_filters.ModelChoiceFilter(label="承办单位", method="filter_unit", empty_label="全部单位",
+                                            queryset=Unit.objects.filter(kind=UnitKind.HANDLING_UNIT))
+    role = django_filters.ChoiceFilter(label="办理方式", choices=AssignmentRole.choices, empty_label="全部方式")
+    state = django_filters.ChoiceFilter(label="状态", choices=[(s.key, s.label) for s in STATES.values()],
+                                        empty_label="全部状态")
+    reply_class = django_filters.ChoiceFilter(label="答复类别", choices=[(c, f"{c} 类") for c in "ABCD"], empty_label="全部类别")
+    is_key = django_filters.ChoiceFilter(label="重点提案", method="filter_key", empty_label="全部",
+                                         choices=[("true", "仅重点提案"), ("false", "非重点提案")])
+    overdue = django_filters.ChoiceFilter(label="逾期", method="filter_overdue", empty_label="全部",
+                                          choices=[("true", "已逾期"), ("false", "未逾期")])
+    handler = django_filters.ModelChoiceFilter(label="承办人", field_name="handler", empty_label="全部承办人",
+                                               queryset=User.objects.filter(grants__role=Role.HANDLER).distinct())
+    ordering = django_filters.OrderingFilter(
+        label="排序",
+        fields=(("due", "due"), ("proposal__number", "number"), ("unit__name", "unit"), ("state", "state"),
+                ("assigned_at", "assigned")),
+        field_labels={"due": "期限", "number": "编号", "unit": "单位", "state": "状态", "assigned": "交办时间"},
+    )
+
+    def __init__(self, *args, today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.filters["handler"].field.label_from_instance = lambda u: u.label
+        for field in self.form.fields.values():
+            field.widget.attrs.setdefault("class", "form-control form-control-sm" if isinstance(field.widget, forms.TextInput) else "form-select form-select-sm")
+
+    def filter_text(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        q = Q()
+        for word in value.split():
+            q &= Q(proposal__title__icontains=word) | Q(proposal__body__icontains=word) | Q(proposal__number__icontains=word)
+        return queryset.filter(q)
+
+    def filter_unit(self, queryset, name, value):
+        return queryset.filter(unit__path__startswith=value.path) if value else queryset
+
+    def filter_key(self, queryset, name, value):
+        if value not in ("true", "false"):
+            return queryset
+        return queryset.filter(proposal__is_key=value == "true")
+
+    def filter_overdue(self, queryset, name, value):
+        if value not in ("true", "false"):
+            return queryset
+        q = overdue_q(self.today or timezone.localdate())
+        return queryset.filter(q) if value == "true" else queryset.exclude(q)
+
+    @property
+    def qs(self):
+        qs = super().qs
+        if not self.data.get("ordering"):
+            from django.db.models import F
+
+            qs = qs.order_by(F("due").asc(nulls_last=True), "proposal__number", "id")
+        return qs
