@@ -224,14 +224,70 @@ def can_view_reply(user, reply) -> bool:
         return can_view_assignment(user, assignment)
     if can_view_internal(user, assignment):
         return True
-    if reply.state == ReplyState.IN_REVIEW and is_office_for(user, assignment.proposal):
+    if reply.state == ReplyState.IN_REVIEW:
         from banli.replies.models import ReviewChainStep
 
         step = ReviewChainStep.objects.filter(
             chain__unit=assignment.unit, position=reply.review_position
         ).first()
-        return step is not None and step.role == Role.ASSIGNING_OFFICE
+        if step is None:
+            return False
+        if step.kind == "consult":
+            # 征求意见稿: the draft is shared with the item's proposers for their comments.
+            return _proposer_of(user, assignment.proposal)
+        return step.role == Role.ASSIGNING_OFFICE and is_office_for(user, assignment.proposal)
     return False
+
+
+def require_reply(user, reply_id):
+    """The reply version if the user may read it; NotFound otherwise (drafts of other units never show)."""
+    from banli.replies.models import Reply
+
+    reply = (
+        Reply.objects.select_related("assignment__proposal__session__assigning_office", "assignment__unit")
+        .filter(pk=reply_id)
+        .first()
+    )
+    if reply is None or not can_view_reply(user, reply):
+        raise NotFound("找不到该答复，或您没有查看权限。")
+    return reply
+
+
+def require_co_opinion(user, opinion_id):
+    from banli.replies.models import CoOpinion
+
+    opinion = (
+        CoOpinion.objects.select_related("assignment__proposal__session__assigning_office", "assignment__unit")
+        .filter(pk=opinion_id)
+        .first()
+    )
+    if opinion is None or not can_view_co_opinion(user, opinion):
+        raise NotFound("找不到该会办意见，或您没有查看权限。")
+    return opinion
+
+
+def require_reply_copy(user, delivery_id):
+    """A proposer's own copy of a sent reply (each co-signer has his own); the unit and office see every copy."""
+    from banli.replies.models import ReplyDelivery
+
+    delivery = (
+        ReplyDelivery.objects.select_related("reply__assignment__proposal__session__assigning_office",
+                                             "reply__assignment__unit", "proposer")
+        .filter(pk=delivery_id)
+        .first()
+    )
+    if delivery is None:
+        raise NotFound("找不到该答复件，或您没有查看权限。")
+    own = delivery.proposer_id is not None and delivery.proposer.user_id == getattr(user, "pk", None)
+    staff = can_view_internal(user, delivery.reply.assignment) or is_office_for(user, delivery.reply.assignment.proposal)
+    if not (own or staff or has_role(user, Role.ADMIN)):
+        raise NotFound("找不到该答复件，或您没有查看权限。")
+    return delivery
+
+
+def can_manage_commitments(user, assignment) -> bool:
+    """Handlers and the unit office of the answering unit record and report commitments."""
+    return acting_role(user, assignment, {Role.UNIT_OFFICE, Role.HANDLER}) is not None
 
 
 def can_view_co_opinion(user, opinion) -> bool:

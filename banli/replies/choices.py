@@ -37,6 +37,32 @@ class CommitmentState(models.TextChoices):
     DONE = "done", "已落实"
 
 
+class StepKind(models.TextChoices):
+    REVIEW = "review", "审核"
+    CONSULT = "consult", "征求意见稿"
+
+
+class DocumentKind(models.TextChoices):
+    PROPOSAL_REPLY = "proposal_reply", "提案答复函"
+    SUGGESTION_REPLY = "suggestion_reply", "建议答复函"
+    CO_OPINION = "co_opinion", "会办意见"
+
+
+class DeliveryKind(models.TextChoices):
+    PROPOSER = "proposer", "提案人/代表"
+    OFFICE = "office", "交办机构"
+    CC = "cc", "抄送"
+
+
+# The office's check list (核稿): every item must pass before the step approves.
+CHECKLIST_ITEMS = [
+    ("point_by_point", "逐条答复"),
+    ("wording", "文字"),
+    ("format", "格式"),
+    ("disclosure", "公开属性"),
+]
+
+
 NATIONAL_REPLY_CLASSES = [
     ("A", "已解决或基本解决"),
     ("B", "正在解决或列入计划解决"),

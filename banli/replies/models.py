@@ -7,6 +7,9 @@ from django.db.models import Q
 
 from banli.organizations.choices import Role
 from banli.replies.choices import (
+    DeliveryKind,
+    DocumentKind,
+    StepKind,
     CoOpinionState,
     CommitmentState,
     Disclosure,
@@ -68,6 +71,8 @@ class ReviewChainStep(models.Model):
     position = models.PositiveSmallIntegerField("顺序")
     name = models.CharField("环节", max_length=30)
     role = models.CharField("审核角色", max_length=20, choices=Role.choices)
+    kind = models.CharField("环节类型", max_length=10, choices=StepKind.choices, default=StepKind.REVIEW)
+    checklist_required = models.BooleanField("须填核稿清单", default=False)
 
     class Meta:
         verbose_name = "审核环节"
@@ -96,6 +101,7 @@ class CoOpinion(models.Model):
     )
     sent_at = models.DateTimeField(null=True, blank=True)
     document = models.FileField(upload_to="coopinions/%Y/", blank=True)
+    doc_number = models.CharField("文号", max_length=60, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -134,6 +140,13 @@ class Reply(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     document = models.FileField(upload_to="replies/%Y/", blank=True)
+    doc_number = models.CharField("文号", max_length=60, blank=True)
+    signer = models.CharField("签发人", max_length=50, blank=True)
+    is_upward = models.BooleanField("上行文（标注签发人）", default=False)
+    cc = models.JSONField("抄送", default=list, blank=True)
+    revised_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="revisions", verbose_name="修订自"
+    )
 
     class Meta:
         verbose_name = "答复"
@@ -191,6 +204,9 @@ class Feedback(models.Model):
     comment = models.TextField("意见建议", blank=True)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     submitted_at = models.DateTimeField()
+    contacted_before = models.BooleanField("答复前是否与您沟通", null=True, blank=True)
+    on_paper = models.BooleanField("纸质测评表代录", default=False)
+    scanned_form = models.FileField("测评表扫描件", upload_to="feedback/%Y/", blank=True)
 
     class Meta:
         verbose_name = "测评"
@@ -220,6 +236,11 @@ class Commitment(models.Model):
     done_note = models.TextField("落实情况", blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    section = models.ForeignKey(
+        "organizations.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="责任科室"
+    )
+    progress_note = models.TextField("最新进展", blank=True)
+    progress_at = models.DateTimeField("进展更新时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "落实事项"
@@ -229,3 +250,106 @@ class Commitment(models.Model):
 
     def __str__(self) -> str:
         return self.description[:30]
+
+
+class DocumentTemplate(models.Model):
+    """An office-edited .docx template (docxtpl placeholders) for one unit and kind; no unit: every unit."""
+
+    unit = models.ForeignKey("organizations.Unit", null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="document_templates", verbose_name="单位")
+    kind = models.CharField("文书类型", max_length=20, choices=DocumentKind.choices)
+    file = models.FileField("模板文件", upload_to="doc_templates/")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    is_active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = "文书模板"
+        verbose_name_plural = "文书模板"
+        ordering = ["unit_id", "kind", "-uploaded_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "kind"], condition=Q(is_active=True),
+                                    name="documenttemplate_one_active"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit or '通用'} {self.get_kind_display()}"
+
+
+class CoOpinionAttachment(models.Model):
+    """A file sent with a co-opinion (data tables, plans)."""
+
+    opinion = models.ForeignKey(CoOpinion, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(upload_to="coopinions/attachments/%Y/")
+    name = models.CharField("文件名", max_length=200)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "会办意见附件"
+        verbose_name_plural = "会办意见附件"
+        ordering = ["opinion", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DraftComment(models.Model):
+    """A proposer's comment on the draft shared with him (征求意见稿) before sign-off."""
+
+    reply = models.ForeignKey(Reply, on_delete=models.PROTECT, related_name="draft_comments")
+    proposer = models.ForeignKey("proposals.Proposer", on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField("意见")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "征求意见稿意见"
+        verbose_name_plural = "征求意见稿意见"
+        ordering = ["reply", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.body[:30]
+
+
+class ReplyDelivery(models.Model):
+    """One copy of a sent reply: to a proposer (each co-signer his own), the assigning office or a 抄送 body."""
+
+    reply = models.ForeignKey(Reply, on_delete=models.PROTECT, related_name="deliveries")
+    kind = models.CharField("送达对象", max_length=10, choices=DeliveryKind.choices)
+    proposer = models.ForeignKey("proposals.Proposer", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="reply_copies")
+    unit = models.ForeignKey("organizations.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField("名称", max_length=100)
+    delivered_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "答复送达"
+        verbose_name_plural = "答复送达"
+        ordering = ["reply", "kind", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["reply", "proposer"], condition=Q(proposer__isnull=False),
+                                    name="replydelivery_once_per_proposer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.name}"
+
+
+class FeedbackCallback(models.Model):
+    """The office's callback to a proposer (回访复核) that confirms or questions his rating."""
+
+    feedback = models.ForeignKey(Feedback, on_delete=models.PROTECT, related_name="callbacks")
+    confirmed = models.BooleanField("确认测评结果")
+    note = models.TextField("回访情况")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "回访复核"
+        verbose_name_plural = "回访复核"
+        ordering = ["feedback", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.note[:30]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -16,11 +17,14 @@ from banli.replies.choices import (
     CoOpinionState,
     CommitmentState,
     Disclosure,
+    DocumentKind,
     Rating,
     ReplyState,
     ReviewDecision,
 )
 from banli.replies.models import (
+    CoOpinionAttachment,
+    DocumentTemplate,
     CoOpinion,
     Commitment,
     Feedback,
@@ -86,18 +90,42 @@ def review_chain_set(*, unit, steps: list[tuple[str, str]], actor=None) -> list[
 
 @transaction.atomic
 def co_opinion_send(*, assignment, actor, body: str, contact_person: str = "", contact_phone: str = "",
-                    now=None) -> CoOpinion:
-    """A co unit sends its written opinion to the lead unit (会办意见)."""
+                    attachments=None, now=None) -> CoOpinion:
+    """A co unit sends its written opinion (text, .docx and attachments) to the lead unit (会办意见)."""
     now = now or timezone.now()
     workflow.check(assignment, "send_co_opinion", actor)
     if not (body or "").strip():
         raise DomainError("会办意见内容不能为空。", field="body")
+    prefix = _unit_prefix(assignment.unit) + "会办"
+    year = timezone.localdate(now).year
+    existing = CoOpinion.objects.filter(assignment__unit=assignment.unit, doc_number__startswith=f"{prefix}〔{year}〕")
     opinion = CoOpinion.objects.create(
         assignment=assignment, round=assignment.round, body=body.strip(), contact_person=contact_person,
         contact_phone=contact_phone, state=CoOpinionState.SENT, written_by=actor, sent_by=actor, sent_at=now,
+        doc_number=_next_number(prefix, year, existing.values_list("doc_number", flat=True)),
     )
+    for upload in attachments or []:
+        name = (getattr(upload, "name", "") or "附件").rsplit("/", 1)[-1]
+        attachment = CoOpinionAttachment(opinion=opinion, name=name, uploaded_by=actor)
+        attachment.file.save(name, upload, save=False)
+        attachment.save()
     workflow.perform(assignment, "send_co_opinion", actor, now=now, changes={"opinion_sent_at": now},
-                     payload={"co_opinion": opinion.pk})
+                     payload={"co_opinion": opinion.pk, "doc_number": opinion.doc_number})
+    opinion_id = opinion.pk
+    transaction.on_commit(lambda: co_opinion_freeze_document(opinion_id=opinion_id))
+    return opinion
+
+
+def co_opinion_freeze_document(*, opinion_id: int) -> CoOpinion:
+    """Store the sent co-opinion's .docx (idempotent)."""
+    from banli.replies import letters
+
+    opinion = CoOpinion.objects.select_related("assignment__proposal__session", "assignment__unit").get(pk=opinion_id)
+    if opinion.document:
+        return opinion
+    content = letters.render(letters.co_opinion_context(opinion), opinion.assignment.unit, DocumentKind.CO_OPINION)
+    opinion.document.save(f"co-opinion-{opinion.pk}.docx", ContentFile(content), save=False)
+    CoOpinion.objects.filter(pk=opinion.pk, document="").update(document=opinion.document.name)
     return opinion
 
 
@@ -206,6 +234,10 @@ def reply_review(*, reply: Reply, actor, approve: bool, reason: str = "", checkl
     later = [s for s in steps if s.position > step.position]
     if approve:
         changes = {"review_position": later[0].position} if later else {"state": ReplyState.APPROVED, "approved_at": now}
+        if not later:
+            # Sign-off: the issuing number and the signer are fixed now and printed on the frozen letter.
+            changes["doc_number"] = reply.doc_number or _next_reply_number(assignment, now)
+            changes["signer"] = reply.signer or _person_name(actor)
     else:
         changes = {"state": ReplyState.RETURNED}
     won = Reply.objects.filter(pk=reply.pk, state=ReplyState.IN_REVIEW, review_position=step.position).update(**changes)
@@ -217,7 +249,103 @@ def reply_review(*, reply: Reply, actor, approve: bool, reason: str = "", checkl
                  "signed_off": approve and not later, "checklist": checklist or {}},
     )
     reply.refresh_from_db()
+    if reply.state == ReplyState.APPROVED:
+        reply_id = reply.pk
+        transaction.on_commit(lambda: reply_freeze_document(reply_id=reply_id))
     return reply
+
+
+def _person_name(user) -> str:
+    """The name printed as 签发人: the display name without its "单位 职务" prefix."""
+    name = (getattr(user, "display_name", "") or user.get_username()).strip()
+    return name.split()[-1] if name else ""
+
+
+def _next_number(prefix: str, year: int, existing) -> str:
+    """The next 〔year〕n号 for `prefix` among `existing` numbers (a unit's replies or co-opinions)."""
+    head = f"{prefix}〔{year}〕"
+    highest = 0
+    for number in existing:
+        if number.startswith(head) and number.endswith("号"):
+            digits = number[len(head):-1]
+            if digits.isdigit():
+                highest = max(highest, int(digits))
+    return f"{head}{highest + 1}号"
+
+
+def _unit_prefix(unit) -> str:
+    return unit.short_name or unit.name
+
+
+def _next_reply_number(assignment, now) -> str:
+    """文号 of a reply letter: <unit>提复〔year〕n号 (建复 for suggestions), numbered per unit and year."""
+    word = "建复" if assignment.proposal.kind == "suggestion" else "提复"
+    prefix = _unit_prefix(assignment.unit) + word
+    year = timezone.localdate(now).year
+    existing = Reply.objects.filter(assignment__unit=assignment.unit, doc_number__startswith=f"{prefix}〔{year}〕")
+    return _next_number(prefix, year, existing.values_list("doc_number", flat=True))
+
+
+def reply_freeze_document(*, reply_id: int) -> Reply:
+    """Store the signed-off letter as it was signed (idempotent: an existing document is kept)."""
+    from banli.replies import letters
+
+    reply = Reply.objects.select_related("assignment__proposal__session__assigning_office", "assignment__unit").get(pk=reply_id)
+    if reply.document or reply.state not in (ReplyState.APPROVED, ReplyState.SENT):
+        return reply
+    content = letters.render(letters.reply_context(reply), reply.assignment.unit,
+                             letters.reply_kind(reply.assignment.proposal))
+    reply.document.save(f"reply-{reply.pk}-v{reply.version}.docx", ContentFile(content), save=False)
+    Reply.objects.filter(pk=reply.pk, document="").update(document=reply.document.name)
+    return reply
+
+
+# --- document templates -------------------------------------------------------------------------
+
+
+def _may_manage_templates(actor, unit) -> bool:
+    from banli.core.access import grants, scope_unit
+
+    for grant in grants(actor):
+        if grant.role in (Role.ADMIN,):
+            return True
+        if grant.role == Role.ASSIGNING_OFFICE:
+            return True
+        if unit is not None and grant.role == Role.UNIT_OFFICE and grant.unit_id and unit.is_within(scope_unit(grant)):
+            return True
+    return False
+
+
+@transaction.atomic
+def document_template_upload(*, unit, kind: str, file, actor) -> DocumentTemplate:
+    """The office uploads its edited .docx template for one unit and kind (none: every unit); it replaces the last."""
+    from banli.replies import documents
+
+    if kind not in DocumentKind.values:
+        raise DomainError("请选择文书类型（提案答复函、建议答复函或会办意见）。", field="kind")
+    if not _may_manage_templates(actor, unit):
+        raise PermissionDenied("只有本单位联络员或交办机构可以维护文书模板。")
+    if file is None:
+        raise DomainError("请选择模板文件（.docx）。", field="file")
+    content = file.read()
+    sample = documents.LetterContext(title="关于某届某次会议第1号提案的答复", body="一、样例\n样例正文。", unit_name="样例单位",
+                                     class_mark="A类", doc_number="样例〔2025〕1号", date="2025年1月1日",
+                                     contact_person="样例", contact_phone="0000-0000000", cc=["样例机构"])
+    try:
+        import io
+
+        documents.render_template(io.BytesIO(content), sample)
+    except Exception as exc:  # a broken template must be refused now, not when a letter is due
+        raise DomainError(f"模板无法使用：请上传 Word .docx 文件，并检查占位符（如 {{{{ title }}}}、{{{{p body }}}}）是否完整。（{exc.__class__.__name__}）",
+                          field="file") from exc
+    DocumentTemplate.objects.filter(unit=unit, kind=kind, is_active=True).update(is_active=False)
+    template = DocumentTemplate(unit=unit, kind=kind, uploaded_by=actor)
+    name = getattr(file, "name", "") or "template.docx"
+    template.file.save(name.rsplit("/", 1)[-1], ContentFile(content), save=False)
+    template.save()
+    workflow.write_event(verb="document_template_upload", actor=actor,
+                         payload={"template": template.pk, "unit": getattr(unit, "pk", None), "kind": kind})
+    return template
 
 
 @transaction.atomic

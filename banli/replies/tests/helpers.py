@@ -1,0 +1,37 @@
+"""Shared steps for reply tests: a lead assignment with a reply at a given point of its life."""
+from __future__ import annotations
+
+import io
+
+from docx import Document
+
+from banli.core.testing import assign, make_proposal, walk_to
+from banli.replies import services
+
+
+def lead_in_progress(world, **proposal_kw):
+    proposal = make_proposal(world, **proposal_kw)
+    lead, co = assign(world, proposal)
+    return walk_to(world, lead, "in_progress"), co
+
+
+def signed_off_reply(world, **proposal_kw):
+    """A reply that went through the default chain (办公室核稿 → 分管领导 → 主要领导签发)."""
+    proposal = make_proposal(world, **proposal_kw)
+    lead, _ = assign(world, proposal)
+    lead = walk_to(world, lead, "reply_review")
+    reply = services.current_reply(lead)
+    reply = services.reply_review(reply=reply, actor=world.lead_office, approve=True)
+    reply = services.reply_review(reply=reply, actor=world.lead_leader, approve=True)
+    return services.reply_review(reply=reply, actor=world.lead_leader, approve=True)
+
+
+def open_docx(content: bytes):
+    return Document(io.BytesIO(content))
+
+
+def east_asia_font(run) -> str:
+    from docx.oxml.ns import qn
+
+    fonts = run._element.rPr.find(qn("w:rFonts"))
+    return fonts.get(qn("w:eastAsia"))
