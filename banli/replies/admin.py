@@ -6,6 +6,11 @@ from django.contrib import admin
 
 from banli.core.admin import CaseRecordAdmin, CaseRecordInline
 from banli.replies.models import (
+    CoOpinionAttachment,
+    DocumentTemplate,
+    DraftComment,
+    FeedbackCallback,
+    ReplyDelivery,
     CoOpinion,
     Commitment,
     Feedback,
@@ -144,3 +149,41 @@ class CommitmentAdmin(CaseRecordAdmin):
     @admin.display(description="承诺事项")
     def description_short(self, obj):
         return obj.description[:40]
+
+
+@admin.register(DocumentTemplate)
+class DocumentTemplateAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "unit", "kind", "is_active", "uploaded_by", "uploaded_at")
+    list_filter = ("kind", "is_active")
+    search_fields = ("unit__name",)
+    list_select_related = ("unit", "uploaded_by")
+
+
+@admin.register(CoOpinionAttachment)
+class CoOpinionAttachmentAdmin(CaseRecordAdmin):
+    list_display = ("name", "opinion", "uploaded_by", "uploaded_at")
+    search_fields = ("name", "opinion__assignment__proposal__number")
+    list_select_related = ("opinion", "uploaded_by")
+
+
+@admin.register(DraftComment)
+class DraftCommentAdmin(CaseRecordAdmin):
+    list_display = ("reply", "proposer", "created_at")
+    search_fields = ("body", "proposer__name")
+    list_select_related = ("reply", "proposer")
+
+
+@admin.register(ReplyDelivery)
+class ReplyDeliveryAdmin(CaseRecordAdmin):
+    list_display = ("reply", "kind", "name", "delivered_at", "read_at")
+    list_filter = ("kind",)
+    search_fields = ("name", "reply__assignment__proposal__number")
+    list_select_related = ("reply",)
+
+
+@admin.register(FeedbackCallback)
+class FeedbackCallbackAdmin(CaseRecordAdmin):
+    list_display = ("feedback", "confirmed", "recorded_by", "created_at")
+    list_filter = ("confirmed",)
+    search_fields = ("note",)
+    list_select_related = ("feedback", "recorded_by")
