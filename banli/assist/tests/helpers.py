@@ -13,7 +13,7 @@ CATEGORY_WORDS = {
     "城乡建设": "道路 小区 物业 电梯 停车 市政 改造 公厕 排水 路灯".split(),
     "资源环境": "污水 垃圾 河道 大气 生态 绿化 噪声 扬尘 排放 湿地".split(),
 }
-UNIT_FOR_CATEGORY = {"教育事业": "教育局", "医卫体育": "卫健委", "城乡建设": "住建局", "资源环境": "生态环境局"}
+UNIT_FOR_CATEGORY = {"教育事业": "区教育局", "医卫体育": "区卫生健康局", "城乡建设": "区住房和建设局", "资源环境": "区生态环境局"}
 
 
 def shared_rows(name: str) -> list[dict]:
@@ -36,7 +36,7 @@ def generated_history(per_category: int = 12, *, seed: int = 3) -> list[dict]:
                     "title": f"关于加强{a}{b}管理的建议",
                     "content": f"当前{a}和{c}方面存在不足。具体建议：一、完善{a}制度。二、加大{b}投入。三、做好{c}工作。",
                     "category": category,
-                    "units": [UNIT_FOR_CATEGORY[category]] + (["财政局"] if i % 3 == 0 else []),
+                    "units": [UNIT_FOR_CATEGORY[category]] + (["区财政局"] if i % 3 == 0 else []),
                 }
             )
     rng.shuffle(rows)

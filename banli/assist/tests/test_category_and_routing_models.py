@@ -33,7 +33,7 @@ def test_routing_model_suggests_lead_unit_with_supporting_words_and_past_items(h
     model = RoutingModel().fit(history, [r["units"] for r in history])
     suggestions = model.suggest({"title": "关于治理河道污水和扬尘的建议", "content": "污水直排河道，扬尘严重。"})
     lead = suggestions[0]
-    assert (lead.unit, lead.role) == ("生态环境局", "lead")
+    assert (lead.unit, lead.role) == ("区生态环境局", "lead")
     assert lead.words and set(lead.words) & {"污水", "河道", "扬尘"}
     assert lead.past_items and lead.past_items[0][1] > 0
-    assert all(s.unit != "生态环境局" for s in suggestions if s.role == "co")
+    assert all(s.unit != "区生态环境局" for s in suggestions if s.role == "co")

@@ -1,0 +1,79 @@
+"""Training from the database, the decision log, the commands and the retraining job."""
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from banli.assist import store
+from banli.assist.services import assist_model_train, suggestion_decision_record
+from banli.assist.tasks import retrain_models
+from banli.assist.tests.helpers import generated_history
+from banli.core.errors import DomainError, PermissionDenied
+from banli.core.testing import make_proposal
+
+pytestmark = pytest.mark.django_db
+
+
+def test_training_from_the_database_stores_both_models_under_the_data_folder(history_world, settings):
+    meta = assist_model_train(task="category")
+    assert meta["rows"] == len(history_world.history) and len(meta["labels"]) == 4
+    routing = assist_model_train(task="routing")
+    assert "区生态环境局" in routing["labels"]
+    assert store.model_path("category").exists() and str(store.model_path("category")).startswith(str(settings.BANLI_ASSIST_DIR))
+    assert store.load_bundle("routing")["model"].suggest({"title": "关于河道污水扬尘治理的建议", "content": ""})[0].unit == "区生态环境局"
+
+
+def test_training_without_history_is_refused_with_a_readable_message(world):
+    with pytest.raises(DomainError, match="至少需要"):
+        assist_model_train(task="category")
+
+
+def test_only_the_assigning_office_may_log_a_decision(trained_world):
+    p = make_proposal(trained_world)
+    with pytest.raises(PermissionDenied):
+        suggestion_decision_record(proposal=p, task="category", suggested=[{"label": "教育事业", "score": 0.9}],
+                                   decided={"label": "教育事业"}, actor=trained_world.lead_handler)
+
+
+def test_routing_decision_is_partly_accepted_when_only_the_lead_matches(trained_world):
+    p = make_proposal(trained_world)
+    suggested = [{"label": "区教育局", "role": "lead", "score": 0.8}, {"label": "区住房和建设局", "role": "co", "score": 0.6}]
+    d = suggestion_decision_record(proposal=p, task="routing", suggested=suggested, decided={"lead": "区教育局", "co": []},
+                                   actor=trained_world.office)
+    assert (d.outcome, d.top1_hit, d.top3_hit) == ("partly", True, True)
+
+
+@pytest.fixture
+def jsonl(tmp_path):
+    rows = generated_history(per_category=10)
+    path = tmp_path / "history.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    return path
+
+
+def test_assist_train_reads_json_lines_for_both_tasks(jsonl, capsys, db):
+    call_command("assist_train", "--task", "category", "--input", str(jsonl))
+    assert json.loads(capsys.readouterr().out)["rows"] == 40
+    call_command("assist_train", "--task", "routing", "--input", str(jsonl))
+    assert "财政局" in json.loads(capsys.readouterr().out)["labels"] or store.load_bundle("routing")
+
+
+def test_assist_eval_prints_accuracy_macro_f1_top3_per_class_and_latency(jsonl, capsys, db):
+    call_command("assist_eval", "--task", "category", "--train", str(jsonl), "--test", str(jsonl))
+    result = json.loads(capsys.readouterr().out)
+    assert {"accuracy", "macro_f1", "top3_accuracy", "per_class", "ms_per_prediction"} <= set(result)
+    assert result["accuracy"] == 1.0
+    call_command("assist_eval", "--train", str(jsonl), "--folds", "3")
+    assert json.loads(capsys.readouterr().out)["folds"] == 3
+
+
+def test_commands_report_a_missing_file_or_empty_history(db, tmp_path):
+    with pytest.raises(CommandError, match="文件不存在"):
+        call_command("assist_train", "--input", str(tmp_path / "none.jsonl"))
+    with pytest.raises(CommandError, match="至少需要"):
+        call_command("assist_train", "--task", "routing")
+
+
+def test_the_retraining_job_trains_what_has_data_and_skips_the_rest(history_world):
+    done = retrain_models()
+    assert set(done) == {"category", "routing"}

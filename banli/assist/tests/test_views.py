@@ -1,0 +1,140 @@
+"""The assist pages and fragments: who may use them, what they show, and the decision log."""
+import pytest
+from django.urls import reverse
+
+from banli.assist.models import SuggestionDecision
+from banli.assist.selectors import suggestion_accuracy
+from banli.core.testing import assign
+from banli.proposals import services as proposals
+
+pytestmark = pytest.mark.django_db
+
+SCHOOL = dict(title="关于增加学校学位和教师编制的建议", body="具体建议：一、扩建学校，增加学位。二、补充教师编制。")
+
+
+_numbers = iter(range(1, 10_000))
+
+
+def make_proposal(w, *, title, body):
+    return proposals.proposal_create(actor=w.office, session=w.session, number=f"2025{next(_numbers):04d}", title=title,
+                                     body=body, proposers=[w.proposer_record])
+
+
+@pytest.fixture
+def proposal(trained_world):
+    p = make_proposal(trained_world, **SCHOOL)
+    assign(trained_world, p, co=False)
+    return p
+
+
+def _get(client, user, url, **headers):
+    client.force_login(user)
+    return client.get(url, **headers)
+
+
+def test_anonymous_users_are_sent_to_the_login_page(client, proposal):
+    r = client.get(reverse("assist:category", args=[proposal.pk]))
+    assert r.status_code == 302 and "/login/" in r["Location"]
+
+
+def test_proposers_may_not_use_the_assistant(client, trained_world, proposal):
+    for name in ("category", "similar", "routing"):
+        assert _get(client, trained_world.proposer, reverse(f"assist:{name}", args=[proposal.pk])).status_code == 403
+
+
+def test_unit_staff_do_not_see_items_of_other_units(client, trained_world, proposal):
+    r = _get(client, trained_world.other_handler, reverse("assist:similar", args=[proposal.pk]))
+    assert r.status_code == 404
+
+
+def test_office_sees_the_top_three_categories_and_accepting_one_is_logged(client, trained_world, proposal):
+    url = reverse("assist:category", args=[proposal.pk])
+    r = _get(client, trained_world.office, url)
+    html = r.content.decode()
+    assert r.status_code == 200 and "教育事业" in html and html.count("<li>") == 3
+    r = client.post(url, {"label": "教育事业"}, HTTP_HX_REQUEST="true")
+    assert "已记录：采纳" in r.content.decode()
+    third = SuggestionDecision.objects.get().suggested[2]["label"]
+    client.post(url, {"label": third})
+    decisions = list(SuggestionDecision.objects.order_by("id"))
+    assert [(d.outcome, d.top1_hit, d.top3_hit) for d in decisions] == [("accepted", True, True), ("overridden", False, True)]
+    assert decisions[0].suggested[0]["label"] == "教育事业" and decisions[0].model_version
+    assert suggestion_accuracy(user=trained_world.office, task="category") == {"decisions": 2, "top1_rate": 0.5, "top3_rate": 1.0}
+
+
+def test_htmx_requests_get_the_fragment_and_others_the_full_page(client, trained_world, proposal):
+    url = reverse("assist:category", args=[proposal.pk])
+    assert "<html" not in _get(client, trained_world.office, url, HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" in _get(client, trained_world.office, url).content.decode()
+    page = _get(client, trained_world.office, reverse("assist:proposal", args=[proposal.pk])).content.decode()
+    assert reverse("assist:routing", args=[proposal.pk]) in page
+
+
+def test_routing_shows_the_lead_unit_with_its_reasons_and_logs_an_override(client, trained_world, proposal):
+    url = reverse("assist:routing", args=[proposal.pk])
+    html = _get(client, trained_world.office, url).content.decode()
+    assert "区教育局" in html and "依据词语" in html and "学校" in html
+    r = client.post(url, {"lead": "区卫生健康局", "co": "区教育局"})
+    assert r.status_code == 200
+    decision = SuggestionDecision.objects.get(task="routing")
+    assert decision.outcome == "partly" or decision.outcome == "overridden"
+    assert decision.decided == {"lead": "区卫生健康局", "co": ["区教育局"]}
+    assert decision.top1_hit is False
+
+
+def test_only_the_assigning_office_may_record_a_routing_decision(client, trained_world, proposal):
+    url = reverse("assist:routing", args=[proposal.pk])
+    html = _get(client, trained_world.lead_office, url).content.decode()
+    assert "<form" not in html
+    r = client.post(url, {"lead": "区教育局"})
+    assert r.status_code == 200 and "只有交办机构" in r.content.decode()
+    assert not SuggestionDecision.objects.exists()
+
+
+def test_similar_items_offer_same_session_duplicates_for_merging_and_show_past_replies(client, trained_world, proposal):
+    from banli.core.testing import walk_to
+
+    w = trained_world
+    twin = make_proposal(w, title="关于增加学校学位和补充教师编制的建议", body=SCHOOL["body"])
+    past = w.past_proposal
+    lead_a, _ = assign(w, twin, co=False)
+    walk_to(w, lead_a, "replied")
+    html = _get(client, w.office, reverse("assist:similar", args=[proposal.pk])).content.decode()
+    assert "可并案" in html and twin.title in html
+    assert "已扩建学校" in html  # the twin's sent reply
+    assert past.title in html and "区政协四届四次会议" in html
+
+
+def test_reply_check_shows_each_point_and_the_flags_to_the_unit_but_not_to_other_units(client, trained_world, proposal):
+    from banli.replies import services as replies
+
+    w = trained_world
+    lead_a = proposal.assignments.get(role="lead")
+    from banli.handling import services as handling
+
+    handling.assignment_sign(assignment=lead_a, actor=w.lead_office)
+    lead_a.refresh_from_db()
+    handling.assignment_assign_section(assignment=lead_a, actor=w.lead_office, section=w.lead_section, handler=w.lead_handler)
+    lead_a.refresh_from_db()
+    reply = replies.reply_save_draft(assignment=lead_a, actor=w.lead_handler, body="我们高度重视，将积极研究。", reply_class="A")
+    url = reverse("assist:reply_check", args=[reply.pk])
+    html = _get(client, w.lead_handler, url).content.decode()
+    assert "空泛答复" in html and "一、扩建学校" in html and "未找到" in html and "缺少联系人" in html
+    assert _get(client, w.office, url).status_code == 200
+    assert _get(client, w.co_office, url).status_code in (403, 404)
+
+
+def test_a_draft_being_written_can_be_checked_before_it_is_saved(client, trained_world, proposal):
+    client.force_login(trained_world.lead_handler)
+    body = "一、关于扩建学校，已于2025年3月完成，新增学位600个。\n二、关于教师编制，区委编办已核增编制50名。"
+    r = client.post(reverse("assist:draft_check", args=[proposal.pk]),
+                    {"body": body, "reply_class": "A", "contact_person": "张敏", "contact_phone": "0755-12345678"},
+                    HTTP_HX_REQUEST="true")
+    html = r.content.decode()
+    assert r.status_code == 200 and "未发现问题" in html and "找到对应内容 2 条" in html
+
+
+def test_session_topics_group_the_sessions_items(client, history_world):
+    r = _get(client, history_world.office, reverse("assist:topics", args=[history_world.past_session.pk]))
+    html = r.content.decode()
+    assert r.status_code == 200 and "热点归类" in html and "件）" in html
