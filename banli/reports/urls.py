@@ -5,6 +5,9 @@ from banli.reports import views
 app_name = "reports"
 
 urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("dashboard.xlsx", views.dashboard_xlsx, name="dashboard_xlsx"),
+    path("charts/<slug:key>.xlsx", views.chart_xlsx, name="chart_xlsx"),
     path("figures/", views.figures_page, name="figures"),
     path("figures/<slug:key>/items/", views.figure_items, name="items"),
 ]

@@ -109,3 +109,89 @@ def figure_items(request, key: str):
         "record_label": figures.RECORD_LABELS[figure.record], "params": params,
         "back": reverse("reports:figures") + "?" + urlencode(sl.as_params()),
     })
+
+
+HEADLINE = ["assigned", "reply_rate", "on_time_rate", "close_rate", "satisfaction_rate", "basic_satisfaction_rate",
+            "contact_rate", "fulfilment_rate", "overdue"]
+
+
+def _chart_opts(request) -> dict:
+    return {k: request.GET.get(k) for k in ("rate", "min", "weeks") if request.GET.get(k)}
+
+
+@login_required
+def dashboard(request):
+    """The assigning office's dashboard (all units) or a unit's (its own, by section)."""
+    from banli.reports import charts
+
+    _require_reader(request)
+    try:
+        sl = _slice_for(request)
+    except DomainError as exc:
+        return HttpResponseBadRequest(exc.message)
+    sl = sl.resolve()
+    opts = _chart_opts(request)
+    tables = charts.build_all(sl, opts)
+    values = figures.compute(sl)
+    headline = []
+    for key in HEADLINE:
+        v = values[key]
+        v.url = figure_link(v.figure, sl)
+        headline.append(v)
+    unit = None
+    if sl.unit_id:
+        from banli.organizations.models import Unit
+
+        unit = Unit.objects.get(pk=sl.unit_id)
+    query = urlencode({**sl.as_params(), **opts})
+    score_url = summary_url = ""
+    # SCORE_LINKS
+    return render(request, "reports/dashboard.html", {
+        "heading": f"{unit.name} 办理统计看板" if unit else "交办机构统计看板",
+        "tables": tables, "chart_data": [t.as_json() for t in tables], "headline": headline, "query": query,
+        "score_url": score_url, "summary_url": summary_url, **_filter_context(request, sl),
+        "params": {**sl.as_params(), **opts},
+    })
+
+
+def _xlsx_response(content: bytes, filename: str):
+    from urllib.parse import quote
+
+    from django.http import HttpResponse
+
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+@login_required
+def chart_xlsx(request, key: str):
+    """One chart's numbers as a workbook."""
+    from banli.reports import charts
+
+    _require_reader(request)
+    if key not in charts.CHARTS:
+        raise Http404("没有这个图表。")
+    try:
+        sl = _slice_for(request).resolve()
+    except DomainError as exc:
+        return HttpResponseBadRequest(exc.message)
+    table = charts.build(key, sl, _chart_opts(request))
+    return _xlsx_response(charts.to_xlsx([table]), f"{table.title}.xlsx")
+
+
+@login_required
+def dashboard_xlsx(request):
+    """Every chart's numbers and every figure, one sheet each."""
+    from banli.reports import charts
+
+    _require_reader(request)
+    try:
+        sl = _slice_for(request).resolve()
+    except DomainError as exc:
+        return HttpResponseBadRequest(exc.message)
+    values = figures.compute(sl)
+    summary = charts.Table("figures", "统计指标", ["指标", "数值", "分子", "分母", "计算口径"], [
+        [v.figure.name, v.display, v.numerator, v.denominator, v.figure.formula] for v in values.values()])
+    tables = [summary, *charts.build_all(sl, _chart_opts(request))]
+    return _xlsx_response(charts.to_xlsx(tables), "统计看板.xlsx")

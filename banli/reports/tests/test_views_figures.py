@@ -1,12 +1,16 @@
 import pytest
 from django.urls import reverse
 
-from banli.reports.testing import build_seed_001
 
 
 @pytest.fixture
-def seed(world):
-    return build_seed_001(world)
+def world(world_seed):
+    return world_seed[0]
+
+
+@pytest.fixture
+def seed(world_seed):
+    return world_seed[1]
 
 
 def _get(client, user, url, **params):
