@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 from banli.env import SettingError, env_bool, env_int, env_list, env_str
 
@@ -203,12 +204,56 @@ CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
+# Periodic jobs at scale (celery beat); the embedded default runs the same jobs with `manage.py run_scheduler`.
+CELERY_BEAT_SCHEDULE = {
+    "scan-deadlines": {"task": "banli.supervision.tasks.scan_deadlines_task", "schedule": 3600.0},
+    "deliver-due": {"task": "banli.supervision.tasks.deliver_due_task", "schedule": 60.0},
+    "weekly-digest": {
+        "task": "banli.supervision.tasks.send_digests_task",
+        "schedule": crontab(hour=8, minute=0, day_of_week="mon"),
+        "args": ("weekly",),
+    },
+    "daily-digest": {
+        "task": "banli.supervision.tasks.send_digests_task",
+        "schedule": crontab(hour=8, minute=0),
+        "args": ("daily",),
+    },
+}
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "banli@localhost")
 BANLI_BASE_URL = env_str("BANLI_BASE_URL", "http://127.0.0.1:8000")
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+
+# Reminders (督办催办): thresholds in working days, escalation, channels, retries. Offices may override.
+BANLI_WARNING_DAYS = [int(d) for d in env_list("BANLI_WARNING_DAYS", ["5", "1"])]
+BANLI_KEY_WARNING_DAYS = [int(d) for d in env_list("BANLI_KEY_WARNING_DAYS", ["10", "5", "3", "1"])]
+BANLI_ESCALATE_AFTER_DAYS = env_int("BANLI_ESCALATE_AFTER_DAYS", 3)
+BANLI_FORCE_OVERDUE_CHANNELS = env_list("BANLI_FORCE_OVERDUE_CHANNELS", [])
+BANLI_DELIVERY_MAX_ATTEMPTS = env_int("BANLI_DELIVERY_MAX_ATTEMPTS", 4)
+BANLI_DELIVERY_RETRY_SECONDS = env_int("BANLI_DELIVERY_RETRY_SECONDS", 60)
+BANLI_HTTP_TIMEOUT = env_int("BANLI_HTTP_TIMEOUT", 10)
+BANLI_SMS_BACKEND = env_str("BANLI_SMS_BACKEND", "file")
+BANLI_SMS_FILE = env_str("BANLI_SMS_FILE", str(VAR_DIR / "sms.log"))
+BANLI_SMS_HTTP_URL = env_str("BANLI_SMS_HTTP_URL", "")
+BANLI_SMS_HTTP_TOKEN = env_str("BANLI_SMS_HTTP_TOKEN", "")
+BANLI_SMS_SIGN = env_str("BANLI_SMS_SIGN", "办理")
+# The embedded scheduler (manage.py run_scheduler): how often it scans and sends, when digests go out.
+BANLI_SCHEDULER_INTERVAL = env_int("BANLI_SCHEDULER_INTERVAL", 300)
+BANLI_DIGEST_HOUR = env_int("BANLI_DIGEST_HOUR", 8)
+for _name, _days in (("BANLI_WARNING_DAYS", BANLI_WARNING_DAYS), ("BANLI_KEY_WARNING_DAYS", BANLI_KEY_WARNING_DAYS)):
+    if not _days or any(d <= 0 for d in _days):
+        raise SettingError(f"{_name} must be a comma-separated list of positive working-day counts")
+if not set(BANLI_FORCE_OVERDUE_CHANNELS) <= {"email", "sms", "webhook"}:
+    raise SettingError("BANLI_FORCE_OVERDUE_CHANNELS may only name email, sms, webhook")
+if BANLI_SMS_BACKEND not in {"console", "file", "http"} and "." not in BANLI_SMS_BACKEND:
+    raise SettingError("BANLI_SMS_BACKEND must be console, file, http or a dotted path to an SmsBackend class")
 
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -395,3 +395,30 @@ def may_review_reply(user, assignment, reply) -> bool:
         return False
     step = ReviewChainStep.objects.filter(chain__unit=assignment.unit, position=reply.review_position).first()
     return step is not None and acting_role(user, assignment, {step.role}) is not None
+
+
+# --- supervision (督办催办) -------------------------------------------------------------------------
+
+
+def can_note_supervision(user, supervision) -> bool:
+    """A key item's tracking notes: its assigning office, its supervising leader, and the units handling it."""
+    from banli.handling.models import Assignment
+
+    if supervision.leader_id and supervision.leader_id == getattr(user, "pk", None):
+        return True
+    if is_office_for(user, supervision.proposal):
+        return True
+    live = Assignment.objects.filter(proposal=supervision.proposal).exclude(state="withdrawn").select_related("unit")
+    return any(is_unit_staff_for(user, a) for a in live)
+
+
+def office_deliveries(user) -> QuerySet:
+    """Outgoing messages the user watches as an assigning office (to see and resend failed ones)."""
+    from banli.supervision.models import Delivery
+
+    if has_role(user, Role.ADMIN):
+        return Delivery.objects.all()
+    q = Q(pk__in=[])
+    for unit in office_scopes(user):
+        q |= Q(office__path__startswith=unit.path)
+    return Delivery.objects.filter(q)

@@ -1,1 +1,44 @@
-"""督办催办: forms."""
+"""督办催办: forms (input shape only; the rules live in services)."""
+from django import forms
+
+from banli.supervision.choices import DigestPeriod, NoteKind
+
+
+class ChannelPreferenceForm(forms.Form):
+    email = forms.BooleanField(label="电子邮件", required=False)
+    sms = forms.BooleanField(label="短信", required=False)
+    digest = forms.ChoiceField(label="工作简报", choices=DigestPeriod.choices)
+
+
+class SupervisionForm(forms.Form):
+    leader_name = forms.CharField(label="督办领导", max_length=50)
+    warning_days = forms.CharField(label="预警工作日", required=False, help_text="用逗号分隔，如 10,5,3,1；留空用默认")
+    note = forms.CharField(label="督办要求", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def clean_warning_days(self):
+        raw = self.cleaned_data["warning_days"].replace("，", ",")
+        return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+class SupervisionNoteForm(forms.Form):
+    kind = forms.ChoiceField(label="类型", choices=NoteKind.choices)
+    happened_on = forms.DateField(label="日期", widget=forms.DateInput(attrs={"type": "date"}))
+    text = forms.CharField(label="内容", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class UrgeForm(forms.Form):
+    assignments = forms.ModelMultipleChoiceField(label="催办事项", queryset=None, widget=forms.CheckboxSelectMultiple,
+                                                 error_messages={"required": "请至少选择一个需要催办的事项。"})
+    message = forms.CharField(label="催办内容", max_length=500, widget=forms.Textarea(attrs={"rows": 3}),
+                              error_messages={"required": "请填写催办内容。"})
+
+    def __init__(self, *args, assignments=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        from banli.handling.models import Assignment
+
+        field = self.fields["assignments"]
+        field.queryset = assignments if hasattr(assignments, "model") else Assignment.objects.none()
+        field.label_from_instance = lambda a: (
+            f"{'【重点】' if a.proposal.is_key else ''}第{a.proposal.number}号 {a.proposal.title}"
+            f"（{a.get_role_display()}，{a.state_label}，答复期限 {a.reply_due or '—'}）"
+        )

@@ -4,6 +4,15 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from banli.supervision.choices import (
+    Channel,
+    DeliveryState,
+    DigestPeriod,
+    ReminderKind,
+    ReminderLevel,
+    WebhookKind,
+)
+
 
 class Supervision(models.Model):
     """A key item supervised by a named leader, tracked more closely than the others."""
@@ -45,3 +54,226 @@ class SupervisionNote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.happened_on} {self.get_kind_display()}"
+
+
+class ReminderPolicy(models.Model):
+    """How an assigning office wants reminders: warning thresholds, escalation and forced channels.
+
+    An office without a row gets the defaults from settings (BANLI_WARNING_DAYS and friends).
+    """
+
+    office = models.OneToOneField(
+        "organizations.Unit", on_delete=models.PROTECT, related_name="reminder_policy",
+        verbose_name="交办机构",
+    )
+    warning_days = models.JSONField("预警工作日", default=list, blank=True, help_text="到期前多少个工作日预警，如 [5, 1]")
+    key_warning_days = models.JSONField("重点提案预警工作日", default=list, blank=True, help_text="如 [10, 5, 3, 1]")
+    escalate_after_days = models.PositiveSmallIntegerField(
+        "逾期升级(工作日)", default=3, help_text="逾期满多少个工作日后同时提醒单位领导和交办机构"
+    )
+    force_overdue_channels = models.JSONField(
+        "逾期强制渠道", default=list, blank=True, help_text="逾期事项不论个人设置都要使用的渠道，如 [\"sms\"]"
+    )
+    max_attempts = models.PositiveSmallIntegerField("最多发送次数", default=4)
+
+    class Meta:
+        verbose_name = "催办规则"
+        verbose_name_plural = "催办规则"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(max_attempts__gte=1), name="reminderpolicy_attempts_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"催办规则：{self.office}"
+
+
+class Reminder(models.Model):
+    """One warning, overdue notice or manual 催办 about one item; created once per (item, kind, due date, threshold).
+
+    `threshold` counts working days: 5 and 1 are warnings before the due date, -1, -2, … the days overdue
+    (one per working day), 0 a manual reminder. The unique constraint is what makes two scans racing
+    create a reminder once.
+    """
+
+    kind = models.CharField("类型", max_length=12, choices=ReminderKind.choices)
+    level = models.CharField("级别", max_length=10, choices=ReminderLevel.choices)
+    item_key = models.CharField(max_length=24, help_text="a<交办id> 或 c<落实事项id>")
+    assignment = models.ForeignKey("handling.Assignment", on_delete=models.PROTECT, related_name="reminders")
+    commitment = models.ForeignKey(
+        "replies.Commitment", null=True, blank=True, on_delete=models.PROTECT, related_name="reminders"
+    )
+    unit = models.ForeignKey("organizations.Unit", on_delete=models.PROTECT, related_name="reminders")
+    due_date = models.DateField("期限", null=True, blank=True)
+    threshold = models.SmallIntegerField("阈值(工作日)", default=0)
+    scan_date = models.DateField("生成日期")
+    scan_token = models.CharField(max_length=32, db_index=True, editable=False)
+    batch = models.CharField(max_length=32, blank=True, db_index=True, help_text="同一次人工催办")
+    message = models.TextField("催办内容", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "催办提醒"
+        verbose_name_plural = "催办提醒"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item_key", "kind", "due_date", "threshold"],
+                condition=~models.Q(kind="manual"),
+                name="reminder_once_per_item_threshold",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["unit", "kind", "created_at"], name="reminder_unit_kind_time"),
+            models.Index(fields=["assignment", "created_at"], name="reminder_assignment_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}{self.get_level_display()} {self.item_key} {self.threshold}"
+
+    @property
+    def days_late(self) -> int:
+        return -self.threshold if self.threshold < 0 else 0
+
+
+class Digest(models.Model):
+    """A weekly or daily summary for one leader or office user; one per user, period and start date."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digests")
+    period = models.CharField("周期", max_length=8, choices=DigestPeriod.choices)
+    period_start = models.DateField("起始日期")
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "工作简报"
+        verbose_name_plural = "工作简报"
+        ordering = ["-period_start", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "period", "period_start"], name="digest_once_per_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_period_display()}简报 {self.period_start} {self.user}"
+
+
+class Notification(models.Model):
+    """An in-app message in a user's notification centre (通知中心)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    reminder = models.ForeignKey(Reminder, null=True, blank=True, on_delete=models.PROTECT, related_name="notifications")
+    digest = models.ForeignKey(Digest, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    level = models.CharField("级别", max_length=10, choices=ReminderLevel.choices, default=ReminderLevel.WARNING)
+    title = models.CharField("标题", max_length=200)
+    body = models.TextField("内容", blank=True)
+    link = models.CharField("链接", max_length=300, blank=True)
+    is_key = models.BooleanField("重点提案", default=False)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "通知"
+        verbose_name_plural = "通知"
+        ordering = ["-is_key", "-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "reminder"], condition=models.Q(reminder__isnull=False),
+                                    name="notification_once_per_reminder"),
+            models.UniqueConstraint(fields=["user", "digest"], condition=models.Q(digest__isnull=False),
+                                    name="notification_once_per_digest"),
+        ]
+        indexes = [models.Index(fields=["user", "read_at", "created_at"], name="notification_user_unread")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ChannelPreference(models.Model):
+    """Which channels a user wants besides the notification centre, and which digest."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="channel_preference")
+    email = models.BooleanField("电子邮件", default=True)
+    sms = models.BooleanField("短信", default=False)
+    digest = models.CharField("工作简报", max_length=8, choices=DigestPeriod.choices, default=DigestPeriod.WEEKLY)
+
+    class Meta:
+        verbose_name = "通知渠道设置"
+        verbose_name_plural = "通知渠道设置"
+
+    def __str__(self) -> str:
+        return f"{self.user} 的通知设置"
+
+
+class UnitWebhook(models.Model):
+    """A unit's enterprise-messaging group robot (企业微信 / 钉钉) that receives its reminders."""
+
+    unit = models.ForeignKey("organizations.Unit", on_delete=models.PROTECT, related_name="webhooks")
+    kind = models.CharField("类型", max_length=10, choices=WebhookKind.choices)
+    url = models.URLField("机器人地址", max_length=500)
+    secret = models.CharField("加签密钥", max_length=200, blank=True, help_text="钉钉机器人“加签”安全设置的密钥")
+    is_active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = "工作群机器人"
+        verbose_name_plural = "工作群机器人"
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.get_kind_display()}"
+
+
+class Delivery(models.Model):
+    """One message to send on one channel (e-mail, SMS, group robot), with its retries; never silently lost."""
+
+    channel = models.CharField("渠道", max_length=8, choices=Channel.choices)
+    dedupe_key = models.CharField(max_length=80, unique=True, help_text="同一消息同一渠道只发一次")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    webhook = models.ForeignKey(UnitWebhook, null=True, blank=True, on_delete=models.PROTECT, related_name="deliveries")
+    address = models.CharField("地址", max_length=500)
+    subject = models.CharField("标题", max_length=200)
+    body = models.TextField("内容")
+    reminder = models.ForeignKey(Reminder, null=True, blank=True, on_delete=models.PROTECT, related_name="deliveries")
+    digest = models.ForeignKey(Digest, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
+    office = models.ForeignKey(
+        "organizations.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="负责查看发送失败的交办机构",
+    )
+    forced = models.BooleanField("强制渠道", default=False)
+    state = models.CharField("状态", max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING)
+    attempts = models.PositiveSmallIntegerField("已尝试次数", default=0)
+    max_attempts = models.PositiveSmallIntegerField("最多次数", default=4)
+    next_attempt_at = models.DateTimeField("下次尝试")
+    last_error = models.TextField("最近错误", blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "消息发送"
+        verbose_name_plural = "消息发送"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="delivery_state_next"),
+            models.Index(fields=["office", "state"], name="delivery_office_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} → {self.address}"
+
+
+class DeliveryAttempt(models.Model):
+    """One try at sending a delivery and what came of it."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveSmallIntegerField("第几次")
+    started_at = models.DateTimeField()
+    ok = models.BooleanField("成功")
+    detail = models.TextField("结果", blank=True)
+
+    class Meta:
+        verbose_name = "发送记录"
+        verbose_name_plural = "发送记录"
+        ordering = ["delivery", "number"]
+        constraints = [models.UniqueConstraint(fields=["delivery", "number"], name="deliveryattempt_unique_number")]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {'成功' if self.ok else '失败'}"

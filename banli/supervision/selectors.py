@@ -1,1 +1,147 @@
-"""督办催办: selectors."""
+"""督办催办: reads for the pages and digests; each takes the user and returns only what he may see."""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, F, Q, QuerySet
+
+from banli.core import access
+from banli.handling.deadlines import WorkCalendar
+from banli.handling.workflow import OPEN_STATES, STATES
+from banli.organizations.choices import Role
+from banli.supervision.choices import DeliveryState
+from banli.supervision.models import Delivery, Notification, Reminder, Supervision
+
+
+def notifications_for(user) -> QuerySet:
+    """The user's notification centre: unread first, key items first among them, newest first."""
+    return Notification.objects.filter(user=user).order_by(
+        F("read_at").asc(nulls_first=True), "-is_key", "-created_at", "-id"
+    )
+
+
+def unread_count(user) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def failed_deliveries(user) -> QuerySet:
+    """Messages that could not be delivered after the last try, for the office that watches them."""
+    return (
+        access.office_deliveries(user)
+        .filter(state=DeliveryState.FAILED)
+        .select_related("user", "webhook", "webhook__unit", "reminder", "reminder__assignment__proposal",
+                        "reminder__unit")
+        .order_by("-created_at", "-id")
+    )
+
+
+def reminders_for_assignment(user, assignment) -> QuerySet:
+    """Reminders sent about one item (the caller has checked the user may see the item)."""
+    return Reminder.objects.filter(assignment=assignment).select_related("created_by").order_by("-created_at", "-id")
+
+
+def key_items(user) -> QuerySet:
+    """Key items the user may see, with their supervising leader."""
+    return (
+        Supervision.objects.filter(proposal__in=access.visible_proposals(user).values("pk"))
+        .select_related("proposal", "proposal__session")
+        .annotate(note_count=Count("notes"))
+        .order_by("proposal__number")
+    )
+
+
+def urgeable_assignments(user, unit_id=None) -> QuerySet:
+    """Open items the office may urge, key items first, the most overdue first."""
+    from banli.handling.models import Assignment
+
+    qs = access.office_assignments(user).filter(state__in=OPEN_STATES)
+    if unit_id:
+        qs = qs.filter(unit_id=unit_id)
+    return qs.select_related("proposal", "unit").order_by("-proposal__is_key", "reply_due", "id")
+
+
+def urge_units(user):
+    """Units that have open items from this office."""
+    from banli.organizations.models import Unit
+
+    ids = access.office_assignments(user).filter(state__in=OPEN_STATES).values("unit_id")
+    return Unit.objects.filter(pk__in=ids).order_by("sort_order", "id")
+
+
+def urge_counts_by_unit(*, since: dt.date | None = None) -> dict[int, int]:
+    """How many manual 催办 each unit received (for the unit's figures)."""
+    qs = Reminder.objects.filter(kind="manual")
+    if since:
+        qs = qs.filter(created_at__date__gte=since)
+    return dict(qs.values_list("unit_id").annotate(n=Count("id")).values_list("unit_id", "n"))
+
+
+def _digest_scope(user):
+    """A leader's units' assignments and an office's sessions' assignments."""
+    from banli.handling.models import Assignment
+
+    roles = access.roles_of(user)
+    qs = Assignment.objects.none()
+    names = []
+    if Role.ASSIGNING_OFFICE in roles:
+        qs = qs | access.office_assignments(user)
+        names += [u.name for u in access.office_scopes(user)]
+    if Role.LEADER in roles:
+        leader_units = access.unit_scopes(user, roles={Role.LEADER})
+        q = Q(pk__in=[])
+        for unit in leader_units:
+            q |= Q(unit__path__startswith=unit.path)
+        qs = qs | Assignment.objects.filter(q)
+        names += [u.name for u in leader_units]
+    return qs.exclude(state="withdrawn"), "、".join(dict.fromkeys(names)) or "本单位"
+
+
+def digest_data(user, *, today: dt.date) -> dict:
+    """Counts by state, items due next week, overdue items with days late, replies awaiting sign-off,
+    unsatisfied ratings — what a leader or office reads on Monday morning."""
+    from banli.replies.models import Feedback
+
+    qs, scope = _digest_scope(user)
+    calendar = WorkCalendar.load()
+    by_state = [
+        {"state": row["state"], "label": STATES[row["state"]].label if row["state"] in STATES else row["state"],
+         "count": row["n"]}
+        for row in qs.values("state").annotate(n=Count("id")).order_by("state")
+    ]
+    week_end = today + dt.timedelta(days=7)
+    steps = [("sign_due", "签收", ("pending_sign",)), ("opinion_due", "会办意见", OPEN_STATES),
+             ("reply_due", "答复", OPEN_STATES)]
+    due_next_week, overdue = [], []
+    for column, step, states in steps:
+        base = qs.filter(state__in=states)
+        if column == "opinion_due":
+            base = base.filter(role="co")
+        elif column == "reply_due":
+            base = base.filter(role__in=("lead", "split"))
+        fields = ("proposal__number", "proposal__title", "unit__name", column, "proposal__is_key")
+        for number, title, unit, due, is_key in base.filter(**{f"{column}__gte": today, f"{column}__lt": week_end}).values_list(*fields)[:200]:
+            due_next_week.append({"number": number, "title": title[:40], "unit": unit, "step": step,
+                                  "due": due.isoformat(), "key": is_key})
+        for number, title, unit, due, is_key in base.filter(**{f"{column}__lt": today}).values_list(*fields)[:200]:
+            overdue.append({"number": number, "title": title[:40], "unit": unit, "step": step, "due": due.isoformat(),
+                            "days_late": -calendar.working_days_between(today, due), "key": is_key})
+    due_next_week.sort(key=lambda r: (not r["key"], r["due"]))
+    overdue.sort(key=lambda r: (not r["key"], -r["days_late"]))
+    unsatisfied = list(
+        Feedback.objects.filter(assignment__in=qs.values("pk"))
+        .filter(Q(result="unsatisfied") | Q(attitude="unsatisfied"))
+        .values_list("assignment__proposal__number", "assignment__proposal__title", "assignment__unit__name")[:100]
+    )
+    return {
+        "scope": scope,
+        "today": today.isoformat(),
+        "total": qs.count(),
+        "by_state": by_state,
+        "due_next_week": due_next_week,
+        "next_week_count": len(due_next_week),
+        "overdue": overdue,
+        "overdue_count": len(overdue),
+        "awaiting_signoff": qs.filter(state="reply_review").count(),
+        "unsatisfied": [{"number": n, "title": t[:40], "unit": u} for n, t, u in unsatisfied],
+        "unsatisfied_count": len(unsatisfied),
+    }

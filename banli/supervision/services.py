@@ -1,1 +1,479 @@
-"""督办催办: services."""
+"""督办催办 services: the deadline scan, notifications and deliveries, digests, key items and manual 催办.
+
+Every write goes through these functions. The scan and the delivery pass are idempotent: a reminder is
+unique per (item, kind, due date, threshold) in the database, a notification per (user, reminder), a
+delivery per dedupe key; deliveries are claimed by compare-and-set, so several workers can run at once.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from banli.core import access
+from banli.core.errors import DomainError, NotFound, PermissionDenied
+from banli.handling.deadlines import WorkCalendar
+from banli.handling.workflow import STATES, write_event
+from banli.organizations.choices import Role
+from banli.supervision import scan as scanning
+from banli.supervision.choices import (
+    Channel,
+    DeliveryState,
+    DigestPeriod,
+    NoteKind,
+    ReminderKind,
+    ReminderLevel,
+)
+from banli.supervision.models import (
+    ChannelPreference,
+    Delivery,
+    DeliveryAttempt,
+    Digest,
+    Notification,
+    Reminder,
+    Supervision,
+    SupervisionNote,
+    UnitWebhook,
+)
+
+# --- the deadline scan ----------------------------------------------------------------------------
+
+
+def _level(threshold: int, policy: scanning.Policy) -> str:
+    if threshold > 0:
+        return ReminderLevel.WARNING
+    if -threshold >= policy.escalate_after_days:
+        return ReminderLevel.ESCALATED
+    return ReminderLevel.OVERDUE
+
+
+def scan_deadlines(*, today: dt.date | None = None, now=None) -> dict:
+    """Create today's reminders (once each), their notifications and queued deliveries; return the counts.
+
+    Runs only on working days: on a holiday nothing is due to anyone, and the windows catch up on the
+    next working day. Sending happens afterwards, outside this transaction (`deliver_due`).
+    """
+    now = now or timezone.now()
+    today = today or timezone.localdate(now)
+    calendar = WorkCalendar.load()
+    if not calendar.is_workday(today):
+        return {"date": today.isoformat(), "skipped": "holiday", "found": 0, "created": 0, "notifications": 0,
+                "deliveries": 0}
+    token = uuid.uuid4().hex
+    with transaction.atomic():
+        due_items = scanning.find_due(today, calendar)
+        Reminder.objects.bulk_create(
+            [
+                Reminder(
+                    kind=item.kind, level=_level(item.threshold, item.policy), item_key=item.item_key,
+                    assignment_id=item.assignment_id, commitment_id=item.commitment_id, unit_id=item.unit_id,
+                    due_date=item.due, threshold=item.threshold, scan_date=today, scan_token=token, created_at=now,
+                )
+                for item in due_items
+            ],
+            ignore_conflicts=True,
+            batch_size=2000,
+        )
+        # Only the rows this scan inserted carry its token: a racing scan's rows are its own to fan out.
+        created = list(Reminder.objects.filter(scan_token=token))
+        policies = {(item.item_key, item.kind): item for item in due_items}
+        fanned = _fan_out(created, policies, now)
+    return {"date": today.isoformat(), "found": len(due_items), "created": len(created), **fanned}
+
+
+@dataclass
+class _Context:
+    """What fan-out needs, loaded with a handful of queries for all reminders at once."""
+
+    assignments: dict
+    unit_staff: dict  # (unit_id, role) -> [user ids]
+    office_staff: dict  # office unit id -> [user ids]
+    proposers: dict  # proposal id -> [user ids]
+    users: dict
+    preferences: dict
+    webhooks: dict  # unit id -> [UnitWebhook]
+
+
+def _load_context(reminders) -> _Context:
+    from banli.handling.models import Assignment
+    from banli.organizations.models import RoleGrant, User
+    from banli.proposals.models import ProposalProposer
+
+    assignment_ids = {r.assignment_id for r in reminders}
+    assignments = {
+        a.pk: a
+        for a in Assignment.objects.filter(pk__in=assignment_ids).select_related(
+            "proposal", "proposal__session", "unit"
+        )
+    }
+    unit_ids = {a.unit_id for a in assignments.values()}
+    office_ids = {a.proposal.session.assigning_office_id for a in assignments.values()}
+    unit_staff: dict = defaultdict(list)
+    for user_id, role, unit_id in RoleGrant.objects.filter(
+        unit_id__in=unit_ids, role__in=[Role.UNIT_OFFICE, Role.LEADER]
+    ).values_list("user_id", "role", "unit_id"):
+        unit_staff[(unit_id, role)].append(user_id)
+    office_staff: dict = defaultdict(list)
+    for user_id, unit_id in RoleGrant.objects.filter(
+        unit_id__in=office_ids, role=Role.ASSIGNING_OFFICE
+    ).values_list("user_id", "unit_id"):
+        office_staff[unit_id].append(user_id)
+    proposers: dict = defaultdict(list)
+    feedback_proposals = {assignments[r.assignment_id].proposal_id for r in reminders if r.kind == ReminderKind.FEEDBACK}
+    if feedback_proposals:
+        for proposal_id, user_id in ProposalProposer.objects.filter(
+            proposal_id__in=feedback_proposals, proposer__user__isnull=False
+        ).values_list("proposal_id", "proposer__user_id"):
+            proposers[proposal_id].append(user_id)
+    user_ids = {a.handler_id for a in assignments.values() if a.handler_id}
+    for ids in [*unit_staff.values(), *office_staff.values(), *proposers.values()]:
+        user_ids.update(ids)
+    users = {u.pk: u for u in User.objects.filter(pk__in=user_ids, is_active=True)}
+    preferences = {p.user_id: p for p in ChannelPreference.objects.filter(user_id__in=user_ids)}
+    webhooks: dict = defaultdict(list)
+    for hook in UnitWebhook.objects.filter(unit_id__in=unit_ids, is_active=True):
+        webhooks[hook.unit_id].append(hook)
+    return _Context(assignments, unit_staff, office_staff, proposers, users, preferences, webhooks)
+
+
+def recipients_for(reminder, assignment, ctx: _Context) -> list[int]:
+    """Who hears about a reminder: the handler and unit office first; after escalation the unit's
+    leaders and the assigning office too; proposers for their own rating deadline."""
+    unit_office = ctx.unit_staff.get((assignment.unit_id, Role.UNIT_OFFICE), [])
+    ids: list[int] = []
+    if reminder.kind == ReminderKind.SIGN:
+        ids += unit_office
+    elif reminder.kind == ReminderKind.FEEDBACK:
+        ids += ctx.proposers.get(assignment.proposal_id, []) + unit_office
+    else:
+        if assignment.handler_id:
+            ids.append(assignment.handler_id)
+        ids += unit_office
+    if reminder.level == ReminderLevel.ESCALATED:
+        ids += ctx.unit_staff.get((assignment.unit_id, Role.LEADER), [])
+        ids += ctx.office_staff.get(assignment.proposal.session.assigning_office_id, [])
+    seen: set[int] = set()
+    return [i for i in ids if i in ctx.users and not (i in seen or seen.add(i))]
+
+
+def item_link(assignment_id: int) -> str:
+    return reverse("supervision:item", args=[assignment_id])
+
+
+def render_message(reminder, assignment) -> tuple[str, str]:
+    """Subject (first line) and body of a reminder, from the template of its kind."""
+    text = render_to_string(
+        f"supervision/messages/{reminder.kind}.txt",
+        {
+            "reminder": reminder,
+            "assignment": assignment,
+            "proposal": assignment.proposal,
+            "unit": assignment.unit,
+            "state_label": STATES[assignment.state].label if assignment.state in STATES else assignment.state,
+            "link": settings.BANLI_BASE_URL.rstrip("/") + item_link(assignment.pk),
+        },
+    ).strip()
+    subject, _, body = text.partition("\n")
+    return subject.strip()[:200], body.strip()
+
+
+def _fan_out(reminders, policies: dict, now) -> dict:
+    """Notifications and queued deliveries for reminders just created (inside their transaction)."""
+    if not reminders:
+        return {"notifications": 0, "deliveries": 0}
+    ctx = _load_context(reminders)
+    notifications, deliveries = [], []
+    default = scanning.default_policy()
+    for reminder in reminders:
+        assignment = ctx.assignments[reminder.assignment_id]
+        item = policies.get((reminder.item_key, reminder.kind))
+        policy = item.policy if item else default
+        is_key = item.is_key if item else assignment.proposal.is_key
+        subject, body = render_message(reminder, assignment)
+        link = item_link(assignment.pk)
+        forced = set(policy.force_overdue_channels) if reminder.level != ReminderLevel.WARNING else set()
+        office_id = assignment.proposal.session.assigning_office_id
+        for user_id in recipients_for(reminder, assignment, ctx):
+            user = ctx.users[user_id]
+            notifications.append(Notification(
+                user_id=user_id, reminder=reminder, level=reminder.level, title=subject, body=body, link=link,
+                is_key=is_key, created_at=now,
+            ))
+            pref = ctx.preferences.get(user_id)
+            wants_email = pref.email if pref else True
+            wants_sms = pref.sms if pref else False
+            common = dict(subject=subject, body=body, reminder=reminder, office_id=office_id, created_at=now,
+                          next_attempt_at=now, max_attempts=policy.max_attempts, user_id=user_id)
+            if user.email and (wants_email or Channel.EMAIL in forced):
+                deliveries.append(Delivery(channel=Channel.EMAIL, address=user.email, forced=not wants_email,
+                                           dedupe_key=f"r{reminder.pk}:u{user_id}:email", **common))
+            if user.phone and (wants_sms or Channel.SMS in forced):
+                deliveries.append(Delivery(channel=Channel.SMS, address=user.phone, forced=not wants_sms,
+                                           dedupe_key=f"r{reminder.pk}:u{user_id}:sms", **common))
+        if reminder.kind != ReminderKind.FEEDBACK:
+            for hook in ctx.webhooks.get(assignment.unit_id, []):
+                deliveries.append(Delivery(
+                    channel=Channel.WEBHOOK, address=hook.url, webhook=hook, subject=subject, body=body,
+                    reminder=reminder, office_id=office_id, created_at=now, next_attempt_at=now,
+                    max_attempts=policy.max_attempts, dedupe_key=f"r{reminder.pk}:w{hook.pk}",
+                ))
+    Notification.objects.bulk_create(notifications, ignore_conflicts=True, batch_size=2000)
+    Delivery.objects.bulk_create(deliveries, ignore_conflicts=True, batch_size=2000)
+    return {"notifications": len(notifications), "deliveries": len(deliveries)}
+
+
+# --- deliveries ----------------------------------------------------------------------------------
+
+LEASE = dt.timedelta(minutes=10)
+
+
+def retry_delay(attempt: int) -> dt.timedelta:
+    """Backoff after the `attempt`-th failure: base, 4×base, 16×base …"""
+    return dt.timedelta(seconds=settings.BANLI_DELIVERY_RETRY_SECONDS * (4 ** (attempt - 1)))
+
+
+def deliver_due(*, now=None, limit: int = 500) -> dict:
+    """Send every delivery whose time has come; claim each by compare-and-set so workers never double-send."""
+    from banli.supervision import channels
+
+    now = now or timezone.now()
+    due = list(
+        Delivery.objects.filter(
+            state__in=[DeliveryState.PENDING, DeliveryState.RETRYING, DeliveryState.SENDING], next_attempt_at__lte=now
+        ).order_by("next_attempt_at", "id").values_list("id", "attempts")[:limit]
+    )
+    counts = {"sent": 0, "failed": 0, "retrying": 0}
+    for delivery_id, attempts in due:
+        claimed = Delivery.objects.filter(
+            pk=delivery_id, attempts=attempts,
+            state__in=[DeliveryState.PENDING, DeliveryState.RETRYING, DeliveryState.SENDING],
+        ).update(state=DeliveryState.SENDING, attempts=attempts + 1, next_attempt_at=now + LEASE)
+        if not claimed:
+            continue  # another worker took it
+        delivery = Delivery.objects.select_related("webhook").get(pk=delivery_id)
+        started = timezone.now()
+        try:
+            detail = channels.send(delivery)
+            ok = True
+        except channels.DeliveryError as exc:
+            detail, ok = str(exc), False
+        with transaction.atomic():
+            DeliveryAttempt.objects.create(delivery=delivery, number=delivery.attempts, started_at=started, ok=ok,
+                                           detail=(detail or "")[:2000])
+            if ok:
+                state, changes = DeliveryState.SENT, {"sent_at": now, "last_error": ""}
+            elif delivery.attempts >= delivery.max_attempts:
+                state, changes = DeliveryState.FAILED, {"last_error": detail}
+            else:
+                state = DeliveryState.RETRYING
+                changes = {"last_error": detail, "next_attempt_at": now + retry_delay(delivery.attempts)}
+            Delivery.objects.filter(pk=delivery_id, attempts=delivery.attempts).update(state=state, **changes)
+        counts[state] += 1
+    return counts
+
+
+@transaction.atomic
+def delivery_retry(*, delivery: Delivery, actor, now=None) -> Delivery:
+    """The office sends a failed delivery again (a fresh round of tries)."""
+    now = now or timezone.now()
+    if not access.office_deliveries(actor).filter(pk=delivery.pk).exists():
+        raise PermissionDenied("只有负责该事项的交办机构可以重新发送。")
+    if delivery.state != DeliveryState.FAILED:
+        raise DomainError("只有发送失败的消息可以重新发送。")
+    Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.FAILED).update(
+        state=DeliveryState.RETRYING, next_attempt_at=now, max_attempts=F("attempts") + F("max_attempts"),
+    )
+    transaction.on_commit(_enqueue_delivery)
+    delivery.refresh_from_db()
+    return delivery
+
+
+def _enqueue_delivery() -> None:
+    from banli.supervision.tasks import deliver_due_task
+
+    deliver_due_task.delay()
+
+
+# --- notification centre -------------------------------------------------------------------------
+
+
+def notification_mark_read(*, user, notification_ids=None, now=None) -> int:
+    """Mark the user's notifications read (all of them when no ids are given)."""
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if notification_ids is not None:
+        qs = qs.filter(pk__in=list(notification_ids))
+    return qs.update(read_at=now or timezone.now())
+
+
+def channel_preference_set(*, user, email: bool, sms: bool, digest: str) -> ChannelPreference:
+    """Save which channels (and which digest) a user wants."""
+    if digest not in DigestPeriod.values:
+        raise DomainError("请选择工作简报周期：每周、每日或不接收。", field="digest")
+    if sms and not user.phone:
+        raise DomainError("您的账号没有登记手机号码，不能选择短信通知；请先请管理员登记手机号码。", field="sms")
+    if email and not user.email:
+        raise DomainError("您的账号没有登记电子邮箱，不能选择邮件通知。", field="email")
+    pref, _ = ChannelPreference.objects.update_or_create(user=user, defaults={"email": email, "sms": sms, "digest": digest})
+    return pref
+
+
+# --- manual 催办 ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def urge_send(*, actor, assignments, message: str, now=None) -> list[Reminder]:
+    """The assigning office urges one unit about one or several items (人工催办), with a message."""
+    now = now or timezone.now()
+    message = (message or "").strip()
+    assignments = list(assignments)
+    if not assignments:
+        raise DomainError("请至少选择一个需要催办的事项。", field="assignments")
+    if not message:
+        raise DomainError("请填写催办内容。", field="message")
+    if len(message) > 500:
+        raise DomainError("催办内容不能超过500字。", field="message")
+    units = {a.unit_id for a in assignments}
+    if len(units) > 1:
+        raise DomainError("一次催办只能发给一个单位，请分别催办。", field="assignments")
+    batch = uuid.uuid4().hex
+    reminders = []
+    for a in assignments:
+        if not access.is_office_for(actor, a.proposal):
+            raise PermissionDenied(f"您不是第{a.proposal.number}号的交办机构，不能催办。")
+        if STATES.get(a.state) and STATES[a.state].final:
+            raise DomainError(f"第{a.proposal.number}号在「{a.unit}」已{STATES[a.state].label}，无需催办。",
+                              field="assignments")
+        reminders.append(Reminder.objects.create(
+            kind=ReminderKind.MANUAL, level=ReminderLevel.MANUAL, item_key=f"a{a.pk}", assignment=a, unit_id=a.unit_id,
+            due_date=a.reply_due if a.answers else a.opinion_due, threshold=0, scan_date=timezone.localdate(now),
+            scan_token=batch, batch=batch, message=message, created_by=actor, created_at=now,
+        ))
+        write_event(verb="urge", actor=actor, actor_role=Role.ASSIGNING_OFFICE, assignment=a,
+                    reason=message, payload={"batch": batch, "unit": a.unit_id}, now=now)
+    _fan_out(reminders, {}, now)
+    transaction.on_commit(_enqueue_delivery)
+    return reminders
+
+
+# --- key items (重点提案督办) ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def supervision_create(*, actor, proposal, leader_name: str, leader=None, warning_days=None, note: str = "",
+                       now=None) -> Supervision:
+    """Make an item a key item supervised by a named leader (重点督办)."""
+    from banli.proposals.models import Proposal
+
+    if not access.is_office_for(actor, proposal):
+        raise PermissionDenied("只有交办机构可以确定重点督办事项。")
+    leader_name = (leader_name or "").strip()
+    if not leader_name:
+        raise DomainError("请填写督办领导。", field="leader_name")
+    days = []
+    for d in warning_days or []:
+        try:
+            value = int(d)
+        except (TypeError, ValueError):
+            raise DomainError(f"预警工作日「{d}」不是整数。", field="warning_days") from None
+        if not 1 <= value <= 60:
+            raise DomainError("预警工作日应在1到60之间。", field="warning_days")
+        days.append(value)
+    if Supervision.objects.filter(proposal=proposal).exists():
+        raise DomainError(f"第{proposal.number}号已是重点督办事项。", field="proposal")
+    supervision = Supervision.objects.create(
+        proposal=proposal, leader_name=leader_name, leader=leader, warning_days=sorted(set(days), reverse=True),
+        note=note, created_by=actor,
+    )
+    Proposal.objects.filter(pk=proposal.pk).update(is_key=True)
+    write_event(verb="supervise", actor=actor, actor_role=Role.ASSIGNING_OFFICE, proposal=proposal,
+                payload={"leader": leader_name, "warning_days": supervision.warning_days}, now=now)
+    return supervision
+
+
+@transaction.atomic
+def supervision_note_add(*, actor, supervision: Supervision, kind: str, happened_on: dt.date, text: str,
+                         now=None) -> SupervisionNote:
+    """Record a meeting, site visit or progress note on a key item."""
+    if not access.can_note_supervision(actor, supervision):
+        raise PermissionDenied("只有交办机构、督办领导和承办单位可以登记督办记录。")
+    if kind not in NoteKind.values:
+        raise DomainError("请选择记录类型：会议、现场调研或进展。", field="kind")
+    if happened_on is None:
+        raise DomainError("请填写日期。", field="happened_on")
+    if happened_on > timezone.localdate(now or timezone.now()):
+        raise DomainError("日期不能晚于今天。", field="happened_on")
+    text = (text or "").strip()
+    if not text:
+        raise DomainError("请填写记录内容。", field="text")
+    note = SupervisionNote.objects.create(supervision=supervision, kind=kind, happened_on=happened_on, text=text,
+                                          written_by=actor)
+    write_event(verb="supervision_note", actor=actor, proposal=supervision.proposal,
+                payload={"note": note.pk, "kind": kind, "date": happened_on.isoformat()}, now=now)
+    return note
+
+
+# --- digests -------------------------------------------------------------------------------------
+
+
+def digest_period_start(period: str, today: dt.date) -> dt.date:
+    return today - dt.timedelta(days=today.weekday()) if period == DigestPeriod.WEEKLY else today
+
+
+def digest_recipients(period: str):
+    """Leaders of units and assigning-office staff who take this digest (weekly unless they chose otherwise;
+    the daily digest only for those who asked for it)."""
+    from banli.organizations.models import User
+
+    qs = User.objects.filter(is_active=True, grants__role__in=[Role.LEADER, Role.ASSIGNING_OFFICE]).distinct()
+    if period == DigestPeriod.WEEKLY:
+        return qs.exclude(channel_preference__digest__in=[DigestPeriod.DAILY, DigestPeriod.NONE])
+    return qs.filter(channel_preference__digest=DigestPeriod.DAILY)
+
+
+def digests_send(*, period: str = DigestPeriod.WEEKLY, today: dt.date | None = None, now=None) -> dict:
+    """Build and queue each recipient's digest for this period, once."""
+    from banli.supervision import selectors
+
+    now = now or timezone.now()
+    today = today or timezone.localdate(now)
+    start = digest_period_start(period, today)
+    created = 0
+    for user in digest_recipients(period):
+        with transaction.atomic():
+            digest, is_new = Digest.objects.get_or_create(
+                user=user, period=period, period_start=start,
+                defaults={"data": selectors.digest_data(user, today=today), "created_at": now},
+            )
+            if not is_new:
+                continue
+            created += 1
+            subject = render_to_string("supervision/messages/digest_subject.txt",
+                                       {"digest": digest, "user": user}).strip()
+            body = render_to_string("supervision/messages/digest.txt", {
+                "digest": digest, "data": digest.data, "user": user,
+                "link": settings.BANLI_BASE_URL.rstrip("/") + reverse("supervision:digest", args=[digest.pk]),
+            }).strip()
+            Notification.objects.create(user=user, digest=digest, title=subject, body=body,
+                                        link=reverse("supervision:digest", args=[digest.pk]), created_at=now)
+            pref = ChannelPreference.objects.filter(user=user).first()
+            if user.email and (pref is None or pref.email):
+                Delivery.objects.get_or_create(dedupe_key=f"d{digest.pk}:email", defaults=dict(
+                    channel=Channel.EMAIL, address=user.email, user=user, subject=subject, body=body, digest=digest,
+                    created_at=now, next_attempt_at=now, max_attempts=settings.BANLI_DELIVERY_MAX_ATTEMPTS,
+                ))
+    return {"period": period, "start": start.isoformat(), "digests": created}
+
+
+def require_digest(user, digest_id) -> Digest:
+    digest = Digest.objects.filter(pk=digest_id, user=user).first()
+    if digest is None:
+        raise NotFound("找不到该简报。")
+    return digest

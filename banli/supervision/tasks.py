@@ -1,1 +1,36 @@
-"""督办催办: tasks."""
+"""督办催办: background jobs. The same functions run in a Celery worker or in the embedded scheduler."""
+from __future__ import annotations
+
+import datetime as dt
+
+from celery import shared_task
+
+
+def run_scan(today: str | None = None) -> dict:
+    """One scan, then the sending of what it queued (after the scan's transaction has committed)."""
+    from banli.supervision import services
+
+    result = services.scan_deadlines(today=dt.date.fromisoformat(today) if today else None)
+    result.update(services.deliver_due())
+    return result
+
+
+@shared_task(name="banli.supervision.tasks.scan_deadlines_task")
+def scan_deadlines_task(today: str | None = None) -> dict:
+    return run_scan(today)
+
+
+@shared_task(name="banli.supervision.tasks.deliver_due_task")
+def deliver_due_task() -> dict:
+    from banli.supervision import services
+
+    return services.deliver_due()
+
+
+@shared_task(name="banli.supervision.tasks.send_digests_task")
+def send_digests_task(period: str = "weekly", today: str | None = None) -> dict:
+    from banli.supervision import services
+
+    result = services.digests_send(period=period, today=dt.date.fromisoformat(today) if today else None)
+    result.update(services.deliver_due())
+    return result

@@ -1,1 +1,173 @@
-"""督办催办: views."""
+"""督办催办 pages: notification centre, channel settings, item reminders, key items, manual 催办, failed sends.
+
+Views are thin: they read through selectors and access helpers, write through services, and show a
+DomainError's message as it is. One view serves the full page and its htmx fragment.
+"""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from banli.core import access
+from banli.core.errors import DomainError, NotFound
+from banli.organizations.choices import Role
+from banli.supervision import selectors, services
+from banli.supervision.forms import ChannelPreferenceForm, SupervisionForm, SupervisionNoteForm, UrgeForm
+from banli.supervision.models import ChannelPreference, Notification, Supervision
+
+
+def _not_found(exc):
+    raise Http404(str(exc))
+
+
+@login_required
+def notifications(request):
+    page = Paginator(selectors.notifications_for(request.user), 30).get_page(request.GET.get("page"))
+    template = "supervision/_notification_list.html" if request.htmx else "supervision/notifications.html"
+    return render(request, template, {"page": page, "unread": selectors.unread_count(request.user)})
+
+
+@login_required
+def unread_badge(request):
+    return render(request, "supervision/_unread_badge.html", {"unread": selectors.unread_count(request.user)})
+
+
+@login_required
+@require_POST
+def notification_read(request, pk=None):
+    services.notification_mark_read(user=request.user, notification_ids=[pk] if pk else None)
+    if pk:
+        note = Notification.objects.filter(pk=pk, user=request.user).first()
+        if note and note.link and request.POST.get("go"):
+            return redirect(note.link)
+    return redirect("supervision:notifications")
+
+
+@login_required
+def preferences(request):
+    pref = ChannelPreference.objects.filter(user=request.user).first()
+    initial = {"email": pref.email if pref else True, "sms": pref.sms if pref else False,
+               "digest": pref.digest if pref else "weekly"}
+    form = ChannelPreferenceForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.channel_preference_set(user=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, "通知设置已保存。")
+            return redirect("supervision:preferences")
+    return render(request, "supervision/preferences.html", {"form": form})
+
+
+@login_required
+def item(request, assignment_id):
+    try:
+        assignment = access.require_assignment(request.user, assignment_id)
+    except NotFound as exc:
+        _not_found(exc)
+    reminders = selectors.reminders_for_assignment(request.user, assignment)[:100]
+    supervision = Supervision.objects.filter(proposal=assignment.proposal).first()
+    return render(request, "supervision/item.html", {
+        "assignment": assignment, "reminders": reminders, "supervision": supervision,
+        "is_office": access.is_office_for(request.user, assignment.proposal),
+    })
+
+
+@login_required
+def key_items(request):
+    return render(request, "supervision/key_items.html", {"items": selectors.key_items(request.user)})
+
+
+@login_required
+def key_item(request, proposal_id):
+    try:
+        proposal = access.require_proposal(request.user, proposal_id)
+    except NotFound as exc:
+        _not_found(exc)
+    supervision = Supervision.objects.filter(proposal=proposal).select_related("leader").first()
+    is_office = access.is_office_for(request.user, proposal)
+    if supervision is None:
+        form = SupervisionForm(request.POST or None) if is_office else None
+        if form is not None and request.method == "POST" and form.is_valid():
+            try:
+                services.supervision_create(actor=request.user, proposal=proposal, **form.cleaned_data)
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(request, "已列为重点督办事项。")
+                return redirect("supervision:key_item", proposal_id=proposal.pk)
+        return render(request, "supervision/key_designate.html", {"proposal": proposal, "form": form})
+    can_note = access.can_note_supervision(request.user, supervision)
+    form = SupervisionNoteForm(request.POST or None) if can_note else None
+    if form is not None and request.method == "POST" and form.is_valid():
+        try:
+            services.supervision_note_add(actor=request.user, supervision=supervision, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, "督办记录已登记。")
+            return redirect("supervision:key_item", proposal_id=proposal.pk)
+    assignments = access.visible_assignments(request.user).filter(proposal=proposal).select_related("unit")
+    return render(request, "supervision/key_item.html", {
+        "proposal": proposal, "supervision": supervision, "notes": supervision.notes.select_related("written_by"),
+        "form": form, "assignments": assignments,
+    })
+
+
+@login_required
+def urge(request):
+    if Role.ASSIGNING_OFFICE not in access.roles_of(request.user):
+        raise Http404("只有交办机构可以催办。")
+    unit_id = request.GET.get("unit") or request.POST.get("unit")
+    units = selectors.urge_units(request.user)
+    choices = selectors.urgeable_assignments(request.user, unit_id) if unit_id else []
+    form = UrgeForm(request.POST or None, assignments=choices)
+    if request.method == "POST" and form.is_valid():
+        try:
+            reminders = services.urge_send(actor=request.user, assignments=form.cleaned_data["assignments"],
+                                           message=form.cleaned_data["message"])
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, f"已向 {reminders[0].unit} 催办 {len(reminders)} 件事项。")
+            return redirect(f"{request.path}?unit={unit_id}")
+    template = "supervision/_urge_items.html" if request.htmx else "supervision/urge.html"
+    return render(request, template, {"units": units, "unit_id": str(unit_id or ""), "form": form})
+
+
+@login_required
+def failed_deliveries(request):
+    if not ({Role.ASSIGNING_OFFICE, Role.ADMIN} & access.roles_of(request.user)):
+        raise Http404("只有交办机构可以查看。")
+    page = Paginator(selectors.failed_deliveries(request.user), 50).get_page(request.GET.get("page"))
+    return render(request, "supervision/failed_deliveries.html", {"page": page})
+
+
+@login_required
+@require_POST
+def delivery_retry(request, pk):
+    delivery = access.office_deliveries(request.user).filter(pk=pk).first()
+    if delivery is None:
+        raise Http404("找不到该消息。")
+    try:
+        services.delivery_retry(delivery=delivery, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已重新发送。")
+    return redirect("supervision:failed_deliveries")
+
+
+@login_required
+def digest(request, pk):
+    try:
+        item = services.require_digest(request.user, pk)
+    except NotFound as exc:
+        _not_found(exc)
+    return render(request, "supervision/digest.html", {"digest": item, "data": item.data})
+
