@@ -4,7 +4,18 @@ from __future__ import annotations
 from django.contrib import admin
 
 from banli.core.admin import CaseRecordAdmin, CaseRecordInline
-from banli.supervision.models import Supervision, SupervisionNote
+from banli.supervision.models import (
+    ChannelPreference,
+    Delivery,
+    DeliveryAttempt,
+    Digest,
+    Notification,
+    Reminder,
+    ReminderPolicy,
+    Supervision,
+    SupervisionNote,
+    UnitWebhook,
+)
 
 
 class NoteInline(CaseRecordInline):
@@ -28,3 +39,76 @@ class SupervisionNoteAdmin(CaseRecordAdmin):
     list_filter = ("kind",)
     search_fields = ("supervision__proposal__number", "text")
     list_select_related = ("supervision__proposal", "written_by")
+
+
+# --- reminders and their deliveries: records of what was sent, read-only ---------------------------
+
+
+@admin.register(Reminder)
+class ReminderAdmin(CaseRecordAdmin):
+    list_display = ("created_at", "kind", "level", "item_key", "unit", "due_date", "threshold", "created_by")
+    list_filter = ("kind", "level")
+    search_fields = ("item_key", "assignment__proposal__number", "message")
+    list_select_related = ("unit", "created_by")
+    raw_id_fields = ("assignment", "commitment")
+
+
+@admin.register(Notification)
+class NotificationAdmin(CaseRecordAdmin):
+    list_display = ("created_at", "user", "level", "title", "read_at")
+    list_filter = ("level", "is_key")
+    search_fields = ("title", "user__username")
+    list_select_related = ("user",)
+    raw_id_fields = ("reminder", "digest")
+
+
+class AttemptInline(CaseRecordInline):
+    model = DeliveryAttempt
+    fields = ("number", "started_at", "ok", "detail")
+    readonly_fields = fields
+    show_change_link = False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(CaseRecordAdmin):
+    list_display = ("created_at", "channel", "address", "subject", "state", "attempts", "next_attempt_at")
+    list_filter = ("channel", "state", "forced")
+    search_fields = ("address", "subject")
+    raw_id_fields = ("reminder", "digest")
+    inlines = [AttemptInline]
+
+
+@admin.register(DeliveryAttempt)
+class DeliveryAttemptAdmin(CaseRecordAdmin):
+    list_display = ("delivery", "number", "started_at", "ok")
+    list_filter = ("ok",)
+    list_select_related = ("delivery",)
+
+
+@admin.register(Digest)
+class DigestAdmin(CaseRecordAdmin):
+    list_display = ("period_start", "period", "user", "created_at")
+    list_filter = ("period",)
+    list_select_related = ("user",)
+
+
+# --- configuration: editable ---------------------------------------------------------------------
+
+
+@admin.register(ReminderPolicy)
+class ReminderPolicyAdmin(admin.ModelAdmin):
+    list_display = ("office", "warning_days", "key_warning_days", "escalate_after_days", "force_overdue_channels",
+                    "max_attempts")
+
+
+@admin.register(UnitWebhook)
+class UnitWebhookAdmin(admin.ModelAdmin):
+    list_display = ("unit", "kind", "is_active")
+    list_filter = ("kind", "is_active")
+
+
+@admin.register(ChannelPreference)
+class ChannelPreferenceAdmin(admin.ModelAdmin):
+    list_display = ("user", "email", "sms", "digest")
+    list_filter = ("email", "sms", "digest")
+    raw_id_fields = ("user",)
