@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 ARTIFACTS ?= $(CURDIR)/var/test-artifacts
 
-.PHONY: demo test test-fast bench install system-deps clean
+.PHONY: demo test test-fast bench audit install system-deps clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,13 @@ test-fast: install
 
 bench: install
 	$(PY) -m banli.bench $(BENCH_ARGS)
+
+# Known vulnerabilities in the pinned dependencies (pip-audit, PyPI advisory data) and a static security
+# linter over the code (bandit; fails on medium and high findings, low ones are explained in pyproject.toml).
+audit: install
+	$(PY) -m pip install -q -e '.[audit]'
+	$(VENV)/bin/pip-audit --progress-spinner off --skip-editable
+	$(VENV)/bin/bandit -q -c pyproject.toml -r banli -ll
 
 clean:
 	rm -rf $(VENV) var
