@@ -6,6 +6,9 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _fast_settings(settings, tmp_path):
+    from django.core.cache import cache
+
+    cache.clear()  # rate-limit counters and throttles must not leak from one test into the next
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "banli.core",
     "banli.organizations",
     "banli.proposals",
@@ -75,12 +77,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "banli.core.context.RequestContextMiddleware",
     "banli.core.security.SecurityEventMiddleware",
     "axes.middleware.AxesMiddleware",
+    "banli.core.auth.SignInGuardMiddleware",
+    "banli.core.ratelimit.RateLimitMiddleware",
     "banli.workbench.middleware.SecurityHeadersMiddleware",
 ]
 
@@ -155,6 +160,50 @@ WHITENOISE_USE_FINDERS = True
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 
+# Second factor (TOTP) is required for the assigning office and administrators when this is on.
+BANLI_REQUIRE_2FA = env_bool("BANLI_REQUIRE_2FA", False)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "办理 Banli")
+
+# Single sign-on with the government's unified identity platform (OpenID Connect). Off unless configured.
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+OIDC_ENABLED = bool(OIDC_OP_AUTHORIZATION_ENDPOINT) or env_bool("OIDC_ENABLED", False)
+OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT", "")
+OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET", "")
+OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", "openid profile")
+BANLI_OIDC_USER_CLAIM = env_str("BANLI_OIDC_USER_CLAIM", "preferred_username")
+BANLI_OIDC_USER_FIELD = env_str("BANLI_OIDC_USER_FIELD", "username")
+if OIDC_ENABLED:
+    AUTHENTICATION_BACKENDS.append("banli.core.auth.BanliOIDCBackend")
+if BANLI_OIDC_USER_FIELD not in ("username", "email"):
+    raise SettingError("BANLI_OIDC_USER_FIELD must be username or email")
+
+# Behind HTTPS: HSTS, secure cookies and redirects. Off for the embedded http://127.0.0.1 default.
+BANLI_HTTPS = env_bool("BANLI_HTTPS", False)
+if BANLI_HTTPS:
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Cache (rate limits, throttles): in-process by default, Redis when BANLI_CACHE_URL is set (several servers).
+BANLI_CACHE_URL = env_str("BANLI_CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": BANLI_CACHE_URL}
+        if BANLI_CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "banli"}
+    )
+}
+RATELIMIT_USE_CACHE = "default"
+BANLI_RATE_LOGIN = env_str("BANLI_RATE_LOGIN", "30/m")
+BANLI_RATE_TOKEN = env_str("BANLI_RATE_TOKEN", "20/m")
+BANLI_RATE_EXPORT = env_str("BANLI_RATE_EXPORT", "60/m")
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "workbench:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -163,8 +212,8 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
-CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", BANLI_HTTPS)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", BANLI_HTTPS)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -1,8 +1,16 @@
-from django.urls import path
+from django.conf import settings
+from django.urls import include, path
 
-from banli.core import views
+from banli.core import auth, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("me/data.json", views.my_data, name="my_data"),
+    path("login/otp/", auth.otp_verify, name="otp_verify"),
+    path("account/2fa/setup/", auth.otp_setup, name="otp_setup"),
+    path("account/security/", auth.account_security, name="account_security"),
+    path("account/sign-out-everywhere/", auth.sign_out_everywhere, name="sign_out_everywhere"),
 ]
+
+if settings.OIDC_ENABLED:
+    urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))

@@ -64,10 +64,21 @@ class User(AbstractUser):
     display_name = models.CharField("姓名", max_length=50, blank=True)
     phone = models.CharField("手机", max_length=30, blank=True)
     must_change_password = models.BooleanField("首次登录须改密码", default=False)
+    # Bumped by "sign out on all devices": every session made before carries a stale auth hash.
+    session_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = "用户"
         verbose_name_plural = "用户"
+
+    def get_session_auth_hash(self):
+        from django.utils.crypto import salted_hmac
+
+        return salted_hmac(
+            "banli.organizations.User.get_session_auth_hash",
+            f"{self.password}:{self.session_version}",
+            algorithm="sha256",
+        ).hexdigest()
 
     def __str__(self) -> str:
         return self.display_name or self.username

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.hashers import make_password
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 
 from banli.core.access import forget_grants
 from banli.core.errors import DomainError
@@ -74,3 +74,21 @@ def role_revoke(*, grant: RoleGrant, actor=None) -> None:
     grant.delete()
     write_event(verb="security.role_revoke", actor=actor, payload=payload)
     forget_grants(grant.user)
+
+
+@transaction.atomic
+def user_password_changed(*, user: User) -> None:
+    """The user chose his own password: the first-login obligation is met."""
+    if user.must_change_password:
+        User.objects.filter(pk=user.pk).update(must_change_password=False)
+        user.must_change_password = False
+    write_event(verb="security.password_change", actor=user)
+
+
+@transaction.atomic
+def user_sign_out_everywhere(*, user: User) -> User:
+    """End every session of the user on every device (the current one must sign in again or be refreshed)."""
+    User.objects.filter(pk=user.pk).update(session_version=models.F("session_version") + 1)
+    user.refresh_from_db(fields=["session_version"])
+    write_event(verb="security.sign_out_everywhere", actor=user)
+    return user

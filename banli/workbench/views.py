@@ -69,7 +69,10 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("workbench:home")
 
     def form_valid(self, form):
+        from banli.organizations.services import user_password_changed
+
         response = super().form_valid(form)
+        user_password_changed(user=self.request.user)
         messages.success(self.request, "密码已修改。")
         return response
 
