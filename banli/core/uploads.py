@@ -1,0 +1,119 @@
+"""Uploaded files: checked by content against an allow-list, size-limited, stored under random names outside
+the web root, and served only through permission-checked views as attachments.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+import zipfile
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import FileResponse
+from django.utils.encoding import escape_uri_path
+
+from banli.core.errors import DomainError
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy Office and encrypted OOXML containers
+
+
+@dataclass(frozen=True)
+class Kind:
+    key: str
+    label: str
+    content_type: str
+    extension: str
+
+
+KINDS = {
+    "pdf": Kind("pdf", "PDF 文件", "application/pdf", ".pdf"),
+    "docx": Kind("docx", "Word 文档（.docx）", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx"),
+    "xlsx": Kind("xlsx", "Excel 表格（.xlsx）", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx"),
+    "png": Kind("png", "PNG 图片", "image/png", ".png"),
+    "jpeg": Kind("jpeg", "JPEG 图片", "image/jpeg", ".jpg"),
+}
+DEFAULT_ALLOWED = ("pdf", "docx", "xlsx", "png", "jpeg")
+MAX_ZIP_ENTRIES = 2000
+MAX_ZIP_UNCOMPRESSED = 200 * 1024 * 1024
+
+
+def _ooxml_kind(head: bytes, data_file) -> str:
+    data_file.seek(0)
+    try:
+        with zipfile.ZipFile(data_file) as archive:
+            infos = archive.infolist()
+            if len(infos) > MAX_ZIP_ENTRIES or sum(i.file_size for i in infos) > MAX_ZIP_UNCOMPRESSED:
+                raise DomainError("文件解压后过大或包含的条目过多，疑似压缩炸弹，已拒绝。")
+            names = {i.filename for i in infos}
+    except zipfile.BadZipFile as exc:
+        raise DomainError("文件已损坏，无法打开，请重新保存后再上传。") from exc
+    if "[Content_Types].xml" not in names:
+        raise DomainError("不支持的文件类型：压缩包不是 Word/Excel 文档。")
+    if any(n.lower().endswith("vbaproject.bin") for n in names):
+        raise DomainError("文件包含宏，出于安全原因不能上传。请另存为不含宏的 .docx / .xlsx 后再上传。")
+    if any(n.startswith("word/") for n in names):
+        return "docx"
+    if any(n.startswith("xl/") for n in names):
+        return "xlsx"
+    raise DomainError("不支持的 Office 文件类型，请上传 .docx 或 .xlsx。")
+
+
+def sniff(data_file) -> str:
+    """The file's kind from its first bytes (never from its name)."""
+    data_file.seek(0)
+    head = data_file.read(16)
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(OLE_MAGIC):
+        raise DomainError("文件是加密的或旧版（.doc/.xls）Office 文件，不能上传。请取消密码并另存为 .docx / .xlsx。")
+    if head.startswith(b"PK\x03\x04"):
+        return _ooxml_kind(head, data_file)
+    raise DomainError("不支持的文件类型。请上传 PDF、Word（.docx）、Excel（.xlsx）或图片（PNG/JPEG）。")
+
+
+def validate_upload(uploaded, *, allowed=DEFAULT_ALLOWED, max_bytes: int | None = None) -> Kind:
+    """Check size and content of an uploaded file; a DomainError says what to fix."""
+    limit = max_bytes or settings.BANLI_UPLOAD_MAX_BYTES
+    if uploaded is None:
+        raise DomainError("请选择要上传的文件。")
+    if uploaded.size > limit:
+        raise DomainError(f"文件过大（{uploaded.size / 1048576:.1f} MB），上限为 {limit / 1048576:.0f} MB。")
+    if uploaded.size == 0:
+        raise DomainError("文件是空的，请检查后重新上传。")
+    key = sniff(uploaded)
+    uploaded.seek(0)
+    if key not in allowed:
+        names = "、".join(KINDS[k].label for k in allowed)
+        raise DomainError(f"这里只接受：{names}；所选文件是{KINDS[key].label}。")
+    return KINDS[key]
+
+
+def random_name(instance, filename: str) -> str:
+    """upload_to: a random name under the model's folder; the original name is kept elsewhere if needed."""
+    folder = f"{instance._meta.app_label}/{instance._meta.model_name}"
+    ext = os.path.splitext(filename)[1].lower()[:10]
+    return f"private/{folder}/{uuid.uuid4().hex}{ext}"
+
+
+def attachment_response(fieldfile, download_name: str, content_type: str | None = None) -> FileResponse:
+    """Serve a stored file as a download: attachment disposition, no sniffing, no caching by proxies."""
+    fieldfile.open("rb")
+    response = FileResponse(fieldfile, as_attachment=True, filename=download_name,
+                            content_type=content_type or "application/octet-stream")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{escape_uri_path(download_name)}"
+    return response
+
+
+def bytes_upload(data: bytes, name: str = "file"):
+    """An in-memory upload for services and tests."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data)
+
+
