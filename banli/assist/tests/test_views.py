@@ -27,9 +27,10 @@ def proposal(trained_world):
     return p
 
 
-def _get(client, user, url, **headers):
+def _get(client, user, url, *, page=False):
+    """The htmx fragment (as the workbench embeds it), or the full page with page=True."""
     client.force_login(user)
-    return client.get(url, **headers)
+    return client.get(url) if page else client.get(url, HTTP_HX_REQUEST="true")
 
 
 def test_anonymous_users_are_sent_to_the_login_page(client, proposal):
@@ -64,9 +65,9 @@ def test_office_sees_the_top_three_categories_and_accepting_one_is_logged(client
 
 def test_htmx_requests_get_the_fragment_and_others_the_full_page(client, trained_world, proposal):
     url = reverse("assist:category", args=[proposal.pk])
-    assert "<html" not in _get(client, trained_world.office, url, HTTP_HX_REQUEST="true").content.decode()
-    assert "<html" in _get(client, trained_world.office, url).content.decode()
-    page = _get(client, trained_world.office, reverse("assist:proposal", args=[proposal.pk])).content.decode()
+    assert "<html" not in _get(client, trained_world.office, url).content.decode()
+    assert "<html" in _get(client, trained_world.office, url, page=True).content.decode()
+    page = _get(client, trained_world.office, reverse("assist:proposal", args=[proposal.pk]), page=True).content.decode()
     assert reverse("assist:routing", args=[proposal.pk]) in page
 
 
@@ -86,7 +87,7 @@ def test_only_the_assigning_office_may_record_a_routing_decision(client, trained
     url = reverse("assist:routing", args=[proposal.pk])
     html = _get(client, trained_world.lead_office, url).content.decode()
     assert "<form" not in html
-    r = client.post(url, {"lead": "区教育局"})
+    r = client.post(url, {"lead": "区教育局"}, HTTP_HX_REQUEST="true")
     assert r.status_code == 200 and "只有交办机构" in r.content.decode()
     assert not SuggestionDecision.objects.exists()
 
