@@ -131,7 +131,7 @@ AUTH_USER_MODEL = "organizations.User"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "banli.core.demo_auth.DemoModeModelBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -38,14 +38,14 @@ def session_create(*, actor, name: str, body: str, level: str, year: int, assign
     return session
 
 
-def proposer_get_or_create(*, name: str, kind: str = ProposerKind.MEMBER, sector: str = "") -> Proposer:
-    """Find a proposer by name (and kind), or add him."""
+def proposer_get_or_create(*, name: str, kind: str = ProposerKind.MEMBER, sector: str = "", user=None) -> Proposer:
+    """Find a proposer by name (and kind), or add him (with his sign-in account, if given)."""
     name = (name or "").strip()
     if not name:
         raise DomainError("提案人姓名不能为空。", field="proposers")
     proposer = Proposer.objects.filter(name=name, kind=kind).order_by("id").first()
     if proposer is None:
-        proposer = Proposer.objects.create(name=name, kind=kind, sector=sector)
+        proposer = Proposer.objects.create(name=name, kind=kind, sector=sector, user=user)
     return proposer
 
 

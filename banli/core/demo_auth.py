@@ -1,0 +1,21 @@
+"""Authentication: demo accounts sign in only in demo mode."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
+
+
+def is_demo_account(user) -> bool:
+    from banli.core.demo import DEMO_EMAIL_DOMAIN
+
+    return (user.email or "").lower().endswith("@" + DEMO_EMAIL_DOMAIN)
+
+
+class DemoModeModelBackend(ModelBackend):
+    """Django's password backend, except that demo accounts (public passwords) work only when
+    settings.DEMO_MODE is on (BANLI_DEMO=1): a server started without it refuses them."""
+
+    def user_can_authenticate(self, user):
+        if is_demo_account(user) and not settings.DEMO_MODE:
+            return False
+        return super().user_can_authenticate(user)

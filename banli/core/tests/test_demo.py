@@ -1,0 +1,128 @@
+"""The demo data set (`load_demo`): every state, the seed-001 case, accounts per role, idempotent."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from banli.handling.models import Assignment, Event
+from banli.handling.workflow import STATES, derive_proposal_status
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo data loaded once for this module, rolled back at its end."""
+    from banli.core.demo import load_demo
+
+    with django_db_blocker.unblock():
+        with transaction.atomic():
+            assert load_demo() is True
+            yield
+            transaction.set_rollback(True)
+
+
+def _counts():
+    from django.apps import apps
+
+    return {m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.app_label in
+            {"organizations", "proposals", "handling", "replies", "supervision"}}
+
+
+def test_demo_has_assignments_in_every_workflow_state(demo, db):
+    states = set(Assignment.objects.values_list("state", flat=True))
+    assert states == set(STATES), f"缺少状态：{set(STATES) - states}"
+
+
+def test_seed_001_unit_has_33_city_items_4_lead_1_split_28_co_all_answered_on_time_and_satisfied(demo, db):
+    from banli.core.demo import CITY_SESSION
+    from banli.replies.models import Feedback
+
+    city_items = Assignment.objects.filter(unit__name="深圳市滨海区人民政府", proposal__session__name=CITY_SESSION)
+    assert city_items.count() == 33
+    assert dict(city_items.values_list("role").annotate(n=Count("id"))) == {"lead": 4, "split": 1, "co": 28}
+    answering = city_items.filter(role__in=["lead", "split"])
+    assert set(answering.values_list("state", flat=True)) == {"closed"}
+    assert all(a.replied_at.date() <= a.reply_due for a in answering)
+    assert set(city_items.filter(role="co").values_list("state", flat=True)) == {"opinion_sent"}
+    results = set(Feedback.objects.filter(assignment__in=answering).values_list("result", "attitude"))
+    assert results == {("satisfied", "satisfied")}
+    assert city_items.filter(proposal__is_key=True).count() == 1
+
+
+def test_district_government_hands_city_items_on_to_its_departments(demo, db):
+    from banli.core.demo import CITY_SESSION
+
+    handed_on = Assignment.objects.filter(parent__unit__name="深圳市滨海区人民政府",
+                                          proposal__session__name=CITY_SESSION)
+    assert handed_on.count() >= 33
+    assert all(a.unit.parent.name == "深圳市滨海区人民政府" for a in handed_on.select_related("unit__parent"))
+
+
+def test_demo_has_about_twenty_departments_with_two_to_four_sections(demo, db):
+    from banli.organizations.models import Unit
+
+    gov = Unit.objects.get(name="深圳市滨海区人民政府")
+    departments = Unit.objects.filter(parent=gov, kind="handling_unit").annotate(n=Count("children"))
+    assert departments.count() >= 20
+    assert all(2 <= d.n <= 4 for d in departments)
+    assert Unit.objects.get(name="滨海区人民政府督查室").kind == "assigning_office"
+
+
+def test_every_role_has_a_demo_account(demo, db):
+    from banli.core.demo import demo_accounts
+    from banli.organizations.choices import Role
+
+    roles = {role for account in demo_accounts() for role in account["role_keys"]}
+    assert roles == set(Role.values)
+
+
+def test_proposal_status_is_derived_from_its_assignments(demo, db):
+    from banli.proposals.models import Proposal
+
+    for proposal in Proposal.objects.prefetch_related("assignments"):
+        pairs = [(a.role, a.state) for a in proposal.assignments.all()]
+        assert proposal.status == derive_proposal_status(pairs), proposal.number
+
+
+def test_demo_history_lies_in_the_past_and_its_event_chains_verify(demo, db):
+    from banli.handling import eventlog
+
+    assert not Event.objects.filter(created_at__gt=timezone.now()).exists()
+    assert Event.objects.filter(verb="sign").count() > 100
+    checked, broken = eventlog.verify()
+    assert broken is None and checked == Event.objects.count()
+
+
+def test_second_run_of_load_demo_changes_nothing(demo, db, settings):
+    settings.DEMO_MODE = True
+    before = _counts()
+    last_event = Event.objects.order_by("-id").values_list("id", flat=True).first()
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+    assert "已存在" in out.getvalue()
+    assert _counts() == before
+    assert Event.objects.order_by("-id").values_list("id", flat=True).first() == last_event
+
+
+def test_demo_accounts_prints_one_account_per_role_in_a_table(demo, db, settings):
+    from banli.core.demo import DEMO_PASSWORD
+
+    settings.DEMO_MODE = True
+    out = io.StringIO()
+    call_command("demo_accounts", stdout=out)
+    text = out.getvalue()
+    for word in ["用户名", "admin", "city_office", "edu_office", "edu_handler", "edu_leader", "wy_li", DEMO_PASSWORD]:
+        assert word in text
+
+
+def test_demo_passwords_work_only_in_demo_mode(demo, db, client, settings):
+    from banli.core.demo import DEMO_PASSWORD
+
+    settings.DEMO_MODE = False
+    assert not client.login(username="edu_office", password=DEMO_PASSWORD)
+    settings.DEMO_MODE = True
+    assert client.login(username="edu_office", password=DEMO_PASSWORD)
