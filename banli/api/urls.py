@@ -1,5 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import include, path  # noqa: F401
 
 app_name = "api"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("scores", include("banli.reports.api_urls")),
+]

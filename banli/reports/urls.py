@@ -10,4 +10,9 @@ urlpatterns = [
     path("charts/<slug:key>.xlsx", views.chart_xlsx, name="chart_xlsx"),
     path("figures/", views.figures_page, name="figures"),
     path("figures/<slug:key>/items/", views.figure_items, name="items"),
+    path("score/", views.score_page, name="score"),
+    path("score/self-evaluation.<str:fmt>", views.evaluation_export, name="evaluation_export"),
+    path("rules/", views.rules_page, name="rules"),
+    path("summary/", views.summary_page, name="summary"),
+    path("summary/summary.docx", views.summary_docx, name="summary_docx"),
 ]

@@ -145,7 +145,9 @@ def dashboard(request):
         unit = Unit.objects.get(pk=sl.unit_id)
     query = urlencode({**sl.as_params(), **opts})
     score_url = summary_url = ""
-    # SCORE_LINKS
+    if unit is not None and sl.session_id:
+        score_url = reverse("reports:score") + "?" + urlencode({"session": sl.session_id, "unit": unit.pk})
+        summary_url = reverse("reports:summary") + "?" + urlencode({"session": sl.session_id, "unit": unit.pk})
     return render(request, "reports/dashboard.html", {
         "heading": f"{unit.name} 办理统计看板" if unit else "交办机构统计看板",
         "tables": tables, "chart_data": [t.as_json() for t in tables], "headline": headline, "query": query,
@@ -195,3 +197,257 @@ def dashboard_xlsx(request):
         [v.figure.name, v.display, v.numerator, v.denominator, v.figure.formula] for v in values.values()])
     tables = [summary, *charts.build_all(sl, _chart_opts(request))]
     return _xlsx_response(charts.to_xlsx(tables), "统计看板.xlsx")
+
+
+# --- scores and self-evaluation ---------------------------------------------------------------------
+
+
+def _session_and_unit(request, source=None):
+    """The session and unit of a score/summary page, or 404 when the user may not read them."""
+    from banli.organizations.models import Unit
+
+    source = source or request.GET
+    session_id, unit_id = source.get("session", ""), source.get("unit", "")
+    unit = None
+    if not unit_id:
+        unit = selectors.default_unit(request.user)
+    elif unit_id.isdigit():
+        unit = Unit.objects.filter(pk=int(unit_id)).first()
+    session = selectors.report_sessions(request.user).filter(pk=int(session_id)).first() if session_id.isdigit() else None
+    if session is None or unit is None or not can_view_unit_report(request.user, unit):
+        raise Http404("找不到该届次或单位，或您没有查看权限。")
+    return session, unit
+
+
+def _redirect_back(session, unit, name="reports:score"):
+    from django.shortcuts import redirect
+
+    return redirect(reverse(name) + "?" + urlencode({"session": session.pk, "unit": unit.pk}))
+
+
+@login_required
+def score_page(request):
+    """A unit's score with every line, its evidence and items; its 自评 and the office's decision."""
+    from django.contrib import messages
+
+    from banli.core.access import can_manage_scores, can_submit_evaluation
+    from banli.reports import scoring, services
+    from banli.reports.models import Evaluation
+
+    source = request.POST if request.method == "POST" else request.GET
+    session, unit = _session_and_unit(request, source)
+    evaluation = Evaluation.objects.filter(session=session, unit=unit).select_related("rule_set").first()
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "prepare":
+                services.evaluation_prepare(actor=request.user, session=session, unit=unit)
+                messages.success(request, "已根据考核细则和办理记录生成自评，请核对后提交。")
+            elif action == "submit" and evaluation:
+                services.evaluation_submit(actor=request.user, evaluation=evaluation, note=request.POST.get("note", ""))
+                messages.success(request, "自评已提交交办机构。")
+            elif action == "decide" and evaluation:
+                services.evaluation_decide(actor=request.user, evaluation=evaluation,
+                                           corrected_total=request.POST.get("corrected_total") or None,
+                                           note=request.POST.get("note", ""))
+                messages.success(request, "已核定该单位自评。")
+            elif action == "entry":
+                from banli.reports.models import Rule
+
+                rule = Rule.objects.filter(pk=request.POST.get("rule") or 0, metric="entry").first()
+                if rule is None:
+                    raise DomainError("请选择要录入的考核项目。", field="rule")
+                numbers = [n.strip() for n in request.POST.get("numbers", "").replace("，", ",").split(",") if n.strip()]
+                proposals = list(session.proposals.filter(number__in=numbers)) if numbers else []
+                if len(proposals) != len(set(numbers)):
+                    raise DomainError("相关事项编号有误，请填写本届次的事项编号，用逗号分隔。", field="numbers")
+                services.score_entry_record(actor=request.user, session=session, unit=unit, rule=rule,
+                                            quantity=request.POST.get("quantity"), evidence=request.POST.get("evidence", ""),
+                                            proposals=proposals)
+                messages.success(request, "已录入加分佐证。")
+            else:
+                raise DomainError("未知的操作。")
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        return _redirect_back(session, unit)
+    error = ""
+    result = None
+    try:
+        result = scoring.score(session, unit)
+    except DomainError as exc:
+        error = exc.message
+    sl = figures.Slice(session_id=session.pk, unit_id=unit.pk)
+    lines = []
+    for line in result.lines if result else []:
+        url = figure_link(figures.FIGURES[line.figure], sl) if line.figure else ""
+        lines.append({"line": line, "url": url})
+    entry_rules = result.rule_set.rules.filter(metric="entry") if result else []
+    return render(request, "reports/score.html", {
+        "session": session, "unit": unit, "result": result, "lines": lines, "error": error,
+        "evaluation": evaluation, "entry_rules": entry_rules,
+        "is_office": can_manage_scores(request.user, session), "can_submit": can_submit_evaluation(request.user, unit),
+        "query": urlencode({"session": session.pk, "unit": unit.pk}),
+        "fmt": scoring.fmt,
+    })
+
+
+@login_required
+def evaluation_export(request, fmt: str):
+    """The 自评表 as .xlsx or .docx."""
+    from django.http import HttpResponse
+
+    from banli.reports import documents
+    from banli.reports.models import Evaluation
+
+    if fmt not in ("xlsx", "docx"):
+        raise Http404("只能导出 xlsx 或 docx。")
+    session, unit = _session_and_unit(request)
+    evaluation = Evaluation.objects.filter(session=session, unit=unit).select_related("rule_set", "unit", "session").first()
+    if evaluation is None:
+        raise Http404("该单位尚未生成自评，请先在考核页面生成。")
+    name = f"{unit.name}{session.name}自评表"
+    if fmt == "xlsx":
+        return _xlsx_response(documents.evaluation_xlsx(evaluation), f"{name}.xlsx")
+    from urllib.parse import quote
+
+    response = HttpResponse(documents.evaluation_docx(evaluation),
+                            content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}.docx"
+    return response
+
+
+# --- the annual summary -----------------------------------------------------------------------------
+
+
+@login_required
+def summary_page(request):
+    """The unit edits its sections of the annual summary; computed figures are shown locked."""
+    from django.contrib import messages
+
+    from banli.core.access import can_submit_evaluation
+    from banli.handling.models import Assignment
+    from banli.reports import services, summary
+    from banli.reports.models import SummaryDraft
+
+    source = request.POST if request.method == "POST" else request.GET
+    session, unit = _session_and_unit(request, source)
+    draft = SummaryDraft.objects.filter(session=session, unit=unit).first()
+    sl = figures.Slice(session_id=session.pk, unit_id=unit.pk).resolve()
+    candidates = Assignment.objects.filter(sl.q()).filter(figures.ANSWERING).select_related("proposal").order_by(
+        "proposal__number")
+    if request.method == "POST":
+        try:
+            ids = [int(x) for x in request.POST.getlist("typical") if x.isdigit()]
+            services.summary_save(
+                actor=request.user, session=session, unit=unit, addressee=request.POST.get("addressee", ""),
+                practices=request.POST.get("practices", ""), problems=request.POST.get("problems", ""),
+                next_steps=request.POST.get("next_steps", ""), typical=list(candidates.filter(pk__in=ids)),
+            )
+            messages.success(request, "已保存。")
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        return _redirect_back(session, unit, "reports:summary")
+    built = summary.build(session, unit, draft)
+    chosen = set(draft.typical.values_list("pk", flat=True)) if draft else set()
+    return render(request, "reports/summary.html", {
+        "session": session, "unit": unit, "summary": built, "draft": draft, "candidates": candidates,
+        "chosen": chosen, "can_edit": can_submit_evaluation(request.user, unit),
+        "query": urlencode({"session": session.pk, "unit": unit.pk}),
+    })
+
+
+@login_required
+def summary_docx(request):
+    from urllib.parse import quote
+
+    from django.http import HttpResponse
+
+    from banli.reports import documents, summary
+    from banli.reports.models import SummaryDraft
+
+    session, unit = _session_and_unit(request)
+    draft = SummaryDraft.objects.filter(session=session, unit=unit).first()
+    built = summary.build(session, unit, draft)
+    response = HttpResponse(documents.summary_docx(built),
+                            content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(built.title)}.docx"
+    return response
+
+
+@login_required
+def rules_page(request):
+    """The session's evaluation rule set: everyone who reads scores sees it; its assigning office edits it."""
+    import json
+
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from banli.core.access import can_manage_scores
+    from banli.reports import scoring, services
+    from banli.reports.choices import RuleKind, RuleMode
+    from banli.reports.models import Rule
+
+    _require_reader(request)
+    source = request.POST if request.method == "POST" else request.GET
+    raw = source.get("session", "")
+    session = selectors.report_sessions(request.user).filter(pk=int(raw)).first() if raw.isdigit() else None
+    if session is None:
+        raise Http404("找不到该届次，或您没有查看权限。")
+    try:
+        rule_set = scoring.rule_set_for(session)
+    except DomainError as exc:
+        rule_set = None
+        messages.error(request, exc.message)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "copy" and rule_set is not None:
+                services.rule_set_copy(actor=request.user, source=rule_set, session=session,
+                                       name=request.POST.get("name", ""))
+                messages.success(request, "已复制为本届次的评分细则，可逐项修改。")
+            elif action == "update_set" and rule_set is not None:
+                services.rule_set_update(actor=request.user, rule_set=rule_set, name=request.POST.get("name", ""),
+                                         cap=request.POST.get("cap"))
+                messages.success(request, "已保存。")
+            elif action == "save_rule" and rule_set is not None:
+                rule = rule_set.rules.filter(pk=request.POST.get("rule") or 0).first()
+
+                def _json(name):
+                    text = (request.POST.get(name) or "").strip() or "[]"
+                    try:
+                        return json.loads(text)
+                    except ValueError:
+                        raise DomainError(f"{'条件' if name == 'conditions' else '档次'}的格式不正确，请按示例填写。",
+                                          field=name) from None
+
+                services.rule_save(
+                    actor=request.user, rule_set=rule_set, rule=rule, kind=request.POST.get("kind", ""),
+                    label=request.POST.get("label", ""), mode=request.POST.get("mode", ""),
+                    metric=request.POST.get("metric", ""), conditions=_json("conditions"), tiers=_json("tiers"),
+                    points=request.POST.get("points") or 0, target=request.POST.get("target") or None,
+                    max_points=request.POST.get("max_points") or None,
+                    position=int(request.POST.get("position")) if (request.POST.get("position") or "").isdigit() else None,
+                    note=request.POST.get("note", ""),
+                )
+                messages.success(request, "考核项目已保存。")
+            elif action == "delete_rule" and rule_set is not None:
+                rule = Rule.objects.filter(pk=request.POST.get("rule") or 0, rule_set=rule_set).first()
+                if rule is None:
+                    raise DomainError("找不到该考核项目。")
+                services.rule_delete(actor=request.user, rule=rule)
+                messages.success(request, "已删除。")
+            else:
+                raise DomainError("未知的操作。")
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        return redirect(reverse("reports:rules") + "?" + urlencode({"session": session.pk}))
+    rules = []
+    for rule in rule_set.rules.all().order_by("position", "id") if rule_set else []:
+        rule.conditions_json = json.dumps(rule.conditions, ensure_ascii=False)
+        rule.tiers_json = json.dumps(rule.tiers, ensure_ascii=False)
+        rules.append(rule)
+    return render(request, "reports/rules.html", {
+        "session": session, "rule_set": rule_set, "rules": rules,
+        "can_edit": can_manage_scores(request.user, session), "own": rule_set is not None and rule_set.session_id == session.pk,
+        "kinds": RuleKind.choices, "modes": RuleMode.choices, "metrics": scoring.metric_choices(), "fmt": scoring.fmt,
+    })
