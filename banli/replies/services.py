@@ -14,15 +14,21 @@ from banli.handling.choices import DeadlineStep
 from banli.organizations.choices import Role
 from banli.replies.choices import (
     NATIONAL_REPLY_CLASSES,
+    CHECKLIST_ITEMS,
+    DeliveryKind,
     CoOpinionState,
     CommitmentState,
     Disclosure,
     DocumentKind,
+    StepKind,
     Rating,
     ReplyState,
     ReviewDecision,
 )
 from banli.replies.models import (
+    FeedbackCallback,
+    ReplyDelivery,
+    DraftComment,
     CoOpinionAttachment,
     DocumentTemplate,
     CoOpinion,
@@ -67,22 +73,69 @@ def review_steps_for(unit) -> list[ReviewChainStep]:
     return list(chain.steps.all())
 
 
+def _step_spec(step) -> dict:
+    """A step given as (name, role), (name, role, kind) or a dict with name, role, kind, checklist_required."""
+    if isinstance(step, dict):
+        spec = dict(step)
+    else:
+        name, role, *rest = step
+        spec = {"name": name, "role": role, "kind": rest[0] if rest else StepKind.REVIEW}
+    spec.setdefault("kind", StepKind.REVIEW)
+    # The assigning office's own check (二次把关) always records the check list.
+    spec.setdefault("checklist_required", spec.get("role") == Role.ASSIGNING_OFFICE)
+    return spec
+
+
 @transaction.atomic
-def review_chain_set(*, unit, steps: list[tuple[str, str]], actor=None) -> list[ReviewChainStep]:
-    """Replace a unit's review chain with `steps` [(name, role)…]; at least one step signs off."""
+def review_chain_set(*, unit, steps: list, actor=None) -> list[ReviewChainStep]:
+    """Replace a unit's review chain with `steps` [(name, role[, kind])… or dicts]; the last step signs off.
+
+    A step of kind 征求意见稿 (consult) shares the draft with the proposers for comments; the unit office
+    closes it. A final step of the assigning office is its own check (二次把关) before the reply may be sent.
+    """
     if not steps:
         raise DomainError("审核链至少需要一个环节。")
-    for name, role in steps:
+    specs = [_step_spec(step) for step in steps]
+    for spec in specs:
+        name, role, kind = spec.get("name", ""), spec.get("role"), spec["kind"]
+        if not (name or "").strip():
+            raise DomainError("每个审核环节都要有名称。")
         if role not in (Role.UNIT_OFFICE, Role.LEADER, Role.ASSIGNING_OFFICE, Role.HANDLER):
             raise DomainError(f"环节「{name}」的审核角色无效。")
+        if kind not in StepKind.values:
+            raise DomainError(f"环节「{name}」的类型无效。")
+        if kind == StepKind.CONSULT and role not in (Role.UNIT_OFFICE, Role.HANDLER):
+            raise DomainError(f"征求意见稿环节「{name}」应由本单位联络员或承办人收集意见后结束。")
+    if specs[-1]["kind"] == StepKind.CONSULT:
+        raise DomainError("征求意见稿环节之后还需要签发环节。")
     chain, _ = ReviewChain.objects.get_or_create(unit=unit)
     chain.steps.all().delete()
     result = [
-        ReviewChainStep.objects.create(chain=chain, position=i, name=name, role=role)
-        for i, (name, role) in enumerate(steps, start=1)
+        ReviewChainStep.objects.create(chain=chain, position=i, name=spec["name"].strip(), role=spec["role"],
+                                       kind=spec["kind"], checklist_required=bool(spec["checklist_required"]))
+        for i, spec in enumerate(specs, start=1)
     ]
-    workflow.write_event(verb="review_chain_set", actor=actor, payload={"unit": unit.pk, "steps": steps})
+    workflow.write_event(verb="review_chain_set", actor=actor,
+                         payload={"unit": unit.pk, "steps": [[s.name, s.role, s.kind] for s in result]})
     return result
+
+
+def _check_checklist(step, checklist: dict | None, approve: bool) -> dict:
+    """The office's check list (逐条答复, 文字, 格式, 公开属性): known items, all passed to approve."""
+    checklist = dict(checklist or {})
+    labels = dict(CHECKLIST_ITEMS)
+    unknown = [key for key in checklist if key not in labels]
+    if unknown:
+        raise DomainError(f"核稿清单中有未知项目：{'、'.join(unknown)}。", field="checklist")
+    if step.checklist_required and approve:
+        missing = [labels[key] for key, _ in CHECKLIST_ITEMS if key not in checklist]
+        if missing:
+            raise DomainError(f"「{step.name}」须逐项填写核稿清单，尚缺：{'、'.join(missing)}。", field="checklist")
+    if approve:
+        failed = [labels[key] for key, ok in checklist.items() if not ok]
+        if failed:
+            raise DomainError(f"核稿清单「{'、'.join(failed)}」未通过，请退回修改而不是通过。", field="checklist")
+    return {key: bool(value) for key, value in checklist.items()}
 
 
 # --- co-opinions --------------------------------------------------------------------------------
@@ -148,7 +201,8 @@ def _validate_class(assignment, reply_class: str) -> None:
 @transaction.atomic
 def reply_save_draft(*, assignment, actor, body: str, reply_class: str = "", disclosure: str = Disclosure.FULL,
                      disclosure_reason: str = "", public_summary: str = "", contact_person: str = "",
-                     contact_phone: str = "", adopted_opinions=None, now=None) -> Reply:
+                     contact_phone: str = "", adopted_opinions=None, is_upward: bool | None = None,
+                     cc: list[str] | None = None, now=None) -> Reply:
     """Write or revise the draft reply; a returned or signed-off version is kept and a new version starts."""
     workflow.check(assignment, "submit_reply", actor)
     if not (body or "").strip():
@@ -161,6 +215,15 @@ def reply_save_draft(*, assignment, actor, body: str, reply_class: str = "", dis
         body=body.strip(), reply_class=reply_class, disclosure=disclosure, disclosure_reason=disclosure_reason,
         public_summary=public_summary, contact_person=contact_person, contact_phone=contact_phone,
     )
+    if is_upward is not None:
+        fields["is_upward"] = bool(is_upward)
+    if cc is not None:
+        fields["cc"] = [name.strip() for name in cc if name and name.strip()]
+    if latest is not None and latest.state != ReplyState.DRAFT:
+        # A new version starts from the previous one: what the form leaves out is carried over.
+        fields.setdefault("is_upward", latest.is_upward)
+        fields.setdefault("cc", latest.cc)
+        fields["revised_from"] = latest
     if latest is not None and latest.state == ReplyState.DRAFT:
         for key, value in fields.items():
             setattr(latest, key, value)
@@ -170,6 +233,8 @@ def reply_save_draft(*, assignment, actor, body: str, reply_class: str = "", dis
         version = (latest.version + 1) if latest else 1
         reply = Reply.objects.create(assignment=assignment, round=assignment.round, version=version,
                                      drafted_by=actor, **fields)
+        if latest is not None and adopted_opinions is None:
+            reply.adopted_opinions.set(latest.adopted_opinions.all())
     if adopted_opinions is not None:
         lead_proposal = assignment.proposal_id
         for opinion in adopted_opinions:
@@ -222,6 +287,7 @@ def reply_review(*, reply: Reply, actor, approve: bool, reason: str = "", checkl
     if not approve and not (reason or "").strip():
         raise DomainError("退回修改时必须填写理由。", field="reason")
     workflow.check(assignment, action, actor, reason=reason, role=role)
+    checklist = _check_checklist(step, checklist, approve)
     try:
         with transaction.atomic():
             ReviewRecord.objects.create(
@@ -300,6 +366,52 @@ def reply_freeze_document(*, reply_id: int) -> Reply:
     return reply
 
 
+@transaction.atomic
+def reply_revise(*, reply: Reply, actor, reason: str, now=None) -> Reply:
+    """Reopen a signed-off but unsent reply: the signed version stays frozen, a new draft version starts."""
+    now = now or timezone.now()
+    assignment = workflow.fresh_assignment(reply.assignment_id)
+    if reply.state != ReplyState.APPROVED:
+        raise DomainError("只有已签发、尚未发送的答复可以重新修改；草稿请直接修改。")
+    if not (reason or "").strip():
+        raise DomainError("重新修改已签发的答复必须填写理由。", field="reason")
+    latest = current_reply(assignment)
+    if latest is None or latest.pk != reply.pk:
+        raise ConflictError("该答复已有更新的版本，请刷新后查看。")
+    assignment = workflow.perform(assignment, "return_reply", actor, reason=reason, now=now,
+                                  payload={"reply": reply.pk, "version": reply.version, "reopened_signed": True})
+    draft = Reply.objects.create(
+        assignment=assignment, round=reply.round, version=reply.version + 1, drafted_by=actor, revised_from=reply,
+        body=reply.body, reply_class=reply.reply_class, disclosure=reply.disclosure,
+        disclosure_reason=reply.disclosure_reason, public_summary=reply.public_summary,
+        contact_person=reply.contact_person, contact_phone=reply.contact_phone, is_upward=reply.is_upward,
+        cc=reply.cc,
+    )
+    draft.adopted_opinions.set(reply.adopted_opinions.all())
+    return draft
+
+
+@transaction.atomic
+def draft_comment_add(*, reply: Reply, actor, body: str, now=None) -> DraftComment:
+    """A proposer comments on the draft shared with him (征求意见稿) while that step is open."""
+    from banli.proposals.models import ProposalProposer
+
+    now = now or timezone.now()
+    link = ProposalProposer.objects.filter(proposal_id=reply.assignment.proposal_id, proposer__user=actor).select_related("proposer").first()
+    if link is None:
+        raise PermissionDenied("只有该事项的提案人本人才能对征求意见稿提出意见。")
+    step = ReviewChainStep.objects.filter(chain__unit=reply.assignment.unit, position=reply.review_position).first()
+    if reply.state != ReplyState.IN_REVIEW or step is None or step.kind != StepKind.CONSULT:
+        raise DomainError("该答复目前不在征求意见阶段，不能提出意见。")
+    if not (body or "").strip():
+        raise DomainError("请填写您对答复稿的意见。", field="body")
+    comment = DraftComment.objects.create(reply=reply, proposer=link.proposer, author=actor, body=body.strip(),
+                                          created_at=now)
+    workflow.write_event(verb="draft_comment", actor=actor, actor_role=Role.PROPOSER, assignment=reply.assignment,
+                         payload={"reply": reply.pk, "comment": comment.pk}, now=now)
+    return comment
+
+
 # --- document templates -------------------------------------------------------------------------
 
 
@@ -350,30 +462,108 @@ def document_template_upload(*, unit, kind: str, file, actor) -> DocumentTemplat
 
 @transaction.atomic
 def reply_send(*, reply: Reply, actor, now=None) -> Reply:
-    """Send the signed-off reply to every proposer; the feedback deadline starts."""
+    """Send the signed-off reply: a copy to every proposer, the assigning office and the 抄送 bodies;
+    the feedback deadline starts."""
+    from banli.proposals.models import ProposalProposer
+    from banli.replies.letters import default_cc
+
     now = now or timezone.now()
     assignment = workflow.fresh_assignment(reply.assignment_id)
     if reply.state != ReplyState.APPROVED:
         raise DomainError("答复尚未完成审核签发，不能发送。")
+    latest = current_reply(assignment)
+    if latest is None or latest.pk != reply.pk:
+        raise DomainError("该版本已不是最新版本，请发送最新签发的答复。")
     feedback_due = deadlines.due_date(assignment.proposal.session, assignment.proposal.kind, DeadlineStep.FEEDBACK,
                                       timezone.localdate(now))
     won = Reply.objects.filter(pk=reply.pk, state=ReplyState.APPROVED).update(state=ReplyState.SENT, sent_at=now,
                                                                               sent_by=actor)
     if not won:
         raise ConflictError("该答复刚刚已被发送，请刷新后查看。")
-    workflow.perform(assignment, "send_reply", actor, now=now,
-                     changes={"replied_at": now, "feedback_due": feedback_due},
-                     payload={"reply": reply.pk, "version": reply.version, "class": reply.reply_class,
-                              "feedback_due": feedback_due.isoformat()})
+    fresh = workflow.perform(assignment, "send_reply", actor, now=now,
+                             changes={"replied_at": now, "feedback_due": feedback_due},
+                             payload={"reply": reply.pk, "version": reply.version, "class": reply.reply_class,
+                                      "feedback_due": feedback_due.isoformat()})
+    office = assignment.proposal.session.assigning_office
+    copies = [
+        ReplyDelivery(reply=reply, kind=DeliveryKind.PROPOSER, proposer=link.proposer, name=link.proposer.name,
+                      delivered_at=now)
+        for link in ProposalProposer.objects.filter(proposal=assignment.proposal).select_related("proposer")
+    ]
+    copies.append(ReplyDelivery(reply=reply, kind=DeliveryKind.OFFICE, unit=office, name=office.name, delivered_at=now))
+    for name in reply.cc or default_cc(assignment):
+        if name != office.name:
+            copies.append(ReplyDelivery(reply=reply, kind=DeliveryKind.CC, name=name, delivered_at=now))
+    ReplyDelivery.objects.bulk_create(copies)
+    workflow.write_event(verb="reply_delivered", actor=actor, assignment=fresh, now=now,
+                         payload={"reply": reply.pk, "copies": [[c.kind, c.name] for c in copies]})
     reply.refresh_from_db()
+    reply_id = reply.pk
+    transaction.on_commit(lambda: reply_freeze_document(reply_id=reply_id))
     return reply
+
+
+@transaction.atomic
+def reply_copy_open(*, delivery: ReplyDelivery, actor, now=None) -> ReplyDelivery:
+    """A proposer opens his own copy: the first opening is recorded (已阅)."""
+    now = now or timezone.now()
+    if delivery.proposer_id and delivery.proposer.user_id == actor.pk and delivery.read_at is None:
+        ReplyDelivery.objects.filter(pk=delivery.pk, read_at__isnull=True).update(read_at=now)
+        delivery.read_at = now
+    return delivery
 
 
 # --- feedback -----------------------------------------------------------------------------------
 
 
+def _validate_rating(attitude: str, result: str, comment: str) -> None:
+    if attitude not in Rating.values or result not in Rating.values:
+        raise DomainError("请对办理态度和办理结果分别选择：满意、基本满意或不满意。")
+    if Rating.UNSATISFIED in (attitude, result) and not (comment or "").strip():
+        raise DomainError("选择“不满意”时，请填写具体意见，以便承办单位改进。", field="comment")
+
+
+def _rated_reply(assignment) -> Reply:
+    reply = Reply.objects.filter(assignment=assignment, round=assignment.round, state=ReplyState.SENT).order_by("-version").first()
+    if reply is None:
+        raise DomainError("该事项本轮尚无已发送的答复，暂不能测评。")
+    return reply
+
+
+def _store_feedback(*, assignment, reply, proposer, actor, actor_role, attitude, result, comment, contacted_before,
+                    on_paper=False, scanned_form=None, now) -> Feedback:
+    from banli.proposals.models import ProposalProposer
+
+    if Feedback.objects.filter(reply=reply, proposer=proposer).exists():
+        raise DomainError(f"{proposer.name}已对本次答复作出测评，不能重复测评。")
+    try:
+        with transaction.atomic():
+            feedback = Feedback(
+                assignment=assignment, reply=reply, proposer=proposer, round=assignment.round,
+                attitude=attitude, result=result, comment=(comment or "").strip(), submitted_by=actor,
+                submitted_at=now, contacted_before=contacted_before, on_paper=on_paper,
+            )
+            if scanned_form is not None:
+                name = (getattr(scanned_form, "name", "") or "scan").rsplit("/", 1)[-1]
+                feedback.scanned_form.save(name, scanned_form, save=False)
+            feedback.save()
+    except IntegrityError as exc:
+        raise ConflictError(f"{proposer.name}已对本次答复作出测评，不能重复测评。") from exc
+    fresh = workflow.perform(assignment, "record_feedback", actor, now=now, actor_role=actor_role,
+                             payload={"feedback": feedback.pk, "attitude": attitude, "result": result,
+                                      "on_paper": on_paper, "contacted_before": contacted_before})
+    proposers = ProposalProposer.objects.filter(proposal=assignment.proposal)
+    expected = proposers.filter(proposer__user__isnull=False).count()
+    rated = Feedback.objects.filter(reply=reply).count()
+    if rated >= max(expected, 1) or rated >= proposers.count():
+        workflow.perform(fresh, "complete_feedback", actor, now=now, actor_role=actor_role,
+                         payload={"ratings": rated})
+    return feedback
+
+
 @transaction.atomic
-def feedback_record(*, assignment, actor, attitude: str, result: str, comment: str = "", now=None) -> Feedback:
+def feedback_record(*, assignment, actor, attitude: str, result: str, comment: str = "",
+                    contacted_before: bool | None = None, now=None) -> Feedback:
     """A proposer rates the reply himself (办理态度, 办理结果); nobody can rate on his behalf."""
     from banli.proposals.models import ProposalProposer
 
@@ -382,30 +572,53 @@ def feedback_record(*, assignment, actor, attitude: str, result: str, comment: s
     link = ProposalProposer.objects.filter(proposal=assignment.proposal, proposer__user=actor).select_related("proposer").first()
     if link is None:
         raise PermissionDenied("只有该事项的提案人本人才能测评。")
-    if attitude not in Rating.values or result not in Rating.values:
-        raise DomainError("请对办理态度和办理结果分别选择：满意、基本满意或不满意。")
-    if Rating.UNSATISFIED in (attitude, result) and not (comment or "").strip():
-        raise DomainError("选择“不满意”时，请填写具体意见，以便承办单位改进。", field="comment")
-    reply = Reply.objects.filter(assignment=assignment, round=assignment.round, state=ReplyState.SENT).order_by("-version").first()
-    if reply is None:
-        raise DomainError("该事项本轮尚无已发送的答复，暂不能测评。")
-    if Feedback.objects.filter(reply=reply, proposer=link.proposer).exists():
-        raise DomainError("您已对本次答复作出测评，不能重复测评。")
-    try:
-        with transaction.atomic():
-            feedback = Feedback.objects.create(
-                assignment=assignment, reply=reply, proposer=link.proposer, round=assignment.round,
-                attitude=attitude, result=result, comment=(comment or "").strip(), submitted_by=actor, submitted_at=now,
-            )
-    except IntegrityError as exc:
-        raise ConflictError("您已对本次答复作出测评，不能重复测评。") from exc
-    fresh = workflow.perform(assignment, "record_feedback", actor, now=now,
-                             payload={"feedback": feedback.pk, "attitude": attitude, "result": result})
-    expected = ProposalProposer.objects.filter(proposal=assignment.proposal, proposer__user__isnull=False).count()
-    rated = Feedback.objects.filter(reply=reply).count()
-    if rated >= expected:
-        workflow.perform(fresh, "complete_feedback", actor, now=now, payload={"ratings": rated})
-    return feedback
+    _validate_rating(attitude, result, comment)
+    reply = _rated_reply(assignment)
+    return _store_feedback(assignment=assignment, reply=reply, proposer=link.proposer, actor=actor,
+                           actor_role=Role.PROPOSER, attitude=attitude, result=result, comment=comment,
+                           contacted_before=contacted_before, now=now)
+
+
+@transaction.atomic
+def feedback_record_paper(*, assignment, actor, proposer, attitude: str, result: str, scanned_form,
+                          comment: str = "", contacted_before: bool | None = None, now=None) -> Feedback:
+    """The assigning office records a proposer's paper form (纸质征询意见表) with its scan, marked as such.
+
+    The handling unit can never do this: its own rating of itself is the "被满意" the rules forbid.
+    """
+    from banli.proposals.models import ProposalProposer
+
+    now = now or timezone.now()
+    role = acting_role(actor, assignment, {Role.ASSIGNING_OFFICE})
+    if role is None:
+        raise PermissionDenied("纸质测评表只能由交办机构代为录入，承办单位不能代提案人测评。")
+    workflow.check(assignment, "record_feedback", actor, role=role)
+    if not ProposalProposer.objects.filter(proposal=assignment.proposal, proposer=proposer).exists():
+        raise DomainError(f"{proposer.name}不是该事项的提案人。", field="proposer")
+    if scanned_form is None:
+        raise DomainError("代录纸质测评表时必须上传测评表扫描件。", field="scanned_form")
+    _validate_rating(attitude, result, comment)
+    reply = _rated_reply(assignment)
+    return _store_feedback(assignment=assignment, reply=reply, proposer=proposer, actor=actor, actor_role=role,
+                           attitude=attitude, result=result, comment=comment, contacted_before=contacted_before,
+                           on_paper=True, scanned_form=scanned_form, now=now)
+
+
+@transaction.atomic
+def feedback_callback_record(*, feedback: Feedback, actor, confirmed: bool, note: str, now=None) -> FeedbackCallback:
+    """The assigning office's callback to the proposer (回访复核), kept beside the rating."""
+    now = now or timezone.now()
+    assignment = workflow.fresh_assignment(feedback.assignment_id)
+    role = acting_role(actor, assignment, {Role.ASSIGNING_OFFICE})
+    if role is None:
+        raise PermissionDenied("回访复核由交办机构记录。")
+    if not (note or "").strip():
+        raise DomainError("请填写回访情况。", field="note")
+    callback = FeedbackCallback.objects.create(feedback=feedback, confirmed=bool(confirmed), note=note.strip(),
+                                               recorded_by=actor, created_at=now)
+    workflow.write_event(verb="feedback_callback", actor=actor, actor_role=role, assignment=assignment, now=now,
+                         payload={"feedback": feedback.pk, "confirmed": bool(confirmed)})
+    return callback
 
 
 # --- commitments --------------------------------------------------------------------------------
@@ -413,15 +626,20 @@ def feedback_record(*, assignment, actor, attitude: str, result: str, comment: s
 
 @transaction.atomic
 def commitment_record(*, assignment, actor, description: str, target_date: dt.date, reply: Reply | None = None,
-                      now=None) -> Commitment:
-    """Record what the reply promised, with a target date (落实事项)."""
+                      section=None, now=None) -> Commitment:
+    """Record what the reply promised, with a target date and the responsible section (落实事项)."""
     workflow.check(assignment, "record_commitment", actor)
     if not (description or "").strip():
         raise DomainError("请填写承诺落实的事项。", field="description")
     if target_date is None:
         raise DomainError("请填写完成时限。", field="target_date")
+    if section is not None and not section.is_within(assignment.unit):
+        raise DomainError("责任科室必须是本单位的科室。", field="section")
+    if reply is not None and reply.assignment_id != assignment.pk:
+        raise DomainError("落实事项只能关联本事项的答复。", field="reply")
     commitment = Commitment.objects.create(assignment=assignment, reply=reply, description=description.strip(),
-                                           target_date=target_date, recorded_by=actor)
+                                           target_date=target_date, recorded_by=actor,
+                                           section=section or assignment.lead_section)
     workflow.perform(assignment, "record_commitment", actor, now=now,
                      payload={"commitment": commitment.pk, "target_date": target_date.isoformat()})
     return commitment
@@ -442,5 +660,24 @@ def commitment_complete(*, commitment: Commitment, actor, note: str, now=None) -
         raise ConflictError("该落实事项已经完成，请刷新后查看。")
     workflow.perform(assignment, "complete_commitment", actor, now=now,
                      payload={"commitment": commitment.pk})
+    commitment.refresh_from_db()
+    return commitment
+
+
+@transaction.atomic
+def commitment_progress_report(*, commitment: Commitment, actor, note: str, now=None) -> Commitment:
+    """A handler reports progress on an open commitment; the proposer sees the latest progress."""
+    now = now or timezone.now()
+    assignment = workflow.fresh_assignment(commitment.assignment_id)
+    workflow.check(assignment, "complete_commitment", actor)
+    if not (note or "").strip():
+        raise DomainError("请填写落实进展。", field="note")
+    won = Commitment.objects.filter(pk=commitment.pk, state=CommitmentState.OPEN).update(
+        progress_note=note.strip(), progress_at=now
+    )
+    if not won:
+        raise DomainError("该落实事项已经完成，不需要再报告进展。")
+    workflow.write_event(verb="commitment_progress", actor=actor, assignment=assignment, now=now,
+                         payload={"commitment": commitment.pk})
     commitment.refresh_from_db()
     return commitment

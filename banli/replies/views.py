@@ -85,3 +85,218 @@ def default_template(request, kind: str):
     if kind not in DocumentKind.values:
         raise Http404("没有该类型的模板。")
     return docx_response(default_template_bytes(kind), f"{DocumentKind(kind).label}模板.docx")
+
+
+def _bool(value):
+    return {"yes": True, "no": False}.get(value)
+
+
+def _internal_assignment(user, assignment_id):
+    """An assignment whose drafts the user may see (its own unit's staff); 404 for everyone else."""
+    assignment = access.require_assignment(user, assignment_id)
+    if not access.can_view_internal(user, assignment):
+        raise NotFound("找不到该交办记录，或您没有查看权限。")
+    return assignment
+
+
+@domain_view
+@require_http_methods(["GET", "POST"])
+def draft(request, assignment_id: int):
+    """The lead (or split) unit's drafting page: the draft, the co-opinions to take in, versions and reviews."""
+    from banli.handling import workflow
+    from banli.replies.models import CoOpinion
+
+    assignment = _internal_assignment(request.user, assignment_id)
+    reply = services.current_reply(assignment)
+    opinions = selectors.co_opinions_for_lead(request.user, assignment)
+    error = ""
+    if request.method == "POST":
+        data = request.POST
+        try:
+            if data.get("action") == "submit" and reply is not None:
+                services.reply_submit(reply=reply, actor=request.user)
+            else:
+                chosen = [o for o in opinions if str(o.pk) in data.getlist("adopted")]
+                reply = services.reply_save_draft(
+                    assignment=assignment, actor=request.user, body=data.get("body", ""),
+                    reply_class=data.get("reply_class", ""), disclosure=data.get("disclosure", ""),
+                    disclosure_reason=data.get("disclosure_reason", ""), public_summary=data.get("public_summary", ""),
+                    contact_person=data.get("contact_person", ""), contact_phone=data.get("contact_phone", ""),
+                    adopted_opinions=chosen, is_upward=bool(data.get("is_upward")),
+                    cc=[line for line in data.get("cc", "").splitlines()],
+                )
+            return redirect("replies:draft", assignment_id=assignment.pk)
+        except PermissionDenied:
+            raise
+        except services.DomainError as exc:
+            error = str(exc)
+    _ = CoOpinion
+    return render(request, "replies/draft.html", {
+        "assignment": assignment, "proposal": assignment.proposal, "reply": reply, "opinions": opinions,
+        "adopted": set(reply.adopted_opinions.values_list("pk", flat=True)) if reply else set(),
+        "versions": selectors.replies_of(request.user, assignment), "error": error,
+        "classes": services.reply_classes_for(assignment.proposal.session),
+        "disclosures": services.Disclosure.choices, "steps": selectors.review_steps(assignment),
+        "editable": workflow.TRANSITIONS["submit_reply"] in workflow.allowed_actions(assignment, request.user),
+        "title": letters.letter_title(assignment.proposal),
+    })
+
+
+@domain_view
+@require_http_methods(["GET", "POST"])
+def review(request, reply_id: int):
+    """One reply version: read it, review it at the current step (with the check list), reopen or send it."""
+    from banli.replies.choices import CHECKLIST_ITEMS, ReplyState
+
+    reply = access.require_reply(request.user, reply_id)
+    assignment = reply.assignment
+    steps = selectors.review_steps(assignment)
+    step = next((s for s in steps if s.position == reply.review_position), None) if reply.state == ReplyState.IN_REVIEW else None
+    error = ""
+    if request.method == "POST":
+        data = request.POST
+        action = data.get("action")
+        try:
+            if action in ("approve", "return"):
+                checklist = {key: data.get(f"check_{key}") == "ok" for key, _ in CHECKLIST_ITEMS if data.get(f"check_{key}")}
+                services.reply_review(reply=reply, actor=request.user, approve=action == "approve",
+                                      reason=data.get("reason", ""), checklist=checklist)
+            elif action == "revise":
+                services.reply_revise(reply=reply, actor=request.user, reason=data.get("reason", ""))
+                return redirect("replies:draft", assignment_id=assignment.pk)
+            elif action == "send":
+                services.reply_send(reply=reply, actor=request.user)
+            elif action == "comment":
+                services.draft_comment_add(reply=reply, actor=request.user, body=data.get("body", ""))
+            return redirect("replies:review", reply_id=reply.pk)
+        except PermissionDenied as exc:
+            error = str(exc)
+        except services.DomainError as exc:
+            error = str(exc)
+    internal = access.can_view_internal(request.user, assignment)
+    return render(request, "replies/review.html", {
+        "reply": reply, "assignment": assignment, "proposal": assignment.proposal, "steps": steps, "step": step,
+        "records": reply.reviews.select_related("reviewer"), "checklist_items": CHECKLIST_ITEMS, "error": error,
+        "comments": reply.draft_comments.select_related("proposer") if (internal or step is not None) else [],
+        "internal": internal, "adopted": reply.adopted_opinions.select_related("assignment__unit"),
+        "deliveries": reply.deliveries.all() if internal or access.is_office_for(request.user, assignment.proposal) else [],
+        "title": letters.letter_title(assignment.proposal),
+        "is_consult": step is not None and step.kind == "consult",
+    })
+
+
+@domain_view
+@require_http_methods(["GET", "POST"])
+def co_opinion(request, assignment_id: int):
+    """The co unit writes and sends its opinion (text, attachments; the .docx is generated)."""
+    from banli.replies.models import CoOpinion
+
+    assignment = _internal_assignment(request.user, assignment_id)
+    error = ""
+    if request.method == "POST":
+        try:
+            services.co_opinion_send(assignment=assignment, actor=request.user, body=request.POST.get("body", ""),
+                                     contact_person=request.POST.get("contact_person", ""),
+                                     contact_phone=request.POST.get("contact_phone", ""),
+                                     attachments=request.FILES.getlist("attachments"))
+            return redirect("replies:co_opinion", assignment_id=assignment.pk)
+        except PermissionDenied as exc:
+            error = str(exc)
+        except services.DomainError as exc:
+            error = str(exc)
+    return render(request, "replies/co_opinion.html", {
+        "assignment": assignment, "proposal": assignment.proposal, "error": error,
+        "opinions": CoOpinion.objects.filter(assignment=assignment).prefetch_related("attachments"),
+        "title": letters.letter_title(assignment.proposal, co_opinion=True),
+    })
+
+
+@domain_view
+def co_opinion_attachment(request, attachment_id: int):
+    from django.http import FileResponse
+
+    from banli.replies.models import CoOpinionAttachment
+
+    attachment = CoOpinionAttachment.objects.filter(pk=attachment_id).first()
+    if attachment is None:
+        raise NotFound("找不到该附件。")
+    access.require_co_opinion(request.user, attachment.opinion_id)
+    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name)
+
+
+@domain_view
+def my_copies(request):
+    """The proposer's replies: his own copy of every reply sent on his items."""
+    return render(request, "replies/my_copies.html", {"copies": selectors.my_reply_copies(request.user)})
+
+
+@domain_view
+def copy(request, delivery_id: int):
+    delivery = access.require_reply_copy(request.user, delivery_id)
+    services.reply_copy_open(delivery=delivery, actor=request.user)
+    reply = delivery.reply
+    from banli.replies.models import Feedback
+
+    rated = Feedback.objects.filter(reply=reply, proposer=delivery.proposer).first() if delivery.proposer_id else None
+    return render(request, "replies/copy.html", {
+        "delivery": delivery, "reply": reply, "proposal": reply.assignment.proposal, "rated": rated,
+        "title": letters.letter_title(reply.assignment.proposal),
+        "commitments": reply.assignment.commitments.all(),
+    })
+
+
+@domain_view
+@require_http_methods(["GET", "POST"])
+def feedback(request, assignment_id: int):
+    """征询意见表: the proposer rates 办理态度 and 办理结果 himself."""
+    from banli.replies.choices import Rating
+
+    assignment = access.require_assignment(request.user, assignment_id)
+    error = ""
+    if request.method == "POST":
+        try:
+            services.feedback_record(assignment=assignment, actor=request.user,
+                                     attitude=request.POST.get("attitude", ""), result=request.POST.get("result", ""),
+                                     comment=request.POST.get("comment", ""),
+                                     contacted_before=_bool(request.POST.get("contacted_before")))
+            return render(request, "replies/feedback_done.html", {"proposal": assignment.proposal})
+        except PermissionDenied as exc:
+            return HttpResponseForbidden(str(exc))
+        except services.DomainError as exc:
+            error = str(exc)
+    return render(request, "replies/feedback.html", {
+        "assignment": assignment, "proposal": assignment.proposal, "ratings": Rating.choices, "error": error,
+        "form": request.POST,
+    })
+
+
+@domain_view
+@require_http_methods(["GET", "POST"])
+def commitments(request):
+    """The 落实 list: open, overdue and carried-over commitments; handlers report progress or completion."""
+    from banli.replies.models import Commitment
+
+    error = ""
+    if request.method == "POST":
+        commitment = Commitment.objects.filter(pk=request.POST.get("commitment")).first()
+        if commitment is None or not selectors.commitments(request.user).filter(pk=commitment.pk).exists():
+            raise NotFound("找不到该落实事项。")
+        try:
+            if request.POST.get("action") == "complete":
+                services.commitment_complete(commitment=commitment, actor=request.user, note=request.POST.get("note", ""))
+            else:
+                services.commitment_progress_report(commitment=commitment, actor=request.user,
+                                                    note=request.POST.get("note", ""))
+            return redirect(request.get_full_path())
+        except PermissionDenied as exc:
+            error = str(exc)
+        except services.DomainError as exc:
+            error = str(exc)
+    show = request.GET.get("show", "open")
+    qs = selectors.commitments(request.user, state=None if show == "all" else "open", overdue=show == "overdue")
+    from django.utils import timezone
+
+    return render(request, "replies/commitments.html", {
+        "commitments": qs[:500], "show": show, "error": error, "today": timezone.localdate(),
+        "staff": access.is_staff_user(request.user),
+    })

@@ -1,0 +1,130 @@
+"""Reply pages: drafting with co-opinions, review with the check list, the proposer's copy and rating, 落实."""
+import pytest
+from django.urls import reverse
+
+from banli.core.testing import PASSWORD, assign, make_proposal, walk_to
+from banli.handling import services as handling
+from banli.replies import services
+from banli.replies.models import Feedback, ReviewRecord
+from banli.replies.tests.helpers import signed_off_reply
+
+
+def login(client, user):
+    client.logout()
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+@pytest.fixture
+def item(world):
+    proposal = make_proposal(world)
+    lead, co = assign(world, proposal)
+    lead = walk_to(world, lead, "in_progress")
+    co = handling.assignment_sign(assignment=co, actor=world.co_office)
+    co = handling.assignment_assign_section(assignment=co, actor=world.co_office, section=world.co_section,
+                                            handler=world.co_handler)
+    return lead, co
+
+
+def test_draft_page_shows_co_opinions_and_saves_the_adopted_ones(world, client, item):
+    lead, co = item
+    opinion = services.co_opinion_send(assignment=co, actor=world.co_handler, body="建议统筹用地指标。")
+    url = reverse("replies:draft", args=[lead.pk])
+    page = login(client, world.lead_handler).get(url)
+    assert page.status_code == 200 and "建议统筹用地指标。" in page.content.decode()
+    response = client.post(url, {"body": "一、已扩建学校。", "reply_class": "A", "disclosure": "full",
+                                 "contact_person": "张敏", "contact_phone": "123", "adopted": [opinion.pk]})
+    assert response.status_code == 302
+    reply = services.current_reply(lead)
+    assert list(reply.adopted_opinions.all()) == [opinion]
+    client.post(url, {"action": "submit"})
+    reply.refresh_from_db()
+    assert reply.state == "in_review"
+
+
+def test_draft_page_of_another_unit_is_not_found(world, client, item):
+    lead, _ = item
+    for outsider in (world.other_handler, world.co_handler, world.proposer):
+        assert login(client, outsider).get(reverse("replies:draft", args=[lead.pk])).status_code == 404
+
+
+def test_draft_form_error_is_shown_and_nothing_is_saved(world, client, item):
+    lead, _ = item
+    response = login(client, world.lead_handler).post(reverse("replies:draft", args=[lead.pk]),
+                                                      {"body": "", "disclosure": "full"})
+    assert "答复正文不能为空" in response.content.decode()
+    assert services.current_reply(lead) is None
+
+
+def test_review_page_records_the_checklist(world, client, item):
+    lead, _ = item
+    reply = services.reply_submit(reply=services.reply_save_draft(assignment=lead, actor=world.lead_handler,
+                                                                  body="一、答复。", reply_class="A"),
+                                  actor=world.lead_handler)
+    url = reverse("replies:review", args=[reply.pk])
+    login(client, world.lead_office)
+    assert "核稿清单" in client.get(url).content.decode()
+    client.post(url, {"action": "approve", "check_point_by_point": "ok", "check_wording": "ok", "check_format": "ok",
+                      "check_disclosure": "ok"})
+    assert ReviewRecord.objects.get(reply=reply).checklist == {"point_by_point": True, "wording": True, "format": True,
+                                                                "disclosure": True}
+    assert login(client, world.other_office).get(url).status_code == 404
+
+
+def test_co_unit_sends_its_opinion_with_attachments_from_its_page(world, client, item):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    _, co = item
+    url = reverse("replies:co_opinion", args=[co.pk])
+    login(client, world.co_handler).post(url, {"body": "同意主办单位意见。", "contact_person": "赵磊",
+                                               "attachments": [SimpleUploadedFile("a.pdf", b"x")]})
+    co.refresh_from_db()
+    assert co.state == "opinion_sent"
+    opinion = co.co_opinions.get()
+    assert client.get(reverse("replies:co_opinion_docx", args=[opinion.pk])).status_code == 200
+    attachment = opinion.attachments.get()
+    assert login(client, world.lead_handler).get(reverse("replies:co_opinion_attachment", args=[attachment.pk])).status_code == 200
+    assert login(client, world.other_handler).get(reverse("replies:co_opinion_attachment", args=[attachment.pk])).status_code == 404
+
+
+def test_proposer_reads_his_copy_and_rates_online(world, client):
+    reply = signed_off_reply(world)
+    services.reply_send(reply=reply, actor=world.lead_office)
+    login(client, world.co_proposer)
+    inbox = client.get(reverse("replies:my_copies"))
+    assert inbox.status_code == 200 and reply.assignment.proposal.number in inbox.content.decode()
+    copy = reply.deliveries.get(proposer=world.co_proposer_record)
+    assert "填写征询意见表" in client.get(reverse("replies:copy", args=[copy.pk])).content.decode()
+    url = reverse("replies:feedback", args=[reply.assignment_id])
+    refused = client.post(url, {"attitude": "satisfied", "result": "unsatisfied", "comment": ""})
+    assert "请填写具体意见" in refused.content.decode()
+    client.post(url, {"attitude": "satisfied", "result": "basic", "contacted_before": "yes"})
+    assert Feedback.objects.get().proposer == world.co_proposer_record
+
+
+@pytest.mark.parametrize("who", ["lead_handler", "lead_office", "lead_leader"])
+def test_unit_staff_posting_the_rating_form_is_refused(world, client, who):
+    reply = signed_off_reply(world)
+    services.reply_send(reply=reply, actor=world.lead_office)
+    response = login(client, getattr(world, who)).post(reverse("replies:feedback", args=[reply.assignment_id]),
+                                                        {"attitude": "satisfied", "result": "satisfied"})
+    assert response.status_code == 403
+    assert not Feedback.objects.exists()
+
+
+def test_commitments_page_lists_and_completes(world, client):
+    import datetime as dt
+
+    proposal = make_proposal(world)
+    lead, _ = assign(world, proposal)
+    lead = walk_to(world, lead, "replied")
+    commitment = services.commitment_record(assignment=lead, actor=world.lead_handler, description="新建幼儿园",
+                                            target_date=dt.date(2020, 1, 1))
+    login(client, world.lead_handler)
+    page = client.get(reverse("replies:commitments") + "?show=overdue")
+    assert "新建幼儿园" in page.content.decode() and "逾期" in page.content.decode()
+    client.post(reverse("replies:commitments"), {"commitment": commitment.pk, "action": "complete", "note": "已开园"})
+    commitment.refresh_from_db()
+    assert commitment.state == "done"
+    assert login(client, world.other_handler).post(reverse("replies:commitments"),
+                                                   {"commitment": commitment.pk, "note": "x"}).status_code == 404
