@@ -81,8 +81,8 @@ def _step_spec(step) -> dict:
         name, role, *rest = step
         spec = {"name": name, "role": role, "kind": rest[0] if rest else StepKind.REVIEW}
     spec.setdefault("kind", StepKind.REVIEW)
-    # The assigning office's own check (二次把关) always records the check list.
-    spec.setdefault("checklist_required", spec.get("role") == Role.ASSIGNING_OFFICE)
+    # Opt-in per step: e.g. {"name": "督查室二次把关", "role": "assigning_office", "checklist_required": True}.
+    spec.setdefault("checklist_required", False)
     return spec
 
 

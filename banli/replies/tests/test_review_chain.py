@@ -23,7 +23,7 @@ def test_unit_configures_its_own_chain_with_consultation_and_the_offices_second_
         {"name": "办公室核稿（清单）", "role": Role.UNIT_OFFICE, "checklist_required": True},
         ("征求提案人意见", Role.UNIT_OFFICE, "consult"),
         ("主要领导签发", Role.LEADER),
-        ("督查室二次把关", Role.ASSIGNING_OFFICE),
+        {"name": "督查室二次把关", "role": Role.ASSIGNING_OFFICE, "checklist_required": True},
     ])
     assert [s.kind for s in steps] == ["review", "review", "consult", "review", "review"]
     assert steps[-1].checklist_required and steps[1].checklist_required and not steps[0].checklist_required
@@ -89,7 +89,8 @@ def test_consultation_step_shares_the_draft_with_proposers_only_while_it_is_open
 
 
 def test_assigning_office_second_check_comes_last_and_only_the_office_takes_it(world):
-    services.review_chain_set(unit=world.lead_unit, steps=[("签发", Role.LEADER), ("督查室二次把关", Role.ASSIGNING_OFFICE)])
+    services.review_chain_set(unit=world.lead_unit, steps=[
+        ("签发", Role.LEADER), {"name": "督查室二次把关", "role": Role.ASSIGNING_OFFICE, "checklist_required": True}])
     lead, _ = lead_in_progress(world)
     reply = _submitted(world, lead)
     reply = services.reply_review(reply=reply, actor=world.lead_leader, approve=True)
