@@ -1,1 +1,489 @@
-"""接口: views."""
+"""The REST API: thin views over the selectors (reads, filtered by banli.core.access) and the services (writes)."""
+from __future__ import annotations
+
+import django_filters
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.db.models import Prefetch, Q
+from django.http import HttpResponse
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import action
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from banli.api import serializers as s
+from banli.api.errors import error_body
+from banli.api.selectors import figures
+from banli.core import access
+from banli.core.errors import DomainError, NotFound, PermissionDenied
+from banli.exchange.filtersets import LedgerFilter
+from banli.handling import services as handling
+from banli.handling.models import AdjustmentRequest, Assignment, Event, ExtensionRequest
+from banli.handling.choices import RequestStatus
+from banli.organizations import services as orgs
+from banli.organizations.models import Unit, User
+from banli.proposals import services as proposals
+from banli.proposals.choices import ProposalKind, ProposalStatus
+from banli.proposals.models import Proposal, ProposalProposer, Session
+from banli.replies import services as replies
+from banli.replies.choices import ReplyState
+from banli.replies.models import Commitment, Reply
+
+ERRORS = {
+    400: OpenApiResponse(s.ErrorSerializer, description="请求数据有误"),
+    401: OpenApiResponse(s.ErrorSerializer, description="未登录"),
+    403: OpenApiResponse(s.ErrorSerializer, description="无权执行"),
+    404: OpenApiResponse(s.ErrorSerializer, description="找不到或无权查看"),
+    409: OpenApiResponse(s.ErrorSerializer, description="已被他人处理"),
+}
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+def _unit(pk, field="unit") -> Unit:
+    unit = Unit.objects.filter(pk=pk).first() if pk is not None else None
+    if unit is None:
+        raise DomainError(f"找不到编号为 {pk} 的单位。", field=field)
+    return unit
+
+
+def _user(pk, field="handler") -> User | None:
+    if pk is None:
+        return None
+    user = User.objects.filter(pk=pk, is_active=True).first()
+    if user is None:
+        raise DomainError(f"找不到编号为 {pk} 的用户。", field=field)
+    return user
+
+
+def _valid(serializer_class, data):
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+# --- token -----------------------------------------------------------------------------------------
+
+
+class TokenView(APIView):
+    """Exchange a username and password for the user's API token."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=s.TokenRequestSerializer, responses={200: s.TokenResponseSerializer, 400: ERRORS[400]},
+                   auth=[], operation_id="auth_token")
+    def post(self, request):
+        data = _valid(s.TokenRequestSerializer, request.data)
+        user = authenticate(request._request, username=data["username"], password=data["password"])
+        if user is None or not user.is_active:
+            return Response(error_body("invalid_credentials", "用户名或密码不正确。"), status=status.HTTP_400_BAD_REQUEST)
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+# --- collections -----------------------------------------------------------------------------------
+
+
+class SessionFilter(django_filters.FilterSet):
+    year = django_filters.NumberFilter()
+    body = django_filters.CharFilter()
+    level = django_filters.CharFilter()
+    is_active = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Session
+        fields: list[str] = []
+
+
+@extend_schema(responses={**ERRORS})
+class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Sessions (届次会次); the assigning office registers new ones."""
+
+    serializer_class = s.SessionSerializer
+    pagination_class = Pagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = SessionFilter
+    queryset = Session.objects.order_by("-year", "id")
+
+    @extend_schema(request=s.SessionCreateSerializer, responses={201: s.SessionSerializer, **ERRORS})
+    def create(self, request):
+        data = _valid(s.SessionCreateSerializer, request.data)
+        session = proposals.session_create(
+            actor=request.user, name=data["name"], body=data["body"], level=data["level"], year=data["year"],
+            term=data["term"], meeting=data["meeting"],
+            assigning_office=_unit(data["assigning_office"], "assigning_office"),
+        )
+        return Response(s.SessionSerializer(session).data, status=status.HTTP_201_CREATED)
+
+
+class UnitFilter(django_filters.FilterSet):
+    kind = django_filters.CharFilter()
+    parent = django_filters.NumberFilter(field_name="parent_id")
+    is_active = django_filters.BooleanFilter()
+    q = django_filters.CharFilter(method="filter_q", label="名称")
+
+    class Meta:
+        model = Unit
+        fields: list[str] = []
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(Q(name__icontains=value) | Q(short_name__icontains=value))
+
+
+class UnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The unit tree (not secret: every signed-in user may read it); the administrator adds units."""
+
+    serializer_class = s.UnitSerializer
+    pagination_class = Pagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = UnitFilter
+    queryset = Unit.objects.order_by("path", "id")
+
+    @extend_schema(request=s.UnitCreateSerializer, responses={201: s.UnitSerializer, **ERRORS})
+    def create(self, request):
+        if not access.reads_everything(request.user):
+            raise PermissionDenied("只有系统管理员才能新增单位。")
+        data = _valid(s.UnitCreateSerializer, request.data)
+        parent = _unit(data["parent"], "parent") if data.get("parent") is not None else None
+        unit = orgs.unit_create(name=data["name"], kind=data["kind"], parent=parent, short_name=data["short_name"],
+                                aliases=data["aliases"])
+        return Response(s.UnitSerializer(unit).data, status=status.HTTP_201_CREATED)
+
+
+class ProposalFilter(django_filters.FilterSet):
+    session = django_filters.NumberFilter(field_name="session_id")
+    kind = django_filters.ChoiceFilter(choices=ProposalKind.choices)
+    status = django_filters.ChoiceFilter(choices=ProposalStatus.choices)
+    is_key = django_filters.BooleanFilter()
+    category = django_filters.CharFilter()
+    number = django_filters.CharFilter()
+    q = django_filters.CharFilter(method="filter_q", label="编号或案由")
+
+    class Meta:
+        model = Proposal
+        fields: list[str] = []
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(Q(number__icontains=value) | Q(title__icontains=value))
+
+
+class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Proposals and suggestions the user may see; the assigning office registers new ones."""
+
+    serializer_class = s.ProposalSerializer
+    pagination_class = Pagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ProposalFilter
+
+    def get_queryset(self):
+        return access.visible_proposals(self.request.user).order_by("session_id", "number", "id").prefetch_related(
+            Prefetch("proposer_links", queryset=ProposalProposer.objects.select_related("proposer")),
+            Prefetch("assignments", queryset=Assignment.objects.select_related("unit")),
+        )
+
+    @extend_schema(request=s.ProposalCreateSerializer, responses={201: s.ProposalSerializer, **ERRORS})
+    def create(self, request):
+        data = _valid(s.ProposalCreateSerializer, request.data)
+        session = Session.objects.filter(pk=data["session"]).first()
+        if session is None:
+            raise DomainError(f"找不到编号为 {data['session']} 的届次。", field="session")
+        proposal = proposals.proposal_create(
+            actor=request.user, session=session, number=data["number"], title=data["title"],
+            proposers=data["proposers"], kind=data["kind"], body=data["body"], category=data["category"],
+            is_key=data["is_key"], submitted_on=data["submitted_on"],
+        )
+        return Response(s.ProposalSerializer(self.get_queryset().get(pk=proposal.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Assignments (交办) with the ledger's filters; the assigning office assigns (a unit office hands on inside its unit)."""
+
+    serializer_class = s.AssignmentSerializer
+    pagination_class = Pagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = LedgerFilter
+
+    def get_queryset(self):
+        return access.visible_assignments(self.request.user).select_related(
+            "proposal", "unit", "lead_section", "handler"
+        ).order_by("proposal__session_id", "proposal__number", "id")
+
+    @extend_schema(request=s.AssignmentCreateSerializer, responses={201: s.AssignmentSerializer, **ERRORS})
+    def create(self, request):
+        data = _valid(s.AssignmentCreateSerializer, request.data)
+        proposal = access.require_proposal(request.user, data["proposal"])
+        parent = access.require_assignment(request.user, data["parent"]) if data.get("parent") else None
+        assignment = handling.assignment_create(
+            proposal=proposal, unit=_unit(data["unit"]), role=data["role"], actor=request.user, parent=parent,
+        )
+        return Response(s.AssignmentSerializer(self.get_queryset().get(pk=assignment.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class ReplyFilter(django_filters.FilterSet):
+    assignment = django_filters.NumberFilter(field_name="assignment_id")
+    proposal = django_filters.NumberFilter(field_name="assignment__proposal_id")
+    session = django_filters.NumberFilter(field_name="assignment__proposal__session_id")
+    state = django_filters.ChoiceFilter(choices=ReplyState.choices)
+    reply_class = django_filters.CharFilter()
+
+    class Meta:
+        model = Reply
+        fields: list[str] = []
+
+
+class ReplyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Replies: sent ones of the items the user sees; drafts only for the unit's own staff."""
+
+    serializer_class = s.ReplySerializer
+    pagination_class = Pagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ReplyFilter
+
+    def get_queryset(self):
+        return access.visible_replies(self.request.user).select_related("assignment").order_by("assignment_id", "round", "version")
+
+    @extend_schema(request=s.ReplyDraftSerializer, responses={201: s.ReplySerializer, **ERRORS})
+    def create(self, request):
+        """Save a draft reply (a new version when the latest is no longer a draft)."""
+        data = dict(_valid(s.ReplyDraftSerializer, request.data))
+        assignment = access.require_assignment(request.user, data.pop("assignment"))
+        reply = replies.reply_save_draft(assignment=assignment, actor=request.user, **data)
+        return Response(s.ReplySerializer(reply).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={(200, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"): OpenApiTypes.BINARY, **ERRORS})
+    @action(detail=True, methods=["get"])
+    def document(self, request, pk=None):
+        """The reply letter as .docx."""
+        from banli.exchange.documents import reply_docx
+
+        reply = self.get_object()
+        response = HttpResponse(
+            reply_docx(reply), content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        )
+        response["Content-Disposition"] = f'attachment; filename="reply-{reply.pk}.docx"'
+        return response
+
+
+class EventFilter(django_filters.FilterSet):
+    proposal = django_filters.NumberFilter(field_name="proposal_id")
+    assignment = django_filters.NumberFilter(field_name="assignment_id")
+    verb = django_filters.CharFilter()
+    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+
+    class Meta:
+        model = Event
+        fields: list[str] = []
+
+
+class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The event log (timeline and audit trail) of what the user may see."""
+
+    serializer_class = s.EventSerializer
+    pagination_class = Pagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = EventFilter
+
+    def get_queryset(self):
+        return access.event_rows_visible_to(self.request.user).select_related("actor").order_by("created_at", "id")
+
+
+class FiguresView(APIView):
+    """Counts by role and state and the rates (fractions 0–1, null when nothing to count) of what the user sees."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("session", int, required=False), OpenApiParameter("unit", int, required=False)],
+        responses={200: s.FiguresSerializer, **ERRORS},
+    )
+    def get(self, request):
+        params = {}
+        for key in ("session", "unit"):
+            raw = request.query_params.get(key)
+            if raw in (None, ""):
+                params[key] = None
+                continue
+            try:
+                params[key] = int(raw)
+            except ValueError as exc:
+                raise DomainError(f"参数 {key} 应为整数。", field=key) from exc
+            if not (0 < params[key] < 2**63):
+                raise DomainError(f"参数 {key} 超出范围。", field=key)
+        return Response(figures(request.user, session_id=params["session"], unit_id=params["unit"]))
+
+
+# --- workflow actions --------------------------------------------------------------------------------
+
+
+def _pending(model, assignment, what):
+    request = model.objects.filter(assignment=assignment, status=RequestStatus.PENDING).first()
+    if request is None:
+        raise DomainError(f"该事项没有待审批的{what}。")
+    return request
+
+
+def _do_sign(user, a, d):
+    return handling.assignment_sign(assignment=a, actor=user)
+
+
+def _do_request_adjustment(user, a, d):
+    suggested = _unit(d["suggested_unit"], "suggested_unit") if d.get("suggested_unit") else None
+    handling.adjustment_request(assignment=a, actor=user, reason=d["reason"], suggested_unit=suggested)
+
+
+def _do_decide_adjustment(user, a, d):
+    request = _pending(AdjustmentRequest, a, "调整申请")
+    if d["approve"]:
+        new_unit = _unit(d["new_unit"], "new_unit") if d.get("new_unit") is not None else None
+        handling.adjustment_approve(request=request, actor=user, new_unit=new_unit, note=d["reason"])
+    else:
+        handling.adjustment_reject(request=request, actor=user, reason=d["reason"])
+
+
+def _do_assign_handler(user, a, d):
+    co = [(_unit(pk, "co_sections"), None) for pk in d.get("co_sections") or []]
+    handling.assignment_assign_section(assignment=a, actor=user, section=_unit(d["section"], "section"),
+                                       handler=_user(d.get("handler")), co_sections=co)
+
+
+def _do_log_contact(user, a, d):
+    handling.contact_log(assignment=a, actor=user, **d)
+
+
+def _do_send_co_opinion(user, a, d):
+    replies.co_opinion_send(assignment=a, actor=user, **d)
+
+
+def _do_submit_reply(user, a, d):
+    reply = replies.current_reply(a)
+    if d.get("body"):
+        base = {
+            "reply_class": getattr(reply, "reply_class", ""), "disclosure": getattr(reply, "disclosure", "full"),
+            "disclosure_reason": getattr(reply, "disclosure_reason", ""),
+            "public_summary": getattr(reply, "public_summary", ""),
+            "contact_person": getattr(reply, "contact_person", ""), "contact_phone": getattr(reply, "contact_phone", ""),
+        }
+        base.update(d)
+        reply = replies.reply_save_draft(assignment=a, actor=user, **base)
+    if reply is None:
+        raise DomainError("尚无答复草稿，请先填写答复正文（body）。", field="body")
+    replies.reply_submit(reply=reply, actor=user)
+
+
+def _current_in_state(a, state, message):
+    reply = replies.current_reply(a)
+    if reply is None or reply.state != state:
+        raise DomainError(message)
+    return reply
+
+
+def _do_review_reply(user, a, d):
+    reply = _current_in_state(a, ReplyState.IN_REVIEW, "该事项没有审核中的答复。")
+    replies.reply_review(reply=reply, actor=user, approve=d["approve"], reason=d["reason"], checklist=d["checklist"])
+
+
+def _do_send_reply(user, a, d):
+    reply = _current_in_state(a, ReplyState.APPROVED, "该事项的答复尚未完成审核签发，不能发送。")
+    replies.reply_send(reply=reply, actor=user)
+
+
+def _do_rate(user, a, d):
+    replies.feedback_record(assignment=a, actor=user, **d)
+
+
+def _do_request_extension(user, a, d):
+    handling.extension_request(assignment=a, actor=user, **d)
+
+
+def _do_decide_extension(user, a, d):
+    request = _pending(ExtensionRequest, a, "延期申请")
+    handling.extension_decide(request=request, actor=user, approve=d["approve"], approved_due=d.get("approved_due"),
+                              note=d["note"])
+
+
+def _do_add_commitment(user, a, d):
+    replies.commitment_record(assignment=a, actor=user, reply=replies.current_reply(a), **d)
+
+
+def _do_complete_commitment(user, a, d):
+    commitment = Commitment.objects.filter(pk=d["commitment"], assignment=a).first()
+    if commitment is None:
+        raise NotFound("找不到该落实事项。")
+    replies.commitment_complete(commitment=commitment, actor=user, note=d["note"])
+
+
+def _do_close(user, a, d):
+    handling.assignment_close(assignment=a, actor=user, reason=d["reason"])
+
+
+def _do_rehandle(user, a, d):
+    handling.assignment_rehandle(assignment=a, actor=user, reason=d["reason"])
+
+
+def _do_withdraw(user, a, d):
+    handling.assignment_withdraw(assignment=a, actor=user, reason=d["reason"])
+
+
+# action key → (request serializer, performer, summary). Keys are stable: other platforms call them.
+ACTIONS = {
+    "sign": (s.EmptySerializer, _do_sign, "签收"),
+    "request_adjustment": (s.RequestAdjustmentSerializer, _do_request_adjustment, "申请调整"),
+    "decide_adjustment": (s.DecideAdjustmentSerializer, _do_decide_adjustment, "审批调整申请（同意须指定新单位）"),
+    "assign_handler": (s.AssignHandlerSerializer, _do_assign_handler, "分配承办科室与承办人"),
+    "log_contact": (s.LogContactSerializer, _do_log_contact, "登记沟通记录"),
+    "send_co_opinion": (s.CoOpinionSerializer, _do_send_co_opinion, "发送会办意见"),
+    "submit_reply": (s.SubmitReplySerializer, _do_submit_reply, "提交答复审核（可同时保存草稿）"),
+    "review_reply": (s.ReviewReplySerializer, _do_review_reply, "审核答复：通过或退回"),
+    "send_reply": (s.EmptySerializer, _do_send_reply, "发送已签发的答复"),
+    "rate": (s.RateSerializer, _do_rate, "提案人测评（只能本人）"),
+    "request_extension": (s.RequestExtensionSerializer, _do_request_extension, "申请延期"),
+    "decide_extension": (s.DecideExtensionSerializer, _do_decide_extension, "审批延期申请"),
+    "add_commitment": (s.AddCommitmentSerializer, _do_add_commitment, "登记落实事项"),
+    "complete_commitment": (s.CompleteCommitmentSerializer, _do_complete_commitment, "完成落实事项"),
+    "close": (s.ReasonSerializer, _do_close, "办结"),
+    "rehandle": (s.ReasonSerializer, _do_rehandle, "重新办理（测评不满意后）"),
+    "withdraw": (s.ReasonSerializer, _do_withdraw, "撤回交办"),
+}
+
+
+class AssignmentActionView(APIView):
+    """Base of one workflow action on an assignment; subclasses are made per action key in `action_views()`."""
+
+    action_key = ""
+
+    def post(self, request, pk: int):
+        serializer_class, perform, _ = ACTIONS[self.action_key]
+        data = dict(_valid(serializer_class, request.data if isinstance(request.data, dict) else {}))
+        with transaction.atomic():
+            assignment = access.require_assignment(request.user, pk)
+            perform(request.user, assignment, data)
+        fresh = access.visible_assignments(request.user).select_related(
+            "proposal", "unit", "lead_section", "handler"
+        ).filter(pk=pk).first() or Assignment.objects.select_related("proposal", "unit").get(pk=pk)
+        return Response(s.AssignmentSerializer(fresh).data)
+
+
+def action_views() -> dict[str, type]:
+    views = {}
+    for key, (serializer_class, _, summary) in ACTIONS.items():
+        def post(self, request, pk: int):
+            return AssignmentActionView.post(self, request, pk)
+
+        post = extend_schema(
+            request=serializer_class, responses={200: s.AssignmentSerializer, **ERRORS},
+            summary=summary, operation_id=f"assignments_action_{key}", tags=["assignments"],
+        )(post)
+        views[key] = type(f"Assignment_{key}_View", (AssignmentActionView,),
+                          {"action_key": key, "__doc__": summary, "post": post})
+    return views

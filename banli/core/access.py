@@ -110,7 +110,7 @@ def proposal_visibility_q(user) -> Q | None:
     from banli.handling.models import Assignment
     from banli.proposals.models import ProposalProposer
 
-    if has_role(user, Role.ADMIN):
+    if has_role(user, Role.ADMIN) or getattr(user, "is_superuser", False):
         return None
     q = Q(pk__in=[])
     for unit in office_scopes(user):
@@ -422,3 +422,72 @@ def office_deliveries(user) -> QuerySet:
     for unit in office_scopes(user):
         q |= Q(office__path__startswith=unit.path)
     return Delivery.objects.filter(q)
+
+
+# --- querysets for the API and exports (same rules as the can_view_* helpers above) ----------
+
+def reads_everything(user) -> bool:
+    """The system administrator (role or Django superuser) reads every record, though he acts on none."""
+    return bool(getattr(user, "is_authenticated", False)) and (
+        getattr(user, "is_superuser", False) or has_role(user, Role.ADMIN)
+    )
+
+
+def _unit_staff_q(user, prefix: str = "") -> Q:
+    q = Q(pk__in=[])
+    for unit in unit_scopes(user):
+        q |= Q(**{f"{prefix}unit__path__startswith": unit.path})
+    return q
+
+
+def _office_q(user, prefix: str = "") -> Q:
+    q = Q(pk__in=[])
+    for unit in office_scopes(user):
+        q |= Q(**{f"{prefix}proposal__session__assigning_office__path__startswith": unit.path})
+    return q
+
+
+def visible_replies(user) -> QuerySet:
+    """Replies the user may read: sent ones of visible items; drafts only for the unit's staff and the office
+    at its own review step (see can_view_reply)."""
+    from banli.replies.choices import ReplyState
+    from banli.replies.models import Reply, ReviewChainStep
+
+    if not getattr(user, "is_authenticated", False):
+        return Reply.objects.none()
+    if reads_everything(user):
+        return Reply.objects.all()
+    office_step = Exists(ReviewChainStep.objects.filter(
+        chain__unit=OuterRef("assignment__unit"), position=OuterRef("review_position"), role=Role.ASSIGNING_OFFICE,
+    ))
+    q = (
+        Q(state=ReplyState.SENT, assignment__in=visible_assignments(user).values("pk"))
+        | _unit_staff_q(user, "assignment__")
+        | (Q(state=ReplyState.IN_REVIEW) & _office_q(user, "assignment__") & Q(office_step))
+    )
+    return Reply.objects.filter(q)
+
+
+def event_rows_visible_to(user) -> QuerySet:
+    """The event rows the user may read, as one queryset (the API's /events): the same rule as
+    visible_events() — a unit's own assignments in full, the user's own acts, the other state changes for
+    the office and the units on the item, the milestones for a proposer; security events only the admin."""
+    from banli.handling.models import Assignment, Event
+
+    if not getattr(user, "is_authenticated", False):
+        return Event.objects.none()
+    if reads_everything(user):
+        return Event.objects.all()
+    seen = Q(proposal__in=visible_proposals(user).values("pk"))
+    units = unit_scopes(user)
+    own_q = Q(pk__in=[])
+    for unit in units:
+        own_q |= Q(unit__path__startswith=unit.path)
+    insider = _office_q(user, "") | Q(Exists(Assignment.objects.filter(own_q, proposal=OuterRef("proposal"))))
+    q = (
+        _unit_staff_q(user, "assignment__")
+        | Q(actor=user, proposal__isnull=False)
+        | (seen & Q(verb__in=PROPOSER_EVENT_VERBS))
+        | (seen & insider & ~Q(verb__in=INTERNAL_EVENT_VERBS))
+    )
+    return Event.objects.filter(q)

@@ -1,0 +1,68 @@
+"""Token authentication and the JSON error shape."""
+import pytest
+
+from banli.core.testing import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_user_exchanges_username_and_password_for_a_token_and_uses_it_as_bearer(world, api):
+    response = api().post("/api/v1/auth/token", {"username": "office", "password": PASSWORD}, format="json")
+    assert response.status_code == 200
+    token = response.json()["token"]
+    client = api()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert client.get("/api/v1/sessions").status_code == 200
+    again = api().post("/api/v1/auth/token", {"username": "office", "password": PASSWORD}, format="json")
+    assert again.json()["token"] == token
+
+
+def test_a_wrong_password_gets_a_chinese_message_and_no_token(world, api):
+    response = api().post("/api/v1/auth/token", {"username": "office", "password": "wrong"}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"code": "invalid_credentials", "message": "用户名或密码不正确。"}
+
+
+def test_a_missing_field_names_the_field(world, api):
+    response = api().post("/api/v1/auth/token", {"username": "office"}, format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid" and "password" in body["message"]
+
+
+def test_without_a_token_every_collection_answers_401_in_json(world, api):
+    for name in ("sessions", "units", "proposals", "assignments", "replies", "events", "figures"):
+        response = api().get(f"/api/v1/{name}")
+        assert response.status_code == 401, name
+        assert response.json()["code"] == "not_authenticated"
+        assert "令牌" in response.json()["message"]
+
+
+def test_an_invalid_token_is_refused(world, api):
+    client = api()
+    client.credentials(HTTP_AUTHORIZATION="Bearer nonsense")
+    response = client.get("/api/v1/proposals")
+    assert response.status_code == 401
+    assert response.json()["message"] == "令牌无效，请重新获取。"
+
+
+def test_the_openapi_document_validates_and_names_every_endpoint(world, api):
+    from drf_spectacular.validation import validate_schema
+
+    response = api().get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    schema = response.json()
+    validate_schema(schema)
+    paths = set(schema["paths"])
+    for path in ("/api/v1/auth/token", "/api/v1/sessions", "/api/v1/units", "/api/v1/proposals", "/api/v1/assignments",
+                 "/api/v1/replies", "/api/v1/events", "/api/v1/figures", "/api/v1/replies/{id}/document",
+                 "/api/v1/assignments/{id}/actions/sign", "/api/v1/assignments/{id}/actions/rate"):
+        assert path in paths
+
+
+def test_the_interactive_docs_are_served_locally_without_a_cdn(world, api, client):
+    response = client.get("/api/v1/docs")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "/static/drf_spectacular_sidecar/" in html
+    assert "cdn" not in html.lower()
