@@ -22,7 +22,8 @@ from banli.api.errors import error_body
 from banli.api.selectors import figures
 from banli.core import access
 from banli.core.errors import DomainError, NotFound, PermissionDenied
-from banli.exchange.filtersets import LedgerFilter
+from banli.workbench.filtersets import LedgerFilter
+from banli.workbench.selectors import ledger_assignments
 from banli.handling import services as handling
 from banli.handling.models import AdjustmentRequest, Assignment, Event, ExtensionRequest
 from banli.handling.choices import RequestStatus
@@ -208,7 +209,8 @@ class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
 
 class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Assignments (交办) with the ledger's filters; the assigning office assigns (a unit office hands on inside its unit)."""
+    """Assignments (交办) with the ledger's filters (session, kind, unit, role, state, reply_class, is_key, overdue,
+    handler, q, ordering); the assigning office assigns (a unit office hands on inside its unit)."""
 
     serializer_class = s.AssignmentSerializer
     pagination_class = Pagination
@@ -216,9 +218,8 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     filterset_class = LedgerFilter
 
     def get_queryset(self):
-        return access.visible_assignments(self.request.user).select_related(
-            "proposal", "unit", "lead_section", "handler"
-        ).order_by("proposal__session_id", "proposal__number", "id")
+        # The ledger's rows and filters (banli.workbench), so that the API lists what the ledger page lists.
+        return ledger_assignments(self.request.user).order_by("proposal__session_id", "proposal__number", "id")
 
     @extend_schema(request=s.AssignmentCreateSerializer, responses={201: s.AssignmentSerializer, **ERRORS})
     def create(self, request):
