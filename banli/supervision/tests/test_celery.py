@@ -1,0 +1,57 @@
+"""The scan through a real Celery worker with Redis on 127.0.0.1:6379 as broker and result backend."""
+import datetime as dt
+import socket
+import uuid
+
+import pytest
+
+from banli.supervision.models import Notification, Reminder
+from banli.supervision.tests.helpers import give_contacts, lead_item
+
+REDIS = ("127.0.0.1", 6379)
+
+
+def redis_up() -> bool:
+    try:
+        with socket.create_connection(REDIS, timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def celery_worker_app():
+    if not redis_up():
+        pytest.skip("Redis is not reachable on 127.0.0.1:6379 (CI starts redis-server; start one to run this test)")
+    from celery.contrib.testing.worker import start_worker
+
+    from banli.celery import app
+
+    saved = {key: app.conf[key] for key in ("broker_url", "result_backend", "task_always_eager", "task_default_queue")}
+    # A queue of our own, so that a parallel test run or another engineer's worker never takes our tasks.
+    app.conf.update(broker_url="redis://127.0.0.1:6379/15", result_backend="redis://127.0.0.1:6379/15",
+                    task_always_eager=False, task_default_queue=f"banli-test-{uuid.uuid4().hex[:8]}")
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING"):
+            yield app
+    finally:
+        app.conf.update(saved)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_scan_runs_through_a_worker_and_a_second_run_creates_nothing(celery_worker_app):
+    from banli.core.testing import build_world
+    from banli.supervision.tasks import scan_deadlines_task
+
+    world = build_world()
+    give_contacts(world)
+    lead_item(world, reply_due=dt.date(2025, 10, 10))
+    pending = scan_deadlines_task.delay(today="2025-10-09")
+    assert type(pending).__name__ == "AsyncResult"  # sent to the broker, not run eagerly in this thread
+    first = pending.get(timeout=60)
+    second = scan_deadlines_task.delay(today="2025-10-09").get(timeout=60)
+    assert first["created"] == 1 and first["sent"] == 2
+    assert second["created"] == 0 and second["sent"] == 0
+    assert Reminder.objects.count() == 1
+    assert Notification.objects.count() == 2
