@@ -24,26 +24,27 @@ def redis_up() -> bool:
 def celery_worker_app():
     if not redis_up():
         pytest.skip("Redis is not reachable on 127.0.0.1:6379 (CI starts redis-server; start one to run this test)")
+    from celery import Celery
     from celery.contrib.testing.worker import start_worker
 
-    from banli.celery import app
+    import banli.supervision.tasks  # noqa: F401 - registers the shared tasks with every app
 
-    saved = {key: app.conf[key] for key in ("broker_url", "result_backend", "task_always_eager", "task_default_queue")}
-    # A queue of our own, so that a parallel test run or another engineer's worker never takes our tasks.
+    # An app of its own (the project's app stays eager for the other tests) and a queue of its own, so that
+    # a parallel test run or another engineer's worker never takes these tasks.
+    app = Celery("banli-test", set_as_current=False)
     app.conf.update(broker_url="redis://127.0.0.1:6379/15", result_backend="redis://127.0.0.1:6379/15",
-                    task_always_eager=False, task_default_queue=f"banli-test-{uuid.uuid4().hex[:8]}")
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING"):
-            yield app
-    finally:
-        app.conf.update(saved)
+                    task_always_eager=False, task_default_queue=f"banli-test-{uuid.uuid4().hex[:8]}",
+                    broker_connection_retry_on_startup=False)
+    app.finalize()
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING"):
+        yield app
 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_scan_runs_through_a_worker_and_a_second_run_creates_nothing(celery_worker_app):
     from banli.core.testing import build_world
-    from banli.supervision.tasks import scan_deadlines_task
 
+    scan_deadlines_task = celery_worker_app.tasks["banli.supervision.tasks.scan_deadlines_task"]
     world = build_world()
     give_contacts(world)
     lead_item(world, reply_due=dt.date(2025, 10, 10))

@@ -45,7 +45,6 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         while not stop.is_set():
-            close_old_connections()
             try:
                 self.stdout.write(json.dumps(tick(), ensure_ascii=False))
             except Exception as exc:  # keep the scheduler alive; the next round retries (jobs are idempotent)
@@ -53,3 +52,4 @@ class Command(BaseCommand):
             if options["once"]:
                 break
             stop.wait(interval)
+            close_old_connections()  # a long-running process must not hold a stale connection

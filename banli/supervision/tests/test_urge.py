@@ -1,0 +1,71 @@
+"""Manual 催办: the office urges one unit about several items, with a message; logged and counted."""
+import pytest
+
+from banli.core.errors import DomainError, PermissionDenied
+from banli.handling.models import Event
+from banli.supervision import selectors, services
+from banli.supervision.models import Notification, Reminder
+from banli.supervision.tests.helpers import give_contacts, lead_item
+
+import datetime as dt
+
+
+@pytest.fixture
+def items(world):
+    give_contacts(world)
+    return [lead_item(world, reply_due=dt.date(2025, 12, 1)) for _ in range(2)]
+
+
+def test_office_urges_a_unit_about_several_items_with_a_message(world, items, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders = services.urge_send(actor=world.office, assignments=items, message="请本周内报送办理进展。")
+    assert len(reminders) == 2 and {r.batch for r in reminders} == {reminders[0].batch}
+    assert Event.objects.filter(verb="urge", reason="请本周内报送办理进展。").count() == 2
+    assert Notification.objects.filter(user=world.lead_office, reminder__kind="manual").count() == 2
+    assert any("交办机构催办：请本周内报送办理进展。" in m.body for m in mail.outbox)
+    assert selectors.urge_counts_by_unit() == {world.lead_unit.pk: 2}
+
+
+def test_a_unit_cannot_urge(world, items):
+    with pytest.raises(PermissionDenied):
+        services.urge_send(actor=world.lead_office, assignments=items, message="催")
+    assert not Reminder.objects.exists()
+
+
+def test_urging_needs_a_message_and_at_least_one_item(world, items):
+    with pytest.raises(DomainError, match="催办内容"):
+        services.urge_send(actor=world.office, assignments=items, message="  ")
+    with pytest.raises(DomainError, match="至少选择一个"):
+        services.urge_send(actor=world.office, assignments=[], message="请加快")
+
+
+def test_one_urge_goes_to_one_unit(world, items):
+    from banli.core.testing import assign, make_proposal
+
+    _, co = assign(world, make_proposal(world), lead=False)
+    with pytest.raises(DomainError, match="一个单位"):
+        services.urge_send(actor=world.office, assignments=[items[0], co], message="请加快")
+    assert not Event.objects.filter(verb="urge").exists()
+
+
+def test_urge_page_lists_the_units_items_and_sends(world, items, client):
+    client.force_login(world.office)
+    page = client.get(f"/supervision/urge/?unit={world.lead_unit.pk}").content.decode()
+    assert items[0].proposal.number in page
+    response = client.post("/supervision/urge/", {"unit": world.lead_unit.pk,
+                                                  "assignments": [items[0].pk, items[1].pk], "message": "请加快"})
+    assert response.status_code == 302
+    assert Reminder.objects.filter(kind="manual").count() == 2
+
+
+def test_urge_page_shows_a_clear_message_when_nothing_is_chosen(world, items, client):
+    client.force_login(world.office)
+    page = client.post("/supervision/urge/", {"unit": world.lead_unit.pk, "message": "请加快"}).content.decode()
+    assert "请至少选择一个需要催办的事项" in page
+
+
+def test_units_do_not_see_the_urge_page(world, client):
+    client.force_login(world.lead_office)
+    assert client.get("/supervision/urge/").status_code == 404
