@@ -1,1 +1,12 @@
 """数据交换: choices."""
+from django.db import models
+
+
+class BatchKind(models.TextChoices):
+    LIST = "list", "交办清单"
+    BODIES = "bodies", "提案正文"
+
+
+class BatchState(models.TextChoices):
+    UPLOADED = "uploaded", "待导入"
+    IMPORTED = "imported", "已导入"

@@ -1,1 +1,153 @@
-"""数据交换: services."""
+"""Writes of the exchange app: uploaded batches, remembered mappings, and the imports themselves.
+
+The imports write domain data only through the domain services (see importer.apply_plan and
+bodies.apply_bodies); what this module stores itself is the uploaded file and the column mapping.
+"""
+from __future__ import annotations
+
+import hashlib
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from banli.core import access
+from banli.core.errors import PermissionDenied
+from banli.exchange import importer
+from banli.exchange.choices import BatchKind, BatchState
+from banli.exchange.files import ImportFileError
+from banli.exchange.models import ColumnMapping, ImportBatch
+from banli.exchange.tables import read_table
+from banli.handling.workflow import write_event
+from banli.organizations.choices import Role
+
+
+def require_office_of_session(actor, session) -> None:
+    """Only the session's assigning office imports into it (the administrator acts on no case)."""
+    office = session.assigning_office
+    if actor is None:
+        return
+    if not any(office.is_within(unit) for unit in access.office_scopes(actor)):
+        raise PermissionDenied("只有该届次的交办机构才能导入交办清单和提案正文。")
+
+
+@transaction.atomic
+def mapping_remember(*, headers: list[str], mapping: dict[str, str]) -> ColumnMapping:
+    """Remember which column holds which field for lists with this header row."""
+    problems = importer.check_mapping(headers, mapping)
+    if problems:
+        raise ImportFileError("；".join(problems))
+    saved, _ = ColumnMapping.objects.update_or_create(
+        header_key=importer.header_key(headers), defaults={"headers": headers, "mapping": mapping}
+    )
+    return saved
+
+
+@transaction.atomic
+def batch_create(*, actor, session, filename: str, data: bytes, kind: str = BatchKind.LIST,
+                 proposal_kind: str = "proposal") -> ImportBatch:
+    """Keep an uploaded list after checking it can be read (a bad file is refused here, with its reason)."""
+    require_office_of_session(actor, session)
+    if kind == BatchKind.LIST:
+        table = read_table(data, filename)
+        mapping = importer.mapping_for(table.headers)
+    else:
+        from banli.exchange.bodies import docx_paragraphs
+
+        docx_paragraphs(data, filename)
+        mapping = {}
+    batch = ImportBatch(kind=kind, session=session, proposal_kind=proposal_kind, filename=filename[:255],
+                        sha256=hashlib.sha256(data).hexdigest(), mapping=mapping, created_by=actor)
+    batch.file.save(f"{batch.sha256[:16]}.{filename.rsplit('.', 1)[-1].lower()[:5]}", ContentFile(data), save=False)
+    batch.save()
+    return batch
+
+
+def batch_table(batch: ImportBatch):
+    with batch.file.open("rb") as handle:
+        return read_table(handle.read(), batch.filename)
+
+
+@transaction.atomic
+def batch_set_mapping(*, batch: ImportBatch, actor, mapping: dict[str, str]) -> ImportBatch:
+    """Set the column mapping of a batch and remember it for lists with the same header row."""
+    require_office_of_session(actor, batch.session)
+    table = batch_table(batch)
+    mapping = {k: v for k, v in mapping.items() if v}
+    mapping_remember(headers=table.headers, mapping=mapping)
+    ImportBatch.objects.filter(pk=batch.pk).update(mapping=mapping)
+    batch.mapping = mapping
+    return batch
+
+
+@transaction.atomic
+def batch_answer(*, batch: ImportBatch, actor, answers: dict[str, int], remember: bool = False) -> ImportBatch:
+    """Record which unit an unsure name means; with `remember`, add the name to the unit's aliases."""
+    from banli.organizations.models import Unit
+    from banli.organizations.services import unit_add_alias
+
+    require_office_of_session(actor, batch.session)
+    merged = dict(batch.answers)
+    for name, unit_id in answers.items():
+        unit = Unit.objects.filter(pk=unit_id).first()
+        if unit is None:
+            raise ImportFileError(f"找不到为「{name}」选择的单位。")
+        merged[name] = unit.pk
+        if remember:
+            unit_add_alias(unit=unit, alias=name, actor=actor)
+    ImportBatch.objects.filter(pk=batch.pk).update(answers=merged)
+    batch.answers = merged
+    return batch
+
+
+def batch_plan(batch: ImportBatch):
+    """The dry run of a list batch (nothing written)."""
+    return importer.make_plan(session=batch.session, table=batch_table(batch), mapping=batch.mapping,
+                              default_kind=batch.proposal_kind, answers=batch.answers)
+
+
+@transaction.atomic
+def batch_import(*, batch: ImportBatch, actor) -> dict:
+    """Import a list batch, all or nothing, through the domain services."""
+    require_office_of_session(actor, batch.session)
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    plan = batch_plan(batch)
+    if not plan.ok:
+        raise ImportFileError("；".join(plan.errors) or "还有单位需要确认，请先在预览中选择。")
+    counts = importer.apply_plan(plan=plan, session=batch.session, actor=actor)
+    now = timezone.now()
+    ImportBatch.objects.filter(pk=batch.pk).update(state=BatchState.IMPORTED, imported_at=now, result=counts)
+    write_event(verb="import_list", actor=actor, actor_role=Role.ASSIGNING_OFFICE,
+                payload={"batch": batch.pk, "file": batch.filename, "sha256": batch.sha256, "counts": counts})
+    batch.state, batch.result = BatchState.IMPORTED, counts
+    return counts
+
+
+def import_list(*, actor, session, filename: str, data: bytes, proposal_kind: str = "proposal",
+                mapping: dict[str, str] | None = None, answers: dict[str, int] | None = None,
+                dry_run: bool = False):
+    """One-shot import of a list (the management command): returns (plan, counts or None)."""
+    require_office_of_session(actor, session)
+    table = read_table(data, filename)
+    mapping = mapping or importer.mapping_for(table.headers)
+    plan = importer.make_plan(session=session, table=table, mapping=mapping, default_kind=proposal_kind,
+                              answers=answers)
+    if dry_run or not plan.ok:
+        return plan, None
+    with transaction.atomic():
+        counts = importer.apply_plan(plan=plan, session=session, actor=actor)
+        write_event(verb="import_list", actor=actor, actor_role=Role.ASSIGNING_OFFICE if actor else "",
+                    payload={"file": filename, "sha256": hashlib.sha256(data).hexdigest(), "counts": counts})
+    return plan, counts
+
+
+def import_bodies(*, actor, session, files: list[tuple[str, bytes]], proposal_kind: str = "proposal",
+                  dry_run: bool = False):
+    """Proposal bodies from .docx files: returns (plan, number written or None)."""
+    from banli.exchange.bodies import apply_bodies, plan_bodies
+
+    require_office_of_session(actor, session)
+    plan = plan_bodies(session=session, files=files, kind=proposal_kind)
+    if dry_run or not plan.ok:
+        return plan, None
+    return plan, apply_bodies(plan=plan, actor=actor)

@@ -47,6 +47,44 @@ def resolve_unit(name: str) -> Unit:
     return found[0]
 
 
+class UnitMatch:
+    """How a name from a file matched the unit tree: `unit` when sure, else the `candidates` to ask about."""
+
+    def __init__(self, name: str, unit=None, candidates=()):
+        self.name = name
+        self.unit = unit
+        self.candidates = list(candidates)
+
+    @property
+    def sure(self) -> bool:
+        return self.unit is not None
+
+
+def unit_match(name: str, units=None, *, kinds=(UnitKind.HANDLING_UNIT,)) -> UnitMatch:
+    """Match a unit name from a file: sure on an exact name, short name or alias (full/half-width and
+    punctuation folded); otherwise the units whose name is contained in it or contains it, to ask about
+    (e.g. 龙岗区教育局 → 区教育局 asks, unless 龙岗区教育局 is a registered alias)."""
+    key = normalize_unit_name(name)
+    if not key:
+        return UnitMatch(name)
+    if units is None:
+        units = list(Unit.objects.filter(kind__in=kinds, is_active=True))
+    exact = [u for u in units if key in _unit_keys(u)]
+    if len(exact) == 1:
+        return UnitMatch(name, unit=exact[0])
+    if exact:
+        return UnitMatch(name, candidates=exact)
+    near = [
+        u for u in units
+        if any(len(k) >= 2 and (key.endswith(k) or k.endswith(key) or k in key) for k in _unit_keys(u))
+    ]
+    return UnitMatch(name, candidates=near)
+
+
+def _unit_keys(unit) -> set[str]:
+    return {normalize_unit_name(n) for n in [unit.name, unit.short_name, *(unit.aliases or [])] if n}
+
+
 def sections_of(unit: Unit):
     return Unit.objects.filter(parent=unit, kind=UnitKind.SECTION, is_active=True)
 

@@ -92,3 +92,20 @@ def user_sign_out_everywhere(*, user: User) -> User:
     user.refresh_from_db(fields=["session_version"])
     write_event(verb="security.sign_out_everywhere", actor=user)
     return user
+
+
+@transaction.atomic
+def unit_add_alias(*, unit: Unit, alias: str, actor=None) -> Unit:
+    """Register another name under which files refer to the unit (e.g. 龙岗区教育局 for 区教育局)."""
+    from banli.organizations.selectors import normalize_unit_name
+
+    alias = (alias or "").strip()
+    if not alias:
+        raise DomainError("别名不能为空。", field="aliases")
+    if normalize_unit_name(alias) in {normalize_unit_name(a) for a in [unit.name, unit.short_name, *unit.aliases] if a}:
+        return unit
+    aliases = [*unit.aliases, alias]
+    Unit.objects.filter(pk=unit.pk).update(aliases=aliases)
+    unit.aliases = aliases
+    write_event(verb="unit_alias_add", actor=actor, payload={"unit": unit.pk, "alias": alias})
+    return unit

@@ -1,0 +1,72 @@
+"""Benchmarks of the exchange app (`make bench`): the ledger export of 100,000 rows, in memory and time.
+
+Rows are bulk-inserted (the benchmark measures the export, not the services). Memory is measured two ways:
+the peak of Python allocations during the export (tracemalloc) and the process's peak resident size
+(resource.getrusage), which includes Django and the data set in the database cache.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import resource
+import tempfile
+import time
+import tracemalloc
+
+ROWS = int(os.environ.get("BANLI_BENCH_LEDGER_ROWS", "100000"))
+
+
+def _seed(n: int):
+    from django.utils import timezone
+
+    from banli.handling.models import Assignment
+    from banli.organizations.choices import UnitKind
+    from banli.organizations.models import Unit
+    from banli.proposals.models import Proposal, ProposalProposer, Proposer, Session
+
+    office = Unit.objects.create(name="基准交办机构", kind=UnitKind.ASSIGNING_OFFICE)
+    units = [Unit.objects.create(name=f"基准单位{i}") for i in range(20)]
+    session = Session.objects.create(name="基准届次", body="cppcc", level="city", year=2025, assigning_office=office)
+    proposers = Proposer.objects.bulk_create([Proposer(name=f"委员{i}") for i in range(200)])
+    now = timezone.now()
+    batch = 5000
+    for start in range(0, n, batch):
+        proposals = Proposal.objects.bulk_create([
+            Proposal(session=session, number=f"{i:07d}", title=f"关于第{i}项民生事项的提案" + "（说明）" * 5,
+                     category="城建", status="handling")
+            for i in range(start, min(start + batch, n))
+        ])
+        ProposalProposer.objects.bulk_create([
+            ProposalProposer(proposal=p, proposer=proposers[i % 200], is_lead=True) for i, p in enumerate(proposals)
+        ])
+        Assignment.objects.bulk_create([
+            Assignment(proposal=p, unit=units[i % 20], role="lead", state="in_progress", assigned_at=now,
+                       signed_at=now, reply_due=dt.date(2025, 6, 30), opinion_due=dt.date(2025, 5, 31))
+            for i, p in enumerate(proposals)
+        ])
+    return session
+
+
+def bench_ledger_export_100k():
+    from banli.exchange import ledger
+    from banli.handling.models import Assignment
+
+    _seed(ROWS)
+    qs = Assignment.objects.order_by("proposal__number", "id")
+    for fmt in ("xlsx", "csv"):
+        tracemalloc.start()
+        started = time.perf_counter()
+        rows = ledger.ledger_rows(qs)
+        if fmt == "xlsx":
+            with tempfile.TemporaryFile() as handle:
+                ledger.write_xlsx(rows, handle)
+                size = handle.tell()
+        else:
+            size = sum(len(line.encode("utf-8")) for line in ledger.csv_lines(rows))
+        elapsed = time.perf_counter() - started
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        yield f"exchange.ledger_{fmt}_{ROWS}_rows_seconds", round(elapsed, 2), "s"
+        yield f"exchange.ledger_{fmt}_{ROWS}_rows_python_peak", round(peak / 1024 / 1024, 1), "MB"
+        yield f"exchange.ledger_{fmt}_{ROWS}_rows_file", round(size / 1024 / 1024, 1), "MB"
+    yield "exchange.ledger_export_process_max_rss", round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1), "MB"

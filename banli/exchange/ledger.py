@@ -1,0 +1,167 @@
+"""The ledger (台账) in the office column layout, as rows for .xlsx and CSV, computed chunk by chunk.
+
+Rows are made from the assignments in chunks (one query per chunk for proposers, co/lead units, reply
+classes and ratings), so an export of any size holds one chunk in memory; the .xlsx is written by
+openpyxl in write-only mode to a temporary file and the CSV streams line by line.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import tempfile
+from collections import defaultdict
+from typing import Iterator
+
+from django.db.models import BooleanField, ExpressionWrapper, QuerySet
+from django.utils import timezone
+
+from banli.handling.models import Assignment
+from banli.handling.workflow import state_label
+
+# (header, column width in characters)
+LEDGER_COLUMNS = [
+    ("序号", 6), ("届次", 24), ("提案号", 12), ("案由", 48), ("提案人", 20), ("主办单位", 22), ("会办单位", 28),
+    ("承办科室", 14), ("承办人", 10), ("签收时间", 12), ("答复时间", 12), ("答复类别", 9), ("满意度", 10),
+    ("状态", 12), ("是否逾期", 9),
+]
+HEADERS = [name for name, _ in LEDGER_COLUMNS]
+DATE_COLUMNS = {"签收时间", "答复时间"}
+CHUNK = 2000
+RATING_ORDER = {"unsatisfied": 0, "basic": 1, "satisfied": 2}
+RATING_LABELS = {"unsatisfied": "不满意", "basic": "基本满意", "satisfied": "满意"}
+
+
+def _local_date(value) -> dt.date | None:
+    return timezone.localdate(value) if value else None
+
+
+def _worst_rating(results: list[str]) -> str:
+    if not results:
+        return ""
+    return RATING_LABELS[min(results, key=RATING_ORDER.__getitem__)]
+
+
+def _chunk_rows(chunk: list[Assignment], start: int, today: dt.date) -> list[list]:
+    from banli.proposals.models import ProposalProposer
+    from banli.replies.choices import ReplyState
+    from banli.replies.models import Feedback, Reply
+
+    proposal_ids = {a.proposal_id for a in chunk}
+    ids = [a.pk for a in chunk]
+    proposers: dict[int, list[str]] = defaultdict(list)
+    for pid, name in (ProposalProposer.objects.filter(proposal_id__in=proposal_ids)
+                      .order_by("proposal_id", "position").values_list("proposal_id", "proposer__name")):
+        proposers[pid].append(name)
+    lead_units: dict[int, list[str]] = defaultdict(list)
+    co_units: dict[int, list[str]] = defaultdict(list)
+    for pid, role, name in (Assignment.objects.filter(proposal_id__in=proposal_ids).exclude(state="withdrawn")
+                            .order_by("proposal_id", "id").values_list("proposal_id", "role", "unit__name")):
+        (co_units if role == "co" else lead_units)[pid].append(name)
+    classes: dict[int, str] = {}
+    for aid, code in (Reply.objects.filter(assignment_id__in=ids, state=ReplyState.SENT)
+                      .order_by("assignment_id", "round", "version").values_list("assignment_id", "reply_class")):
+        classes[aid] = code  # the last sent version wins
+    ratings: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for aid, rnd, result in Feedback.objects.filter(assignment_id__in=ids).values_list("assignment_id", "round", "result"):
+        ratings[(aid, rnd)].append(result)
+    rows = []
+    for offset, a in enumerate(chunk):
+        p = a.proposal
+        own = a.unit.name
+        lead = [own] if a.role != "co" else lead_units[p.pk]
+        co = [own] if a.role == "co" else co_units[p.pk]
+        rows.append([
+            start + offset,
+            p.session.name,
+            p.number,
+            p.title,
+            "、".join(proposers[p.pk]),
+            "、".join(lead),
+            "、".join(co),
+            a.lead_section.name if a.lead_section_id else "",
+            a.handler.label if a.handler_id else "",
+            _local_date(a.signed_at),
+            _local_date(a.replied_at or a.opinion_sent_at),
+            classes.get(a.pk, ""),
+            _worst_rating(ratings.get((a.pk, a.round), [])),
+            state_label(a.state),
+            "是" if a.export_overdue else "否",
+        ])
+    return rows
+
+
+def ledger_rows(queryset: QuerySet, *, today: dt.date | None = None) -> Iterator[list]:
+    """The ledger rows of `queryset`, one chunk of assignments at a time."""
+    today = today or timezone.localdate()
+    from banli.workbench.selectors import overdue_q
+
+    # Overdue means what the ledger page means by it: the current step's deadline has passed.
+    qs = queryset.select_related("proposal__session", "unit", "lead_section", "handler").annotate(
+        export_overdue=ExpressionWrapper(overdue_q(today), output_field=BooleanField())
+    )
+    chunk: list[Assignment] = []
+    number = 1
+    for assignment in qs.iterator(chunk_size=CHUNK):
+        chunk.append(assignment)
+        if len(chunk) >= CHUNK:
+            yield from _chunk_rows(chunk, number, today)
+            number += len(chunk)
+            chunk = []
+    if chunk:
+        yield from _chunk_rows(chunk, number, today)
+
+
+def write_xlsx(rows, target, *, title: str = "台账") -> None:
+    """Write the ledger to `target` (a path or binary file): frozen header, autofilter, widths, real dates."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=title[:31])
+    for index, (_, width) in enumerate(LEDGER_COLUMNS, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = width
+    ws.freeze_panes = "A2"
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDE4EE")
+    header = []
+    for name in HEADERS:
+        cell = WriteOnlyCell(ws, value=name)
+        cell.font, cell.fill, cell.alignment = bold, fill, Alignment(horizontal="center", vertical="center")
+        header.append(cell)
+    ws.append(header)
+    date_indexes = [i for i, name in enumerate(HEADERS) if name in DATE_COLUMNS]
+    count = 0
+    for row in rows:
+        for i in date_indexes:
+            if row[i] is not None:
+                cell = WriteOnlyCell(ws, value=row[i])
+                cell.number_format = "yyyy-mm-dd"
+                row[i] = cell
+        ws.append(row)
+        count += 1
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(HEADERS))}{count + 1}"
+    wb.save(target)
+
+
+def xlsx_tempfile(rows) -> tempfile.SpooledTemporaryFile:
+    """The workbook in a temporary file (spooled to disk beyond 8 MB), rewound for streaming."""
+    handle = tempfile.TemporaryFile()
+    write_xlsx(rows, handle)
+    handle.seek(0)
+    return handle
+
+
+def csv_lines(rows) -> Iterator[str]:
+    """The ledger as CSV lines, UTF-8 with BOM so that Excel opens the Chinese text correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    yield "\ufeff"
+    writer.writerow(HEADERS)
+    for row in rows:
+        writer.writerow(["" if v is None else (v.isoformat() if isinstance(v, dt.date) else v) for v in row])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
