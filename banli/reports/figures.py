@@ -34,6 +34,11 @@ RECORD_LABELS = {ASSIGNMENT: "交办事项", RATING: "测评（按提案人计�
 ANSWERING_ROLES = ("lead", "split")
 
 
+def _day_start(day: dt.date) -> dt.datetime:
+    """Midnight of `day` in the configured time zone (dates are local, timestamps are stored in UTC)."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
+
+
 # --- slices ----------------------------------------------------------------------------------
 
 
@@ -104,9 +109,9 @@ class Slice:
         if self.key_only:
             q &= Q(**{f"{p}proposal__is_key": True})
         if self.date_from:
-            q &= Q(**{f"{p}assigned_at__date__gte": self.date_from})
+            q &= Q(**{f"{p}assigned_at__gte": _day_start(self.date_from)})
         if self.date_to:
-            q &= Q(**{f"{p}assigned_at__date__lte": self.date_to})
+            q &= Q(**{f"{p}assigned_at__lt": _day_start(self.date_to + dt.timedelta(days=1))})
         return q
 
     def for_user(self, user) -> "Slice":
@@ -444,7 +449,9 @@ def overdue_by_week(sl: Slice, weeks: int = 12) -> list[tuple[dt.date, int]]:
     ends = [end - dt.timedelta(days=7 * i) for i in range(weeks - 1, -1, -1)]
     aggs = {}
     for i, day in enumerate(ends):
-        aggs[f"w{i}"] = Count("pk", filter=ANSWERING & Q(reply_due__lt=day, assigned_at__date__lte=day) & (
-            Q(replied_at__isnull=True) | Q(replied_at__date__gt=day)))
+        # Compare timestamps with the end of the day (local time) rather than casting every row to a date.
+        day_end = _day_start(day + dt.timedelta(days=1))
+        aggs[f"w{i}"] = Count("pk", filter=ANSWERING & Q(reply_due__lt=day, assigned_at__lt=day_end) & (
+            Q(replied_at__isnull=True) | Q(replied_at__gte=day_end)))
     row = record_queryset(ASSIGNMENT, sl).aggregate(**aggs)
     return [(day, row[f"w{i}"]) for i, day in enumerate(ends)]

@@ -9,6 +9,7 @@ urlpatterns = [
     path("dashboard.xlsx", views.dashboard_xlsx, name="dashboard_xlsx"),
     path("charts/<slug:key>.xlsx", views.chart_xlsx, name="chart_xlsx"),
     path("figures/", views.figures_page, name="figures"),
+    path("compare/", views.compare_page, name="compare"),
     path("figures/<slug:key>/items/", views.figure_items, name="items"),
     path("score/", views.score_page, name="score"),
     path("score/self-evaluation.<str:fmt>", views.evaluation_export, name="evaluation_export"),

@@ -451,3 +451,37 @@ def rules_page(request):
         "can_edit": can_manage_scores(request.user, session), "own": rule_set is not None and rule_set.session_id == session.pk,
         "kinds": RuleKind.choices, "modes": RuleMode.choices, "metrics": scoring.metric_choices(), "fmt": scoring.fmt,
     })
+
+
+@login_required
+def compare_page(request):
+    """Year over year: every figure per session side by side, and items of earlier sessions still open."""
+    from dataclasses import replace
+
+    from banli.handling.models import Assignment
+    from banli.proposals.models import Session
+
+    _require_reader(request)
+    try:
+        sl = _slice_for(request)
+    except DomainError as exc:
+        return HttpResponseBadRequest(exc.message)
+    sl = replace(sl, session_id=None).resolve()
+    groups = figures.compute_grouped(sl, "proposal__session")
+    sessions = list(Session.objects.filter(pk__in=list(groups)).order_by("-year", "-pk")[:6])
+    rows = []
+    for key, f in figures.FIGURES.items():
+        rows.append({"figure": f, "cells": [
+            {"value": groups[s.pk][key], "url": figure_link(f, replace(sl, session_id=s.pk))} for s in sessions]})
+    carried = Assignment.objects.none()
+    if sessions:
+        latest = sessions[0]
+        carried = (
+            Assignment.objects.filter(sl.q()).filter(figures.ANSWERING, proposal__session__year__lt=latest.year)
+            .exclude(state__in=["closed", "withdrawn"]).select_related("proposal", "proposal__session", "unit")
+            .order_by("proposal__session__year", "proposal__number")[:200]
+        )
+    return render(request, "reports/compare.html", {
+        "sessions": sessions, "rows": rows, "carried": carried, **_filter_context(request, sl),
+        "all_sessions": selectors.report_sessions(request.user),
+    })
