@@ -1,1 +1,59 @@
-"""公开门户: selectors."""
+"""Public reads: only PublicReply rows whose reply is still sent and disclosed; no login, no personal data."""
+from __future__ import annotations
+
+from django.db.models import Count, Q
+
+
+def published():
+    from banli.portal.models import PublicReply
+
+    # Defence in depth: the copy exists only for disclosed replies, and the join re-checks it.
+    return PublicReply.objects.filter(reply__state="sent", reply__disclosure__in=["full", "summary"],
+                                      disclosure__in=["full", "summary"])
+
+
+def search(*, session=None, unit=None, category: str = "", reply_class: str = "", kind: str = "", q: str = ""):
+    qs = published().select_related("session", "unit")
+    if session:
+        qs = qs.filter(session_id=session)
+    if unit:
+        qs = qs.filter(unit_id=unit)
+    if category:
+        qs = qs.filter(category=category)
+    if reply_class:
+        qs = qs.filter(reply_class=reply_class)
+    if kind:
+        qs = qs.filter(kind=kind)
+    for word in (q or "").split()[:5]:
+        # Only published (redacted) text is searched, so a hidden phone number finds nothing.
+        qs = qs.filter(Q(title__icontains=word) | Q(proposal_title__icontains=word) | Q(text__icontains=word)
+                       | Q(number__icontains=word) | Q(unit__name__icontains=word))
+    return qs
+
+
+def counts(qs):
+    """Replies per unit and per class for the current search."""
+    per_unit = list(qs.order_by().values("unit__name").annotate(n=Count("id")).order_by("-n", "unit__name"))
+    per_class = list(qs.order_by().values("reply_class").annotate(n=Count("id")).order_by("reply_class"))
+    return per_unit, per_class
+
+
+def facets():
+    """Sessions, units and categories that have published replies (for the search form)."""
+    from banli.organizations.models import Unit
+    from banli.proposals.models import Session
+
+    base = published()
+    sessions = Session.objects.filter(pk__in=base.values("session_id")).order_by("-year", "name")
+    units = Unit.objects.filter(pk__in=base.values("unit_id")).order_by("sort_order", "name")
+    categories = sorted(c for c in base.values_list("category", flat=True).distinct() if c)
+    return sessions, units, categories
+
+
+def require_published(public_id: int):
+    from django.http import Http404
+
+    item = published().select_related("session", "unit").filter(pk=public_id).first()
+    if item is None:
+        raise Http404("没有该公开答复。")
+    return item

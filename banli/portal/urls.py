@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from banli.portal import views
 
 app_name = "portal"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="home"),
+    path("replies/", views.index, name="index"),
+    path("replies/<int:public_id>/", views.detail, name="detail"),
+]

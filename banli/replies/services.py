@@ -498,7 +498,15 @@ def reply_send(*, reply: Reply, actor, now=None) -> Reply:
     reply.refresh_from_db()
     reply_id = reply.pk
     transaction.on_commit(lambda: reply_freeze_document(reply_id=reply_id))
+    transaction.on_commit(lambda: _publish(reply_id))
     return reply
+
+
+def _publish(reply_id: int) -> None:
+    """A disclosed reply goes to the public portal once sent (its own idempotent job)."""
+    from banli.portal.services import reply_publish
+
+    reply_publish(reply_id=reply_id)
 
 
 @transaction.atomic

@@ -15,6 +15,7 @@ urlpatterns = [
     path("mine/", views.my_copies, name="my_copies"),
     path("copies/<int:delivery_id>/", views.copy, name="copy"),
     path("commitments/", views.commitments, name="commitments"),
+    path("chain/", views.chain, name="chain"),
     path("templates/", views.templates, name="templates"),
     path("templates/default/<str:kind>.docx", views.default_template, name="default_template"),
 ]

@@ -300,3 +300,43 @@ def commitments(request):
         "commitments": qs[:500], "show": show, "error": error, "today": timezone.localdate(),
         "staff": access.is_staff_user(request.user),
     })
+
+
+@domain_view
+@require_http_methods(["GET", "POST"])
+def chain(request):
+    """A unit office configures its unit's review chain (one line per step: 名称, 角色[, 征求意见稿][, 清单])."""
+    from banli.organizations.choices import Role
+    from banli.replies.choices import StepKind
+
+    units = selectors.template_units(request.user)
+    if not units:
+        raise PermissionDenied("只有单位联络员可以配置本单位的审核流程。")
+    unit = next((u for u in units if str(u.pk) == request.GET.get("unit", request.POST.get("unit", ""))), units[0])
+    roles = {label: key for key, label in Role.choices}
+    roles.update({key: key for key, _ in Role.choices})
+    error = ""
+    if request.method == "POST":
+        steps = []
+        try:
+            for number, line in enumerate(request.POST.get("steps", "").splitlines(), start=1):
+                parts = [p.strip() for p in line.replace("，", ",").split(",") if p.strip()]
+                if not parts:
+                    continue
+                if len(parts) < 2 or parts[1] not in roles:
+                    raise services.DomainError(f"第{number}行应写作“环节名称, 审核角色”，角色如：单位联络员、分管领导、交办机构。")
+                steps.append({"name": parts[0], "role": roles[parts[1]],
+                              "kind": StepKind.CONSULT if "征求意见稿" in parts[2:] else StepKind.REVIEW,
+                              "checklist_required": "清单" in parts[2:]})
+            services.review_chain_set(unit=unit, steps=steps, actor=request.user)
+            return redirect(f"{request.path}?unit={unit.pk}")
+        except services.DomainError as exc:
+            error = str(exc)
+    current = services.review_steps_for(unit)
+    text = "\n".join(
+        ", ".join([s.name, s.get_role_display()] + (["征求意见稿"] if s.kind == StepKind.CONSULT else [])
+                  + (["清单"] if s.checklist_required else []))
+        for s in current
+    )
+    return render(request, "replies/chain.html", {"unit": unit, "units": units, "steps": current,
+                                                  "text": request.POST.get("steps", text), "error": error})

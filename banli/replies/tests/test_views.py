@@ -128,3 +128,18 @@ def test_commitments_page_lists_and_completes(world, client):
     assert commitment.state == "done"
     assert login(client, world.other_handler).post(reverse("replies:commitments"),
                                                    {"commitment": commitment.pk, "note": "x"}).status_code == 404
+
+
+def test_unit_office_configures_its_chain_on_a_page(world, client):
+    url = reverse("replies:chain")
+    login(client, world.lead_office)
+    assert "办公室核稿" in client.get(url).content.decode()
+    client.post(url, {"unit": world.lead_unit.pk,
+                      "steps": "办公室核稿, 单位联络员, 清单\n征求提案人意见, 单位联络员, 征求意见稿\n签发, 分管领导\n二次把关, 交办机构, 清单"})
+    steps = services.review_steps_for(world.lead_unit)
+    assert [(s.name, s.role, s.kind, s.checklist_required) for s in steps] == [
+        ("办公室核稿", "unit_office", "review", True), ("征求提案人意见", "unit_office", "consult", False),
+        ("签发", "leader", "review", False), ("二次把关", "assigning_office", "review", True)]
+    bad = client.post(url, {"unit": world.lead_unit.pk, "steps": "签发"})
+    assert "第1行" in bad.content.decode()
+    assert login(client, world.lead_handler).get(url).status_code == 403
