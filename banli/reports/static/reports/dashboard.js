@@ -13,13 +13,17 @@
       return {
         color: palette, tooltip: {trigger: "item", formatter: "{b}：{c}（{d}%）"},
         legend: {bottom: 0, type: "scroll"},
-        series: [{type: "pie", radius: ["35%", "65%"], data: t.rows.map(function (r) { return {name: String(r[0]), value: r[1]}; })}]
+        series: [{type: "pie", radius: ["35%", "62%"], center: ["50%", "45%"],
+                  label: {show: t.rows.length <= 6, formatter: "{c}"},
+                  data: t.rows.filter(function (r) { return r[1]; }).map(function (r) { return {name: String(r[0]), value: r[1]}; })}]
       };
     }
     if (t.kind === "rank") {
       var ranked = t.rows.filter(function (r) { return r[0] !== "不排名"; }).slice(0, 20).reverse();
+      var empty = ranked.length ? undefined : {text: "样本数不足，暂不排名（见数据表）", left: "center", top: "middle",
+                                               textStyle: {fontSize: 13, color: "#777", fontWeight: "normal"}};
       return {
-        color: palette, tooltip: {trigger: "axis"}, grid: {left: 120, right: 60, top: 10, bottom: 30},
+        title: empty, color: palette, tooltip: {trigger: "axis"}, grid: {left: 130, right: 95, top: 10, bottom: 30},
         xAxis: {type: "value", max: 100}, yAxis: {type: "category", data: ranked.map(function (r) { return r[1]; })},
         series: [{type: "bar", data: ranked.map(function (r) { return r[2]; }),
                   label: {show: true, position: "right", formatter: function (p) { return p.value + "%（n=" + ranked[p.dataIndex][3] + "）"; }}}]
@@ -27,7 +31,7 @@
     }
     return {
       color: palette, tooltip: {trigger: "axis"}, grid: {left: 50, right: 20, top: 20, bottom: 60},
-      xAxis: {type: "category", data: names, axisLabel: {rotate: t.kind === "line" ? 30 : 20}},
+      xAxis: {type: "category", data: names, axisLabel: {rotate: 30, interval: t.kind === "line" ? "auto" : 0}},
       yAxis: {type: "value", minInterval: 1},
       series: [{type: t.kind === "line" ? "line" : "bar", data: values, label: {show: t.kind !== "line", position: "top"}}]
     };
