@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.db.models import Prefetch, Q
@@ -43,6 +44,17 @@ ERRORS = {
     404: OpenApiResponse(s.ErrorSerializer, description="找不到或无权查看"),
     409: OpenApiResponse(s.ErrorSerializer, description="已被他人处理"),
 }
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A whole number in the range of a database id (django-filter's NumberFilter takes any decimal)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
 
 
 class Pagination(PageNumberPagination):
@@ -97,7 +109,7 @@ class TokenView(APIView):
 
 
 class SessionFilter(django_filters.FilterSet):
-    year = django_filters.NumberFilter()
+    year = IdFilter()
     body = django_filters.CharFilter()
     level = django_filters.CharFilter()
     is_active = django_filters.BooleanFilter()
@@ -130,7 +142,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
 class UnitFilter(django_filters.FilterSet):
     kind = django_filters.CharFilter()
-    parent = django_filters.NumberFilter(field_name="parent_id")
+    parent = IdFilter(field_name="parent_id")
     is_active = django_filters.BooleanFilter()
     q = django_filters.CharFilter(method="filter_q", label="名称")
 
@@ -163,7 +175,7 @@ class UnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
 
 class ProposalFilter(django_filters.FilterSet):
-    session = django_filters.NumberFilter(field_name="session_id")
+    session = IdFilter(field_name="session_id")
     kind = django_filters.ChoiceFilter(choices=ProposalKind.choices)
     status = django_filters.ChoiceFilter(choices=ProposalStatus.choices)
     is_key = django_filters.BooleanFilter()
@@ -234,9 +246,9 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
 
 class ReplyFilter(django_filters.FilterSet):
-    assignment = django_filters.NumberFilter(field_name="assignment_id")
-    proposal = django_filters.NumberFilter(field_name="assignment__proposal_id")
-    session = django_filters.NumberFilter(field_name="assignment__proposal__session_id")
+    assignment = IdFilter(field_name="assignment_id")
+    proposal = IdFilter(field_name="assignment__proposal_id")
+    session = IdFilter(field_name="assignment__proposal__session_id")
     state = django_filters.ChoiceFilter(choices=ReplyState.choices)
     reply_class = django_filters.CharFilter()
 
@@ -279,8 +291,8 @@ class ReplyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
 
 class EventFilter(django_filters.FilterSet):
-    proposal = django_filters.NumberFilter(field_name="proposal_id")
-    assignment = django_filters.NumberFilter(field_name="assignment_id")
+    proposal = IdFilter(field_name="proposal_id")
+    assignment = IdFilter(field_name="assignment_id")
     verb = django_filters.CharFilter()
     since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
 
