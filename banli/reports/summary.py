@@ -94,7 +94,7 @@ def practices_from_records(sl: figures.Slice) -> list[str]:
         for phase, method, n in contacts:
             by_phase[phase] = by_phase.get(phase, 0) + n
             by_method[method] = by_method.get(method, 0) + n
-        phases = "、".join(f"{ContactPhase(p).label}{n}次" for p, n in by_phase.items())
+        phases = "、".join(f"{ContactPhase(p).label}{by_phase[p]}次" for p in ContactPhase.values if by_phase.get(p))
         methods = "、".join(f"{ContactMethod(m).label}{n}次" for m, n in sorted(by_method.items(), key=lambda x: -x[1]))
         out.append(f"（一）加强沟通联系。与提案人沟通{total}次，其中{phases}；方式包括{methods}。")
     approved, returned = verbs.get("approve_reply", 0), verbs.get("return_reply", 0)
@@ -107,6 +107,16 @@ def practices_from_records(sl: figures.Slice) -> list[str]:
     if extensions:
         out.append(f"（{CN_NUM[len(out)]}）强化时限管理。对确需延期的事项按程序申请延期{extensions}次。")
     return out
+
+
+_REPLY_OPENING = re.compile(r"^.*?(?:答复如下|报告如下|函复如下)[：:]")
+
+
+def _measures(reply_body: str) -> str:
+    """The measures of a reply letter, without its salutation and opening courtesies."""
+    body = re.sub(r"\s+", "", reply_body or "")
+    match = _REPLY_OPENING.match(body)
+    return body[match.end():] if match else body
 
 
 def _points(text: str, limit: int = 160) -> str:
@@ -144,7 +154,7 @@ def typical_cases(session, unit, draft) -> list[str]:
             text += f"提案提出：{_points(p.body)}"
         role = "主办" if a.role == "lead" else "分办"
         if reply is not None:
-            text += f"{unit.name}作为{role}单位，认真办理和答复：{_points(reply.body, 240)}"
+            text += f"{unit.name}作为{role}单位，认真办理和答复：{_points(_measures(reply.body), 240)}"
         for name, result in (results.get(a.pk) or {}).items():
             text += f"{name}对办理答复工作给予“{result}”评价。"
         out.append(text)
