@@ -180,11 +180,11 @@ CLOSED = Q(role__in=ANSWERING_ROLES, state="closed") | Q(role="co", state="opini
 def _contact_before_reply() -> Q:
     from banli.handling.models import ContactRecord
 
-    contacts = ContactRecord.objects.filter(assignment=OuterRef("pk"))
     replied_on = TruncDate(ExpressionWrapper(OuterRef("replied_at"), output_field=DateTimeField()))
-    before_reply = contacts.filter(contacted_on__lte=replied_on)
-    # Not answered yet: any contact so far came before the reply.
-    return ANSWERING & ((Q(replied_at__isnull=True) & Exists(contacts)) | Exists(before_reply))
+    # One correlated lookup per item: a contact on or before the reply date, or any contact while not answered yet.
+    contacts = ContactRecord.objects.filter(assignment=OuterRef("pk")).filter(
+        Q(contacted_on__lte=replied_on) | Q(assignment__replied_at__isnull=True))
+    return ANSWERING & Exists(contacts)
 
 
 def _overdue(sl: Slice) -> Q:

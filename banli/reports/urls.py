@@ -5,6 +5,7 @@ from banli.reports import views
 app_name = "reports"
 
 urlpatterns = [
+    path("", views.dashboard, name="home"),
     path("", views.dashboard, name="dashboard"),
     path("dashboard.xlsx", views.dashboard_xlsx, name="dashboard_xlsx"),
     path("charts/<slug:key>.xlsx", views.chart_xlsx, name="chart_xlsx"),

@@ -13,6 +13,11 @@ from banli.core.errors import DomainError
 from banli.reports import figures, selectors
 
 
+def _render(request, template: str, context: dict):
+    """Render a reports page with the main navigation's 统计 item marked."""
+    return render(request, template, {"nav": "reports", **context})
+
+
 def _slice_for(request) -> figures.Slice:
     """The slice asked for, limited to what the user may read; unit staff default to their own unit."""
     sl = figures.slice_from_params(request.GET)
@@ -60,7 +65,7 @@ def figures_page(request):
             "value": v, "figure": f, "record": figures.RECORD_LABELS[f.record],
             "num_url": figure_link(f, sl), "den_url": figure_link(f, sl, "denominator") if f.denominator is not None else "",
         })
-    return render(request, "reports/figures.html", {
+    return _render(request, "reports/figures.html", {
         "rows": rows, "slice": sl, "classes": figures.reply_classes(sl), "class_url": _class_url(sl),
         **_filter_context(request, sl),
     })
@@ -104,7 +109,7 @@ def figure_items(request, key: str):
     if key == "reply_class":
         params["code"] = request.GET.get("code", "")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return render(request, "reports/items.html", {
+    return _render(request, "reports/items.html", {
         "figure": figure, "part": part, "page": page, "record": figure.record,
         "record_label": figures.RECORD_LABELS[figure.record], "params": params,
         "back": reverse("reports:figures") + "?" + urlencode(sl.as_params()),
@@ -148,7 +153,7 @@ def dashboard(request):
     if unit is not None and sl.session_id:
         score_url = reverse("reports:score") + "?" + urlencode({"session": sl.session_id, "unit": unit.pk})
         summary_url = reverse("reports:summary") + "?" + urlencode({"session": sl.session_id, "unit": unit.pk})
-    return render(request, "reports/dashboard.html", {
+    return _render(request, "reports/dashboard.html", {
         "heading": f"{unit.name} 办理统计看板" if unit else "交办机构统计看板",
         "tables": tables, "chart_data": [t.as_json() for t in tables], "headline": headline, "query": query,
         "score_url": score_url, "summary_url": summary_url, **_filter_context(request, sl),
@@ -282,7 +287,7 @@ def score_page(request):
         url = figure_link(figures.FIGURES[line.figure], sl) if line.figure else ""
         lines.append({"line": line, "url": url})
     entry_rules = result.rule_set.rules.filter(metric="entry") if result else []
-    return render(request, "reports/score.html", {
+    return _render(request, "reports/score.html", {
         "session": session, "unit": unit, "result": result, "lines": lines, "error": error,
         "evaluation": evaluation, "entry_rules": entry_rules,
         "is_office": can_manage_scores(request.user, session), "can_submit": can_submit_evaluation(request.user, unit),
@@ -349,7 +354,7 @@ def summary_page(request):
         return _redirect_back(session, unit, "reports:summary")
     built = summary.build(session, unit, draft)
     chosen = set(draft.typical.values_list("pk", flat=True)) if draft else set()
-    return render(request, "reports/summary.html", {
+    return _render(request, "reports/summary.html", {
         "session": session, "unit": unit, "summary": built, "draft": draft, "candidates": candidates,
         "chosen": chosen, "can_edit": can_submit_evaluation(request.user, unit),
         "query": urlencode({"session": session.pk, "unit": unit.pk}),
@@ -446,7 +451,7 @@ def rules_page(request):
         rule.conditions_json = json.dumps(rule.conditions, ensure_ascii=False)
         rule.tiers_json = json.dumps(rule.tiers, ensure_ascii=False)
         rules.append(rule)
-    return render(request, "reports/rules.html", {
+    return _render(request, "reports/rules.html", {
         "session": session, "rule_set": rule_set, "rules": rules,
         "can_edit": can_manage_scores(request.user, session), "own": rule_set is not None and rule_set.session_id == session.pk,
         "kinds": RuleKind.choices, "modes": RuleMode.choices, "metrics": scoring.metric_choices(), "fmt": scoring.fmt,
@@ -481,7 +486,7 @@ def compare_page(request):
             .exclude(state__in=["closed", "withdrawn"]).select_related("proposal", "proposal__session", "unit")
             .order_by("proposal__session__year", "proposal__number")[:200]
         )
-    return render(request, "reports/compare.html", {
+    return _render(request, "reports/compare.html", {
         "sessions": sessions, "rows": rows, "carried": carried, **_filter_context(request, sl),
         "all_sessions": selectors.report_sessions(request.user),
     })

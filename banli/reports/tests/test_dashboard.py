@@ -88,3 +88,9 @@ def test_dashboard_query_count_is_constant(client, world, seed, django_assert_ma
 def test_proposer_cannot_open_the_dashboard(client, world):
     client.force_login(world.proposer)
     assert client.get(reverse("reports:dashboard")).status_code == 404
+
+
+def test_main_navigation_links_to_the_dashboard(client, world, seed):
+    client.force_login(world.lead_office)
+    html = client.get(reverse("reports:figures")).content.decode()
+    assert 'href="/reports/">统计</a>' in html

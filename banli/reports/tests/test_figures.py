@@ -156,3 +156,14 @@ def test_grouped_figures_come_back_per_unit_in_three_queries(seed, world, django
         groups = figures.compute_grouped(Slice(session_id=world.session.pk), "unit")
     assert groups[world.lead_unit.pk]["assigned"].value == 33
     assert groups[world.lead_unit.pk]["satisfaction_rate"].value == 100.0
+
+
+def test_only_contacts_before_the_reply_count_for_the_contact_rate(world):
+    before, after, none = _lead(world), _lead(world), _lead(world)
+    answer(world, before, signed=ASSIGNED + DAY, replied=ASSIGNED + 30 * DAY, contact_on=(ASSIGNED + 5 * DAY).date())
+    after = answer(world, after, signed=ASSIGNED + DAY, replied=ASSIGNED + 30 * DAY)
+    handling.contact_log(assignment=after, actor=world.lead_handler, phase="after", method="visit",
+                         contacted_on=(ASSIGNED + 40 * DAY).date(), people="李委员", summary="办后回访。",
+                         now=ASSIGNED + 41 * DAY)
+    v = figures.compute(_unit_slice(world))
+    assert v["contact_rate"].numerator == 1 and v["contact_rate"].denominator == 3
