@@ -30,6 +30,9 @@ def test_seed_001_figures_are_all_computed_from_the_records(seed, world, django_
     assert got["late"] == 0 and got["overdue"] == 0 and got["unsatisfied"] == 0
     assert got["avg_days_to_sign"] == 1.0
     assert got["avg_days_to_reply"] == 40.0
+    assert got["signed"] == 33 and got["replied"] == 5 and got["ratings"] == 10
+    assert got["awaiting_rating"] == 0 and got["commitments_due"] == 0
+    assert set(got) == set(figures.FIGURES)  # every figure was checked above
     assert figures.reply_classes(sl) == [("A", 5)]
 
 
