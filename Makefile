@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 ARTIFACTS ?= $(CURDIR)/var/test-artifacts
 
-.PHONY: demo test test-fast bench audit install system-deps clean
+.PHONY: demo test test-fast bench audit install system-deps clean worker beat scheduler
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,20 @@ demo: install
 	BANLI_DEMO=1 $(PY) manage.py load_demo
 	BANLI_DEMO=1 $(PY) manage.py demo_accounts
 	@echo "Banli 正在运行: http://$(HOST):$(PORT)/  (管理后台 /admin/，Ctrl+C 停止)"
+	@# The periodic jobs (deadline scan, reminders, digests) run beside the server in one process, no broker.
+	BANLI_DEMO=1 $(PY) manage.py run_scheduler & SCHEDULER=$$!; trap 'kill $$SCHEDULER 2>/dev/null' EXIT INT TERM; \
 	BANLI_DEMO=1 $(PY) manage.py runserver $(HOST):$(PORT) --noreload
+
+# At scale: Celery workers and one beat scheduler with Redis as broker (CELERY_BROKER_URL=redis://…).
+worker: install
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} $(PY) -m celery -A banli worker --loglevel=INFO
+
+beat: install
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} $(PY) -m celery -A banli beat --loglevel=INFO --schedule=$(CURDIR)/var/celerybeat-schedule
+
+# The embedded scheduler alone (e.g. beside a server started another way); `manage.py scan_deadlines` also suits cron.
+scheduler: install
+	$(PY) manage.py run_scheduler
 
 test: install system-deps
 	@mkdir -p $(ARTIFACTS)

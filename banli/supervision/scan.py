@@ -95,8 +95,21 @@ class Windows:
     ranges: list[tuple[dt.date, dt.date]] = field(default_factory=list)
 
     def __post_init__(self):
-        self._nth = lru_cache(maxsize=None)(lambda n: self.calendar.add_working_days(self.today, n))
-        self._remaining = lru_cache(maxsize=None)(lambda d: self.calendar.working_days_between(self.today, d))
+        self._workday = lru_cache(maxsize=None)(self.calendar.is_workday)
+        self._nth = lru_cache(maxsize=None)(self._add_working_days)
+        self._remaining = lru_cache(maxsize=None)(self._working_days_until)
+
+    def _add_working_days(self, n: int) -> dt.date:
+        day, counted = self.today, 0
+        while counted < n:
+            day += dt.timedelta(days=1)
+            counted += self._workday(day)
+        return day
+
+    def _working_days_until(self, due: dt.date) -> int:
+        """Working days in (today, due]; negative (working days in (due, today]) when due is past."""
+        lo, hi, sign = (self.today, due, 1) if due >= self.today else (due, self.today, -1)
+        return sign * sum(self._workday(lo + dt.timedelta(days=k)) for k in range(1, (hi - lo).days + 1))
 
     def add_thresholds(self, days: tuple[int, ...]) -> None:
         for t, lower in zip(days, days[1:] + (0,)):
@@ -140,7 +153,7 @@ class DueItem:
     commitment_id: int | None
     unit_id: int
     proposal_id: int
-    office_id: int
+    office_id: int | None
     handler_id: int | None
     due: dt.date
     threshold: int
@@ -166,32 +179,61 @@ def find_due(today: dt.date, calendar: WorkCalendar | None = None) -> list[DueIt
     for days in override_days:
         windows.add_thresholds(_clean_days(days))
 
+    # Key items and office policies come from small lookups, so the per-kind query touches one table.
+    key_days = _key_items()
+    session_office = _session_offices() if by_office else {}
+    proposal_session: dict[int, int] = {}
+
     found: list[DueItem] = []
     for spec in KINDS:
         if spec.model == "assignment":
-            prefix = ""
             qs = Assignment.objects.filter(**spec.filters).filter(windows.q(spec.due_field))
-            fields = ["id", "unit_id", "proposal_id", "handler_id", spec.due_field]
+            rows = qs.values_list("id", "id", "unit_id", "proposal_id", "handler_id", spec.due_field)
         else:
-            prefix = "assignment__"
             qs = Commitment.objects.filter(**spec.filters).filter(windows.q(spec.due_field))
-            fields = ["id", "assignment_id", "assignment__unit_id", "assignment__proposal_id",
-                      "assignment__handler_id", spec.due_field]
-        fields += [f"{prefix}proposal__is_key", f"{prefix}proposal__session__assigning_office_id",
-                   f"{prefix}proposal__supervision__id", f"{prefix}proposal__supervision__warning_days"]
-        for row in qs.values_list(*fields).iterator(chunk_size=5000):
-            if spec.model == "assignment":
-                pk, unit_id, proposal_id, handler_id, due, is_key, office_id, sup_id, sup_days = row
-                assignment_id, commitment_id, item_key = pk, None, f"a{pk}"
-            else:
-                pk, assignment_id, unit_id, proposal_id, handler_id, due, is_key, office_id, sup_id, sup_days = row
-                commitment_id, item_key = pk, f"c{pk}"
+            rows = qs.values_list("id", "assignment_id", "assignment__unit_id", "assignment__proposal_id",
+                                  "assignment__handler_id", spec.due_field)
+        rows = list(rows.iterator(chunk_size=5000))
+        if by_office:
+            missing = {row[3] for row in rows} - proposal_session.keys()
+            proposal_session.update(_proposal_sessions(missing))
+        for pk, assignment_id, unit_id, proposal_id, handler_id, due in rows:
+            office_id = session_office.get(proposal_session.get(proposal_id))
             policy = by_office.get(office_id, default)
-            key = bool(is_key or sup_id)
-            days = _clean_days(sup_days) if sup_days else (policy.key_warning_days if key else policy.warning_days)
+            key = proposal_id in key_days
+            days = (key_days[proposal_id] or policy.key_warning_days) if key else policy.warning_days
             threshold = windows.threshold(due, days)
             if threshold is None:
                 continue
+            commitment_id = pk if spec.model == "commitment" else None
+            item_key = f"c{pk}" if commitment_id else f"a{pk}"
             found.append(DueItem(spec.kind, item_key, assignment_id, commitment_id, unit_id, proposal_id, office_id,
                                  handler_id, due, threshold, key, policy))
     return found
+
+
+def _key_items() -> dict[int, tuple[int, ...]]:
+    """Key items (marked key or under supervision) and their own thresholds, if any: a small set."""
+    from banli.proposals.models import Proposal
+    from banli.supervision.models import Supervision
+
+    keys = {pk: () for pk in Proposal.objects.filter(is_key=True).values_list("pk", flat=True)}
+    for proposal_id, days in Supervision.objects.values_list("proposal_id", "warning_days"):
+        keys[proposal_id] = _clean_days(days)
+    return keys
+
+
+def _session_offices() -> dict[int, int]:
+    from banli.proposals.models import Session
+
+    return dict(Session.objects.values_list("pk", "assigning_office_id"))
+
+
+def _proposal_sessions(ids) -> dict[int, int]:
+    from banli.proposals.models import Proposal
+
+    result: dict[int, int] = {}
+    ids = list(ids)
+    for start in range(0, len(ids), 5000):
+        result.update(Proposal.objects.filter(pk__in=ids[start:start + 5000]).values_list("pk", "session_id"))
+    return result

@@ -165,7 +165,21 @@ def recipients_for(reminder, assignment, ctx: _Context) -> list[int]:
 
 
 def item_link(assignment_id: int) -> str:
-    return reverse("supervision:item", args=[assignment_id])
+    """The item's reminder page (reversed once: fan-out builds thousands of links)."""
+    return _ITEM_LINK.get().replace("/0/", f"/{assignment_id}/")
+
+
+class _LazyLink:
+    def __init__(self):
+        self.value = None
+
+    def get(self) -> str:
+        if self.value is None:
+            self.value = reverse("supervision:item", args=[0])
+        return self.value
+
+
+_ITEM_LINK = _LazyLink()
 
 
 def render_message(reminder, assignment) -> tuple[str, str]:
