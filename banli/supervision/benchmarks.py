@@ -46,8 +46,8 @@ def _fixtures():
 
 
 def _generate(n: int, session, units) -> None:
-    """n assignments over n/10 proposals; 1 in 20 open (in progress), 1 in 20 awaiting signature, the rest
-    closed; deadlines spread over 240 days around TODAY."""
+    """n assignments over n/10 proposals; 1 in 100 in progress, 1 in 100 awaiting signature, the rest closed;
+    deadlines spread over 240 days around TODAY (so most open items are overdue: a worst case for the scan)."""
     proposals = max(n // 10, 1)
     unit_ids = [u.pk for u in units]
     today = TODAY.isoformat()
@@ -69,14 +69,14 @@ def _generate(n: int, session, units) -> None:
         )
         cur.execute("SELECT min(id) FROM proposals_proposal WHERE session_id = %s", [session.pk])
         first = cur.fetchone()[0]
-        unit_case = "CASE (i % 10) " + " ".join(f"WHEN {k} THEN {uid}" for k, uid in enumerate(unit_ids)) + " END"
-        spread = "((i * 7919) % 240) - 120"
+        unit_case = "CASE (i %% 10) " + " ".join(f"WHEN {k} THEN {uid}" for k, uid in enumerate(unit_ids)) + " END"
+        spread = "(((i %% 240) * 7919) %% 240) - 120"
         cur.execute(
             f"""INSERT INTO handling_assignment (proposal_id, unit_id, role, state, round, assigned_at, sign_due,
                     opinion_due, reply_due, reply_due_original, version, updated_at)
                 SELECT {first} + ((i - 1) / 10), {unit_case},
-                       CASE WHEN i % 10 = 0 THEN 'lead' ELSE 'co' END,
-                       CASE WHEN i % 20 = 1 THEN 'in_progress' WHEN i % 20 = 2 THEN 'pending_sign' ELSE 'closed' END,
+                       CASE WHEN i %% 10 = 1 THEN 'lead' ELSE 'co' END,
+                       CASE WHEN i %% 100 = 1 THEN 'in_progress' WHEN i %% 100 = 2 THEN 'pending_sign' ELSE 'closed' END,
                        1, {now}, {date_plus(spread + " - 80")}, {date_plus(spread)}, {date_plus(spread + " + 60")},
                        {date_plus(spread + " + 60")}, 1, {now}
                 FROM ({series}) AS s""",

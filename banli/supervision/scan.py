@@ -97,7 +97,9 @@ class Windows:
     def __post_init__(self):
         self._workday = lru_cache(maxsize=None)(self.calendar.is_workday)
         self._nth = lru_cache(maxsize=None)(self._add_working_days)
-        self._remaining = lru_cache(maxsize=None)(self._working_days_until)
+        self._remaining = self._working_days_until
+        self._cum: dict[int, int] = {}
+        self._span = [0, 0]
 
     def _add_working_days(self, n: int) -> dt.date:
         day, counted = self.today, 0
@@ -107,9 +109,24 @@ class Windows:
         return day
 
     def _working_days_until(self, due: dt.date) -> int:
-        """Working days in (today, due]; negative (working days in (due, today]) when due is past."""
-        lo, hi, sign = (self.today, due, 1) if due >= self.today else (due, self.today, -1)
-        return sign * sum(self._workday(lo + dt.timedelta(days=k)) for k in range(1, (hi - lo).days + 1))
+        """Working days in (today, due]; negative (working days in (due, today]) when due is past.
+
+        Counted from a running total anchored at today (cum[today] = 0), extended as far as needed, so
+        each calendar day is looked up once per scan however many due dates there are."""
+        cum = self._cum
+        if not cum:
+            cum[self.today.toordinal()] = 0
+            self._span = [self.today.toordinal(), self.today.toordinal()]
+        target = due.toordinal()
+        while target > self._span[1]:
+            nxt = self._span[1] + 1
+            cum[nxt] = cum[nxt - 1] + self._workday(dt.date.fromordinal(nxt))
+            self._span[1] = nxt
+        while target < self._span[0]:
+            prev = self._span[0] - 1
+            cum[prev] = cum[prev + 1] - self._workday(dt.date.fromordinal(prev + 1))
+            self._span[0] = prev
+        return cum[target]
 
     def add_thresholds(self, days: tuple[int, ...]) -> None:
         for t, lower in zip(days, days[1:] + (0,)):
@@ -185,6 +202,7 @@ def find_due(today: dt.date, calendar: WorkCalendar | None = None) -> list[DueIt
     proposal_session: dict[int, int] = {}
 
     found: list[DueItem] = []
+    thresholds: dict[tuple, int | None] = {}  # (due, days) -> threshold: a handful of distinct dates
     for spec in KINDS:
         if spec.model == "assignment":
             qs = Assignment.objects.filter(**spec.filters).filter(windows.q(spec.due_field))
@@ -193,23 +211,40 @@ def find_due(today: dt.date, calendar: WorkCalendar | None = None) -> list[DueIt
             qs = Commitment.objects.filter(**spec.filters).filter(windows.q(spec.due_field))
             rows = qs.values_list("id", "assignment_id", "assignment__unit_id", "assignment__proposal_id",
                                   "assignment__handler_id", spec.due_field)
-        rows = list(rows.iterator(chunk_size=5000))
+        rows = _fetch(rows)
         if by_office:
             missing = {row[3] for row in rows} - proposal_session.keys()
             proposal_session.update(_proposal_sessions(missing))
+        is_commitment = spec.model == "commitment"
         for pk, assignment_id, unit_id, proposal_id, handler_id, due in rows:
-            office_id = session_office.get(proposal_session.get(proposal_id))
-            policy = by_office.get(office_id, default)
+            office_id = session_office.get(proposal_session.get(proposal_id)) if by_office else None
+            policy = by_office.get(office_id, default) if by_office else default
             key = proposal_id in key_days
             days = (key_days[proposal_id] or policy.key_warning_days) if key else policy.warning_days
-            threshold = windows.threshold(due, days)
+            try:
+                threshold = thresholds[(due, days)]
+            except KeyError:
+                threshold = thresholds[(due, days)] = windows.threshold(due, days)
             if threshold is None:
                 continue
-            commitment_id = pk if spec.model == "commitment" else None
-            item_key = f"c{pk}" if commitment_id else f"a{pk}"
-            found.append(DueItem(spec.kind, item_key, assignment_id, commitment_id, unit_id, proposal_id, office_id,
-                                 handler_id, due, threshold, key, policy))
+            found.append(DueItem(spec.kind, f"c{pk}" if is_commitment else f"a{pk}", assignment_id,
+                                 pk if is_commitment else None, unit_id, proposal_id, office_id, handler_id, due,
+                                 threshold, key, policy))
     return found
+
+
+def _fetch(values_qs) -> list[tuple]:
+    """Rows of a values_list query straight from the cursor: the ORM's per-row machinery is most of the
+    cost at a hundred thousand rows, and the only conversion needed is SQLite's text dates."""
+    from django.db import connection
+
+    sql, params = values_qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if rows and isinstance(rows[0][-1], str):
+        rows = [(*row[:-1], dt.date.fromisoformat(row[-1])) for row in rows]
+    return rows
 
 
 def _key_items() -> dict[int, tuple[int, ...]]:
