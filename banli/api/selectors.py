@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -36,17 +36,17 @@ def figures(user, *, session_id: int | None = None, unit_id: int | None = None) 
         by_role[row["role"]] += row["n"]
         by_state[row["state"]] += row["n"]
     total = sum(by_role.values())
-    answering = qs.filter(role__in=ANSWERING).annotate(replied_on=TruncDate("replied_at"))
-    any_contact = Exists(ContactRecord.objects.filter(assignment=OuterRef("pk")))
-    contact_before = Exists(ContactRecord.objects.filter(
-        assignment=OuterRef("pk"), contacted_on__lte=OuterRef("replied_on")
-    ))
-    contact_before_reply = Q(replied_at__isnull=True) & Q(any_contact) | Q(contact_before)
+    answering = qs.filter(role__in=ANSWERING)
     agg = answering.aggregate(
         n=Count("id"),
         replied=Count("id", filter=Q(replied_at__isnull=False)),
         on_time=Count("id", filter=Q(replied_at__isnull=False, replied_at__date__lte=F("reply_due"))),
-        contacted=Count("id", filter=contact_before_reply),
+    )
+    # 沟通率: a contact before the reply (any contact while not yet replied).
+    agg["contacted"] = (
+        ContactRecord.objects.filter(assignment__in=answering.values("pk"))
+        .filter(Q(assignment__replied_at__isnull=True) | Q(contacted_on__lte=TruncDate("assignment__replied_at")))
+        .values("assignment_id").distinct().count()
     )
     closed = qs.filter(Q(state="closed") | Q(role="co", state="opinion_sent")).count()
     ratings = Feedback.objects.filter(assignment__in=qs.values("pk")).aggregate(
