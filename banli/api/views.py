@@ -477,6 +477,8 @@ class AssignmentActionView(APIView):
 
     def post(self, request, pk: int):
         serializer_class, perform, _ = ACTIONS[self.action_key]
+        # An item the caller may not see is 404 before anything else, so a guessed id reveals nothing.
+        access.require_assignment(request.user, pk)
         data = dict(_valid(serializer_class, request.data if isinstance(request.data, dict) else {}))
         with transaction.atomic():
             assignment = access.require_assignment(request.user, pk)

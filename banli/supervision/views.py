@@ -39,6 +39,8 @@ def unread_badge(request):
 @login_required
 @require_POST
 def notification_read(request, pk=None):
+    if pk and not Notification.objects.filter(pk=pk, user=request.user).exists():
+        raise Http404("没有这条通知。")  # someone else's notification: do not even confirm it exists
     services.notification_mark_read(user=request.user, notification_ids=[pk] if pk else None)
     if pk:
         note = Notification.objects.filter(pk=pk, user=request.user).first()

@@ -1,0 +1,72 @@
+"""The world the permission matrix probes: items of two units, one object of every kind a URL names."""
+from __future__ import annotations
+
+import io
+from types import SimpleNamespace
+
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from banli.core.testing import assign, build_world, make_proposal, walk_to
+from banli.handling import services as handling
+from banli.organizations.models import User
+from banli.replies import services as replies
+
+
+def build():
+    w = build_world()
+    now = timezone.now()
+    # Item A: the education bureau leads, the construction bureau co-handles; replied and rated.
+    w.item_a = make_proposal(w, number="A001", title="甲单位事项：关于增加学位的提案")
+    lead, co = assign(w, w.item_a)
+    lead = walk_to(w, lead, "replied")
+    co = handling.assignment_sign(assignment=co, actor=w.co_office)
+    co = handling.assignment_assign_section(assignment=co, actor=w.co_office, section=w.co_section, handler=w.co_handler)
+    w.opinion_a = replies.co_opinion_send(assignment=co, actor=w.co_handler, body="会办意见：配合推进。")
+    from banli.replies.models import CoOpinionAttachment, Reply, ReplyDelivery
+
+    attachment = CoOpinionAttachment(opinion=w.opinion_a, name="数据表.pdf", uploaded_by=w.co_handler)
+    attachment.file.save("a.pdf", ContentFile(b"%PDF-1.4 test"), save=True)
+    w.attachment_a = attachment
+    w.lead_a, w.co_a = lead, co
+    w.reply_a = Reply.objects.filter(assignment=lead, state="sent").first()
+    w.delivery_a = ReplyDelivery.objects.filter(reply=w.reply_a, proposer=w.proposer_record).first()
+    w.commitment_a = replies.commitment_record(assignment=lead, actor=w.lead_handler, description="年内扩建",
+                                               target_date=now.date())
+    # Item B: the health bureau leads, draft in progress; only the other proposer signed it.
+    w.item_b = make_proposal(w, number="B001", title="乙单位事项：关于社区医院的提案", proposers=[w.other_proposer_record])
+    w.lead_b = handling.assignment_create(proposal=w.item_b, unit=w.other_unit, role="lead", actor=w.office)
+    w.lead_b = handling.assignment_sign(assignment=w.lead_b, actor=w.other_office)
+    w.public = User.objects.create_user("citizen", password="x", display_name="无角色用户")
+    w.extra = SimpleNamespace()
+    _supervision(w)
+    _exchange(w)
+    return w
+
+
+def _supervision(w):
+    from banli.organizations.models import User
+    from banli.supervision import services as sup
+    from banli.supervision.models import Delivery, Digest, Notification
+
+    w.supervision_a = sup.supervision_create(actor=w.office, proposal=w.item_a, leader_name="副区长")
+    User.objects.filter(pk__in=[w.lead_office.pk, w.lead_handler.pk]).update(email="unit-a@example.gov.cn")
+    sup.urge_send(actor=w.office, assignments=[w.lead_b], message="请抓紧办理")
+    sup.urge_send(actor=w.office, assignments=[w.lead_a], message="请跟进落实")
+    sup.digests_send()
+    w.notification = Notification.objects.filter(user=w.lead_handler).order_by("id").first()
+    w.digest = Digest.objects.order_by("id").first()
+    w.delivery = Delivery.objects.order_by("id").first()
+
+
+def _exchange(w):
+    from openpyxl import Workbook
+
+    from banli.exchange import services as ex
+
+    book = Workbook()
+    book.active.append(["提案号", "案由", "提案人", "主办单位"])
+    book.active.append(["X1", "关于测试的提案", "李委员", "区教育局"])
+    buf = io.BytesIO()
+    book.save(buf)
+    w.batch = ex.batch_create(actor=w.office, session=w.session, filename="list.xlsx", data=buf.getvalue())

@@ -1,0 +1,347 @@
+"""One permission matrix for every URL of Banli, generated from the URL configuration.
+
+Every URL (pages, htmx fragments, downloads, API endpoints) must have a row in TABLE saying, for each role,
+what happens: "ok" (the view serves it), "deny" (403/404: nothing of the item is shown), "login" (sent to
+sign in / 401). A new URL without a row fails `test_every_url_has_a_row`. Objects come from two units so
+that cross-unit access is always probed, and every URL with an id is probed again with an id that exists
+for no one (a guessed id) to make sure nothing answers it.
+
+Set BANLI_MATRIX_PROBE=1 to print what each role actually gets (used when adding rows).
+"""
+from __future__ import annotations
+
+import os
+import re
+from urllib.parse import urlencode
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from banli.core.tests import matrix_world
+
+ROLES = ["anonymous", "public", "proposer", "other_proposer", "handler", "other_handler", "unit_office",
+         "leader", "office", "admin"]
+STAFF_A = {"handler", "unit_office", "leader"}
+
+
+def _users(w):
+    return {"anonymous": None, "public": w.public, "proposer": w.proposer, "other_proposer": w.other_proposer,
+            "handler": w.lead_handler, "other_handler": w.other_handler, "unit_office": w.lead_office,
+            "leader": w.lead_leader, "office": w.office, "admin": w.admin}
+
+
+def rule(ok=(), *, anonymous="login", method="GET", others="deny", reach=False):
+    """A row: roles in `ok` get the page, anonymous visitors `anonymous`, everyone else `others`.
+
+    `reach=True` is for actions: "ok" means the request reached the action's own checks (a 403 for a role
+    the action does not allow, a 400 for missing input); only 404 counts as "deny" (the item stays hidden).
+    """
+    ok = set(ok)
+    expected = {r: ("ok" if r in ok else others) for r in ROLES}
+    if "anonymous" not in ok:
+        expected["anonymous"] = anonymous
+    return {"expected": expected, "method": method, "reach": reach}
+
+
+SIGNED_IN = set(ROLES) - {"anonymous"}
+EVERYONE = set(ROLES)
+STAFF = STAFF_A | {"other_handler", "office", "admin"}
+OFFICE = {"office"}
+OFFICE_ADMIN = {"office", "admin"}
+PROPOSERS_A = {"proposer"}
+SEES_A = STAFF_A | {"office", "admin", "proposer"}
+
+# name -> (kwargs builder, rule). Kwargs builders take the world.
+TABLE: dict[str, tuple] = {}
+
+
+QUERIES: dict = {}
+
+
+def row(name, kwargs=None, query=None, **rule_kwargs):
+    TABLE[name] = (kwargs, rule(**rule_kwargs))
+    if query:
+        QUERIES[name] = query
+
+
+def _session_unit(w):
+    return {"session": w.session.pk, "unit": w.lead_unit.pk}
+
+
+STAFF_ALL = STAFF_A | {"other_handler", "office", "admin"}
+UNIT_A_OFFICE_ADMIN = STAFF_A | {"office", "admin"}
+
+# --- sign-in, account, health --------------------------------------------------------------------
+row("login", ok=EVERYONE)
+row("logout", method="POST", others="login")  # everyone ends up on the sign-in page
+row("healthz", ok=EVERYONE)
+row("my_data", ok=SIGNED_IN)
+row("otp_verify", ok=SIGNED_IN)
+row("otp_setup", ok=SIGNED_IN)
+row("account_security", ok=SIGNED_IN)
+row("sign_out_everywhere", method="POST", ok=SIGNED_IN)
+
+# --- workbench ------------------------------------------------------------------------------------
+row("workbench:home", ok=SIGNED_IN)  # each role's own work; a user without roles sees an empty page
+row("workbench:switch_role", method="POST", ok=SIGNED_IN)
+row("workbench:password_change", ok=SIGNED_IN)
+row("workbench:ledger", ok=SIGNED_IN)  # rows restricted to what the user may see
+row("workbench:notifications", ok=SIGNED_IN)
+row("workbench:notification_badge", ok=SIGNED_IN)
+row("workbench:proposal", ok=SEES_A)
+row("workbench:assign", ok=OFFICE)
+row("workbench:proposal_key", method="POST", ok=OFFICE_ADMIN)  # registration data: office, or admin correcting it
+row("workbench:action", method="POST", ok=SEES_A, reach=True)  # each action then checks its own roles
+row("workbench:register", ok=OFFICE_ADMIN)
+row("workbench:unit_search", ok=OFFICE_ADMIN)
+
+# --- replies, co-opinions, ratings, copies ------------------------------------------------------
+row("replies:draft", ok=STAFF_A)  # drafts never leave the unit
+row("replies:co_opinion", ok=())  # item A's co unit is a third unit: nobody in the matrix may open it
+row("replies:feedback", ok=SEES_A)
+row("replies:review", ok=SEES_A)  # a sent reply
+row("replies:reply_docx", ok=SEES_A)
+row("replies:co_opinion_docx", ok=STAFF_A | OFFICE)
+row("replies:co_opinion_attachment", ok=STAFF_A | OFFICE)
+row("replies:my_copies", ok=SIGNED_IN)
+row("replies:copy", ok=SEES_A)
+row("replies:commitments", ok=SIGNED_IN)
+row("replies:templates", ok={"unit_office", "office", "admin"})
+row("replies:default_template", ok=SIGNED_IN)  # the blank standard layout holds no case data
+
+# --- supervision ------------------------------------------------------------------------------------
+row("supervision:notifications", ok=SIGNED_IN)
+row("supervision:unread_badge", ok=SIGNED_IN)
+row("supervision:notifications_read_all", method="POST", ok=SIGNED_IN)
+row("supervision:notification_read", method="POST", ok={"handler"})  # only its addressee
+row("supervision:preferences", ok=SIGNED_IN)
+row("supervision:item", ok=SEES_A)
+row("supervision:key_items", ok=SIGNED_IN)
+row("supervision:key_item", ok=SEES_A)
+row("supervision:urge", ok=OFFICE)
+row("supervision:failed_deliveries", ok=OFFICE_ADMIN)
+row("supervision:delivery_retry", method="POST", ok=OFFICE_ADMIN)
+row("supervision:digest", ok=OFFICE)  # the office's own weekly digest
+
+# --- reports ------------------------------------------------------------------------------------
+row("reports:dashboard", ok=STAFF_ALL)
+row("reports:dashboard_xlsx", ok=STAFF_ALL)
+row("reports:chart_xlsx", ok=STAFF_ALL)
+row("reports:figures", ok=STAFF_ALL)
+row("reports:items", ok=STAFF_ALL)  # the items behind a figure, restricted to the reader's scope
+row("reports:score", query=_session_unit, ok=UNIT_A_OFFICE_ADMIN)
+row("reports:evaluation_export", query=_session_unit, ok=())  # nothing to export before a 自评 exists
+row("reports:rules", query=_session_unit, ok=STAFF_ALL)
+row("reports:summary", query=_session_unit, ok=UNIT_A_OFFICE_ADMIN)
+row("reports:summary_docx", query=_session_unit, ok=UNIT_A_OFFICE_ADMIN)
+
+# --- smart assist -----------------------------------------------------------------------------------
+row("assist:proposal", ok=UNIT_A_OFFICE_ADMIN)
+row("assist:category", ok=UNIT_A_OFFICE_ADMIN)
+row("assist:routing", ok=UNIT_A_OFFICE_ADMIN)
+row("assist:similar", ok=UNIT_A_OFFICE_ADMIN)
+row("assist:draft_check", method="POST", ok=STAFF_A | OFFICE_ADMIN)  # the handler and the office's 核稿
+row("assist:reply_check", ok=STAFF_A | OFFICE)
+row("assist:topics", ok=STAFF_ALL)  # titles of a session's items, for units to see related items
+
+# --- exchange -----------------------------------------------------------------------------------------
+row("exchange:index", ok=SIGNED_IN)
+row("exchange:import_upload", ok=OFFICE)
+row("exchange:import_mapping", ok=OFFICE)
+row("exchange:import_preview", ok=OFFICE)
+row("exchange:import_bodies", ok=OFFICE)
+row("exchange:ledger_xlsx", ok=SIGNED_IN)  # rows restricted like the ledger page
+row("exchange:ledger_csv", ok=SIGNED_IN)
+row("exchange:notices", ok=OFFICE)
+row("exchange:notice", ok=OFFICE)
+row("exchange:archive", ok=OFFICE)
+
+# --- REST API ---------------------------------------------------------------------------------------
+row("api:token", method="POST", ok=EVERYONE)
+row("api:schema", ok=EVERYONE)
+row("api:docs", ok=EVERYONE)
+row("api:redoc", ok=EVERYONE)
+row("api:figures", ok=SIGNED_IN)
+row("api:scores", query=_session_unit, ok=UNIT_A_OFFICE_ADMIN)
+for _collection in ("session", "unit", "proposal", "assignment", "reply", "event"):
+    row(f"api:{_collection}-list", ok=SIGNED_IN)  # every list is filtered to what the caller may see
+row("api:session-detail", ok=SIGNED_IN)
+row("api:unit-detail", ok=SIGNED_IN)
+row("api:proposal-detail", ok=SEES_A)
+row("api:assignment-detail", ok=SEES_A)
+row("api:reply-detail", ok=SEES_A)
+row("api:reply-document", ok=SEES_A)
+row("api:event-detail", ok=SEES_A)
+# Actions: whoever sees the item reaches the action's own role and input checks; nobody else learns it exists.
+for _action in ("sign", "request_adjustment", "decide_adjustment", "assign_handler", "log_contact", "send_co_opinion",
+                "submit_reply", "review_reply", "send_reply", "rate", "request_extension", "decide_extension",
+                "add_commitment", "complete_commitment", "close", "rehandle", "withdraw"):
+    row(f"api:assignment-action-{_action}", method="POST", ok=SEES_A, reach=True)
+
+
+def probe_outcome(response, reach: bool = False) -> str:
+    code = response.status_code
+    if reach and code == 403 and "/login/" not in response.headers.get("Location", ""):
+        return "ok"
+    location = response.headers.get("Location", "")
+    if code in (301, 302) and "/login/" in location:
+        return "login"
+    if code == 401:
+        return "login"
+    if code in (403, 404):
+        return "deny"
+    if code == 405:
+        return "method"
+    if code >= 500 or code == 429:
+        return f"error{code}"
+    return "ok"
+
+
+def _walk(patterns, prefix="", namespace=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = ":".join(x for x in (namespace, p.namespace or "") if x)
+            yield from _walk(p.url_patterns, prefix + str(p.pattern), ns)
+        elif isinstance(p, URLPattern):
+            name = f"{namespace}:{p.name}" if namespace and p.name else (p.name or "")
+            yield prefix + str(p.pattern), name, p
+
+
+def all_url_names() -> dict[str, str]:
+    """Every named URL of the project except Django's own admin (which has its own staff-only checks)."""
+    names = {}
+    for route, name, _ in _walk(get_resolver().url_patterns):
+        if route.startswith("admin/") or name.startswith("admin:"):
+            continue
+        if not name:
+            raise AssertionError(f"URL {route!r} has no name; every URL needs a name and a row in the matrix")
+        names.setdefault(name, route)
+    return names
+
+
+def _first_event(w):
+    from banli.handling.models import Event
+
+    return Event.objects.filter(proposal=w.item_a).order_by("id").first().pk
+
+
+API_DETAIL = {
+    "session": lambda w: w.session.pk, "unit": lambda w: w.lead_unit.pk, "proposal": lambda w: w.item_a.pk,
+    "assignment": lambda w: w.lead_a.pk, "reply": lambda w: w.reply_a.pk, "event": _first_event,
+}
+BY_NAME = {
+    "workbench:proposal": {"pk": "item_a"}, "workbench:assign": {"pk": "item_a"},
+    "workbench:proposal_key": {"pk": "item_a"}, "workbench:action": {"pk": "lead_a"},
+    "replies:co_opinion": {"assignment_id": "co_a"}, "supervision:notification_read": {"pk": "notification"},
+    "supervision:delivery_retry": {"pk": "delivery"}, "supervision:digest": {"pk": "digest"},
+    "exchange:import_mapping": {"pk": "batch"}, "exchange:import_preview": {"pk": "batch"},
+}
+BY_PARAM = {
+    "assignment_id": "lead_a", "reply_id": "reply_a", "opinion_id": "opinion_a", "attachment_id": "attachment_a",
+    "delivery_id": "delivery_a", "proposal_id": "item_a", "session_id": "session", "unit_id": "lead_unit",
+}
+LITERALS = {"kind": "proposal_reply", "fmt": "xlsx", "action": "log_contact"}
+
+
+def default_kwargs(name: str, route: str, w) -> dict:
+    """Objects of unit A for every parameter a URL names."""
+    kwargs = {}
+    for param in re.findall(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>", route):
+        param = param[0] or param[1]
+        if name.startswith("api:") and param == "pk":
+            base = name.split(":")[1].split("-")[0]
+            kwargs[param] = API_DETAIL.get(base, lambda w: w.lead_a.pk)(w) if base != "assignment" else w.lead_a.pk
+            continue
+        if name == "reports:chart_xlsx" and param == "key":
+            from banli.reports.charts import CHARTS
+
+            kwargs[param] = next(iter(CHARTS))
+            continue
+        if name == "reports:items" and param == "key":
+            kwargs[param] = "replied"
+            continue
+        source = BY_NAME.get(name, {}).get(param) or BY_PARAM.get(param)
+        if source:
+            value = getattr(w, source)
+            kwargs[param] = value.pk if hasattr(value, "pk") else value
+        elif param in LITERALS:
+            kwargs[param] = LITERALS[param]
+        else:
+            raise AssertionError(f"no object for parameter {param!r} of {name}; add it to BY_NAME/BY_PARAM")
+    return kwargs
+
+
+def _guess(kwargs):
+    """The same URL with every integer id replaced by one that exists for nobody."""
+    guessed = {k: (987654321 if isinstance(v, int) else v) for k, v in kwargs.items()}
+    return guessed if guessed != kwargs else None
+
+
+@pytest.fixture
+def world(db):
+    return matrix_world.build()
+
+
+def _request(client, method, url):
+    if method == "POST":
+        return client.post(url, {}, HTTP_HX_REQUEST="true")
+    return client.get(url)
+
+
+def test_every_url_has_a_row():
+    missing = sorted(set(all_url_names()) - set(TABLE))
+    stale = sorted(set(TABLE) - set(all_url_names()))
+    assert not missing, f"URLs without a row in the permission matrix: {missing}"
+    assert not stale, f"rows for URLs that no longer exist: {stale}"
+
+
+def test_every_role_gets_what_the_table_says_for_every_url(world):
+    users = _users(world)
+    clients = {}
+    for role, user in users.items():
+        client = Client(raise_request_exception=False)
+        if user is not None:
+            client.force_login(user)
+        clients[role] = client
+    probe = os.environ.get("BANLI_MATRIX_PROBE")
+    mismatches, table = [], []
+    routes = all_url_names()
+    for name in sorted(routes):
+        if name not in TABLE and not probe:
+            continue
+        kwargs_of, spec = TABLE.get(name, (None, rule(method="GET")))
+        kwargs = kwargs_of(world) if kwargs_of else default_kwargs(name, routes[name], world)
+        url = reverse(name, kwargs=kwargs)
+        if name in QUERIES:
+            url += "?" + urlencode(QUERIES[name](world))
+        observed = {}
+        for role in ROLES:
+            response = _request(clients[role], spec["method"], url)
+            if spec["method"] == "POST" and users[role] is not None:
+                users[role].refresh_from_db()  # "sign out everywhere" moved the session version on
+                clients[role].force_login(users[role])  # a POST may sign out or rotate the session
+            observed[role] = probe_outcome(response, spec["reach"] and users[role] is not None)
+            if observed[role] == "ok" and role in ("other_handler", "other_proposer", "public") and kwargs:
+                body = response.content.decode(errors="ignore")
+                if world.item_a.title in body and spec["expected"][role] != "ok":
+                    observed[role] = "leak"
+        table.append((name, spec["method"], observed))
+        for role in ROLES:
+            if observed[role] != spec["expected"][role]:
+                mismatches.append(f"{name} [{spec['method']} {url}] {role}: expected {spec['expected'][role]}, got {observed[role]}")
+        guessed = _guess(kwargs)
+        if guessed:
+            gurl = reverse(name, kwargs=guessed)
+            for role in ("office", "admin", "handler", "proposer"):
+                outcome = probe_outcome(_request(clients[role], spec["method"], gurl))
+                if spec["method"] == "POST":
+                    users[role].refresh_from_db()
+                    clients[role].force_login(users[role])
+                if outcome not in ("deny", "login", "method"):
+                    mismatches.append(f"{name} [{gurl}] {role}: a guessed id answered {outcome}")
+    if probe:
+        with open(probe, "w") as out:
+            for name, method, observed in table:
+                out.write(f"{name:45s} {method:4s} " + " ".join(f"{r}={observed[r]}" for r in ROLES) + "\n")
+    assert not mismatches, "\n".join(mismatches)
