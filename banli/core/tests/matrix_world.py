@@ -37,6 +37,11 @@ def build():
     w.item_b = make_proposal(w, number="B001", title="乙单位事项：关于社区医院的提案", proposers=[w.other_proposer_record])
     w.lead_b = handling.assignment_create(proposal=w.item_b, unit=w.other_unit, role="lead", actor=w.office)
     w.lead_b = handling.assignment_sign(assignment=w.lead_b, actor=w.other_office)
+    from banli.portal.models import PublicReply
+    from banli.portal.services import publish_pending
+
+    publish_pending()  # publication runs after commit; tests run inside one transaction
+    w.public_reply = PublicReply.objects.filter(reply=w.reply_a).first()
     w.public = User.objects.create_user("citizen", password="x", display_name="无角色用户")
     w.extra = SimpleNamespace()
     _supervision(w)

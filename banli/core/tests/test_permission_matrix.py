@@ -157,6 +157,13 @@ row("exchange:notices", ok=OFFICE)
 row("exchange:notice", ok=OFFICE)
 row("exchange:archive", ok=OFFICE)
 
+# --- public portal: disclosed replies only, no sign-in -------------------------------------------------
+row("portal:home", ok=EVERYONE)
+row("portal:index", ok=EVERYONE)
+row("portal:detail", ok=EVERYONE)  # item A's reply is disclosed in full; undisclosed ones have no public copy
+row("replies:chain", ok={"unit_office"})  # a unit office configures its own review chain
+row("reports:compare", ok=STAFF_ALL)
+
 # --- REST API ---------------------------------------------------------------------------------------
 row("api:token", method="POST", ok=EVERYONE)
 row("api:schema", ok=EVERYONE)
@@ -239,7 +246,7 @@ BY_NAME = {
 }
 BY_PARAM = {
     "assignment_id": "lead_a", "reply_id": "reply_a", "opinion_id": "opinion_a", "attachment_id": "attachment_a",
-    "delivery_id": "delivery_a", "proposal_id": "item_a", "session_id": "session", "unit_id": "lead_unit",
+    "delivery_id": "delivery_a", "public_id": "public_reply", "proposal_id": "item_a", "session_id": "session", "unit_id": "lead_unit",
 }
 LITERALS = {"kind": "proposal_reply", "fmt": "xlsx", "action": "log_contact"}
 
