@@ -125,6 +125,7 @@ row("supervision:delivery_retry", method="POST", ok=OFFICE_ADMIN)
 row("supervision:digest", ok=OFFICE)  # the office's own weekly digest
 
 # --- reports ------------------------------------------------------------------------------------
+row("reports:home", ok=STAFF_ALL)
 row("reports:dashboard", ok=STAFF_ALL)
 row("reports:dashboard_xlsx", ok=STAFF_ALL)
 row("reports:chart_xlsx", ok=STAFF_ALL)
