@@ -349,6 +349,27 @@ class DemoLoader:
             lead=None, cos=[], children=[],
         )
 
+    def supervise(self, plan, item) -> None:
+        """Plan a key item's supervision: the leader named at assignment, a site visit later (重点督办)."""
+        from banli.supervision import services as supervision
+
+        city = item.proposal.session_id == self.city.pk
+        leader = None if city else self.users["gov_leader"]
+        leader_name = "分管副市长" if city else leader.display_name.split()[-1] + "（副区长）"
+        state = {}
+
+        def create(ts):
+            state["supervision"] = call(ts, supervision.supervision_create, actor=item.office, proposal=item.proposal,
+                                        leader_name=leader_name, leader=leader, warning_days=[10, 5, 1],
+                                        note="列为重点督办提案，请主办单位制定办理方案，每月报送进展。")
+
+        def visit(ts):
+            call(ts, supervision.supervision_note_add, actor=item.office, supervision=state["supervision"],
+                 kind="visit", happened_on=timezone.localdate(ts),
+                 text="督办领导带队实地调研，听取主办、会办单位办理进展汇报，要求倒排工期、按期答复。")
+        plan.at(0.5, create)
+        plan.at(12, visit)
+
     def staff(self, assignment, role):
         return self.users[f"{self.unit_codes[assignment.unit_id]}_{role}"]
 
@@ -575,6 +596,8 @@ class DemoLoader:
             keys = self.proposer_keys(T.CITY_PROPOSERS, i, body_lead=i % 5 == 2)
             item = self.register(self.city, ts, f"{year}{104 + i * 7:04d}", entry, keys, is_key=i == 0)
             plan = Plan(start=self._previous_workday(start + dt.timedelta(days=i % 4)))
+            if i == 0:
+                self.supervise(plan, item)
             item.children = []
             if lead == "gov":
                 role = "split" if i == 4 else "lead"
@@ -648,6 +671,8 @@ class DemoLoader:
             item = self.register(session, reg, f"{year}{number_base + i:04d}", entry, keys, kind=kind,
                                  is_key=i in (0, 17))
             plan = Plan(start=start)
+            if item.proposal.is_key and target not in ("pending_sign", "signed"):
+                self.supervise(plan, item)
             adjust_from = options.pop("adjust_from", None)
             adjust = options.pop("adjust", None)
             withdraw_co = options.pop("withdraw_co", False)

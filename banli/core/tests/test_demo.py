@@ -53,6 +53,14 @@ def test_seed_001_unit_has_33_city_items_4_lead_1_split_28_co_all_answered_on_ti
     assert city_items.filter(proposal__is_key=True).count() == 1
 
 
+def test_key_items_are_supervised_by_a_named_leader_with_a_visit_on_record(demo, db):
+    from banli.supervision.models import Supervision
+
+    supervised = Supervision.objects.all()
+    assert supervised.count() >= 2
+    assert all(s.proposal.is_key and s.leader_name and s.notes.exists() for s in supervised)
+
+
 def test_district_government_hands_city_items_on_to_its_departments(demo, db):
     from banli.core.demo import CITY_SESSION
 
