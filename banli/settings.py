@@ -264,6 +264,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "scan-deadlines": {"task": "banli.supervision.tasks.scan_deadlines_task", "schedule": 3600.0},
     "deliver-due": {"task": "banli.supervision.tasks.deliver_due_task", "schedule": 60.0},
+    "publish-replies": {"task": "banli.portal.tasks.publish_pending_task", "schedule": 3600.0},
     "weekly-digest": {
         "task": "banli.supervision.tasks.send_digests_task",
         "schedule": crontab(hour=8, minute=0, day_of_week="mon"),

@@ -16,6 +16,7 @@ urlpatterns = [
     path("copies/<int:delivery_id>/", views.copy, name="copy"),
     path("commitments/", views.commitments, name="commitments"),
     path("chain/", views.chain, name="chain"),
+    path("feedback/missing/", views.missing_feedback, name="missing_feedback"),
     path("templates/", views.templates, name="templates"),
     path("templates/default/<str:kind>.docx", views.default_template, name="default_template"),
 ]

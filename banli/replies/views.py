@@ -340,3 +340,11 @@ def chain(request):
     )
     return render(request, "replies/chain.html", {"unit": unit, "units": units, "steps": current,
                                                   "text": request.POST.get("steps", text), "error": error})
+
+
+@domain_view
+def missing_feedback(request):
+    """Ratings still missing after the feedback deadline (reported, never counted as 满意)."""
+    if not access.is_staff_user(request.user):
+        raise PermissionDenied("只有交办机构和承办单位可以查看未测评清单。")
+    return render(request, "replies/missing_feedback.html", {"rows": selectors.missing_feedback(request.user)})

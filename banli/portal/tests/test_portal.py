@@ -140,3 +140,12 @@ def test_catch_up_job_publishes_replies_sent_without_the_commit_hook(world):
 def test_portal_list_runs_a_fixed_number_of_queries(client, published, django_assert_max_num_queries):
     with django_assert_max_num_queries(12):
         client.get(reverse("portal:index"))
+
+
+def test_the_periodic_task_publishes_what_is_pending(world):
+    from banli.portal.tasks import publish_pending_task
+
+    proposal = make_proposal(world)
+    lead, _ = assign(world, proposal)
+    walk_to(world, lead, "replied")
+    assert publish_pending_task() == 1 and PublicReply.objects.count() == 1

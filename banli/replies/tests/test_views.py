@@ -143,3 +143,35 @@ def test_unit_office_configures_its_chain_on_a_page(world, client):
     bad = client.post(url, {"unit": world.lead_unit.pk, "steps": "签发"})
     assert "第1行" in bad.content.decode()
     assert login(client, world.lead_handler).get(url).status_code == 403
+
+
+def test_missing_ratings_page_lists_proposers_who_have_not_rated_after_the_deadline(world, client):
+    import datetime as dt
+
+    import time_machine
+
+    reply = signed_off_reply(world)
+    services.reply_send(reply=reply, actor=world.lead_office)
+    reply.assignment.refresh_from_db()
+    later = reply.assignment.feedback_due + dt.timedelta(days=2)
+    with time_machine.travel(dt.datetime(later.year, later.month, later.day, 4, tzinfo=dt.timezone.utc)):
+        html = login(client, world.office).get(reverse("replies:missing_feedback")).content.decode()
+        assert "李委员" in html and "吴委员" in html
+        assert login(client, world.proposer).get(reverse("replies:missing_feedback")).status_code == 403
+
+
+def test_commitments_and_copies_lists_run_a_fixed_number_of_queries(world, client, django_assert_max_num_queries):
+    import datetime as dt
+
+    for _ in range(3):
+        proposal = make_proposal(world)
+        lead, _ = assign(world, proposal)
+        lead = walk_to(world, lead, "replied")
+        services.commitment_record(assignment=lead, actor=world.lead_handler, description="事项",
+                                   target_date=dt.date(2026, 1, 1))
+    login(client, world.lead_office)
+    with django_assert_max_num_queries(15):
+        assert client.get(reverse("replies:commitments") + "?show=all").status_code == 200
+    login(client, world.proposer)
+    with django_assert_max_num_queries(15):
+        assert client.get(reverse("replies:my_copies")).status_code == 200
