@@ -50,6 +50,7 @@ class RoutingModel:
         xw = self.word_vec.fit_transform(texts)
         x = sparse.hstack([xw, self.char_vec.fit_transform(texts)], format="csr")
         self.n_words = xw.shape[1]
+        self.word_vocab = self.word_vec.get_feature_names_out()  # building it per suggestion costs ~50 ms
         leads = [u[0] for u in unit_lists]
         self.lead_units = sorted(set(leads))
         self.lead_svm = LinearSVC(C=1.0, class_weight="balanced").fit(x, leads) if len(self.lead_units) > 1 else None
@@ -58,6 +59,10 @@ class RoutingModel:
         keep = (y.sum(axis=0) > 0) & (y.sum(axis=0) < len(y))
         self.any_units = [str(u) for u, k in zip(self.binarizer.classes_, keep) if k]
         self.any_svm = OneVsRestClassifier(LinearSVC(C=1.0, class_weight="balanced")).fit(x, y[:, keep]) if keep.sum() >= 2 else None
+        if self.any_svm is not None:
+            # One matrix product per suggestion instead of one validated sklearn call per unit.
+            self.any_coef = np.vstack([e.coef_.ravel() for e in self.any_svm.estimators_])
+            self.any_intercept = np.array([float(np.ravel(e.intercept_)[0]) for e in self.any_svm.estimators_])
         # Past items shown as evidence: their word vectors, titles and units.
         self.past_words = xw.tocsr()
         self.past_titles = [d.get("title") or "" for d in docs]
@@ -72,13 +77,11 @@ class RoutingModel:
     def _supporting_words(self, xw, coef_words, limit=6) -> list[str]:
         contrib = xw.multiply(coef_words).toarray().ravel()
         order = np.argsort(-contrib)[:limit]
-        vocab = self.word_vec.get_feature_names_out()
-        return [str(vocab[i]) for i in order if contrib[i] > 0]
+        return [str(self.word_vocab[i]) for i in order if contrib[i] > 0]
 
-    def _past_items(self, xw, unit: str, limit=3) -> list[tuple[str, float]]:
-        sims = (self.past_words @ xw.T).toarray().ravel()
+    def _past_items(self, sims, order, unit: str, limit=3) -> list[tuple[str, float]]:
         out = []
-        for i in np.argsort(-sims):
+        for i in order:
             if sims[i] <= 0 or len(out) == limit:
                 break
             if unit in self.past_units[i]:
@@ -88,6 +91,8 @@ class RoutingModel:
     def suggest(self, doc: dict, *, leads: int = 3, cos: int = 3) -> list[UnitSuggestion]:
         """Ranked lead suggestions, then co-handling suggestions (units other than the top lead)."""
         xw, x = self._features(doc)
+        sims = (self.past_words @ xw.T).toarray().ravel()
+        order = np.argsort(-sims)[:200]
         out: list[UnitSuggestion] = []
         if self.lead_svm is None:
             lead_scores = {self.lead_units[0]: 1.0}
@@ -106,18 +111,18 @@ class RoutingModel:
             lead_coef = {c: coef[i, : self.n_words] for i, c in enumerate(classes)}
         for unit, score in sorted(lead_scores.items(), key=lambda kv: -kv[1])[:leads]:
             support = self._supporting_words(xw, lead_coef[unit]) if unit in lead_coef else []
-            out.append(UnitSuggestion(unit, "lead", round(float(score), 4), support, self._past_items(xw, unit)))
+            out.append(UnitSuggestion(unit, "lead", round(float(score), 4), support, self._past_items(sims, order, unit)))
         if self.any_svm is not None:
             top_lead = out[0].unit if out else None
-            raw = self.any_svm.decision_function(x)[0]
+            raw = np.asarray(x @ self.any_coef.T).ravel() + self.any_intercept
             scored = sorted(zip(self.any_units, _sigmoid(raw), range(len(raw))), key=lambda t: -t[1])
             for unit, score, i in scored:
                 if unit == top_lead or len([s for s in out if s.role == "co"]) >= cos:
                     continue
                 if score < 0.3:
                     break
-                coef = self.any_svm.estimators_[i].coef_.ravel()[: self.n_words]
+                coef = self.any_coef[i, : self.n_words]
                 out.append(
-                    UnitSuggestion(unit, "co", round(float(score), 4), self._supporting_words(xw, coef), self._past_items(xw, unit))
+                    UnitSuggestion(unit, "co", round(float(score), 4), self._supporting_words(xw, coef), self._past_items(sims, order, unit))
                 )
         return out
