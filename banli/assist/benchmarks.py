@@ -22,6 +22,9 @@ def shared_data_dir() -> Path:
     for parent in Path(settings.BASE_DIR).resolve().parents:
         if (parent / "shared" / "data").is_dir():
             return parent / "shared" / "data"
+    # A clone made elsewhere (e.g. CI's temporary folder) on a machine of this workplace.
+    if Path("/work/shared/data").is_dir():
+        return Path("/work/shared/data")
     return Path(settings.BASE_DIR) / ".." / "shared" / "data"
 
 
