@@ -13,6 +13,7 @@ import io
 import json
 import re
 import zipfile
+import zlib
 from pathlib import Path
 
 from django.utils import timezone
@@ -175,7 +176,7 @@ def verify_archive(source) -> list[str]:
                 continue
             try:
                 digest = hashlib.sha256(archive.read(name)).hexdigest()
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
                 problems.append(f"{name}：无法读取（{type(exc).__name__}），文件已被改动。")
                 continue
             if digest != expected[name]:
