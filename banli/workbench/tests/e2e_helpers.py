@@ -1,0 +1,61 @@
+"""Steps a person takes in the browser, shared by the end-to-end tests."""
+from __future__ import annotations
+
+from banli.core.testing import PASSWORD
+
+
+class Person:
+    """One user in his own browser context (his own cookies), signed in through the login page."""
+
+    def __init__(self, browser, live_server, user, *, viewport=None, **context_kw):
+        self.base = live_server.url
+        self.user = user
+        self.context = browser.new_context(locale="zh-CN", viewport=viewport or {"width": 1280, "height": 900}, **context_kw)
+        self.context.set_default_timeout(15000)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
+        self.requests: list[str] = []
+        self.page.on("request", lambda req: self.requests.append(req.url))
+        self.login()
+
+    def login(self):
+        self.page.goto(self.base + "/login/")
+        self.page.fill("#id_username", self.user.username)
+        self.page.fill("#id_password", PASSWORD)
+        self.page.click("button[type=submit]")
+        self.page.wait_for_url(self.base + "/")
+
+    def open(self, path):
+        self.page.goto(self.base + path)
+
+    def proposal(self, proposal_id):
+        self.open(f"/proposals/{proposal_id}/")
+
+    def act(self, assignment_id, action, fields=None, *, button=None, expect="success"):
+        """Open an action's form on the proposal page, fill it, submit it (htmx), wait for the message."""
+        page = self.page
+        card = page.locator(f"#assignment-{assignment_id} details[data-action='{action}']")
+        card.wait_for()
+        if not card.evaluate("el => el.open"):
+            card.locator("summary").click()
+        prefix = f"a{assignment_id}-{action}-"
+        for name, value in (fields or {}).items():
+            field = card.locator(f"[name='{prefix}{name}']")
+            kind = field.first.evaluate("el => el.tagName.toLowerCase() + ':' + (el.type || '')")
+            if kind.startswith("select"):
+                field.select_option(str(value))
+            elif kind.endswith(":radio") or kind.endswith(":checkbox"):
+                card.locator(f"[name='{prefix}{name}'][value='{value}']").check()
+            else:
+                field.fill(str(value))
+        # Forget the previous action's message so that we wait for this one's.
+        page.evaluate("document.querySelectorAll('#panel-messages, #messages .alert').forEach(e => e.remove())")
+        if button:
+            card.get_by_role("button", name=button).click()
+        else:
+            card.locator("button[type=submit]").first.click()
+        alert = page.locator(f"#panel-messages .alert-{'success' if expect == 'success' else 'danger'}")
+        alert.wait_for()
+        return alert.inner_text()

@@ -1,0 +1,167 @@
+"""End-to-end: real users in a real browser (Debian Chromium via Playwright) against the live server."""
+import re
+
+import pytest
+
+from banli.handling.models import Assignment
+from banli.proposals.models import Proposal
+from banli.workbench.tests.e2e_helpers import Person
+
+pytestmark = [pytest.mark.e2e]
+
+
+def _assignment(proposal, unit):
+    return Assignment.objects.exclude(state="withdrawn").get(proposal=proposal, unit=unit)
+
+
+def _state(assignment):
+    assignment.refresh_from_db()
+    return assignment.state
+
+
+def test_a_proposal_lives_its_whole_life_across_roles(transactional_db, live_server, browser, world, screenshots):
+    w = world
+    # The assigning office registers the proposal by hand and assigns a lead and a co unit.
+    office = Person(browser, live_server, w.office)
+    office.open("/register/")
+    page = office.page
+    page.select_option("#id_p-session", str(w.session.pk))
+    page.fill("#id_p-number", "20250188")
+    page.fill("#id_p-title", "关于推进城区教育集团化办学的提案")
+    page.fill("#id_p-proposers", "李委员、吴委员")
+    page.fill("#id_p-body", "一、扩大优质教育资源覆盖面。二、完善集团内教师交流机制。")
+    page.click("button[name=create_proposal]")
+    page.wait_for_url(re.compile(r".*/proposals/\d+/assign/$"))
+    proposal = Proposal.objects.get(number="20250188")
+    page.fill("#unit-search", "教育")
+    page.locator(".pick-unit", has_text="区教育局").click()
+    page.fill("#unit-search", "住房")
+    page.locator(".pick-unit", has_text="区住房和建设局").click()
+    assert page.locator(f"select[name=role_{w.lead_unit.pk}]").input_value() == "lead"
+    assert page.locator(f"select[name=role_{w.co_unit.pk}]").input_value() == "co"
+    page.click("#assign-form button[type=submit]")
+    page.wait_for_url(re.compile(rf".*/proposals/{proposal.pk}/$"))
+    lead = _assignment(proposal, w.lead_unit)
+    co = _assignment(proposal, w.co_unit)
+    assert (lead.role, co.role) == ("lead", "co")
+    office.open("/")
+    screenshots(office.page, "workbench-assigning-office")
+
+    # Both units sign.
+    lead_office = Person(browser, live_server, w.lead_office)
+    screenshots(lead_office.page, "workbench-unit-office")
+    lead_office.proposal(proposal.pk)
+    assert "已签收" in lead_office.act(lead.pk, "sign")
+    co_office = Person(browser, live_server, w.co_office)
+    co_office.proposal(proposal.pk)
+    co_office.act(co.pk, "sign")
+    # The co unit hands it to its section and the handler sends the co-opinion.
+    co_office.act(co.pk, "assign_section", {"section": w.co_section.pk, "handler": w.co_handler.pk})
+    co_handler = Person(browser, live_server, w.co_handler)
+    co_handler.proposal(proposal.pk)
+    co_handler.act(co.pk, "co_opinion", {"body": "我局将在学校用地规划和建设方面予以支持。", "contact_person": "赵磊"})
+    assert _state(co) == "opinion_sent"
+
+    # The lead unit assigns its section and handler; the handler logs a contact and drafts the reply.
+    lead_office.proposal(proposal.pk)
+    lead_office.act(lead.pk, "assign_section", {"section": w.lead_section.pk, "handler": w.lead_handler.pk})
+    handler = Person(browser, live_server, w.lead_handler)
+    screenshots(handler.page, "workbench-handler")
+    handler.proposal(proposal.pk)
+    handler.act(lead.pk, "log_contact", {"phase": "before", "method": "phone", "people": "李委员、张敏",
+                                         "summary": "电话了解提案人的具体诉求。"})
+    reply_fields = {"reply_class": "B", "disclosure": "full", "body": "经研究，现答复如下：一、……二、……",
+                    "contact_person": "张敏", "contact_phone": "0755-12345678"}
+    handler.act(lead.pk, "reply", reply_fields, button="保存并提交审核")
+    assert _state(lead) == "reply_review"
+
+    # The unit office returns the draft once with a reason; the handler revises and resubmits.
+    lead_office.proposal(proposal.pk)
+    message = lead_office.act(lead.pk, "review", {"decision": "return", "reason": "请逐条回应提案建议。"})
+    assert "退回" in message
+    handler.proposal(proposal.pk)
+    handler.act(lead.pk, "reply", {**reply_fields, "body": "经研究，现逐条答复如下：一、……二、……"}, button="保存并提交审核")
+    lead_office.proposal(proposal.pk)
+    lead_office.act(lead.pk, "review", {"decision": "approve"})
+
+    # The leader signs off (deputy leader, then head), the office sends.
+    leader = Person(browser, live_server, w.lead_leader)
+    screenshots(leader.page, "workbench-leader")
+    leader.proposal(proposal.pk)
+    leader.act(lead.pk, "review", {"decision": "approve"})
+    leader.proposal(proposal.pk)
+    assert "已签发" in leader.act(lead.pk, "review", {"decision": "approve"})
+    lead_office.proposal(proposal.pk)
+    lead_office.act(lead.pk, "send")
+    assert _state(lead) == "replied"
+
+    # The proposer rates 不满意; the co-signer rates too; the item is rehandled.
+    proposer = Person(browser, live_server, w.proposer)
+    screenshots(proposer.page, "workbench-proposer")
+    proposer.proposal(proposal.pk)
+    proposer.act(lead.pk, "rate", {"attitude": "basic", "result": "unsatisfied", "comment": "答复未落到实处。"})
+    co_proposer = Person(browser, live_server, w.co_proposer)
+    co_proposer.proposal(proposal.pk)
+    co_proposer.act(lead.pk, "rate", {"attitude": "satisfied", "result": "basic"})
+    assert _state(lead) == "rated"
+    lead_office.proposal(proposal.pk)
+    lead_office.act(lead.pk, "rehandle", {"reason": "提案人对办理结果不满意，重新办理。"})
+    assert _state(lead) == "rehandling"
+
+    # Answered again, rated 满意, closed by the office.
+    handler.proposal(proposal.pk)
+    handler.act(lead.pk, "reply", {**reply_fields, "reply_class": "A", "body": "经再次研究，已落实如下：……"}, button="保存并提交审核")
+    lead_office.proposal(proposal.pk)
+    lead_office.act(lead.pk, "review", {"decision": "approve"})
+    leader.proposal(proposal.pk)
+    leader.act(lead.pk, "review", {"decision": "approve"})
+    leader.proposal(proposal.pk)
+    leader.act(lead.pk, "review", {"decision": "approve"})
+    lead_office.proposal(proposal.pk)
+    lead_office.act(lead.pk, "send")
+    proposer.proposal(proposal.pk)
+    proposer.act(lead.pk, "rate", {"attitude": "satisfied", "result": "satisfied"})
+    co_proposer.proposal(proposal.pk)
+    co_proposer.act(lead.pk, "rate", {"attitude": "satisfied", "result": "satisfied"})
+    office.proposal(proposal.pk)
+    office.act(lead.pk, "close")
+    assert _state(lead) == "closed"
+    proposal.refresh_from_db()
+    assert proposal.status == "closed"
+    office.proposal(proposal.pk)
+    timeline = office.page.locator("#timeline").inner_text()
+    assert "重新办理" in timeline and "办结" in timeline
+    screenshots(office.page, "proposal-closed-office")
+    # The proposer's timeline shows milestones, never the unit's internal drafts or contacts.
+    proposer.proposal(proposal.pk)
+    proposer_timeline = proposer.page.locator("#timeline").inner_text()
+    assert "登记沟通" not in proposer_timeline and "退回修改" not in proposer_timeline
+    for person in (office, lead_office, co_office, co_handler, handler, leader, proposer, co_proposer):
+        assert not person.errors, person.errors
+        outside = [u for u in person.requests if not u.startswith(live_server.url)]
+        assert not outside, outside
+
+
+def test_a_proposer_rates_on_a_phone(transactional_db, live_server, browser, world, screenshots):
+    from banli.core.testing import assign, make_proposal, walk_to
+
+    w = world
+    proposal = make_proposal(w, title="关于优化公交线路的提案")
+    lead, _ = assign(w, proposal, co=False)
+    walk_to(w, lead, "replied")
+    phone = Person(browser, live_server, w.proposer, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = phone.page
+    assert page.locator("#sec-to_rate").get_by_text("关于优化公交线路的提案").is_visible()
+    screenshots(page, "workbench-proposer-phone")
+    # Nothing is wider than the phone's screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.locator("#sec-to_rate a", has_text="关于优化公交线路的提案").click()
+    page.wait_for_url(re.compile(rf".*/proposals/{proposal.pk}/.*"))
+    assert page.locator(".reply[data-reply-state=sent]").first.is_visible()
+    message = phone.act(lead.pk, "rate", {"attitude": "satisfied", "result": "unsatisfied"}, expect="error")
+    assert "不满意" in message
+    phone.act(lead.pk, "rate", {"attitude": "satisfied", "result": "unsatisfied", "comment": "线路仍未调整。"})
+    screenshots(page, "proposal-proposer-phone")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert lead.feedbacks.filter(result="unsatisfied").exists()
+    assert not phone.errors, phone.errors
