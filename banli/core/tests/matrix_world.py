@@ -60,7 +60,7 @@ def _supervision(w):
     sup.urge_send(actor=w.office, assignments=[w.lead_a], message="请跟进落实")
     sup.digests_send()
     w.notification = Notification.objects.filter(user=w.lead_handler).order_by("id").first()
-    w.digest = Digest.objects.order_by("id").first()
+    w.digest = Digest.objects.filter(user=w.office).order_by("id").first()  # the office's own digest
     w.delivery = Delivery.objects.order_by("id").first()
 
 
