@@ -266,6 +266,25 @@ def require_co_opinion(user, opinion_id):
     return opinion
 
 
+def require_feedback(user, feedback_id):
+    """A rating with what it carries (a paper form's scan is personal information): the assigning office of the
+    item, the rated unit's staff and the proposer who rated; NotFound for everyone else."""
+    from banli.replies.models import Feedback
+
+    feedback = (
+        Feedback.objects.select_related("assignment__proposal__session__assigning_office", "assignment__unit",
+                                        "proposer")
+        .filter(pk=feedback_id)
+        .first()
+    )
+    if feedback is None or not getattr(user, "is_authenticated", False):
+        raise NotFound("找不到该测评记录，或您没有查看权限。")
+    if (feedback.proposer.user_id == user.pk or is_office_for(user, feedback.assignment.proposal)
+            or is_unit_staff_for(user, feedback.assignment)):
+        return feedback
+    raise NotFound("找不到该测评记录，或您没有查看权限。")
+
+
 def require_reply_copy(user, delivery_id):
     """A proposer's own copy of a sent reply (each co-signer has his own); the unit and office see every copy."""
     from banli.replies.models import ReplyDelivery

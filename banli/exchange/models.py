@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from banli.core.uploads import random_name
 from banli.exchange.choices import BatchKind, BatchState
 from banli.proposals.choices import ProposalKind
 
@@ -31,7 +32,7 @@ class ImportBatch(models.Model):
     session = models.ForeignKey("proposals.Session", on_delete=models.PROTECT, related_name="+", verbose_name="届次")
     proposal_kind = models.CharField("提案/建议", max_length=12, choices=ProposalKind.choices, default=ProposalKind.PROPOSAL)
     filename = models.CharField("文件名", max_length=255)
-    file = models.FileField(upload_to="imports/%Y/%m/")
+    file = models.FileField(upload_to=random_name)
     sha256 = models.CharField(max_length=64)
     mapping = models.JSONField(default=dict, blank=True)
     answers = models.JSONField("单位确认", default=dict, blank=True)

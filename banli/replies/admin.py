@@ -153,7 +153,14 @@ class CommitmentAdmin(CaseRecordAdmin):
 
 @admin.register(DocumentTemplate)
 class DocumentTemplateAdmin(admin.ModelAdmin):
+    """Templates are uploaded on the templates page, where the file is checked; here they can only be switched off."""
+
     list_display = ("__str__", "unit", "kind", "is_active", "uploaded_by", "uploaded_at")
+    readonly_fields = ("unit", "kind", "file", "uploaded_by", "uploaded_at")
+
+    def has_add_permission(self, request):
+        return False
+
     list_filter = ("kind", "is_active")
     search_fields = ("unit__name",)
     list_select_related = ("unit", "uploaded_by")

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from banli.core.uploads import random_name
 from banli.organizations.choices import Role
 from banli.replies.choices import (
     DeliveryKind,
@@ -100,7 +101,7 @@ class CoOpinion(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     sent_at = models.DateTimeField(null=True, blank=True)
-    document = models.FileField(upload_to="coopinions/%Y/", blank=True)
+    document = models.FileField(upload_to=random_name, blank=True)
     doc_number = models.CharField("文号", max_length=60, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -139,7 +140,7 @@ class Reply(models.Model):
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    document = models.FileField(upload_to="replies/%Y/", blank=True)
+    document = models.FileField(upload_to=random_name, blank=True)
     doc_number = models.CharField("文号", max_length=60, blank=True)
     signer = models.CharField("签发人", max_length=50, blank=True)
     is_upward = models.BooleanField("上行文（标注签发人）", default=False)
@@ -206,7 +207,7 @@ class Feedback(models.Model):
     submitted_at = models.DateTimeField()
     contacted_before = models.BooleanField("答复前是否与您沟通", null=True, blank=True)
     on_paper = models.BooleanField("纸质测评表代录", default=False)
-    scanned_form = models.FileField("测评表扫描件", upload_to="feedback/%Y/", blank=True)
+    scanned_form = models.FileField("测评表扫描件", upload_to=random_name, blank=True)
 
     class Meta:
         verbose_name = "测评"
@@ -258,7 +259,7 @@ class DocumentTemplate(models.Model):
     unit = models.ForeignKey("organizations.Unit", null=True, blank=True, on_delete=models.CASCADE,
                              related_name="document_templates", verbose_name="单位")
     kind = models.CharField("文书类型", max_length=20, choices=DocumentKind.choices)
-    file = models.FileField("模板文件", upload_to="doc_templates/")
+    file = models.FileField("模板文件", upload_to=random_name)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
     is_active = models.BooleanField("启用", default=True)
@@ -280,7 +281,7 @@ class CoOpinionAttachment(models.Model):
     """A file sent with a co-opinion (data tables, plans)."""
 
     opinion = models.ForeignKey(CoOpinion, on_delete=models.PROTECT, related_name="attachments")
-    file = models.FileField(upload_to="coopinions/attachments/%Y/")
+    file = models.FileField(upload_to=random_name)
     name = models.CharField("文件名", max_length=200)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)

@@ -20,6 +20,22 @@ def document_templates(user):
     return [t for t in qs if t.unit is None or any(t.unit.is_within(u) for u in units)]
 
 
+def document_template_for(user, template_id):
+    """An uploaded template the user maintains (office, administrator, the unit's own office); NotFound otherwise."""
+    from banli.core.errors import NotFound
+    from banli.replies.models import DocumentTemplate
+
+    template = DocumentTemplate.objects.select_related("unit").filter(pk=template_id).first()
+    if template is None:
+        raise NotFound("找不到该模板，或您没有查看权限。")
+    if access.has_role(user, Role.ASSIGNING_OFFICE) or access.has_role(user, Role.ADMIN):
+        return template
+    units = template_units(user)
+    if units and (template.unit is None or any(template.unit.is_within(u) for u in units)):
+        return template
+    raise NotFound("找不到该模板，或您没有查看权限。")
+
+
 def replies_of(user, assignment) -> list:
     """Every version of the assignment's replies the user may read, newest first (all rounds kept)."""
     from banli.replies.models import Reply

@@ -7,6 +7,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from banli.core import uploads
 from banli.core.access import acting_role
 from banli.core.errors import ConflictError, DomainError, PermissionDenied
 from banli.handling import deadlines, workflow
@@ -136,6 +137,26 @@ def _check_checklist(step, checklist: dict | None, approve: bool) -> dict:
     return {key: bool(value) for key, value in checklist.items()}
 
 
+# --- uploads ------------------------------------------------------------------------------------
+
+SCAN_KINDS = ("pdf", "png", "jpeg")
+
+
+def _checked_upload(upload, *, field: str, allowed=uploads.DEFAULT_ALLOWED, what: str = "附件"):
+    """The upload's real kind, or a DomainError naming the file and what to do (nothing is stored then)."""
+    try:
+        return uploads.validate_upload(upload, allowed=allowed)
+    except DomainError as exc:
+        name = (getattr(upload, "name", "") or "").rsplit("/", 1)[-1]
+        label = f"{what}「{name}」" if name else what
+        raise DomainError(f"{label}未上传：{exc.message}", field=field) from exc
+
+
+def _store_upload(fieldfile, upload, kind) -> None:
+    """Store a checked upload under a random name (every upload of a call is checked before anything is written)."""
+    uploads.store(fieldfile, upload, kind)
+
+
 # --- co-opinions --------------------------------------------------------------------------------
 
 
@@ -147,6 +168,7 @@ def co_opinion_send(*, assignment, actor, body: str, contact_person: str = "", c
     workflow.check(assignment, "send_co_opinion", actor)
     if not (body or "").strip():
         raise DomainError("会办意见内容不能为空。", field="body")
+    checked = [(upload, _checked_upload(upload, field="attachments")) for upload in attachments or []]
     prefix = _unit_prefix(assignment.unit) + "会办"
     year = timezone.localdate(now).year
     existing = CoOpinion.objects.filter(assignment__unit=assignment.unit, doc_number__startswith=f"{prefix}〔{year}〕")
@@ -155,10 +177,10 @@ def co_opinion_send(*, assignment, actor, body: str, contact_person: str = "", c
         contact_phone=contact_phone, state=CoOpinionState.SENT, written_by=actor, sent_by=actor, sent_at=now,
         doc_number=_next_number(prefix, year, existing.values_list("doc_number", flat=True)),
     )
-    for upload in attachments or []:
-        name = (getattr(upload, "name", "") or "附件").rsplit("/", 1)[-1]
-        attachment = CoOpinionAttachment(opinion=opinion, name=name, uploaded_by=actor)
-        attachment.file.save(name, upload, save=False)
+    for upload, kind in checked:
+        attachment = CoOpinionAttachment(opinion=opinion, name=uploads.offered_name(getattr(upload, "name", ""), kind),
+                                         uploaded_by=actor)
+        _store_upload(attachment.file, upload, kind)
         attachment.save()
     workflow.perform(assignment, "send_co_opinion", actor, now=now, changes={"opinion_sent_at": now},
                      payload={"co_opinion": opinion.pk, "doc_number": opinion.doc_number})
@@ -437,6 +459,7 @@ def document_template_upload(*, unit, kind: str, file, actor) -> DocumentTemplat
         raise PermissionDenied("只有本单位联络员或交办机构可以维护文书模板。")
     if file is None:
         raise DomainError("请选择模板文件（.docx）。", field="file")
+    kind_checked = _checked_upload(file, field="file", allowed=("docx",), what="模板文件")
     content = file.read()
     sample = documents.LetterContext(title="关于某届某次会议第1号提案的答复", body="一、样例\n样例正文。", unit_name="样例单位",
                                      class_mark="A类", doc_number="样例〔2025〕1号", date="2025年1月1日",
@@ -450,8 +473,7 @@ def document_template_upload(*, unit, kind: str, file, actor) -> DocumentTemplat
                           field="file") from exc
     DocumentTemplate.objects.filter(unit=unit, kind=kind, is_active=True).update(is_active=False)
     template = DocumentTemplate(unit=unit, kind=kind, uploaded_by=actor)
-    name = getattr(file, "name", "") or "template.docx"
-    template.file.save(name.rsplit("/", 1)[-1], ContentFile(content), save=False)
+    _store_upload(template.file, ContentFile(content), kind_checked)
     template.save()
     workflow.write_event(verb="document_template_upload", actor=actor,
                          payload={"template": template.pk, "unit": getattr(unit, "pk", None), "kind": kind})
@@ -542,6 +564,8 @@ def _store_feedback(*, assignment, reply, proposer, actor, actor_role, attitude,
 
     if Feedback.objects.filter(reply=reply, proposer=proposer).exists():
         raise DomainError(f"{proposer.name}已对本次答复作出测评，不能重复测评。")
+    scan_kind = (_checked_upload(scanned_form, field="scanned_form", allowed=SCAN_KINDS, what="测评表扫描件")
+                 if scanned_form is not None else None)
     try:
         with transaction.atomic():
             feedback = Feedback(
@@ -550,8 +574,7 @@ def _store_feedback(*, assignment, reply, proposer, actor, actor_role, attitude,
                 submitted_at=now, contacted_before=contacted_before, on_paper=on_paper,
             )
             if scanned_form is not None:
-                name = (getattr(scanned_form, "name", "") or "scan").rsplit("/", 1)[-1]
-                feedback.scanned_form.save(name, scanned_form, save=False)
+                _store_upload(feedback.scanned_form, scanned_form, scan_kind)
             feedback.save()
     except IntegrityError as exc:
         raise ConflictError(f"{proposer.name}已对本次答复作出测评，不能重复测评。") from exc

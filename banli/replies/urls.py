@@ -19,4 +19,6 @@ urlpatterns = [
     path("feedback/missing/", views.missing_feedback, name="missing_feedback"),
     path("templates/", views.templates, name="templates"),
     path("templates/default/<str:kind>.docx", views.default_template, name="default_template"),
+    path("templates/<int:template_id>/file/", views.template_file, name="template_file"),
+    path("feedback/<int:feedback_id>/scan/", views.feedback_scan, name="feedback_scan"),
 ]

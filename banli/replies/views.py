@@ -4,12 +4,13 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from banli.core import access
+from banli.core import access, uploads
 from banli.core.errors import NotFound, PermissionDenied
 from banli.replies import letters, selectors, services
 from banli.replies.choices import DocumentKind
@@ -207,21 +208,41 @@ def co_opinion(request, assignment_id: int):
     return render(request, "replies/co_opinion.html", {
         "assignment": assignment, "proposal": assignment.proposal, "error": error,
         "opinions": CoOpinion.objects.filter(assignment=assignment).prefetch_related("attachments"),
+        "upload_limit_mb": settings.BANLI_UPLOAD_MAX_BYTES // (1024 * 1024),
         "title": letters.letter_title(assignment.proposal, co_opinion=True),
     })
 
 
 @domain_view
 def co_opinion_attachment(request, attachment_id: int):
-    from django.http import FileResponse
-
+    """A co-opinion's attached file, for those who may read the opinion; always a download, never shown inline."""
     from banli.replies.models import CoOpinionAttachment
 
     attachment = CoOpinionAttachment.objects.filter(pk=attachment_id).first()
     if attachment is None:
         raise NotFound("找不到该附件。")
     access.require_co_opinion(request.user, attachment.opinion_id)
-    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name)
+    return uploads.attachment_response(attachment.file, attachment.name)
+
+
+@domain_view
+def template_file(request, template_id: int):
+    """An uploaded document template, for those who may maintain its unit's templates."""
+    template = selectors.document_template_for(request.user, template_id)
+    return uploads.attachment_response(template.file, f"{template}模板.docx")
+
+
+@domain_view
+def feedback_scan(request, feedback_id: int):
+    """The scan of a paper rating form (纸质征询意见表), for the office, the rated unit and the proposer himself."""
+    feedback = access.require_feedback(request.user, feedback_id)
+    return uploads.attachment_response(feedback.scanned_form, f"测评表扫描件_{feedback.pk}{_ext(feedback.scanned_form.name)}")
+
+
+def _ext(name: str) -> str:
+    import os
+
+    return os.path.splitext(name or "")[1]
 
 
 @domain_view

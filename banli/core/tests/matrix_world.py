@@ -31,6 +31,17 @@ def build():
     w.lead_a, w.co_a = lead, co
     w.reply_a = Reply.objects.filter(assignment=lead, state="sent").first()
     w.delivery_a = ReplyDelivery.objects.filter(reply=w.reply_a, proposer=w.proposer_record).first()
+    from banli.replies.choices import DocumentKind
+    from banli.replies.documents import default_template_bytes
+
+    w.template_a = replies.document_template_upload(
+        unit=w.lead_unit, kind=DocumentKind.PROPOSAL_REPLY, actor=w.lead_office,
+        file=ContentFile(default_template_bytes(DocumentKind.PROPOSAL_REPLY), name="教育局答复函.docx"))
+    # The co-signer's paper form, recorded by the office with its scan (personal information).
+    w.feedback_a = replies.feedback_record_paper(
+        assignment=lead, actor=w.office, proposer=w.co_proposer_record, attitude="satisfied", result="satisfied",
+        scanned_form=ContentFile(b"%PDF-1.4\n% scanned rating form\n", name="scan.pdf"))
+    lead.refresh_from_db()
     w.commitment_a = replies.commitment_record(assignment=lead, actor=w.lead_handler, description="年内扩建",
                                                target_date=now.date())
     # Item B: the health bureau leads, draft in progress; only the other proposer signed it.

@@ -109,6 +109,8 @@ row("replies:copy", ok=SEES_A)
 row("replies:commitments", ok=SIGNED_IN)
 row("replies:templates", ok={"unit_office", "office", "admin"})
 row("replies:default_template", ok=SIGNED_IN)  # the blank standard layout holds no case data
+row("replies:template_file", ok={"unit_office", "office", "admin"})  # unit A's uploaded template
+row("replies:feedback_scan", ok=STAFF_A | OFFICE)  # the co-signer's paper form: not the other signer, not admin
 
 # --- supervision ------------------------------------------------------------------------------------
 row("supervision:notifications", ok=SIGNED_IN)
@@ -248,7 +250,7 @@ BY_NAME = {
 }
 BY_PARAM = {
     "assignment_id": "lead_a", "reply_id": "reply_a", "opinion_id": "opinion_a", "attachment_id": "attachment_a",
-    "delivery_id": "delivery_a", "public_id": "public_reply", "proposal_id": "item_a", "session_id": "session", "unit_id": "lead_unit",
+    "delivery_id": "delivery_a", "template_id": "template_a", "feedback_id": "feedback_a", "public_id": "public_reply", "proposal_id": "item_a", "session_id": "session", "unit_id": "lead_unit",
 }
 LITERALS = {"kind": "proposal_reply", "fmt": "xlsx", "action": "log_contact"}
 

@@ -8,6 +8,16 @@ from banli.handling import services as handling
 from banli.replies import selectors, services
 
 
+def _xlsx() -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    buf = io.BytesIO()
+    Workbook().save(buf)
+    return buf.getvalue()
+
+
 @pytest.fixture
 def item(world):
     proposal = make_proposal(world)
@@ -23,7 +33,7 @@ def test_co_opinion_with_attachments_appears_on_the_leads_drafting_page(world, i
     lead, co = item
     with django_capture_on_commit_callbacks(execute=True):
         opinion = services.co_opinion_send(assignment=co, actor=world.co_handler, body="建议统筹用地。",
-                                           attachments=[SimpleUploadedFile("用地表.xlsx", b"data")])
+                                           attachments=[SimpleUploadedFile("用地表.xlsx", _xlsx())])
     opinion.refresh_from_db()
     assert opinion.document.name.endswith(".docx")
     assert [a.name for a in opinion.attachments.all()] == ["用地表.xlsx"]

@@ -169,6 +169,16 @@ def test_office_template_with_placeholders_is_used_for_its_unit(world):
 
 def test_a_broken_template_is_refused_with_a_clear_message(world):
     broken = io.BytesIO(b"not a word file")
+    with pytest.raises(DomainError, match="模板文件未上传：不支持的文件类型"):
+        services.document_template_upload(unit=world.lead_unit, kind=DocumentKind.PROPOSAL_REPLY, file=broken,
+                                          actor=world.lead_office)
+    from docx import Document
+
+    unclosed = Document()
+    unclosed.add_paragraph("{{ title ")
+    broken = io.BytesIO()
+    unclosed.save(broken)
+    broken.seek(0)
     with pytest.raises(DomainError, match="模板无法使用"):
         services.document_template_upload(unit=world.lead_unit, kind=DocumentKind.PROPOSAL_REPLY, file=broken,
                                           actor=world.lead_office)

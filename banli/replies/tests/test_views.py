@@ -77,7 +77,7 @@ def test_co_unit_sends_its_opinion_with_attachments_from_its_page(world, client,
     _, co = item
     url = reverse("replies:co_opinion", args=[co.pk])
     login(client, world.co_handler).post(url, {"body": "同意主办单位意见。", "contact_person": "赵磊",
-                                               "attachments": [SimpleUploadedFile("a.pdf", b"x")]})
+                                               "attachments": [SimpleUploadedFile("a.pdf", b"%PDF-1.4 x")]})
     co.refresh_from_db()
     assert co.state == "opinion_sent"
     opinion = co.co_opinions.get()
