@@ -3,7 +3,17 @@ from django import forms
 
 
 class CategoryDecisionForm(forms.Form):
-    label = forms.CharField(label="类别", max_length=50)
+    # One button per suggestion posts `label`; the free field has its own name, else the browser would send
+    # both and the empty field would win.
+    label = forms.CharField(label="类别", max_length=50, required=False)
+    label_other = forms.CharField(label="改选类别", max_length=50, required=False)
+
+    def clean(self):
+        data = super().clean()
+        data["label"] = (data.get("label") or data.get("label_other") or "").strip()
+        if not data["label"]:
+            raise forms.ValidationError("请选择或填写类别。")
+        return data
 
 
 class RoutingDecisionForm(forms.Form):

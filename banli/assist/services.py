@@ -73,12 +73,32 @@ def assist_model_train(*, task: str, rows: list[dict] | None = None, now: dt.dat
     return meta
 
 
-def _check_may_decide(actor, proposal) -> None:
+def may_decide(actor, proposal) -> bool:
+    """The assigning office of the proposal's session (or the administrator) decides category and units."""
     from banli.core import access
     from banli.organizations.choices import Role
 
-    if not (access.is_office_for(actor, proposal) or access.has_role(actor, Role.ADMIN)):
+    return access.is_office_for(actor, proposal) or access.has_role(actor, Role.ADMIN)
+
+
+def _check_may_decide(actor, proposal) -> None:
+    if not may_decide(actor, proposal):
         raise PermissionDenied("只有交办机构可以确定类别和承办单位。")
+
+
+@transaction.atomic
+def category_decide(*, proposal, label: str, suggested: list[dict], actor) -> SuggestionDecision:
+    """Set the proposal's category (logged as a proposal update) and log it against the suggestions shown."""
+    from banli.proposals.services import proposal_update
+
+    label = (label or "").strip()
+    if not label:
+        raise DomainError("请选择或填写类别。", field="label")
+    decision = suggestion_decision_record(
+        proposal=proposal, task=SuggestionTask.CATEGORY, suggested=suggested, decided={"label": label}, actor=actor,
+    )
+    proposal_update(actor=actor, proposal=proposal, category=label)
+    return decision
 
 
 @transaction.atomic

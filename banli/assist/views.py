@@ -1,6 +1,7 @@
 """智能辅助: pages and htmx fragments the workbench embeds with hx-get (one view serves both)."""
 from __future__ import annotations
 
+import logging
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
@@ -13,6 +14,8 @@ from banli.assist.choices import SuggestionTask
 from banli.assist.forms import CategoryDecisionForm, DraftCheckForm, RoutingDecisionForm
 from banli.core import access
 from banli.core.errors import DomainError, NotFound, PermissionDenied
+
+log = logging.getLogger(__name__)
 
 
 def assist_view(view):
@@ -40,6 +43,17 @@ def _render(request, fragment: str, context: dict, *, title: str):
     return render(request, "assist/page.html", {**context, "fragment": fragment, "title": title})
 
 
+def suggest_quietly(selector, **kwargs) -> tuple[list, bool]:
+    """Suggestions, or ([], True) when the stored model cannot be used (advisory: the page never breaks)."""
+    try:
+        return selector(**kwargs), False
+    except (DomainError, PermissionDenied):
+        raise
+    except Exception:  # a model file from another version, or damaged: say so quietly, log it for the admin
+        log.exception("assist model unusable")
+        return [], True
+
+
 @assist_view
 def proposal_assist(request, proposal_id: int):
     """Everything the assistant offers for one proposal: category, routing, similar items."""
@@ -51,21 +65,21 @@ def proposal_assist(request, proposal_id: int):
 @require_http_methods(["GET", "POST"])
 def category_suggestion(request, proposal_id: int):
     proposal = access.require_proposal(request.user, proposal_id)
-    suggestions = selectors.category_suggestions(user=request.user, proposal=proposal)
+    suggestions, unavailable = suggest_quietly(selectors.category_suggestions, user=request.user, proposal=proposal)
     decision, error = None, ""
     if request.method == "POST":
         form = CategoryDecisionForm(request.POST)
         if form.is_valid():
             try:
-                decision = services.suggestion_decision_record(
-                    proposal=proposal, task=SuggestionTask.CATEGORY, suggested=suggestions,
-                    decided={"label": form.cleaned_data["label"]}, actor=request.user,
+                decision = services.category_decide(
+                    proposal=proposal, label=form.cleaned_data["label"], suggested=suggestions, actor=request.user,
                 )
             except DomainError as exc:
                 error = str(exc)
         else:
             error = "请选择或填写类别。"
-    context = {"proposal": proposal, "suggestions": suggestions, "decision": decision, "error": error}
+    context = {"proposal": proposal, "suggestions": suggestions, "decision": decision, "error": error,
+               "unavailable": unavailable, "may_decide": services.may_decide(request.user, proposal)}
     return _render(request, "assist/_category.html", context, title="类别建议")
 
 
@@ -73,7 +87,7 @@ def category_suggestion(request, proposal_id: int):
 @require_http_methods(["GET", "POST"])
 def routing_suggestion(request, proposal_id: int):
     proposal = access.require_proposal(request.user, proposal_id)
-    suggestions = selectors.routing_suggestions(user=request.user, proposal=proposal)
+    suggestions, unavailable = suggest_quietly(selectors.routing_suggestions, user=request.user, proposal=proposal)
     decision, error = None, ""
     if request.method == "POST":
         form = RoutingDecisionForm(request.POST)
@@ -95,6 +109,10 @@ def routing_suggestion(request, proposal_id: int):
         "decision": decision,
         "error": error,
         "may_decide": access.is_office_for(request.user, proposal),
+        "unavailable": unavailable,
+        # On the workbench's assign page the office takes a suggestion into the assignment form itself;
+        # the decision is logged when the assignment is made (banli.workbench.services).
+        "fill_form": request.GET.get("for") == "assign",
     }
     return _render(request, "assist/_routing.html", context, title="交办建议")
 
@@ -117,10 +135,8 @@ def session_topics(request, session_id: int):
 
 @assist_view
 def reply_check(request, reply_id: int):
-    from banli.replies.models import Reply
-
-    reply = get_object_or_404(Reply.objects.select_related("assignment__proposal", "assignment__unit"), pk=reply_id)
-    access.require_proposal(request.user, reply.assignment.proposal_id)
+    # Only a reply the user may read (a unit's drafts stay inside the unit, the office sees its own step).
+    reply = access.require_reply(request.user, reply_id)
     result = selectors.reply_check(user=request.user, reply=reply)
     context = {"proposal": reply.assignment.proposal, "reply": reply, "result": result}
     return _render(request, "assist/_reply_check.html", context, title="答复核查")
@@ -131,7 +147,8 @@ def reply_check(request, reply_id: int):
 def draft_check(request, proposal_id: int):
     """Live check of a draft being written (the reply form posts its fields here with hx-post)."""
     proposal = access.require_proposal(request.user, proposal_id)
-    form = DraftCheckForm(request.POST)
+    # The workbench's reply form names its fields with a prefix (a<assignment>-reply-body …).
+    form = DraftCheckForm(request.POST, prefix=request.GET.get("prefix") or None)
     form.is_valid()
     data = form.cleaned_data
     result = selectors.draft_check(

@@ -17,22 +17,58 @@ def session_register(*, actor, name, body, level, year, assigning_office, term=1
                                     assigning_office=assigning_office, term=term, meeting=meeting)
 
 
-def proposal_register(*, actor, session, kind, number, title, proposers, body="", category="", is_key=False):
-    """Register a proposal from the office's form; proposers are names, the lead first."""
-    return proposals.proposal_create(actor=actor, session=session, kind=kind, number=number, title=title,
-                                     proposers=proposers, body=body, category=category, is_key=is_key)
+@transaction.atomic
+def proposal_register(*, actor, session, kind, number, title, proposers, body="", category="", is_key=False,
+                      category_suggested: list[dict] | None = None):
+    """Register a proposal from the office's form; proposers are names, the lead first.
+
+    `category_suggested` is the category suggestion the office was shown while typing; the category it
+    registered is logged against it (accepted or overridden) so that the suggestions' accuracy can be reported.
+    """
+    proposal = proposals.proposal_create(actor=actor, session=session, kind=kind, number=number, title=title,
+                                         proposers=proposers, body=body, category=category, is_key=is_key)
+    if category_suggested and category:
+        from banli.assist.choices import SuggestionTask
+        from banli.assist.services import suggestion_decision_record
+
+        suggestion_decision_record(proposal=proposal, task=SuggestionTask.CATEGORY, suggested=category_suggested,
+                                   decided={"label": category}, actor=actor)
+    return proposal
+
+
+def _routing_decision(units_and_roles: list[tuple], suggested: list[dict]) -> tuple[list[dict], dict]:
+    """The suggestion as logged (labels, roles, scores, words) and the units chosen, named as the model names
+    them when the office took a suggested unit (the model may know a unit by its short name)."""
+    label_of = {s["unit"].pk: s["label"] for s in suggested if s.get("unit") is not None}
+    logged = [{k: s[k] for k in ("label", "role", "score", "words")} for s in suggested]
+    names = [(label_of.get(unit.pk, unit.name), role) for unit, role in units_and_roles]
+    leads = [n for n, r in names if r == "lead"] or [n for n, r in names if r == "split"]
+    return logged, {"lead": leads[0] if leads else "", "co": [n for n, r in names if r == "co"]}
 
 
 @transaction.atomic
-def assignments_create_many(*, proposal, actor, units_and_roles: list[tuple]) -> list:
-    """Assign several units at once (lead first); all or nothing."""
+def assignments_create_many(*, proposal, actor, units_and_roles: list[tuple],
+                            routing_suggested: list[dict] | None = None) -> list:
+    """Assign several units at once (lead first); all or nothing.
+
+    `routing_suggested` is the routing suggestion the office was shown on the assign page; what it assigned
+    is logged against it (accepted, partly or overridden).
+    """
     if not units_and_roles:
         raise DomainError("请至少选择一个承办单位，并选择办理方式（主办、会办或分办）。", field="unit")
     for unit, role in units_and_roles:
         if role not in ROLE_ORDER:
             raise DomainError(f"请为「{unit.name}」选择办理方式（主办、会办或分办）。", field="role")
     ordered = sorted(units_and_roles, key=lambda pair: ROLE_ORDER[pair[1]])
-    return [handling.assignment_create(proposal=proposal, unit=unit, role=role, actor=actor) for unit, role in ordered]
+    created = [handling.assignment_create(proposal=proposal, unit=unit, role=role, actor=actor) for unit, role in ordered]
+    if routing_suggested:
+        from banli.assist.choices import SuggestionTask
+        from banli.assist.services import suggestion_decision_record
+
+        logged, decided = _routing_decision(ordered, routing_suggested)
+        suggestion_decision_record(proposal=proposal, task=SuggestionTask.ROUTING, suggested=logged, decided=decided,
+                                   actor=actor)
+    return created
 
 
 def proposal_mark_key(*, actor, proposal, is_key: bool):

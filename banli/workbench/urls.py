@@ -14,6 +14,7 @@ urlpatterns = [
     path("proposals/<int:pk>/key/", views.proposal_key, name="proposal_key"),
     path("assignments/<int:pk>/<slug:action>/", views.assignment_action, name="action"),
     path("register/", views.register, name="register"),
+    path("register/suggest/", views.register_suggest, name="register_suggest"),
     path("units/search/", views.unit_search, name="unit_search"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/badge/", views.notification_badge, name="notification_badge"),

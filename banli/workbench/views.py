@@ -16,6 +16,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from banli.assist import selectors as assist
+from banli.assist.views import suggest_quietly
 from banli.core import access
 from banli.core.errors import DomainError, NotFound, PermissionDenied
 from banli.handling.models import Assignment
@@ -140,6 +142,7 @@ def _proposal_context(request, proposal, bound=None):
         "cards": cards,
         "timeline": selectors.proposal_timeline(user, proposal, assignments),
         "is_office": access.is_office_for(user, proposal),
+        "can_assist": assist.can_use_assist(user),
     }
 
 
@@ -252,7 +255,12 @@ def register(request):
             else:
                 proposal_form = ProposalForm(request.POST, sessions=sessions, prefix="p")
                 if proposal_form.is_valid():
-                    proposal = services.proposal_register(actor=request.user, **proposal_form.cleaned_data)
+                    data = proposal_form.cleaned_data
+                    shown = None
+                    if request.POST.get("category_suggested") == "1":
+                        draft = Proposal(title=data["title"], body=data["body"])
+                        shown, _ = suggest_quietly(assist.category_suggestions, user=request.user, proposal=draft)
+                    proposal = services.proposal_register(actor=request.user, category_suggested=shown, **data)
                     messages.success(request, f"已登记第{proposal.number}号{proposal.get_kind_display()}，请交办承办单位。")
                     return redirect("workbench:assign", pk=proposal.pk)
         except DomainError as exc:
@@ -260,6 +268,25 @@ def register(request):
     recent = Proposal.objects.filter(session__in=sessions).select_related("session").order_by("-created_at", "-id")[:20]
     return render(request, "workbench/register.html", {"nav": "register", "session_form": session_form,
                                                        "proposal_form": proposal_form, "recent": recent})
+
+
+@login_required
+@require_POST
+def register_suggest(request):
+    """The category and routing suggestions for the proposal being typed on the register page (htmx fragment)."""
+    _require_office(request.user)
+    title = (request.POST.get("p-title") or "").strip()
+    body = (request.POST.get("p-body") or "").strip()
+    context = {"typed": bool(title or body)}
+    if context["typed"]:
+        draft = Proposal(title=title, body=body)
+        context["suggestions"], context["unavailable"] = suggest_quietly(
+            assist.category_suggestions, user=request.user, proposal=draft)
+        routing, context["routing_unavailable"] = suggest_quietly(
+            assist.routing_suggestions, user=request.user, proposal=draft)
+        context["leads"] = [s for s in routing if s["role"] == "lead"]
+        context["cos"] = [s for s in routing if s["role"] == "co"]
+    return render(request, "workbench/_register_assist.html", context)
 
 
 @login_required
@@ -274,8 +301,12 @@ def assign(request, pk):
         unit_ids = request.POST.getlist("unit")
         units = {str(u.pk): u for u in Unit.objects.filter(pk__in=[i for i in unit_ids if i.isdigit()])}
         chosen = [(units[i], request.POST.get(f"role_{i}", "")) for i in unit_ids if i in units]
+        shown = None
+        if request.POST.get("routing_suggested") == "1":
+            shown, _ = suggest_quietly(assist.routing_suggestions, user=request.user, proposal=proposal)
         try:
-            created = services.assignments_create_many(proposal=proposal, actor=request.user, units_and_roles=chosen)
+            created = services.assignments_create_many(proposal=proposal, actor=request.user, units_and_roles=chosen,
+                                                       routing_suggested=shown)
         except DomainError as exc:
             messages.error(request, exc.message)
         else:

@@ -121,7 +121,8 @@ def test_reply_check_shows_each_point_and_the_flags_to_the_unit_but_not_to_other
     url = reverse("assist:reply_check", args=[reply.pk])
     html = _get(client, w.lead_handler, url).content.decode()
     assert "空泛答复" in html and "一、扩建学校" in html and "未找到" in html and "缺少联系人" in html
-    assert _get(client, w.office, url).status_code == 200
+    # A unit's draft stays inside the unit: the office checks it only at its own review step.
+    assert _get(client, w.office, url).status_code == 404
     assert _get(client, w.co_office, url).status_code in (403, 404)
 
 

@@ -94,6 +94,7 @@ row("workbench:assign", ok=OFFICE)
 row("workbench:proposal_key", method="POST", ok=OFFICE_ADMIN)  # registration data: office, or admin correcting it
 row("workbench:action", method="POST", ok=SEES_A, reach=True)  # each action then checks its own roles
 row("workbench:register", ok=OFFICE_ADMIN)
+row("workbench:register_suggest", method="POST", ok=OFFICE_ADMIN)  # suggestions for the text being registered
 row("workbench:unit_search", ok=OFFICE_ADMIN)
 
 # --- replies, co-opinions, ratings, copies ------------------------------------------------------

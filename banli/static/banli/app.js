@@ -6,30 +6,81 @@
     var body = chosenBody(), hint = document.getElementById("chosen-empty");
     if (body && hint) hint.hidden = body.children.length > 0;
   }
+  function hasLead(body, except) {
+    return Array.prototype.some.call(body.querySelectorAll("select"), function (s) {
+      return s.value === "lead" && s.closest("tr") !== except;
+    });
+  }
+  // Put a unit into the list of this assignment (or change its role if it is there); "lead" demotes any other lead.
+  function chooseUnit(id, name, role) {
+    var body = chosenBody();
+    if (!body) return;
+    var row = body.querySelector('tr[data-unit="' + id + '"]');
+    if (!row) {
+      var template = document.getElementById("chosen-unit-template");
+      row = template.content.querySelector("tr").cloneNode(true);
+      row.dataset.unit = id;
+      row.querySelector("input[name=unit]").value = id;
+      row.querySelector(".unit-name").textContent = name;
+      row.querySelector("select").name = "role_" + id;
+      body.appendChild(row);
+    }
+    var select = row.querySelector("select");
+    if (role === "lead") {
+      body.querySelectorAll("select").forEach(function (s) { if (s !== select && s.value === "lead") s.value = "co"; });
+      select.value = "lead";
+    } else if (role) {
+      select.value = role;
+    } else {
+      // The first unit chosen is the lead unless a lead is already there.
+      select.value = hasLead(body, row) ? "co" : "lead";
+    }
+    refreshEmpty();
+  }
   document.addEventListener("click", function (event) {
     var pick = event.target.closest(".pick-unit");
     if (pick) {
-      // Move the picked unit into the list of this assignment; a new search keeps earlier choices.
-      var body = chosenBody(), id = pick.dataset.unitId;
-      if (body && !body.querySelector('tr[data-unit="' + id + '"]')) {
-        var template = document.getElementById("chosen-unit-template");
-        var row = template.content.querySelector("tr").cloneNode(true);
-        row.dataset.unit = id;
-        row.querySelector("input[name=unit]").value = id;
-        row.querySelector(".unit-name").textContent = pick.dataset.unitName;
-        var select = row.querySelector("select");
-        select.name = "role_" + id;
-        // The first unit chosen is the lead unless a lead is already there.
-        var hasLead = Array.prototype.some.call(body.querySelectorAll("select"), function (s) { return s.value === "lead"; });
-        select.value = hasLead ? "co" : "lead";
-        body.appendChild(row);
+      // A new search keeps earlier choices.
+      var body = chosenBody();
+      if (body && !body.querySelector('tr[data-unit="' + pick.dataset.unitId + '"]')) {
+        chooseUnit(pick.dataset.unitId, pick.dataset.unitName, "");
       }
       pick.remove();
-      refreshEmpty();
+      return;
+    }
+    var take = event.target.closest(".take-unit");
+    if (take) { chooseUnit(take.dataset.unitId, take.dataset.unitName, take.dataset.role); return; }
+    var all = event.target.closest(".take-suggestion");
+    if (all) {
+      // One click takes the suggestion as it stands: the first lead and every co unit, replacing earlier choices.
+      var box = all.closest(".assist-routing"), rows = chosenBody();
+      if (rows) rows.innerHTML = "";
+      var lead = box.querySelector(".take-unit[data-role=lead]");
+      if (lead) chooseUnit(lead.dataset.unitId, lead.dataset.unitName, "lead");
+      box.querySelectorAll(".take-unit[data-role=co]").forEach(function (b) {
+        if (!lead || b.dataset.unitId !== lead.dataset.unitId) chooseUnit(b.dataset.unitId, b.dataset.unitName, "co");
+      });
+      return;
+    }
+    var apply = event.target.closest(".apply-category");
+    if (apply) {
+      var field = document.getElementById(apply.dataset.target);
+      if (field) { field.value = apply.dataset.value; field.dispatchEvent(new Event("change", { bubbles: true })); }
       return;
     }
     var remove = event.target.closest(".remove-unit");
     if (remove) { remove.closest("tr").remove(); refreshEmpty(); }
   });
+  // Smart-assist panels are advice: if one cannot be loaded, say so quietly instead of leaving a spinner.
+  function quiet(event) {
+    var slot = event.detail && event.detail.elt && event.detail.elt.closest(".assist-slot");
+    if (!slot) return;
+    var note = document.createElement("p");
+    note.className = "small text-body-secondary mb-0 assist-quiet";
+    note.textContent = "智能辅助暂时无法使用，不影响办理。";
+    slot.replaceChildren(note);
+  }
+  document.addEventListener("htmx:responseError", quiet);
+  document.addEventListener("htmx:sendError", quiet);
   document.addEventListener("DOMContentLoaded", refreshEmpty);
 })();

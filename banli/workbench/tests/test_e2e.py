@@ -3,6 +3,8 @@ import re
 
 import pytest
 
+from banli.assist.models import SuggestionDecision
+from banli.assist.tests.conftest import trained_models_dir  # noqa: F401 (fixture)
 from banli.handling.models import Assignment
 from banli.proposals.models import Proposal
 from banli.workbench.tests.e2e_helpers import Person
@@ -19,8 +21,10 @@ def _state(assignment):
     return assignment.state
 
 
-def test_a_proposal_lives_its_whole_life_across_roles(transactional_db, live_server, browser, world, screenshots):
+def test_a_proposal_lives_its_whole_life_across_roles(transactional_db, live_server, browser, world, screenshots,
+                                                      settings, trained_models_dir):  # noqa: F811
     w = world
+    settings.BANLI_ASSIST_DIR = trained_models_dir  # smart assist trained on a small generated corpus
     # The assigning office registers the proposal by hand and assigns a lead and a co unit.
     office = Person(browser, live_server, w.office)
     office.open("/register/")
@@ -30,11 +34,24 @@ def test_a_proposal_lives_its_whole_life_across_roles(transactional_db, live_ser
     page.fill("#id_p-title", "关于推进城区教育集团化办学的提案")
     page.fill("#id_p-proposers", "李委员、吴委员")
     page.fill("#id_p-body", "一、扩大优质教育资源覆盖面。二、完善集团内教师交流机制。")
+    # While typing, the category suggestion appears; one click fills the category field.
+    page.locator("#register-assist .apply-category").first.wait_for()
+    suggested = page.locator("#register-assist .apply-category").first.get_attribute("data-value")
+    page.locator("#register-assist .apply-category").first.click()
+    assert page.input_value("#id_p-category") == suggested == "教育事业"
+    screenshots(page, "register-office")
     page.click("button[name=create_proposal]")
     page.wait_for_url(re.compile(r".*/proposals/\d+/assign/$"))
     proposal = Proposal.objects.get(number="20250188")
-    page.fill("#unit-search", "教育")
-    page.locator(".pick-unit", has_text="区教育局").click()
+    assert proposal.category == "教育事业"
+    # The routing suggestion shows the lead unit with its reasons; one click puts it into the assignment form.
+    routing = page.locator("#assist-routing")
+    routing.get_by_text("依据词语").wait_for()
+    assert "区教育局" in routing.locator("tr[data-suggested-role=lead]").first.inner_text()
+    page.locator("#assist-category").get_by_role("button", name="采纳：教育事业").click()
+    page.locator("#assist-category").get_by_text("已记录：采纳").wait_for()
+    screenshots(page, "assign-office")
+    routing.locator(f".take-unit[data-unit-id='{w.lead_unit.pk}']").click()
     page.fill("#unit-search", "住房")
     page.locator(".pick-unit", has_text="区住房和建设局").click()
     assert page.locator(f"select[name=role_{w.lead_unit.pk}]").input_value() == "lead"
@@ -44,6 +61,8 @@ def test_a_proposal_lives_its_whole_life_across_roles(transactional_db, live_ser
     lead = _assignment(proposal, w.lead_unit)
     co = _assignment(proposal, w.co_unit)
     assert (lead.role, co.role) == ("lead", "co")
+    decision = SuggestionDecision.objects.get(proposal=proposal, task="routing")
+    assert decision.top1_hit and decision.decided["lead"] == "区教育局"
     office.open("/")
     screenshots(office.page, "workbench-assigning-office")
 
@@ -68,6 +87,10 @@ def test_a_proposal_lives_its_whole_life_across_roles(transactional_db, live_ser
     handler = Person(browser, live_server, w.lead_handler)
     screenshots(handler.page, "workbench-handler")
     handler.proposal(proposal.pk)
+    # The reply form carries the reply check, updated as the handler writes.
+    check = handler.page.locator(f"#assignment-{lead.pk} [data-assist=draft-check]")
+    check.get_by_text("答复核查").wait_for(state="attached")
+    assert "提案共 2 条建议" in check.text_content()
     handler.act(lead.pk, "log_contact", {"phase": "before", "method": "phone", "people": "李委员、张敏",
                                          "summary": "电话了解提案人的具体诉求。"})
     reply_fields = {"reply_class": "B", "disclosure": "full", "body": "经研究，现答复如下：一、……二、……",
@@ -77,6 +100,11 @@ def test_a_proposal_lives_its_whole_life_across_roles(transactional_db, live_ser
 
     # The unit office returns the draft once with a reason; the handler revises and resubmits.
     lead_office.proposal(proposal.pk)
+    review = lead_office.page.locator(f"#assignment-{lead.pk} details[data-action=review]")
+    review.locator("summary").click()
+    review.locator("[data-assist=reply-check]").get_by_text("答复核查").wait_for()
+    assert "提案共 2 条建议" in review.inner_text()
+    screenshots(lead_office.page, "proposal-review-unit-office")
     message = lead_office.act(lead.pk, "review", {"decision": "return", "reason": "请逐条回应提案建议。"})
     assert "退回" in message
     handler.proposal(proposal.pk)
@@ -131,6 +159,7 @@ def test_a_proposal_lives_its_whole_life_across_roles(transactional_db, live_ser
     office.proposal(proposal.pk)
     timeline = office.page.locator("#timeline").inner_text()
     assert "重新办理" in timeline and "办结" in timeline
+    office.page.locator("#similar-slot #assist-similar").wait_for()
     screenshots(office.page, "proposal-closed-office")
     # The proposer's timeline shows milestones, never the unit's internal drafts or contacts.
     proposer.proposal(proposal.pk)
