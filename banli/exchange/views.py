@@ -187,13 +187,9 @@ def import_bodies(request):
 
 
 def _ledger_queryset(request):
-    from banli.workbench import selectors as workbench
-    from banli.workbench.filtersets import LedgerFilter
+    from banli.workbench.filtersets import filtered_ledger
 
-    base = workbench.ledger_assignments(request.user)
-    if not request.GET.get("state"):
-        base = base.exclude(state="withdrawn")
-    filterset = LedgerFilter(request.GET, queryset=base, request=request)
+    filterset = filtered_ledger(request)
     if not filterset.is_valid():
         raise Http404("筛选条件有误。")
     return filterset.qs

@@ -12,7 +12,7 @@ from banli.organizations.choices import Role, UnitKind
 from banli.organizations.models import Unit, User
 from banli.proposals.choices import ProposalKind
 from banli.proposals.models import Session
-from banli.workbench.selectors import overdue_q
+from banli.workbench.selectors import ledger_assignments, overdue_q
 
 
 
@@ -79,3 +79,15 @@ class LedgerFilter(django_filters.FilterSet):
 
             qs = qs.order_by(F("due").asc(nulls_last=True), "proposal__number", "id")
         return qs
+
+
+def filtered_ledger(request, *, today=None) -> LedgerFilter:
+    """The ledger as `request.user` sees it with the filters of the URL.
+
+    The page and its Excel/CSV export both start here, so an export holds exactly the rows of the view.
+    Withdrawn assignments (re-assigned after an adjustment) show only when a state is chosen.
+    """
+    base = ledger_assignments(request.user)
+    if not request.GET.get("state"):
+        base = base.exclude(state="withdrawn")
+    return LedgerFilter(request.GET, queryset=base, request=request, today=today)

@@ -28,7 +28,7 @@ from banli.replies.choices import CoOpinionState, ReplyState
 from banli.replies.models import CoOpinion, Commitment, Feedback, Reply
 from banli.workbench import roles, selectors, services
 from banli.workbench.actions import ACTIONS, offered_actions
-from banli.workbench.filtersets import LedgerFilter
+from banli.workbench.filtersets import filtered_ledger
 from banli.workbench.forms import ProposalForm, SessionForm
 
 LEDGER_PAGE_SIZE = 50
@@ -203,10 +203,9 @@ def assignment_action(request, pk, action):
 @login_required
 @require_GET
 def ledger(request):
-    base = selectors.ledger_assignments(request.user)
     clock = selectors.Clock.now()
-    filterset = LedgerFilter(request.GET, queryset=base, request=request, today=clock.today)
-    qs = filterset.qs if filterset.is_valid() else base.none()
+    filterset = filtered_ledger(request, today=clock.today)
+    qs = filterset.qs if filterset.is_valid() else filterset.queryset.none()
     paginator = Paginator(qs, LEDGER_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     rows = selectors.decorate(page.object_list, clock)
