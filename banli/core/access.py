@@ -106,26 +106,67 @@ def is_unit_staff_for(user, assignment) -> bool:
 
 
 def proposal_visibility_q(user) -> Q | None:
-    """A Q over Proposal rows the user may see, or None for all (administrator)."""
+    """A Q over Proposal rows the user may see, or None for all (administrator).
+
+    Each part is an uncorrelated `IN (subquery)` over a small, indexed set (the user's sessions, his units'
+    assignments, his own proposer links), so the database evaluates it once, not once per proposal."""
     from banli.handling.models import Assignment
     from banli.proposals.models import ProposalProposer
 
     if has_role(user, Role.ADMIN) or getattr(user, "is_superuser", False):
         return None
     q = Q(pk__in=[])
-    for unit in office_scopes(user):
-        q |= Q(session__assigning_office__path__startswith=unit.path)
-    for unit in unit_scopes(user):
-        q |= Q(
-            Exists(
-                Assignment.objects.filter(proposal=OuterRef("pk"), unit__path__startswith=unit.path).exclude(
-                    state="withdrawn"
-                )
-            )
-        )
+    sessions = office_sessions_q(user)
+    if sessions is not None:
+        q |= Q(session__in=_sessions(sessions))
+    units = unit_subtree_q(user)
+    if units is not None:
+        q |= Q(pk__in=Assignment.objects.filter(unit__in=_units(units)).exclude(state="withdrawn").values("proposal_id"))
     if has_role(user, Role.PROPOSER) or hasattr(user, "proposer"):
-        q |= Q(Exists(ProposalProposer.objects.filter(proposal=OuterRef("pk"), proposer__user=user)))
+        q |= Q(pk__in=ProposalProposer.objects.filter(proposer__user=user).values("proposal_id"))
     return q
+
+
+def office_sessions_q(user) -> Q | None:
+    """A Q over Session rows the user assigns as an assigning office (None: he is no assigning office)."""
+    scopes = office_scopes(user)
+    if not scopes:
+        return None
+    q = Q(pk__in=[])
+    for unit in scopes:
+        q |= Q(assigning_office__path__startswith=unit.path)
+    return q
+
+
+def unit_subtree_q(user) -> Q | None:
+    """A Q over Unit rows within the user's own units (None: he is no unit staff)."""
+    scopes = unit_scopes(user)
+    if not scopes:
+        return None
+    q = Q(pk__in=[])
+    for unit in scopes:
+        q |= Q(path__startswith=unit.path)
+    return q
+
+
+def _sessions(q: Q):
+    from banli.proposals.models import Session
+
+    return Session.objects.filter(q).values("pk")
+
+
+def office_sessions(user):
+    """The ids of the sessions the user assigns as an assigning office (a subquery; empty if none)."""
+    from banli.proposals.models import Session
+
+    q = office_sessions_q(user)
+    return _sessions(q) if q is not None else Session.objects.none().values("pk")
+
+
+def _units(q: Q):
+    from banli.organizations.models import Unit
+
+    return Unit.objects.filter(q).values("pk")
 
 
 def visible_proposals(user) -> QuerySet:
@@ -153,23 +194,24 @@ def visible_assignments(user) -> QuerySet:
 
 
 def handled_assignments(user) -> QuerySet:
-    """Assignments handled by the user's own units (the unit staff's working set)."""
+    """Assignments handled by the user's own units (the unit staff's working set).
+
+    Filtered by unit id in a subquery, so the (unit, state) index serves each list."""
     from banli.handling.models import Assignment
 
-    q = Q(pk__in=[])
-    for unit in unit_scopes(user):
-        q |= Q(unit__path__startswith=unit.path)
-    return Assignment.objects.filter(q)
+    units = unit_subtree_q(user)
+    if units is None:
+        return Assignment.objects.none()
+    return Assignment.objects.filter(unit__in=_units(units))
 
 
 def office_assignments(user) -> QuerySet:
     """Assignments of the sessions the user assigns as an assigning office."""
     from banli.handling.models import Assignment
 
-    q = Q(pk__in=[])
-    for unit in office_scopes(user):
-        q |= Q(proposal__session__assigning_office__path__startswith=unit.path)
-    return Assignment.objects.filter(q)
+    if not office_scopes(user):
+        return Assignment.objects.none()
+    return Assignment.objects.filter(proposal__session__in=office_sessions(user))
 
 
 # --- one check helper per object type --------------------------------------------------------

@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -206,13 +205,12 @@ def ledger(request):
     clock = selectors.Clock.now()
     filterset = filtered_ledger(request, today=clock.today)
     qs = filterset.qs if filterset.is_valid() else filterset.queryset.none()
-    paginator = Paginator(qs, LEDGER_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
-    rows = selectors.decorate(page.object_list, clock)
+    page, rows = selectors.ledger_page(qs, request.GET.get("page"), LEDGER_PAGE_SIZE)
+    rows = selectors.decorate(rows, clock)
     query = request.GET.copy()
     query.pop("page", None)
     context = {"nav": "ledger", "filter": filterset, "page": page, "rows": rows, "query": query.urlencode(),
-               "total": paginator.count}
+               "total": page.paginator.count}
     template = "workbench/_ledger_table.html" if request.htmx and request.htmx.target == "ledger-table" else "workbench/ledger.html"
     return render(request, template, context)
 
