@@ -318,6 +318,9 @@ def label_events(events) -> list:
 EVENT_LABELS = {
     "register": "登记", "assign": "交办", "reply_draft": "保存答复草稿", "proposal_update": "修改登记信息",
     "record_feedback": "提交测评", "complete_feedback": "全部提案人已测评", "approve_reply": "审核同意",
+    "reply_delivered": "答复函送达提案人", "reply_published": "答复公开发布", "import_list": "导入交办清单",
+    "urge": "催办", "note": "备注", "supervise": "列为重点督办", "supervision_note": "督办记录",
+    "commitment_progress": "落实进展", "draft_comment": "核稿意见", "feedback_callback": "测评回访",
 }
 
 

@@ -134,3 +134,17 @@ def test_demo_passwords_work_only_in_demo_mode(demo, db, client, settings):
     assert not client.login(username="edu_office", password=DEMO_PASSWORD)
     settings.DEMO_MODE = True
     assert client.login(username="edu_office", password=DEMO_PASSWORD)
+
+
+def test_every_event_on_a_proposal_timeline_has_a_chinese_label(demo, db):
+    """The timeline never shows a machine verb such as `reply_delivered` to a user."""
+    import re
+
+    from banli.portal import services as portal
+    from banli.workbench.selectors import label_events
+
+    portal.publish_pending()  # the periodic job's events appear on timelines too
+    verbs = Event.objects.filter(proposal__isnull=False).values_list("verb", flat=True).distinct()
+    events = [Event.objects.filter(verb=verb).first() for verb in verbs]
+    unlabelled = [e.verb for e in label_events(events) if not re.search(r"[\u4e00-\u9fff]", e.verb_label)]
+    assert not unlabelled, f"这些办理过程记录没有中文名称：{unlabelled}"
