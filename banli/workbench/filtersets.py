@@ -63,7 +63,7 @@ class LedgerFilter(django_filters.FilterSet):
     def filter_key(self, queryset, name, value):
         if value not in ("true", "false"):
             return queryset
-        return queryset.filter(proposal__is_key=value == "true")
+        return queryset.filter(key_item=value == "true")  # marked key or under supervision
 
     def filter_overdue(self, queryset, name, value):
         if value not in ("true", "false"):
@@ -77,7 +77,8 @@ class LedgerFilter(django_filters.FilterSet):
         if not self.data.get("ordering"):
             from django.db.models import F
 
-            qs = qs.order_by(F("due").asc(nulls_last=True), "proposal__number", "id")
+            # Key items (重点提案) first, then by due date.
+            qs = qs.order_by(F("key_item").desc(), F("due").asc(nulls_last=True), "proposal__number", "id")
         return qs
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, DateField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (BooleanField, Case, Count, DateField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet,
+                              Subquery, Value, When)
 from django.utils import timezone
 
 from banli.core import access
@@ -81,10 +82,21 @@ class Clock:
 LIGHT_LABELS = {"red": "已逾期", "yellow": "临近期限", "green": "正常", "none": "无期限"}
 
 
+def key_item_expression(prefix: str = ""):
+    """A key item (重点提案): marked key, or under supervision (督办). `prefix` leads from the row to its assignment."""
+    from banli.supervision.models import Supervision
+
+    # An uncorrelated IN over the few supervised items, not a lookup per row of the sort.
+    supervised = Supervision.objects.values("proposal_id")
+    return ExpressionWrapper(Q(**{f"{prefix}proposal__is_key": True}) | Q(**{f"{prefix}proposal_id__in": supervised}),
+                             output_field=BooleanField())
+
+
 def with_rows(qs: QuerySet) -> QuerySet:
-    """Join what a row shows: proposal, session, unit, section, handler; annotate the applicable due date."""
+    """Join what a row shows: proposal, session, unit, section, handler; annotate the applicable due date and
+    whether the item is a key item (key items come first in every list)."""
     return qs.select_related("proposal", "proposal__session", "unit", "lead_section", "handler").annotate(
-        due=due_expression()
+        due=due_expression(), key_item=key_item_expression()
     )
 
 
@@ -116,7 +128,8 @@ class Section:
 def _section(key, title, qs, clock, *, hint="", order=("due", "id")) -> Section:
     qs = with_rows(qs)
     count = qs.count()
-    rows = decorate(qs.order_by(F(order[0]).asc(nulls_last=True), *order[1:])[:ROW_LIMIT], clock) if count else []
+    ordered = qs.order_by(F("key_item").desc(), F(order[0]).asc(nulls_last=True), *order[1:])
+    rows = decorate(ordered[:ROW_LIMIT], clock) if count else []
     red = sum(1 for r in rows if r.light == "red")
     return Section(key=key, title=title, count=count, rows=rows, hint=hint, red=red)
 
@@ -135,13 +148,15 @@ def office_workbench(user, clock: Clock) -> list[Section]:
     adjustments = (
         AdjustmentRequest.objects.filter(status="pending", assignment__proposal__session__in=access.office_sessions(user))
         .select_related("assignment__proposal", "assignment__unit", "requested_by", "suggested_unit")
-        .order_by("requested_at", "id")
+        .annotate(key_item=key_item_expression("assignment__"))
+        .order_by(F("key_item").desc(), "requested_at", "id")
     )
     sections.append(Section("adjustments", "待审批的调整申请", adjustments.count(), list(adjustments[:ROW_LIMIT]), kind="adjustments"))
     extensions = (
         ExtensionRequest.objects.filter(status="pending", assignment__proposal__session__in=access.office_sessions(user))
         .select_related("assignment__proposal", "assignment__unit", "requested_by")
-        .order_by("requested_at", "id")
+        .annotate(key_item=key_item_expression("assignment__"))
+        .order_by(F("key_item").desc(), "requested_at", "id")
     )
     sections.append(Section("extensions", "待审批的延期申请", extensions.count(), list(extensions[:ROW_LIMIT]), kind="extensions"))
     by_unit = list(

@@ -1,0 +1,92 @@
+"""Key items (重点提案: marked key, or under supervision) come first in the workbench lists and the ledger's default
+order, with a 重点 badge; within equal key-ness the due-date order stays."""
+import datetime as dt
+import io
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from banli.core.testing import assign, make_proposal
+from banli.handling import services as handling
+from banli.handling.models import Assignment
+from banli.proposals.models import Proposal
+from banli.supervision.services import supervision_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def items(world):
+    """Four items waiting for the lead unit's signature, due on days 1..4; the 3rd is key, the 4th supervised."""
+    today = timezone.localdate()
+    made = []
+    for i in range(4):
+        p = make_proposal(world, number=f"2025K{i + 1}", title=f"关于第{i + 1}件事项的提案")
+        lead, _ = assign(world, p, co=False)
+        Assignment.objects.filter(pk=lead.pk).update(sign_due=today + dt.timedelta(days=i + 1))
+        made.append(p)
+    Proposal.objects.filter(pk=made[2].pk).update(is_key=True)
+    supervision_create(actor=world.office, proposal=made[3], leader_name="副区长 陈明")
+    # Supervised but no longer flagged: still a key item.
+    Proposal.objects.filter(pk=made[3].pk).update(is_key=False)
+    return made
+
+
+EXPECTED = ["2025K3", "2025K4", "2025K1", "2025K2"]
+
+
+def _numbers(html, section=None):
+    if section:
+        html = html.split(f'id="sec-{section}"', 1)[1].split("</section>", 1)[0]
+    return re.findall(r"第(2025K\d)号", html)
+
+
+def test_the_unit_office_sees_key_items_first_then_by_due_date_with_a_badge(client, world, items):
+    client.force_login(world.lead_office)
+    html = client.get(reverse("workbench:home")).content.decode()
+    assert _numbers(html, "to_sign") == EXPECTED
+    section = html.split('id="sec-to_sign"', 1)[1].split("</section>", 1)[0]
+    assert section.count("data-key-item") == 2
+
+
+def test_the_office_sees_key_items_first_among_unsigned_items_and_requests(client, world, items):
+    client.force_login(world.office)
+    html = client.get(reverse("workbench:home")).content.decode()
+    assert _numbers(html, "unsigned") == EXPECTED
+    for p in (items[0], items[3]):  # the ordinary item asks first
+        lead = p.assignments.get()
+        handling.adjustment_request(assignment=lead, actor=world.lead_office, reason="不属于本单位职责")
+    html = client.get(reverse("workbench:home")).content.decode()
+    assert _numbers(html, "adjustments") == ["2025K4", "2025K1"]
+
+
+def test_the_proposer_sees_his_key_items_first(client, world, items):
+    client.force_login(world.proposer)
+    html = client.get(reverse("workbench:home")).content.decode()
+    assert _numbers(html, "my_items") == ["2025K3", "2025K4", "2025K1", "2025K2"]
+    assert "data-key-item" in html
+
+
+def test_the_ledger_puts_key_items_first_by_default_and_its_export_too(client, world, items):
+    client.force_login(world.office)
+    html = client.get(reverse("workbench:ledger")).content.decode()
+    numbers = re.findall(r'#assignment-\d+">(2025K\d)</a>', html)
+    assert numbers == EXPECTED
+    assert html.count("data-key-item") == 2
+    response = client.get(reverse("exchange:ledger_xlsx"))
+    rows = list(load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.iter_rows(min_row=2, values_only=True))
+    assert [r[2] for r in rows] == EXPECTED
+    # A sort the user chooses is his: by number.
+    html = client.get(reverse("workbench:ledger"), {"ordering": "number"}).content.decode()
+    assert re.findall(r'#assignment-\d+">(2025K\d)</a>', html) == ["2025K1", "2025K2", "2025K3", "2025K4"]
+
+
+def test_the_key_filter_counts_supervised_items_as_key(client, world, items):
+    client.force_login(world.office)
+    html = client.get(reverse("workbench:ledger"), {"is_key": "true"}).content.decode()
+    assert re.findall(r'#assignment-\d+">(2025K\d)</a>', html) == ["2025K3", "2025K4"]
+    html = client.get(reverse("workbench:ledger"), {"is_key": "false"}).content.decode()
+    assert re.findall(r'#assignment-\d+">(2025K\d)</a>', html) == ["2025K1", "2025K2"]
