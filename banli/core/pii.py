@@ -48,6 +48,26 @@ def may_see_full(user, proposer) -> bool:
     return access.visible_proposals(user).filter(proposer_links__proposer=proposer).exists()
 
 
+def full_view_proposers(user, proposer_ids) -> set[int]:
+    """Of `proposer_ids`, those whose full values `user` may see: may_see_full for many proposers in one query."""
+    from banli.proposals.models import ProposalProposer, Proposer
+
+    ids = set(proposer_ids)
+    if not ids or not getattr(user, "is_authenticated", False):
+        return set()
+    full = set(Proposer.objects.filter(pk__in=ids, user=user).values_list("pk", flat=True))
+    if access.roles_of(user) & {Role.ASSIGNING_OFFICE, *UNIT_ROLES}:
+        full |= set(ProposalProposer.objects.filter(proposer_id__in=ids - full,
+                                                    proposal__in=access.visible_proposals(user).values("pk"))
+                    .values_list("proposer_id", flat=True))
+    return full
+
+
+def export_value(value: str | None, field: str, full: bool) -> str:
+    """A personal value as an export shows it: in full for those who may see it, masked for everyone else."""
+    return (value or "") if full else MASKS[field](value)
+
+
 def reveal(user, proposer, field: str) -> str:
     """The full value for a user who may see it; the view is written to the security log."""
     from banli.core.security import log

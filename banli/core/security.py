@@ -35,6 +35,20 @@ def note_denial(user, message: str, **details) -> None:
     pending.append(entry)
 
 
+def is_download(response) -> bool:
+    return response.get("Content-Disposition", "").lower().startswith("attachment")
+
+
+def log_export(request, response) -> None:
+    """Every file that leaves Banli (ledger, reports, notices, archive, documents, attachments, personal data) is an
+    export event with who, from which address, what and with which filters; views add details in `banli_export`."""
+    disposition = response.get("Content-Disposition", "")
+    filename = disposition.split("filename*=UTF-8''", 1)[-1] if "filename*=" in disposition else ""
+    payload = {"path": request.path, "query": request.GET.urlencode()[:500], "file": filename[:300],
+               **getattr(response, "banli_export", {})}
+    log("export", user=getattr(request, "user", None), request=request, payload=payload)
+
+
 class SecurityEventMiddleware:
     """Collect refusals during the request and write them when it ends."""
 
@@ -47,6 +61,8 @@ class SecurityEventMiddleware:
             response = self.get_response(request)
             if response.status_code in (401, 403):
                 note_denial(getattr(request, "user", None), f"HTTP {response.status_code}", path=request.path)
+            elif response.status_code == 200 and is_download(response):
+                log_export(request, response)
             return response
         finally:
             pending = _pending.get() or []

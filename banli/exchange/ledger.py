@@ -1,8 +1,8 @@
 """The ledger (台账) in the office column layout, as rows for .xlsx and CSV, computed chunk by chunk.
 
-Rows are made from the assignments in chunks (one query per chunk for proposers, co/lead units, reply
-classes and ratings), so an export of any size holds one chunk in memory; the .xlsx is written by
-openpyxl in write-only mode to a temporary file and the CSV streams line by line.
+Rows are made from the assignments in chunks (one query per chunk for proposers, their phones, who may see
+them in full, co/lead units, reply classes and ratings), so an export of any size holds one chunk in memory;
+the .xlsx is written by openpyxl in write-only mode to a temporary file and the CSV streams line by line.
 """
 from __future__ import annotations
 
@@ -23,8 +23,10 @@ from banli.handling.workflow import state_label
 LEDGER_COLUMNS = [
     ("序号", 6), ("届次", 24), ("提案号", 12), ("案由", 48), ("提案人", 20), ("主办单位", 22), ("会办单位", 28),
     ("承办科室", 14), ("承办人", 10), ("签收时间", 12), ("答复时间", 12), ("答复类别", 9), ("满意度", 10),
-    ("状态", 12), ("是否逾期", 9),
+    ("状态", 12), ("是否逾期", 9), ("提案人电话", 30),
 ]
+# Personal information in the ledger: shown in full only to whom banli.core.pii allows, masked for the rest.
+PHONE_COLUMN = "提案人电话"
 HEADERS = [name for name, _ in LEDGER_COLUMNS]
 DATE_COLUMNS = {"签收时间", "答复时间"}
 CHUNK = 2000
@@ -42,17 +44,28 @@ def _worst_rating(results: list[str]) -> str:
     return RATING_LABELS[min(results, key=RATING_ORDER.__getitem__)]
 
 
-def _chunk_rows(chunk: list[Assignment], start: int, today: dt.date) -> list[list]:
-    from banli.proposals.models import ProposalProposer
+def _chunk_rows(chunk: list[Assignment], start: int, today: dt.date, viewer, seen, phone_cache) -> list[list]:
+    from banli.core import pii
+    from banli.proposals.models import ProposalProposer, Proposer
     from banli.replies.choices import ReplyState
     from banli.replies.models import Feedback, Reply
 
     proposal_ids = {a.proposal_id for a in chunk}
     ids = [a.pk for a in chunk]
     proposers: dict[int, list[str]] = defaultdict(list)
-    for pid, name in (ProposalProposer.objects.filter(proposal_id__in=proposal_ids)
-                      .order_by("proposal_id", "position").values_list("proposal_id", "proposer__name")):
+    links: dict[int, list[int]] = defaultdict(list)
+    for pid, proposer_id, name in (ProposalProposer.objects.filter(proposal_id__in=proposal_ids)
+                                   .order_by("proposal_id", "position")
+                                   .values_list("proposal_id", "proposer_id", "proposer__name")):
         proposers[pid].append(name)
+        links[pid].append(proposer_id)
+    # Each proposer's phone is decrypted once per export, however many items he signed.
+    wanted = {i for ids in links.values() for i in ids} - phone_cache.keys()
+    if wanted:
+        phone_cache.update(Proposer.objects.filter(pk__in=wanted).values_list("pk", "phone"))
+    phones = {pid: [(i, phone_cache[i]) for i in ids if phone_cache.get(i)] for pid, ids in links.items()}
+    full = pii.full_view_proposers(viewer, {i for pairs in phones.values() for i, _ in pairs}) if viewer else set()
+
     lead_units: dict[int, list[str]] = defaultdict(list)
     co_units: dict[int, list[str]] = defaultdict(list)
     for pid, role, name in (Assignment.objects.filter(proposal_id__in=proposal_ids).exclude(state="withdrawn")
@@ -69,6 +82,10 @@ def _chunk_rows(chunk: list[Assignment], start: int, today: dt.date) -> list[lis
     for offset, a in enumerate(chunk):
         p = a.proposal
         own = a.unit.name
+        if seen is not None:
+            shown_full = sum(1 for i, _ in phones.get(p.pk, []) if i in full)
+            seen["full"] += shown_full
+            seen["masked"] += len(phones.get(p.pk, [])) - shown_full
         lead = [own] if a.role != "co" else lead_units[p.pk]
         co = [own] if a.role == "co" else co_units[p.pk]
         rows.append([
@@ -87,12 +104,17 @@ def _chunk_rows(chunk: list[Assignment], start: int, today: dt.date) -> list[lis
             _worst_rating(ratings.get((a.pk, a.round), [])),
             state_label(a.state),
             "是" if a.export_overdue else "否",
+            "、".join(pii.export_value(phone, "phone", i in full) for i, phone in phones.get(p.pk, [])),
         ])
     return rows
 
 
-def ledger_rows(queryset: QuerySet, *, today: dt.date | None = None) -> Iterator[list]:
-    """The ledger rows of `queryset`, one chunk of assignments at a time."""
+def ledger_rows(queryset: QuerySet, *, viewer=None, today: dt.date | None = None, seen: dict | None = None) -> Iterator[list]:
+    """The ledger rows of `queryset`, one chunk of assignments at a time.
+
+    Proposers' phones are masked unless `viewer` may see them in full (no viewer: all masked); `seen` counts
+    how many values went out in full and masked, for the export's security event.
+    """
     today = today or timezone.localdate()
     from banli.workbench.selectors import overdue_q
 
@@ -101,15 +123,16 @@ def ledger_rows(queryset: QuerySet, *, today: dt.date | None = None) -> Iterator
         export_overdue=ExpressionWrapper(overdue_q(today), output_field=BooleanField())
     )
     chunk: list[Assignment] = []
+    phone_cache: dict[int, str | None] = {}
     number = 1
     for assignment in qs.iterator(chunk_size=CHUNK):
         chunk.append(assignment)
         if len(chunk) >= CHUNK:
-            yield from _chunk_rows(chunk, number, today)
+            yield from _chunk_rows(chunk, number, today, viewer, seen, phone_cache)
             number += len(chunk)
             chunk = []
     if chunk:
-        yield from _chunk_rows(chunk, number, today)
+        yield from _chunk_rows(chunk, number, today, viewer, seen, phone_cache)
 
 
 def write_xlsx(rows, target, *, title: str = "台账") -> None:

@@ -198,16 +198,20 @@ def _ledger_queryset(request):
 @login_required
 @require_GET
 def ledger_xlsx(request):
-    handle = ledger.xlsx_tempfile(ledger.ledger_rows(_ledger_queryset(request)))
+    seen = {"full": 0, "masked": 0}
+    handle = ledger.xlsx_tempfile(ledger.ledger_rows(_ledger_queryset(request), viewer=request.user, seen=seen))
     response = FileResponse(handle, content_type=XLSX)
+    response.banli_export = {"what": "ledger", "pii_full": seen["full"], "pii_masked": seen["masked"]}
     return _attachment(response, f"台账_{timezone.localdate():%Y%m%d}.xlsx")
 
 
 @login_required
 @require_GET
 def ledger_csv(request):
-    response = StreamingHttpResponse(ledger.csv_lines(ledger.ledger_rows(_ledger_queryset(request))),
+    response = StreamingHttpResponse(ledger.csv_lines(ledger.ledger_rows(_ledger_queryset(request), viewer=request.user)),
                                      content_type="text/csv; charset=utf-8")
+    # Streamed: the counts are not known yet when the event is written.
+    response.banli_export = {"what": "ledger", "pii": "masked unless the viewer may see it"}
     return _attachment(response, f"台账_{timezone.localdate():%Y%m%d}.csv")
 
 

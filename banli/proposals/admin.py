@@ -29,14 +29,20 @@ class SessionAdmin(admin.ModelAdmin):
 class ProposerAdmin(admin.ModelAdmin):
     """Proposers' contact details and their sign-in account may be maintained here."""
 
-    list_display = ("name", "kind", "sector", "user", "phone")
+    list_display = ("name", "kind", "sector", "user", "masked_phone")
     list_filter = ("kind", "sector")
-    search_fields = ("name", "sector", "phone", "user__username")
+    search_fields = ("name", "sector", "user__username")  # phones are encrypted: not searchable, never listed in full
     list_select_related = ("user",)
     autocomplete_fields = ("user",)
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="电话")
+    def masked_phone(self, obj):
+        from banli.core.pii import mask_phone
+
+        return mask_phone(obj.phone)
 
 
 class ProposerLinkInline(CaseRecordInline):
