@@ -52,12 +52,15 @@ def send_email(delivery) -> str:
 
 def post_json(url: str, payload: dict, *, headers: dict | None = None) -> tuple[int, str]:
     """POST JSON and return (status, body); network errors and non-2xx answers raise DeliveryError."""
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        raise DeliveryError(f"推送地址必须以 http:// 或 https:// 开头：{url[:80]}")
     data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     request = urllib.request.Request(
         url, data=data, method="POST", headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})}
     )
     try:
-        with urllib.request.urlopen(request, timeout=settings.BANLI_HTTP_TIMEOUT) as response:
+        # The scheme was checked above: no file:// or custom schemes reach urlopen.
+        with urllib.request.urlopen(request, timeout=settings.BANLI_HTTP_TIMEOUT) as response:  # nosec B310
             return response.status, response.read(20000).decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
         raise DeliveryError(f"HTTP {exc.code}: {exc.read(500).decode('utf-8', 'replace')}") from exc

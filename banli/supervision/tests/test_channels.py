@@ -211,3 +211,13 @@ def test_http_sms_backend_without_a_url_says_what_to_configure(settings):
     settings.BANLI_SMS_HTTP_URL = ""
     with pytest.raises(channels.DeliveryError, match="BANLI_SMS_HTTP_URL"):
         channels.HttpSmsBackend()
+
+
+def test_a_push_address_that_is_not_http_is_refused_before_anything_is_opened(tmp_path):
+    from banli.supervision.channels import DeliveryError, post_json
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("机密")
+    for url in (f"file://{secret}", "ftp://127.0.0.1/x", "gopher://127.0.0.1/"):
+        with pytest.raises(DeliveryError, match="必须以 http:// 或 https:// 开头"):
+            post_json(url, {"text": "催办"})
