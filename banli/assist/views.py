@@ -80,6 +80,8 @@ def category_suggestion(request, proposal_id: int):
             error = "请选择或填写类别。"
     context = {"proposal": proposal, "suggestions": suggestions, "decision": decision, "error": error,
                "unavailable": unavailable, "may_decide": services.may_decide(request.user, proposal)}
+    if context["may_decide"] and suggestions:
+        context["accuracy"] = selectors.suggestion_accuracy(user=request.user, task=SuggestionTask.CATEGORY)
     return _render(request, "assist/_category.html", context, title="类别建议")
 
 
@@ -114,6 +116,8 @@ def routing_suggestion(request, proposal_id: int):
         # the decision is logged when the assignment is made (banli.workbench.services).
         "fill_form": request.GET.get("for") == "assign",
     }
+    if context["may_decide"] and suggestions:
+        context["accuracy"] = selectors.suggestion_accuracy(user=request.user, task=SuggestionTask.ROUTING)
     return _render(request, "assist/_routing.html", context, title="交办建议")
 
 

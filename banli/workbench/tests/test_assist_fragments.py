@@ -305,3 +305,15 @@ def test_the_category_buttons_and_the_free_field_post_as_a_browser_sends_them(cl
         ("accepted", {"label": "教育事业"}), ("overridden", {"label": "城乡建设"})]
     p.refresh_from_db()
     assert p.category == "城乡建设"
+
+
+def test_the_office_sees_how_often_the_suggestions_were_taken(client, trained):
+    p, q = make(trained), make(trained)
+    client.force_login(trained.office)
+    assign_url = reverse("workbench:assign", args=[p.pk])
+    client.post(assign_url, {"unit": [trained.lead_unit.pk], f"role_{trained.lead_unit.pk}": "lead", "routing_suggested": "1"})
+    client.post(reverse("workbench:assign", args=[q.pk]),
+                {"unit": [trained.other_unit.pk], f"role_{trained.other_unit.pk}": "lead", "routing_suggested": "1"})
+    html = htmx_get(client, trained.office, reverse("assist:routing", args=[make(trained).pk]), **{"for": "assign"}).content.decode()
+    assert "以往 2 次决定中，首选建议被采纳 50%" in html
+    assert "data-accuracy" not in htmx_get(client, trained.office, reverse("assist:category", args=[p.pk])).content.decode()

@@ -25,6 +25,13 @@ def test_a_proposal_lives_its_whole_life_across_roles(transactional_db, live_ser
                                                       settings, trained_models_dir):  # noqa: F811
     w = world
     settings.BANLI_ASSIST_DIR = trained_models_dir  # smart assist trained on a small generated corpus
+    from banli.core.testing import assign, walk_to
+    from banli.proposals.services import proposal_create
+
+    # An item of the same session on the same subject, already answered: the similar list offers it for 并案.
+    twin = proposal_create(actor=w.office, session=w.session, number="20250101", title="关于推进城区教育集团化办学的建议",
+                           body="一、扩大优质教育资源覆盖面。二、完善集团内教师交流机制。", proposers=[w.other_proposer_record])
+    walk_to(w, assign(w, twin, co=False)[0], "replied")
     # The assigning office registers the proposal by hand and assigns a lead and a co unit.
     office = Person(browser, live_server, w.office)
     office.open("/register/")
@@ -159,7 +166,9 @@ def test_a_proposal_lives_its_whole_life_across_roles(transactional_db, live_ser
     office.proposal(proposal.pk)
     timeline = office.page.locator("#timeline").inner_text()
     assert "重新办理" in timeline and "办结" in timeline
-    office.page.locator("#similar-slot #assist-similar").wait_for()
+    similar = office.page.locator("#similar-slot #assist-similar")
+    similar.get_by_text("可并案").wait_for()
+    assert twin.title in similar.inner_text() and "已扩建学校" in similar.inner_text()
     screenshots(office.page, "proposal-closed-office")
     # The proposer's timeline shows milestones, never the unit's internal drafts or contacts.
     proposer.proposal(proposal.pk)
