@@ -317,3 +317,30 @@ def test_the_office_sees_how_often_the_suggestions_were_taken(client, trained):
     html = htmx_get(client, trained.office, reverse("assist:routing", args=[make(trained).pk]), **{"for": "assign"}).content.decode()
     assert "以往 2 次决定中，首选建议被采纳 50%" in html
     assert "data-accuracy" not in htmx_get(client, trained.office, reverse("assist:category", args=[p.pk])).content.decode()
+
+
+@pytest.mark.parametrize("page", ["assign", "proposal", "register"])
+def test_pages_cost_the_same_queries_with_or_without_a_model_and_similar_items(client, world, settings, tmp_path,
+                                                                                trained_models_dir, page):  # noqa: F811
+    """The suggestions are fetched afterwards (htmx), so the page itself never waits for a model or the index."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    p = make(world)
+    assign(world, p, co=False)
+    user = world.office
+    url = reverse("workbench:register") if page == "register" else reverse(f"workbench:{page}", args=[p.pk])
+    client.force_login(user)
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    settings.BANLI_ASSIST_DIR = tmp_path / "none"
+    client.get(url)
+    without = count()
+    settings.BANLI_ASSIST_DIR = trained_models_dir
+    for _ in range(20):
+        make(world)  # more similar items change nothing either
+    assert count() == without

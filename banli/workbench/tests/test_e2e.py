@@ -98,6 +98,12 @@ def test_a_proposal_lives_its_whole_life_across_roles(transactional_db, live_ser
     check = handler.page.locator(f"#assignment-{lead.pk} [data-assist=draft-check]")
     check.get_by_text("答复核查").wait_for(state="attached")
     assert "提案共 2 条建议" in check.text_content()
+    reply_card = handler.page.locator(f"#assignment-{lead.pk} details[data-action=reply]")
+    reply_card.locator("summary").click()
+    reply_card.locator(f"[name='a{lead.pk}-reply-body']").fill(
+        "一、关于扩大优质教育资源覆盖面，已于2026年3月新增集团校3所。\n二、关于完善教师交流机制，区教育局已制定交流办法，每年交流教师50名。")
+    check.get_by_text("找到对应内容 2 条").wait_for()
+    screenshots(handler.page, "proposal-draft-check-handler")
     handler.act(lead.pk, "log_contact", {"phase": "before", "method": "phone", "people": "李委员、张敏",
                                          "summary": "电话了解提案人的具体诉求。"})
     reply_fields = {"reply_class": "B", "disclosure": "full", "body": "经研究，现答复如下：一、……二、……",
