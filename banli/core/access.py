@@ -221,6 +221,13 @@ def can_view_proposal(user, proposal) -> bool:
     return visible_proposals(user).filter(pk=proposal.pk).exists()
 
 
+def note_refusal(user, message: str, **ids) -> None:
+    """A refusal answered with 404 (so as not to reveal what exists) is still a security event."""
+    from banli.core.security import note_denial
+
+    note_denial(user, message, **ids)
+
+
 def require_proposal(user, proposal_id):
     """The proposal if the user may see it; NotFound otherwise (never reveal that it exists)."""
     proposal = visible_proposals(user).select_related("session", "session__assigning_office").filter(pk=proposal_id).first()
@@ -291,6 +298,7 @@ def require_reply(user, reply_id):
         .first()
     )
     if reply is None or not can_view_reply(user, reply):
+        note_refusal(user, "reply not visible", reply=reply_id)
         raise NotFound("找不到该答复，或您没有查看权限。")
     return reply
 
@@ -304,6 +312,7 @@ def require_co_opinion(user, opinion_id):
         .first()
     )
     if opinion is None or not can_view_co_opinion(user, opinion):
+        note_refusal(user, "co-opinion not visible", co_opinion=opinion_id)
         raise NotFound("找不到该会办意见，或您没有查看权限。")
     return opinion
 
@@ -319,11 +328,11 @@ def require_feedback(user, feedback_id):
         .filter(pk=feedback_id)
         .first()
     )
-    if feedback is None or not getattr(user, "is_authenticated", False):
-        raise NotFound("找不到该测评记录，或您没有查看权限。")
-    if (feedback.proposer.user_id == user.pk or is_office_for(user, feedback.assignment.proposal)
+    if feedback is not None and getattr(user, "is_authenticated", False) and (
+            feedback.proposer.user_id == user.pk or is_office_for(user, feedback.assignment.proposal)
             or is_unit_staff_for(user, feedback.assignment)):
         return feedback
+    note_refusal(user, "feedback not visible", feedback=feedback_id)
     raise NotFound("找不到该测评记录，或您没有查看权限。")
 
 
@@ -338,10 +347,12 @@ def require_reply_copy(user, delivery_id):
         .first()
     )
     if delivery is None:
+        note_refusal(user, "reply copy not visible", delivery=delivery_id)
         raise NotFound("找不到该答复件，或您没有查看权限。")
     own = delivery.proposer_id is not None and delivery.proposer.user_id == getattr(user, "pk", None)
     staff = can_view_internal(user, delivery.reply.assignment) or is_office_for(user, delivery.reply.assignment.proposal)
     if not (own or staff or has_role(user, Role.ADMIN)):
+        note_refusal(user, "reply copy not visible", delivery=delivery_id)
         raise NotFound("找不到该答复件，或您没有查看权限。")
     return delivery
 

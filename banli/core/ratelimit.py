@@ -13,7 +13,10 @@ from banli.core import security
 RULES = [
     ("login", re.compile(r"^/(login/|login/otp/|oidc/callback/|admin/login/)"), ("POST", "GET"), "ip", "BANLI_RATE_LOGIN"),
     ("token", re.compile(r"^/api/v1/(auth/)?token"), ("POST",), "ip", "BANLI_RATE_TOKEN"),
-    ("export", re.compile(r"(export|download|\.xlsx$|\.csv$|\.docx$|/archive)"), ("GET", "POST"), "user_or_ip", "BANLI_RATE_EXPORT"),
+    # Every download: exports, generated documents, attachments, templates, scans and the personal-data copy.
+    ("export", re.compile(r"(export|download|\.xlsx$|\.csv$|\.docx$|\.zip$|/archive|/attachments/\d+/$|"
+                          r"/templates/\d+/file/$|/scan/$|/data\.json$)"), ("GET", "POST"), "user_or_ip",
+     "BANLI_RATE_EXPORT"),
 ]
 
 

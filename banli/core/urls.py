@@ -6,6 +6,10 @@ from banli.core import auth, views
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("me/data.json", views.my_data, name="my_data"),
+    path("proposals/<int:proposal_id>/proposers/<int:proposer_id>/contact/", views.proposer_contact,
+         name="proposer_contact"),
+    path("proposals/<int:proposal_id>/proposers/<int:proposer_id>/contact/<str:field>/", views.proposer_contact_reveal,
+         name="proposer_contact_reveal"),
     path("login/otp/", auth.otp_verify, name="otp_verify"),
     path("account/2fa/setup/", auth.otp_setup, name="otp_setup"),
     path("account/security/", auth.account_security, name="account_security"),

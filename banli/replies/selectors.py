@@ -33,6 +33,7 @@ def document_template_for(user, template_id):
     units = template_units(user)
     if units and (template.unit is None or any(template.unit.is_within(u) for u in units)):
         return template
+    access.note_refusal(user, "template not visible", template=template_id)
     raise NotFound("找不到该模板，或您没有查看权限。")
 
 

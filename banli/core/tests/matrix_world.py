@@ -15,6 +15,8 @@ from banli.replies import services as replies
 
 def build():
     w = build_world()
+    w.proposer_record.phone = "13812340000"
+    w.proposer_record.save()
     now = timezone.now()
     # Item A: the education bureau leads, the construction bureau co-handles; replied and rated.
     w.item_a = make_proposal(w, number="A001", title="甲单位事项：关于增加学位的提案")

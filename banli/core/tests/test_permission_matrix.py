@@ -77,6 +77,8 @@ row("login", ok=EVERYONE)
 row("logout", method="POST", others="login")  # everyone ends up on the sign-in page
 row("healthz", ok=EVERYONE)
 row("my_data", ok=SIGNED_IN)
+row("proposer_contact", ok=SEES_A)  # masked values for whoever sees the item
+row("proposer_contact_reveal", method="POST", ok={"handler", "unit_office", "leader", "office", "proposer"})  # not admin
 row("otp_verify", ok=SIGNED_IN)
 row("otp_setup", ok=SIGNED_IN)
 row("account_security", ok=SIGNED_IN)
@@ -251,9 +253,9 @@ BY_NAME = {
 }
 BY_PARAM = {
     "assignment_id": "lead_a", "reply_id": "reply_a", "opinion_id": "opinion_a", "attachment_id": "attachment_a",
-    "delivery_id": "delivery_a", "template_id": "template_a", "feedback_id": "feedback_a", "public_id": "public_reply", "proposal_id": "item_a", "session_id": "session", "unit_id": "lead_unit",
+    "delivery_id": "delivery_a", "template_id": "template_a", "feedback_id": "feedback_a", "public_id": "public_reply", "proposal_id": "item_a", "proposer_id": "proposer_record", "session_id": "session", "unit_id": "lead_unit",
 }
-LITERALS = {"kind": "proposal_reply", "fmt": "xlsx", "action": "log_contact"}
+LITERALS = {"kind": "proposal_reply", "fmt": "xlsx", "action": "log_contact", "field": "phone"}
 
 
 def default_kwargs(name: str, route: str, w) -> dict:

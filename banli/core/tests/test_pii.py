@@ -74,3 +74,43 @@ def test_a_proposer_downloads_everything_banli_holds_about_him(world, member, cl
     assert data["proposer"]["phone"] == "13812340000"
     assert [item["title"] for item in data["items"]] == ["关于增加学位供给的提案"]
     assert Event.objects.filter(verb="security.export", actor=world.proposer).exists()
+
+
+def _contact_urls(member, proposal_id):
+    from django.urls import reverse
+
+    return (reverse("proposer_contact", args=[proposal_id, member.pk]),
+            reverse("proposer_contact_reveal", args=[proposal_id, member.pk, "phone"]))
+
+
+def test_the_proposal_page_shows_contacts_masked_and_reveals_one_value_to_the_handler_with_a_log(world, member, client):
+    proposal = member.proposal_links.get().proposal
+    card, reveal = _contact_urls(member, proposal.pk)
+    client.force_login(world.lead_handler)
+    assert card in client.get(f"/proposals/{proposal.pk}/").content.decode()
+    page = client.get(card).content.decode()
+    assert "138****0000" in page and "13812340000" not in page and "440301199001011234" not in page
+    assert "显示完整" in page
+    shown = client.post(reveal, REMOTE_ADDR="10.3.3.3").content.decode()
+    assert "13812340000" in shown and "4403**********1234" in shown  # only the one value asked for
+    event = Event.objects.get(verb="security.pii_view")
+    assert (event.actor, event.client_ip, event.payload["field"]) == (world.lead_handler, "10.3.3.3", "phone")
+
+
+def test_the_administrator_sees_contacts_masked_and_cannot_reveal_them(world, member, client):
+    proposal = member.proposal_links.get().proposal
+    card, reveal = _contact_urls(member, proposal.pk)
+    client.force_login(world.admin)
+    page = client.get(card).content.decode()
+    assert "138****0000" in page and "显示完整" not in page
+    response = client.post(reveal)
+    assert response.status_code == 403 and "13812340000" not in response.content.decode()
+    assert not Event.objects.filter(verb="security.pii_view").exists()
+    assert Event.objects.filter(verb="security.denied", actor=world.admin).exists()
+
+
+def test_another_unit_cannot_learn_who_signed_the_item(world, member, client):
+    proposal = member.proposal_links.get().proposal
+    card, reveal = _contact_urls(member, proposal.pk)
+    client.force_login(world.other_handler)
+    assert client.get(card).status_code == 404 and client.post(reveal).status_code == 404

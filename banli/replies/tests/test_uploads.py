@@ -225,3 +225,26 @@ def test_a_paper_forms_scan_is_checked_stored_privately_and_shown_only_to_the_of
     for refused in (world.proposer, world.other_handler, world.admin):  # the co-signer's form is his own
         client.force_login(refused)
         assert client.get(url).status_code == 404
+
+
+def test_a_refused_download_is_a_security_event_even_though_it_answers_404(world, client, co_item):
+    from banli.handling.models import Event
+
+    attachment = _attachment(world, co_item)
+    client.force_login(world.other_handler)
+    assert client.get(reverse("replies:co_opinion_attachment", args=[attachment.pk]),
+                      REMOTE_ADDR="10.1.1.9").status_code == 404
+    event = Event.objects.filter(verb="security.denied", actor=world.other_handler).get()
+    assert event.client_ip == "10.1.1.9" and event.payload["co_opinion"] == attachment.opinion_id
+    assert event.payload["path"] == reverse("replies:co_opinion_attachment", args=[attachment.pk])
+
+
+def test_downloads_of_attachments_are_rate_limited(world, client, co_item, settings):
+    from django.core.cache import cache
+
+    attachment = _attachment(world, co_item)
+    settings.BANLI_RATE_EXPORT = "3/m"
+    cache.clear()
+    client.force_login(world.lead_handler)
+    url = reverse("replies:co_opinion_attachment", args=[attachment.pk])
+    assert [client.get(url).status_code for _ in range(5)] == [200, 200, 200, 429, 429]
