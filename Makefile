@@ -23,6 +23,10 @@ system-deps:
 demo: install
 	BANLI_DEMO=1 $(PY) manage.py migrate --noinput
 	BANLI_DEMO=1 $(PY) manage.py load_demo
+	@# Smart assist learns from the demo's own history, so the register and assign pages show suggestions.
+	@BANLI_DEMO=1 PYTHONWARNINGS=ignore $(PY) manage.py assist_train --task category > /dev/null && \
+	BANLI_DEMO=1 PYTHONWARNINGS=ignore $(PY) manage.py assist_train --task routing > /dev/null && \
+	echo "智能辅助模型已按演示数据训练（类别建议、交办建议）。"
 	BANLI_DEMO=1 $(PY) manage.py demo_accounts
 	@echo "Banli 正在运行: http://$(HOST):$(PORT)/  (管理后台 /admin/，Ctrl+C 停止)"
 	@# The periodic jobs (deadline scan, reminders, digests) run beside the server in one process, no broker.
