@@ -344,3 +344,21 @@ def test_pages_cost_the_same_queries_with_or_without_a_model_and_similar_items(c
     for _ in range(20):
         make(world)  # more similar items change nothing either
     assert count() == without
+
+
+@pytest.mark.parametrize("name", ["category", "routing", "similar", "draft_check", "reply_check"])
+def test_other_units_proposers_and_anonymous_visitors_get_nothing_from_any_fragment(client, trained, in_progress, name):
+    p, lead = in_progress
+    reply = replies.reply_save_draft(assignment=lead, actor=trained.lead_handler, body="教育局内部答复草稿", reply_class="A")
+    url = reverse(f"assist:{name}", args=[reply.pk if name == "reply_check" else p.pk])
+    send = (lambda c: c.post(url, {"body": "x"}, HTTP_HX_REQUEST="true")) if name == "draft_check" else (
+        lambda c: c.get(url, HTTP_HX_REQUEST="true"))
+    for user, codes in ((trained.other_handler, {404}), (trained.other_office, {404}), (trained.proposer, {403}),
+                        (trained.other_proposer, {403}), (None, {302})):
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        response = send(client)
+        body = response.content.decode()
+        assert response.status_code in codes, (user, response.status_code)
+        assert p.title not in body and "教育局内部答复草稿" not in body
