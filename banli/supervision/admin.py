@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from banli.core.admin import CaseRecordAdmin, CaseRecordInline
+from banli.supervision import messages
 from banli.supervision.models import (
     ChannelPreference,
     Delivery,
@@ -55,10 +56,10 @@ class ReminderAdmin(CaseRecordAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(CaseRecordAdmin):
-    list_display = ("created_at", "user", "level", "title", "read_at")
+    list_display = ("created_at", "user", "level", "shown_title", "read_at")
     list_filter = ("level", "is_key")
-    search_fields = ("title", "user__username")
-    list_select_related = ("user",)
+    search_fields = ("title", "reminder__item_key", "user__username")
+    list_select_related = ("user", *messages.RELATED)
     raw_id_fields = ("reminder", "digest")
 
 

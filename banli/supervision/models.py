@@ -1,6 +1,8 @@
 """Supervision of key items (重点提案督办) and their tracking notes."""
 from __future__ import annotations
 
+from functools import cached_property
+
 from django.conf import settings
 from django.db import models
 
@@ -98,19 +100,22 @@ class Reminder(models.Model):
     kind = models.CharField("类型", max_length=12, choices=ReminderKind.choices)
     level = models.CharField("级别", max_length=10, choices=ReminderLevel.choices)
     item_key = models.CharField(max_length=24, help_text="a<交办id> 或 c<落实事项id>")
-    assignment = models.ForeignKey("handling.Assignment", on_delete=models.PROTECT, related_name="reminders")
+    # Indexes are kept to what is read (see Meta): a first scan inserts tens of thousands of rows at once.
+    assignment = models.ForeignKey("handling.Assignment", on_delete=models.PROTECT, related_name="reminders",
+                                   db_index=False)
     commitment = models.ForeignKey(
-        "replies.Commitment", null=True, blank=True, on_delete=models.PROTECT, related_name="reminders"
+        "replies.Commitment", null=True, blank=True, on_delete=models.PROTECT, related_name="reminders",
+        db_index=False,
     )
-    unit = models.ForeignKey("organizations.Unit", on_delete=models.PROTECT, related_name="reminders")
+    unit = models.ForeignKey("organizations.Unit", on_delete=models.PROTECT, related_name="reminders", db_index=False)
     due_date = models.DateField("期限", null=True, blank=True)
     threshold = models.SmallIntegerField("阈值(工作日)", default=0)
     scan_date = models.DateField("生成日期")
-    scan_token = models.CharField(max_length=32, db_index=True, editable=False)
-    batch = models.CharField(max_length=32, blank=True, db_index=True, help_text="同一次人工催办")
+    scan_token = models.CharField(max_length=32, editable=False)
+    batch = models.CharField(max_length=32, blank=True, help_text="同一次人工催办")
     message = models.TextField("催办内容", blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     created_at = models.DateTimeField()
 
@@ -128,6 +133,12 @@ class Reminder(models.Model):
         indexes = [
             models.Index(fields=["unit", "kind", "created_at"], name="reminder_unit_kind_time"),
             models.Index(fields=["assignment", "created_at"], name="reminder_assignment_time"),
+            models.Index(fields=["scan_token"], name="reminder_scan_token"),
+            models.Index(fields=["batch"], condition=~models.Q(batch=""), name="reminder_batch"),
+            models.Index(fields=["commitment"], condition=models.Q(commitment__isnull=False),
+                         name="reminder_commitment"),
+            models.Index(fields=["created_by"], condition=models.Q(created_by__isnull=False),
+                         name="reminder_created_by"),
         ]
 
     def __str__(self) -> str:
@@ -162,9 +173,14 @@ class Digest(models.Model):
 class Notification(models.Model):
     """An in-app message in a user's notification centre (通知中心)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    reminder = models.ForeignKey(Reminder, null=True, blank=True, on_delete=models.PROTECT, related_name="notifications")
-    digest = models.ForeignKey(Digest, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    # user: indexed by notification_user_unread; digest: by a partial index (most rows are reminders');
+    # a first scan inserts tens of thousands of rows at once, so no index is kept twice.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
+                             db_index=False)
+    reminder = models.ForeignKey(Reminder, null=True, blank=True, on_delete=models.PROTECT, related_name="notifications",
+                                 db_index=False)  # indexed by notification_once_per_reminder (reminder first)
+    digest = models.ForeignKey(Digest, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications",
+                               db_index=False)
     level = models.CharField("级别", max_length=10, choices=ReminderLevel.choices, default=ReminderLevel.WARNING)
     title = models.CharField("标题", max_length=200)
     body = models.TextField("内容", blank=True)
@@ -178,15 +194,37 @@ class Notification(models.Model):
         verbose_name_plural = "通知"
         ordering = ["-is_key", "-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "reminder"], condition=models.Q(reminder__isnull=False),
+            models.UniqueConstraint(fields=["reminder", "user"], condition=models.Q(reminder__isnull=False),
                                     name="notification_once_per_reminder"),
             models.UniqueConstraint(fields=["user", "digest"], condition=models.Q(digest__isnull=False),
                                     name="notification_once_per_digest"),
         ]
-        indexes = [models.Index(fields=["user", "read_at", "created_at"], name="notification_user_unread")]
+        indexes = [
+            models.Index(fields=["user", "read_at", "created_at"], name="notification_user_unread"),
+            models.Index(fields=["digest"], condition=models.Q(digest__isnull=False), name="notification_digest"),
+        ]
 
     def __str__(self) -> str:
-        return self.title
+        return self.title or f"通知 #{self.pk}"
+
+    @cached_property
+    def message(self) -> tuple[str, str]:
+        """(title, body): stored for a digest, rendered from the reminder's template for a reminder."""
+        if self.title or self.reminder_id is None:
+            return self.title, self.body
+        from banli.supervision.messages import render_message
+
+        return render_message(self.reminder)
+
+    @property
+    def shown_title(self) -> str:
+        return self.message[0]
+
+    shown_title.fget.short_description = "标题"
+
+    @property
+    def shown_body(self) -> str:
+        return self.message[1]
 
 
 class ChannelPreference(models.Model):
@@ -226,17 +264,21 @@ class Delivery(models.Model):
     """One message to send on one channel (e-mail, SMS, group robot), with its retries; never silently lost."""
 
     channel = models.CharField("渠道", max_length=8, choices=Channel.choices)
-    dedupe_key = models.CharField(max_length=80, unique=True, help_text="同一消息同一渠道只发一次")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    webhook = models.ForeignKey(UnitWebhook, null=True, blank=True, on_delete=models.PROTECT, related_name="deliveries")
+    # Indexes are kept to what is read (see Meta): a first scan inserts tens of thousands of rows at once.
+    dedupe_key = models.CharField(max_length=80, help_text="同一消息同一渠道只发一次")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                             db_index=False)
+    webhook = models.ForeignKey(UnitWebhook, null=True, blank=True, on_delete=models.PROTECT, related_name="deliveries",
+                                db_index=False)
     address = models.CharField("地址", max_length=500)
     subject = models.CharField("标题", max_length=200)
     body = models.TextField("内容")
     reminder = models.ForeignKey(Reminder, null=True, blank=True, on_delete=models.PROTECT, related_name="deliveries")
-    digest = models.ForeignKey(Digest, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
+    digest = models.ForeignKey(Digest, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries",
+                               db_index=False)
     office = models.ForeignKey(
         "organizations.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-        help_text="负责查看发送失败的交办机构",
+        help_text="负责查看发送失败的交办机构", db_index=False,
     )
     forced = models.BooleanField("强制渠道", default=False)
     state = models.CharField("状态", max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING)
@@ -251,9 +293,13 @@ class Delivery(models.Model):
         verbose_name = "消息发送"
         verbose_name_plural = "消息发送"
         ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["dedupe_key"], name="delivery_once_per_key")]
         indexes = [
             models.Index(fields=["state", "next_attempt_at"], name="delivery_state_next"),
             models.Index(fields=["office", "state"], name="delivery_office_state"),
+            models.Index(fields=["user"], condition=models.Q(user__isnull=False), name="delivery_user"),
+            models.Index(fields=["webhook"], condition=models.Q(webhook__isnull=False), name="delivery_webhook"),
+            models.Index(fields=["digest"], condition=models.Q(digest__isnull=False), name="delivery_digest"),
         ]
 
     def __str__(self) -> str:

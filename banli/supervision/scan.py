@@ -1,15 +1,20 @@
-"""The deadline scan: which items reach a warning threshold or are overdue today, found by indexed queries.
-
-For each kind of deadline the scan runs ONE query over its deadline column: the rows whose due date lies
-in one of today's threshold windows or before today. The windows are computed in Python from the working
-calendar, so the database only compares dates against constants (an index range scan on
-(state, <due column>)). Each returned row is then classified by its due date (memoised per date), never by
-looping over all rows.
+"""The deadline scan, set-based: the database finds the due items and inserts their reminders itself.
 
 Thresholds are working days. A due date D is `r` working days away when r working days lie in (today, D].
 Threshold t (with the next lower threshold l, or 0) fires while l < r <= t, so a scan missed on one day is
 caught up the next working day, and a deadline on a holiday is warned about on the working days before.
 Overdue items get one reminder per working day late (-1, -2, …).
+
+Only Python knows the working calendar, so the scan computes in Python, for the handful of dates that
+matter today, which threshold each due date reaches, and hands the database two small tables:
+  due_past(pol, due, threshold, level)       every date from the oldest open deadline to yesterday;
+  due_soon(pol, km, due, threshold)          the dates inside today's warning windows,
+where `pol` is the reminder policy (0 the default, 1… an office's own) and `km` the key mode (0 an
+ordinary item, 1 a key item with its policy's key thresholds, 2… a key item with thresholds of its own).
+Each kind of deadline is then ONE statement, `INSERT … SELECT … ON CONFLICT DO NOTHING`, whose SELECT is
+an index range scan on (state, <due column>) joined with those tables; the unique constraint on
+(item, kind, due date, threshold) absorbs rows an earlier or a racing scan already inserted. The policy
+join (proposal → session → office) and the key-item join appear only when such rows exist.
 """
 from __future__ import annotations
 
@@ -18,11 +23,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from django.conf import settings
-from django.db.models import Q
+from django.db import connection
 
 from banli.handling.deadlines import WorkCalendar
-from banli.handling.workflow import OPEN_STATES
-from banli.supervision.choices import ReminderKind
+from banli.handling.workflow import ANSWERING, OPEN_STATES
+from banli.supervision.choices import ReminderKind, ReminderLevel
 
 
 @dataclass(frozen=True)
@@ -32,15 +37,16 @@ class KindSpec:
     kind: str
     model: str  # "assignment" or "commitment"
     due_field: str
-    filters: dict
+    states: tuple[str, ...]
+    roles: tuple[str, ...] = ()
 
 
 KINDS: tuple[KindSpec, ...] = (
-    KindSpec(ReminderKind.SIGN, "assignment", "sign_due", {"state__in": ("pending_sign",)}),
-    KindSpec(ReminderKind.OPINION, "assignment", "opinion_due", {"state__in": OPEN_STATES, "role": "co"}),
-    KindSpec(ReminderKind.REPLY, "assignment", "reply_due", {"state__in": OPEN_STATES, "role__in": ("lead", "split")}),
-    KindSpec(ReminderKind.FEEDBACK, "assignment", "feedback_due", {"state__in": ("replied",)}),
-    KindSpec(ReminderKind.COMMITMENT, "commitment", "target_date", {"state__in": ("open",)}),
+    KindSpec(ReminderKind.SIGN, "assignment", "sign_due", ("pending_sign",)),
+    KindSpec(ReminderKind.OPINION, "assignment", "opinion_due", OPEN_STATES, ("co",)),
+    KindSpec(ReminderKind.REPLY, "assignment", "reply_due", OPEN_STATES, ANSWERING),
+    KindSpec(ReminderKind.FEEDBACK, "assignment", "feedback_due", ("replied",)),
+    KindSpec(ReminderKind.COMMITMENT, "commitment", "target_date", ("open",)),
 )
 
 
@@ -88,7 +94,7 @@ def load_policies() -> tuple[Policy, dict[int, Policy]]:
 
 @dataclass
 class Windows:
-    """Today's threshold windows: date ranges [lo, hi) per threshold list, and the overdue cut-off."""
+    """Working-day arithmetic around today, each calendar day looked up once per scan."""
 
     today: dt.date
     calendar: WorkCalendar
@@ -97,7 +103,6 @@ class Windows:
     def __post_init__(self):
         self._workday = lru_cache(maxsize=None)(self.calendar.is_workday)
         self._nth = lru_cache(maxsize=None)(self._add_working_days)
-        self._remaining = self._working_days_until
         self._cum: dict[int, int] = {}
         self._span = [0, 0]
 
@@ -108,11 +113,10 @@ class Windows:
             counted += self._workday(day)
         return day
 
-    def _working_days_until(self, due: dt.date) -> int:
+    def remaining(self, due: dt.date) -> int:
         """Working days in (today, due]; negative (working days in (due, today]) when due is past.
 
-        Counted from a running total anchored at today (cum[today] = 0), extended as far as needed, so
-        each calendar day is looked up once per scan however many due dates there are."""
+        Counted from a running total anchored at today (cum[today] = 0), extended as far as needed."""
         cum = self._cum
         if not cum:
             cum[self.today.toordinal()] = 0
@@ -128,22 +132,18 @@ class Windows:
             self._span[0] = prev
         return cum[target]
 
-    def add_thresholds(self, days: tuple[int, ...]) -> None:
-        for t, lower in zip(days, days[1:] + (0,)):
-            self.ranges.append((self._nth(lower + 1), self._nth(t + 1)))
+    def windows(self, days: tuple[int, ...]) -> list[tuple[int, dt.date, dt.date]]:
+        """(threshold, lo, hi): the due dates in [lo, hi) reach threshold t today (lower < r <= t)."""
+        return [(t, self._nth(lower + 1), self._nth(t + 1)) for t, lower in zip(days, days[1:] + (0,))]
 
-    def q(self, column: str) -> Q:
-        """Due before today, or in any threshold window: constants only, so an index range scan."""
-        q = Q(**{f"{column}__lt": self.today})
-        for lo, hi in _merge(self.ranges):
-            q |= Q(**{f"{column}__gte": lo, f"{column}__lt": hi})
-        return q
+    def add_thresholds(self, days: tuple[int, ...]) -> None:
+        self.ranges.extend((lo, hi) for _, lo, hi in self.windows(days))
 
     def threshold(self, due: dt.date, days: tuple[int, ...]) -> int | None:
-        """The threshold this due date reaches today under `days`; negative = working days overdue."""
+        """The threshold a due date reaches today under `days` (negative: working days overdue), or None."""
+        r = self.remaining(due)
         if due < self.today:
-            return self._remaining(due)  # negative: -(working days late)
-        r = self._remaining(due)
+            return r or None
         for t, lower in zip(days, days[1:] + (0,)):
             if lower < r <= t:
                 return t
@@ -160,93 +160,6 @@ def _merge(ranges):
     return [(lo, hi) for lo, hi in merged]
 
 
-@dataclass
-class DueItem:
-    """One row the scan found, with what it needs to become a reminder."""
-
-    kind: str
-    item_key: str
-    assignment_id: int
-    commitment_id: int | None
-    unit_id: int
-    proposal_id: int
-    office_id: int | None
-    handler_id: int | None
-    due: dt.date
-    threshold: int
-    is_key: bool
-    policy: Policy
-
-
-def find_due(today: dt.date, calendar: WorkCalendar | None = None) -> list[DueItem]:
-    """Every item that reaches a threshold today or is overdue: one indexed query per kind."""
-    from banli.handling.models import Assignment
-    from banli.replies.models import Commitment
-    from banli.supervision.models import Supervision
-
-    calendar = calendar or WorkCalendar.load()
-    default, by_office = load_policies()
-    override_days = {
-        tuple(days) for days in Supervision.objects.exclude(warning_days=[]).values_list("warning_days", flat=True)
-    }
-    windows = Windows(today, calendar)
-    for policy in [default, *by_office.values()]:
-        windows.add_thresholds(policy.warning_days)
-        windows.add_thresholds(policy.key_warning_days)
-    for days in override_days:
-        windows.add_thresholds(_clean_days(days))
-
-    # Key items and office policies come from small lookups, so the per-kind query touches one table.
-    key_days = _key_items()
-    session_office = _session_offices() if by_office else {}
-    proposal_session: dict[int, int] = {}
-
-    found: list[DueItem] = []
-    thresholds: dict[tuple, int | None] = {}  # (due, days) -> threshold: a handful of distinct dates
-    for spec in KINDS:
-        if spec.model == "assignment":
-            qs = Assignment.objects.filter(**spec.filters).filter(windows.q(spec.due_field))
-            rows = qs.values_list("id", "id", "unit_id", "proposal_id", "handler_id", spec.due_field)
-        else:
-            qs = Commitment.objects.filter(**spec.filters).filter(windows.q(spec.due_field))
-            rows = qs.values_list("id", "assignment_id", "assignment__unit_id", "assignment__proposal_id",
-                                  "assignment__handler_id", spec.due_field)
-        rows = _fetch(rows)
-        if by_office:
-            missing = {row[3] for row in rows} - proposal_session.keys()
-            proposal_session.update(_proposal_sessions(missing))
-        is_commitment = spec.model == "commitment"
-        for pk, assignment_id, unit_id, proposal_id, handler_id, due in rows:
-            office_id = session_office.get(proposal_session.get(proposal_id)) if by_office else None
-            policy = by_office.get(office_id, default) if by_office else default
-            key = proposal_id in key_days
-            days = (key_days[proposal_id] or policy.key_warning_days) if key else policy.warning_days
-            try:
-                threshold = thresholds[(due, days)]
-            except KeyError:
-                threshold = thresholds[(due, days)] = windows.threshold(due, days)
-            if threshold is None:
-                continue
-            found.append(DueItem(spec.kind, f"c{pk}" if is_commitment else f"a{pk}", assignment_id,
-                                 pk if is_commitment else None, unit_id, proposal_id, office_id, handler_id, due,
-                                 threshold, key, policy))
-    return found
-
-
-def _fetch(values_qs) -> list[tuple]:
-    """Rows of a values_list query straight from the cursor: the ORM's per-row machinery is most of the
-    cost at a hundred thousand rows, and the only conversion needed is SQLite's text dates."""
-    from django.db import connection
-
-    sql, params = values_qs.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if rows and isinstance(rows[0][-1], str):
-        rows = [(*row[:-1], dt.date.fromisoformat(row[-1])) for row in rows]
-    return rows
-
-
 def _key_items() -> dict[int, tuple[int, ...]]:
     """Key items (marked key or under supervision) and their own thresholds, if any: a small set."""
     from banli.proposals.models import Proposal
@@ -258,17 +171,183 @@ def _key_items() -> dict[int, tuple[int, ...]]:
     return keys
 
 
-def _session_offices() -> dict[int, int]:
-    from banli.proposals.models import Session
+# --- SQL -----------------------------------------------------------------------------------------
+# Every value written into the SQL text below is an int, a date or a fixed choice key computed here,
+# never user input; the rest goes as parameters.
 
-    return dict(Session.objects.values_list("pk", "assigning_office_id"))
+
+def sql_date(day: dt.date) -> str:
+    return f"DATE '{day.isoformat()}'" if connection.vendor == "postgresql" else f"'{day.isoformat()}'"
 
 
-def _proposal_sessions(ids) -> dict[int, int]:
-    from banli.proposals.models import Proposal
+def sql_str(value: str) -> str:
+    assert "'" not in value and "%" not in value, value
+    return f"'{value}'"
 
-    result: dict[int, int] = {}
-    ids = list(ids)
-    for start in range(0, len(ids), 5000):
-        result.update(Proposal.objects.filter(pk__in=ids[start:start + 5000]).values_list("pk", "session_id"))
-    return result
+
+def sql_per_office(column: str, values: dict[int, int], default: int) -> str:
+    """CASE <office column> WHEN office THEN value … ELSE default END (the policy of each office)."""
+    if not values:
+        return str(int(default))
+    whens = " ".join(f"WHEN {int(office)} THEN {int(value)}" for office, value in sorted(values.items()))
+    return f"CASE {column} {whens} ELSE {int(default)} END"
+
+
+def _in(column: str, values) -> tuple[str, list]:
+    values = list(values)
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", values
+
+
+class ScanPlan:
+    """Today's policies, key items and threshold tables, and the SQL that finds and inserts reminders."""
+
+    COLUMNS = "kind, level, item_key, assignment_id, commitment_id, unit_id, due_date, threshold"
+
+    def __init__(self, today: dt.date, calendar: WorkCalendar | None = None):
+        self.today = today
+        self.calendar = calendar or WorkCalendar.load()
+        self.default, self.by_office = load_policies()
+        self.offices = sorted(self.by_office)
+        self.policies = [self.default] + [self.by_office[o] for o in self.offices]
+        keys = _key_items()
+        own_days = sorted({days for days in keys.values() if days}, reverse=True)
+        self.key_modes = {pk: (2 + own_days.index(days) if days else 1) for pk, days in keys.items()}
+        modes = sorted({0, *self.key_modes.values()})
+        self.windows = Windows(today, self.calendar)
+        self.soon: list[tuple[int, int, dt.date, int]] = []  # (pol, km, due, threshold)
+        for pol, policy in enumerate(self.policies):
+            for km in modes:
+                days = policy.warning_days if km == 0 else policy.key_warning_days if km == 1 else own_days[km - 2]
+                self.windows.add_thresholds(days)
+                for t, lo, hi in self.windows.windows(days):
+                    day = lo
+                    while day < hi:
+                        self.soon.append((pol, km, day, t))
+                        day += dt.timedelta(days=1)
+        self.merged = _merge(self.windows.ranges)
+
+    # the small tables
+
+    def _oldest_open_due(self) -> dt.date | None:
+        """The oldest deadline any open row still has: one index probe per (kind, state)."""
+        from banli.handling.models import Assignment
+        from banli.replies.models import Commitment
+
+        parts, params = [], []
+        for spec in KINDS:
+            table = (Assignment if spec.model == "assignment" else Commitment)._meta.db_table
+            for state in spec.states:
+                parts.append(f"SELECT MIN({spec.due_field}) AS m FROM {table} WHERE state = %s AND {spec.due_field} < %s")
+                params += [state, self.today]
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT MIN(m) FROM ({' UNION ALL '.join(parts)}) AS oldest", params)
+            value = cur.fetchone()[0]
+        if isinstance(value, str):
+            value = dt.date.fromisoformat(value)
+        return value
+
+    def past_rows(self) -> list[tuple[int, dt.date, int, str]]:
+        """(pol, due, threshold, level) for every date from the oldest open deadline to yesterday."""
+        oldest = self._oldest_open_due()
+        rows = []
+        if oldest is None:
+            return rows
+        day = self.today - dt.timedelta(days=1)
+        while day >= oldest:
+            late = -self.windows.remaining(day)
+            if late > 0:
+                for pol, policy in enumerate(self.policies):
+                    level = ReminderLevel.ESCALATED if late >= policy.escalate_after_days else ReminderLevel.OVERDUE
+                    rows.append((pol, day, -late, str(level)))
+            day -= dt.timedelta(days=1)
+        return rows
+
+    def with_clause(self) -> tuple[str, bool, bool]:
+        """The WITH clause holding the small tables, and whether each threshold table has rows."""
+        ctes = []
+        past = self.past_rows()
+        if past:
+            values = ", ".join(f"({pol}, {sql_date(d)}, {t}, {sql_str(lv)})" for pol, d, t, lv in past)
+            ctes.append(f"due_past(pol, due, threshold, level) AS (VALUES {values})")
+        if self.soon:
+            values = ", ".join(f"({pol}, {km}, {sql_date(d)}, {t})" for pol, km, d, t in self.soon)
+            ctes.append(f"due_soon(pol, km, due, threshold) AS (VALUES {values})")
+        if self.key_modes:
+            values = ", ".join(f"({int(pk)}, {km})" for pk, km in sorted(self.key_modes.items()))
+            ctes.append(f"key_items(proposal_id, km) AS (VALUES {values})")
+        return ("WITH " + ", ".join(ctes)) if ctes else "", bool(past), bool(self.soon)
+
+    # the statements
+
+    def _kind_select(self, spec: KindSpec, part: str) -> tuple[str, list]:
+        """One kind's rows of one table (`past` or `soon`), as the 8 reminder columns."""
+        from banli.handling.models import Assignment
+        from banli.proposals.models import Proposal, Session
+        from banli.replies.models import Commitment
+
+        a_table = Assignment._meta.db_table
+        if spec.model == "assignment":
+            source, row = f"{a_table} a", "a"
+            item_key, commitment = "'a' || CAST(a.id AS TEXT)", "CAST(NULL AS INTEGER)"
+        else:
+            source = f"{Commitment._meta.db_table} c JOIN {a_table} a ON a.id = c.assignment_id"
+            row, item_key, commitment = "c", "'c' || CAST(c.id AS TEXT)", "c.id"
+        due = f"{row}.{spec.due_field}"
+        joins, params = [], []
+        if self.offices:
+            joins.append(f"JOIN {Proposal._meta.db_table} p ON p.id = a.proposal_id "
+                         f"JOIN {Session._meta.db_table} s ON s.id = p.session_id")
+            pol = sql_per_office("s.assigning_office_id", {o: i + 1 for i, o in enumerate(self.offices)}, 0)
+        else:
+            pol = "0"
+        km = "0"
+        if self.key_modes and part == "soon":
+            joins.append("LEFT JOIN key_items k ON k.proposal_id = a.proposal_id")
+            km = "COALESCE(k.km, 0)"
+        state_sql, state_params = _in(f"{row}.state", spec.states)
+        where, params = [state_sql], state_params
+        if spec.roles:
+            role_sql, role_params = _in("a.role", spec.roles)
+            where.append(role_sql)
+            params += role_params
+        if part == "past":
+            joins.append(f"JOIN due_past t ON t.due = {due} AND t.pol = {pol}")
+            level = "t.level"
+            where.append(f"{due} < %s")
+            params.append(self.today)
+        else:
+            joins.append(f"JOIN due_soon t ON t.due = {due} AND t.pol = {pol} AND t.km = {km}")
+            level = sql_str(ReminderLevel.WARNING)
+            ranges = []
+            for lo, hi in self.merged:
+                ranges.append(f"({due} >= %s AND {due} < %s)")
+                params += [lo, hi]
+            where.append(f"({' OR '.join(ranges)})")
+        sql = (f"SELECT {sql_str(spec.kind)} AS kind, {level} AS level, {item_key} AS item_key, a.id AS assignment_id, "
+               f"{commitment} AS commitment_id, a.unit_id AS unit_id, {due} AS due_date, t.threshold AS threshold "
+               f"FROM {source} {' '.join(joins)} WHERE {' AND '.join(where)}")
+        return sql, params
+
+    def kind_selects(self) -> tuple[str, list[tuple[KindSpec, str, list]]]:
+        """The WITH clause and, per kind, the SELECT (a UNION ALL of its overdue and its warning rows)."""
+        with_sql, has_past, has_soon = self.with_clause()
+        parts = [p for p, has in (("past", has_past), ("soon", has_soon)) if has]
+        selects = []
+        for spec in KINDS:
+            pieces = [self._kind_select(spec, part) for part in parts]
+            if pieces:
+                selects.append((spec, " UNION ALL ".join(sql for sql, _ in pieces), [p for _, ps in pieces for p in ps]))
+        return with_sql, selects
+
+
+def find_due(today: dt.date, calendar: WorkCalendar | None = None) -> list[tuple]:
+    """Every item that reaches a threshold today or is overdue, as (kind, level, item_key, assignment_id,
+    commitment_id, unit_id, due_date, threshold): the same SELECTs the scan inserts from, without inserting."""
+    plan = ScanPlan(today, calendar)
+    with_sql, selects = plan.kind_selects()
+    rows: list[tuple] = []
+    with connection.cursor() as cur:
+        for _spec, select, params in selects:
+            cur.execute(f"{with_sql} {select}", params)
+            rows += cur.fetchall()
+    return rows

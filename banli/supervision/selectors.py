@@ -9,13 +9,14 @@ from banli.core import access
 from banli.handling.deadlines import WorkCalendar
 from banli.handling.workflow import OPEN_STATES, STATES
 from banli.organizations.choices import Role
+from banli.supervision import messages
 from banli.supervision.choices import DeliveryState
 from banli.supervision.models import Delivery, Notification, Reminder, Supervision
 
 
 def notifications_for(user) -> QuerySet:
     """The user's notification centre: unread first, key items first among them, newest first."""
-    return Notification.objects.filter(user=user).order_by(
+    return Notification.objects.filter(user=user).select_related(*messages.RELATED).order_by(
         F("read_at").asc(nulls_first=True), "-is_key", "-created_at", "-id"
     )
 

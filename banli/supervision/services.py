@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections import defaultdict
-from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -23,6 +21,7 @@ from banli.core.errors import DomainError, NotFound, PermissionDenied
 from banli.handling.deadlines import WorkCalendar
 from banli.handling.workflow import STATES, write_event
 from banli.organizations.choices import Role
+from banli.supervision import fanout, messages
 from banli.supervision import scan as scanning
 from banli.supervision.choices import (
     Channel,
@@ -41,207 +40,44 @@ from banli.supervision.models import (
     Reminder,
     Supervision,
     SupervisionNote,
-    UnitWebhook,
 )
 
 # --- the deadline scan ----------------------------------------------------------------------------
 
 
-def _level(threshold: int, policy: scanning.Policy) -> str:
-    if threshold > 0:
-        return ReminderLevel.WARNING
-    if -threshold >= policy.escalate_after_days:
-        return ReminderLevel.ESCALATED
-    return ReminderLevel.OVERDUE
-
-
 def scan_deadlines(*, today: dt.date | None = None, now=None) -> dict:
     """Create today's reminders (once each), their notifications and queued deliveries; return the counts.
 
-    Runs only on working days: on a holiday nothing is due to anyone, and the windows catch up on the
-    next working day. Sending happens afterwards, outside this transaction (`deliver_due`).
+    Set-based: one INSERT … SELECT … ON CONFLICT DO NOTHING per kind of deadline (scan.ScanPlan), then one
+    for the notifications and one for the deliveries of the reminders this scan inserted (its token), all
+    in one transaction. Runs only on working days: on a holiday nothing is due to anyone, and the windows
+    catch up on the next working day. Sending happens afterwards, outside this transaction (`deliver_due`).
     """
     now = now or timezone.now()
     today = today or timezone.localdate(now)
     calendar = WorkCalendar.load()
     if not calendar.is_workday(today):
-        return {"date": today.isoformat(), "skipped": "holiday", "found": 0, "created": 0, "notifications": 0,
-                "deliveries": 0}
+        return {"date": today.isoformat(), "skipped": "holiday", "created": 0, "notifications": 0, "deliveries": 0}
     token = uuid.uuid4().hex
+    by_kind = {}
     with transaction.atomic():
-        due_items = scanning.find_due(today, calendar)
-        Reminder.objects.bulk_create(
-            [
-                Reminder(
-                    kind=item.kind, level=_level(item.threshold, item.policy), item_key=item.item_key,
-                    assignment_id=item.assignment_id, commitment_id=item.commitment_id, unit_id=item.unit_id,
-                    due_date=item.due, threshold=item.threshold, scan_date=today, scan_token=token, created_at=now,
+        plan = scanning.ScanPlan(today, calendar)
+        with_sql, selects = plan.kind_selects()
+        insert = (f"INSERT INTO {Reminder._meta.db_table} ({plan.COLUMNS}, scan_date, scan_token, batch, message, "
+                  f"created_by_id, created_at) ")
+        fixed = [connection.ops.adapt_datefield_value(today), token, connection.ops.adapt_datetimefield_value(now)]
+        with connection.cursor() as cur:
+            for spec, select, params in selects:
+                # INSERT first, its WITH inside: both databases take it, and SQLite's driver counts the rows
+                cur.execute(
+                    f"{insert}{with_sql} SELECT {plan.COLUMNS}, %s, %s, '', '', NULL, %s FROM ({select}) AS due "
+                    f"WHERE TRUE ON CONFLICT DO NOTHING",
+                    fixed + params,
                 )
-                for item in due_items
-            ],
-            ignore_conflicts=True,
-            batch_size=2000,
-        )
+                by_kind[str(spec.kind)] = cur.rowcount
         # Only the rows this scan inserted carry its token: a racing scan's rows are its own to fan out.
-        created = list(Reminder.objects.filter(scan_token=token))
-        policies = {(item.item_key, item.kind): item for item in due_items}
-        fanned = _fan_out(created, policies, now)
-    return {"date": today.isoformat(), "found": len(due_items), "created": len(created), **fanned}
-
-
-@dataclass
-class _Context:
-    """What fan-out needs, loaded with a handful of queries for all reminders at once."""
-
-    assignments: dict
-    unit_staff: dict  # (unit_id, role) -> [user ids]
-    office_staff: dict  # office unit id -> [user ids]
-    proposers: dict  # proposal id -> [user ids]
-    users: dict
-    preferences: dict
-    webhooks: dict  # unit id -> [UnitWebhook]
-
-
-def _load_context(reminders) -> _Context:
-    from banli.handling.models import Assignment
-    from banli.organizations.models import RoleGrant, User
-    from banli.proposals.models import ProposalProposer
-
-    assignment_ids = {r.assignment_id for r in reminders}
-    assignments = {
-        a.pk: a
-        for a in Assignment.objects.filter(pk__in=assignment_ids).select_related(
-            "proposal", "proposal__session", "unit"
-        )
-    }
-    unit_ids = {a.unit_id for a in assignments.values()}
-    office_ids = {a.proposal.session.assigning_office_id for a in assignments.values()}
-    unit_staff: dict = defaultdict(list)
-    for user_id, role, unit_id in RoleGrant.objects.filter(
-        unit_id__in=unit_ids, role__in=[Role.UNIT_OFFICE, Role.LEADER]
-    ).values_list("user_id", "role", "unit_id"):
-        unit_staff[(unit_id, role)].append(user_id)
-    office_staff: dict = defaultdict(list)
-    for user_id, unit_id in RoleGrant.objects.filter(
-        unit_id__in=office_ids, role=Role.ASSIGNING_OFFICE
-    ).values_list("user_id", "unit_id"):
-        office_staff[unit_id].append(user_id)
-    proposers: dict = defaultdict(list)
-    feedback_proposals = {assignments[r.assignment_id].proposal_id for r in reminders if r.kind == ReminderKind.FEEDBACK}
-    if feedback_proposals:
-        for proposal_id, user_id in ProposalProposer.objects.filter(
-            proposal_id__in=feedback_proposals, proposer__user__isnull=False
-        ).values_list("proposal_id", "proposer__user_id"):
-            proposers[proposal_id].append(user_id)
-    user_ids = {a.handler_id for a in assignments.values() if a.handler_id}
-    for ids in [*unit_staff.values(), *office_staff.values(), *proposers.values()]:
-        user_ids.update(ids)
-    users = {u.pk: u for u in User.objects.filter(pk__in=user_ids, is_active=True)}
-    preferences = {p.user_id: p for p in ChannelPreference.objects.filter(user_id__in=user_ids)}
-    webhooks: dict = defaultdict(list)
-    for hook in UnitWebhook.objects.filter(unit_id__in=unit_ids, is_active=True):
-        webhooks[hook.unit_id].append(hook)
-    return _Context(assignments, unit_staff, office_staff, proposers, users, preferences, webhooks)
-
-
-def recipients_for(reminder, assignment, ctx: _Context) -> list[int]:
-    """Who hears about a reminder: the handler and unit office first; after escalation the unit's
-    leaders and the assigning office too; proposers for their own rating deadline."""
-    unit_office = ctx.unit_staff.get((assignment.unit_id, Role.UNIT_OFFICE), [])
-    ids: list[int] = []
-    if reminder.kind == ReminderKind.SIGN:
-        ids += unit_office
-    elif reminder.kind == ReminderKind.FEEDBACK:
-        ids += ctx.proposers.get(assignment.proposal_id, []) + unit_office
-    else:
-        if assignment.handler_id:
-            ids.append(assignment.handler_id)
-        ids += unit_office
-    if reminder.level == ReminderLevel.ESCALATED:
-        ids += ctx.unit_staff.get((assignment.unit_id, Role.LEADER), [])
-        ids += ctx.office_staff.get(assignment.proposal.session.assigning_office_id, [])
-    seen: set[int] = set()
-    return [i for i in ids if i in ctx.users and not (i in seen or seen.add(i))]
-
-
-def item_link(assignment_id: int) -> str:
-    """The item's reminder page (reversed once: fan-out builds thousands of links)."""
-    return _ITEM_LINK.get().replace("/0/", f"/{assignment_id}/")
-
-
-class _LazyLink:
-    def __init__(self):
-        self.value = None
-
-    def get(self) -> str:
-        if self.value is None:
-            self.value = reverse("supervision:item", args=[0])
-        return self.value
-
-
-_ITEM_LINK = _LazyLink()
-
-
-def render_message(reminder, assignment) -> tuple[str, str]:
-    """Subject (first line) and body of a reminder, from the template of its kind."""
-    text = render_to_string(
-        f"supervision/messages/{reminder.kind}.txt",
-        {
-            "reminder": reminder,
-            "assignment": assignment,
-            "proposal": assignment.proposal,
-            "unit": assignment.unit,
-            "state_label": STATES[assignment.state].label if assignment.state in STATES else assignment.state,
-            "link": settings.BANLI_BASE_URL.rstrip("/") + item_link(assignment.pk),
-        },
-    ).strip()
-    subject, _, body = text.partition("\n")
-    return subject.strip()[:200], body.strip()
-
-
-def _fan_out(reminders, policies: dict, now) -> dict:
-    """Notifications and queued deliveries for reminders just created (inside their transaction)."""
-    if not reminders:
-        return {"notifications": 0, "deliveries": 0}
-    ctx = _load_context(reminders)
-    notifications, deliveries = [], []
-    default = scanning.default_policy()
-    for reminder in reminders:
-        assignment = ctx.assignments[reminder.assignment_id]
-        item = policies.get((reminder.item_key, reminder.kind))
-        policy = item.policy if item else default
-        is_key = item.is_key if item else assignment.proposal.is_key
-        subject, body = render_message(reminder, assignment)
-        link = item_link(assignment.pk)
-        forced = set(policy.force_overdue_channels) if reminder.level != ReminderLevel.WARNING else set()
-        office_id = assignment.proposal.session.assigning_office_id
-        for user_id in recipients_for(reminder, assignment, ctx):
-            user = ctx.users[user_id]
-            notifications.append(Notification(
-                user_id=user_id, reminder=reminder, level=reminder.level, title=subject, body=body, link=link,
-                is_key=is_key, created_at=now,
-            ))
-            pref = ctx.preferences.get(user_id)
-            wants_email = pref.email if pref else True
-            wants_sms = pref.sms if pref else False
-            common = dict(subject=subject, body=body, reminder=reminder, office_id=office_id, created_at=now,
-                          next_attempt_at=now, max_attempts=policy.max_attempts, user_id=user_id)
-            if user.email and (wants_email or Channel.EMAIL in forced):
-                deliveries.append(Delivery(channel=Channel.EMAIL, address=user.email, forced=not wants_email,
-                                           dedupe_key=f"r{reminder.pk}:u{user_id}:email", **common))
-            if user.phone and (wants_sms or Channel.SMS in forced):
-                deliveries.append(Delivery(channel=Channel.SMS, address=user.phone, forced=not wants_sms,
-                                           dedupe_key=f"r{reminder.pk}:u{user_id}:sms", **common))
-        if reminder.kind != ReminderKind.FEEDBACK:
-            for hook in ctx.webhooks.get(assignment.unit_id, []):
-                deliveries.append(Delivery(
-                    channel=Channel.WEBHOOK, address=hook.url, webhook=hook, subject=subject, body=body,
-                    reminder=reminder, office_id=office_id, created_at=now, next_attempt_at=now,
-                    max_attempts=policy.max_attempts, dedupe_key=f"r{reminder.pk}:w{hook.pk}",
-                ))
-    Notification.objects.bulk_create(notifications, ignore_conflicts=True, batch_size=2000)
-    Delivery.objects.bulk_create(deliveries, ignore_conflicts=True, batch_size=2000)
-    return {"notifications": len(notifications), "deliveries": len(deliveries)}
+        fanned = fanout.fan_out(token, now)
+    return {"date": today.isoformat(), "created": sum(by_kind.values()), "by_kind": by_kind, **fanned}
 
 
 # --- deliveries ----------------------------------------------------------------------------------
@@ -272,7 +108,12 @@ def deliver_due(*, now=None, limit: int = 500) -> dict:
         ).update(state=DeliveryState.SENDING, attempts=attempts + 1, next_attempt_at=now + LEASE)
         if not claimed:
             continue  # another worker took it
-        delivery = Delivery.objects.select_related("webhook").get(pk=delivery_id)
+        delivery = Delivery.objects.select_related("webhook", *messages.RELATED).get(pk=delivery_id)
+        words = {}
+        if not delivery.subject and delivery.reminder_id:
+            # rendered at the first try and kept, so retries and the failed list show the same words
+            delivery.subject, delivery.body = words["subject"], words["body"] = messages.render_message(
+                delivery.reminder)
         started = timezone.now()
         try:
             detail = channels.send(delivery)
@@ -289,7 +130,7 @@ def deliver_due(*, now=None, limit: int = 500) -> dict:
             else:
                 state = DeliveryState.RETRYING
                 changes = {"last_error": detail, "next_attempt_at": now + retry_delay(delivery.attempts)}
-            Delivery.objects.filter(pk=delivery_id, attempts=delivery.attempts).update(state=state, **changes)
+            Delivery.objects.filter(pk=delivery_id, attempts=delivery.attempts).update(state=state, **words, **changes)
         counts[state] += 1
     return counts
 
@@ -372,7 +213,7 @@ def urge_send(*, actor, assignments, message: str, now=None) -> list[Reminder]:
         ))
         write_event(verb="urge", actor=actor, actor_role=Role.ASSIGNING_OFFICE, assignment=a,
                     reason=message, payload={"batch": batch, "unit": a.unit_id}, now=now)
-    _fan_out(reminders, {}, now)
+    fanout.fan_out(batch, now)
     transaction.on_commit(_enqueue_delivery)
     return reminders
 
