@@ -9,6 +9,7 @@ from banli.supervision.models import (
     ChannelPreference,
     Delivery,
     DeliveryAttempt,
+    DeliveryQueue,
     Digest,
     Notification,
     Reminder,
@@ -84,6 +85,11 @@ class DeliveryAttemptAdmin(CaseRecordAdmin):
     list_display = ("delivery", "number", "started_at", "ok")
     list_filter = ("ok",)
     list_select_related = ("delivery",)
+
+
+@admin.register(DeliveryQueue)
+class DeliveryQueueAdmin(CaseRecordAdmin):
+    list_display = ("created_at", "token", "queued_at", "deliveries")
 
 
 @admin.register(Digest)

@@ -4,9 +4,11 @@
 PostgreSQL, a recursive CTE on SQLite), then times:
   - the scan's finding phase (`scan.find_due`: the very SELECTs the scan inserts from, one per kind, joined
     with the small threshold tables) against ONE bare indexed SQL query returning the same (id, due date) rows;
-  - a full first scan (reminders, notifications and deliveries created and committed, each by one
-    INSERT … SELECT) and a repeated scan the same day (nothing new: the unique constraint absorbs every
-    row), each also as a ratio to the bare query.
+  - a full first scan (reminders and notifications created and committed, each by one INSERT … SELECT)
+    and a repeated scan the same day (nothing new: the unique constraint absorbs every row), each also as
+    a ratio to the bare query;
+  - the send step's first half, separately: queueing the first scan's e-mail/SMS/robot deliveries
+    (`services.deliveries_queue`, one INSERT … SELECT), and the scan plus that step together.
 1,000,000 assignments on PostgreSQL (BANLI_BENCH_SCAN_ROWS to change), 50,000 on SQLite.
 """
 from __future__ import annotations
@@ -121,7 +123,7 @@ def _best(fn, repeat: int = 3) -> tuple[float, object]:
 def bench_scan_deadlines():
     from banli.handling.deadlines import WorkCalendar
     from banli.supervision import scan, services
-    from banli.supervision.models import Reminder
+    from banli.supervision.models import Delivery, Notification, Reminder
 
     n = _rows_wanted()
     if connection.vendor != "postgresql":
@@ -158,11 +160,20 @@ def bench_scan_deadlines():
     first = services.scan_deadlines(today=TODAY)
     first_s = time.perf_counter() - started
     started = time.perf_counter()
+    queued = services.deliveries_queue()
+    queue_s = time.perf_counter() - started
+    started = time.perf_counter()
     again = services.scan_deadlines(today=TODAY)
     again_s = time.perf_counter() - started
     assert again["created"] == 0 and Reminder.objects.count() == first["created"]
+    assert Notification.objects.count() == first["notifications"] and Delivery.objects.count() == queued
     yield ("supervision.scan_full_first_s", first_s, "s")
     yield ("supervision.scan_full_first_created", first["created"], "reminders")
+    yield ("supervision.scan_full_first_notifications", first["notifications"], "notifications")
     yield ("supervision.scan_full_first_ratio", first_s / bare_s, "x")
+    yield ("supervision.scan_queue_deliveries_s", queue_s, "s")
+    yield ("supervision.scan_queue_deliveries_created", queued, "deliveries")
+    yield ("supervision.scan_queue_deliveries_ratio", queue_s / bare_s, "x")
+    yield ("supervision.scan_first_plus_queue_ratio", (first_s + queue_s) / bare_s, "x")
     yield ("supervision.scan_repeat_s", again_s, "s")
     yield ("supervision.scan_repeat_ratio", again_s / bare_s, "x")

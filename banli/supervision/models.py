@@ -306,6 +306,26 @@ class Delivery(models.Model):
         return f"{self.get_channel_display()} → {self.address}"
 
 
+class DeliveryQueue(models.Model):
+    """The reminders of one scan whose deliveries the send step has still to queue (an outbox of one row per
+    scan): the scan stays short, and a crash between the scan and the send step loses nothing."""
+
+    token = models.CharField(max_length=32, unique=True, help_text="该次扫描的提醒的 scan_token")
+    created_at = models.DateTimeField()
+    queued_at = models.DateTimeField(null=True, blank=True)
+    deliveries = models.PositiveIntegerField("生成的发送数", default=0)
+
+    class Meta:
+        verbose_name = "待生成发送"
+        verbose_name_plural = "待生成发送"
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["created_at"], condition=models.Q(queued_at__isnull=True),
+                                name="deliveryqueue_pending")]
+
+    def __str__(self) -> str:
+        return f"{self.token} {'已生成' if self.queued_at else '待生成'}"
+
+
 class DeliveryAttempt(models.Model):
     """One try at sending a delivery and what came of it."""
 

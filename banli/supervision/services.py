@@ -35,6 +35,7 @@ from banli.supervision.models import (
     ChannelPreference,
     Delivery,
     DeliveryAttempt,
+    DeliveryQueue,
     Digest,
     Notification,
     Reminder,
@@ -46,18 +47,20 @@ from banli.supervision.models import (
 
 
 def scan_deadlines(*, today: dt.date | None = None, now=None) -> dict:
-    """Create today's reminders (once each), their notifications and queued deliveries; return the counts.
+    """Create today's reminders (once each) and their notifications; return the counts.
 
     Set-based: one INSERT … SELECT … ON CONFLICT DO NOTHING per kind of deadline (scan.ScanPlan), then one
-    for the notifications and one for the deliveries of the reminders this scan inserted (its token), all
-    in one transaction. Runs only on working days: on a holiday nothing is due to anyone, and the windows
-    catch up on the next working day. Sending happens afterwards, outside this transaction (`deliver_due`).
+    for the notifications of the reminders this scan inserted (its token), in one transaction that also
+    leaves the token in the delivery queue. The send step (`deliveries_queue`, called by `deliver_due`)
+    then turns them into e-mail, SMS and robot deliveries, by one INSERT … SELECT, and sends them.
+    Runs only on working days: on a holiday nothing is due to anyone, and the windows catch up on the
+    next working day.
     """
     now = now or timezone.now()
     today = today or timezone.localdate(now)
     calendar = WorkCalendar.load()
     if not calendar.is_workday(today):
-        return {"date": today.isoformat(), "skipped": "holiday", "created": 0, "notifications": 0, "deliveries": 0}
+        return {"date": today.isoformat(), "skipped": "holiday", "created": 0, "notifications": 0}
     token = uuid.uuid4().hex
     by_kind = {}
     with transaction.atomic():
@@ -76,8 +79,11 @@ def scan_deadlines(*, today: dt.date | None = None, now=None) -> dict:
                 )
                 by_kind[str(spec.kind)] = cur.rowcount
         # Only the rows this scan inserted carry its token: a racing scan's rows are its own to fan out.
-        fanned = fanout.fan_out(token, now)
-    return {"date": today.isoformat(), "created": sum(by_kind.values()), "by_kind": by_kind, **fanned}
+        notifications = fanout.notify(token, now)
+        if any(by_kind.values()):
+            DeliveryQueue.objects.create(token=token, created_at=now)
+    return {"date": today.isoformat(), "created": sum(by_kind.values()), "by_kind": by_kind,
+            "notifications": notifications}
 
 
 # --- deliveries ----------------------------------------------------------------------------------
@@ -90,11 +96,32 @@ def retry_delay(attempt: int) -> dt.timedelta:
     return dt.timedelta(seconds=settings.BANLI_DELIVERY_RETRY_SECONDS * (4 ** (attempt - 1)))
 
 
+def deliveries_queue(*, now=None) -> int:
+    """Queue the deliveries of every scan still in the delivery queue; return how many were queued.
+
+    Each scan's are one INSERT … SELECT (fanout.queue_deliveries) with its queue row claimed in the same
+    transaction (skipping rows another worker holds), so several workers queue each once."""
+    now = now or timezone.now()
+    queued = 0
+    while True:
+        with transaction.atomic():
+            entry = (DeliveryQueue.objects.select_for_update(skip_locked=True)
+                     .filter(queued_at__isnull=True).order_by("created_at", "id").first())
+            if entry is None:
+                return queued
+            count = fanout.queue_deliveries(entry.token, now)
+            DeliveryQueue.objects.filter(pk=entry.pk).update(queued_at=now, deliveries=count)
+            queued += count
+
+
 def deliver_due(*, now=None, limit: int = 500) -> dict:
-    """Send every delivery whose time has come; claim each by compare-and-set so workers never double-send."""
+    """Send every delivery whose time has come; claim each by compare-and-set so workers never double-send.
+
+    Deliveries of a finished scan are queued first (`deliveries_queue`), so nothing waits for another pass."""
     from banli.supervision import channels
 
     now = now or timezone.now()
+    deliveries_queue(now=now)
     due = list(
         Delivery.objects.filter(
             state__in=[DeliveryState.PENDING, DeliveryState.RETRYING, DeliveryState.SENDING], next_attempt_at__lte=now

@@ -28,6 +28,14 @@ def scan(now=None):
         return services.scan_deadlines()
 
 
+def scan_and_queue():
+    """The scan, then the send step's first half: its deliveries queued (not yet sent)."""
+    result = scan()
+    with frozen(DAY):
+        result["deliveries"] = services.deliveries_queue()
+    return result
+
+
 def test_email_goes_to_the_handler_and_unit_office_with_a_direct_link(warned, settings):
     settings.BANLI_BASE_URL = "https://banli.example.gov.cn"
     scan()
@@ -180,6 +188,7 @@ def test_the_office_can_force_sms_for_overdue_items(warned, settings, tmp_path):
     settings.BANLI_FORCE_OVERDUE_CHANNELS = ["sms"]
     with frozen(D(2025, 10, 13)):
         services.scan_deadlines()
+        services.deliveries_queue()
     assert set(Delivery.objects.filter(channel="sms").values_list("forced", flat=True)) == {True}
     services.deliver_due(now=at(D(2025, 10, 13)))
     lines = (tmp_path / "sms.log").read_text(encoding="utf-8").splitlines()
@@ -188,13 +197,13 @@ def test_the_office_can_force_sms_for_overdue_items(warned, settings, tmp_path):
 
 def test_warnings_use_only_the_channels_the_user_chose(warned):
     ChannelPreference.objects.create(user=warned.lead_handler, email=False, sms=False)
-    scan()
+    scan_and_queue()
     assert list(Delivery.objects.values_list("address", flat=True)) == ["edu_office@example.gov.cn"]
     assert Notification.objects.filter(user=warned.lead_handler).exists()  # the notification centre always
 
 
 def test_two_workers_never_send_the_same_delivery_twice(warned):
-    scan()
+    scan_and_queue()
     delivery = Delivery.objects.first()
     # a worker claimed it (attempts 0 → 1); a second worker holding the stale count loses the compare-and-set
     assert Delivery.objects.filter(pk=delivery.pk, attempts=0).update(attempts=1, state="sending") == 1
@@ -221,3 +230,17 @@ def test_a_push_address_that_is_not_http_is_refused_before_anything_is_opened(tm
     for url in (f"file://{secret}", "ftp://127.0.0.1/x", "gopher://127.0.0.1/"):
         with pytest.raises(DeliveryError, match="必须以 http:// 或 https:// 开头"):
             post_json(url, {"text": "催办"})
+
+
+def test_the_scan_leaves_its_deliveries_to_the_send_step_which_queues_them_once(warned):
+    from banli.supervision.models import DeliveryQueue
+
+    result = scan()
+    assert result["created"] == 1 and not Delivery.objects.exists()
+    assert DeliveryQueue.objects.filter(queued_at__isnull=True).count() == 1
+    with frozen(DAY):
+        assert services.deliveries_queue() == 2  # e-mail to the handler and the unit office
+        assert services.deliveries_queue() == 0
+        assert scan()["created"] == 0
+        assert services.deliveries_queue() == 0  # a scan that created nothing queues nothing
+    assert Delivery.objects.count() == 2 and DeliveryQueue.objects.get().deliveries == 2
