@@ -118,3 +118,11 @@ def test_no_other_export_carries_proposers_personal_information(world, client, i
         for text in texts:
             for secret in (LI, WU, "440301199001011234", "某某路"):
                 assert secret.encode() not in text
+
+
+def test_the_api_lists_carry_no_personal_information(world, client, item):
+    client.force_login(world.office)
+    for collection in ("proposals", "assignments", "replies", "events"):
+        body = client.get(f"/api/v1/{collection}").content.decode()
+        for secret in (LI, WU, "440301199001011234", "某某路"):
+            assert secret not in body, collection

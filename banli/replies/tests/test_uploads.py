@@ -219,6 +219,8 @@ def test_a_paper_forms_scan_is_checked_stored_privately_and_shown_only_to_the_of
                                               scanned_form=SimpleUploadedFile("表.pdf", PDF))
     assert re.fullmatch(r"private/replies/feedback/[0-9a-f]{32}\.pdf", feedback.scanned_form.name)
     url = reverse("replies:feedback_scan", args=[feedback.pk])
+    client.force_login(world.office)
+    assert url in client.get(reverse("workbench:proposal", args=[proposal.pk])).content.decode()
     for allowed in (world.office, world.lead_handler, world.co_proposer):
         client.force_login(allowed)
         _assert_download(client.get(url), PDF, f"测评表扫描件_{feedback.pk}.pdf")
