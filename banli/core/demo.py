@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import inspect
 import random
+import zlib
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -287,7 +288,10 @@ class DemoLoader:
             for username, name, kind, sector in group:
                 title = "" if kind == "body" else ("代表" if group is T.NPC_PROPOSERS else "委员")
                 user = self.account(ts, username, f"{name}{title}", (Role.PROPOSER, None))
-                proposer = call(ts, proposals.proposer_get_or_create, name=name, kind=kind, sector=sector, user=user)
+                # A made-up mobile number per member (from the name, not the demo's random stream), shown masked.
+                phone = "" if kind == "body" else f"139{zlib.crc32(username.encode()) % 10**8:08d}"
+                proposer = call(ts, proposals.proposer_get_or_create, name=name, kind=kind, sector=sector, user=user,
+                                phone=phone)
                 self.proposer_users[username] = (proposer, user)
 
     def build_sessions(self, ts) -> None:

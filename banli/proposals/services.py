@@ -38,14 +38,15 @@ def session_create(*, actor, name: str, body: str, level: str, year: int, assign
     return session
 
 
-def proposer_get_or_create(*, name: str, kind: str = ProposerKind.MEMBER, sector: str = "", user=None) -> Proposer:
-    """Find a proposer by name (and kind), or add him (with his sign-in account, if given)."""
+def proposer_get_or_create(*, name: str, kind: str = ProposerKind.MEMBER, sector: str = "", user=None,
+                           phone: str = "") -> Proposer:
+    """Find a proposer by name (and kind), or add him (with his sign-in account and phone, if given)."""
     name = (name or "").strip()
     if not name:
         raise DomainError("提案人姓名不能为空。", field="proposers")
     proposer = Proposer.objects.filter(name=name, kind=kind).order_by("id").first()
     if proposer is None:
-        proposer = Proposer.objects.create(name=name, kind=kind, sector=sector, user=user)
+        proposer = Proposer.objects.create(name=name, kind=kind, sector=sector, user=user, phone=phone or None)
     return proposer
 
 

@@ -177,13 +177,14 @@ def co_opinion_send(*, assignment, actor, body: str, contact_person: str = "", c
         contact_phone=contact_phone, state=CoOpinionState.SENT, written_by=actor, sent_by=actor, sent_at=now,
         doc_number=_next_number(prefix, year, existing.values_list("doc_number", flat=True)),
     )
+    workflow.perform(assignment, "send_co_opinion", actor, now=now, changes={"opinion_sent_at": now},
+                     payload={"co_opinion": opinion.pk, "doc_number": opinion.doc_number})
+    # Files are written last: a lost race above rolls back before anything reached the disk.
     for upload, kind in checked:
         attachment = CoOpinionAttachment(opinion=opinion, name=uploads.offered_name(getattr(upload, "name", ""), kind),
                                          uploaded_by=actor)
         _store_upload(attachment.file, upload, kind)
         attachment.save()
-    workflow.perform(assignment, "send_co_opinion", actor, now=now, changes={"opinion_sent_at": now},
-                     payload={"co_opinion": opinion.pk, "doc_number": opinion.doc_number})
     opinion_id = opinion.pk
     transaction.on_commit(lambda: co_opinion_freeze_document(opinion_id=opinion_id))
     return opinion
