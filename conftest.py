@@ -10,6 +10,10 @@ def _fast_settings(settings, tmp_path):
 
     cache.clear()  # rate-limit counters and throttles must not leak from one test into the next
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.BANLI_ASSIST_DIR = tmp_path / "assist-models"  # no test trains into the instance's var/
+    from banli.assist import tasks as assist_tasks
+
+    assist_tasks._last_attempt.clear()
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 

@@ -265,6 +265,7 @@ CELERY_BEAT_SCHEDULE = {
     "scan-deadlines": {"task": "banli.supervision.tasks.scan_deadlines_task", "schedule": 3600.0},
     "deliver-due": {"task": "banli.supervision.tasks.deliver_due_task", "schedule": 60.0},
     "publish-replies": {"task": "banli.portal.tasks.publish_pending_task", "schedule": 3600.0},
+    "assist-retrain": {"task": "assist.retrain_models", "schedule": crontab(hour=2, minute=30)},
     "weekly-digest": {
         "task": "banli.supervision.tasks.send_digests_task",
         "schedule": crontab(hour=8, minute=0, day_of_week="mon"),
@@ -306,6 +307,7 @@ BANLI_SMS_SIGN = env_str("BANLI_SMS_SIGN", "办理")
 # The embedded scheduler (manage.py run_scheduler): how often it scans and sends, when digests go out.
 BANLI_SCHEDULER_INTERVAL = env_int("BANLI_SCHEDULER_INTERVAL", 300)
 BANLI_DIGEST_HOUR = env_int("BANLI_DIGEST_HOUR", 8)
+BANLI_ASSIST_RETRAIN_HOURS = env_int("BANLI_ASSIST_RETRAIN_HOURS", 24)
 for _name, _days in (("BANLI_WARNING_DAYS", BANLI_WARNING_DAYS), ("BANLI_KEY_WARNING_DAYS", BANLI_KEY_WARNING_DAYS)):
     if not _days or any(d <= 0 for d in _days):
         raise SettingError(f"{_name} must be a comma-separated list of positive working-day counts")

@@ -1,9 +1,12 @@
 """智能辅助: the periodic retraining job (run nightly by the scheduler or Celery beat)."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
 
 from banli.assist.choices import SuggestionTask
 from banli.core.errors import DomainError
@@ -23,3 +26,30 @@ def retrain_models() -> dict:
         except DomainError as exc:
             log.info("assist %s not retrained: %s", task, exc)
     return done
+
+
+def retrain_if_stale(*, now=None) -> dict:
+    """The embedded scheduler's retraining: retrain each task whose model is missing or older than
+    BANLI_ASSIST_RETRAIN_HOURS (default 24), so new categories and assignments reach the suggestions daily
+    without a broker. A task without enough history is tried again after the same interval, not every tick."""
+    from banli.assist import store
+    from banli.assist.services import assist_model_train
+
+    now = now or timezone.now()
+    max_age = dt.timedelta(hours=settings.BANLI_ASSIST_RETRAIN_HOURS)
+    done = {}
+    for task in (SuggestionTask.CATEGORY, SuggestionTask.ROUTING):
+        bundle = store.load_bundle(task)
+        trained_at = dt.datetime.fromisoformat(bundle["meta"]["trained_at"]) if bundle else None
+        tried_at = _last_attempt.get(task)
+        if (trained_at and now - trained_at < max_age) or (tried_at and now - tried_at < max_age):
+            continue
+        _last_attempt[task] = now
+        try:
+            done[task] = assist_model_train(task=task, now=now)["version"]
+        except DomainError as exc:
+            done[task] = f"skipped: {exc}"
+    return done
+
+
+_last_attempt: dict[str, dt.datetime] = {}

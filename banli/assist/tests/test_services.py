@@ -77,3 +77,35 @@ def test_commands_report_a_missing_file_or_empty_history(db, tmp_path):
 def test_the_retraining_job_trains_what_has_data_and_skips_the_rest(history_world):
     done = retrain_models()
     assert set(done) == {"category", "routing"}
+
+
+def test_the_embedded_scheduler_retrains_missing_or_day_old_models_and_not_every_tick(history_world, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from banli.assist import store
+    from banli.assist.tasks import retrain_if_stale
+    from banli.supervision.management.commands.run_scheduler import tick
+
+    now = timezone.now()
+    first = retrain_if_stale(now=now)
+    assert set(first) == {"category", "routing"} and store.load_bundle("category") is not None
+    assert retrain_if_stale(now=now + dt.timedelta(hours=23)) == {}  # fresh: nothing to do
+    later = now + dt.timedelta(hours=settings.BANLI_ASSIST_RETRAIN_HOURS, minutes=1)
+    again = retrain_if_stale(now=later)
+    assert set(again) == {"category", "routing"} and again["category"] != first["category"]
+    assert "assist_retrain" not in tick(now=later + dt.timedelta(minutes=5))  # the scheduler's tick: still fresh
+
+
+def test_retraining_without_history_is_not_retried_every_tick(db, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from banli.assist.tasks import retrain_if_stale
+
+    now = timezone.now()
+    first = retrain_if_stale(now=now)
+    assert first["category"].startswith("skipped") and first["routing"].startswith("skipped")
+    assert retrain_if_stale(now=now + dt.timedelta(minutes=5)) == {}

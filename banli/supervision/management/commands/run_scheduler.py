@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from django.utils import timezone
 
+from banli.assist.tasks import retrain_if_stale
 from banli.supervision import services
 from banli.supervision.choices import DigestPeriod
 from banli.supervision.tasks import run_scan
@@ -29,6 +30,9 @@ def tick(now=None) -> dict:
         if local.weekday() == 0:
             result["weekly_digest"] = services.digests_send(period=DigestPeriod.WEEKLY, now=now)
         result["digest_delivery"] = services.deliver_due(now=now)
+    retrained = retrain_if_stale(now=now)
+    if retrained:
+        result["assist_retrain"] = retrained
     return result
 
 
