@@ -8,6 +8,11 @@ from functools import lru_cache
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"[\u4e00-\u9fffA-Za-z]")
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])")
+# Whitespace between two non-ASCII characters is a line break of a PDF or a form, not a word gap.
+_WIDE_GAP = re.compile(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])")
+# Letter codes before a place word ("A3区", "K市", as in anonymised texts) and digit runs say nothing about a topic.
+_PLACE_CODE = re.compile(r"[A-Za-z]\d*(?=[市区县镇乡村])")
+_DIGITS = re.compile(r"\d+")
 
 # Words that say nothing about the topic of a proposal or who should handle it.
 STOPWORDS = frozenset(
@@ -21,6 +26,12 @@ STOPWORDS = frozenset(
 def normalize(text: str) -> str:
     """Full-width letters and digits to half-width, runs of whitespace to one space."""
     return _SPACE.sub(" ", unicodedata.normalize("NFKC", text or "")).strip()
+
+
+def compact(text: str) -> str:
+    """Normalised text for classification: line breaks inside Chinese joined, place codes dropped, digits as 0."""
+    text = _WIDE_GAP.sub("", unicodedata.normalize("NFKC", text or ""))
+    return _DIGITS.sub("0", _PLACE_CODE.sub("", _SPACE.sub(" ", text))).strip()
 
 
 @lru_cache(maxsize=1)
@@ -39,6 +50,17 @@ def words(text: str) -> list[str]:
         for w in _jieba().lcut(normalize(text))
         if len(w) > 1 and w not in STOPWORDS and _WORD.search(w) and not w.isdigit()
     ]
+
+
+def tokens(text: str) -> list[str]:
+    """Every token of a text, punctuation and single characters included (the classifier weighs them).
+
+    rjieba is jieba's algorithm and dictionary in Rust, about 15 times faster on a long proposal, which
+    keeps a suggestion well under 20 ms.
+    """
+    import rjieba
+
+    return [w for w in rjieba.cut(text) if not w.isspace()]
 
 
 def sentences(text: str) -> list[str]:

@@ -14,8 +14,9 @@ class Command(BaseCommand):
         parser.add_argument("--train", required=True)
         parser.add_argument("--test")
         parser.add_argument("--folds", type=int, default=5)
+        parser.add_argument("--repeats", type=int, default=1, help="交叉验证重复次数（每次重新随机分折）")
 
-    def handle(self, *args, task, train, test=None, folds=5, **options):
+    def handle(self, *args, task, train, test=None, folds=5, repeats=1, **options):
         from banli.assist.classifier import TextClassifier
         from banli.assist.evaluation import cross_validate_category, evaluate_category
 
@@ -26,6 +27,5 @@ class Command(BaseCommand):
             model = TextClassifier().fit(train_rows, [r["category"] for r in train_rows])
             result = evaluate_category(model, [r for r in read_jsonl(test) if r.get("category")])
         else:
-            result = cross_validate_category(train_rows, folds=folds)
-            result["folds"] = folds
+            result = cross_validate_category(train_rows, folds=folds, repeats=repeats)
         self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))

@@ -1,0 +1,102 @@
+"""The category classifier's own behaviour: text views, fast scoring, calibrated scores, stored bundles."""
+import pickle
+
+import numpy as np
+import pytest
+
+from banli.assist.classifier import DEFAULT_TEMPERATURE, TextClassifier, _two_columns, _views
+from banli.assist.evaluation import cross_validate_category
+from banli.assist.tests.helpers import generated_history
+from banli.assist.textproc import compact, tokens
+
+
+@pytest.fixture(scope="module")
+def history():
+    return generated_history()
+
+
+@pytest.fixture(scope="module")
+def model(history):
+    return TextClassifier().fit(history, [r["category"] for r in history])
+
+
+def test_compact_joins_line_breaks_inside_chinese_and_drops_place_codes_and_digits():
+    assert compact("城市环卫\n公厕指引") == "城市环卫公厕指引"
+    assert compact("A3区大道西行，K市") == "区大道西行,市"  # NFKC: full-width comma to ASCII
+    assert compact("2019 年 4 月") == "0 年 0 月"  # a gap beside a digit is kept
+    assert compact("ＡＢＣ  road 12") == "ABC road 0"
+
+
+def test_tokens_keep_words_and_punctuation_but_not_spaces():
+    assert tokens("加强校园 安全，") == ["加强", "校园", "安全", "，"]
+
+
+def test_fast_scoring_equals_the_vectorizers_and_svm_of_sklearn(model, history):
+    docs = history[:10] + [{"title": "医院", "content": "没有训练时见过的字词：甲乙丙丁"}, {"title": "", "content": ""}]
+    expected = _two_columns(model.svm.decision_function(model._matrix([_views(d) for d in docs])))
+    np.testing.assert_allclose(model.decision(docs), expected, atol=1e-9)
+
+
+def test_scores_are_in_zero_one_sorted_and_sum_to_one_over_all_classes(model):
+    doc = {"title": "关于治理河道污水的建议", "content": "污水直排河道。"}
+    ranked = model.rank(doc)
+    assert ranked[0].label == "资源环境"
+    assert [s.score for s in ranked] == sorted((s.score for s in ranked), reverse=True)
+    assert all(0.0 <= s.score <= 1.0 for s in ranked)
+    assert abs(sum(s.score for s in model.rank(doc, top=len(model.classes_))) - 1) < 1e-3
+
+
+def test_temperature_is_fitted_on_out_of_fold_decisions_when_the_history_allows(model, history):
+    assert model.temperature != DEFAULT_TEMPERATURE and 0.1 <= model.temperature <= 50
+    tiny = history[:8]
+    assert TextClassifier().fit(tiny, [r["category"] for r in tiny]).temperature == DEFAULT_TEMPERATURE
+
+
+def test_a_clear_text_gets_a_confident_first_score_and_an_empty_one_does_not(model):
+    clear = model.rank({"title": "关于幼儿园教师和课后服务的建议", "content": "学校教师不足，幼儿园学位紧张。"})
+    empty = model.rank({"title": "", "content": ""})
+    assert clear[0].label == "教育事业" and clear[0].score > 0.5
+    assert empty[0].score < clear[0].score
+
+
+def test_two_classes_rank_both_with_scores(history):
+    rows = [r for r in history if r["category"] in {"教育事业", "资源环境"}]
+    model = TextClassifier().fit(rows, [r["category"] for r in rows])
+    ranked = model.rank({"title": "河道污水", "content": "扬尘和污水。"})
+    assert [s.label for s in ranked] == ["资源环境", "教育事业"]
+    assert abs(sum(s.score for s in ranked) - 1) < 1e-3
+
+
+def test_fit_refuses_mismatched_rows_and_a_single_class(history):
+    with pytest.raises(ValueError, match="不一致"):
+        TextClassifier().fit(history, ["教育事业"])
+    with pytest.raises(ValueError, match="两个类别"):
+        TextClassifier().fit(history[:3], ["教育事业"] * 3)
+
+
+def test_a_pickled_model_ranks_the_same_after_loading(model):
+    doc = {"title": "关于医保药品的建议", "content": "基层医疗缺药。"}
+    assert pickle.loads(pickle.dumps(model)).rank(doc) == model.rank(doc)
+    assert "_compiled" not in pickle.loads(pickle.dumps(model)).__dict__
+
+
+def test_a_bundle_stored_before_the_word_view_still_ranks(model, history):
+    from sklearn.svm import LinearSVC
+
+    views = [_views(d) for d in history]
+    old = {"c": 5.0, "title_weight": 1.0, "title_vec": model.vectorizers["title"], "body_vec": model.vectorizers["body"]}
+    old_x = np.hstack([old["title_vec"].transform([v["title"] for v in views]).toarray(),
+                       old["body_vec"].transform([v["body"] for v in views]).toarray()])
+    old["svm"] = LinearSVC(C=5.0).fit(old_x, [r["category"] for r in history])
+    old["classes_"] = [str(c) for c in old["svm"].classes_]
+    restored = TextClassifier.__new__(TextClassifier)
+    restored.__setstate__(old)
+    assert restored.rank({"title": "关于幼儿园招生的建议", "content": "学校教师不足。"})[0].label == "教育事业"
+
+
+def test_repeated_cross_validation_reports_the_spread_over_folds(history):
+    result = cross_validate_category(history, folds=3, repeats=2)
+    spread = result["folds_macro_f1"]
+    assert result["repeats"] == 2 and result["n"] == 2 * len(history)
+    assert spread["min"] <= spread["mean"] <= spread["max"] and spread["std"] >= 0
+    assert 0.0 <= result["calibration_error"] <= 1.0
