@@ -89,6 +89,7 @@ def bench_category_cross_validation():
         yield f"assist.category.{label}.top3_accuracy_cv5", result["top3_accuracy"], "ratio"
         yield f"assist.category.{label}.calibration_error_cv5", result["calibration_error"], "ratio"
         yield f"assist.category.{label}.ms_per_prediction", result["ms_per_prediction"], "ms"
+        yield f"assist.category.{label}.cpu_ms_per_prediction", result["cpu_ms_per_prediction"], "ms"
 
 
 def bench_point_extraction():
