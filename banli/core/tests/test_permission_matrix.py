@@ -337,7 +337,8 @@ def test_every_role_gets_what_the_table_says_for_every_url(world):
                 clients[role].force_login(users[role])  # a POST may sign out or rotate the session
             observed[role] = probe_outcome(response, spec["reach"] and users[role] is not None)
             if observed[role] == "ok" and role in ("other_handler", "other_proposer", "public") and kwargs:
-                body = response.content.decode(errors="ignore")
+                raw = b"".join(response.streaming_content) if response.streaming else response.content
+                body = raw.decode(errors="ignore")
                 if world.item_a.title in body and spec["expected"][role] != "ok":
                     observed[role] = "leak"
         table.append((name, spec["method"], observed))
