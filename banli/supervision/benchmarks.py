@@ -18,6 +18,7 @@ import os
 import time
 
 from django.db import connection, transaction
+from django.urls import reverse
 
 TODAY = dt.date(2025, 10, 9)  # a working day just after the National Day holiday
 
@@ -85,9 +86,6 @@ def _generate(n: int, session, units) -> None:
                 FROM ({series}) AS s""",
             [n],
         )
-        if pg:
-            cur.execute("ANALYZE handling_assignment")
-            cur.execute("ANALYZE proposals_proposal")
 
 
 def _bare_sql(windows) -> tuple[str, list]:
@@ -132,6 +130,12 @@ def bench_scan_deadlines():
     with transaction.atomic():
         session, units = _fixtures()
         _generate(n, session, units)
+    if connection.vendor == "postgresql":
+        # A table the size of a real one is not bulk-loaded the morning of each scan: measure it settled
+        # (statistics, visibility map and hint bits set), not racing the autovacuum the load sets off.
+        with connection.cursor() as cur:
+            cur.execute("VACUUM ANALYZE handling_assignment")
+            cur.execute("VACUUM ANALYZE proposals_proposal")
     yield ("supervision.scan_rows_generated", n, "rows")
     yield ("supervision.scan_generate_seconds", time.perf_counter() - started, "s")
 
@@ -148,7 +152,7 @@ def bench_scan_deadlines():
             cur.execute(sql, params)
             return cur.fetchall()
 
-    bare_s, bare_rows = _best(bare)
+    bare_s, bare_rows = _best(bare, repeat=5)
     find_s, found = _best(lambda: scan.find_due(TODAY, calendar))
     yield ("supervision.scan_bare_query_ms", bare_s * 1000, "ms")
     yield ("supervision.scan_bare_rows", len(bare_rows), "rows")
@@ -156,6 +160,8 @@ def bench_scan_deadlines():
     yield ("supervision.scan_find_rows", len(found), "rows")
     yield ("supervision.scan_find_ratio", find_s / bare_s, "x")
 
+    # A running worker has its URLconf loaded; the scan's first reverse() would otherwise import every view.
+    reverse("supervision:item", args=[0])
     started = time.perf_counter()
     first = services.scan_deadlines(today=TODAY)
     first_s = time.perf_counter() - started

@@ -39,10 +39,13 @@ def _link_prefix() -> str:
     return link[:-2]
 
 
-def _this_scan(t: dict) -> str:
-    """The reminders this scan inserted, with the assignment, its proposal and the assigning office."""
+def _this_scan(t: dict, *, with_key: bool = False) -> str:
+    """The reminders this scan inserted, with the assignment, its proposal and the assigning office (and
+    whether the item is a key item: marked key or under supervision)."""
+    key = (f", (p.is_key OR EXISTS (SELECT 1 FROM {t['supervision']} sv WHERE sv.proposal_id = a.proposal_id)) "
+           f"AS is_key" if with_key else "")
     return (f"r AS (SELECT rm.id, rm.kind, rm.level, rm.unit_id, rm.assignment_id, a.handler_id, a.proposal_id, "
-            f"s.assigning_office_id AS office_id "
+            f"s.assigning_office_id AS office_id{key} "
             f"FROM {t['reminder']} rm JOIN {t['assignment']} a ON a.id = rm.assignment_id "
             f"JOIN {t['proposal']} p ON p.id = a.proposal_id JOIN {t['session']} s ON s.id = p.session_id "
             f"WHERE rm.scan_token = %s)")
@@ -69,11 +72,9 @@ def notify(token: str, now) -> int:
     sql = (
         f"INSERT INTO {t['notification']} (user_id, reminder_id, digest_id, level, title, body, link, is_key, "
         f"created_at, read_at) "
-        f"WITH {_this_scan(t)}, rec AS ({recipients}) "
-        f"SELECT rec.user_id, r.id, NULL, r.level, '', '', %s || CAST(r.assignment_id AS TEXT) || '/', "
-        f"(p.is_key OR EXISTS (SELECT 1 FROM {t['supervision']} sv WHERE sv.proposal_id = r.proposal_id)), %s, NULL "
-        f"FROM rec JOIN r ON r.id = rec.reminder_id JOIN {t['user']} u ON u.id = rec.user_id "
-        f"JOIN {t['proposal']} p ON p.id = r.proposal_id "
+        f"WITH {_this_scan(t, with_key=True)}, rec AS ({recipients}) "
+        f"SELECT rec.user_id, r.id, NULL, r.level, '', '', %s || CAST(r.assignment_id AS TEXT) || '/', r.is_key, %s, "
+        f"NULL FROM rec JOIN r ON r.id = rec.reminder_id JOIN {t['user']} u ON u.id = rec.user_id "
         f"WHERE u.is_active ON CONFLICT DO NOTHING"
     )
     with connection.cursor() as cur:
