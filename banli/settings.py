@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "banli.workbench.middleware.HtmxLoginRedirectMiddleware",
     "banli.core.context.RequestContextMiddleware",
     "banli.core.security.SecurityEventMiddleware",
     "axes.middleware.AxesMiddleware",

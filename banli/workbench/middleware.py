@@ -31,3 +31,25 @@ class SecurityHeadersMiddleware:
             response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response
+
+
+class HtmxLoginRedirectMiddleware:
+    """When a session has ended (inactivity timeout, signed out elsewhere), a page left open still fires htmx
+    requests; Django answers them with a redirect to the login page, which htmx would follow and paste
+    inside the panel. Tell htmx to load the login page as the whole page instead (HX-Redirect), keeping
+    `next` so the user comes back to where he was."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+        from django.shortcuts import resolve_url
+        from django_htmx.http import HttpResponseClientRedirect
+
+        response = self.get_response(request)
+        if getattr(request, "htmx", False) and response.status_code in (301, 302):
+            location = response.get("Location", "")
+            if location.split("?", 1)[0] == resolve_url(settings.LOGIN_URL):
+                return HttpResponseClientRedirect(location)
+        return response

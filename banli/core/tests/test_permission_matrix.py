@@ -201,6 +201,8 @@ def probe_outcome(response, reach: bool = False) -> str:
     location = response.headers.get("Location", "")
     if code in (301, 302) and "/login/" in location:
         return "login"
+    if "/login/" in response.headers.get("HX-Redirect", ""):  # an htmx request: the whole page goes to sign in
+        return "login"
     if code == 401:
         return "login"
     if code in (403, 404):

@@ -86,3 +86,15 @@ def test_pages_send_security_headers(client, world):
     assert response["Referrer-Policy"] == "same-origin"
     assert response["Cross-Origin-Opener-Policy"] == "same-origin"
     assert "camera=()" in response["Permissions-Policy"]
+
+
+def test_an_htmx_panel_after_the_session_ended_sends_the_whole_page_to_login(client, world):
+    """A page left open past the timeout: its panels must not show the login form inside themselves."""
+    url = reverse("workbench:notification_badge")
+    client.force_login(world.office)
+    assert client.get(url, HTTP_HX_REQUEST="true").status_code == 200
+    client.logout()  # what the inactivity timeout does
+    response = client.get(url, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and response["HX-Redirect"].startswith(reverse("login") + "?next=")
+    plain = client.get(url)  # an ordinary request still gets the ordinary redirect
+    assert plain.status_code == 302 and "HX-Redirect" not in plain
