@@ -57,7 +57,8 @@ def routing_suggestions(*, user, proposal) -> list[dict]:
             "role": s.role,
             "score": s.score,
             "words": s.words,
-            "past_items": [{"title": t, "score": sc} for t, sc in s.past_items],
+            # The item itself is never its own precedent (it is in the history once it has been assigned).
+            "past_items": [{"title": t, "score": sc} for t, sc in s.past_items if t != proposal.title],
         }
         for s in suggestions
     ]

@@ -140,3 +140,17 @@ def test_session_topics_group_the_sessions_items(client, history_world):
     r = _get(client, history_world.office, reverse("assist:topics", args=[history_world.past_session.pk]))
     html = r.content.decode()
     assert r.status_code == 200 and "热点归类" in html and "件）" in html
+
+
+def test_a_proposal_already_in_the_history_is_not_shown_as_its_own_past_item(trained_world):
+    from banli.assist import store
+    from banli.assist.selectors import routing_suggestions
+
+    model = store.load_bundle("routing")["model"]
+    title = model.past_titles[0]
+    body = "具体建议：" + title
+    p = make_proposal(trained_world, title=title, body=body)
+    raw = model.suggest({"title": title, "content": body})
+    assert any(t == title for s in raw for t, _ in s.past_items)  # the model itself finds the twin
+    shown = routing_suggestions(user=trained_world.office, proposal=p)
+    assert shown and all(item["title"] != title for s in shown for item in s["past_items"])
