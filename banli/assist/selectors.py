@@ -99,13 +99,13 @@ class SimilarItem:
 def similar_proposals(*, user, proposal, limit: int = 8) -> list[SimilarItem]:
     """The proposals most like this one, of this and past sessions, that the user may see; best first."""
     require_assist(user)
-    from banli.assist.similarity import NEAR_DUPLICATE
+    from banli.assist.similarity import MIN_SIMILAR, NEAR_DUPLICATE
     from banli.proposals.models import Proposal
     from banli.replies.choices import ReplyState
     from banli.replies.models import Reply
 
     hits = _proposal_index().search(proposal.title, proposal.body, limit=max(limit * 5, 40), exclude={proposal.pk})
-    scores = {h.key: h.score for h in hits}
+    scores = {h.key: h.score for h in hits if h.score >= MIN_SIMILAR}
     visible = access.visible_proposals(user).filter(pk__in=scores).select_related("session")
     found = sorted(visible, key=lambda p: -scores[p.pk])[:limit]
     replies: dict[int, list] = {}

@@ -154,3 +154,20 @@ def test_a_proposal_already_in_the_history_is_not_shown_as_its_own_past_item(tra
     assert any(t == title for s in raw for t, _ in s.past_items)  # the model itself finds the twin
     shown = routing_suggestions(user=trained_world.office, proposal=p)
     assert shown and all(item["title"] != title for s in shown for item in s["past_items"])
+
+
+def test_weak_neighbours_are_not_offered_as_similar(trained_world, proposal, monkeypatch):
+    from banli.assist import selectors
+    from banli.assist.similarity import MIN_SIMILAR, Hit
+
+    w = trained_world
+    close = make_proposal(w, title="关于增加学校学位和补充教师编制的建议", body=SCHOOL["body"])
+    far = make_proposal(w, title="关于整治河道黑臭水体的建议", body="具体建议：一、清淤疏浚河道。二、截污纳管。")
+
+    class Index:  # what the real index returns for a strong and a weak neighbour
+        def search(self, title, body, *, limit, exclude):
+            return [Hit(key=close.pk, score=0.4), Hit(key=far.pk, score=MIN_SIMILAR / 2)]
+
+    monkeypatch.setattr(selectors, "_proposal_index", lambda: Index())
+    shown = [item.proposal.pk for item in selectors.similar_proposals(user=w.office, proposal=proposal)]
+    assert shown == [close.pk]
