@@ -38,6 +38,18 @@ class ProposerAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The edit form shows the contact details in full (maintenance needs them): each opening is logged
+        as a full view, like a reveal on the proposal page."""
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            from banli.core.pii import PII_FIELDS
+            from banli.core.security import log
+
+            log("pii_view", user=request.user, request=request,
+                payload={"proposer": int(object_id), "fields": list(PII_FIELDS), "via": "admin"})
+        return response
+
     @admin.display(description="电话")
     def masked_phone(self, obj):
         from banli.core.pii import mask_phone

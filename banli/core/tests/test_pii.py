@@ -114,3 +114,18 @@ def test_another_unit_cannot_learn_who_signed_the_item(world, member, client):
     card, reveal = _contact_urls(member, proposal.pk)
     client.force_login(world.other_handler)
     assert client.get(card).status_code == 404 and client.post(reveal).status_code == 404
+
+
+def test_opening_a_proposer_in_the_admin_is_logged_as_a_full_view(member, client):
+    from django.urls import reverse
+
+    from banli.organizations import services as orgs
+
+    root = orgs.user_create(username="root", password=PASSWORD, display_name="超级管理员", is_superuser=True)
+    client.force_login(root)
+    listing = client.get(reverse("admin:proposals_proposer_changelist")).content.decode()
+    assert "13812340000" not in listing and not Event.objects.filter(verb="security.pii_view").exists()
+    page = client.get(reverse("admin:proposals_proposer_change", args=[member.pk]), REMOTE_ADDR="10.4.4.4")
+    assert "13812340000" in page.content.decode()  # maintenance needs the full value…
+    event = Event.objects.get(verb="security.pii_view")  # …and the view is on record
+    assert (event.actor, event.client_ip, event.payload["via"], event.payload["proposer"]) == (root, "10.4.4.4", "admin", member.pk)
