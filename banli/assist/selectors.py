@@ -100,7 +100,6 @@ def similar_proposals(*, user, proposal, limit: int = 8) -> list[SimilarItem]:
     """The proposals most like this one, of this and past sessions, that the user may see; best first."""
     require_assist(user)
     from banli.assist.similarity import MIN_SIMILAR, NEAR_DUPLICATE
-    from banli.proposals.models import Proposal
     from banli.replies.choices import ReplyState
     from banli.replies.models import Reply
 

@@ -33,7 +33,7 @@ from banli.proposals import services as proposals
 from banli.proposals.choices import Body, Level, ProposalKind
 from banli.proposals.models import Session
 from banli.replies import services as replies
-from banli.replies.choices import CoOpinionState, Rating, ReplyState
+from banli.replies.choices import CoOpinionState, Rating
 from banli.replies.models import CoOpinion
 
 DEMO_PASSWORD = "banli-demo-2026"

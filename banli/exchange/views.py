@@ -2,7 +2,6 @@
 print assignment notices, download a session's archive. Views are thin: services write, selectors read."""
 from __future__ import annotations
 
-import io
 import tempfile
 
 from django.contrib import messages
@@ -12,7 +11,7 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from banli.core import access
 from banli.core.errors import DomainError

@@ -11,7 +11,7 @@ from banli.handling.workflow import OPEN_STATES, STATES
 from banli.organizations.choices import Role
 from banli.supervision import messages
 from banli.supervision.choices import DeliveryState
-from banli.supervision.models import Delivery, Notification, Reminder, Supervision
+from banli.supervision.models import Notification, Reminder, Supervision
 
 
 def notifications_for(user) -> QuerySet:
@@ -53,7 +53,6 @@ def key_items(user) -> QuerySet:
 
 def urgeable_assignments(user, unit_id=None) -> QuerySet:
     """Open items the office may urge, key items first, the most overdue first."""
-    from banli.handling.models import Assignment
 
     qs = access.office_assignments(user).filter(state__in=OPEN_STATES)
     if unit_id:

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse, reverse_lazy
+from django.urls import reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from banli.assist import selectors as assist
@@ -23,7 +23,6 @@ from banli.handling.models import Assignment
 from banli.organizations.choices import Role, UnitKind
 from banli.organizations.models import Unit
 from banli.proposals.models import Proposal, Session
-from banli.replies.choices import CoOpinionState, ReplyState
 from banli.replies.models import CoOpinion, Commitment, Feedback, Reply
 from banli.workbench import roles, selectors, services
 from banli.workbench.actions import ACTIONS, offered_actions

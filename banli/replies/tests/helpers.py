@@ -15,6 +15,17 @@ def lead_in_progress(world, **proposal_kw):
     return walk_to(world, lead, "in_progress"), co
 
 
+def lead_and_co_in_progress(world, **proposal_kw):
+    """A lead assignment in progress and its co-handler signed, with a section and handler assigned."""
+    from banli.handling import services as handling
+
+    lead, co = lead_in_progress(world, **proposal_kw)
+    co = handling.assignment_sign(assignment=co, actor=world.co_office)
+    co = handling.assignment_assign_section(assignment=co, actor=world.co_office, section=world.co_section,
+                                            handler=world.co_handler)
+    return lead, co
+
+
 def signed_off_reply(world, **proposal_kw):
     """A reply that went through the default chain (办公室核稿 → 分管领导 → 主要领导签发)."""
     proposal = make_proposal(world, **proposal_kw)

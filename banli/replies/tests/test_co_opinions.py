@@ -3,7 +3,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from banli.core.errors import DomainError
-from banli.core.testing import assign, make_proposal, walk_to
+from banli.core.testing import assign, make_proposal
 from banli.handling import services as handling
 from banli.replies import selectors, services
 
@@ -20,13 +20,9 @@ def _xlsx() -> bytes:
 
 @pytest.fixture
 def item(world):
-    proposal = make_proposal(world)
-    lead, co = assign(world, proposal)
-    lead = walk_to(world, lead, "in_progress")
-    co = handling.assignment_sign(assignment=co, actor=world.co_office)
-    co = handling.assignment_assign_section(assignment=co, actor=world.co_office, section=world.co_section,
-                                            handler=world.co_handler)
-    return lead, co
+    from banli.replies.tests.helpers import lead_and_co_in_progress
+
+    return lead_and_co_in_progress(world)
 
 
 def test_co_opinion_with_attachments_appears_on_the_leads_drafting_page(world, item, django_capture_on_commit_callbacks):

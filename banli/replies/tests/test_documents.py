@@ -10,7 +10,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm, Pt
 
 from banli.core.errors import DomainError, PermissionDenied
-from banli.core.testing import assign, make_proposal, walk_to
+from banli.core.testing import assign, make_proposal
 from banli.replies import documents, letters, services
 from banli.replies.choices import DocumentKind
 from banli.replies.models import DocumentTemplate

@@ -14,7 +14,6 @@ from docx import Document
 from openpyxl import Workbook
 
 from banli.core.testing import assign, make_proposal, walk_to
-from banli.handling import services as handling
 from banli.replies import services
 from banli.replies.choices import DocumentKind
 from banli.replies.documents import default_template_bytes
@@ -82,13 +81,9 @@ REFUSED = [
 
 @pytest.fixture
 def co_item(world):
-    proposal = make_proposal(world)
-    lead, co = assign(world, proposal)
-    lead = walk_to(world, lead, "in_progress")
-    co = handling.assignment_sign(assignment=co, actor=world.co_office)
-    co = handling.assignment_assign_section(assignment=co, actor=world.co_office, section=world.co_section,
-                                            handler=world.co_handler)
-    return lead, co
+    from banli.replies.tests.helpers import lead_and_co_in_progress
+
+    return lead_and_co_in_progress(world)
 
 
 def _stored_files(settings) -> list[Path]:

@@ -3,7 +3,6 @@ import pytest
 from django.urls import reverse
 
 from banli.core.testing import PASSWORD, assign, make_proposal, walk_to
-from banli.handling import services as handling
 from banli.replies import services
 from banli.replies.models import Feedback, ReviewRecord
 from banli.replies.tests.helpers import signed_off_reply
@@ -17,13 +16,9 @@ def login(client, user):
 
 @pytest.fixture
 def item(world):
-    proposal = make_proposal(world)
-    lead, co = assign(world, proposal)
-    lead = walk_to(world, lead, "in_progress")
-    co = handling.assignment_sign(assignment=co, actor=world.co_office)
-    co = handling.assignment_assign_section(assignment=co, actor=world.co_office, section=world.co_section,
-                                            handler=world.co_handler)
-    return lead, co
+    from banli.replies.tests.helpers import lead_and_co_in_progress
+
+    return lead_and_co_in_progress(world)
 
 
 def test_draft_page_shows_co_opinions_and_saves_the_adopted_ones(world, client, item):
