@@ -156,11 +156,11 @@ def _sessions(q: Q):
 
 
 def office_sessions(user):
-    """The ids of the sessions the user assigns as an assigning office (a subquery; empty if none)."""
+    """The sessions the user assigns as an assigning office (none if he is no assigning office)."""
     from banli.proposals.models import Session
 
     q = office_sessions_q(user)
-    return _sessions(q) if q is not None else Session.objects.none().values("pk")
+    return Session.objects.filter(q) if q is not None else Session.objects.none()
 
 
 def _units(q: Q):

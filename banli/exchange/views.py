@@ -7,7 +7,6 @@ import tempfile
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -27,10 +26,7 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _office_sessions(user):
-    q = Q(pk__in=[])
-    for unit in access.office_scopes(user):
-        q |= Q(assigning_office__path__startswith=unit.path)
-    return Session.objects.filter(q).select_related("assigning_office")
+    return access.office_sessions(user).select_related("assigning_office")
 
 
 def _office_session(user, pk) -> Session:

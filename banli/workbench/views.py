@@ -225,10 +225,7 @@ def _require_office(user):
 def _office_sessions(user):
     if access.has_role(user, Role.ADMIN):
         return Session.objects.all()
-    q = Q(pk__in=[])
-    for unit in access.office_scopes(user):
-        q |= Q(assigning_office__path__startswith=unit.path)
-    return Session.objects.filter(q)
+    return access.office_sessions(user)
 
 
 @login_required
