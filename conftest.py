@@ -14,6 +14,9 @@ def _fast_settings(settings, tmp_path):
     from banli.assist import tasks as assist_tasks
 
     assist_tasks._last_attempt.clear()
+    from banli.core import tasks as core_tasks
+
+    core_tasks._last_sweep.clear()
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 

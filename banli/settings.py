@@ -267,6 +267,7 @@ CELERY_BEAT_SCHEDULE = {
     "deliver-due": {"task": "banli.supervision.tasks.deliver_due_task", "schedule": 60.0},
     "publish-replies": {"task": "banli.portal.tasks.publish_pending_task", "schedule": 3600.0},
     "assist-retrain": {"task": "assist.retrain_models", "schedule": crontab(hour=2, minute=30)},
+    "sweep-orphan-files": {"task": "core.sweep_orphan_files", "schedule": crontab(hour=3, minute=15)},
     "weekly-digest": {
         "task": "banli.supervision.tasks.send_digests_task",
         "schedule": crontab(hour=8, minute=0, day_of_week="mon"),

@@ -3,6 +3,7 @@ the web root, and served only through permission-checked views as attachments.
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 import zipfile
@@ -168,3 +169,49 @@ def bytes_upload(data: bytes, name: str = "file"):
     return SimpleUploadedFile(name, data)
 
 
+
+
+# --- orphans -------------------------------------------------------------------------------------
+
+PRIVATE_DIR = "private"
+
+
+def referenced_names() -> set[str]:
+    """Every stored name a FileField of any model points at (the files that must stay)."""
+    from django.apps import apps
+    from django.db import models
+
+    names: set[str] = set()
+    for model in apps.get_models():
+        for field in model._meta.get_fields():
+            if isinstance(field, models.FileField):
+                rows = model._default_manager.exclude(**{field.name: ""}).values_list(field.name, flat=True)
+                names.update(name for name in rows.iterator(chunk_size=5000) if name)
+    return names
+
+
+def sweep_orphans(*, older_than: dt.timedelta = dt.timedelta(hours=24), now: dt.datetime | None = None,
+                  dry_run: bool = False) -> dict:
+    """Remove stored files no row points at: left by a transaction that rolled back after its file was
+    written (the row is gone, the file is not) or by a crash. Only files older than `older_than` go, so
+    a file whose transaction is still open is never touched."""
+    root = os.path.join(settings.MEDIA_ROOT, PRIVATE_DIR)
+    cutoff = (now or dt.datetime.now(dt.timezone.utc)).timestamp() - older_than.total_seconds()
+    keep = referenced_names()
+    result = {"checked": 0, "removed": 0, "bytes": 0, "dry_run": dry_run}
+    for folder, _dirs, files in os.walk(root):
+        for filename in files:
+            path = os.path.join(folder, filename)
+            name = os.path.relpath(path, settings.MEDIA_ROOT).replace(os.sep, "/")
+            result["checked"] += 1
+            try:
+                stat = os.stat(path)
+            except FileNotFoundError:
+                continue
+            if name in keep or stat.st_mtime > cutoff:
+                continue
+            result["removed"] += 1
+            result["bytes"] += stat.st_size
+            if not dry_run:
+                os.remove(path)
+    return result

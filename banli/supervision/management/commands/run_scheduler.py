@@ -1,7 +1,8 @@
 """The embedded scheduler: runs the periodic jobs in one process beside the web server, no broker needed.
 
 Every BANLI_SCHEDULER_INTERVAL seconds it scans deadlines and sends what is due; at BANLI_DIGEST_HOUR it
-sends the daily digests and, on Mondays, the weekly ones. Every job is idempotent (unique reminders,
+sends the daily digests and, on Mondays, the weekly ones; once a day it retrains the assist models and
+removes stored files no row points at. Every job is idempotent (unique reminders,
 digests and deliveries in the database), so a restart, a second scheduler or a cron job running
 `manage.py scan_deadlines` beside it never sends anything twice.
 """
@@ -15,6 +16,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from banli.assist.tasks import retrain_if_stale
+from banli.core.tasks import sweep_if_due
 from banli.supervision import services
 from banli.supervision.choices import DigestPeriod
 from banli.supervision.tasks import run_scan
@@ -33,6 +35,9 @@ def tick(now=None) -> dict:
     retrained = retrain_if_stale(now=now)
     if retrained:
         result["assist_retrain"] = retrained
+    swept = sweep_if_due(now=now)
+    if swept is not None:
+        result["file_sweep"] = swept
     return result
 
 
