@@ -1,26 +1,35 @@
 """Benchmarks of the deadline scan (run by `make bench`).
 
-`bench_scan_deadlines` fills the assignment table with generated rows by bulk SQL (generate_series on
-PostgreSQL, a recursive CTE on SQLite), then times:
-  - the scan's finding phase (`scan.find_due`: the very SELECTs the scan inserts from, one per kind, joined
-    with the small threshold tables) against ONE bare indexed SQL query returning the same (id, due date) rows;
-  - a full first scan (reminders and notifications created and committed, each by one INSERT … SELECT)
-    and a repeated scan the same day (nothing new: the unique constraint absorbs every row), each also as
-    a ratio to the bare query;
+`bench_scan_deadlines` fills the database with the `load_demo --scale` generator (banli.core.demo_scale:
+proposals with assignments whose states and deadlines come from simulated timelines) until it holds
+1,000,000 assignments on PostgreSQL (50,000 on SQLite; BANLI_BENCH_SCAN_ROWS to change), as of a fixed
+working day, then times, each as a ratio to ONE bare indexed SQL query returning the same (id, due date)
+rows:
+  - the scan's finding phase (`scan.find_due`: the very SELECTs the scan inserts from, one per kind);
+  - a full first scan (reminders and notifications created and committed, each by one INSERT … SELECT);
+  - the write floor: the same reminder rows inserted into a bare table with only the uniqueness index,
+    no foreign keys, no other index and no notifications: what any scan that stores one row per found
+    item costs at least;
+  - a repeated scan the same day (nothing new: the unique constraint absorbs every row) and the scan of
+    the next working day (the daily steady state: warnings already sent are absorbed, overdue items get
+    that day's reminder);
   - the send step's first half, separately: queueing the first scan's e-mail/SMS/robot deliveries
-    (`services.deliveries_queue`, one INSERT … SELECT), and the scan plus that step together.
-1,000,000 assignments on PostgreSQL (BANLI_BENCH_SCAN_ROWS to change), 50,000 on SQLite.
+    (`services.deliveries_queue`, one INSERT … SELECT).
 """
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import time
 
 from django.db import connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 TODAY = dt.date(2025, 10, 9)  # a working day just after the National Day holiday
+NEXT_DAY = dt.date(2025, 10, 10)  # the next working day
+ASSIGNMENTS_PER_PROPOSAL = 2.34  # what the generator averages (lead or split, plus 0–2 co units)
 
 
 def _rows_wanted() -> int:
@@ -28,84 +37,61 @@ def _rows_wanted() -> int:
     return int(os.environ.get("BANLI_BENCH_SCAN_ROWS", default))
 
 
-def _fixtures():
-    from banli.organizations import services as orgs
-    from banli.organizations.choices import Role, UnitKind
-    from banli.proposals import services as proposals
-    from banli.proposals.choices import Body, Level
+def _assignments() -> int:
+    from banli.handling.models import Assignment
 
-    office_unit = orgs.unit_create(name="基准督查室", kind=UnitKind.ASSIGNING_OFFICE)
-    office = orgs.user_create(username="bench_office", password=None, display_name="基准督查室")
-    orgs.role_grant(user=office, role=Role.ASSIGNING_OFFICE, unit=office_unit)
-    units = []
-    for i in range(10):
-        unit = orgs.unit_create(name=f"基准单位{i:02d}")
-        user = orgs.user_create(username=f"bench_unit{i:02d}", password=None, display_name=f"基准联络员{i:02d}",
-                                email=f"bench{i:02d}@example.gov.cn")
-        orgs.role_grant(user=user, role=Role.UNIT_OFFICE, unit=unit)
-        units.append(unit)
-    session = proposals.session_create(actor=office, name="基准会议", body=Body.CPPCC, level=Level.DISTRICT, year=2025,
-                                       assigning_office=office_unit)
-    return session, units
+    return Assignment.objects.count()
 
 
-def _generate(n: int, session, units) -> None:
-    """n assignments over n/10 proposals; 1 in 100 in progress, 1 in 100 awaiting signature, the rest closed;
-    deadlines spread over 240 days around TODAY (so most open items are overdue: a worst case for the scan)."""
-    proposals = max(n // 10, 1)
-    unit_ids = [u.pk for u in units]
-    today = TODAY.isoformat()
-    pg = connection.vendor == "postgresql"
-    series = (
-        "SELECT generate_series(1, %s) AS i" if pg
-        else "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < %s) SELECT i FROM s"
-    )
-    date_plus = (lambda expr: f"(DATE '{today}' + ({expr})::int)") if pg else (
-        lambda expr: f"date('{today}', ({expr}) || ' days')")
-    now = "now()" if pg else "datetime('now')"
-    with connection.cursor() as cur:
-        cur.execute(
-            f"""INSERT INTO proposals_proposal (session_id, kind, number, title, body, category, is_key, status,
-                                                created_at, updated_at)
-                SELECT %s, 'proposal', 'B' || i, '基准提案 ' || i, '', '', false, 'in_progress', {now}, {now}
-                FROM ({series}) AS s""",
-            [session.pk, proposals],
-        )
-        cur.execute("SELECT min(id) FROM proposals_proposal WHERE session_id = %s", [session.pk])
-        first = cur.fetchone()[0]
-        unit_case = "CASE (i %% 10) " + " ".join(f"WHEN {k} THEN {uid}" for k, uid in enumerate(unit_ids)) + " END"
-        spread = "(((i %% 240) * 7919) %% 240) - 120"
-        cur.execute(
-            f"""INSERT INTO handling_assignment (proposal_id, unit_id, role, state, round, assigned_at, sign_due,
-                    opinion_due, reply_due, reply_due_original, version, updated_at)
-                SELECT {first} + ((i - 1) / 10), {unit_case},
-                       CASE WHEN i %% 10 = 1 THEN 'lead' ELSE 'co' END,
-                       CASE WHEN i %% 100 = 1 THEN 'in_progress' WHEN i %% 100 = 2 THEN 'pending_sign' ELSE 'closed' END,
-                       1, {now}, {date_plus(spread + " - 80")}, {date_plus(spread)}, {date_plus(spread + " + 60")},
-                       {date_plus(spread + " + 60")}, 1, {now}
-                FROM ({series}) AS s""",
-            [n],
-        )
+def _fill(n: int) -> int:
+    """Top the database up to about `n` assignments with the --scale generator, as of TODAY 10:00."""
+    from banli.core.demo_scale import generate
+    from banli.organizations.models import User
+
+    missing = n - _assignments()
+    if missing > 0:
+        now = timezone.make_aware(dt.datetime.combine(TODAY, dt.time(10, 0)))
+        generate(math.ceil(missing / ASSIGNMENTS_PER_PROPOSAL), batch_size=5000, seed=31, now=now)
+    # The generator's accounts sign in without e-mail; give them addresses so the scan has deliveries to queue.
+    User.objects.filter(username__startswith="scale_", email="").update(email="bench@example.gov.cn")
+    return _assignments()
 
 
-def _bare_sql(windows) -> tuple[str, list]:
-    """One UNION ALL statement over the same indexed columns and constants the scan uses."""
-    from banli.supervision.scan import KINDS, _merge
+def _bare_sql(day: dt.date, calendar) -> tuple[str, list]:
+    """One UNION ALL statement over the same indexed columns and date windows the scan uses: overdue rows,
+    rows in an ordinary warning window, and key items' rows in a key warning window."""
+    from banli.supervision.scan import KINDS, Windows, _merge, load_policies
+
+    default, by_office = load_policies()
+    policies = [default, *by_office.values()]
+    ordinary, key = Windows(day, calendar), Windows(day, calendar)
+    for policy in policies:
+        ordinary.add_thresholds(policy.warning_days)
+        key.add_thresholds(policy.key_warning_days)
+    keyset = ("SELECT id FROM proposals_proposal WHERE is_key "
+              "UNION SELECT proposal_id FROM supervision_supervision")
+
+    def within(column, windows) -> tuple[list[str], list]:
+        merged = _merge(windows.ranges)
+        return [f"({column} >= %s AND {column} < %s)" for _ in merged], [d for pair in merged for d in pair]
 
     parts, params = [], []
     for spec in KINDS:
         table = "handling_assignment" if spec.model == "assignment" else "replies_commitment"
+        due = spec.due_field
         where = [f"state IN ({', '.join(['%s'] * len(spec.states))})"]
         params += list(spec.states)
         if spec.roles:
             where.append(f"role IN ({', '.join(['%s'] * len(spec.roles))})")
             params += list(spec.roles)
-        ranges = [f"{spec.due_field} < %s"]
-        params.append(windows.today)
-        for lo, hi in _merge(windows.ranges):
-            ranges.append(f"({spec.due_field} >= %s AND {spec.due_field} < %s)")
-            params += [lo, hi]
-        parts.append(f"SELECT id, {spec.due_field} FROM {table} WHERE {' AND '.join(where)} AND ({' OR '.join(ranges)})")
+        ranges, range_params = within(due, ordinary)
+        key_ranges, key_params = within(due, key)
+        owner = ("proposal_id" if spec.model == "assignment"
+                 else "assignment_id IN (SELECT id FROM handling_assignment WHERE proposal_id")
+        closing = "" if spec.model == "assignment" else ")"
+        ranges = [f"{due} < %s", *ranges, f"(({' OR '.join(key_ranges)}) AND {owner} IN ({keyset}){closing})"]
+        params += [day, *range_params, *key_params]
+        parts.append(f"SELECT id, {due} FROM {table} WHERE {' AND '.join(where)} AND ({' OR '.join(ranges)})")
     return " UNION ALL ".join(parts), params
 
 
@@ -127,41 +113,43 @@ def bench_scan_deadlines():
     if connection.vendor != "postgresql":
         print(f"# supervision: SQLite — scanning {n:,} assignments; set DATABASE_URL=postgres://… for 1,000,000")
     started = time.perf_counter()
-    with transaction.atomic():
-        session, units = _fixtures()
-        _generate(n, session, units)
+    total = _fill(n)
     if connection.vendor == "postgresql":
         # A table the size of a real one is not bulk-loaded the morning of each scan: measure it settled
         # (statistics, visibility map and hint bits set), not racing the autovacuum the load sets off.
         with connection.cursor() as cur:
-            cur.execute("VACUUM ANALYZE handling_assignment")
-            cur.execute("VACUUM ANALYZE proposals_proposal")
-    yield ("supervision.scan_rows_generated", n, "rows")
+            for table in ("handling_assignment", "proposals_proposal", "replies_commitment"):
+                cur.execute(f"VACUUM ANALYZE {table}")
+    yield ("supervision.scan_rows_generated", total, "assignments")
     yield ("supervision.scan_generate_seconds", time.perf_counter() - started, "s")
 
     calendar = WorkCalendar.load()
-    default, by_office = scan.load_policies()
-    windows = scan.Windows(TODAY, calendar)
-    for policy in [default, *by_office.values()]:
-        windows.add_thresholds(policy.warning_days)
-        windows.add_thresholds(policy.key_warning_days)
-    sql, params = _bare_sql(windows)
+    bare_sql = {day: _bare_sql(day, calendar) for day in (TODAY, NEXT_DAY)}
 
-    def bare():
+    def bare(day=TODAY):
+        sql, params = bare_sql[day]
         with connection.cursor() as cur:
             cur.execute(sql, params)
             return cur.fetchall()
 
     bare_s, bare_rows = _best(bare, repeat=5)
     find_s, found = _best(lambda: scan.find_due(TODAY, calendar))
+    assert len(found) == len(bare_rows), (len(found), len(bare_rows))  # the same rows, or the ratio means nothing
     yield ("supervision.scan_bare_query_ms", bare_s * 1000, "ms")
     yield ("supervision.scan_bare_rows", len(bare_rows), "rows")
     yield ("supervision.scan_find_ms", find_s * 1000, "ms")
     yield ("supervision.scan_find_rows", len(found), "rows")
     yield ("supervision.scan_find_ratio", find_s / bare_s, "x")
 
+    floor_s, floor_rows = _best(lambda: _write_floor(TODAY, calendar))
+    yield ("supervision.scan_write_floor_ms", floor_s * 1000, "ms")
+    yield ("supervision.scan_write_floor_rows", floor_rows, "rows")
+    yield ("supervision.scan_write_floor_ratio", floor_s / bare_s, "x")
+
     # A running worker has its URLconf loaded; the scan's first reverse() would otherwise import every view.
     reverse("supervision:item", args=[0])
+    reminders_before, notifications_before = Reminder.objects.count(), Notification.objects.count()
+    deliveries_before = Delivery.objects.count()
     started = time.perf_counter()
     first = services.scan_deadlines(today=TODAY)
     first_s = time.perf_counter() - started
@@ -171,15 +159,47 @@ def bench_scan_deadlines():
     started = time.perf_counter()
     again = services.scan_deadlines(today=TODAY)
     again_s = time.perf_counter() - started
-    assert again["created"] == 0 and Reminder.objects.count() == first["created"]
-    assert Notification.objects.count() == first["notifications"] and Delivery.objects.count() == queued
+    assert again["created"] == 0 and Reminder.objects.count() - reminders_before == first["created"]
+    assert Notification.objects.count() - notifications_before == first["notifications"]
+    assert Delivery.objects.count() - deliveries_before == queued
     yield ("supervision.scan_full_first_s", first_s, "s")
     yield ("supervision.scan_full_first_created", first["created"], "reminders")
     yield ("supervision.scan_full_first_notifications", first["notifications"], "notifications")
     yield ("supervision.scan_full_first_ratio", first_s / bare_s, "x")
+    yield ("supervision.scan_full_first_to_floor", first_s / floor_s, "x")
     yield ("supervision.scan_queue_deliveries_s", queue_s, "s")
     yield ("supervision.scan_queue_deliveries_created", queued, "deliveries")
     yield ("supervision.scan_queue_deliveries_ratio", queue_s / bare_s, "x")
-    yield ("supervision.scan_first_plus_queue_ratio", (first_s + queue_s) / bare_s, "x")
     yield ("supervision.scan_repeat_s", again_s, "s")
     yield ("supervision.scan_repeat_ratio", again_s / bare_s, "x")
+
+    next_bare_s, next_rows = _best(lambda: bare(NEXT_DAY), repeat=5)
+    started = time.perf_counter()
+    daily = services.scan_deadlines(today=NEXT_DAY)
+    daily_s = time.perf_counter() - started
+    yield ("supervision.scan_daily_bare_query_ms", next_bare_s * 1000, "ms")
+    yield ("supervision.scan_daily_bare_rows", len(next_rows), "rows")
+    yield ("supervision.scan_daily_s", daily_s, "s")
+    yield ("supervision.scan_daily_created", daily["created"], "reminders")
+    yield ("supervision.scan_daily_ratio", daily_s / next_bare_s, "x")
+
+
+def _write_floor(day: dt.date, calendar) -> int:
+    """Insert the scan's reminder rows into a bare table holding only the uniqueness index; rolled back."""
+    from banli.supervision import scan
+
+    plan = scan.ScanPlan(day, calendar)
+    with_sql, selects = plan.kind_selects()
+    temp = "CREATE TEMPORARY TABLE" if connection.vendor == "postgresql" else "CREATE TEMP TABLE"
+    inserted = 0
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute(f"{temp} bench_floor (kind VARCHAR(16), level VARCHAR(16), item_key VARCHAR(32), "
+                        "assignment_id BIGINT, commitment_id BIGINT, unit_id BIGINT, due_date DATE, threshold INTEGER)")
+            cur.execute("CREATE UNIQUE INDEX bench_floor_once ON bench_floor (item_key, kind, due_date, threshold)")
+            for _spec, select, params in selects:
+                cur.execute(f"INSERT INTO bench_floor ({plan.COLUMNS}) {with_sql} SELECT {plan.COLUMNS} "
+                            f"FROM ({select}) AS due WHERE TRUE ON CONFLICT DO NOTHING", params)
+                inserted += cur.rowcount
+            cur.execute("DROP TABLE bench_floor")
+    return inserted
