@@ -5,6 +5,7 @@ import contextvars
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
+from django.http import FileResponse
 
 from banli.core.context import client_ip, request_ip
 
@@ -49,6 +50,18 @@ def log_export(request, response) -> None:
     log("export", user=getattr(request, "user", None), request=request, payload=payload)
 
 
+def _logged_when_streamed(request, response, content):
+    """A generated download (CSV) is logged when its last line has gone out, or the client stopped reading:
+    only then are the counts the view keeps in `banli_export` (values shown in full and masked) known."""
+    complete = False
+    try:
+        yield from content
+        complete = True
+    finally:
+        response.banli_export = {**getattr(response, "banli_export", {}), "complete": complete}
+        log_export(request, response)
+
+
 class SecurityEventMiddleware:
     """Collect refusals during the request and write them when it ends."""
 
@@ -62,7 +75,10 @@ class SecurityEventMiddleware:
             if response.status_code in (401, 403):
                 note_denial(getattr(request, "user", None), f"HTTP {response.status_code}", path=request.path)
             elif response.status_code == 200 and is_download(response):
-                log_export(request, response)
+                if response.streaming and not isinstance(response, FileResponse):
+                    response.streaming_content = _logged_when_streamed(request, response, response.streaming_content)
+                else:
+                    log_export(request, response)
             return response
         finally:
             pending = _pending.get() or []

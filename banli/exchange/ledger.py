@@ -84,8 +84,8 @@ def _chunk_rows(chunk: list[Assignment], start: int, today: dt.date, viewer, see
         own = a.unit.name
         if seen is not None:
             shown_full = sum(1 for i, _ in phones.get(p.pk, []) if i in full)
-            seen["full"] += shown_full
-            seen["masked"] += len(phones.get(p.pk, [])) - shown_full
+            seen["pii_full"] += shown_full
+            seen["pii_masked"] += len(phones.get(p.pk, [])) - shown_full
         lead = [own] if a.role != "co" else lead_units[p.pk]
         co = [own] if a.role == "co" else co_units[p.pk]
         rows.append([

@@ -4,6 +4,8 @@ import csv
 import io
 
 import pytest
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from openpyxl import load_workbook
 
 from banli.core.testing import assign, make_proposal
@@ -84,6 +86,33 @@ def test_each_export_is_a_security_event_with_the_client_address_and_what_was_sh
     assert admin["what"] == "ledger" and admin["path"] == "/exchange/ledger.xlsx" and admin["query"] == "state=pending_sign"
     assert (admin["pii_full"], admin["pii_masked"]) == (0, 4)  # two assignments, two proposers each
     assert (office["pii_full"], office["pii_masked"]) == (4, 0)
+
+
+def test_a_csv_export_is_logged_when_it_has_gone_out_with_its_counts(world, client, item):
+    client.force_login(world.office)
+    response = client.get("/exchange/ledger.csv", REMOTE_ADDR="10.20.30.40")
+    assert not Event.objects.filter(verb="security.export").exists()  # nothing has been sent yet
+    b"".join(response.streaming_content)
+    (event,) = Event.objects.filter(verb="security.export")
+    assert event.client_ip == "10.20.30.40" and event.payload["path"] == "/exchange/ledger.csv"
+    assert (event.payload["pii_full"], event.payload["pii_masked"], event.payload["complete"]) == (4, 0, True)
+
+
+def test_a_csv_export_the_client_stopped_reading_is_logged_as_incomplete(world, rf, item):
+    from banli.core.security import SecurityEventMiddleware
+    from banli.exchange.views import ledger_csv
+
+    request = rf.get("/exchange/ledger.csv")
+    request.user = world.admin
+    response = SecurityEventMiddleware(ledger_csv)(request)
+    next(iter(response.streaming_content))  # the header line, then the client goes away
+    request_finished.disconnect(close_old_connections)  # keep the test database's connection open
+    try:
+        response.close()  # what the server does with a response it stops sending
+    finally:
+        request_finished.connect(close_old_connections)
+    (event,) = Event.objects.filter(verb="security.export")
+    assert event.payload["complete"] is False and event.actor == world.admin
 
 
 def test_every_download_is_logged_not_only_the_ledger(world, client, item):
