@@ -1,6 +1,7 @@
 """Fan-out, set-based: notifications and queued deliveries for the reminders one scan (or one manual 催办)
 inserted, each ONE `INSERT … SELECT … ON CONFLICT DO NOTHING` over the rows carrying that scan's token.
-The scan writes the notifications; the send step queues the deliveries (services.deliveries_queue).
+The scan writes only the reminders; the send step writes both, per scan in the outbox (services.fan_out_pending),
+and a manual 催办 writes both at once.
 
 Who hears about a reminder: the handler and the unit office first (the unit office only, for a signature;
 the proposers and the unit office, for a rating deadline); once escalated, the unit's leaders and the

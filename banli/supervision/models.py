@@ -307,12 +307,14 @@ class Delivery(models.Model):
 
 
 class DeliveryQueue(models.Model):
-    """The reminders of one scan whose deliveries the send step has still to queue (an outbox of one row per
-    scan): the scan stays short, and a crash between the scan and the send step loses nothing."""
+    """The reminders of one scan whose notifications and deliveries the send step has still to write (an
+    outbox of one row per scan): the scan stays short, and a crash between the scan and the send step loses
+    nothing."""
 
     token = models.CharField(max_length=32, unique=True, help_text="该次扫描的提醒的 scan_token")
     created_at = models.DateTimeField()
     queued_at = models.DateTimeField(null=True, blank=True)
+    notifications = models.PositiveIntegerField("生成的站内通知数", default=0)
     deliveries = models.PositiveIntegerField("生成的发送数", default=0)
 
     class Meta:

@@ -47,12 +47,14 @@ from banli.supervision.models import (
 
 
 def scan_deadlines(*, today: dt.date | None = None, now=None) -> dict:
-    """Create today's reminders (once each) and their notifications; return the counts.
+    """Create today's reminders (once each) and leave them in the outbox for the send step; return the counts.
 
-    Set-based: one INSERT … SELECT … ON CONFLICT DO NOTHING per kind of deadline (scan.ScanPlan), then one
-    for the notifications of the reminders this scan inserted (its token), in one transaction that also
-    leaves the token in the delivery queue. The send step (`deliveries_queue`, called by `deliver_due`)
-    then turns them into e-mail, SMS and robot deliveries, by one INSERT … SELECT, and sends them.
+    Set-based: one INSERT … SELECT … ON CONFLICT DO NOTHING per kind of deadline (scan.ScanPlan), in one
+    transaction that also puts the scan's token in the outbox (DeliveryQueue). The send step (`fan_out_pending`,
+    called right after by the scheduler, the worker and `manage.py scan_deadlines`, and by `deliver_due`) then
+    writes every channel's share of those reminders: the notification centre's entries and the e-mail, SMS
+    and robot deliveries, each by one INSERT … SELECT, and sends them. The scan itself stays one short
+    transaction over the deadline columns, and a crash between the two steps loses nothing.
     Runs only on working days: on a holiday nothing is due to anyone, and the windows catch up on the
     next working day.
     """
@@ -60,7 +62,7 @@ def scan_deadlines(*, today: dt.date | None = None, now=None) -> dict:
     today = today or timezone.localdate(now)
     calendar = WorkCalendar.load()
     if not calendar.is_workday(today):
-        return {"date": today.isoformat(), "skipped": "holiday", "created": 0, "notifications": 0}
+        return {"date": today.isoformat(), "skipped": "holiday", "created": 0}
     token = uuid.uuid4().hex
     by_kind = {}
     with transaction.atomic():
@@ -79,11 +81,9 @@ def scan_deadlines(*, today: dt.date | None = None, now=None) -> dict:
                 )
                 by_kind[str(spec.kind)] = cur.rowcount
         # Only the rows this scan inserted carry its token: a racing scan's rows are its own to fan out.
-        notifications = fanout.notify(token, now)
         if any(by_kind.values()):
             DeliveryQueue.objects.create(token=token, created_at=now)
-    return {"date": today.isoformat(), "created": sum(by_kind.values()), "by_kind": by_kind,
-            "notifications": notifications}
+    return {"date": today.isoformat(), "created": sum(by_kind.values()), "by_kind": by_kind}
 
 
 # --- deliveries ----------------------------------------------------------------------------------
@@ -96,32 +96,35 @@ def retry_delay(attempt: int) -> dt.timedelta:
     return dt.timedelta(seconds=settings.BANLI_DELIVERY_RETRY_SECONDS * (4 ** (attempt - 1)))
 
 
-def deliveries_queue(*, now=None) -> int:
-    """Queue the deliveries of every scan still in the delivery queue; return how many were queued.
+def fan_out_pending(*, now=None) -> dict:
+    """Write the notifications and queue the deliveries of every scan still in the outbox; return the counts.
 
-    Each scan's are one INSERT … SELECT (fanout.queue_deliveries) with its queue row claimed in the same
-    transaction (skipping rows another worker holds), so several workers queue each once."""
+    Each scan's are two INSERT … SELECT (fanout.notify, then fanout.queue_deliveries) with its outbox row
+    claimed in the same transaction (skipping rows another worker holds), so several workers fan each out once."""
     now = now or timezone.now()
-    queued = 0
+    done = {"notifications": 0, "deliveries": 0}
     while True:
         with transaction.atomic():
             entry = (DeliveryQueue.objects.select_for_update(skip_locked=True)
                      .filter(queued_at__isnull=True).order_by("created_at", "id").first())
             if entry is None:
-                return queued
-            count = fanout.queue_deliveries(entry.token, now)
-            DeliveryQueue.objects.filter(pk=entry.pk).update(queued_at=now, deliveries=count)
-            queued += count
+                return done
+            notified = fanout.notify(entry.token, now)
+            queued = fanout.queue_deliveries(entry.token, now)
+            DeliveryQueue.objects.filter(pk=entry.pk).update(queued_at=now, notifications=notified, deliveries=queued)
+            done["notifications"] += notified
+            done["deliveries"] += queued
 
 
 def deliver_due(*, now=None, limit: int = 500) -> dict:
     """Send every delivery whose time has come; claim each by compare-and-set so workers never double-send.
 
-    Deliveries of a finished scan are queued first (`deliveries_queue`), so nothing waits for another pass."""
+    A finished scan's notifications and deliveries are written first (`fan_out_pending`), so nothing waits
+    for another pass."""
     from banli.supervision import channels
 
     now = now or timezone.now()
-    deliveries_queue(now=now)
+    fan_out_pending(now=now)
     due = list(
         Delivery.objects.filter(
             state__in=[DeliveryState.PENDING, DeliveryState.RETRYING, DeliveryState.SENDING], next_attempt_at__lte=now

@@ -11,7 +11,7 @@ def run_scan(today: str | None = None) -> dict:
     from banli.supervision import services
 
     result = services.scan_deadlines(today=dt.date.fromisoformat(today) if today else None)
-    result["deliveries"] = services.deliveries_queue()
+    result.update(services.fan_out_pending())
     result.update(services.deliver_due())
     return result
 

@@ -32,7 +32,7 @@ def scan_and_queue():
     """The scan, then the send step's first half: its deliveries queued (not yet sent)."""
     result = scan()
     with frozen(DAY):
-        result["deliveries"] = services.deliveries_queue()
+        result.update(services.fan_out_pending())
     return result
 
 
@@ -188,7 +188,7 @@ def test_the_office_can_force_sms_for_overdue_items(warned, settings, tmp_path):
     settings.BANLI_FORCE_OVERDUE_CHANNELS = ["sms"]
     with frozen(D(2025, 10, 13)):
         services.scan_deadlines()
-        services.deliveries_queue()
+        services.fan_out_pending()
     assert set(Delivery.objects.filter(channel="sms").values_list("forced", flat=True)) == {True}
     services.deliver_due(now=at(D(2025, 10, 13)))
     lines = (tmp_path / "sms.log").read_text(encoding="utf-8").splitlines()
@@ -232,15 +232,17 @@ def test_a_push_address_that_is_not_http_is_refused_before_anything_is_opened(tm
             post_json(url, {"text": "催办"})
 
 
-def test_the_scan_leaves_its_deliveries_to_the_send_step_which_queues_them_once(warned):
+def test_the_scan_leaves_notifications_and_deliveries_to_the_send_step_which_writes_them_once(warned):
     from banli.supervision.models import DeliveryQueue
 
     result = scan()
-    assert result["created"] == 1 and not Delivery.objects.exists()
+    assert result["created"] == 1 and not Delivery.objects.exists() and not Notification.objects.exists()
     assert DeliveryQueue.objects.filter(queued_at__isnull=True).count() == 1
     with frozen(DAY):
-        assert services.deliveries_queue() == 2  # e-mail to the handler and the unit office
-        assert services.deliveries_queue() == 0
+        # the handler and the unit office: one notification and one e-mail each
+        assert services.fan_out_pending() == {"notifications": 2, "deliveries": 2}
+        assert services.fan_out_pending() == {"notifications": 0, "deliveries": 0}
         assert scan()["created"] == 0
-        assert services.deliveries_queue() == 0  # a scan that created nothing queues nothing
-    assert Delivery.objects.count() == 2 and DeliveryQueue.objects.get().deliveries == 2
+        assert services.fan_out_pending() == {"notifications": 0, "deliveries": 0}  # nothing new, nothing queued
+    entry = DeliveryQueue.objects.get()
+    assert Delivery.objects.count() == 2 and (entry.notifications, entry.deliveries) == (2, 2)

@@ -21,6 +21,7 @@ def reminded(world):
     world.item = lead_item(world, reply_due=D(2025, 10, 10))
     with frozen(D(2025, 10, 9)):
         services.scan_deadlines()
+        services.fan_out_pending()
     return world
 
 

@@ -12,14 +12,15 @@ from banli.core.testing import assign, make_proposal
 from banli.handling.models import Assignment, HolidayOverride
 from banli.replies.models import Commitment
 from banli.supervision import services
-from banli.supervision.models import Notification, Reminder, ReminderPolicy, Supervision
+from banli.supervision.models import Delivery, Notification, Reminder, ReminderPolicy, Supervision
 from banli.supervision.tests.helpers import frozen, give_contacts, lead_item
 
 D = dt.date
 
 
 def run_days(start: D, end: D, *, twice: bool = True) -> dict:
-    """Scan every calendar day from start to end (twice a day); return {day: [thresholds created]}."""
+    """Scan every calendar day from start to end (twice a day), each followed by the send step's fan-out as
+    the scheduler runs them; return {day: [thresholds created]}."""
     created: dict = {}
     day = start
     while day <= end:
@@ -27,6 +28,7 @@ def run_days(start: D, end: D, *, twice: bool = True) -> dict:
             before = set(Reminder.objects.values_list("pk", flat=True))
             first = services.scan_deadlines()
             second = services.scan_deadlines() if twice else {"created": 0}
+            services.fan_out_pending()
             assert second["created"] == 0, f"second scan on {day} created reminders again"
             new = Reminder.objects.exclude(pk__in=before).order_by("threshold")
             if new:
@@ -192,6 +194,7 @@ def test_two_workers_racing_create_each_reminder_once():
         try:
             barrier.wait(timeout=10)
             results.append(services.scan_deadlines(today=D(2025, 10, 9)))
+            services.fan_out_pending()  # both workers go on to the send step at once too
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
@@ -204,6 +207,7 @@ def test_two_workers_racing_create_each_reminder_once():
         t.join(timeout=60)
     assert not errors, errors
     assert sum(r["created"] for r in results) == 5 == Reminder.objects.count()
-    # each reminder was fanned out by exactly one worker: one notification per (user, reminder)
+    # each scan's reminders were fanned out by exactly one worker: one notification per (user, reminder)
     assert Notification.objects.count() == 10
+    assert Delivery.objects.count() == 10  # an e-mail each to the handler and the unit office
     assert connection.vendor in {"sqlite", "postgresql"}

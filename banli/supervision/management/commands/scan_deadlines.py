@@ -12,7 +12,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--date", help="按该日期扫描 (YYYY-MM-DD)，默认今天")
-        parser.add_argument("--no-send", action="store_true", help="只生成提醒和待发消息，不发送")
+        parser.add_argument("--no-send", action="store_true", help="只生成提醒、站内通知和待发消息，不发送")
 
     def handle(self, *args, **options):
         today = None
@@ -22,7 +22,7 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError(f"--date 应为 YYYY-MM-DD，收到 {options['date']!r}") from exc
         result = services.scan_deadlines(today=today)
-        result["deliveries"] = services.deliveries_queue()
+        result.update(services.fan_out_pending())
         if options["no_send"]:
             result.update({"sent": 0, "failed": 0, "retrying": 0})
         else:
