@@ -94,6 +94,7 @@ class SimilarItem:
     same_session: bool
     near_duplicate: bool
     replies: list
+    merged_together: bool = False  # already in the same 并案 group as the item the list is for
 
 
 def similar_proposals(*, user, proposal, limit: int = 8) -> list[SimilarItem]:
@@ -114,6 +115,7 @@ def similar_proposals(*, user, proposal, limit: int = 8) -> list[SimilarItem]:
         .order_by("sent_at")
     ):
         replies.setdefault(reply.assignment.proposal_id, []).append(reply)
+    group = proposal.merged_with_id or proposal.pk
     return [
         SimilarItem(
             proposal=p,
@@ -121,6 +123,7 @@ def similar_proposals(*, user, proposal, limit: int = 8) -> list[SimilarItem]:
             same_session=p.session_id == proposal.session_id,
             near_duplicate=p.session_id == proposal.session_id and scores[p.pk] >= NEAR_DUPLICATE,
             replies=replies.get(p.pk, []),
+            merged_together=(p.merged_with_id or p.pk) == group,
         )
         for p in found
     ]

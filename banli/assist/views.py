@@ -125,7 +125,10 @@ def routing_suggestion(request, proposal_id: int):
 def similar(request, proposal_id: int):
     proposal = access.require_proposal(request.user, proposal_id)
     items = selectors.similar_proposals(user=request.user, proposal=proposal)
-    return _render(request, "assist/_similar.html", {"proposal": proposal, "items": items}, title="相似提案")
+    # 并案 is recorded by the session's assigning office (banli.workbench: proposal_merge); others only see the hint.
+    may_merge = access.is_office_for(request.user, proposal) and proposal.status != "closed"
+    return _render(request, "assist/_similar.html", {"proposal": proposal, "items": items, "may_merge": may_merge},
+                   title="相似提案")
 
 
 @assist_view

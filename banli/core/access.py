@@ -430,7 +430,7 @@ INTERNAL_EVENT_VERBS = frozenset({
 # What a proposer sees of the handling: the milestones that concern him.
 PROPOSER_EVENT_VERBS = frozenset({
     "register", "assign", "sign", "send_reply", "record_feedback", "complete_feedback", "rehandle", "close",
-    "approve_adjustment",
+    "approve_adjustment", "merge", "unmerge",
 })
 
 

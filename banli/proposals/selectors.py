@@ -1,1 +1,43 @@
 """提案建议: selectors."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from banli.core import access
+
+
+@dataclass
+class MergeGroup:
+    """The 并案 group of one proposal as a user sees it: its head (主件), its merged items (并入件) and whether
+    the proposal itself is the head. `others` are the members the user may open; `hidden` counts the rest
+    (a unit sees only the items assigned to it, so it learns that more items share the handling, not which)."""
+
+    proposal: object
+    head_id: int
+    others: list = field(default_factory=list)
+    hidden: int = 0
+
+    @property
+    def is_head(self) -> bool:
+        return self.proposal.pk == self.head_id
+
+    @property
+    def size(self) -> int:
+        return 1 + len(self.others) + self.hidden
+
+
+def merge_group(*, user, proposal) -> MergeGroup | None:
+    """The proposal's 并案 group (None when it is handled on its own); two queries whatever the group's size."""
+    from banli.proposals.models import Proposal
+
+    head_id = proposal.merged_with_id or proposal.pk
+    columns = ("pk", "number", "title", "status", "merged_with_id", "session_id")
+    rows = list(Proposal.objects.filter(Q(pk=head_id) | Q(merged_with_id=head_id)).only(*columns))
+    others = [p for p in rows if p.pk != proposal.pk]
+    if not others:
+        return None
+    visible = set(access.visible_proposals(user).filter(pk__in=[p.pk for p in others]).values_list("pk", flat=True))
+    shown = sorted((p for p in others if p.pk in visible), key=lambda p: (p.pk != head_id, p.number))
+    return MergeGroup(proposal=proposal, head_id=head_id, others=shown, hidden=len(others) - len(shown))

@@ -4,10 +4,10 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 
 from banli.core.access import has_role, is_office_for, office_scopes
-from banli.core.errors import DomainError, PermissionDenied
+from banli.core.errors import ConflictError, DomainError, PermissionDenied
 from banli.handling.workflow import write_event
 from banli.organizations.choices import Role
-from banli.proposals.choices import ProposalKind, ProposerKind
+from banli.proposals.choices import ProposalKind, ProposalStatus, ProposerKind
 from banli.proposals.models import Proposal, ProposalProposer, Proposer, Session
 
 
@@ -113,3 +113,103 @@ def proposal_update(*, actor, proposal: Proposal, **fields) -> Proposal:
     write_event(verb="proposal_update", actor=actor, proposal=proposal,
                 payload={"before": before, "after": {k: str(v) for k, v in changed.items()}})
     return proposal
+
+
+# --- 并案: items of one session on the same subject, handled together and answered separately ----------------
+#
+# A group is one head (主件) and the items merged into it (并入件): `merged_with` of each item points at the head,
+# the head's own `merged_with` is empty. Groups are never chained, so the head of any item is one step away.
+# Each item keeps its own assignments and its own reply (分别答复); only the grouping is recorded here.
+
+
+def _label(proposal) -> str:
+    return f"第{proposal.number}号"
+
+
+def _require_merging_office(actor, proposal, message: str) -> None:
+    # Grouping items is a handling decision of the session's assigning office; the administrator acts on no case.
+    if actor is not None and not is_office_for(actor, proposal):
+        from banli.core.security import note_denial
+
+        note_denial(actor, message, proposal=proposal.pk)
+        raise PermissionDenied(message)
+
+
+def _locked(*pks: int) -> dict:
+    """The proposals `pks`, locked in id order (two offices grouping overlapping items wait for each other)."""
+    return {p.pk: p for p in Proposal.objects.select_for_update().filter(pk__in=set(pks)).order_by("pk")}
+
+
+_RACE = "并案关系刚刚已被他人修改，您的操作未执行，请刷新后重试。"
+
+
+def _write_merge_events(verb: str, actor, item: Proposal, head: Proposal) -> None:
+    # One row on each timeline: the item says where it went, the head says what joined it.
+    role = Role.ASSIGNING_OFFICE if actor else ""
+    write_event(verb=verb, actor=actor, actor_role=role, proposal=item,
+                payload={"role": "item", "head": head.pk, "head_number": head.number, "head_title": head.title})
+    write_event(verb=verb, actor=actor, actor_role=role, proposal=head,
+                payload={"role": "head", "item": item.pk, "item_number": item.number, "item_title": item.title})
+
+
+@transaction.atomic
+def proposal_merge(*, actor, proposal: Proposal, into: Proposal) -> Proposal:
+    """Merge `proposal` into `into`'s group (并案办理): same session, no chains; returns the group's head."""
+    _require_merging_office(actor, proposal, "只有该届次的交办机构才能并案。")
+    if proposal.pk == into.pk:
+        raise DomainError("不能与本件自身并案。", field="into")
+    if proposal.session_id != into.session_id:
+        raise DomainError(f"只有同一届次会议的事项才能并案：{_label(into)}属于{into.session.name}，"
+                          f"本件属于{proposal.session.name}。", field="into")
+    # Merging into an item that is itself merged joins its head: a group has one head and no chains.
+    head_id = into.merged_with_id or into.pk
+    rows = _locked(proposal.pk, into.pk, head_id)
+    item, target, head = rows[proposal.pk], rows[into.pk], rows.get(head_id)
+    if head is None or head.merged_with_id is not None or (target.merged_with_id or target.pk) != head.pk:
+        raise ConflictError(_RACE)
+    if head.pk == item.pk:
+        raise DomainError(f"{_label(target)}已并入本件（本件为主件），无需再并案。", field="into")
+    if item.merged_with_id == head.pk:
+        raise DomainError(f"本件已与{_label(head)}并案。", field="into")
+    if item.merged_with_id is not None:
+        current = Proposal.objects.filter(pk=item.merged_with_id).values_list("number", flat=True).first()
+        raise DomainError(f"本件已并入第{current}号，不能同时并入{_label(head)}；如需改并，请先取消并案。",
+                          field="into")
+    own = list(Proposal.objects.filter(merged_with=item).order_by("number").values_list("number", flat=True))
+    if own:
+        listed = "、".join(f"第{n}号" for n in own)
+        if Proposal.objects.filter(merged_with=head).exists():
+            advice = (f"{_label(head)}也是并案主件，两组不能直接合并：请先对{listed}取消并案，"
+                      f"再将本件和它们逐件并入{_label(head)}。")
+        else:
+            advice = f"可以改为将{_label(head)}并入本件；或先对{listed}取消并案，再将各件并入{_label(head)}。"
+        raise DomainError(f"本件是并案主件（{listed}已并入本件），不能再并入{_label(head)}。{advice}", field="into")
+    for row in (item, head):
+        if row.status == ProposalStatus.CLOSED:
+            which = "本件" if row.pk == item.pk else _label(row)
+            raise DomainError(f"{which}已办结，不能再并案办理。", field="into")
+    if not Proposal.objects.filter(pk=item.pk, merged_with__isnull=True).update(merged_with=head):
+        raise ConflictError(_RACE)
+    proposal.merged_with = head
+    _write_merge_events("merge", actor, item, head)
+    return head
+
+
+@transaction.atomic
+def proposal_unmerge(*, actor, proposal: Proposal) -> Proposal:
+    """Take `proposal` out of its 并案 group (it is handled on its own again); returns the former head."""
+    _require_merging_office(actor, proposal, "只有该届次的交办机构才能取消并案。")
+    head_id = Proposal.objects.filter(pk=proposal.pk).values_list("merged_with_id", flat=True).first()
+    if head_id is None:
+        if Proposal.objects.filter(merged_with=proposal).exists():
+            raise DomainError("本件是并案主件：请在各并入件上逐件取消并案。")
+        raise DomainError("本件没有并案，无需取消。")
+    rows = _locked(proposal.pk, head_id)
+    item, head = rows[proposal.pk], rows[head_id]
+    if item.status == ProposalStatus.CLOSED:
+        raise DomainError("本件已办结，并案关系已随办理结果存档，不能再取消。")
+    if not Proposal.objects.filter(pk=item.pk, merged_with=head).update(merged_with=None):
+        raise ConflictError(_RACE)
+    proposal.merged_with = None
+    _write_merge_events("unmerge", actor, item, head)
+    return head

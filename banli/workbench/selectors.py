@@ -299,13 +299,17 @@ def ledger_assignments(user) -> QuerySet:
 def ledger_page(qs: QuerySet, number, per_page: int):
     """One page of a filtered, ordered ledger queryset, fetched in two steps so that it costs the same on
     page 1 and page 1,000 of 100,000 rows: the ordered ids of the page first (the sort carries only the
-    id and the sort keys), then the full rows of those ids (joins and the reply-class lookup for 50 rows,
+    id and the sort keys), then the full rows of those ids (joins, the reply-class and 并案 lookups for 50 rows,
     not for every row that goes into the sort). Returns the paginator's page and its rows in order."""
     from django.core.paginator import Paginator
 
+    from banli.proposals.models import Proposal
+
     page = Paginator(qs.values_list("pk", flat=True), per_page).get_page(number)
     ids = list(page.object_list)
-    by_id = qs.model.objects.none() if not ids else qs.order_by().filter(pk__in=ids)
+    # A 并案 head is known by its merged items; asked for the page's rows only, inside the same query.
+    heads = Exists(Proposal.objects.filter(merged_with=OuterRef("proposal_id")))
+    by_id = qs.model.objects.none() if not ids else qs.order_by().filter(pk__in=ids).annotate(merge_head=heads)
     rows = {row.pk: row for row in by_id}
     return page, [rows[pk] for pk in ids if pk in rows]
 
@@ -326,6 +330,8 @@ def label_events(events) -> list:
     for event in events:
         transition = TRANSITIONS.get(event.verb)
         event.verb_label = EVENT_LABELS.get(event.verb) or (transition.label if transition else event.verb)
+        if event.verb in MERGE_LABELS:
+            event.verb_label = _merge_label(event)
         event.to_state_label = state_label(event.to_state) if event.to_state else ""
     return events
 
@@ -336,7 +342,23 @@ EVENT_LABELS = {
     "reply_delivered": "答复函送达提案人", "reply_published": "答复公开发布", "import_list": "导入交办清单",
     "urge": "催办", "note": "备注", "supervise": "列为重点督办", "supervision_note": "督办记录",
     "commitment_progress": "落实进展", "draft_comment": "核稿意见", "feedback_callback": "测评回访",
+    "merge": "并案办理", "unmerge": "取消并案",
 }
+# 并案 events name the other item of the pair: "本件并入第N号" on the item, "第N号并入本件" on the head.
+MERGE_LABELS = {
+    "merge": ("并案办理：本件并入第{}号", "并案办理：第{}号并入本件"),
+    "unmerge": ("取消并案：本件不再并入第{}号", "取消并案：第{}号不再并入本件"),
+}
+
+
+def _merge_label(event) -> str:
+    payload = event.payload or {}
+    as_item, as_head = MERGE_LABELS[event.verb]
+    if payload.get("role") == "item" and payload.get("head_number"):
+        return as_item.format(payload["head_number"])
+    if payload.get("role") == "head" and payload.get("item_number"):
+        return as_head.format(payload["item_number"])
+    return EVENT_LABELS[event.verb]
 
 
 # --- notifications ----------------------------------------------------------------------------

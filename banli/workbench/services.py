@@ -76,6 +76,18 @@ def proposal_mark_key(*, actor, proposal, is_key: bool):
     return proposals.proposal_update(actor=actor, proposal=proposal, is_key=is_key)
 
 
+def proposal_merge_with(*, actor, proposal, other):
+    """并案 from the proposal page: the item on the page joins `other`'s group, except that a head (主件) the page
+    shows takes a standalone `other` into its own group (the rules themselves are in proposals.proposal_merge)."""
+    from banli.proposals.models import Proposal
+
+    is_head = Proposal.objects.filter(merged_with=proposal).exists()
+    standalone = other.merged_with_id is None and not Proposal.objects.filter(merged_with=other).exists()
+    if is_head and proposal.merged_with_id is None and standalone and other.session_id == proposal.session_id:
+        return proposals.proposal_merge(actor=actor, proposal=other, into=proposal)
+    return proposals.proposal_merge(actor=actor, proposal=proposal, into=other)
+
+
 @transaction.atomic
 def notifications_mark_read(*, user, up_to: int | None = None) -> NotificationCursor:
     """Mark every notification up to event `up_to` (default: the latest) as read."""

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from banli.assist import selectors as assist
@@ -22,7 +22,9 @@ from banli.core.errors import DomainError, NotFound, PermissionDenied
 from banli.handling.models import Assignment
 from banli.organizations.choices import Role, UnitKind
 from banli.organizations.models import Unit
+from banli.proposals import services as proposal_services
 from banli.proposals.models import Proposal, Session
+from banli.proposals.selectors import merge_group
 from banli.replies.models import CoOpinion, Commitment, Feedback, Reply
 from banli.workbench import roles, selectors, services
 from banli.workbench.actions import ACTIONS, offered_actions
@@ -141,6 +143,7 @@ def _proposal_context(request, proposal, bound=None):
         "timeline": selectors.proposal_timeline(user, proposal, assignments),
         "is_office": access.is_office_for(user, proposal),
         "can_assist": assist.can_use_assist(user),
+        "merge": merge_group(user=user, proposal=proposal),
     }
 
 
@@ -341,6 +344,69 @@ def proposal_key(request, pk):
     else:
         messages.success(request, "已标记为重点提案。" if proposal.is_key else "已取消重点提案标记。")
     return redirect("workbench:proposal", pk=proposal.pk)
+
+
+def _back_to_proposal(request, proposal):
+    """After a 并案 change the whole page is stale (status line, similar list, timeline): load it again.
+    An htmx request is told to do so (HX-Redirect), a plain form post is redirected."""
+    from django_htmx.http import HttpResponseClientRedirect
+
+    url = reverse("workbench:proposal", args=[proposal.pk])
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+def _require_merging_office(user, proposal, message):
+    if not access.is_office_for(user, proposal):
+        raise DjangoPermissionDenied(message)
+
+
+@login_required
+@require_POST
+def proposal_merge(request, pk):
+    """并案: handle this item together with a same-session item (`into`, offered by the similar list)."""
+    proposal = _require_proposal(request.user, pk)
+    _require_merging_office(request.user, proposal, "只有该届次的交办机构才能并案。")
+    into_id = request.POST.get("into") or ""
+    other = access.visible_proposals(request.user).select_related("session").filter(pk=into_id).first() \
+        if into_id.isdigit() else None
+    if other is None:
+        messages.error(request, "请选择要并案的事项。")
+        return _back_to_proposal(request, proposal)
+    try:
+        head = services.proposal_merge_with(actor=request.user, proposal=proposal, other=other)
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(exc.message) from exc
+    except DomainError as exc:
+        messages.error(request, f"并案未完成：{exc.message}")
+    else:
+        items = "、".join(f"第{p.number}号" for p in head.merged_items.order_by("number"))
+        messages.success(request, f"已并案办理：主件第{head.number}号，并入件{items}。各件仍分别答复。")
+    return _back_to_proposal(request, proposal)
+
+
+@login_required
+@require_POST
+def proposal_unmerge(request, pk):
+    """取消并案: take this item out of its group, or (on the head's page) the merged item `item`."""
+    proposal = _require_proposal(request.user, pk)
+    _require_merging_office(request.user, proposal, "只有该届次的交办机构才能取消并案。")
+    item_id = request.POST.get("item") or ""
+    item = proposal
+    if item_id:
+        item = Proposal.objects.select_related("session__assigning_office").filter(
+            pk=item_id if item_id.isdigit() else None, merged_with=proposal).first()
+        if item is None:
+            messages.error(request, "该事项不是本件的并入件。")
+            return _back_to_proposal(request, proposal)
+    try:
+        head = proposal_services.proposal_unmerge(actor=request.user, proposal=item)
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(exc.message) from exc
+    except DomainError as exc:
+        messages.error(request, f"取消并案未完成：{exc.message}")
+    else:
+        messages.success(request, f"已取消并案：第{item.number}号不再并入第{head.number}号，今后单独办理。")
+    return _back_to_proposal(request, proposal)
 
 
 # --- notifications ------------------------------------------------------------------------------

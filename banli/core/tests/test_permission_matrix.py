@@ -94,6 +94,8 @@ row("workbench:notification_badge", ok=SIGNED_IN)
 row("workbench:proposal", ok=SEES_A)
 row("workbench:assign", ok=OFFICE)
 row("workbench:proposal_key", method="POST", ok=OFFICE_ADMIN)  # registration data: office, or admin correcting it
+row("workbench:proposal_merge", method="POST", ok=OFFICE)  # 并案 is a handling decision: the office, never admin
+row("workbench:proposal_unmerge", method="POST", ok=OFFICE)
 row("workbench:action", method="POST", ok=SEES_A, reach=True)  # each action then checks its own roles
 row("workbench:register", ok=OFFICE_ADMIN)
 row("workbench:register_suggest", method="POST", ok=OFFICE_ADMIN)  # suggestions for the text being registered
@@ -249,6 +251,7 @@ API_DETAIL = {
 BY_NAME = {
     "workbench:proposal": {"pk": "item_a"}, "workbench:assign": {"pk": "item_a"},
     "workbench:proposal_key": {"pk": "item_a"}, "workbench:action": {"pk": "lead_a"},
+    "workbench:proposal_merge": {"pk": "item_a"}, "workbench:proposal_unmerge": {"pk": "item_a"},
     "replies:co_opinion": {"assignment_id": "co_a"}, "supervision:notification_read": {"pk": "notification"},
     "supervision:delivery_retry": {"pk": "delivery"}, "supervision:digest": {"pk": "digest"},
     "exchange:import_mapping": {"pk": "batch"}, "exchange:import_preview": {"pk": "batch"},

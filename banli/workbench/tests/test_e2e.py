@@ -70,6 +70,15 @@ def test_a_proposal_lives_its_whole_life_across_roles(transactional_db, live_ser
     assert (lead.role, co.role) == ("lead", "co")
     decision = SuggestionDecision.objects.get(proposal=proposal, task="routing")
     assert decision.top1_hit and decision.decided["lead"] == "区教育局"
+    # The similar list offers the answered twin for 并案; the office records it after a confirmation.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator(f"#assist-similar [data-merge-into='{twin.pk}']").click()
+    page.locator("#merge-status").wait_for()
+    assert f"第{twin.number}号《{twin.title}》（主件）" in page.locator("#merge-status").inner_text()
+    assert "已并案办理" in page.locator("#messages").inner_text()
+    proposal.refresh_from_db()
+    assert proposal.merged_with_id == twin.pk
+    screenshots(page, "proposal-merged-office")
     office.open("/")
     screenshots(office.page, "workbench-assigning-office")
 
@@ -173,7 +182,8 @@ def test_a_proposal_lives_its_whole_life_across_roles(transactional_db, live_ser
     timeline = office.page.locator("#timeline").inner_text()
     assert "重新办理" in timeline and "办结" in timeline
     similar = office.page.locator("#similar-slot #assist-similar")
-    similar.get_by_text("可并案").wait_for()
+    similar.get_by_text("已并案").first.wait_for()  # merged, and still answered on its own (分别答复)
+    assert "并案办理：本件并入" in timeline
     assert twin.title in similar.inner_text() and "已扩建学校" in similar.inner_text()
     screenshots(office.page, "proposal-closed-office")
     # The proposer's timeline shows milestones, never the unit's internal drafts or contacts.
