@@ -187,16 +187,17 @@ def bench_scan_deadlines():
 
 
 def _write_floor(day: dt.date, calendar) -> int:
-    """Insert the scan's reminder rows into a bare table holding only the uniqueness index; rolled back."""
+    """Insert the scan's reminder rows into a bare table holding only the uniqueness index, in one committed
+    transaction that drops the table again. An ordinary table, not a temporary one: the floor pays the
+    write-ahead log like the real table does."""
     from banli.supervision import scan
 
     plan = scan.ScanPlan(day, calendar)
     with_sql, selects = plan.kind_selects()
-    temp = "CREATE TEMPORARY TABLE" if connection.vendor == "postgresql" else "CREATE TEMP TABLE"
     inserted = 0
     with transaction.atomic():
         with connection.cursor() as cur:
-            cur.execute(f"{temp} bench_floor (kind VARCHAR(16), level VARCHAR(16), item_key VARCHAR(32), "
+            cur.execute("CREATE TABLE bench_floor (kind VARCHAR(16), level VARCHAR(16), item_key VARCHAR(32), "
                         "assignment_id BIGINT, commitment_id BIGINT, unit_id BIGINT, due_date DATE, threshold INTEGER)")
             cur.execute("CREATE UNIQUE INDEX bench_floor_once ON bench_floor (item_key, kind, due_date, threshold)")
             for _spec, select, params in selects:
