@@ -433,6 +433,10 @@ PROPOSER_EVENT_VERBS = frozenset({
     "approve_adjustment", "merge", "unmerge",
 })
 
+# Events about the whole proposal (no assignment) that every unit handling it hears about: 并案 changes
+# how an item is handled (together with others), so the units answering it must know.
+UNIT_PROPOSAL_EVENT_VERBS = frozenset({"merge", "unmerge"})
+
 
 def visible_events(user, proposal, assignments, events) -> list:
     """The events of `proposal`'s timeline the user may see.

@@ -372,7 +372,10 @@ def notification_events(user) -> QuerySet:
 
     q = Q(pk__in=[])
     if access.unit_scopes(user):
-        q |= Q(assignment__in=access.handled_assignments(user).values("pk"))
+        handled = access.handled_assignments(user)
+        q |= Q(assignment__in=handled.values("pk"))
+        q |= Q(proposal__in=handled.values("proposal_id"), assignment__isnull=True,
+               verb__in=access.UNIT_PROPOSAL_EVENT_VERBS)
     if access.office_scopes(user):
         q |= Q(assignment__in=access.office_assignments(user).values("pk")) & ~Q(verb__in=access.INTERNAL_EVENT_VERBS)
     if access.has_role(user, Role.PROPOSER):

@@ -174,3 +174,14 @@ def test_the_ledger_tags_merged_items_and_heads(client, twins):
     proposals.proposal_merge(actor=w.office, proposal=w.a, into=w.b)
     html = client.get(reverse("workbench:ledger")).content.decode()
     assert 'data-merged="item"' in html and 'data-merged="head"' in html
+
+
+def test_the_units_handling_a_merged_item_hear_of_the_merge_and_others_do_not(twins):
+    from banli.workbench import selectors
+
+    w = twins
+    proposals.proposal_merge(actor=w.office, proposal=w.a, into=w.b)
+    heard = {e.verb for e in selectors.notification_events(w.lead_handler)}
+    assert "merge" in heard  # both items are the lead unit's: it must know they are handled together
+    assert not [e for e in selectors.notification_events(w.other_handler) if e.verb == "merge"]
+    assert not [e for e in selectors.notification_events(w.office) if e.verb == "merge"]  # his own doing
