@@ -435,7 +435,7 @@ PROPOSER_EVENT_VERBS = frozenset({
 
 # Events about the whole proposal (no assignment) that every unit handling it hears about: 并案 changes
 # how an item is handled (together with others), so the units answering it must know.
-UNIT_PROPOSAL_EVENT_VERBS = frozenset({"merge", "unmerge"})
+UNIT_PROPOSAL_EVENT_VERBS = ("merge", "unmerge")  # in the order of the partial index event_proposal_merge
 
 
 def visible_events(user, proposal, assignments, events) -> list:

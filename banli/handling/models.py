@@ -302,6 +302,10 @@ class Event(models.Model):
             models.Index(fields=["proposal", "created_at"], name="event_proposal_time"),
             models.Index(fields=["assignment", "created_at"], name="event_assignment_time"),
             models.Index(fields=["stream", "id"], name="event_stream_id"),
+            # The few proposal-level events every handling unit hears of (access.UNIT_PROPOSAL_EVENT_VERBS): the
+            # notification feed finds them without reading every event of the unit's proposals.
+            models.Index(fields=["proposal"], condition=models.Q(assignment__isnull=True, verb__in=["merge", "unmerge"]),
+                         name="event_proposal_merge"),
         ]
         constraints = [
             # Two writers racing on one stream cannot both chain to the same predecessor.
