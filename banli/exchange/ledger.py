@@ -23,7 +23,7 @@ from banli.handling.workflow import state_label
 LEDGER_COLUMNS = [
     ("序号", 6), ("届次", 24), ("提案号", 12), ("案由", 48), ("提案人", 20), ("主办单位", 22), ("会办单位", 28),
     ("承办科室", 14), ("承办人", 10), ("签收时间", 12), ("答复时间", 12), ("答复类别", 9), ("满意度", 10),
-    ("状态", 12), ("是否逾期", 9), ("提案人电话", 30),
+    ("状态", 12), ("是否逾期", 9), ("并案", 20), ("提案人电话", 30),
 ]
 # Personal information in the ledger: shown in full only to whom banli.core.pii allows, masked for the rest.
 PHONE_COLUMN = "提案人电话"
@@ -78,6 +78,7 @@ def _chunk_rows(chunk: list[Assignment], start: int, today: dt.date, viewer, see
     ratings: dict[tuple[int, int], list[str]] = defaultdict(list)
     for aid, rnd, result in Feedback.objects.filter(assignment_id__in=ids).values_list("assignment_id", "round", "result"):
         ratings[(aid, rnd)].append(result)
+    merged = _merge_labels(proposal_ids)
     rows = []
     for offset, a in enumerate(chunk):
         p = a.proposal
@@ -104,9 +105,24 @@ def _chunk_rows(chunk: list[Assignment], start: int, today: dt.date, viewer, see
             _worst_rating(ratings.get((a.pk, a.round), [])),
             state_label(a.state),
             "是" if a.export_overdue else "否",
+            merged.get(p.pk, ""),
             "、".join(pii.export_value(phone, "phone", i in full) for i, phone in phones.get(p.pk, [])),
         ])
     return rows
+
+
+def _merge_labels(proposal_ids) -> dict[int, str]:
+    """并案 of each proposal: "并入第N号" for a merged item, "主件（第M、K号并入）" for a group's head."""
+    from banli.proposals.models import Proposal
+
+    labels = {pk: f"并入第{number}号" for pk, number in Proposal.objects.filter(
+        pk__in=proposal_ids, merged_with__isnull=False).values_list("pk", "merged_with__number")}
+    items: dict[int, list[str]] = defaultdict(list)
+    for head, number in (Proposal.objects.filter(merged_with_id__in=proposal_ids)
+                         .order_by("merged_with_id", "number").values_list("merged_with_id", "number")):
+        items[head].append(f"第{number}号")
+    labels.update({head: f"主件（{'、'.join(numbers)}并入）" for head, numbers in items.items()})
+    return labels
 
 
 def ledger_rows(queryset: QuerySet, *, viewer=None, today: dt.date | None = None, seen: dict | None = None) -> Iterator[list]:

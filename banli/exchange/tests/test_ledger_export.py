@@ -13,7 +13,7 @@ from banli.handling import services as handling
 pytestmark = pytest.mark.django_db
 
 EXPECTED = ["序号", "届次", "提案号", "案由", "提案人", "主办单位", "会办单位", "承办科室", "承办人", "签收时间",
-            "答复时间", "答复类别", "满意度", "状态", "是否逾期", "提案人电话"]
+            "答复时间", "答复类别", "满意度", "状态", "是否逾期", "并案", "提案人电话"]
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def test_the_xlsx_has_the_office_layout_with_real_dates_frozen_header_and_filter
     ws = load_workbook(io.BytesIO(data)).active
     assert [c.value for c in ws[1]] == EXPECTED == HEADERS
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == "A1:P4"
+    assert ws.auto_filter.ref == "A1:Q4"
     assert ws.column_dimensions["D"].width == 48
     rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
     assert len(rows) == 3
@@ -80,6 +80,20 @@ def test_the_csv_streams_with_a_bom_and_iso_dates(client, ledger_world):
     assert rows[0] == EXPECTED and len(rows) == 4
     lead = next(r for r in rows if r[13] == "已测评")
     assert dt.date.fromisoformat(lead[9]) and lead[11] == "A"
+
+
+def test_the_export_says_which_items_are_merged_and_into_which(client, ledger_world):
+    from banli.proposals import services as proposals
+    from banli.proposals.models import Proposal
+
+    w = ledger_world
+    first, second = Proposal.objects.get(number="20250001"), Proposal.objects.get(number="20250002")
+    proposals.proposal_merge(actor=w.office, proposal=second, into=first)
+    rows = list(load_workbook(io.BytesIO(_download(client, w.office, "/exchange/ledger.xlsx"))).active
+                .iter_rows(min_row=2, values_only=True))
+    merge = EXPECTED.index("并案")
+    assert {(r[2], r[merge]) for r in rows} == {("20250001", "主件（第20250002号并入）"),
+                                                ("20250002", "并入第20250001号")}
 
 
 def test_the_ledger_rows_take_a_constant_number_of_queries(ledger_world, django_assert_max_num_queries):
