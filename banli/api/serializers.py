@@ -74,7 +74,10 @@ class ProposalSerializer(serializers.ModelSerializer):
     class Meta:
         model = Proposal
         fields = ["id", "session", "kind", "kind_label", "number", "title", "body", "category", "is_key",
-                  "submitted_on", "status", "status_label", "proposers", "assignments", "created_at", "updated_at"]
+                  "submitted_on", "status", "status_label", "merged_with", "proposers", "assignments", "created_at",
+                  "updated_at"]
+        # 并案 is recorded by the office on the proposal page (proposals.services.proposal_merge), not written here.
+        read_only_fields = ["merged_with"]
 
     def get_proposers(self, obj) -> list[str]:
         return [link.proposer.name for link in obj.proposer_links.all()]

@@ -155,3 +155,17 @@ def test_list_endpoints_use_a_constant_number_of_queries(world, api, django_asse
         assert client.get("/api/v1/proposals").json()["count"] == 8
     with django_assert_max_num_queries(12):
         assert client.get("/api/v1/assignments").json()["count"] == 16
+
+
+def test_a_proposal_says_which_item_it_is_merged_into_and_the_api_cannot_change_it(world, items, api):
+    from banli.proposals import services as proposals
+
+    mine, _lead, _co, health, _health_a = items
+    twin = make_proposal(world, title="关于增加中小学学位的提案")
+    proposals.proposal_merge(actor=world.office, proposal=twin, into=mine)
+    office = api(world.office)
+    body = office.get(f"/api/v1/proposals/{twin.pk}").json()
+    assert body["merged_with"] == mine.pk and office.get(f"/api/v1/proposals/{mine.pk}").json()["merged_with"] is None
+    office.patch(f"/api/v1/proposals/{twin.pk}", {"merged_with": health.pk}, format="json")
+    twin.refresh_from_db()
+    assert twin.merged_with_id == mine.pk
