@@ -7,7 +7,7 @@ working day, then times, each as a ratio to ONE bare indexed SQL query returning
 rows:
   - the scan's finding phase (`scan.find_due`: the very SELECTs the scan inserts from, one per kind);
   - a full first scan (the reminders created and committed, one INSERT … SELECT per kind, with the
-    scan's outbox row);
+    scan's outbox row); the best of three, like the bare query's best of five, each run but the last undone;
   - the write floor: the same reminder rows inserted into a bare table with only the uniqueness index,
     no foreign keys and no other index: what any scan that stores one row per found item costs at least;
   - a repeated scan the same day (nothing new: the unique constraint absorbs every row) and the scan of
@@ -151,15 +151,11 @@ def bench_scan_deadlines():
     reverse("supervision:item", args=[0])
     reminders_before, notifications_before = Reminder.objects.count(), Notification.objects.count()
     deliveries_before = Delivery.objects.count()
-    started = time.perf_counter()
-    first = services.scan_deadlines(today=TODAY)
-    first_s = time.perf_counter() - started
+    first_s, first = _scan_best(TODAY)
     started = time.perf_counter()
     fanned = services.fan_out_pending()
     queue_s = time.perf_counter() - started
-    started = time.perf_counter()
-    again = services.scan_deadlines(today=TODAY)
-    again_s = time.perf_counter() - started
+    again_s, again = _best(lambda: services.scan_deadlines(today=TODAY))
     assert again["created"] == 0 and Reminder.objects.count() - reminders_before == first["created"]
     assert Notification.objects.count() - notifications_before == fanned["notifications"]
     assert Delivery.objects.count() - deliveries_before == fanned["deliveries"]
@@ -176,14 +172,34 @@ def bench_scan_deadlines():
     yield ("supervision.scan_repeat_ratio", again_s / bare_s, "x")
 
     next_bare_s, next_rows = _best(lambda: bare(NEXT_DAY), repeat=5)
-    started = time.perf_counter()
-    daily = services.scan_deadlines(today=NEXT_DAY)
-    daily_s = time.perf_counter() - started
+    daily_s, daily = _scan_best(NEXT_DAY)
     yield ("supervision.scan_daily_bare_query_ms", next_bare_s * 1000, "ms")
     yield ("supervision.scan_daily_bare_rows", len(next_rows), "rows")
     yield ("supervision.scan_daily_s", daily_s, "s")
     yield ("supervision.scan_daily_created", daily["created"], "reminders")
     yield ("supervision.scan_daily_ratio", daily_s / next_bare_s, "x")
+
+
+def _scan_best(day: dt.date, repeat: int = 3) -> tuple[float, dict]:
+    """The best of `repeat` committed scans of `day`, as the bare query is the best of its runs: every run but
+    the last is undone (its reminders and outbox row deleted, the table vacuumed) so each one writes them all."""
+    from banli.supervision import services
+    from banli.supervision.models import DeliveryQueue, Reminder
+
+    best, result = float("inf"), None
+    for run in range(repeat):
+        last_reminder = Reminder.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        last_entry = DeliveryQueue.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        started = time.perf_counter()
+        result = services.scan_deadlines(today=day)
+        best = min(best, time.perf_counter() - started)
+        if run < repeat - 1:
+            DeliveryQueue.objects.filter(pk__gt=last_entry).delete()
+            Reminder.objects.filter(pk__gt=last_reminder).delete()
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cur:
+                    cur.execute(f"VACUUM ANALYZE {Reminder._meta.db_table}")
+    return best, result
 
 
 def _write_floor(day: dt.date, calendar) -> int:
