@@ -99,8 +99,9 @@ def retry_delay(attempt: int) -> dt.timedelta:
 def fan_out_pending(*, now=None) -> dict:
     """Write the notifications and queue the deliveries of every scan still in the outbox; return the counts.
 
-    Each scan's are two INSERT … SELECT (fanout.notify, then fanout.queue_deliveries) with its outbox row
-    claimed in the same transaction (skipping rows another worker holds), so several workers fan each out once."""
+    Each scan's are two INSERT … SELECT (fanout.fan_out: the notifications, then the deliveries), with its
+    outbox row claimed in the same transaction (skipping rows another worker holds), so several workers fan
+    each scan out once."""
     now = now or timezone.now()
     done = {"notifications": 0, "deliveries": 0}
     while True:
@@ -109,11 +110,10 @@ def fan_out_pending(*, now=None) -> dict:
                      .filter(queued_at__isnull=True).order_by("created_at", "id").first())
             if entry is None:
                 return done
-            notified = fanout.notify(entry.token, now)
-            queued = fanout.queue_deliveries(entry.token, now)
-            DeliveryQueue.objects.filter(pk=entry.pk).update(queued_at=now, notifications=notified, deliveries=queued)
-            done["notifications"] += notified
-            done["deliveries"] += queued
+            counts = fanout.fan_out(entry.token, now)
+            DeliveryQueue.objects.filter(pk=entry.pk).update(queued_at=now, **counts)
+            for key, count in counts.items():
+                done[key] += count
 
 
 def deliver_due(*, now=None, limit: int = 500) -> dict:
