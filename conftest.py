@@ -21,6 +21,20 @@ def _fast_settings(settings, tmp_path):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_clock():
+    """BANLI_TEST_NOW=2026-12-03T16:30:00+00:00 runs the suite with the clock there (ticking), e.g. in the hours
+    when the UTC date and the local (Asia/Shanghai) date differ, where date bugs hide."""
+    start = os.environ.get("BANLI_TEST_NOW")
+    if not start:
+        yield
+        return
+    import time_machine
+
+    with time_machine.travel(start, tick=True):
+        yield
+
+
 @pytest.fixture(scope="session")
 def artifacts_dir():
     path = os.environ.get("BANLI_ARTIFACTS") or os.path.join(os.getcwd(), "var", "test-artifacts")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from django.contrib import admin
 from django.urls import reverse
+from django.utils import timezone
 
 from banli.core.admin import CaseRecordAdmin
 from banli.core.testing import PASSWORD, assign, make_proposal, walk_to
@@ -39,7 +40,7 @@ def busy_world(world):
     co = handling.assignment_assign_section(assignment=co, actor=world.co_office, section=world.co_section,
                                             handler=world.co_handler)
     handling.contact_log(assignment=co, actor=world.co_handler, phase="during", method="phone",
-                         contacted_on=co.assigned_at.date(), people="李委员", summary="电话沟通办理思路。")
+                         contacted_on=timezone.localdate(co.assigned_at), people="李委员", summary="电话沟通办理思路。")
     co.refresh_from_db()
     replies.co_opinion_send(assignment=co, actor=world.co_handler, body="建议结合片区规划统筹学位建设。")
     other = make_proposal(world)

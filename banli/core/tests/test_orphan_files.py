@@ -28,6 +28,16 @@ def _stored(settings) -> set[str]:
             for d, _, files in os.walk(root) for f in files}
 
 
+def _stamp_by_the_clock(settings) -> None:
+    """Give the stored files the test clock's time (the filesystem keeps the real one), so the sweep's age check
+    holds under a travelled clock too (BANLI_TEST_NOW)."""
+    import time
+
+    now = time.time()
+    for name in _stored(settings):
+        os.utime(os.path.join(settings.MEDIA_ROOT, name), (now, now))
+
+
 class Later(Exception):
     """Something after the upload fails, so the whole request rolls back."""
 
@@ -51,6 +61,7 @@ def test_a_file_left_by_a_rolled_back_upload_is_swept_and_a_kept_one_is_not(worl
                              attachments=[SimpleUploadedFile("用地表.xlsx", _xlsx())])
     kept = CoOpinionAttachment.objects.get().file.name
     assert _stored(settings) == {orphan, kept}
+    _stamp_by_the_clock(settings)
 
     # A fresh file may belong to a transaction still open: the default sweep leaves it alone.
     assert uploads.sweep_orphans()["removed"] == 0
@@ -67,6 +78,7 @@ def test_the_command_prints_what_it_removed(world, co, settings):
         services.co_opinion_send(assignment=co, actor=world.co_handler, body="意见",
                                  attachments=[SimpleUploadedFile("表.xlsx", _xlsx())])
         raise Later
+    _stamp_by_the_clock(settings)
     out = io.StringIO()
     call_command("sweep_files", "--hours", "0", stdout=out)
     result = json.loads(out.getvalue())
