@@ -23,16 +23,29 @@ def cn_number(text: str) -> int:
 
 
 _CN = "[一二三四五六七八九十]{1,3}"
-_BOUNDARY = r"(?:^|(?<=[。；;：:！？!?\s]))"
+_BOUNDARY = r"(?:^|(?<=[。；;：:！？!?，,）)\s]))"
 # Families of point markers, from the most to the least formal; each captures the number.
 MARKER_FAMILIES: dict[str, re.Pattern] = {
-    "一、": re.compile(_BOUNDARY + rf"({_CN})[、．.](?![\d])"),
-    "（一）": re.compile(rf"[（(]({_CN})[）)]"),
+    "一、": re.compile(_BOUNDARY + rf"({_CN})[、．.，,](?![\d])"),
+    # （－） is a common slip for （一） (a dash typed or recognised in place of the character).
+    "（一）": re.compile(rf"[（(]({_CN}|[－\-—])[）)]"),
     "第一": re.compile(_BOUNDARY + rf"第({_CN})[，,、是：:](?!\d)"),
-    "一是": re.compile(rf"(?:^|(?<=[。；;：:！？!?，,\s]))({_CN})是(?!否|指|由)"),
-    "1.": re.compile(_BOUNDARY + r"(\d{1,2})\s?[、．.](?!\d)"),
+    "一是": re.compile(rf"(?:^|(?<=[。；;：:！？!?，,\s]))({_CN})是(?!否|指|由于)"),
+    "1.": re.compile(_BOUNDARY + r"(\d{1,2})\s?[、．.，,；;](?!\d)"),
     "（1）": re.compile(r"[（(](\d{1,2})[）)]"),
     "①": re.compile("([①②③④⑤⑥⑦⑧⑨⑩])"),
+    # Ordinal words: 首先… 其次… 再次… 最后…, and 一方面… 另一方面…
+    "首先": re.compile(_BOUNDARY + "(首先|其次|再次|最后)[，,、：:]"),
+    "一方面": re.compile(_BOUNDARY + "(一方面|另一方面|再一方面)"),
+}
+# A point's own marker (1; 一、 （二） 三是 首先，), which may end in a separator that also ends sentences.
+_LEADING_MARKER = re.compile(r"\s*(?:[（(][^）)]{1,3}[）)]|[\d一二三四五六七八九十]{1,3}[、．.，,；;]|[①-⑩])")
+SEQUENCE_WORDS = {"首先": 1, "一方面": 1, "另一方面": 2, "再一方面": 3}
+# The first item often runs straight on from its lead-in (……提出如下建议1、…), with no boundary before it;
+# later items of the same list must still start at one.
+FIRST_MARKERS: dict[str, re.Pattern] = {
+    "1.": re.compile(r"(?<![\dA-Za-z.．])(1)\s?[、．.，,](?!\d)"),
+    "一是": re.compile("(?<![统唯之第单同专万逐划齐])(一)是(?!否|指|由于)"),
 }
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
 SECTION_HEADS = ("具体建议", "对策建议", "意见建议", "建议如下", "几点建议", "为此建议", "为此，建议", "建议：")
@@ -50,7 +63,9 @@ class Point:
     @property
     def heading(self) -> str:
         """The point's first sentence, which usually states it (e.g. 一是进一步明确…)."""
-        head = re.split(r"[。；;！？\n]", self.text, maxsplit=1)[0]
+        marker = _LEADING_MARKER.match(self.text)
+        cut = marker.end() if marker else 0
+        head = self.text[:cut] + re.split(r"[。；;！？\n]", self.text[cut:], maxsplit=1)[0]
         return head[:80]
 
 
@@ -72,7 +87,28 @@ def suggestion_section(body: str) -> tuple[str, int]:
 def _number(family: str, raw: str) -> int:
     if family == "①":
         return _CIRCLED.index(raw) + 1
+    if raw in "－-—":
+        return 1
+    if raw in SEQUENCE_WORDS:
+        return SEQUENCE_WORDS[raw]
     return cn_number(raw)
+
+
+def _hits(family: str, text: str) -> list[tuple[int, int]]:
+    """Every marker of one family in the text, as (number, position) pairs in text order."""
+    hits = [(_number(family, m.group(1)), m.start()) for m in MARKER_FAMILIES[family].finditer(text)]
+    if family in FIRST_MARKERS:
+        seen = {pos for _, pos in hits}
+        hits = sorted(hits + [(1, m.start()) for m in FIRST_MARKERS[family].finditer(text) if m.start() not in seen],
+                      key=lambda hit: hit[1])
+    if family == "首先":
+        # 其次, 再次 and 最后 each come after the one before: they number on from 首先.
+        numbered, last = [], 0
+        for word_number, pos in hits:
+            last = 1 if word_number == 1 else (last + 1 if last else 0)
+            numbered.append((last, pos))
+        hits = numbered
+    return hits
 
 
 def _chain(family: str, text: str) -> list[tuple[int, int]]:
@@ -81,7 +117,7 @@ def _chain(family: str, text: str) -> list[tuple[int, int]]:
     A nested list of the same family (二是… 一是… 二是… 三是… 三是…) restarts at 1; its numbers are
     skipped, and a number that both lists could take goes to the nested one when it occurs again later.
     """
-    hits = [(_number(family, m.group(1)), m.start()) for m in MARKER_FAMILIES[family].finditer(text)]
+    hits = _hits(family, text)
     for i, (n, pos) in enumerate(hits):
         if n != 1:
             continue

@@ -39,6 +39,20 @@ EXPECTED_POINT_COUNTS = {
     "0055": 4,  # 一是 … 四是
     "0060": 4,  # 1. … 4., each with nested 一是 …
     "0062": 4,  # 1. … 4.
+    # Read later, where the first extractor found one point or too few: the layouts real drafting produces.
+    "0098": 3,  # ……的建议1、2、3、 (the first item runs on from its lead-in)
+    "0132": 3,  # ……的建议1、2、3、
+    "0142": 3,  # 一是由…… 二是由…… 三是请……
+    "0162": 5,  # （－）（二）…（五）, the first typed with a dash
+    "0185": 5,  # ……对策和建议1、… 5、
+    "0193": 4,  # ……相关建议1、… 4、
+    "0222": 4,  # 一，二，三，四， (commas), item 二 holding 1，2，3，4，
+    "0233": 6,  # 1、… 6、
+    "0299": 3,  # 1，2，3， (commas)
+    "0323": 4,  # ……相关建议一是… 四是
+    "0392": 8,  # 1; 2；3；4、… 8、, two items after a comma
+    "0432": 3,  # 1. 2. 3., the second after a closing parenthesis
+    "0464": 3,  # 首先，其次，最后，
 }
 
 
@@ -75,6 +89,13 @@ def test_each_marker_family_is_recognised():
         ("建议如下：1.建设场馆；2.培养人才；3.加强宣传；4.增加投入。", 4),
         ("具体建议：第一，建设场馆。第二，培养人才。", 2),
         ("具体建议：①建设场馆②培养人才", 2),
+        ("具体建议：首先，建设场馆。其次，培养人才。最后，加强宣传。", 3),
+        ("具体建议：一方面加快建设场馆，另一方面培养人才。", 2),
+        ("为此提出如下建议1、建设场馆。2、培养人才。", 2),
+        ("相关建议一是建设场馆。二是培养人才。", 2),
+        ("具体建议：一，建设场馆。二，培养人才。", 2),
+        ("具体建议：（－）建设场馆。（二）培养人才。（三）加强宣传。", 3),
+        ("具体建议：1;建设场馆；2；培养人才，3、加强宣传。", 3),
         ("具体建议：建议加快建设体育场馆。", 1),
     ]:
         assert len(extract_points(body)) == count, body
@@ -82,3 +103,5 @@ def test_each_marker_family_is_recognised():
 
 def test_decimal_numbers_are_not_taken_for_points():
     assert len(extract_points("具体建议：投入1.5亿元建设场馆，覆盖率达到2.3%。")) == 1
+    # Words that merely contain 一是 or 最后 do not start points.
+    assert len(extract_points("具体建议：统一是前提，唯一是目标。打通最后一公里。")) == 1
