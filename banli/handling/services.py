@@ -14,7 +14,7 @@ from django.utils import timezone
 from banli.core.access import acting_role, office_scopes
 from banli.core.errors import ConflictError, DomainError, PermissionDenied
 from banli.handling import deadlines, workflow
-from banli.handling.choices import AssignmentRole, ContactMethod, ContactPhase, DeadlineStep, RequestStatus
+from banli.handling.choices import AssignmentRole, ContactMethod, ContactPhase, DeadlineStep, DeadlineUnit, RequestStatus
 from banli.handling.models import (
     AdjustmentRequest,
     Assignment,
@@ -322,3 +322,128 @@ def assignment_close(*, assignment: Assignment, actor, reason: str = "", now=Non
 def assignment_withdraw(*, assignment: Assignment, actor, reason: str, now=None) -> Assignment:
     """The assigning office takes an assignment back (e.g. assigned by mistake)."""
     return workflow.perform(assignment, "withdraw", actor, reason=reason, now=now or timezone.now())
+
+
+# --- the holiday calendar (years the calendar package does not know yet) --------------------------------------
+
+# Stored deadlines counted in working days, which a change of the calendar moves while they are still ahead:
+# (step, field, field the count starts from, states that still owe it, assignment roles).
+RECOUNTED_DEADLINES = (
+    (DeadlineStep.SIGN, "sign_due", "assigned_at", ("pending_sign",), workflow.ALL_ROLES),
+    (DeadlineStep.ADJUST, "adjust_due", "assigned_at", ("pending_sign", "signed"), workflow.ALL_ROLES),
+    (DeadlineStep.CO_OPINION, "opinion_due", "assigned_at", workflow.OPEN_STATES, ("co",)),
+    (DeadlineStep.REPLY, "reply_due", "assigned_at", workflow.OPEN_STATES, workflow.ANSWERING),
+    (DeadlineStep.FEEDBACK, "feedback_due", "replied_at", ("replied",), workflow.ALL_ROLES),
+)
+
+
+def _require_calendar_editor(actor) -> None:
+    from banli.core.access import roles_of
+
+    if not ({Role.ASSIGNING_OFFICE, Role.ADMIN} & roles_of(actor)):
+        raise PermissionDenied("只有交办机构可以维护节假日安排。")
+
+
+@transaction.atomic
+def holiday_year_set(*, year: int, days, actor, now=None) -> dict:
+    """Enter a year's arrangement (the parsed notice), replacing what was entered for that year before.
+
+    All or nothing: the old entries go and the new ones come in one transaction, then the deadlines still
+    ahead that are counted in working days are counted again. Returns what changed.
+    """
+    from banli.handling.models import HolidayOverride
+
+    _require_calendar_editor(actor)
+    now = now or timezone.now()
+    days = list(days)
+    if not days:
+        raise DomainError("没有要保存的日期。", field="notice")
+    stray = [d.date for d in days if d.date.year not in (year - 1, year, year + 1)]
+    if stray:
+        raise DomainError(f"{stray[0]:%Y年%-m月%-d日}不在{year}年前后，请核对年份。", field="notice")
+    removed, _ = HolidayOverride.objects.filter(date__year=year).delete()
+    # A worked day of the next year's arrangement may fall at the end of this one (or the other way round).
+    HolidayOverride.objects.filter(date__in=[d.date for d in days]).delete()
+    HolidayOverride.objects.bulk_create(
+        [HolidayOverride(date=d.date, is_workday=d.is_workday, name=d.name[:50]) for d in days])
+    recounted = _recount_deadlines(actor, now)
+    summary = {"year": year, "holidays": sum(not d.is_workday for d in days), "workdays": sum(d.is_workday for d in days),
+               "replaced": removed, "recounted": recounted}
+    workflow.write_event(verb="holiday_calendar", actor=actor, now=now, payload=summary)
+    return summary
+
+
+@transaction.atomic
+def holiday_day_set(*, date: dt.date, is_workday: bool, name: str, actor, now=None) -> dict:
+    """Enter or correct one day (a holiday the notice added later, a local day off)."""
+    from banli.handling.models import HolidayOverride
+
+    _require_calendar_editor(actor)
+    now = now or timezone.now()
+    if date is None:
+        raise DomainError("请填写日期。", field="date")
+    HolidayOverride.objects.update_or_create(date=date, defaults={"is_workday": is_workday, "name": (name or "")[:50]})
+    recounted = _recount_deadlines(actor, now)
+    summary = {"date": date.isoformat(), "is_workday": is_workday, "name": name, "recounted": recounted}
+    workflow.write_event(verb="holiday_calendar", actor=actor, now=now, payload=summary)
+    return summary
+
+
+@transaction.atomic
+def holiday_day_delete(*, date: dt.date, actor, now=None) -> dict:
+    """Remove one entered day: the package's calendar (or Monday to Friday) counts it again."""
+    from banli.handling.models import HolidayOverride
+
+    _require_calendar_editor(actor)
+    now = now or timezone.now()
+    deleted, _ = HolidayOverride.objects.filter(date=date).delete()
+    if not deleted:
+        raise DomainError("该日期没有录入过，可能刚被他人删除，请刷新后查看。")
+    recounted = _recount_deadlines(actor, now)
+    summary = {"date": date.isoformat(), "deleted": True, "recounted": recounted}
+    workflow.write_event(verb="holiday_calendar", actor=actor, now=now, payload=summary)
+    return summary
+
+
+def _recount_deadlines(actor, now) -> int:
+    """Count the deadlines still ahead again on the calendar as it now stands; returns how many items moved.
+
+    Only steps whose rule is in working days, only deadlines not yet passed, and a reply deadline only while
+    it has not been extended (an approved extension is a date the office chose). Each move is compare-and-set
+    on the item's version and written to its event log.
+    """
+    today = _today(now)
+    cal = deadlines.WorkCalendar.load()
+    rules: dict[tuple, deadlines.Rule] = {}
+    moved: dict[int, dict] = {}
+    for step, due_field, start_field, states, roles in RECOUNTED_DEADLINES:
+        rows = (Assignment.objects.filter(state__in=states, role__in=roles, **{f"{due_field}__gte": today,
+                                                                                  f"{start_field}__isnull": False})
+                .select_related("proposal__session"))
+        if step == DeadlineStep.REPLY:
+            rows = rows.filter(reply_due=F("reply_due_original"))
+        for a in rows.iterator(chunk_size=500):
+            key = (a.proposal.session_id, a.proposal.kind, step)
+            if key not in rules:
+                rules[key] = deadlines.rule_for(a.proposal.session, a.proposal.kind, step)
+            rule = rules[key]
+            if rule.unit != DeadlineUnit.WORKING_DAYS:
+                continue
+            new = deadlines.apply_rule(rule, timezone.localdate(getattr(a, start_field)), cal)
+            old = getattr(a, due_field)
+            if new != old and new >= today:
+                moved.setdefault(a.pk, {"assignment": a, "changes": {}})["changes"][due_field] = (old, new)
+    count = 0
+    for pk, item in moved.items():
+        a, changes = item["assignment"], item["changes"]
+        updates = {f: new for f, (_, new) in changes.items()}
+        if "reply_due" in updates:
+            updates["reply_due_original"] = updates["reply_due"]
+        won = Assignment.objects.filter(pk=pk, version=a.version).update(version=F("version") + 1, updated_at=now,
+                                                                       **updates)
+        if not won:
+            continue  # changed meanwhile: the next change of the calendar counts it again
+        count += 1
+        workflow.write_event(verb="deadline_recount", actor=actor, assignment=a, now=now,
+                             payload={f: [old.isoformat(), new.isoformat()] for f, (old, new) in changes.items()})
+    return count

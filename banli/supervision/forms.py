@@ -42,3 +42,23 @@ class UrgeForm(forms.Form):
             f"{'【重点】' if a.proposal.is_key else ''}第{a.proposal.number}号 {a.proposal.title}"
             f"（{a.get_role_display()}，{a.state_label}，答复期限 {a.reply_due or '—'}）"
         )
+
+
+class HolidayNoticeForm(forms.Form):
+    year = forms.IntegerField(label="年份", min_value=2000, max_value=2100,
+                              widget=forms.NumberInput(attrs={"class": "form-control", "style": "max-width:8rem"}),
+                              error_messages={"required": "请填写年份。", "min_value": "年份不能早于2000年。",
+                                              "max_value": "年份不能晚于2100年。", "invalid": "年份应为四位数字。"})
+    notice = forms.CharField(label="放假通知", widget=forms.Textarea(attrs={"rows": 9, "class": "form-control"}),
+                             error_messages={"required": "请粘贴国务院办公厅的放假安排通知。"},
+                             help_text="粘贴“国务院办公厅关于某年部分节假日安排的通知”的正文，先预览，核对无误后保存；"
+                                       "保存会替换该年已录入的安排。")
+
+
+class HolidayDayForm(forms.Form):
+    date = forms.DateField(label="日期", widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
+                           error_messages={"required": "请填写日期。", "invalid": "日期格式应为 2027-02-06。"})
+    is_workday = forms.TypedChoiceField(label="这一天", choices=[("0", "放假"), ("1", "上班（调休）")],
+                                        coerce=lambda v: v == "1", widget=forms.Select(attrs={"class": "form-select"}))
+    name = forms.CharField(label="说明", max_length=50, required=False,
+                           widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "如：春节"}))

@@ -17,4 +17,5 @@ urlpatterns = [
     path("deliveries/failed/", views.failed_deliveries, name="failed_deliveries"),
     path("deliveries/<int:pk>/retry/", views.delivery_retry, name="delivery_retry"),
     path("digests/<int:pk>/", views.digest, name="digest"),
+    path("calendar/", views.holiday_calendar, name="holiday_calendar"),
 ]

@@ -16,7 +16,14 @@ from banli.core import access
 from banli.core.errors import DomainError, NotFound
 from banli.organizations.choices import Role
 from banli.supervision import selectors, services
-from banli.supervision.forms import ChannelPreferenceForm, SupervisionForm, SupervisionNoteForm, UrgeForm
+from banli.supervision.forms import (
+    ChannelPreferenceForm,
+    HolidayDayForm,
+    HolidayNoticeForm,
+    SupervisionForm,
+    SupervisionNoteForm,
+    UrgeForm,
+)
 from banli.supervision.models import ChannelPreference, Notification, Supervision
 
 
@@ -173,3 +180,80 @@ def digest(request, pk):
         _not_found(exc)
     return render(request, "supervision/digest.html", {"digest": item, "data": item.data})
 
+
+
+def _calendar_editor(user) -> None:
+    if not ({Role.ASSIGNING_OFFICE, Role.ADMIN} & access.roles_of(user)):
+        raise Http404("只有交办机构可以维护节假日安排。")
+
+
+def _recount_message(summary: dict) -> str:
+    n = summary["recounted"]
+    return f"其中 {n} 件事项尚未到期的工作日期限已按新安排重新计算。" if n else "没有需要重新计算的期限。"
+
+
+@login_required
+def holiday_calendar(request):
+    """工作日历: the years the calendar package does not know, entered from the State Council's notice."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from banli.handling import holidays
+    from banli.handling import services as handling
+    from banli.handling.models import HolidayOverride
+
+    _calendar_editor(request.user)
+    today = timezone.localdate()
+    missing = holidays.uncovered_years(today)
+    try:
+        year = int(request.POST.get("year") or request.GET.get("year") or (missing[0] if missing else today.year))
+    except ValueError:
+        year = today.year
+    year = min(max(year, 2000), 2100)
+    notice_form, day_form, preview = HolidayNoticeForm(initial={"year": year}), HolidayDayForm(), None
+    action = request.POST.get("action") if request.method == "POST" else None
+    try:
+        if action in ("preview", "save"):
+            notice_form = HolidayNoticeForm(request.POST)
+            if notice_form.is_valid():
+                year = notice_form.cleaned_data["year"]
+                days = holidays.parse_notice(year, notice_form.cleaned_data["notice"])
+                if action == "preview":
+                    preview = days
+                else:
+                    summary = handling.holiday_year_set(year=year, days=days, actor=request.user)
+                    messages.success(request, f"已保存{year}年节假日安排：放假 {summary['holidays']} 天，调休上班 "
+                                              f"{summary['workdays']} 天。{_recount_message(summary)}")
+                    return redirect(f"{request.path}?year={year}")
+        elif action == "day":
+            day_form = HolidayDayForm(request.POST)
+            if day_form.is_valid():
+                d = day_form.cleaned_data
+                summary = handling.holiday_day_set(date=d["date"], is_workday=d["is_workday"], name=d["name"],
+                                                   actor=request.user)
+                messages.success(request, f"已录入 {d['date']:%Y年%-m月%-d日}（{'上班' if d['is_workday'] else '放假'}）。"
+                                          f"{_recount_message(summary)}")
+                return redirect(f"{request.path}?year={d['date'].year}")
+        elif action == "delete":
+            try:
+                day = dt.date.fromisoformat(request.POST.get("date", ""))
+            except ValueError:
+                raise DomainError("日期格式不正确。") from None
+            summary = handling.holiday_day_delete(date=day, actor=request.user)
+            messages.success(request, f"已删除 {day:%Y年%-m月%-d日}。{_recount_message(summary)}")
+            return redirect(f"{request.path}?year={day.year}")
+    except DomainError as exc:
+        if exc.field == "notice":
+            notice_form.add_error("notice", exc.message)
+        elif action == "day" and exc.field in day_form.fields:
+            day_form.add_error(exc.field, exc.message)
+        else:
+            messages.error(request, exc.message)
+    entered = list(HolidayOverride.objects.filter(date__year=year))
+    return render(request, "supervision/holiday_calendar.html", {
+        "year": year, "covered": holidays.package_covers(year), "missing": missing, "entered": entered,
+        "notice_form": notice_form, "day_form": day_form, "preview": preview,
+        "preview_holidays": sum(not d.is_workday for d in preview or ()),
+        "preview_workdays": sum(d.is_workday for d in preview or ()),
+    })

@@ -51,8 +51,13 @@ def home(request):
     clock = selectors.Clock.now()
     sections = selectors.workbench_for(request.user, role, clock) if role else []
     template = "workbench/home_proposer.html" if role == Role.PROPOSER else "workbench/home.html"
+    # The office is told of a year whose holidays nobody has entered: its deadlines count Monday to Friday.
+    from banli.handling.holidays import uncovered_years
+
+    calendar_gaps = uncovered_years(clock.today) if role in (Role.ASSIGNING_OFFICE, Role.ADMIN) else []
     return render(request, template, {"nav": "home", "sections": sections, "role": role, "clock": clock,
-                                      "role_label": roles.grant_label(grant) if grant else ""})
+                                      "role_label": roles.grant_label(grant) if grant else "",
+                                      "calendar_gaps": calendar_gaps})
 
 
 @login_required

@@ -130,6 +130,7 @@ row("supervision:urge", ok=OFFICE)
 row("supervision:failed_deliveries", ok=OFFICE_ADMIN)
 row("supervision:delivery_retry", method="POST", ok=OFFICE_ADMIN)
 row("supervision:digest", ok=OFFICE)  # the office's own weekly digest
+row("supervision:holiday_calendar", ok=OFFICE_ADMIN)
 
 # --- reports ------------------------------------------------------------------------------------
 row("reports:home", ok=STAFF_ALL)

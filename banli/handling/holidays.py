@@ -1,0 +1,119 @@
+"""The holiday calendar for years the package does not know yet.
+
+The State Council's office publishes each year's arrangement (国务院办公厅关于某年部分节假日安排的通知) in
+November or December; until a release of the calendar package carries it, the assigning office pastes the notice
+here and the deadlines and reminders count working days by it. A year with neither the package's data nor any
+entry counts Monday to Friday as working days, which is wrong around the Spring Festival and National Day, so the
+office is told until it enters the year.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import chinese_calendar
+
+from banli.core.errors import DomainError
+
+# One holiday item of the notice: "二、春节：2月15日（农历腊月二十八、周日）至23日（…）放假调休，共9天。2月14日（周六）上班。"
+_ITEM = re.compile(r"(?:^|[\s。；;])(?:[一二三四五六七八九十]{1,2}[、.．]\s*)?(?P<name>元旦|春节|清明节|劳动节|端午节|中秋节|国庆节|[\u4e00-\u9fff]{1,6}节)[：:]")
+_PAREN = r"(?:[（(][^）)]*[）)])?"
+_RANGE = re.compile(
+    rf"(?:(?P<y1>\d{{4}})年)?(?P<m1>\d{{1,2}})月(?P<d1>\d{{1,2}})日{_PAREN}"
+    rf"(?:\s*[至到—\-~～]\s*(?:(?:(?P<y2>\d{{4}})年)?(?P<m2>\d{{1,2}})月)?(?P<d2>\d{{1,2}})日{_PAREN})?\s*放假"
+)
+_TOTAL = re.compile(r"共(?P<n>\d{1,2})天")
+_DAY = re.compile(rf"(?:(?P<y>\d{{4}})年)?(?P<m>\d{{1,2}})月(?P<d>\d{{1,2}})日{_PAREN}")
+
+
+@dataclass(frozen=True)
+class Day:
+    """One day of the arrangement: a holiday, or a weekend day that is worked (调休上班)."""
+
+    date: dt.date
+    is_workday: bool
+    name: str
+
+
+def package_covers(year: int) -> bool:
+    """Whether the installed calendar package knows this year's holidays."""
+    try:
+        chinese_calendar.is_workday(dt.date(year, 6, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+def _date(name: str, year: int, month: str, day: str) -> dt.date:
+    try:
+        return dt.date(year, int(month), int(day))
+    except ValueError:
+        raise DomainError(f"{name}：{year}年{int(month)}月{int(day)}日不是有效日期，请核对。", field="notice") from None
+
+
+def parse_notice(year: int, text: str) -> list[Day]:
+    """The days of a pasted holiday notice for `year`, in date order.
+
+    Raises DomainError, naming the holiday, when an item cannot be read, when its dates do not add up to the
+    "共N天" it states, or when nothing in the text looks like an arrangement.
+    """
+    text = (text or "").replace("\u3000", " ")
+    items = list(_ITEM.finditer(text))
+    if not items:
+        raise DomainError("没有识别出放假安排。请粘贴通知中“一、元旦：1月1日至3日放假调休，共3天。1月4日（周日）上班。”"
+                          "这样的条目，或在下方逐日添加。", field="notice")
+    days: dict[dt.date, Day] = {}
+    for i, item in enumerate(items):
+        name = item.group("name")
+        body = text[item.end(): items[i + 1].start() if i + 1 < len(items) else len(text)]
+        found = _RANGE.search(body)
+        if not found:
+            raise DomainError(f"{name}：没有找到“某月某日至某日放假”，请核对这一条。", field="notice")
+        start_year = int(found.group("y1") or year)
+        start = _date(name, start_year, found.group("m1"), found.group("d1"))
+        if found.group("d2"):
+            end_year = int(found.group("y2") or (start_year if found.group("m2") is None or
+                                                  int(found.group("m2")) >= start.month else start_year + 1))
+            end = _date(name, end_year, found.group("m2") or found.group("m1"), found.group("d2"))
+        else:
+            end = start
+        if end < start:
+            raise DomainError(f"{name}：放假结束日期早于开始日期，请核对。", field="notice")
+        span = (end - start).days + 1
+        total = _TOTAL.search(body)
+        if total and int(total.group("n")) != span:
+            raise DomainError(f"{name}：{start:%-m月%-d日}至{end:%-m月%-d日}是{span}天，与通知中的“共{total.group('n')}天”不一致，"
+                              "请核对。", field="notice")
+        if span > 15:
+            raise DomainError(f"{name}：放假{span}天，超过常见的长度，请核对日期。", field="notice")
+        for k in range(span):
+            day = start + dt.timedelta(days=k)
+            days[day] = Day(day, False, name)
+        # Worked weekend days are named in the sentences that end in 上班, after the holiday itself.
+        rest = body[found.end():]
+        for sentence in re.split(r"[。；;\n]", rest):
+            if "上班" not in sentence:
+                continue
+            for m in _DAY.finditer(sentence):
+                day = _date(name, int(m.group("y") or year), m.group("m"), m.group("d"))
+                if day in days and not days[day].is_workday:
+                    raise DomainError(f"{name}：{day:%-m月%-d日}既是放假日又是上班日，请核对。", field="notice")
+                days[day] = Day(day, True, f"{name}调休上班")
+    outside = sorted(d for d in days if abs(d.year - year) > 1)
+    if outside:
+        raise DomainError(f"{outside[0]:%Y年%-m月%-d日}不在{year}年前后，请核对年份。", field="notice")
+    return sorted(days.values(), key=lambda d: d.date)
+
+
+def uncovered_years(today: dt.date) -> list[int]:
+    """Years whose deadlines are already being counted but that have no holiday data: this year, and from
+    November (when the next year's notice comes out and deadlines start to reach into it) the next one."""
+    from banli.handling.models import HolidayOverride
+
+    years = [today.year] + ([today.year + 1] if today.month >= 11 else [])
+    missing = [y for y in years if not package_covers(y)]
+    if not missing:
+        return []
+    entered = {d.year for d in HolidayOverride.objects.filter(date__year__in=missing).dates("date", "year")}
+    return [y for y in missing if y not in entered]
