@@ -31,10 +31,30 @@ def test_tokens_keep_words_and_punctuation_but_not_spaces():
     assert tokens("加强校园 安全，") == ["加强", "校园", "安全", "，"]
 
 
-def test_fast_scoring_equals_the_vectorizers_and_svm_of_sklearn(model, history):
+def test_fast_scoring_equals_the_vectorizers_and_the_linear_model(model, history):
     docs = history[:10] + [{"title": "医院", "content": "没有训练时见过的字词：甲乙丙丁"}, {"title": "", "content": ""}]
-    expected = _two_columns(model.svm.decision_function(model._matrix([_views(d) for d in docs])))
+    expected = model._matrix([_views(d) for d in docs]) @ model.coef_.T + model.intercept_
     np.testing.assert_allclose(model.decision(docs), expected, atol=1e-9)
+
+
+def test_the_model_is_the_plain_svm_plus_the_nb_svm_on_ratio_scaled_features(model, history):
+    from sklearn.svm import LinearSVC
+
+    from banli.assist.classifier import NB_ALPHA, NB_C, SVM_C
+
+    docs = history[:12]
+    labels = np.array([r["category"] for r in history])
+    x_train = model._matrix([_views(d) for d in history])
+    x = model._matrix([_views(d) for d in docs])
+    expected = LinearSVC(C=SVM_C, class_weight="balanced", random_state=0).fit(x_train, labels).decision_function(x)
+    present = (x_train > 0).toarray()
+    for i, label in enumerate(model.classes_):
+        mine = labels == label
+        p, q = NB_ALPHA + present[mine].sum(axis=0), NB_ALPHA + present[~mine].sum(axis=0)
+        ratio = np.log((p / p.sum()) / (q / q.sum()))
+        nb = LinearSVC(C=NB_C, class_weight="balanced", random_state=0).fit(x_train.multiply(ratio).tocsr(), mine)
+        expected[:, i] += nb.decision_function(x.multiply(ratio).tocsr())
+    np.testing.assert_allclose(model.decision(docs), expected, atol=1e-6)
 
 
 def test_scores_are_in_zero_one_sorted_and_sum_to_one_over_all_classes(model):
