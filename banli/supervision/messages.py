@@ -33,3 +33,26 @@ def render_message(reminder, assignment=None) -> tuple[str, str]:
     ).strip()
     subject, _, body = text.partition("\n")
     return subject.strip()[:200], body.strip()
+
+
+# A text message lists this many items by name; the rest are counted.
+SMS_ITEMS = 3
+
+
+def combined(deliveries):
+    """One message for several reminders to the same address: a copy of the first delivery whose subject counts
+    the items and whose body lists each reminder's own subject and body (a text message: the first few, counted)."""
+    import copy
+
+    from banli.supervision.choices import Channel
+
+    first = copy.copy(deliveries[0])
+    n = len(deliveries)
+    first.subject = f"【办理提醒】您有 {n} 件事项需要处理"
+    if first.channel == Channel.SMS:
+        names = "；".join(d.subject for d in deliveries[:SMS_ITEMS])
+        more = f"等 {n} 件" if n > SMS_ITEMS else f"共 {n} 件"
+        first.body = f"{names}{more}。请登录系统查看：{settings.BANLI_BASE_URL.rstrip('/')}{reverse('supervision:notifications')}"
+    else:
+        first.body = "\n\n".join(f"{i}. {d.subject}\n{d.body}" for i, d in enumerate(deliveries, 1))
+    return first

@@ -116,52 +116,84 @@ def fan_out_pending(*, now=None) -> dict:
                 done[key] += count
 
 
+# A reminder message carries at most this many items: the rest go in the next one.
+BATCH_MAX = 30
+_OPEN = (DeliveryState.PENDING, DeliveryState.RETRYING, DeliveryState.SENDING)
+
+
+def _claim(delivery_id: int, attempts: int, now) -> bool:
+    """Compare-and-set: take one delivery for this worker (the lease runs out if the worker dies)."""
+    return bool(Delivery.objects.filter(pk=delivery_id, attempts=attempts, state__in=_OPEN).update(
+        state=DeliveryState.SENDING, attempts=attempts + 1, next_attempt_at=now + LEASE))
+
+
+def _companions(delivery: Delivery, now) -> list[Delivery]:
+    """Other reminders due now for the same address on the same channel, claimed to go in one message: a unit
+    office with twelve items overdue gets one e-mail, one text, one robot post listing them, not twelve."""
+    if not delivery.reminder_id:
+        return []
+    due = (Delivery.objects.filter(channel=delivery.channel, address=delivery.address, webhook_id=delivery.webhook_id,
+                                   reminder__isnull=False, state__in=[DeliveryState.PENDING, DeliveryState.RETRYING],
+                                   next_attempt_at__lte=now)
+           .exclude(pk=delivery.pk).order_by("next_attempt_at", "id").values_list("id", "attempts")[:BATCH_MAX - 1])
+    taken = [pk for pk, attempts in due if _claim(pk, attempts, now)]
+    if not taken:
+        return []
+    rows = Delivery.objects.select_related("webhook", *messages.RELATED).in_bulk(taken)
+    return [rows[pk] for pk in taken]
+
+
 def deliver_due(*, now=None, limit: int = 500) -> dict:
     """Send every delivery whose time has come; claim each by compare-and-set so workers never double-send.
 
-    A finished scan's notifications and deliveries are written first (`fan_out_pending`), so nothing waits
-    for another pass."""
+    Reminders due for one address on one channel go out as one message (up to BATCH_MAX items); each keeps
+    its own delivery row, attempt record and outcome. A finished scan's notifications and deliveries are
+    written first (`fan_out_pending`), so nothing waits for another pass."""
     from banli.supervision import channels
 
     now = now or timezone.now()
     fan_out_pending(now=now)
     due = list(
-        Delivery.objects.filter(
-            state__in=[DeliveryState.PENDING, DeliveryState.RETRYING, DeliveryState.SENDING], next_attempt_at__lte=now
-        ).order_by("next_attempt_at", "id").values_list("id", "attempts")[:limit]
+        Delivery.objects.filter(state__in=_OPEN, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "id").values_list("id", "attempts")[:limit]
     )
     counts = {"sent": 0, "failed": 0, "retrying": 0}
+    done: set[int] = set()
     for delivery_id, attempts in due:
-        claimed = Delivery.objects.filter(
-            pk=delivery_id, attempts=attempts,
-            state__in=[DeliveryState.PENDING, DeliveryState.RETRYING, DeliveryState.SENDING],
-        ).update(state=DeliveryState.SENDING, attempts=attempts + 1, next_attempt_at=now + LEASE)
-        if not claimed:
-            continue  # another worker took it
+        if delivery_id in done or not _claim(delivery_id, attempts, now):
+            continue  # sent with an earlier one, or another worker took it
         delivery = Delivery.objects.select_related("webhook", *messages.RELATED).get(pk=delivery_id)
+        group = [delivery, *_companions(delivery, now)]
+        done.update(d.pk for d in group)
         words = {}
-        if not delivery.subject and delivery.reminder_id:
-            # rendered at the first try and kept, so retries and the failed list show the same words
-            delivery.subject, delivery.body = words["subject"], words["body"] = messages.render_message(
-                delivery.reminder)
+        for d in group:
+            if not d.subject and d.reminder_id:
+                # rendered at the first try and kept, so retries and the failed list show the same words
+                d.subject, d.body = messages.render_message(d.reminder)
+                words[d.pk] = {"subject": d.subject, "body": d.body}
+        message = delivery if len(group) == 1 else messages.combined(group)
         started = timezone.now()
         try:
-            detail = channels.send(delivery)
+            detail = channels.send(message)
             ok = True
         except channels.DeliveryError as exc:
             detail, ok = str(exc), False
+        if len(group) > 1:
+            detail = f"与另外 {len(group) - 1} 条提醒合并为一条发送。{detail}"
         with transaction.atomic():
-            DeliveryAttempt.objects.create(delivery=delivery, number=delivery.attempts, started_at=started, ok=ok,
-                                           detail=(detail or "")[:2000])
-            if ok:
-                state, changes = DeliveryState.SENT, {"sent_at": now, "last_error": ""}
-            elif delivery.attempts >= delivery.max_attempts:
-                state, changes = DeliveryState.FAILED, {"last_error": detail}
-            else:
-                state = DeliveryState.RETRYING
-                changes = {"last_error": detail, "next_attempt_at": now + retry_delay(delivery.attempts)}
-            Delivery.objects.filter(pk=delivery_id, attempts=delivery.attempts).update(state=state, **words, **changes)
-        counts[state] += 1
+            for d in group:  # each row read after its claim: `attempts` already counts this try
+                tries = d.attempts
+                DeliveryAttempt.objects.create(delivery=d, number=tries, started_at=started, ok=ok,
+                                               detail=(detail or "")[:2000])
+                if ok:
+                    state, changes = DeliveryState.SENT, {"sent_at": now, "last_error": ""}
+                elif tries >= d.max_attempts:
+                    state, changes = DeliveryState.FAILED, {"last_error": detail}
+                else:
+                    state = DeliveryState.RETRYING
+                    changes = {"last_error": detail, "next_attempt_at": now + retry_delay(tries)}
+                Delivery.objects.filter(pk=d.pk, attempts=tries).update(state=state, **words.get(d.pk, {}), **changes)
+                counts[state] += 1
     return counts
 
 

@@ -57,9 +57,75 @@ def test_each_kind_has_its_own_email_template(warned):
     Assignment.objects.filter(pk=warned.item.pk).update(state="pending_sign", sign_due=D(2025, 10, 10))
     scan()
     services.deliver_due(now=at(DAY))
-    by_subject = {m.subject.split("】")[0]: m.body for m in mail.outbox}
-    assert by_subject.keys() == {"【签收预警", "【答复预警"}
-    assert "请及时签收" in by_subject["【签收预警"] and "请及时签收" not in by_subject["【答复预警"]
+    # The handler hears of the reply only; the unit office of both, in one message with each kind's words.
+    by_address = {m.to[0]: m for m in mail.outbox}
+    assert len(mail.outbox) == 2
+    alone = by_address["edu_handler@example.gov.cn"]
+    assert alone.subject.startswith("【答复预警】") and "请及时签收" not in alone.body
+    both = by_address["edu_office@example.gov.cn"]
+    assert both.subject == "【办理提醒】您有 2 件事项需要处理"
+    sign_part, reply_part = (part for part in both.body.split("\n\n") if part.startswith(("1. ", "2. ")))
+    assert {sign_part.split("】")[0][3:], reply_part.split("】")[0][3:]} == {"【签收预警", "【答复预警"}
+    sign_text = sign_part if "签收预警" in sign_part else reply_part
+    assert "请及时签收" in sign_text and "请及时签收" not in (reply_part if sign_text is sign_part else sign_part)
+
+
+@pytest.fixture
+def three_items(world):
+    """Three replies due tomorrow at one unit: its office has three reminders to hear of on 2025-10-09."""
+    give_contacts(world)
+    world.items = [lead_item(world, reply_due=D(2025, 10, 10)) for _ in range(3)]
+    return world
+
+
+def test_reminders_for_one_address_go_out_as_one_message_each_recorded(three_items):
+    scan()
+    assert services.deliver_due(now=at(DAY)) == {"sent": 6, "failed": 0, "retrying": 0}
+    assert sorted(m.to[0] for m in mail.outbox) == ["edu_handler@example.gov.cn", "edu_office@example.gov.cn"]
+    office_mail = next(m for m in mail.outbox if m.to[0] == "edu_office@example.gov.cn")
+    assert office_mail.subject == "【办理提醒】您有 3 件事项需要处理"
+    for item in three_items.items:
+        assert f"/supervision/items/{item.pk}/" in office_mail.body and item.proposal.number in office_mail.body
+    office_rows = Delivery.objects.filter(address="edu_office@example.gov.cn")
+    assert set(office_rows.values_list("state", flat=True)) == {"sent"}
+    assert all(d.subject.startswith("【答复预警】") for d in office_rows)  # each keeps its own words
+    attempts = DeliveryAttempt.objects.filter(delivery__in=office_rows)
+    assert attempts.count() == 3 and all("与另外 2 条提醒合并为一条发送" in a.detail for a in attempts)
+    assert services.deliver_due(now=at(DAY)) == {"sent": 0, "failed": 0, "retrying": 0}  # nothing twice
+
+
+def test_a_message_carries_at_most_batch_max_items(three_items, monkeypatch):
+    monkeypatch.setattr(services, "BATCH_MAX", 2)
+    scan()
+    services.deliver_due(now=at(DAY))
+    subjects = sorted(m.subject for m in mail.outbox if m.to[0] == "edu_office@example.gov.cn")
+    assert len(subjects) == 2 and "【办理提醒】您有 2 件事项需要处理" in subjects
+
+
+def test_a_combined_text_message_is_short_and_points_to_the_notification_centre(three_items, settings, tmp_path):
+    settings.BANLI_SMS_BACKEND = "file"
+    settings.BANLI_SMS_FILE = str(tmp_path / "sms.log")
+    settings.BANLI_BASE_URL = "https://banli.example.gov.cn"
+    ChannelPreference.objects.create(user=three_items.lead_office, email=False, sms=True)
+    ChannelPreference.objects.create(user=three_items.lead_handler, email=False, sms=False)
+    scan()
+    services.deliver_due(now=at(DAY))
+    lines = (tmp_path / "sms.log").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1
+    assert "您有 3 件事项需要处理" in lines[0] and "共 3 件" in lines[0]
+    assert "https://banli.example.gov.cn/supervision/notifications/" in lines[0]
+    assert len(lines[0]) < 400
+
+
+def test_a_combined_message_that_fails_is_retried_for_every_item_it_carries(three_items, settings):
+    settings.BANLI_DELIVERY_RETRY_SECONDS = 60
+    settings.BANLI_DELIVERY_MAX_ATTEMPTS = 2
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens on the discard port
+    scan()
+    assert services.deliver_due(now=at(DAY))["retrying"] == 6
+    assert services.deliver_due(now=at(DAY) + dt.timedelta(minutes=2))["failed"] == 6
+    assert selectors.failed_deliveries(three_items.office).count() == 6
 
 
 def test_email_through_a_real_smtp_server_on_loopback(warned, settings):
