@@ -728,6 +728,24 @@ class DemoLoader:
     def load_district_session(self) -> None:
         self.load_items(self.district, T.DISTRICT_ITEMS, self.DISTRICT_SCENARIOS, T.DISTRICT_PROPOSERS,
                         kind=ProposalKind.PROPOSAL, number_base=1)
+        self.load_merged_duplicate()
+
+    def load_merged_duplicate(self) -> None:
+        """A later proposal on the subject of item 15 (AED): assigned to the same bureau and merged into it."""
+        from banli.proposals.models import Proposal
+
+        session, year = self.district, self.district.year
+        head = Proposal.objects.get(session=session, number=f"{year}0015")
+        start = self.days_ago(30)
+        reg = self.moment(self._previous_workday(start - dt.timedelta(days=3)))
+        item = self.register(session, reg, f"{year}{len(T.DISTRICT_ITEMS) + 1:04d}", T.DISTRICT_DUPLICATE,
+                             self.proposer_keys(T.DISTRICT_PROPOSERS, 4))
+        plan = Plan(start=start)
+        self.assign(plan, item, "lead", "health", "lead")
+        plan.at(0.5, lambda ts: call(ts, proposals.proposal_merge, actor=item.office, proposal=item.proposal, into=head))
+        self.plan_lead(plan, item, lambda: item.lead, "in_progress", code="health")
+        self.run(plan)
+        self.log(f"{session.name}：第{item.number}号并入第{head.number}号（并案办理）")
 
     NPC_SCENARIOS = [
         (150, "closed", {"reply_class": "B", "commitment": "done"}, "opinion_sent"),

@@ -234,6 +234,16 @@ DISTRICT_ITEMS = [
       "建设全区智慧停车信息平台"]),
 ]
 
+# A second member's proposal on the same subject as DISTRICT_ITEMS[14], registered later: the office merges it
+# into that one (并案办理), so the demo shows a merged pair handled together and answered separately.
+DISTRICT_DUPLICATE = (
+    "关于在地铁站、学校和体育场馆增配AED并普及急救培训的提案", "医疗卫生", "health", [],
+    "我区地铁站、中小学和体育场馆人流密集，突发心脏骤停时现场往往找不到除颤器，"
+    "会使用的人也不多，错过了抢救的黄金四分钟。",
+    ["在地铁站、中小学和体育场馆按人流量增配自动体外除颤器，并在地图应用中标注位置",
+     "将心肺复苏和除颤器使用纳入教师、保安和场馆工作人员的岗前培训"],
+)
+
 CITY_ITEMS = [
     # 4 lead items for the district government (the first is a key item), one split item, then 28 co items.
     ("关于加快滨海片区产业空间提质增效的提案", "经济", "gov", ["industry", "planning"],

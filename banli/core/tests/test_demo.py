@@ -61,6 +61,19 @@ def test_key_items_are_supervised_by_a_named_leader_with_a_visit_on_record(demo,
     assert all(s.proposal.is_key and s.leader_name and s.notes.exists() for s in supervised)
 
 
+def test_a_later_proposal_on_the_same_subject_is_merged_and_handled_beside_its_head(demo, db):
+    from banli.proposals.models import Proposal
+
+    (item,) = Proposal.objects.filter(merged_with__isnull=False)
+    head = item.merged_with
+    assert "AED" in item.title and "除颤器" in head.title and item.session_id == head.session_id
+    units = {p: set(Assignment.objects.filter(proposal=p, role="lead").values_list("unit__name", flat=True))
+             for p in (item, head)}
+    assert units[item] == units[head] == {"区卫生健康局"}
+    assert Event.objects.filter(proposal=item, verb="merge").exists()
+    assert Assignment.objects.get(proposal=item, role="lead").state == "in_progress"
+
+
 def test_district_government_hands_city_items_on_to_its_departments(demo, db):
     from banli.core.demo import CITY_SESSION
 
