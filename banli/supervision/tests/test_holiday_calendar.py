@@ -159,3 +159,14 @@ def test_a_year_the_package_knows_needs_nothing_entered(client, world):
         page = client.get(reverse("supervision:holiday_calendar")).content.decode()
         assert 'data-coverage="package"' in page
         assert "data-calendar-gap" not in client.get(reverse("workbench:home")).content.decode()
+
+
+def test_the_office_only_links_show_only_to_the_office(client, world):
+    url = reverse("supervision:notifications")
+    client.login(username=world.lead_handler.username, password=PASSWORD)
+    page = client.get(url).content.decode()
+    assert "工作日历" not in page and "发送失败" not in page and "通知设置" in page
+    client.logout()
+    _office_client(client, world)
+    page = client.get(url).content.decode()
+    assert "工作日历" in page and "发送失败" in page and ">催办<" in page
