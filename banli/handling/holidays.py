@@ -23,6 +23,8 @@ _RANGE = re.compile(
     rf"(?:(?P<y1>\d{{4}})年)?(?P<m1>\d{{1,2}})月(?P<d1>\d{{1,2}})日{_PAREN}"
     rf"(?:\s*[至到—\-~～]\s*(?:(?:(?P<y2>\d{{4}})年)?(?P<m2>\d{{1,2}})月)?(?P<d2>\d{{1,2}})日{_PAREN})?\s*放假"
 )
+# The notice's own title or opening: "关于2027年部分节假日安排的通知", "现将2027年元旦、春节……放假调休日期的具体安排".
+_NOTICE_YEAR = re.compile(r"(\d{4})年(?:部分节假日|元旦)")
 _TOTAL = re.compile(r"共(?P<n>\d{1,2})天")
 _DAY = re.compile(rf"(?:(?P<y>\d{{4}})年)?(?P<m>\d{{1,2}})月(?P<d>\d{{1,2}})日{_PAREN}")
 
@@ -45,6 +47,27 @@ def package_covers(year: int) -> bool:
     return True
 
 
+HOLIDAY_NAMES = {"New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节",
+                 "Labour Day": "劳动节", "Dragon Boat Festival": "端午节", "Mid-autumn Festival": "中秋节",
+                 "National Day": "国庆节", "Anti-Fascist 70th Day": "抗战胜利纪念日"}
+
+
+def package_days(year: int) -> list[Day]:
+    """The package's arrangement for a year it knows, as the notice states it: each festival's days off and the
+    weekend days worked instead (ordinary weekends left out)."""
+    days, day = [], dt.date(year, 1, 1)
+    while day.year == year:
+        on_holiday, name = chinese_calendar.get_holiday_detail(day)
+        if name:
+            label = HOLIDAY_NAMES.get(name, name)
+            if on_holiday:
+                days.append(Day(day, False, label))
+            elif day.weekday() >= 5:
+                days.append(Day(day, True, f"{label}调休上班"))
+        day += dt.timedelta(days=1)
+    return days
+
+
 def _date(name: str, year: int, month: str, day: str) -> dt.date:
     try:
         return dt.date(year, int(month), int(day))
@@ -59,6 +82,9 @@ def parse_notice(year: int, text: str) -> list[Day]:
     "共N天" it states, or when nothing in the text looks like an arrangement.
     """
     text = (text or "").replace("\u3000", " ")
+    stated = _NOTICE_YEAR.search(text)
+    if stated and int(stated.group(1)) != year:
+        raise DomainError(f"粘贴的是{stated.group(1)}年的放假通知，年份却填的是{year}年，请核对。", field="notice")
     items = list(_ITEM.finditer(text))
     if not items:
         raise DomainError("没有识别出放假安排。请粘贴通知中“一、元旦：1月1日至3日放假调休，共3天。1月4日（周日）上班。”"

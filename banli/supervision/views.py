@@ -253,6 +253,7 @@ def holiday_calendar(request):
     entered = list(HolidayOverride.objects.filter(date__year=year))
     return render(request, "supervision/holiday_calendar.html", {
         "year": year, "covered": holidays.package_covers(year), "missing": missing, "entered": entered,
+        "package_days": holidays.package_days(year) if holidays.package_covers(year) else [],
         "notice_form": notice_form, "day_form": day_form, "preview": preview,
         "preview_holidays": sum(not d.is_workday for d in preview or ()),
         "preview_workdays": sum(d.is_workday for d in preview or ()),

@@ -30,13 +30,21 @@ NOTICE_2027 = """一、元旦：1月1日（周五）至3日（周日）放假，
 LOCAL_MORNING = "+08:00"
 
 
+NOTICE_HEAD = ("国务院办公厅关于2026年部分节假日安排的通知\n各省、自治区、直辖市人民政府，国务院各部委、各直属机构：\n"
+               "经国务院批准，现将2026年元旦、春节、清明节、劳动节、端午节、中秋节和国庆节放假调休日期的具体安排通知如下。\n")
+NOTICE_FOOT = ("\n节假日期间，各地区、各部门要妥善安排好值班和安全、保卫等工作，遇有重大突发事件，要按规定及时报告并妥善处置，"
+               "确保人民群众祥和平安度过节日假期。\n国务院办公厅")
+
+
 def test_the_2026_notice_reads_into_exactly_the_packages_days():
-    days = holidays.parse_notice(2026, NOTICE_2026)
+    days = holidays.parse_notice(2026, NOTICE_HEAD + NOTICE_2026 + NOTICE_FOOT)
     assert len(days) == 39
     assert [d.date for d in days if d.is_workday] == [dt.date(2026, 1, 4), dt.date(2026, 2, 14), dt.date(2026, 2, 28),
                                                       dt.date(2026, 5, 9), dt.date(2026, 9, 20), dt.date(2026, 10, 10)]
     assert all(chinese_calendar.is_workday(d.date) == d.is_workday for d in days)
     assert {d.name for d in days if not d.is_workday} == {"元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节"}
+    # The page lists the package's arrangement for a year it knows in the same form.
+    assert holidays.package_days(2026) == days
 
 
 @pytest.mark.parametrize("text, message", [
@@ -46,6 +54,7 @@ def test_the_2026_notice_reads_into_exactly_the_packages_days():
     ("二、春节：2月30日至3月2日放假调休，共3天。", "春节：2027年2月30日不是有效日期"),
     ("五、端午节：6月放假。", "端午节：没有找到“某月某日至某日放假”"),
     ("二、春节：2月5日至13日放假调休，共9天。2月6日（周六）上班。", "春节：2月6日既是放假日又是上班日"),
+    (NOTICE_HEAD + NOTICE_2026, "粘贴的是2026年的放假通知，年份却填的是2027年"),
 ])
 def test_a_notice_that_does_not_add_up_is_refused_with_what_to_check(text, message):
     with pytest.raises(DomainError) as exc:
@@ -158,6 +167,7 @@ def test_a_year_the_package_knows_needs_nothing_entered(client, world):
         _office_client(client, world)
         page = client.get(reverse("supervision:holiday_calendar")).content.decode()
         assert 'data-coverage="package"' in page
+        assert "内置日历中的2026年安排（39 天）" in page and "国庆节调休上班" in page
         assert "data-calendar-gap" not in client.get(reverse("workbench:home")).content.decode()
 
 
