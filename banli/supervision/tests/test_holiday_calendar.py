@@ -180,3 +180,20 @@ def test_the_office_only_links_show_only_to_the_office(client, world):
     _office_client(client, world)
     page = client.get(url).content.decode()
     assert "工作日历" in page and "发送失败" in page and ">催办<" in page
+
+
+def test_the_scan_keeps_the_entered_holidays_and_works_the_entered_weekend_day(world):
+    from banli.supervision import services as supervision
+    from banli.supervision.tests.helpers import frozen, lead_item
+
+    from banli.supervision.models import Reminder
+
+    lead_item(world, reply_due=dt.date(2027, 2, 15), assigned=dt.date(2026, 11, 20))
+    with frozen(dt.date(2027, 2, 8)):  # a Monday: a working day until the year is entered
+        assert supervision.scan_deadlines()["created"] == 1  # five working days ahead, Monday to Friday
+    handling.holiday_year_set(year=2027, days=holidays.parse_notice(2027, NOTICE_2027), actor=world.office)
+    with frozen(dt.date(2027, 2, 9)):  # now inside the Spring Festival
+        assert supervision.scan_deadlines()["skipped"] == "holiday"
+    with frozen(dt.date(2027, 2, 14)):  # the Sunday worked instead: one working day (the 15th) to go
+        assert supervision.scan_deadlines()["created"] == 1
+    assert sorted(Reminder.objects.values_list("threshold", flat=True)) == [1, 5]
