@@ -17,7 +17,9 @@ import chinese_calendar
 from banli.core.errors import DomainError
 
 # One holiday item of the notice: "二、春节：2月15日（农历腊月二十八、周日）至23日（…）放假调休，共9天。2月14日（周六）上班。"
-_ITEM = re.compile(r"(?:^|[\s。；;])(?:[一二三四五六七八九十]{1,2}[、.．]\s*)?(?P<name>元旦|春节|清明节|劳动节|端午节|中秋节|国庆节|[\u4e00-\u9fff]{1,6}节)[：:]")
+# One festival or several sharing the days ("六、国庆节、中秋节：10月1日至8日放假调休，共8天。").
+_FESTIVAL = r"(?:元旦|春节|清明节|劳动节|端午节|中秋节|国庆节|[\u4e00-\u9fff]{1,6}节)"
+_ITEM = re.compile(rf"(?:^|[\s。；;])(?:[一二三四五六七八九十]{{1,2}}[、.．]\s*)?(?P<name>{_FESTIVAL}(?:[、和]{_FESTIVAL})*)[：:]")
 _PAREN = r"(?:[（(][^）)]*[）)])?"
 _RANGE = re.compile(
     rf"(?:(?P<y1>\d{{4}})年)?(?P<m1>\d{{1,2}})月(?P<d1>\d{{1,2}})日{_PAREN}"
@@ -93,9 +95,12 @@ def parse_notice(year: int, text: str) -> list[Day]:
     for i, item in enumerate(items):
         name = item.group("name")
         body = text[item.end(): items[i + 1].start() if i + 1 < len(items) else len(text)]
-        found = _RANGE.search(body)
-        if not found:
+        ranges = list(_RANGE.finditer(body))
+        if not ranges:
             raise DomainError(f"{name}：没有找到“某月某日至某日放假”，请核对这一条。", field="notice")
+        if len(ranges) > 1:
+            raise DomainError(f"{name}：这一条里有两段放假日期，可能漏了下一条的“某某节：”，请核对。", field="notice")
+        found = ranges[0]
         start_year = int(found.group("y1") or year)
         start = _date(name, start_year, found.group("m1"), found.group("d1"))
         if found.group("d2"):

@@ -47,7 +47,23 @@ def test_the_2026_notice_reads_into_exactly_the_packages_days():
     assert holidays.package_days(2026) == days
 
 
+# 2025's notice: a one-day holiday without 调休, a Spring Festival across two months, and two festivals sharing days.
+NOTICE_2025 = """一、元旦：1月1日（周三）放假1天，不调休。
+二、春节：1月28日（农历除夕、周二）至2月4日（农历正月初七、周二）放假调休，共8天。1月26日（周日）、2月8日（周六）上班。
+三、清明节：4月4日（周五）至6日（周日）放假，共3天。
+四、劳动节：5月1日（周四）至5日（周一）放假调休，共5天。4月27日（周日）上班。
+五、端午节：5月31日（周六）至6月2日（周一）放假，共3天。
+六、国庆节、中秋节：10月1日（周三）至8日（周三）放假调休，共8天。9月28日（周日）、10月11日（周六）上班。"""
+
+
+def test_the_2025_notice_reads_into_the_packages_days_too():
+    days = holidays.parse_notice(2025, NOTICE_2025)
+    assert [(d.date, d.is_workday) for d in days] == [(d.date, d.is_workday) for d in holidays.package_days(2025)]
+    assert [d.name for d in days if d.date == dt.date(2025, 10, 8)] == ["国庆节、中秋节"]
+
+
 @pytest.mark.parametrize("text, message", [
+    ("五、端午节：5月31日至6月2日放假，共3天。国庆节10月1日至8日放假调休，共8天。", "端午节：这一条里有两段放假日期"),
     ("", "没有识别出放假安排"),
     ("请各地区、各部门妥善安排好值班和安全、保卫等工作。", "没有识别出放假安排"),
     ("二、春节：2月5日至13日放假调休，共8天。", "春节：2月5日至2月13日是9天，与通知中的“共8天”不一致"),
