@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import chinese_calendar
@@ -83,7 +84,8 @@ def parse_notice(year: int, text: str) -> list[Day]:
     Raises DomainError, naming the holiday, when an item cannot be read, when its dates do not add up to the
     "共N天" it states, or when nothing in the text looks like an arrangement.
     """
-    text = (text or "").replace("\u3000", " ")
+    # NFKC: full-width digits and the ideographic space as typed in some copies of the notice.
+    text = unicodedata.normalize("NFKC", text or "")
     stated = _NOTICE_YEAR.search(text)
     if stated and int(stated.group(1)) != year:
         raise DomainError(f"粘贴的是{stated.group(1)}年的放假通知，年份却填的是{year}年，请核对。", field="notice")

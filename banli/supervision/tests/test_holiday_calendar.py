@@ -81,6 +81,8 @@ def test_a_notice_that_does_not_add_up_is_refused_with_what_to_check(text, messa
 def test_a_single_day_and_a_range_across_the_new_year_are_read():
     days = holidays.parse_notice(2027, "一、元旦：1月1日放假，与周末连休。\n七、国庆节：10月1日至7日放假调休，共7天。")
     assert [d.date for d in days][:2] == [dt.date(2027, 1, 1), dt.date(2027, 10, 1)]
+    wide = holidays.parse_notice(2027, "一、元旦：１月１日（星期五）至３日放假，共３天。")
+    assert [d.date for d in wide] == [dt.date(2027, 1, 1), dt.date(2027, 1, 2), dt.date(2027, 1, 3)]
     across = holidays.parse_notice(2027, "一、元旦：2026年12月31日至2027年1月2日放假，共3天。")
     assert [d.date for d in across] == [dt.date(2026, 12, 31), dt.date(2027, 1, 1), dt.date(2027, 1, 2)]
 
