@@ -215,3 +215,18 @@ def test_the_scan_keeps_the_entered_holidays_and_works_the_entered_weekend_day(w
     with frozen(dt.date(2027, 2, 14)):  # the Sunday worked instead: one working day (the 15th) to go
         assert supervision.scan_deadlines()["created"] == 1
     assert sorted(Reminder.objects.values_list("threshold", flat=True)) == [1, 5]
+
+
+def test_a_moved_deadline_is_warned_about_again_for_its_new_date(world, before_the_festival):
+    from banli.supervision import services as supervision
+    from banli.supervision.models import Reminder
+    from banli.supervision.tests.helpers import frozen
+
+    with frozen(dt.date(2027, 2, 8)):  # the sign deadline (9th) is one working day away
+        supervision.scan_deadlines()
+    assert set(Reminder.objects.filter(kind="sign").values_list("due_date", flat=True)) == {dt.date(2027, 2, 9)}
+    with time_machine.travel(dt.datetime(2027, 2, 8, 11, tzinfo=dt.timezone(dt.timedelta(hours=8))), tick=False):
+        handling.holiday_year_set(year=2027, days=holidays.parse_notice(2027, NOTICE_2027), actor=world.office)
+    with frozen(dt.date(2027, 2, 15)):  # now due on the 16th: one working day away again
+        supervision.scan_deadlines()
+    assert dt.date(2027, 2, 16) in set(Reminder.objects.filter(kind="sign").values_list("due_date", flat=True))
