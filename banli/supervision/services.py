@@ -127,51 +127,50 @@ def _claim(delivery_id: int, attempts: int, now) -> bool:
         state=DeliveryState.SENDING, attempts=attempts + 1, next_attempt_at=now + LEASE))
 
 
-def _companions(delivery: Delivery, now) -> list[Delivery]:
-    """Other reminders due now for the same address on the same channel, claimed to go in one message: a unit
-    office with twelve items overdue gets one e-mail, one text, one robot post listing them, not twelve."""
-    if not delivery.reminder_id:
-        return []
-    due = (Delivery.objects.filter(channel=delivery.channel, address=delivery.address, webhook_id=delivery.webhook_id,
-                                   reminder__isnull=False, state__in=[DeliveryState.PENDING, DeliveryState.RETRYING],
-                                   next_attempt_at__lte=now)
-           .exclude(pk=delivery.pk).order_by("next_attempt_at", "id").values_list("id", "attempts")[:BATCH_MAX - 1])
-    taken = [pk for pk, attempts in due if _claim(pk, attempts, now)]
-    if not taken:
-        return []
-    rows = Delivery.objects.select_related("webhook", *messages.RELATED).in_bulk(taken)
-    return [rows[pk] for pk in taken]
+def _groups(due: list[tuple]) -> list[list[tuple[int, int]]]:
+    """The due deliveries as messages: reminders for one address on one channel together (up to BATCH_MAX a
+    message), anything else (a digest) alone; (id, attempts) pairs, in the order they came."""
+    groups: dict[tuple, list] = {}
+    for delivery_id, attempts, channel, address, webhook_id, reminder_id in due:
+        key = (channel, address, webhook_id) if reminder_id else ("single", delivery_id)
+        chunks = groups.setdefault(key, [[]])
+        if len(chunks[-1]) >= BATCH_MAX:
+            chunks.append([])
+        chunks[-1].append((delivery_id, attempts))
+    return [chunk for chunks in groups.values() for chunk in chunks]
 
 
 def deliver_due(*, now=None, limit: int = 500) -> dict:
     """Send every delivery whose time has come; claim each by compare-and-set so workers never double-send.
 
-    Reminders due for one address on one channel go out as one message (up to BATCH_MAX items); each keeps
-    its own delivery row, attempt record and outcome. A finished scan's notifications and deliveries are
-    written first (`fan_out_pending`), so nothing waits for another pass."""
+    Reminders due for one address on one channel go out as one message (a unit office with twelve items overdue
+    gets one e-mail, one text, one robot post listing them, not twelve; up to BATCH_MAX items); each keeps its
+    own delivery row, attempt record and outcome. Grouping is within the rows one call takes (`limit`), which
+    are taken address by address. A finished scan's notifications and deliveries are written first
+    (`fan_out_pending`), so nothing waits for another pass."""
     from banli.supervision import channels
 
     now = now or timezone.now()
     fan_out_pending(now=now)
     due = list(
         Delivery.objects.filter(state__in=_OPEN, next_attempt_at__lte=now)
-        .order_by("next_attempt_at", "id").values_list("id", "attempts")[:limit]
+        .order_by("channel", "address", "id")
+        .values_list("id", "attempts", "channel", "address", "webhook_id", "reminder_id")[:limit]
     )
     counts = {"sent": 0, "failed": 0, "retrying": 0}
-    done: set[int] = set()
-    for delivery_id, attempts in due:
-        if delivery_id in done or not _claim(delivery_id, attempts, now):
-            continue  # sent with an earlier one, or another worker took it
-        delivery = Delivery.objects.select_related("webhook", *messages.RELATED).get(pk=delivery_id)
-        group = [delivery, *_companions(delivery, now)]
-        done.update(d.pk for d in group)
+    for chunk in _groups(due):
+        taken = [delivery_id for delivery_id, attempts in chunk if _claim(delivery_id, attempts, now)]
+        if not taken:
+            continue  # another worker took them
+        rows = Delivery.objects.select_related("webhook", *messages.RELATED).in_bulk(taken)
+        group = [rows[pk] for pk in taken]
         words = {}
         for d in group:
             if not d.subject and d.reminder_id:
                 # rendered at the first try and kept, so retries and the failed list show the same words
                 d.subject, d.body = messages.render_message(d.reminder)
                 words[d.pk] = {"subject": d.subject, "body": d.body}
-        message = delivery if len(group) == 1 else messages.combined(group)
+        message = group[0] if len(group) == 1 else messages.combined(group)
         started = timezone.now()
         try:
             detail = channels.send(message)
