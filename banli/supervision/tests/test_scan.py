@@ -211,3 +211,44 @@ def test_two_workers_racing_create_each_reminder_once():
     assert Notification.objects.count() == 10
     assert Delivery.objects.count() == 10  # an e-mail each to the handler and the unit office
     assert connection.vendor in {"sqlite", "postgresql"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_sending_at_once_send_each_reminder_once():
+    from django.core import mail
+
+    from banli.core.testing import build_world
+    from banli.supervision.models import DeliveryAttempt
+
+    world = build_world()
+    give_contacts(world)
+    for _ in range(6):
+        lead_item(world, reply_due=D(2025, 10, 10))
+    services.scan_deadlines(today=D(2025, 10, 9))
+    services.fan_out_pending()
+    assert Delivery.objects.count() == 12  # the handler and the unit office hear of each of the six items
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def worker():
+        try:
+            barrier.wait(timeout=10)
+            services.deliver_due()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    assert set(Delivery.objects.values_list("state", flat=True)) == {"sent"}
+    assert DeliveryAttempt.objects.count() == 12  # one try per delivery, whichever worker took it
+    # However the two workers split the rows, each item reached each address once.
+    for address in ("edu_handler@example.gov.cn", "edu_office@example.gov.cn"):
+        bodies = "\n".join(m.body for m in mail.outbox if m.to == [address])
+        for item in Delivery.objects.filter(address=address).values_list("reminder__assignment_id", flat=True):
+            assert bodies.count(f"/supervision/items/{item}/") == 1
