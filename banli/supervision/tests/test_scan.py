@@ -179,22 +179,15 @@ def test_scan_deadlines_command_rejects_a_bad_date(db):
         call_command("scan_deadlines", "--date", "2025/10/09")
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_workers_racing_create_each_reminder_once():
-    from banli.core.testing import build_world
-
-    world = build_world()
-    give_contacts(world)
-    for i in range(5):
-        lead_item(world, reply_due=D(2025, 10, 10) if i % 2 else D(2025, 10, 13))
+def _race(job) -> None:
+    """Run `job` in two threads released at the same moment (two workers on the real database)."""
     barrier = threading.Barrier(2)
-    results, errors = [], []
+    errors = []
 
     def worker():
         try:
             barrier.wait(timeout=10)
-            results.append(services.scan_deadlines(today=D(2025, 10, 9)))
-            services.fan_out_pending()  # both workers go on to the send step at once too
+            job()
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
@@ -206,6 +199,23 @@ def test_two_workers_racing_create_each_reminder_once():
     for t in threads:
         t.join(timeout=60)
     assert not errors, errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_racing_create_each_reminder_once():
+    from banli.core.testing import build_world
+
+    world = build_world()
+    give_contacts(world)
+    for i in range(5):
+        lead_item(world, reply_due=D(2025, 10, 10) if i % 2 else D(2025, 10, 13))
+    results = []
+
+    def scan_and_fan_out():
+        results.append(services.scan_deadlines(today=D(2025, 10, 9)))
+        services.fan_out_pending()  # both workers go on to the send step at once too
+
+    _race(scan_and_fan_out)
     assert sum(r["created"] for r in results) == 5 == Reminder.objects.count()
     # each scan's reminders were fanned out by exactly one worker: one notification per (user, reminder)
     assert Notification.objects.count() == 10
@@ -227,24 +237,7 @@ def test_two_workers_sending_at_once_send_each_reminder_once():
     services.scan_deadlines(today=D(2025, 10, 9))
     services.fan_out_pending()
     assert Delivery.objects.count() == 12  # the handler and the unit office hear of each of the six items
-    barrier = threading.Barrier(2)
-    errors = []
-
-    def worker():
-        try:
-            barrier.wait(timeout=10)
-            services.deliver_due()
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors, errors
+    _race(services.deliver_due)
     assert set(Delivery.objects.values_list("state", flat=True)) == {"sent"}
     assert DeliveryAttempt.objects.count() == 12  # one try per delivery, whichever worker took it
     # However the two workers split the rows, each item reached each address once.
