@@ -133,10 +133,16 @@ def parse_notice(year: int, text: str) -> list[Day]:
                 if day in days and not days[day].is_workday:
                     raise DomainError(f"{name}：{day:%-m月%-d日}既是放假日又是上班日，请核对。", field="notice")
                 days[day] = Day(day, True, f"{name}调休上班")
-    outside = sorted(d for d in days if abs(d.year - year) > 1)
-    if outside:
-        raise DomainError(f"{outside[0]:%Y年%-m月%-d日}不在{year}年前后，请核对年份。", field="notice")
-    return sorted(days.values(), key=lambda d: d.date)
+    result = sorted(days.values(), key=lambda d: d.date)
+    check_year(year, result)
+    return result
+
+
+def check_year(year: int, days: list[Day]) -> None:
+    """A year's arrangement holds days of that year and, at most, of the years either side (元旦 across it)."""
+    stray = [d.date for d in days if abs(d.date.year - year) > 1]
+    if stray:
+        raise DomainError(f"{min(stray):%Y年%-m月%-d日}不在{year}年前后，请核对年份。", field="notice")
 
 
 def uncovered_years(today: dt.date) -> list[int]:

@@ -351,6 +351,7 @@ def holiday_year_set(*, year: int, days, actor, now=None) -> dict:
     All or nothing: the old entries go and the new ones come in one transaction, then the deadlines still
     ahead that are counted in working days are counted again. Returns what changed.
     """
+    from banli.handling import holidays
     from banli.handling.models import HolidayOverride
 
     _require_calendar_editor(actor)
@@ -358,9 +359,7 @@ def holiday_year_set(*, year: int, days, actor, now=None) -> dict:
     days = list(days)
     if not days:
         raise DomainError("没有要保存的日期。", field="notice")
-    stray = [d.date for d in days if d.date.year not in (year - 1, year, year + 1)]
-    if stray:
-        raise DomainError(f"{stray[0]:%Y年%-m月%-d日}不在{year}年前后，请核对年份。", field="notice")
+    holidays.check_year(year, days)
     removed, _ = HolidayOverride.objects.filter(date__year=year).delete()
     # A worked day of the next year's arrangement may fall at the end of this one (or the other way round).
     HolidayOverride.objects.filter(date__in=[d.date for d in days]).delete()

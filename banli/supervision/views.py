@@ -181,7 +181,6 @@ def digest(request, pk):
     return render(request, "supervision/digest.html", {"digest": item, "data": item.data})
 
 
-
 def _calendar_editor(user) -> None:
     if not ({Role.ASSIGNING_OFFICE, Role.ADMIN} & access.roles_of(user)):
         raise Http404("只有交办机构可以维护节假日安排。")
