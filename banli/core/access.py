@@ -44,6 +44,12 @@ def has_role(user, role: str) -> bool:
     return role in roles_of(user)
 
 
+def can_keep_calendar(user) -> bool:
+    """The work calendar (holidays of years the package does not know) is kept by an assigning office or the
+    administrator: every office's deadlines count on it."""
+    return bool({Role.ASSIGNING_OFFICE, Role.ADMIN} & roles_of(user))
+
+
 def is_staff_user(user) -> bool:
     """Office, unit staff or administrator: anyone who works on items rather than submits them."""
     return bool(roles_of(user) & {Role.ASSIGNING_OFFICE, Role.ADMIN, *UNIT_ROLES})

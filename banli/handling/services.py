@@ -338,9 +338,9 @@ RECOUNTED_DEADLINES = (
 
 
 def _require_calendar_editor(actor) -> None:
-    from banli.core.access import roles_of
+    from banli.core.access import can_keep_calendar
 
-    if not ({Role.ASSIGNING_OFFICE, Role.ADMIN} & roles_of(actor)):
+    if not can_keep_calendar(actor):
         raise PermissionDenied("只有交办机构可以维护节假日安排。")
 
 

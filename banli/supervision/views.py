@@ -182,7 +182,7 @@ def digest(request, pk):
 
 
 def _calendar_editor(user) -> None:
-    if not ({Role.ASSIGNING_OFFICE, Role.ADMIN} & access.roles_of(user)):
+    if not access.can_keep_calendar(user):
         raise Http404("只有交办机构可以维护节假日安排。")
 
 
