@@ -42,6 +42,16 @@ def _text(value) -> str:
     return str(value).strip()
 
 
+def _xlsx_text(value) -> str:
+    """A cell's text with the file format's character escapes undone: Excel writes a carriage return typed in a
+    cell as ``_x000D_`` (OOXML's _xHHHH_ escape), which openpyxl leaves in the text; line breaks become \n."""
+    if isinstance(value, str) and "_x" in value:
+        from openpyxl.utils.escape import unescape
+
+        value = unescape(value).replace("\r\n", "\n").replace("\r", "\n")
+    return _text(value)
+
+
 _MERGE = re.compile(rb'<mergeCell\s+ref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
 
 
@@ -141,7 +151,7 @@ def read_xlsx(data: bytes, filename: str = "清单.xlsx") -> Table:
                         f"工作表「{ws.title}」{cell_name(cell.row, cell.column)}是公式（{str(cell.value)[:40]}），"
                         "请复制后“选择性粘贴为数值”再导入。"
                     )
-                text = _text(cell.value)
+                text = _xlsx_text(cell.value)
                 if len(text) > MAX_CELL_CHARS:
                     raise ImportFileError(
                         f"工作表「{ws.title}」{cell_name(cell.row, cell.column)}内容过长（{len(text):,} 字），"

@@ -248,3 +248,24 @@ def test_units_and_proposers_cannot_open_the_import_pages(world, client):
 
     client.login(username="edu_office", password=PASSWORD)
     assert client.get("/exchange/import/").status_code == 403
+
+
+def test_line_breaks_excel_escapes_as_x000d_come_back_as_line_breaks():
+    """Excel stores a carriage return typed in a cell as _x000D_; openpyxl leaves the escape in the text."""
+    import io
+    import zipfile
+
+    plain = xlsx_bytes([["20250041", "关于甲的提案\r\n（第二行）", "李委员", "区教育局", "", "价格_x005F_x0041_"]],
+                       headers=["提案号", "题目", "领衔人", "主办", "协办", "备注"])
+    escaped = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(plain)) as source, zipfile.ZipFile(escaped, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            if name.startswith("xl/worksheets/"):
+                assert b"&#13;" in data
+                data = data.replace(b"&#13;", b"_x000D_")
+            target.writestr(name, data)
+    table = read_table(escaped.getvalue(), "a.xlsx")
+    number, title, *_, remark = table.rows[0][1]
+    assert title == "关于甲的提案\n（第二行）"
+    assert remark == "价格_x0041_"  # Excel's escape of a literal "_x" stays literal text
