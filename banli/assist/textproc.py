@@ -13,6 +13,8 @@ _WIDE_GAP = re.compile(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])")
 # Letter codes before a place word ("A3区", "K市", as in anonymised texts) and digit runs say nothing about a topic.
 _PLACE_CODE = re.compile(r"[A-Za-z]\d*(?=[市区县镇乡村])")
 _DIGITS = re.compile(r"\d+")
+# OOXML's escape of a carriage return, left in texts that went through Excel without being unescaped.
+_XML_CR = re.compile(r"_x000[dD]_")
 
 # Words that say nothing about the topic of a proposal or who should handle it.
 STOPWORDS = frozenset(
@@ -30,7 +32,7 @@ def normalize(text: str) -> str:
 
 def compact(text: str) -> str:
     """Normalised text for classification: line breaks inside Chinese joined, place codes dropped, digits as 0."""
-    text = _WIDE_GAP.sub("", unicodedata.normalize("NFKC", text or ""))
+    text = _WIDE_GAP.sub("", unicodedata.normalize("NFKC", _XML_CR.sub(" ", text or "")))
     return _DIGITS.sub("0", _PLACE_CODE.sub("", _SPACE.sub(" ", text))).strip()
 
 
