@@ -37,6 +37,8 @@ elif len(SECRET_KEY) < 32:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# A form sent from a stale page gets a Chinese page that says what to do, not Django's English one.
+CSRF_FAILURE_VIEW = "banli.core.views.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -21,3 +21,8 @@ urlpatterns = [
     path("assist/", include("banli.assist.urls")),
     path("", include("banli.workbench.urls")),
 ]
+
+handler400 = "banli.core.views.bad_request"
+handler403 = "banli.core.views.permission_denied"
+handler404 = "banli.core.views.page_not_found"
+handler500 = "banli.core.views.server_error"

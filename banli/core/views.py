@@ -1,5 +1,6 @@
 """Health check and the proposer's copy of his own data."""
 import json
+import re
 
 from django.contrib.auth.decorators import login_required
 from django.db import connection
@@ -68,3 +69,58 @@ def proposer_contact_reveal(request, proposal_id: int, proposer_id: int, field: 
     except PermissionDenied as exc:
         return HttpResponseForbidden(str(exc))
     return _contact(request, proposal, proposer, {field: value})
+
+
+# Error pages. Django's own say "403 Forbidden" / "Not Found" in English and drop the reason; these say in
+# Chinese what happened and what to do. A reason is shown only when it is one of ours (Chinese): Django's
+# generic messages ("No Proposal matches the given query.") and resolver internals are not for users.
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _reason(exception, fallback: str) -> str:
+    message = exception.args[0] if exception is not None and getattr(exception, "args", None) else ""
+    return message if isinstance(message, str) and _CJK.search(message) else fallback
+
+
+def _error_page(request, status: int, **context):
+    return render(request, "errors/_page.html", {"status": status, **context}, status=status)
+
+
+def permission_denied(request, exception=None):
+    return _error_page(
+        request, 403, heading="无权进行此操作",
+        reason=_reason(exception, "您当前的身份不能打开这个页面或进行这项操作。"),
+        hint="如果您有多个身份（如既是联络员又是承办人），请在右上角切换身份后再试；仍有疑问请联系本单位联络员或交办机构。",
+    )
+
+
+def page_not_found(request, exception=None):
+    return _error_page(
+        request, 404, heading="找不到该页面",
+        reason=_reason(exception, "您要找的事项或页面不存在，可能已被撤回、并案或地址有误。"),
+        hint="请从工作台或台账重新进入；若是从通知、邮件或短信中的链接打开的，该事项可能已改由其他单位办理。",
+    )
+
+
+def bad_request(request, exception=None):
+    return _error_page(request, 400, heading="请求有误", reason="提交的内容无法识别。",
+                       hint="请返回上一页，刷新后重新填写提交。")
+
+
+def server_error(request):
+    # Standalone page: no database, no session, no context processors (they may be what failed).
+    from django.template import loader
+
+    return HttpResponse(loader.get_template("500.html").render(), status=500)
+
+
+def csrf_failure(request, reason=""):
+    """A form sent from a page opened too long ago, or after signing in again elsewhere: say so, keep nothing."""
+    back = request.META.get("HTTP_REFERER") or ""
+    same_site = back.startswith(f"{request.scheme}://{request.get_host()}/")
+    return _error_page(
+        request, 403, heading="页面已过期，本次提交没有保存",
+        reason="这张表单打开的时间太久，或您已在别处重新登录，系统为安全起见没有接受这次提交。",
+        hint="请刷新页面，重新填写后再提交。填写较长内容（如答复正文）时，可先复制保存再刷新。",
+        retry_url=back if same_site else "",
+    )
