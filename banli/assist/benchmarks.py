@@ -231,13 +231,18 @@ def bench_routing_cross_validation():
     leads = np.array([r["units"][0] for r in rows])
     top1 = top3 = 0
     elapsed = 0.0
+    truth, first, first_scores = [], [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(rows, leads):
             model = RoutingModel().fit([rows[i] for i in train], [rows[i]["units"] for i in train])
             started = time.perf_counter()
             for i in test:
-                ranked = [s.unit for s in model.suggest(rows[i]) if s.role == "lead"]
+                suggested = [s for s in model.suggest(rows[i]) if s.role == "lead"]
+                ranked = [s.unit for s in suggested]
+                truth.append(str(leads[i]))
+                first.append(ranked[0])
+                first_scores.append(suggested[0].score)
                 top1 += ranked[:1] == [leads[i]]
                 top3 += leads[i] in ranked[:3]
             elapsed += time.perf_counter() - started
@@ -246,3 +251,8 @@ def bench_routing_cross_validation():
     yield "assist.routing.messages_replies.lead_top1_cv5", top1 / len(rows), "ratio"
     yield "assist.routing.messages_replies.lead_top3_cv5", top3 / len(rows), "ratio"
     yield "assist.routing.messages_replies.ms_per_suggestion", elapsed * 1000 / len(rows), "ms"
+    from banli.assist.evaluation import _calibration_error
+
+    # |score of the first lead suggestion − share of such suggestions that were right|, over score bins.
+    yield "assist.routing.messages_replies.lead_calibration_error", _calibration_error(truth, first, first_scores), "ratio"
+    yield "assist.routing.messages_replies.lead_mean_top_score", float(np.mean(first_scores)), "ratio"
