@@ -32,7 +32,7 @@ def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-2.0 * x))
 
 
-def _fit_temperature(x, leads: np.ndarray) -> float:
+def _fit_temperature(texts: list[str], leads: np.ndarray) -> float:
     """The softmax temperature of the lead scores that minimises log-loss on out-of-fold SVM decisions.
 
     With a fixed temperature the right unit among thirty often showed 0.10 beside a co-handling unit's 0.55;
@@ -52,8 +52,11 @@ def _fit_temperature(x, leads: np.ndarray) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for train, test in StratifiedKFold(folds, shuffle=True, random_state=0).split(leads, leads):
-            svm = LinearSVC(C=1.0, class_weight="balanced").fit(x[train], leads[train])
-            raw = svm.decision_function(x[test])
+            # Features fitted on the fold's training texts only: a vocabulary that has seen the held-out texts
+            # makes the decisions look surer than they will be on a new proposal.
+            fit, apply = _featurizer()
+            svm = LinearSVC(C=1.0, class_weight="balanced").fit(fit([texts[i] for i in train]), leads[train])
+            raw = svm.decision_function(apply([texts[i] for i in test]))
             if raw.ndim == 1:
                 raw = np.column_stack([-raw, raw])
             decisions[np.ix_(test, np.searchsorted(classes, svm.classes_))] = raw
@@ -66,6 +69,22 @@ def _fit_temperature(x, leads: np.ndarray) -> float:
         return float(-(z[np.arange(len(z)), truth] - np.log(np.exp(z).sum(axis=1))).mean())
 
     return float(minimize_scalar(log_loss, bounds=(0.1, 50.0), method="bounded").x)
+
+
+def _featurizer():
+    """fit(texts) and apply(texts) of the routing features (jieba words and characters 1–2, TF-IDF)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    word_vec = TfidfVectorizer(analyzer=words, sublinear_tf=True)
+    char_vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)
+
+    def fit(texts):
+        return sparse.hstack([word_vec.fit_transform(texts), char_vec.fit_transform(texts)], format="csr")
+
+    def apply(texts):
+        return sparse.hstack([word_vec.transform(texts), char_vec.transform(texts)], format="csr")
+
+    return fit, apply
 
 
 class RoutingModel:
@@ -92,7 +111,7 @@ class RoutingModel:
         leads = [u[0] for u in unit_lists]
         self.lead_units = sorted(set(leads))
         self.lead_svm = LinearSVC(C=1.0, class_weight="balanced").fit(x, leads) if len(self.lead_units) > 1 else None
-        self.temperature = _fit_temperature(x, np.asarray(leads)) if self.lead_svm is not None else DEFAULT_TEMPERATURE
+        self.temperature = _fit_temperature(texts, np.asarray(leads)) if self.lead_svm is not None else DEFAULT_TEMPERATURE
         self.binarizer = MultiLabelBinarizer().fit(unit_lists)
         y = self.binarizer.transform(unit_lists)
         keep = (y.sum(axis=0) > 0) & (y.sum(axis=0) < len(y))
