@@ -45,13 +45,20 @@ def _fit_temperature(texts: list[str], leads: np.ndarray) -> float:
     from sklearn.svm import LinearSVC
 
     classes, counts = np.unique(leads, return_counts=True)
-    if len(leads) < 20 or counts.min() < 2 or len(classes) < 2:
+    # Only items whose lead unit led at least one other item can be held out; units seen once stay in training.
+    # A real history has many such units (35 leads among 64 items in the demo), so requiring every unit twice
+    # would leave the temperature unfitted exactly where users see the scores first.
+    kept = np.flatnonzero(counts[np.searchsorted(classes, leads)] >= 2)
+    kept_counts = np.unique(leads[kept], return_counts=True)[1]
+    if len(kept) < 20 or len(kept_counts) < 2:
         return DEFAULT_TEMPERATURE
-    folds = min(CALIBRATION_FOLDS, int(counts.min()))
+    folds = min(CALIBRATION_FOLDS, int(kept_counts.min()))
     decisions = np.full((len(leads), len(classes)), np.nan)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for train, test in StratifiedKFold(folds, shuffle=True, random_state=0).split(leads, leads):
+        for _, held in StratifiedKFold(folds, shuffle=True, random_state=0).split(kept, leads[kept]):
+            test = kept[held]
+            train = np.setdiff1d(np.arange(len(leads)), test)
             # Features fitted on the fold's training texts only: a vocabulary that has seen the held-out texts
             # makes the decisions look surer than they will be on a new proposal.
             fit, apply = _featurizer()
@@ -60,8 +67,8 @@ def _fit_temperature(texts: list[str], leads: np.ndarray) -> float:
             if raw.ndim == 1:
                 raw = np.column_stack([-raw, raw])
             decisions[np.ix_(test, np.searchsorted(classes, svm.classes_))] = raw
-    decisions = np.nan_to_num(decisions, nan=-10.0)  # a unit missing from a fold's training: never its answer
-    truth = np.searchsorted(classes, leads)
+    decisions = np.nan_to_num(decisions[kept], nan=-10.0)  # a unit missing from a fold's training: never its answer
+    truth = np.searchsorted(classes, leads[kept])
 
     def log_loss(t: float) -> float:
         z = decisions * t
