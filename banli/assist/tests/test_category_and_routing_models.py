@@ -51,3 +51,14 @@ def test_routing_lead_scores_are_calibrated_on_the_instances_own_history(history
     assert lead.unit == "区生态环境局" and lead.score > 0.5
     tiny = RoutingModel().fit(history[:10], [r["units"] for r in history[:10]])
     assert tiny.temperature == routing.DEFAULT_TEMPERATURE  # too little history to fit on: the default
+
+
+def test_routing_temperature_is_fitted_when_many_units_led_only_once(history):
+    """Real histories have many units that led one item; they stay in training and the rest calibrate."""
+    units = [list(r["units"]) for r in history]
+    for i in range(0, len(units), 4):
+        units[i][0] = f"单次主办单位{i}"
+    model = RoutingModel().fit(history, units)
+    from banli.assist import routing
+
+    assert model.temperature != routing.DEFAULT_TEMPERATURE
