@@ -35,6 +35,21 @@ def category_suggestions(*, user, proposal, top: int = 3) -> list[dict]:
     return [{"label": s.label, "score": s.score} for s in bundle["model"].rank(_doc(proposal), top=top)]
 
 
+LEAD_CANDIDATES = 12
+CO_CANDIDATES = 12
+
+
+def _units_this_office_assigns(user, proposal, bundle) -> set[str]:
+    """Names of the units the proposal's assigning office (or, for a draft without a session, the user's own
+    assigning offices) had handed items to when the model was trained; empty when that is not known."""
+    if getattr(proposal, "session_id", None):
+        offices = [proposal.session.assigning_office_id]
+    else:
+        offices = [u.pk for u in access.office_scopes(user)]
+    known = bundle.get("office_units") or {}
+    return {name for office in offices for name in known.get(office, ())}
+
+
 def routing_suggestions(*, user, proposal) -> list[dict]:
     """Suggested lead and co units with scores, supporting words and similar past items."""
     require_assist(user)
@@ -43,7 +58,17 @@ def routing_suggestions(*, user, proposal) -> list[dict]:
         return []
     from banli.organizations.models import Unit
 
-    suggestions = bundle["model"].suggest(_doc(proposal))
+    known = _units_this_office_assigns(user, proposal, bundle)
+    if known:
+        # The model learns from every office of the instance; a district office is offered the units it
+        # hands items to, not the city's bureaus that only the city office assigns.
+        candidates = bundle["model"].suggest(_doc(proposal), leads=LEAD_CANDIDATES, cos=CO_CANDIDATES)
+        leads = [s for s in candidates if s.role == "lead" and s.unit in known][:3]
+        top = leads[0].unit if leads else None
+        cos = [s for s in candidates if s.role == "co" and s.unit in known and s.unit != top][:3]
+        suggestions = leads + cos
+    else:
+        suggestions = bundle["model"].suggest(_doc(proposal))
     names = {s.unit for s in suggestions}
     units = {}
     for unit in Unit.objects.filter(Q(name__in=names) | Q(short_name__in=names), is_active=True):

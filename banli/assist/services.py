@@ -47,12 +47,27 @@ def routing_training_rows() -> list[dict]:
     return rows
 
 
+def office_units() -> dict[int, list[str]]:
+    """Per assigning office, the names of the units it has handed items to (its sessions' direct assignments)."""
+    from banli.handling.models import Assignment
+
+    out: dict[int, set[str]] = {}
+    pairs = (
+        Assignment.objects.exclude(state="withdrawn").filter(parent__isnull=True)
+        .values_list("proposal__session__assigning_office_id", "unit__name").distinct()
+    )
+    for office, name in pairs:
+        out.setdefault(office, set()).add(name)
+    return {office: sorted(names) for office, names in out.items()}
+
+
 def assist_model_train(*, task: str, rows: list[dict] | None = None, now: dt.datetime | None = None) -> dict:
     """Train the category or routing model from rows (default: the database) and store it under VAR_DIR."""
     from banli.assist.classifier import TextClassifier
     from banli.assist.routing import RoutingModel
 
     now = now or timezone.now()
+    extra = {}
     if task == SuggestionTask.CATEGORY:
         rows = category_training_rows() if rows is None else [r for r in rows if r.get("category")]
         if len(rows) < MIN_CATEGORY_ROWS or len({r["category"] for r in rows}) < 2:
@@ -60,6 +75,8 @@ def assist_model_train(*, task: str, rows: list[dict] | None = None, now: dt.dat
         model = TextClassifier().fit(rows, [r["category"] for r in rows])
         labels = model.classes_
     elif task == SuggestionTask.ROUTING:
+        # Which units each assigning office hands items to, known from the same history (none from a file).
+        extra["office_units"] = office_units() if rows is None else {}
         rows = routing_training_rows() if rows is None else [r for r in rows if r.get("units")]
         rows = [{**r, "units": [u if isinstance(u, str) else u.get("name", "") for u in r["units"]]} for r in rows]
         if len(rows) < MIN_ROUTING_ROWS:
@@ -69,7 +86,7 @@ def assist_model_train(*, task: str, rows: list[dict] | None = None, now: dt.dat
     else:
         raise DomainError(f"未知的训练任务：{task}")
     meta = {"task": task, "version": _version(now), "trained_at": now.isoformat(), "rows": len(rows), "labels": list(labels)}
-    store.save_bundle(task, {"model": model, "meta": meta})
+    store.save_bundle(task, {"model": model, "meta": meta, **extra})
     return meta
 
 

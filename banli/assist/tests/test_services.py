@@ -109,3 +109,41 @@ def test_retraining_without_history_is_not_retried_every_tick(db, settings):
     first = retrain_if_stale(now=now)
     assert first["category"].startswith("skipped") and first["routing"].startswith("skipped")
     assert retrain_if_stale(now=now + dt.timedelta(minutes=5)) == {}
+
+
+def test_routing_offers_only_units_the_items_own_office_assigns_to(history_world):
+    """One instance, two assigning offices: the city's bureaus are not offered for a district item, and back."""
+    import datetime as dt
+
+    from banli.assist import selectors
+    from banli.core.testing import make_user
+    from banli.handling import services as handling
+    from banli.organizations import services as orgs
+    from banli.organizations.choices import Role, UnitKind
+    from banli.proposals import services as proposals
+    from banli.proposals.choices import Body, Level
+    from banli.proposals.models import Proposal
+
+    w = history_world
+    city_office_unit = orgs.unit_create(name="市政府督查室", kind=UnitKind.ASSIGNING_OFFICE)
+    city_office = make_user("city_office", "市督查室 钱明", (Role.ASSIGNING_OFFICE, city_office_unit))
+    city_env = orgs.unit_create(name="市生态环境局")
+    city_session = proposals.session_create(actor=city_office, name="市政协七届四次会议", body=Body.CPPCC,
+                                            level=Level.CITY, year=2024, assigning_office=city_office_unit)
+    now = dt.datetime(2024, 3, 1, 9, tzinfo=dt.timezone.utc)
+    for i, row in enumerate(r for r in generated_history(per_category=6, seed=5) if r["category"] == "资源环境"):
+        p = proposals.proposal_create(actor=city_office, session=city_session, number=f"C{i:04d}", title=row["title"],
+                                      body=row["content"], category=row["category"], proposers=[w.other_proposer_record])
+        handling.assignment_create(proposal=p, unit=city_env, role="lead", actor=city_office, now=now)
+    assist_model_train(task="routing")
+    text = {"title": "关于治理河道污水和扬尘的建议", "body": "污水直排河道，扬尘严重。"}
+
+    district = proposals.proposal_create(actor=w.office, session=w.session, number="20250100", proposers=[w.proposer_record], **text)
+    offered = {s["label"] for s in selectors.routing_suggestions(user=w.office, proposal=district)}
+    assert "区生态环境局" in offered and "市生态环境局" not in offered
+    city_item = proposals.proposal_create(actor=city_office, session=city_session, number="C0100", proposers=[w.proposer_record], **text)
+    leads = [s for s in selectors.routing_suggestions(user=city_office, proposal=city_item) if s["role"] == "lead"]
+    assert [s["label"] for s in leads] == ["市生态环境局"]
+    # A draft on the register page without a session: the user's own office decides.
+    draft = Proposal(**text)
+    assert "市生态环境局" not in {s["label"] for s in selectors.routing_suggestions(user=w.office, proposal=draft)}

@@ -165,6 +165,12 @@ def test_the_register_page_suggests_while_typing_and_one_click_fills_the_categor
     assert 'class="btn btn-sm btn-outline-secondary py-0 apply-category" data-target="id_p-category" data-value="教育事业"' in html
     assert 'name="category_suggested" value="1" form="proposal-form"' in html
     assert "区教育局" in html and "登记后在交办页可一键采纳" in html
+    # The chosen session goes along (its office decides which units are offered); a stray value is ignored.
+    assert 'hx-include="#id_p-title, #id_p-body, #id_p-session"' in client.get(reverse("workbench:register")).content.decode()
+    for session in (trained.session.pk, 999999, "x"):
+        html = client.post(url, {"p-title": SCHOOL["title"], "p-body": SCHOOL["body"], "p-session": session},
+                           HTTP_HX_REQUEST="true").content.decode()
+        assert "区教育局" in html, session
 
 
 def _register(client, w, category, *, shown=True):
