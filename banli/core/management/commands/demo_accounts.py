@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand
 # Shown first, in this order: one account per role and the units a visitor is most likely to try.
 HIGHLIGHTS = [
     "admin", "city_office", "office", "gov_leader", "gov_handler",
-    "edu_office", "edu_handler", "edu_leader", "health_office", "housing_office", "cedu_office",
+    "edu_office", "edu_handler", "edu_leader", "health_office", "health_handler", "housing_office", "cedu_office",
     "wy_li", "wy_chen", "mm_qu", "sz_huang", "db_zhao",
 ]
 
