@@ -268,17 +268,59 @@ def _keywords(point: Point, limit: int = 12) -> list[str]:
     return ranked[:limit]
 
 
-def locate_answer(point: Point, paragraphs: list[str]) -> tuple[int | None, list[str], float]:
-    """The paragraph that best answers a point, the point's words found there, and the share found."""
+# A reply paragraph that names the point it answers: "二、关于培训。…", "（一）关于增加学位供给的建议，…".
+_REPLY_LEAD = re.compile(
+    r"^\s*(?:[（(]?([一二三四五六七八九十]{1,2}|\d{1,2})[)）、．.]\s*)?"
+    r"(?:关于(.{2,30}?)(?:的(?:建议|问题|提案|意见))?(?:问题|方面)?[。，,：:；;]|关于)?"
+)
+_NUMERALS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)}
+# Phrases after 关于 that name the whole proposal, not one point.
+_WHOLE_PROPOSAL = re.compile(r"您|提出|委员|代表|来信|提案")
+
+
+def _numeral(token: str) -> int | None:
+    if token.isdigit():
+        return int(token)
+    if len(token) == 1:
+        return _NUMERALS.get(token)
+    if token.startswith("十"):
+        return 10 + _NUMERALS.get(token[1], 0)
+    return None
+
+
+def _reply_lead(paragraph: str) -> tuple[int | None, str]:
+    """The number a reply paragraph starts with and the topic after its 关于, where it has them."""
+    m = _REPLY_LEAD.match(paragraph)
+    if not m:
+        return None, ""
+    number = _numeral(m.group(1)) if m.group(1) else None
+    topic = m.group(2) or ""
+    return number, "" if _WHOLE_PROPOSAL.search(topic) else topic
+
+
+def locate_answer(point: Point, paragraphs: list[str]) -> tuple[int | None, list[str], float, bool]:
+    """The paragraph that best answers a point, the point's words found there, the share found, and whether it
+    answers it.
+
+    A paragraph answers a point when it shares enough of the point's words, when it names the point's topic
+    ("关于培训" for a point on 急救培训), or when it carries the point's number and at least one of its words
+    (replies usually follow the proposal's numbering).
+    """
     keys = _keywords(point)
     if not keys or not paragraphs:
-        return None, [], 0.0
-    best, best_hits = None, []
+        return None, [], 0.0, False
+    best, best_hits, best_score, best_answers = None, [], 0, False
     for i, para in enumerate(paragraphs):
         hits = [k for k in keys if k in para]
-        if len(hits) > len(best_hits):
-            best, best_hits = i, hits
-    return best, best_hits, len(best_hits) / len(keys)
+        number, topic = _reply_lead(para)
+        topic_words = words(topic)
+        names_topic = bool(topic_words) and all(w in point.text for w in topic_words)
+        same_number = number == point.number and bool(hits)
+        answers = names_topic or same_number or len(hits) >= 3 or len(hits) / len(keys) >= 0.3
+        score = len(hits) + 3 * names_topic + 2 * same_number
+        if score > best_score:
+            best, best_hits, best_score, best_answers = i, hits, score, answers
+    return best, best_hits, len(best_hits) / len(keys), best_answers
 
 
 def check_reply(
@@ -290,8 +332,8 @@ def check_reply(
     paragraphs = reply_paragraphs(reply)
     answers = []
     for point in points:
-        idx, hits, share = locate_answer(point, paragraphs)
-        answered = idx is not None and (len(hits) >= 3 or share >= 0.3)
+        idx, hits, share, answered = locate_answer(point, paragraphs)
+        answered = idx is not None and answered
         para = paragraphs[idx] if answered else ""
         evidence = concreteness(para) if answered else []
         answers.append(

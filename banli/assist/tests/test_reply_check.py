@@ -65,3 +65,26 @@ def test_an_unanswered_point_is_reported_while_the_others_are_located():
 
 def test_an_empty_reply_is_flagged_as_empty():
     assert rc.FLAG_EMPTY in rc.check_reply(proposal_body=PROPOSAL, reply_body="  ").flags
+
+
+AED = (
+    "公共场所急救设备不足。具体建议：一、在地铁站、体育场馆、学校、大型商场等人员密集场所优先配置除颤器，"
+    "逐年提高配置密度。二、在地图导航软件中标注设备位置，方便群众就近取用。"
+    "三、面向教师、保安、物业人员开展急救培训，提高公众急救能力和设备使用率。"
+)
+
+
+def test_a_paragraph_that_names_the_points_topic_or_carries_its_number_answers_it():
+    """Replies answer in their own words: "二、关于培训。" answers the point on 急救培训 though few of its words
+    recur, and "一、…配置…" under the point's own number answers point one (vaguely, so not concretely)."""
+    reply = ("您提出的关于加强公共场所急救设备配置的提案收悉，现答复如下：\n一、关于增加配置数量。我们将研究加大投入，逐步增加。\n"
+             "二、关于培训。今年已组织急救培训120场、3500人次，由区红十字会负责。\n联系人：张敏，电话：0755-12345678")
+    result = rc.check_reply(proposal_body=AED, reply_body=reply, reply_class="A")
+    first, second, third = result.points
+    assert (first.answered, first.paragraph, first.concrete) == (True, 1, False)
+    assert not second.answered
+    assert (third.answered, third.paragraph, third.concrete) == (True, 2, True)
+    assert result.flags == [rc.FLAG_POINTS_UNANSWERED]
+    # "关于您提出的建议" names the whole proposal, not a point.
+    vague = "关于您提出的建议。我们高度重视。"
+    assert not any(a.answered for a in rc.check_reply(proposal_body=AED, reply_body=vague).points)
