@@ -159,10 +159,27 @@ def session_topics(*, user, session, max_topics: int = 20) -> list[dict]:
     require_assist(user)
     from banli.assist.similarity import group_topics
 
+    from collections import Counter
+
+    from banli.handling.models import Assignment
+
     items = list(access.visible_proposals(user).filter(session=session).only("pk", "number", "title", "body", "session_id"))
     by_pk = {p.pk: p for p in items}
     topics = group_topics([p.pk for p in items], [p.title for p in items], [p.body for p in items], max_topics=max_topics)
-    return [{"label": t.label, "words": t.words, "proposals": [by_pk[k] for k in t.keys]} for t in topics]
+    # The units that lead each item: where one unit leads many items of a topic, one measure can answer them all.
+    leads: dict[int, list[str]] = {}
+    for proposal_id, name in (
+        Assignment.objects.filter(proposal_id__in=by_pk, role__in=("lead", "split"), parent__isnull=True)
+        .exclude(state="withdrawn").order_by("proposal_id", "id").values_list("proposal_id", "unit__name")
+    ):
+        leads.setdefault(proposal_id, []).append(name)
+    out = []
+    for t in topics:
+        rows = [{"proposal": by_pk[k], "leads": leads.get(k, [])} for k in t.keys]
+        units = Counter(name for row in rows for name in row["leads"]).most_common()
+        out.append({"label": t.label, "words": t.words, "proposals": [by_pk[k] for k in t.keys], "rows": rows,
+                    "units": [{"name": name, "count": n} for name, n in units]})
+    return out
 
 
 def reply_check(*, user, reply):

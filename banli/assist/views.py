@@ -137,7 +137,7 @@ def session_topics(request, session_id: int):
 
     session = get_object_or_404(Session, pk=session_id)
     topics = selectors.session_topics(user=request.user, session=session)
-    return _render(request, "assist/_topics.html", {"session": session, "topics": topics}, title="热点归类")
+    return _render(request, "assist/_topics.html", {"session": session, "topics": topics}, title=f"{session} · 热点归类")
 
 
 @assist_view

@@ -218,6 +218,10 @@ def ledger(request):
     query.pop("page", None)
     context = {"nav": "ledger", "filter": filterset, "page": page, "rows": rows, "query": query.urlencode(),
                "total": page.paginator.count}
+    if assist.can_use_assist(request.user) and not request.htmx:
+        # 热点归类 per session the user has items in, newest first.
+        context["topic_sessions"] = Session.objects.filter(
+            pk__in=access.visible_proposals(request.user).values("session_id")).order_by("-year", "-pk")[:6]
     template = "workbench/_ledger_table.html" if request.htmx and request.htmx.target == "ledger-table" else "workbench/ledger.html"
     return render(request, template, context)
 

@@ -137,9 +137,23 @@ def test_a_draft_being_written_can_be_checked_before_it_is_saved(client, trained
 
 
 def test_session_topics_group_the_sessions_items(client, history_world):
-    r = _get(client, history_world.office, reverse("assist:topics", args=[history_world.past_session.pk]))
+    """Reached from the ledger; every item once, linked, with its lead unit; a unit leading several is named."""
+    import re
+
+    w = history_world
+    ledger = _get(client, w.office, reverse("workbench:ledger"), page=True).content.decode()
+    url = reverse("assist:topics", args=[w.past_session.pk])
+    assert 'id="topic-links"' in ledger and f'href="{url}"' in ledger
+    r = _get(client, w.office, url, page=True)
     html = r.content.decode()
-    assert r.status_code == 200 and "热点归类" in html and "件）" in html
+    assert r.status_code == 200 and "热点归类" in html
+    linked = re.findall(r'href="/proposals/(\d+)/"', html)
+    assert sorted(map(int, linked)) == sorted(p.pk for p in w.history)
+    assert "区生态环境局" in html and "主办：" in html
+    assert re.search(r"主办：[^<]*（[2-9] 件）", html)  # one unit leads several items of a topic
+    # A unit sees only its own items in the topics.
+    mine = _get(client, w.lead_office, url, page=True).content.decode()
+    assert 0 < len(re.findall(r'href="/proposals/(\d+)/"', mine)) < len(linked)
 
 
 def test_a_proposal_already_in_the_history_is_not_shown_as_its_own_past_item(trained_world):
