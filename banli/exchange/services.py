@@ -6,13 +6,14 @@ bodies.apply_bodies); what this module stores itself is the uploaded file and th
 from __future__ import annotations
 
 import hashlib
+import logging
 
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
 from banli.core import access
-from banli.core.errors import PermissionDenied
+from banli.core.errors import DomainError, PermissionDenied
 from banli.exchange import importer
 from banli.exchange.choices import BatchKind, BatchState
 from banli.exchange.files import ImportFileError
@@ -20,6 +21,8 @@ from banli.exchange.models import ColumnMapping, ImportBatch
 from banli.exchange.tables import read_table
 from banli.handling.workflow import write_event
 from banli.organizations.choices import Role
+
+log = logging.getLogger(__name__)
 
 
 def require_office_of_session(actor, session) -> None:
@@ -106,15 +109,58 @@ def batch_plan(batch: ImportBatch):
                               default_kind=batch.proposal_kind, answers=batch.answers)
 
 
+def plan_category_suggestions(*, plan, actor) -> dict[str, list[dict]]:
+    """For each item the plan registers without a category: the top-3 suggested categories (number → list).
+
+    Empty when no category model has been trained yet, or when the model cannot be used (advisory only).
+    """
+    from banli.assist import selectors as assist
+    from banli.proposals.models import Proposal
+
+    out: dict[str, list[dict]] = {}
+    rows = {number: row for (_, number), row in plan.rows.items()} if hasattr(plan, "rows") else {}
+    for change in plan.changes:
+        row = rows.get(change.number)
+        if change.action != "register" or row is None or row.category:
+            continue
+        try:
+            ranked = assist.category_suggestions(user=actor, proposal=Proposal(title=row.title, body=row.body or ""))
+        except DomainError:
+            raise
+        except Exception:  # a damaged or outdated model file: no suggestions, the import goes on
+            log.exception("assist model unusable during import preview")
+            return {}
+        if not ranked:
+            return {}
+        out[change.number] = ranked
+    return out
+
+
 @transaction.atomic
-def batch_import(*, batch: ImportBatch, actor) -> dict:
-    """Import a list batch, all or nothing, through the domain services."""
+def batch_import(*, batch: ImportBatch, actor, fill_categories: bool = False) -> dict:
+    """Import a list batch, all or nothing, through the domain services.
+
+    With `fill_categories`, an item registered without a category takes the first suggested category; each
+    such choice is logged against the suggestions like a one-click acceptance on the register page.
+    """
     require_office_of_session(actor, batch.session)
     batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
     plan = batch_plan(batch)
     if not plan.ok:
         raise ImportFileError("；".join(plan.errors) or "还有单位需要确认，请先在预览中选择。")
+    suggested = plan_category_suggestions(plan=plan, actor=actor) if fill_categories else {}
     counts = importer.apply_plan(plan=plan, session=batch.session, actor=actor)
+    if suggested:
+        from banli.assist.services import category_decide
+        from banli.proposals.models import Proposal
+
+        kinds = {number: row.kind for (_, number), row in plan.rows.items()}
+        for proposal in Proposal.objects.filter(session=batch.session, number__in=list(suggested), category=""):
+            if proposal.kind != kinds.get(proposal.number):
+                continue
+            category_decide(proposal=proposal, label=suggested[proposal.number][0]["label"],
+                            suggested=suggested[proposal.number], actor=actor)
+            counts["categorized"] = counts.get("categorized", 0) + 1
     now = timezone.now()
     ImportBatch.objects.filter(pk=batch.pk).update(state=BatchState.IMPORTED, imported_at=now, result=counts)
     write_event(verb="import_list", actor=actor, actor_role=Role.ASSIGNING_OFFICE,

@@ -129,14 +129,20 @@ def import_preview(request, pk):
                 services.batch_answer(batch=batch, actor=request.user, answers=answers,
                                       remember=bool(request.POST.get("remember")))
                 return redirect("exchange:import_preview", batch.pk)
-            counts = services.batch_import(batch=batch, actor=request.user)
+            counts = services.batch_import(batch=batch, actor=request.user,
+                                           fill_categories=request.POST.get("fill_categories") == "1")
+            categorized = counts.pop("categorized", 0)
             total = sum(counts.values())
-            messages.success(request, f"导入完成：共 {total} 项变化。" if total else "文件与系统中已登记的内容一致，没有需要导入的变化。")
+            note = f"其中 {categorized} 件按智能建议填入类别，可在提案页修改。" if categorized else ""
+            messages.success(request, f"导入完成：共 {total} 项变化。{note}" if total else "文件与系统中已登记的内容一致，没有需要导入的变化。")
             return redirect("exchange:import_preview", batch.pk)
         except DomainError as exc:
             error = exc.message
     plan = services.batch_plan(batch)
-    return render(request, "exchange/import_preview.html", {"batch": batch, "plan": plan, "error": error},
+    suggested = services.plan_category_suggestions(plan=plan, actor=request.user) if plan.ok else {}
+    changes = [(c, suggested.get(c.number) if c.action == "register" else None) for c in plan.changes]
+    return render(request, "exchange/import_preview.html",
+                  {"batch": batch, "plan": plan, "error": error, "changes": changes, "suggested": suggested},
                   status=400 if error else 200)
 
 
