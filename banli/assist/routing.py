@@ -61,9 +61,12 @@ def _fit_temperature(texts: list[str], leads: np.ndarray) -> float:
             train = np.setdiff1d(np.arange(len(leads)), test)
             # Features fitted on the fold's training texts only: a vocabulary that has seen the held-out texts
             # makes the decisions look surer than they will be on a new proposal.
-            fit, apply = _featurizer()
-            svm = LinearSVC(C=1.0, class_weight="balanced").fit(fit([texts[i] for i in train]), leads[train])
-            raw = svm.decision_function(apply([texts[i] for i in test]))
+            word_vec, char_vec = _vectorizers()
+            train_texts, test_texts = [texts[i] for i in train], [texts[i] for i in test]
+            x_train = sparse.hstack([word_vec.fit_transform(train_texts), char_vec.fit_transform(train_texts)], format="csr")
+            x_test = sparse.hstack([word_vec.transform(test_texts), char_vec.transform(test_texts)], format="csr")
+            svm = LinearSVC(C=1.0, class_weight="balanced").fit(x_train, leads[train])
+            raw = svm.decision_function(x_test)
             if raw.ndim == 1:
                 raw = np.column_stack([-raw, raw])
             decisions[np.ix_(test, np.searchsorted(classes, svm.classes_))] = raw
@@ -78,27 +81,18 @@ def _fit_temperature(texts: list[str], leads: np.ndarray) -> float:
     return float(minimize_scalar(log_loss, bounds=(0.1, 50.0), method="bounded").x)
 
 
-def _featurizer():
-    """fit(texts) and apply(texts) of the routing features (jieba words and characters 1–2, TF-IDF)."""
+def _vectorizers():
+    """The routing features: jieba words and characters 1–2, each TF-IDF with sublinear term frequency."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    word_vec = TfidfVectorizer(analyzer=words, sublinear_tf=True)
-    char_vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)
-
-    def fit(texts):
-        return sparse.hstack([word_vec.fit_transform(texts), char_vec.fit_transform(texts)], format="csr")
-
-    def apply(texts):
-        return sparse.hstack([word_vec.transform(texts), char_vec.transform(texts)], format="csr")
-
-    return fit, apply
+    return (TfidfVectorizer(analyzer=words, sublinear_tf=True),
+            TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True))
 
 
 class RoutingModel:
     """Lead unit: a class-balanced linear SVM; every involved unit: one-vs-rest SVMs; words: jieba TF-IDF."""
 
     def fit(self, docs: list[dict], unit_lists: list[list[str]]) -> "RoutingModel":
-        from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.multiclass import OneVsRestClassifier
         from sklearn.preprocessing import MultiLabelBinarizer
         from sklearn.svm import LinearSVC
@@ -109,8 +103,7 @@ class RoutingModel:
         docs = [d for d, _ in pairs]
         unit_lists = [list(dict.fromkeys(u)) for _, u in pairs]
         texts = [_text(d) for d in docs]
-        self.word_vec = TfidfVectorizer(analyzer=words, sublinear_tf=True)
-        self.char_vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)
+        self.word_vec, self.char_vec = _vectorizers()
         xw = self.word_vec.fit_transform(texts)
         x = sparse.hstack([xw, self.char_vec.fit_transform(texts)], format="csr")
         self.n_words = xw.shape[1]

@@ -1,6 +1,7 @@
 """智能辅助: suggestions, similar items, topics and reply checks, as the requesting user may see them."""
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 
@@ -9,7 +10,9 @@ from django.db.models import Count, Max, Q
 from banli.assist import store
 from banli.assist.choices import SuggestionTask
 from banli.core import access
-from banli.core.errors import PermissionDenied
+from banli.core.errors import DomainError, PermissionDenied
+
+log = logging.getLogger(__name__)
 
 
 def can_use_assist(user) -> bool:
@@ -20,6 +23,17 @@ def can_use_assist(user) -> bool:
 def require_assist(user) -> None:
     if not can_use_assist(user):
         raise PermissionDenied("智能辅助仅供交办机构和承办单位工作人员使用。")
+
+
+def suggest_quietly(selector, **kwargs) -> tuple[list, bool]:
+    """Suggestions, or ([], True) when the stored model cannot be used (advisory: the page never breaks)."""
+    try:
+        return selector(**kwargs), False
+    except (DomainError, PermissionDenied):
+        raise
+    except Exception:  # a model file from another version, or damaged: say so quietly, log it for the admin
+        log.exception("assist model unusable")
+        return [], True
 
 
 def _doc(proposal) -> dict:
@@ -157,10 +171,9 @@ def similar_proposals(*, user, proposal, limit: int = 8) -> list[SimilarItem]:
 def session_topics(*, user, session, max_topics: int = 20) -> list[dict]:
     """The session's proposals the user may see, grouped into topics (热点), biggest first."""
     require_assist(user)
-    from banli.assist.similarity import group_topics
-
     from collections import Counter
 
+    from banli.assist.similarity import group_topics
     from banli.handling.models import Assignment
 
     items = list(access.visible_proposals(user).filter(session=session).only("pk", "number", "title", "body", "session_id"))

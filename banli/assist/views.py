@@ -1,7 +1,6 @@
 """智能辅助: pages and htmx fragments the workbench embeds with hx-get (one view serves both)."""
 from __future__ import annotations
 
-import logging
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
@@ -12,10 +11,9 @@ from django.views.decorators.http import require_http_methods
 from banli.assist import selectors, services
 from banli.assist.choices import SuggestionTask
 from banli.assist.forms import CategoryDecisionForm, DraftCheckForm, RoutingDecisionForm
+from banli.assist.selectors import suggest_quietly
 from banli.core import access
 from banli.core.errors import DomainError, NotFound, PermissionDenied
-
-log = logging.getLogger(__name__)
 
 
 def assist_view(view):
@@ -41,17 +39,6 @@ def _render(request, fragment: str, context: dict, *, title: str):
     if getattr(request, "htmx", False):
         return render(request, fragment, context)
     return render(request, "assist/page.html", {**context, "fragment": fragment, "title": title})
-
-
-def suggest_quietly(selector, **kwargs) -> tuple[list, bool]:
-    """Suggestions, or ([], True) when the stored model cannot be used (advisory: the page never breaks)."""
-    try:
-        return selector(**kwargs), False
-    except (DomainError, PermissionDenied):
-        raise
-    except Exception:  # a model file from another version, or damaged: say so quietly, log it for the admin
-        log.exception("assist model unusable")
-        return [], True
 
 
 @assist_view

@@ -6,14 +6,13 @@ bodies.apply_bodies); what this module stores itself is the uploaded file and th
 from __future__ import annotations
 
 import hashlib
-import logging
 
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
 from banli.core import access
-from banli.core.errors import DomainError, PermissionDenied
+from banli.core.errors import PermissionDenied
 from banli.exchange import importer
 from banli.exchange.choices import BatchKind, BatchState
 from banli.exchange.files import ImportFileError
@@ -21,8 +20,6 @@ from banli.exchange.models import ColumnMapping, ImportBatch
 from banli.exchange.tables import read_table
 from banli.handling.workflow import write_event
 from banli.organizations.choices import Role
-
-log = logging.getLogger(__name__)
 
 
 def require_office_of_session(actor, session) -> None:
@@ -123,14 +120,9 @@ def plan_category_suggestions(*, plan, actor) -> dict[str, list[dict]]:
         row = rows.get(change.number)
         if change.action != "register" or row is None or row.category:
             continue
-        try:
-            ranked = assist.category_suggestions(user=actor, proposal=Proposal(title=row.title, body=row.body or ""))
-        except DomainError:
-            raise
-        except Exception:  # a damaged or outdated model file: no suggestions, the import goes on
-            log.exception("assist model unusable during import preview")
-            return {}
-        if not ranked:
+        ranked, unavailable = assist.suggest_quietly(
+            assist.category_suggestions, user=actor, proposal=Proposal(title=row.title, body=row.body or ""))
+        if unavailable or not ranked:  # no model yet, or one that cannot be used: the import goes on without
             return {}
         out[change.number] = ranked
     return out

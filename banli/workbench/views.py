@@ -16,7 +16,7 @@ from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from banli.assist import selectors as assist
-from banli.assist.views import suggest_quietly
+from banli.assist.selectors import suggest_quietly
 from banli.core import access
 from banli.core.errors import DomainError, NotFound, PermissionDenied
 from banli.handling.models import Assignment
