@@ -61,6 +61,19 @@ def _vectorizers(n_docs: int) -> dict:
     }
 
 
+def softmax_temperature(decisions: np.ndarray, truth: np.ndarray) -> float:
+    """The temperature t for which softmax(t · decisions) has the least log-loss on the true columns `truth`
+    (temperature scaling, fitted on out-of-fold decisions by the category and the routing model)."""
+    from scipy.optimize import minimize_scalar
+
+    def log_loss(t: float) -> float:
+        z = decisions * t
+        z -= z.max(axis=1, keepdims=True)
+        return float(-(z[np.arange(len(z)), truth] - np.log(np.exp(z).sum(axis=1))).mean())
+
+    return float(minimize_scalar(log_loss, bounds=(0.1, 50.0), method="bounded").x)
+
+
 class TextClassifier:
     """Single-label text classifier over {title, content} documents, returning ranked labels with scores."""
 
@@ -113,7 +126,6 @@ class TextClassifier:
 
     def _fit_temperature(self, views: list[dict[str, str]], labels: np.ndarray) -> float:
         """The softmax temperature that minimises log-loss on out-of-fold decisions (temperature scaling)."""
-        from scipy.optimize import minimize_scalar
         from sklearn.model_selection import StratifiedKFold
 
         classes, counts = np.unique(labels, return_counts=True)
@@ -129,14 +141,7 @@ class TextClassifier:
                                                                  labels[train])
                 scores = self._matrix([views[i] for i in test]) @ coef.T + intercept
                 decisions[np.ix_(test, np.searchsorted(classes, fold_classes))] = scores
-        truth = np.searchsorted(classes, labels)
-
-        def log_loss(t: float) -> float:
-            z = decisions * t
-            z -= z.max(axis=1, keepdims=True)
-            return float(-(z[np.arange(len(z)), truth] - np.log(np.exp(z).sum(axis=1))).mean())
-
-        return float(minimize_scalar(log_loss, bounds=(0.1, 50.0), method="bounded").x)
+        return softmax_temperature(decisions, np.searchsorted(classes, labels))
 
     def __setstate__(self, state):
         # Bundles stored before the word view existed: keep serving them until the next retraining.

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
+from banli.assist.classifier import softmax_temperature
 from banli.assist.textproc import normalize, words
 
 BODY_CHARS = 1000
@@ -40,7 +41,6 @@ def _fit_temperature(texts: list[str], leads: np.ndarray) -> float:
     """
     import warnings
 
-    from scipy.optimize import minimize_scalar
     from sklearn.model_selection import StratifiedKFold
     from sklearn.svm import LinearSVC
 
@@ -71,14 +71,7 @@ def _fit_temperature(texts: list[str], leads: np.ndarray) -> float:
                 raw = np.column_stack([-raw, raw])
             decisions[np.ix_(test, np.searchsorted(classes, svm.classes_))] = raw
     decisions = np.nan_to_num(decisions[kept], nan=-10.0)  # a unit missing from a fold's training: never its answer
-    truth = np.searchsorted(classes, leads[kept])
-
-    def log_loss(t: float) -> float:
-        z = decisions * t
-        z -= z.max(axis=1, keepdims=True)
-        return float(-(z[np.arange(len(z)), truth] - np.log(np.exp(z).sum(axis=1))).mean())
-
-    return float(minimize_scalar(log_loss, bounds=(0.1, 50.0), method="bounded").x)
+    return softmax_temperature(decisions, np.searchsorted(classes, leads[kept]))
 
 
 def _vectorizers():

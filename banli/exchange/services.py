@@ -115,10 +115,11 @@ def plan_category_suggestions(*, plan, actor) -> dict[str, list[dict]]:
     from banli.proposals.models import Proposal
 
     out: dict[str, list[dict]] = {}
-    rows = {number: row for (_, number), row in plan.rows.items()} if hasattr(plan, "rows") else {}
     for change in plan.changes:
-        row = rows.get(change.number)
-        if change.action != "register" or row is None or row.category:
+        if change.action != "register":
+            continue
+        row = plan.rows[(plan.kinds[change.number], change.number)]
+        if row.category:
             continue
         ranked, unavailable = assist.suggest_quietly(
             assist.category_suggestions, user=actor, proposal=Proposal(title=row.title, body=row.body or ""))
@@ -146,9 +147,8 @@ def batch_import(*, batch: ImportBatch, actor, fill_categories: bool = False) ->
         from banli.assist.services import category_decide
         from banli.proposals.models import Proposal
 
-        kinds = {number: row.kind for (_, number), row in plan.rows.items()}
         for proposal in Proposal.objects.filter(session=batch.session, number__in=list(suggested), category=""):
-            if proposal.kind != kinds.get(proposal.number):
+            if proposal.kind != plan.kinds[proposal.number]:
                 continue
             category_decide(proposal=proposal, label=suggested[proposal.number][0]["label"],
                             suggested=suggested[proposal.number], actor=actor)

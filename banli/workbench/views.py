@@ -288,8 +288,8 @@ def register_suggest(request):
         session_id = request.POST.get("p-session") or ""
         if session_id.isdigit():
             # The chosen session's office decides which units are offered (its own assignment history).
-            session = Session.objects.filter(pk=int(session_id)).select_related("assigning_office").first()
-            if session is not None and access.is_office_for(request.user, Proposal(session=session)):
+            session = _office_sessions(request.user).filter(pk=int(session_id)).select_related("assigning_office").first()
+            if session is not None:
                 draft.session = session
         context["suggestions"], context["unavailable"] = suggest_quietly(
             assist.category_suggestions, user=request.user, proposal=draft)

@@ -40,15 +40,23 @@ def test_routing_model_suggests_lead_unit_with_supporting_words_and_past_items(h
 
 
 def test_routing_lead_scores_are_calibrated_on_the_instances_own_history(history):
-    """The temperature is fitted on out-of-fold decisions: on a clear case the right lead unit scores high, and the
-    mean first score stays near the share of first suggestions that are right (with a fixed temperature the right
-    unit among many showed a low score beside a co-handling unit's high one)."""
+    """The temperature is fitted on out-of-fold decisions and is the one the scores use (with the fixed default,
+    the right unit among many showed a low score beside a co-handling unit's high one)."""
+    import numpy as np
+
     from banli.assist import routing
+    from banli.assist.classifier import softmax_temperature
 
     model = RoutingModel().fit(history, [r["units"] for r in history])
     assert model.temperature != routing.DEFAULT_TEMPERATURE
-    lead = model.suggest({"title": "关于治理河道污水和扬尘的建议", "content": "污水直排河道，扬尘严重，建议加强环境监测。"})[0]
-    assert lead.unit == "区生态环境局" and lead.score > 0.5
+    doc = {"title": "关于治理河道污水和扬尘的建议", "content": "污水直排河道，扬尘严重，建议加强环境监测。"}
+    fitted = model.suggest(doc)[0]
+    model.temperature = routing.DEFAULT_TEMPERATURE
+    assert fitted.unit == "区生态环境局" and fitted.score != model.suggest(doc)[0].score
+    # The shared fit: decisions that are right but timid get a temperature above 1, overconfident wrong ones below.
+    right = np.array([[1.0, 0.0], [0.0, 1.0]] * 10)
+    assert softmax_temperature(right * 0.1, np.array([0, 1] * 10)) > 10
+    assert softmax_temperature(right * 5, np.array([1, 0] * 10)) < 0.2
     tiny = RoutingModel().fit(history[:10], [r["units"] for r in history[:10]])
     assert tiny.temperature == routing.DEFAULT_TEMPERATURE  # too little history to fit on: the default
 
