@@ -56,10 +56,7 @@ CO_CANDIDATES = 12
 def _units_this_office_assigns(user, proposal, bundle) -> set[str]:
     """Names of the units the proposal's assigning office (or, for a draft without a session, the user's own
     assigning offices) had handed items to when the model was trained; empty when that is not known."""
-    if getattr(proposal, "session_id", None):
-        offices = [proposal.session.assigning_office_id]
-    else:
-        offices = [u.pk for u in access.office_scopes(user)]
+    offices = access.routing_offices(user, proposal)
     known = bundle.get("office_units") or {}
     return {name for office in offices for name in known.get(office, ())}
 

@@ -91,11 +91,11 @@ def assist_model_train(*, task: str, rows: list[dict] | None = None, now: dt.dat
 
 
 def may_decide(actor, proposal) -> bool:
-    """The assigning office of the proposal's session (or the administrator) decides category and units."""
+    """The assigning office of the proposal's session decides category and units (the administrator acts on
+    no case)."""
     from banli.core import access
-    from banli.organizations.choices import Role
 
-    return access.is_office_for(actor, proposal) or access.has_role(actor, Role.ADMIN)
+    return access.can_decide_handling(actor, proposal)
 
 
 def _check_may_decide(actor, proposal) -> None:

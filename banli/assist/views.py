@@ -97,7 +97,7 @@ def routing_suggestion(request, proposal_id: int):
         "cos": [s for s in suggestions if s["role"] == "co"],
         "decision": decision,
         "error": error,
-        "may_decide": access.is_office_for(request.user, proposal),
+        "may_decide": services.may_decide(request.user, proposal),
         "unavailable": unavailable,
         # On the workbench's assign page the office takes a suggestion into the assignment form itself;
         # the decision is logged when the assignment is made (banli.workbench.services).

@@ -573,3 +573,398 @@ def event_rows_visible_to(user) -> QuerySet:
         | (seen & insider & ~Q(verb__in=INTERNAL_EVENT_VERBS))
     )
     return Event.objects.filter(q)
+
+
+# --- named predicates for the rules callers used to re-derive from role names -------------------------
+#
+# Two kinds of acts, told apart on purpose (DESIGN.md §2):
+# - registration data (sessions, proposals, their corrections): the session's assigning office, or the
+#   administrator correcting a record;
+# - handling decisions on a case (category, units, merging, importing assignment lists, ratings on paper,
+#   scores): the session's assigning office only. The administrator reads everything and acts on no case.
+
+
+def is_admin(user) -> bool:
+    """The system administrator (his role grant; see reads_everything for what a Django superuser reads)."""
+    return has_role(user, Role.ADMIN)
+
+
+def may_act_as(user, role: str) -> bool:
+    """The user holds `role` (so may open that role's workbench)."""
+    return role in roles_of(user)
+
+
+def is_office(user) -> bool:
+    """The user works for some assigning office."""
+    return bool(office_scopes(user))
+
+
+def is_unit_staff(user) -> bool:
+    """The user works for some handling unit (its office, a handler or a leader)."""
+    return bool(unit_scopes(user))
+
+
+def is_office_of_unit(user, office_unit) -> bool:
+    """`office_unit` (a session's assigning office) is the user's office or below it."""
+    return any(office_unit.is_within(unit) for unit in office_scopes(user))
+
+
+def can_decide_handling(user, proposal) -> bool:
+    """Category, units, 并案 and imported assignment lists are decided by the session's assigning office only."""
+    return is_office_for(user, proposal)
+
+
+def can_assign_session(user, session) -> bool:
+    """Assign items (by hand or by importing a list) into `session`: its assigning office only."""
+    return is_office_of_unit(user, session.assigning_office)
+
+
+def can_reassign_within(user, parent) -> bool:
+    """Hand an assignment on inside the unit's subtree (再交办): the unit office of the parent assignment."""
+    return acting_role(user, parent, {Role.UNIT_OFFICE}) is not None
+
+
+def registers_anything(user) -> bool:
+    """The register screens: an assigning office, or the administrator correcting registration data."""
+    return is_office(user) or is_admin(user)
+
+
+def can_register_in(user, office_unit) -> bool:
+    """Register a session or a proposal under `office_unit`: that office, or the administrator."""
+    return is_admin(user) or is_office_of_unit(user, office_unit)
+
+
+def can_correct_registration(user, proposal) -> bool:
+    """Correct a proposal's registered data (title, body, key flag): its office, or the administrator."""
+    return is_office_for(user, proposal) or is_admin(user)
+
+
+def registration_sessions(user) -> QuerySet:
+    """Sessions the user may register items into (the administrator: every session)."""
+    from banli.proposals.models import Session
+
+    return Session.objects.all() if is_admin(user) else office_sessions(user)
+
+
+def office_acting_role(user, assignment) -> str | None:
+    """The office role in which `user` acts on `assignment` (paper ratings, callbacks), or None."""
+    return acting_role(user, assignment, {Role.ASSIGNING_OFFICE})
+
+
+def may_see_personal_data(user) -> bool:
+    """Who may ask for a proposer's full contact details at all (the item check comes on top): the
+    assigning office and the handling units' staff, never the administrator or other proposers."""
+    return bool(roles_of(user) & {Role.ASSIGNING_OFFICE, *UNIT_ROLES})
+
+
+def needs_second_factor(user) -> bool:
+    """Accounts that reach every item of a session (assigning office, administrator) need a second factor."""
+    return bool(roles_of(user) & {Role.ASSIGNING_OFFICE, Role.ADMIN})
+
+
+def sees_withdrawn_assignments(user, proposal) -> bool:
+    """Withdrawn assignments stay on the item's page for its office and the administrator."""
+    return is_office_for(user, proposal) or is_admin(user)
+
+
+def sees_unit_internals(user, assignment) -> bool:
+    """A unit's drafts, contacts and notes on the item page: its own staff, and the administrator (reads all)."""
+    return can_view_internal(user, assignment) or is_admin(user)
+
+
+def can_urge(user) -> bool:
+    """催办 is sent by an assigning office."""
+    return has_role(user, Role.ASSIGNING_OFFICE)
+
+
+def can_watch_deliveries(user) -> bool:
+    """Failed outgoing messages: the assigning office that sent them, and the administrator."""
+    return bool({Role.ASSIGNING_OFFICE, Role.ADMIN} & roles_of(user))
+
+
+def can_edit_summary(user, unit) -> bool:
+    """A unit's own sections of the annual summary: that unit's staff (office, handler, leader)."""
+    return any(unit.is_within(scope) for scope in unit_scopes(user))
+
+
+def can_edit_rule_set(user, rule_set) -> bool:
+    """A session's scoring rules: its office; an office's own rule set (no session): that office."""
+    if rule_set.session_id:
+        return can_manage_scores(user, rule_set.session)
+    return bool(rule_set.office_id) and is_office_of_unit(user, rule_set.office)
+
+
+def handler_users(unit=None, *, active_only: bool = False) -> QuerySet:
+    """Users holding the handler role in `unit` or one of its sections (no unit: in any unit)."""
+    from banli.organizations.models import User
+
+    q = Q(grants__role=Role.HANDLER)
+    if unit is not None:
+        q &= Q(grants__unit__path__startswith=unit.path)
+    qs = User.objects.filter(q)
+    if active_only:
+        qs = qs.filter(is_active=True)
+    return qs.distinct()
+
+
+def is_handler_of(user, unit) -> bool:
+    """`user` may be named the handler of an item of `unit`."""
+    return handler_users(unit).filter(pk=user.pk).exists()
+
+
+def digest_recipients() -> QuerySet:
+    """Who takes the periodic digest: leaders of units and assigning-office staff."""
+    from banli.organizations.models import User
+
+    return User.objects.filter(is_active=True, grants__role__in=[Role.LEADER, Role.ASSIGNING_OFFICE]).distinct()
+
+
+def digest_scope(user) -> tuple[QuerySet, list]:
+    """What a digest covers: an office's sessions' assignments and a leader's units' assignments, with the
+    names of those offices and units."""
+    from banli.handling.models import Assignment
+
+    qs = Assignment.objects.none()
+    names = []
+    if is_office(user):
+        qs = qs | office_assignments(user)
+        names += [u.name for u in office_scopes(user)]
+    leader_units = unit_scopes(user, roles={Role.LEADER})
+    if leader_units:
+        q = Q(pk__in=[])
+        for unit in leader_units:
+            q |= Q(unit__path__startswith=unit.path)
+        qs = qs | Assignment.objects.filter(q)
+        names += [u.name for u in leader_units]
+    return qs, names
+
+
+def routing_offices(user, proposal) -> list[int]:
+    """The assigning offices whose assignment history shapes routing suggestions: the proposal's session's
+    office, or (a draft without a session) the user's own offices."""
+    if getattr(proposal, "session_id", None):
+        return [proposal.session.assigning_office_id]
+    return [u.pk for u in office_scopes(user)]
+
+
+def _at_review_step_q(role: str) -> Q:
+    """Assignments with an in-review reply whose current review step is taken by `role`.
+
+    An uncorrelated `pk IN (…)` over the replies in review (a small set), not an EXISTS per assignment."""
+    from banli.replies.choices import ReplyState
+    from banli.replies.models import Reply, ReviewChainStep
+
+    step = ReviewChainStep.objects.filter(chain__unit=OuterRef("assignment__unit"), position=OuterRef("review_position"),
+                                          role=role)
+    return Q(pk__in=Reply.objects.filter(state=ReplyState.IN_REVIEW).filter(Exists(step)).values("assignment_id"))
+
+
+def awaiting_office_review_q() -> Q:
+    """Assignments whose reply waits for the assigning office's own check (二次把关)."""
+    return _at_review_step_q(Role.ASSIGNING_OFFICE)
+
+
+def awaiting_unit_check_q() -> Q:
+    """Assignments whose reply waits for the unit office's check (核稿)."""
+    return _at_review_step_q(Role.UNIT_OFFICE)
+
+
+def awaiting_sign_off_q() -> Q:
+    """Assignments whose reply waits for a leader's review or sign-off (审核签发)."""
+    return _at_review_step_q(Role.LEADER)
+
+
+def scoped_assignments(user) -> QuerySet:
+    """Assignments the user works on: the office's sessions and the unit's own items (administrator: all)."""
+    from banli.handling.models import Assignment
+
+    if is_admin(user):
+        return Assignment.objects.all()
+    return Assignment.objects.filter(
+        Q(pk__in=office_assignments(user).order_by().values("pk"))
+        | Q(pk__in=handled_assignments(user).order_by().values("pk"))
+    )
+
+
+# --- document templates ----------------------------------------------------------------------------
+
+
+def office_assigned_units(user) -> QuerySet:
+    """Units the user's assigning offices hand items to (in the sessions they assign)."""
+    from banli.handling.models import Assignment
+    from banli.organizations.models import Unit
+
+    if not is_office(user):
+        return Unit.objects.none()
+    return Unit.objects.filter(pk__in=Assignment.objects.filter(
+        proposal__session__in=office_sessions(user).values("pk")).values("unit_id"))
+
+
+def template_units(user) -> list:
+    """Units whose document templates the user maintains: a unit office its own units; an assigning office
+    the units it assigns to and the units of its own subtree; the administrator every unit."""
+    from banli.organizations.models import Unit
+
+    if is_admin(user):
+        return list(Unit.objects.exclude(kind=UnitKind.SECTION).order_by("sort_order", "id"))
+    units = {g.unit.pk: g.unit for g in grants(user) if g.role == Role.UNIT_OFFICE and g.unit_id}
+    if is_office(user):
+        own = Q(pk__in=[])
+        for unit in office_scopes(user):
+            own |= Q(path__startswith=unit.path)
+        for unit in Unit.objects.filter(own | Q(pk__in=office_assigned_units(user).values("pk"))).order_by(
+                "sort_order", "id"):
+            units.setdefault(unit.pk, unit)
+    return list(units.values())
+
+
+def can_manage_templates(user, unit) -> bool:
+    """Upload a unit's letter template (`unit` None: the default for every unit).
+
+    A unit's template: its own unit office, or an assigning office that assigns to it (or has it in its
+    subtree); the default: an assigning office; the administrator keeps every template (configuration, not a
+    case)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if is_admin(user):
+        return True
+    if unit is None:
+        return is_office(user)
+    if any(unit.is_within(u) for u in unit_scopes(user, roles={Role.UNIT_OFFICE})):
+        return True
+    if not is_office(user):
+        return False
+    return (any(unit.is_within(u) for u in office_scopes(user))
+            or office_assigned_units(user).filter(pk=unit.pk).exists())
+
+
+def may_open_templates(user) -> bool:
+    """The templates screen: unit offices, assigning offices and the administrator."""
+    return bool(unit_scopes(user, roles={Role.UNIT_OFFICE})) or is_office(user) or is_admin(user)
+
+
+def visible_templates(user) -> QuerySet:
+    """Active and past templates the user maintains (the defaults are shown to everyone who maintains any)."""
+    from banli.replies.models import DocumentTemplate
+
+    qs = DocumentTemplate.objects.all()
+    if is_admin(user):
+        return qs
+    if not may_open_templates(user):
+        return qs.none()
+    return qs.filter(Q(unit__isnull=True) | Q(unit__in=[u.pk for u in template_units(user)]))
+
+
+# --- restrict(queryset, user, action): one entry point per object type ----------------------------------
+#
+# After NetBox's RestrictedQuerySet.restrict(user, action): every list a user sees (pages, API, exports,
+# reports) is the model's queryset narrowed by the rule registered here for (model, action).
+
+_RULES: dict[tuple[str, str], object] = {}
+
+
+def rule(label: str, action: str = "view"):
+    def register(fn):
+        _RULES[(label, action)] = fn
+        return fn
+    return register
+
+
+def restrict(queryset: QuerySet, user, action: str = "view") -> QuerySet:
+    """`queryset` narrowed to the rows `user` may `action`; an unknown (model, action) is a programming error."""
+    label = queryset.model._meta.label_lower
+    try:
+        fn = _RULES[(label, action)]
+    except KeyError:
+        raise LookupError(f"no permission rule for {label}:{action}") from None
+    return queryset & fn(user)
+
+
+def _visible_co_opinions(user) -> QuerySet:
+    from banli.handling.models import Assignment
+    from banli.replies.choices import CoOpinionState
+    from banli.replies.models import CoOpinion
+
+    if not getattr(user, "is_authenticated", False):
+        return CoOpinion.objects.none()
+    if reads_everything(user):
+        return CoOpinion.objects.all()
+    lead_units = Q(pk__in=[])
+    for unit in unit_scopes(user):
+        lead_units |= Q(unit__path__startswith=unit.path)
+    leads = Assignment.objects.filter(lead_units, role="lead").exclude(state="withdrawn").values("proposal_id")
+    return CoOpinion.objects.filter(
+        _unit_staff_q(user, "assignment__")
+        | (Q(state=CoOpinionState.SENT) & (_office_q(user, "assignment__") | Q(assignment__proposal__in=leads)))
+    )
+
+
+def _visible_feedback(user) -> QuerySet:
+    from banli.replies.models import Feedback
+
+    if not getattr(user, "is_authenticated", False):
+        return Feedback.objects.none()
+    return Feedback.objects.filter(Q(proposer__user=user) | _office_q(user, "assignment__")
+                                   | _unit_staff_q(user, "assignment__"))
+
+
+def _visible_commitments(user) -> QuerySet:
+    from banli.replies.models import Commitment
+
+    return Commitment.objects.filter(assignment__in=scoped_assignments(user).values("pk"))
+
+
+def _register_rules() -> None:
+    rule("proposals.proposal")(visible_proposals)
+    rule("handling.assignment")(visible_assignments)
+    rule("handling.assignment", "handle")(handled_assignments)
+    rule("handling.assignment", "assign")(office_assignments)
+    rule("handling.assignment", "work")(scoped_assignments)
+    rule("proposals.session", "assign")(office_sessions)
+    rule("proposals.session", "register")(registration_sessions)
+    rule("replies.reply")(visible_replies)
+    rule("replies.coopinion")(_visible_co_opinions)
+    rule("replies.feedback")(_visible_feedback)
+    rule("replies.commitment")(_visible_commitments)
+    rule("handling.event")(event_rows_visible_to)
+    rule("supervision.delivery")(office_deliveries)
+    rule("replies.documenttemplate")(visible_templates)
+
+
+_register_rules()
+
+
+# --- who reviews replies, who assigns -----------------------------------------------------------------
+
+# The review chain a unit gets until it configures its own: who checks and who signs a reply off.
+DEFAULT_REVIEW_STEPS = (
+    ("办公室核稿", Role.UNIT_OFFICE),
+    ("分管领导审核", Role.LEADER),
+    ("主要领导签发", Role.LEADER),
+)
+# Roles a review step may name; a 征求意见稿 step is closed by the unit that collects the comments.
+REVIEW_STEP_ROLES = frozenset({Role.UNIT_OFFICE, Role.LEADER, Role.ASSIGNING_OFFICE, Role.HANDLER})
+CONSULT_STEP_ROLES = frozenset({Role.UNIT_OFFICE, Role.HANDLER})
+
+
+def review_role(user, assignment, step) -> str | None:
+    """The role in which `user` takes review step `step` of `assignment`'s reply, or None."""
+    return acting_role(user, assignment, {step.role})
+
+
+def assigning_role(user, proposal, parent=None) -> str | None:
+    """The role in which `user` assigns `proposal`: the session's office for a first assignment, the parent
+    assignment's unit office for handing on inside its subtree (再交办); None when he may not."""
+    if parent is not None:
+        return acting_role(user, parent, {Role.UNIT_OFFICE})
+    return Role.ASSIGNING_OFFICE if is_office_for(user, proposal) else None
+
+
+def unit_office_units(user) -> list:
+    """The units whose unit office (联络员) the user is: he configures their review chain."""
+    return [g.unit for g in grants(user) if g.role == Role.UNIT_OFFICE and g.unit_id]
+
+
+def is_proposer(user) -> bool:
+    """The user signs in as a proposer (委员/代表)."""
+    return has_role(user, Role.PROPOSER)

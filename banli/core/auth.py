@@ -24,15 +24,13 @@ from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from banli.core import access, security
-from banli.organizations.choices import Role
 
-TWO_FACTOR_ROLES = {Role.ASSIGNING_OFFICE, Role.ADMIN}
 # Paths a signed-in user may reach before finishing the second factor or the password change.
 OPEN_PREFIXES = ("/static/", "/login", "/logout", "/account/2fa", "/healthz", "/oidc/", "/public/")
 
 
 def two_factor_required(user) -> bool:
-    return bool(getattr(settings, "BANLI_REQUIRE_2FA", False)) and bool(access.roles_of(user) & TWO_FACTOR_ROLES)
+    return bool(getattr(settings, "BANLI_REQUIRE_2FA", False)) and access.needs_second_factor(user)
 
 
 class SignInGuardMiddleware:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from banli.core import access
 from banli.core.errors import PermissionDenied
-from banli.organizations.choices import UNIT_ROLES, Role
 
 PII_FIELDS = {"phone": "电话", "id_number": "证件号码", "address": "地址"}
 
@@ -43,7 +42,7 @@ def may_see_full(user, proposer) -> bool:
     """The proposer himself, the assigning office of his items and the staff of units handling them."""
     if proposer.user_id and proposer.user_id == getattr(user, "pk", None):
         return True
-    if not (access.roles_of(user) & {Role.ASSIGNING_OFFICE, *UNIT_ROLES}):
+    if not access.may_see_personal_data(user):
         return False
     return access.visible_proposals(user).filter(proposer_links__proposer=proposer).exists()
 
@@ -56,7 +55,7 @@ def full_view_proposers(user, proposer_ids) -> set[int]:
     if not ids or not getattr(user, "is_authenticated", False):
         return set()
     full = set(Proposer.objects.filter(pk__in=ids, user=user).values_list("pk", flat=True))
-    if access.roles_of(user) & {Role.ASSIGNING_OFFICE, *UNIT_ROLES}:
+    if access.may_see_personal_data(user):
         full |= set(ProposalProposer.objects.filter(proposer_id__in=ids - full,
                                                     proposal__in=access.visible_proposals(user).values("pk"))
                     .values_list("proposer_id", flat=True))

@@ -24,10 +24,9 @@ from banli.organizations.choices import Role
 
 def require_office_of_session(actor, session) -> None:
     """Only the session's assigning office imports into it (the administrator acts on no case)."""
-    office = session.assigning_office
     if actor is None:
         return
-    if not any(office.is_within(unit) for unit in access.office_scopes(actor)):
+    if not access.can_assign_session(actor, session):
         raise PermissionDenied("只有该届次的交办机构才能导入交办清单和提案正文。")
 
 

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from banli.core.access import acting_role, office_scopes
+from banli.core import access
 from banli.core.errors import ConflictError, DomainError, PermissionDenied
 from banli.handling import deadlines, workflow
 from banli.handling.choices import AssignmentRole, ContactMethod, ContactPhase, DeadlineStep, DeadlineUnit, RequestStatus
@@ -22,7 +22,7 @@ from banli.handling.models import (
     ExtensionRequest,
     SectionAssignment,
 )
-from banli.organizations.choices import Role, UnitKind
+from banli.organizations.choices import UnitKind
 
 
 def _today(now) -> dt.date:
@@ -77,13 +77,12 @@ def _check_may_assign(actor, proposal, parent, unit) -> str:
     if parent is not None:
         if not unit.is_within(parent.unit) or unit == parent.unit:
             raise DomainError(f"只能交办给「{parent.unit}」的下级单位。", field="unit")
-        if acting_role(actor, parent, {Role.UNIT_OFFICE}) is None:
-            raise PermissionDenied("只有本单位联络员才能在本单位内再交办。")
-        return Role.UNIT_OFFICE
-    office = proposal.session.assigning_office
-    if not any(office.is_within(u) for u in office_scopes(actor)):
+    role = access.assigning_role(actor, proposal, parent)
+    if role is None and parent is not None:
+        raise PermissionDenied("只有本单位联络员才能在本单位内再交办。")
+    if role is None:
         raise PermissionDenied("只有该届次的交办机构才能交办。")
-    return Role.ASSIGNING_OFFICE
+    return role
 
 
 @transaction.atomic
@@ -164,10 +163,7 @@ def _check_section(assignment, section, field="section"):
 def _check_handler(assignment, handler, field="handler"):
     if handler is None:
         return
-    from banli.organizations.models import RoleGrant
-
-    ok = RoleGrant.objects.filter(user=handler, role=Role.HANDLER, unit__path__startswith=assignment.unit.path).exists()
-    if not ok:
+    if not access.is_handler_of(handler, assignment.unit):
         raise DomainError(f"「{handler}」不是「{assignment.unit}」的承办人。", field=field)
 
 

@@ -5,8 +5,8 @@ import re
 import unicodedata
 
 from banli.core.errors import DomainError
-from banli.organizations.choices import Role, UnitKind
-from banli.organizations.models import Unit, User
+from banli.organizations.choices import UnitKind
+from banli.organizations.models import Unit
 
 _PUNCT = re.compile(r"[\s\u3000()（）\[\]【】<>《》\"'“”‘’,，.。、;；:：\-—_/]+")
 
@@ -91,6 +91,6 @@ def sections_of(unit: Unit):
 
 def handlers_of(unit: Unit):
     """Users holding the handler role in the unit or one of its sections."""
-    return User.objects.filter(
-        grants__role=Role.HANDLER, grants__unit__path__startswith=unit.path, is_active=True
-    ).distinct()
+    from banli.core import access
+
+    return access.handler_users(unit, active_only=True)

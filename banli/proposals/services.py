@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
-from banli.core.access import has_role, is_office_for, office_scopes
+from banli.core import access
 from banli.core.errors import ConflictError, DomainError, PermissionDenied
 from banli.handling.workflow import write_event
 from banli.organizations.choices import Role
@@ -14,9 +14,7 @@ from banli.proposals.models import Proposal, ProposalProposer, Proposer, Session
 def _require_office_of(actor, office_unit) -> None:
     if actor is None:
         return  # system jobs (demo loader, migrations) act without a user
-    if has_role(actor, Role.ADMIN):
-        return
-    if not any(office_unit.is_within(unit) for unit in office_scopes(actor)):
+    if not access.can_register_in(actor, office_unit):
         raise PermissionDenied("只有该届次的交办机构才能执行此操作。")
 
 
@@ -95,8 +93,12 @@ def proposal_create(*, actor, session: Session, number: str, title: str, propose
 @transaction.atomic
 def proposal_update(*, actor, proposal: Proposal, **fields) -> Proposal:
     """Change a proposal's registered data (title, body, category, key flag); the change is logged."""
-    if actor is not None and not (is_office_for(actor, proposal) or has_role(actor, Role.ADMIN)):
+    if actor is not None and not access.can_correct_registration(actor, proposal):
         raise PermissionDenied("只有交办机构才能修改提案建议的登记信息。")
+    if actor is not None and "category" in fields and fields["category"] != proposal.category \
+            and not access.can_decide_handling(actor, proposal):
+        # The category is a handling decision (it routes the item); the administrator acts on no case.
+        raise PermissionDenied("只有该届次的交办机构才能确定类别。")
     allowed = {"title", "body", "category", "is_key", "submitted_on"}
     unknown = set(fields) - allowed
     if unknown:
@@ -128,7 +130,7 @@ def _label(proposal) -> str:
 
 def _require_merging_office(actor, proposal, message: str) -> None:
     # Grouping items is a handling decision of the session's assigning office; the administrator acts on no case.
-    if actor is not None and not is_office_for(actor, proposal):
+    if actor is not None and not access.can_decide_handling(actor, proposal):
         from banli.core.security import note_denial
 
         note_denial(actor, message, proposal=proposal.pk)

@@ -2,36 +2,28 @@
 from __future__ import annotations
 
 from banli.core import access
-from banli.organizations.choices import Role
 
 
 def template_units(user) -> list:
-    """Units whose document templates the user maintains (unit office: its own units)."""
-    return [g.unit for g in access.grants(user) if g.role == Role.UNIT_OFFICE and g.unit_id]
+    """Units whose document templates the user maintains (see access.template_units)."""
+    return access.template_units(user)
 
 
 def document_templates(user):
     from banli.replies.models import DocumentTemplate
 
     qs = DocumentTemplate.objects.filter(is_active=True).select_related("unit", "uploaded_by")
-    if access.has_role(user, Role.ASSIGNING_OFFICE) or access.has_role(user, Role.ADMIN):
-        return list(qs)
-    units = template_units(user)
-    return [t for t in qs if t.unit is None or any(t.unit.is_within(u) for u in units)]
+    return list(access.restrict(qs, user))
 
 
 def document_template_for(user, template_id):
-    """An uploaded template the user maintains (office, administrator, the unit's own office); NotFound otherwise."""
+    """An uploaded template the user maintains (its unit's office, the office assigning to the unit, the
+    administrator); NotFound otherwise."""
     from banli.core.errors import NotFound
     from banli.replies.models import DocumentTemplate
 
-    template = DocumentTemplate.objects.select_related("unit").filter(pk=template_id).first()
-    if template is None:
-        raise NotFound("找不到该模板，或您没有查看权限。")
-    if access.has_role(user, Role.ASSIGNING_OFFICE) or access.has_role(user, Role.ADMIN):
-        return template
-    units = template_units(user)
-    if units and (template.unit is None or any(template.unit.is_within(u) for u in units)):
+    template = access.restrict(DocumentTemplate.objects.select_related("unit"), user).filter(pk=template_id).first()
+    if template is not None:
         return template
     access.note_refusal(user, "template not visible", template=template_id)
     raise NotFound("找不到该模板，或您没有查看权限。")
@@ -104,16 +96,9 @@ def missing_feedback(user, *, today=None):
 
 def _scoped(user):
     """Assignments the user works on: the office's sessions and the unit's own items."""
-    from django.db.models import Q
-
     from banli.handling.models import Assignment
 
-    if access.has_role(user, Role.ADMIN):
-        return Assignment.objects.all()
-    return Assignment.objects.filter(
-        Q(pk__in=access.office_assignments(user).order_by().values("pk"))
-        | Q(pk__in=access.handled_assignments(user).order_by().values("pk"))
-    )
+    return access.restrict(Assignment.objects.all(), user, "work")
 
 
 def commitments(user, *, state: str | None = None, overdue: bool = False, carried_over_from: int | None = None,

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from banli.core import uploads
-from banli.core.access import acting_role
+from banli.core import access
 from banli.core.errors import ConflictError, DomainError, PermissionDenied
 from banli.handling import deadlines, workflow
 from banli.handling.choices import DeadlineStep
@@ -43,11 +43,7 @@ from banli.replies.models import (
     ReviewRecord,
 )
 
-DEFAULT_CHAIN = [
-    ("办公室核稿", Role.UNIT_OFFICE),
-    ("分管领导审核", Role.LEADER),
-    ("主要领导签发", Role.LEADER),
-]
+DEFAULT_CHAIN = list(access.DEFAULT_REVIEW_STEPS)
 
 
 def national_scheme() -> ReplyClassScheme:
@@ -101,11 +97,11 @@ def review_chain_set(*, unit, steps: list, actor=None) -> list[ReviewChainStep]:
         name, role, kind = spec.get("name", ""), spec.get("role"), spec["kind"]
         if not (name or "").strip():
             raise DomainError("每个审核环节都要有名称。")
-        if role not in (Role.UNIT_OFFICE, Role.LEADER, Role.ASSIGNING_OFFICE, Role.HANDLER):
+        if role not in access.REVIEW_STEP_ROLES:
             raise DomainError(f"环节「{name}」的审核角色无效。")
         if kind not in StepKind.values:
             raise DomainError(f"环节「{name}」的类型无效。")
-        if kind == StepKind.CONSULT and role not in (Role.UNIT_OFFICE, Role.HANDLER):
+        if kind == StepKind.CONSULT and role not in access.CONSULT_STEP_ROLES:
             raise DomainError(f"征求意见稿环节「{name}」应由本单位联络员或承办人收集意见后结束。")
     if specs[-1]["kind"] == StepKind.CONSULT:
         raise DomainError("征求意见稿环节之后还需要签发环节。")
@@ -301,7 +297,7 @@ def reply_review(*, reply: Reply, actor, approve: bool, reason: str = "", checkl
     step = next((s for s in steps if s.position == reply.review_position), None)
     if step is None:
         raise DomainError("审核链配置已变化，请退回后重新提交。")
-    role = acting_role(actor, assignment, {step.role})
+    role = access.review_role(actor, assignment, step)
     if role is None:
         raise PermissionDenied(f"当前审核环节为「{step.name}」，您没有该环节的审核权限。")
     action = "approve_reply" if approve else "return_reply"
@@ -436,19 +432,6 @@ def draft_comment_add(*, reply: Reply, actor, body: str, now=None) -> DraftComme
 # --- document templates -------------------------------------------------------------------------
 
 
-def _may_manage_templates(actor, unit) -> bool:
-    from banli.core.access import grants, scope_unit
-
-    for grant in grants(actor):
-        if grant.role in (Role.ADMIN,):
-            return True
-        if grant.role == Role.ASSIGNING_OFFICE:
-            return True
-        if unit is not None and grant.role == Role.UNIT_OFFICE and grant.unit_id and unit.is_within(scope_unit(grant)):
-            return True
-    return False
-
-
 @transaction.atomic
 def document_template_upload(*, unit, kind: str, file, actor) -> DocumentTemplate:
     """The office uploads its edited .docx template for one unit and kind (none: every unit); it replaces the last."""
@@ -456,7 +439,7 @@ def document_template_upload(*, unit, kind: str, file, actor) -> DocumentTemplat
 
     if kind not in DocumentKind.values:
         raise DomainError("请选择文书类型（提案答复函、建议答复函或会办意见）。", field="kind")
-    if not _may_manage_templates(actor, unit):
+    if not access.can_manage_templates(actor, unit):
         raise PermissionDenied("只有本单位联络员或交办机构可以维护文书模板。")
     if file is None:
         raise DomainError("请选择模板文件（.docx）。", field="file")
@@ -619,7 +602,7 @@ def feedback_record_paper(*, assignment, actor, proposer, attitude: str, result:
     from banli.proposals.models import ProposalProposer
 
     now = now or timezone.now()
-    role = acting_role(actor, assignment, {Role.ASSIGNING_OFFICE})
+    role = access.office_acting_role(actor, assignment)
     if role is None:
         raise PermissionDenied("纸质测评表只能由交办机构代为录入，承办单位不能代提案人测评。")
     workflow.check(assignment, "record_feedback", actor, role=role)
@@ -639,7 +622,7 @@ def feedback_callback_record(*, feedback: Feedback, actor, confirmed: bool, note
     """The assigning office's callback to the proposer (回访复核), kept beside the rating."""
     now = now or timezone.now()
     assignment = workflow.fresh_assignment(feedback.assignment_id)
-    role = acting_role(actor, assignment, {Role.ASSIGNING_OFFICE})
+    role = access.office_acting_role(actor, assignment)
     if role is None:
         raise PermissionDenied("回访复核由交办机构记录。")
     if not (note or "").strip():

@@ -56,10 +56,10 @@ def co_opinion_docx(request, opinion_id: int):
 @require_http_methods(["GET", "POST"])
 def templates(request):
     """The office's document templates: download the default, upload an edited one per unit and kind."""
-    units = selectors.template_units(request.user)
-    if not units and not access.has_role(request.user, "assigning_office") and not access.has_role(request.user, "admin"):
+    if not access.may_open_templates(request.user):
         raise PermissionDenied("只有单位联络员或交办机构可以维护文书模板。")
     error = ""
+    units = selectors.template_units(request.user)
     if request.method == "POST":
         unit_id = request.POST.get("unit") or None
         unit = next((u for u in units if str(u.pk) == unit_id), None) if unit_id else None
@@ -75,6 +75,7 @@ def templates(request):
             error = str(exc)
     return render(request, "replies/templates.html", {
         "units": units, "kinds": DocumentKind.choices, "error": error,
+        "can_default": access.can_manage_templates(request.user, None),
         "uploaded": selectors.document_templates(request.user),
     })
 
@@ -330,7 +331,7 @@ def chain(request):
     from banli.organizations.choices import Role
     from banli.replies.choices import StepKind
 
-    units = selectors.template_units(request.user)
+    units = access.unit_office_units(request.user)
     if not units:
         raise PermissionDenied("只有单位联络员可以配置本单位的审核流程。")
     unit = next((u for u in units if str(u.pk) == request.GET.get("unit", request.POST.get("unit", ""))), units[0])

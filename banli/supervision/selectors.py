@@ -8,7 +8,6 @@ from django.db.models import Count, F, Q, QuerySet
 from banli.core import access
 from banli.handling.deadlines import WorkCalendar
 from banli.handling.workflow import OPEN_STATES, STATES
-from banli.organizations.choices import Role
 from banli.supervision import messages
 from banli.supervision.choices import DeliveryState
 from banli.supervision.models import Notification, Reminder, Supervision
@@ -78,21 +77,7 @@ def urge_counts_by_unit(*, since: dt.date | None = None) -> dict[int, int]:
 
 def _digest_scope(user):
     """A leader's units' assignments and an office's sessions' assignments."""
-    from banli.handling.models import Assignment
-
-    roles = access.roles_of(user)
-    qs = Assignment.objects.none()
-    names = []
-    if Role.ASSIGNING_OFFICE in roles:
-        qs = qs | access.office_assignments(user)
-        names += [u.name for u in access.office_scopes(user)]
-    if Role.LEADER in roles:
-        leader_units = access.unit_scopes(user, roles={Role.LEADER})
-        q = Q(pk__in=[])
-        for unit in leader_units:
-            q |= Q(unit__path__startswith=unit.path)
-        qs = qs | Assignment.objects.filter(q)
-        names += [u.name for u in leader_units]
+    qs, names = access.digest_scope(user)
     return qs.exclude(state="withdrawn"), "、".join(dict.fromkeys(names)) or "本单位"
 
 

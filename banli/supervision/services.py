@@ -346,9 +346,9 @@ def digest_period_start(period: str, today: dt.date) -> dt.date:
 def digest_recipients(period: str):
     """Leaders of units and assigning-office staff who take this digest (weekly unless they chose otherwise;
     the daily digest only for those who asked for it)."""
-    from banli.organizations.models import User
+    from banli.core import access
 
-    qs = User.objects.filter(is_active=True, grants__role__in=[Role.LEADER, Role.ASSIGNING_OFFICE]).distinct()
+    qs = access.digest_recipients()
     if period == DigestPeriod.WEEKLY:
         return qs.exclude(channel_preference__digest__in=[DigestPeriod.DAILY, DigestPeriod.NONE])
     return qs.filter(channel_preference__digest=DigestPeriod.DAILY)

@@ -14,7 +14,6 @@ from django.views.decorators.http import require_POST
 
 from banli.core import access
 from banli.core.errors import DomainError, NotFound
-from banli.organizations.choices import Role
 from banli.supervision import selectors, services
 from banli.supervision.forms import (
     ChannelPreferenceForm,
@@ -130,7 +129,7 @@ def key_item(request, proposal_id):
 
 @login_required
 def urge(request):
-    if Role.ASSIGNING_OFFICE not in access.roles_of(request.user):
+    if not access.can_urge(request.user):
         raise Http404("只有交办机构可以催办。")
     unit_id = request.GET.get("unit") or request.POST.get("unit")
     units = selectors.urge_units(request.user)
@@ -151,7 +150,7 @@ def urge(request):
 
 @login_required
 def failed_deliveries(request):
-    if not ({Role.ASSIGNING_OFFICE, Role.ADMIN} & access.roles_of(request.user)):
+    if not access.can_watch_deliveries(request.user):
         raise Http404("只有交办机构可以查看。")
     page = Paginator(selectors.failed_deliveries(request.user), 50).get_page(request.GET.get("page"))
     return render(request, "supervision/failed_deliveries.html", {"page": page})

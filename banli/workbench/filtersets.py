@@ -8,8 +8,9 @@ from django.utils import timezone
 
 from banli.handling.choices import AssignmentRole
 from banli.handling.workflow import STATES
-from banli.organizations.choices import Role, UnitKind
-from banli.organizations.models import Unit, User
+from banli.core import access
+from banli.organizations.choices import UnitKind
+from banli.organizations.models import Unit
 from banli.proposals.choices import ProposalKind
 from banli.proposals.models import Session
 from banli.workbench.selectors import ledger_assignments, overdue_q
@@ -33,7 +34,7 @@ class LedgerFilter(django_filters.FilterSet):
     overdue = django_filters.ChoiceFilter(label="逾期", method="filter_overdue", empty_label="全部",
                                           choices=[("true", "已逾期"), ("false", "未逾期")])
     handler = django_filters.ModelChoiceFilter(label="承办人", field_name="handler", empty_label="全部承办人",
-                                               queryset=User.objects.filter(grants__role=Role.HANDLER).distinct())
+                                               queryset=access.handler_users())
     ordering = django_filters.OrderingFilter(
         label="排序",
         fields=(("due", "due"), ("proposal__number", "number"), ("unit__name", "unit"), ("state", "state"),

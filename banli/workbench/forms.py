@@ -8,7 +8,8 @@ from django import forms
 from django.utils import timezone
 
 from banli.handling.choices import ContactMethod, ContactPhase
-from banli.organizations.choices import Role, UnitKind
+from banli.core import access
+from banli.organizations.choices import UnitKind
 from banli.organizations.models import Unit, User
 from banli.proposals.choices import Body, Level, ProposalKind
 from banli.proposals.models import Session
@@ -78,9 +79,7 @@ class AssignSectionForm(ActionForm):
             sections = Unit.objects.filter(kind=UnitKind.SECTION, path__startswith=assignment.unit.path, is_active=True)
             self.fields["section"].queryset = sections
             self.fields["co_sections"].queryset = sections
-            self.fields["handler"].queryset = User.objects.filter(
-                grants__role=Role.HANDLER, grants__unit__path__startswith=assignment.unit.path
-            ).distinct().order_by("display_name", "username")
+            self.fields["handler"].queryset = access.handler_users(assignment.unit).order_by("display_name", "username")
             self.fields["handler"].label_from_instance = lambda u: u.label
 
 

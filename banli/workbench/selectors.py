@@ -18,7 +18,7 @@ from banli.handling.selectors import DUE_COLUMNS
 from banli.handling.workflow import STATES
 from banli.organizations.choices import Role
 from banli.replies.choices import ReplyState
-from banli.replies.models import Feedback, Reply, ReviewChainStep
+from banli.replies.models import Feedback, Reply
 
 WARNING_WORKING_DAYS = 5
 ROW_LIMIT = 50
@@ -134,14 +134,6 @@ def _section(key, title, qs, clock, *, hint="", order=("due", "id")) -> Section:
     return Section(key=key, title=title, count=count, rows=rows, hint=hint, red=red)
 
 
-def _reply_at_step(role: str) -> Q:
-    """Assignments with an in-review reply whose current review step is taken by `role`.
-
-    An uncorrelated `pk IN (…)` over the replies in review (a small set), not an EXISTS per assignment."""
-    step = ReviewChainStep.objects.filter(chain__unit=OuterRef("assignment__unit"), position=OuterRef("review_position"), role=role)
-    return Q(pk__in=Reply.objects.filter(state=ReplyState.IN_REVIEW).filter(Exists(step)).values("assignment_id"))
-
-
 def office_workbench(user, clock: Clock) -> list[Section]:
     base = access.office_assignments(user)
     sections = [_section("unsigned", "待签收（各单位）", base.filter(state="pending_sign"), clock, hint="督促承办单位按时签收")]
@@ -163,7 +155,7 @@ def office_workbench(user, clock: Clock) -> list[Section]:
         base.filter(overdue_q(clock.today)).values("unit_id", "unit__name").annotate(n=Count("id")).order_by("-n", "unit__name")[:ROW_LIMIT]
     )
     sections.append(Section("overdue_units", "逾期事项（按单位）", sum(r["n"] for r in by_unit), by_unit, kind="units", red=len(by_unit)))
-    review = base.filter(_reply_at_step(Role.ASSIGNING_OFFICE))
+    review = base.filter(access.awaiting_office_review_q())
     sections.append(_section("office_review", "待交办机构审核的答复", review, clock))
     return sections
 
@@ -174,7 +166,7 @@ def unit_office_workbench(user, clock: Clock) -> list[Section]:
     return [
         _section("to_sign", "待签收", base.filter(state="pending_sign"), clock),
         _section("to_assign", "待分配承办科室", base.filter(state="signed"), clock),
-        _section("to_check", "待核稿的答复", base.filter(_reply_at_step(Role.UNIT_OFFICE)), clock),
+        _section("to_check", "待核稿的答复", base.filter(access.awaiting_unit_check_q()), clock),
         _section("to_send", "已签发待发送", base.filter(state="reply_review").filter(Exists(approved)), clock),
         _section("co_due", "会办意见待送", base.filter(role="co", state__in=("signed", "in_progress")), clock),
         _section("rehandling", "重新办理", base.filter(state="rehandling"), clock),
@@ -208,7 +200,7 @@ def handler_workbench(user, clock: Clock) -> list[Section]:
 
 def leader_workbench(user, clock: Clock) -> list[Section]:
     base = access.handled_assignments(user)
-    sections = [_section("to_sign_off", "待审核签发的答复", base.filter(_reply_at_step(Role.LEADER)), clock)]
+    sections = [_section("to_sign_off", "待审核签发的答复", base.filter(access.awaiting_sign_off_q()), clock)]
     answering = base.filter(role__in=ANSWERING).exclude(state="withdrawn")
     figures = answering.aggregate(
         total=Count("id"),
@@ -269,6 +261,9 @@ def admin_workbench(user, clock: Clock) -> list[Section]:
     return [_section("overdue", "全部逾期事项", base.filter(overdue_q(clock.today)), clock)]
 
 
+# The home page of each role (display only: what each section lists is restricted through banli.core.access).
+HOME_TEMPLATES = {Role.PROPOSER: "workbench/home_proposer.html"}
+
 WORKBENCHES = {
     Role.ASSIGNING_OFFICE: office_workbench,
     Role.UNIT_OFFICE: unit_office_workbench,
@@ -282,7 +277,7 @@ WORKBENCHES = {
 def workbench_for(user, role: str, clock: Clock | None = None) -> list[Section]:
     """The sections of `role`'s workbench for `user` (the role must be one of his grants)."""
     clock = clock or Clock.now()
-    if role not in access.roles_of(user):
+    if not access.may_act_as(user, role):
         return []
     return WORKBENCHES[role](user, clock)
 
@@ -372,14 +367,14 @@ def notification_events(user) -> QuerySet:
     from banli.proposals.models import ProposalProposer
 
     q = Q(pk__in=[])
-    if access.unit_scopes(user):
+    if access.is_unit_staff(user):
         handled = access.handled_assignments(user)
         q |= Q(assignment__in=handled.values("pk"))
         q |= Q(proposal__in=handled.values("proposal_id"), assignment__isnull=True,
                verb__in=access.UNIT_PROPOSAL_EVENT_VERBS)
-    if access.office_scopes(user):
+    if access.is_office(user):
         q |= Q(assignment__in=access.office_assignments(user).values("pk")) & ~Q(verb__in=access.INTERNAL_EVENT_VERBS)
-    if access.has_role(user, Role.PROPOSER):
+    if access.is_proposer(user):
         mine = ProposalProposer.objects.filter(proposer__user=user).values("proposal_id")
         q |= Q(proposal__in=mine, verb__in=access.PROPOSER_EVENT_VERBS)
     return Event.objects.filter(q).exclude(actor=user)

@@ -188,6 +188,7 @@ def test_a_file_stored_under_an_old_date_path_still_downloads(world, client, co_
 
 
 def test_an_uploaded_template_downloads_only_for_those_who_maintain_it(world, client):
+    assign(world, make_proposal(world))  # the office maintains the templates of the units it assigns to
     content = default_template_bytes(DocumentKind.PROPOSAL_REPLY)
     template = services.document_template_upload(unit=world.lead_unit, kind=DocumentKind.PROPOSAL_REPLY,
                                                  actor=world.lead_office, file=ContentFile(content, name="教育局.docx"))
