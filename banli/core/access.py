@@ -399,6 +399,49 @@ def report_scope(user) -> tuple[bool, tuple[str, ...], tuple[str, ...]]:
     return False, tuple(u.path for u in office_scopes(user)), tuple(u.path for u in unit_scopes(user))
 
 
+def report_scope_q(scope, prefix: str = "") -> Q | None:
+    """A Q over Assignment rows (reached through `prefix`) that `scope` (from report_scope) may count; None:
+    every row. The office counts its sessions' items, unit staff their own units' items."""
+    everything, offices, units = scope
+    if everything:
+        return None
+    allowed = Q(pk__in=[])
+    for path in offices:
+        allowed |= Q(**{f"{prefix}proposal__session__assigning_office__path__startswith": path})
+    for path in units:
+        allowed |= Q(**{f"{prefix}unit__path__startswith": path})
+    return allowed
+
+
+def report_sessions(user) -> QuerySet:
+    """Sessions whose figures the user may read."""
+    from banli.proposals.models import Session
+
+    everything, offices, units = report_scope(user)
+    if everything:
+        return Session.objects.all()
+    q = Q(pk__in=[])
+    for path in offices:
+        q |= Q(assigning_office__path__startswith=path)
+    for path in units:
+        q |= Q(proposals__assignments__unit__path__startswith=path)
+    return Session.objects.filter(q).distinct()
+
+
+def report_units(user) -> QuerySet:
+    """Handling units whose figures the user may read (the office: every handling unit; staff: their own)."""
+    from banli.organizations.models import Unit
+
+    everything, offices, units = report_scope(user)
+    qs = Unit.objects.exclude(kind=UnitKind.ASSIGNING_OFFICE)
+    if everything or offices:
+        return qs.exclude(kind=UnitKind.SECTION)
+    q = Q(pk__in=[])
+    for path in units:
+        q |= Q(path__startswith=path)
+    return qs.filter(q)
+
+
 def can_view_unit_report(user, unit) -> bool:
     """The user may read the figures, score and summary of `unit` (its office, or its own staff)."""
     everything, offices, units = report_scope(user)
@@ -968,3 +1011,10 @@ def unit_office_units(user) -> list:
 def is_proposer(user) -> bool:
     """The user signs in as a proposer (委员/代表)."""
     return has_role(user, Role.PROPOSER)
+
+
+# Who hears about a reminder besides the item's handler and (for ratings) its proposers: the unit's office
+# always; once escalated, the unit's leaders and the session's assigning office.
+REMINDER_UNIT_ROLE = Role.UNIT_OFFICE
+REMINDER_ESCALATED_UNIT_ROLE = Role.LEADER
+REMINDER_ESCALATED_OFFICE_ROLE = Role.ASSIGNING_OFFICE

@@ -147,10 +147,9 @@ _RACE = "并案关系刚刚已被他人修改，您的操作未执行，请刷�
 
 def _write_merge_events(verb: str, actor, item: Proposal, head: Proposal) -> None:
     # One row on each timeline: the item says where it went, the head says what joined it.
-    role = Role.ASSIGNING_OFFICE if actor else ""
-    write_event(verb=verb, actor=actor, actor_role=role, proposal=item,
+    write_event(verb=verb, actor=actor, actor_role=Role.ASSIGNING_OFFICE if actor else "", proposal=item,
                 payload={"role": "item", "head": head.pk, "head_number": head.number, "head_title": head.title})
-    write_event(verb=verb, actor=actor, actor_role=role, proposal=head,
+    write_event(verb=verb, actor=actor, actor_role=Role.ASSIGNING_OFFICE if actor else "", proposal=head,
                 payload={"role": "head", "item": item.pk, "item_number": item.number, "item_title": item.title})
 
 

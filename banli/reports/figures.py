@@ -79,13 +79,10 @@ class Slice:
         p = prefix
         q = ~Q(**{f"{p}state": "withdrawn"})
         if self.scope is not None:
-            everything, offices, units = self.scope
-            if not everything:
-                allowed = Q(pk__in=[])
-                for path in offices:
-                    allowed |= Q(**{f"{p}proposal__session__assigning_office__path__startswith": path})
-                for path in units:
-                    allowed |= Q(**{f"{p}unit__path__startswith": path})
+            from banli.core.access import report_scope_q
+
+            allowed = report_scope_q(self.scope, p)
+            if allowed is not None:
                 q &= allowed
         if self.session_id:
             q &= Q(**{f"{p}proposal__session_id": self.session_id})

@@ -1,39 +1,20 @@
 """统计与考核: reads for the figure, dashboard and score pages, limited to what the user may read."""
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
+from banli.core import access
 from banli.core.access import report_scope
 
 
 def report_sessions(user) -> QuerySet:
     """Sessions whose figures the user may read."""
-    from banli.proposals.models import Session
-
-    everything, offices, units = report_scope(user)
-    if everything:
-        return Session.objects.all()
-    q = Q(pk__in=[])
-    for path in offices:
-        q |= Q(assigning_office__path__startswith=path)
-    for path in units:
-        q |= Q(proposals__assignments__unit__path__startswith=path)
-    return Session.objects.filter(q).distinct()
+    return access.report_sessions(user)
 
 
 def report_units(user) -> QuerySet:
     """Handling units whose figures the user may read (the office: every handling unit; staff: their own)."""
-    from banli.organizations.choices import UnitKind
-    from banli.organizations.models import Unit
-
-    everything, offices, units = report_scope(user)
-    qs = Unit.objects.exclude(kind=UnitKind.ASSIGNING_OFFICE)
-    if everything or offices:
-        return qs.exclude(kind=UnitKind.SECTION)
-    q = Q(pk__in=[])
-    for path in units:
-        q |= Q(path__startswith=path)
-    return qs.filter(q)
+    return access.report_units(user)
 
 
 def default_unit(user):

@@ -15,7 +15,7 @@ from __future__ import annotations
 from django.db import connection
 from django.urls import reverse
 
-from banli.organizations.choices import Role
+from banli.core import access
 from banli.supervision import scan as scanning
 from banli.supervision.choices import Channel, DeliveryState, ReminderKind, ReminderLevel
 
@@ -61,14 +61,14 @@ def notify(token: str, now) -> int:
         # the handler, except for signatures (nobody handles it yet) and ratings (the proposers' turn)
         f"SELECT r.id AS reminder_id, r.handler_id AS user_id FROM r "
         f"WHERE r.handler_id IS NOT NULL AND r.kind NOT IN ({q(ReminderKind.SIGN)}, {q(ReminderKind.FEEDBACK)})",
-        f"SELECT r.id, g.user_id FROM r JOIN {t['grant']} g ON g.unit_id = r.unit_id AND g.role = {q(Role.UNIT_OFFICE)}",
+        f"SELECT r.id, g.user_id FROM r JOIN {t['grant']} g ON g.unit_id = r.unit_id AND g.role = {q(access.REMINDER_UNIT_ROLE)}",
         f"SELECT r.id, pr.user_id FROM r JOIN {t['link']} l ON l.proposal_id = r.proposal_id "
         f"JOIN {t['proposer']} pr ON pr.id = l.proposer_id "
         f"WHERE r.kind = {q(ReminderKind.FEEDBACK)} AND pr.user_id IS NOT NULL",
-        f"SELECT r.id, g.user_id FROM r JOIN {t['grant']} g ON g.unit_id = r.unit_id AND g.role = {q(Role.LEADER)} "
+        f"SELECT r.id, g.user_id FROM r JOIN {t['grant']} g ON g.unit_id = r.unit_id AND g.role = {q(access.REMINDER_ESCALATED_UNIT_ROLE)} "
         f"WHERE r.level = {escalated}",
         f"SELECT r.id, g.user_id FROM r JOIN {t['grant']} g ON g.unit_id = r.office_id "
-        f"AND g.role = {q(Role.ASSIGNING_OFFICE)} WHERE r.level = {escalated}",
+        f"AND g.role = {q(access.REMINDER_ESCALATED_OFFICE_ROLE)} WHERE r.level = {escalated}",
     ])
     sql = (
         f"INSERT INTO {t['notification']} (user_id, reminder_id, digest_id, level, title, body, link, is_key, "
