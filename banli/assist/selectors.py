@@ -196,7 +196,7 @@ def reply_check(*, user, reply):
     """Check a reply draft against its proposal's points (advisory); unit staff of the reply's unit or the office."""
     require_assist(user)
     assignment = reply.assignment
-    if not (access.is_unit_staff_for(user, assignment) or access.is_office_for(user, assignment.proposal)):
+    if not access.can_check_reply(user, assignment):
         raise PermissionDenied("只有承办单位和交办机构可以核查该答复。")
     return draft_check(
         proposal=assignment.proposal,

@@ -113,7 +113,7 @@ def similar(request, proposal_id: int):
     proposal = access.require_proposal(request.user, proposal_id)
     items = selectors.similar_proposals(user=request.user, proposal=proposal)
     # 并案 is recorded by the session's assigning office (banli.workbench: proposal_merge); others only see the hint.
-    may_merge = access.is_office_for(request.user, proposal) and proposal.status != "closed"
+    may_merge = access.can_decide_handling(request.user, proposal) and proposal.status != "closed"
     return _render(request, "assist/_similar.html", {"proposal": proposal, "items": items, "may_merge": may_merge},
                    title="相似提案")
 

@@ -334,12 +334,17 @@ def require_feedback(user, feedback_id):
         .filter(pk=feedback_id)
         .first()
     )
-    if feedback is not None and getattr(user, "is_authenticated", False) and (
-            feedback.proposer.user_id == user.pk or is_office_for(user, feedback.assignment.proposal)
-            or is_unit_staff_for(user, feedback.assignment)):
+    if feedback is not None and can_view_feedback(user, feedback):
         return feedback
     note_refusal(user, "feedback not visible", feedback=feedback_id)
     raise NotFound("找不到该测评记录，或您没有查看权限。")
+
+
+def can_view_feedback(user, feedback) -> bool:
+    """A rating: the proposer who gave it, the item's assigning office and the rated unit's staff."""
+    return bool(getattr(user, "is_authenticated", False)) and (
+        feedback.proposer.user_id == user.pk or is_office_for(user, feedback.assignment.proposal)
+        or is_unit_staff_for(user, feedback.assignment))
 
 
 def require_reply_copy(user, delivery_id):
@@ -356,11 +361,21 @@ def require_reply_copy(user, delivery_id):
         note_refusal(user, "reply copy not visible", delivery=delivery_id)
         raise NotFound("找不到该答复件，或您没有查看权限。")
     own = delivery.proposer_id is not None and delivery.proposer.user_id == getattr(user, "pk", None)
-    staff = can_view_internal(user, delivery.reply.assignment) or is_office_for(user, delivery.reply.assignment.proposal)
-    if not (own or staff or has_role(user, Role.ADMIN)):
+    if not (own or can_view_reply_copies(user, delivery.reply.assignment)):
         note_refusal(user, "reply copy not visible", delivery=delivery_id)
         raise NotFound("找不到该答复件，或您没有查看权限。")
     return delivery
+
+
+def can_view_reply_copies(user, assignment) -> bool:
+    """Every copy of a sent reply (each proposer's, the office's, the cc's): the answering unit's staff, the
+    session's office and the administrator."""
+    return can_view_internal(user, assignment) or is_office_for(user, assignment.proposal) or is_admin(user)
+
+
+def can_check_reply(user, assignment) -> bool:
+    """The advisory check of a reply against the proposal's points: the answering unit's staff and the office."""
+    return is_unit_staff_for(user, assignment) or is_office_for(user, assignment.proposal)
 
 
 def can_manage_commitments(user, assignment) -> bool:
@@ -573,22 +588,29 @@ def _office_q(user, prefix: str = "") -> Q:
 
 
 def visible_replies(user) -> QuerySet:
-    """Replies the user may read: sent ones of visible items; drafts only for the unit's staff and the office
-    at its own review step (see can_view_reply)."""
-    from banli.replies.choices import ReplyState
+    """Replies the user may read, the rule of can_view_reply as one queryset: sent ones of visible items;
+    drafts only for the unit's staff, the office at its own review step and the item's proposers at a
+    征求意见稿 step. The administrator reads the sent letters; drafts never leave the unit, not even for him."""
+    from banli.proposals.models import ProposalProposer
+    from banli.replies.choices import ReplyState, StepKind
     from banli.replies.models import Reply, ReviewChainStep
 
     if not getattr(user, "is_authenticated", False):
         return Reply.objects.none()
+    sent = Q(state=ReplyState.SENT)
     if reads_everything(user):
-        return Reply.objects.all()
-    office_step = Exists(ReviewChainStep.objects.filter(
-        chain__unit=OuterRef("assignment__unit"), position=OuterRef("review_position"), role=Role.ASSIGNING_OFFICE,
-    ))
+        return Reply.objects.filter(sent)
+
+    def at_step(**step):
+        return Q(state=ReplyState.IN_REVIEW) & Q(Exists(ReviewChainStep.objects.filter(
+            chain__unit=OuterRef("assignment__unit"), position=OuterRef("review_position"), **step)))
+
+    own_items = ProposalProposer.objects.filter(proposer__user=user).values("proposal_id")
     q = (
-        Q(state=ReplyState.SENT, assignment__in=visible_assignments(user).values("pk"))
+        (sent & Q(assignment__in=visible_assignments(user).values("pk")))
         | _unit_staff_q(user, "assignment__")
-        | (Q(state=ReplyState.IN_REVIEW) & _office_q(user, "assignment__") & Q(office_step))
+        | (at_step(role=Role.ASSIGNING_OFFICE, kind=StepKind.REVIEW) & _office_q(user, "assignment__"))
+        | (at_step(kind=StepKind.CONSULT) & Q(assignment__proposal__in=own_items))
     )
     return Reply.objects.filter(q)
 
@@ -930,8 +952,7 @@ def _visible_co_opinions(user) -> QuerySet:
 
     if not getattr(user, "is_authenticated", False):
         return CoOpinion.objects.none()
-    if reads_everything(user):
-        return CoOpinion.objects.all()
+    # No shortcut for the administrator: a co-opinion is a unit's internal paper (see can_view_co_opinion).
     lead_units = Q(pk__in=[])
     for unit in unit_scopes(user):
         lead_units |= Q(unit__path__startswith=unit.path)

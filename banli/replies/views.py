@@ -181,7 +181,7 @@ def review(request, reply_id: int):
         "records": reply.reviews.select_related("reviewer"), "checklist_items": CHECKLIST_ITEMS, "error": error,
         "comments": reply.draft_comments.select_related("proposer") if (internal or step is not None) else [],
         "internal": internal, "adopted": reply.adopted_opinions.select_related("assignment__unit"),
-        "deliveries": reply.deliveries.all() if internal or access.is_office_for(request.user, assignment.proposal) else [],
+        "deliveries": reply.deliveries.all() if access.can_view_reply_copies(request.user, assignment) else [],
         "title": letters.letter_title(assignment.proposal),
         "is_consult": step is not None and step.kind == "consult",
     })

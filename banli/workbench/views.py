@@ -303,7 +303,7 @@ def register_suggest(request):
 def assign(request, pk):
     """Assign units (several at once) to a proposal as lead, co or split."""
     proposal = _require_proposal(request.user, pk)
-    if not access.is_office_for(request.user, proposal):
+    if not access.can_decide_handling(request.user, proposal):
         raise DjangoPermissionDenied("只有该届次的交办机构才能交办。")
     chosen = []
     if request.method == "POST":
@@ -369,7 +369,7 @@ def _back_to_proposal(request, proposal):
 
 
 def _require_merging_office(user, proposal, message):
-    if not access.is_office_for(user, proposal):
+    if not access.can_decide_handling(user, proposal):
         raise DjangoPermissionDenied(message)
 
 
