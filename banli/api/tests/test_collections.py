@@ -82,8 +82,10 @@ def test_a_draft_reply_is_seen_only_by_its_unit_and_a_sent_one_by_everyone_on_th
     mine, lead, co, health, health_a = items
     a = walk_to(world, lead, "in_progress")
     draft = replies.reply_save_draft(assignment=a, actor=world.lead_handler, body="草稿正文", reply_class="A")
-    for user in (world.lead_handler, world.lead_office, world.lead_leader, world.admin):
+    for user in (world.lead_handler, world.lead_office, world.lead_leader):
         assert api(user).get(f"/api/v1/replies/{draft.pk}").status_code == 200, user
+    # Settled (issue 15): the administrator reads sent letters, not drafts, as on the pages.
+    assert api(world.admin).get(f"/api/v1/replies/{draft.pk}").status_code == 404
     for user in (world.co_office, world.proposer, world.office, world.other_office):
         assert api(user).get(f"/api/v1/replies/{draft.pk}").status_code == 404, user
         assert api(user).get("/api/v1/replies").json()["count"] == 0, user
