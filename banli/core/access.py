@@ -357,11 +357,7 @@ def require_reply_copy(user, delivery_id):
         .filter(pk=delivery_id)
         .first()
     )
-    if delivery is None:
-        note_refusal(user, "reply copy not visible", delivery=delivery_id)
-        raise NotFound("找不到该答复件，或您没有查看权限。")
-    own = delivery.proposer_id is not None and delivery.proposer.user_id == getattr(user, "pk", None)
-    if not (own or can_view_reply_copies(user, delivery.reply.assignment)):
+    if delivery is None or not can_view_reply_copy(user, delivery):
         note_refusal(user, "reply copy not visible", delivery=delivery_id)
         raise NotFound("找不到该答复件，或您没有查看权限。")
     return delivery
@@ -371,6 +367,12 @@ def can_view_reply_copies(user, assignment) -> bool:
     """Every copy of a sent reply (each proposer's, the office's, the cc's): the answering unit's staff, the
     session's office and the administrator."""
     return can_view_internal(user, assignment) or is_office_for(user, assignment.proposal) or is_admin(user)
+
+
+def can_view_reply_copy(user, delivery) -> bool:
+    """One copy of a sent reply: the proposer it was sent to, and whoever sees every copy of the reply."""
+    own = delivery.proposer_id is not None and delivery.proposer.user_id == getattr(user, "pk", None)
+    return own or can_view_reply_copies(user, delivery.reply.assignment)
 
 
 def can_check_reply(user, assignment) -> bool:
@@ -942,7 +944,11 @@ def restrict(queryset: QuerySet, user, action: str = "view") -> QuerySet:
         fn = _RULES[(label, action)]
     except KeyError:
         raise LookupError(f"no permission rule for {label}:{action}") from None
-    return queryset & fn(user)
+    allowed = fn(user)
+    if allowed.query.distinct or queryset.query.distinct:
+        # Django combines only queries alike in DISTINCT; a subquery on the key serves both.
+        return queryset.filter(pk__in=allowed.values("pk"))
+    return queryset & allowed
 
 
 def _visible_co_opinions(user) -> QuerySet:
@@ -978,6 +984,24 @@ def _visible_commitments(user) -> QuerySet:
     return Commitment.objects.filter(assignment__in=scoped_assignments(user).values("pk"))
 
 
+def _visible_reply_copies(user) -> QuerySet:
+    from banli.replies.models import ReplyDelivery
+
+    if not getattr(user, "is_authenticated", False):
+        return ReplyDelivery.objects.none()
+    if is_admin(user):
+        return ReplyDelivery.objects.all()
+    return ReplyDelivery.objects.filter(Q(proposer__user=user) | _unit_staff_q(user, "reply__assignment__")
+                                        | _office_q(user, "reply__assignment__"))
+
+
+def can_read_reports(user) -> bool:
+    """The figures pages: the administrator, an assigning office or a unit's staff (not proposers, not the
+    public)."""
+    everything, offices, units = report_scope(user)
+    return bool(everything or offices or units)
+
+
 def _register_rules() -> None:
     rule("proposals.proposal")(visible_proposals)
     rule("handling.assignment")(visible_assignments)
@@ -993,6 +1017,9 @@ def _register_rules() -> None:
     rule("handling.event")(event_rows_visible_to)
     rule("supervision.delivery")(office_deliveries)
     rule("replies.documenttemplate")(visible_templates)
+    rule("replies.replydelivery")(_visible_reply_copies)
+    rule("proposals.session", "report")(report_sessions)
+    rule("organizations.unit", "report")(report_units)
 
 
 _register_rules()

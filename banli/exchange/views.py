@@ -26,7 +26,8 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _office_sessions(user):
-    return access.office_sessions(user).select_related("assigning_office")
+    """Sessions the user imports into and exports notices and archives of: their assigning office only."""
+    return access.restrict(Session.objects.select_related("assigning_office"), user, "assign")
 
 
 def _office_session(user, pk) -> Session:

@@ -8,7 +8,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from banli.core.access import can_view_unit_report, report_scope
+from banli.core import access
+from banli.core.access import can_view_unit_report
 from banli.core.errors import DomainError
 from banli.reports import figures, selectors
 
@@ -37,8 +38,7 @@ def _slice_for(request) -> figures.Slice:
 
 
 def _require_reader(request):
-    everything, offices, units = report_scope(request.user)
-    if not (everything or offices or units):
+    if not access.can_read_reports(request.user):
         raise Http404("您没有查看统计的权限。")
 
 

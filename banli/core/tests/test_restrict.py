@@ -14,7 +14,7 @@ from banli.core import access
 from banli.core.tests import matrix_world
 from banli.handling.models import Assignment
 from banli.proposals.models import Proposal
-from banli.replies.models import CoOpinion, DocumentTemplate, Feedback, Reply
+from banli.replies.models import CoOpinion, DocumentTemplate, Feedback, Reply, ReplyDelivery
 
 ROLES = ("public", "proposer", "other_proposer", "co_proposer", "lead_handler", "other_handler", "lead_office",
          "co_office", "co_handler", "other_office", "lead_leader", "office", "admin")
@@ -57,6 +57,7 @@ CHECKS = {
     "reply": (Reply, "view", access.can_view_reply),
     "co_opinion": (CoOpinion, "view", access.can_view_co_opinion),
     "feedback": (Feedback, "view", access.can_view_feedback),
+    "reply_copy": (ReplyDelivery, "view", access.can_view_reply_copy),
 }
 
 
@@ -93,6 +94,16 @@ def test_templates_list_the_defaults_and_the_units_each_maintainer_keeps(world, 
         assert access.restrict(DocumentTemplate.objects.all(), users[role]).filter(pk=template.pk).exists(), role
     for role in ("lead_handler", "other_office", "proposer", "public"):
         assert not access.restrict(DocumentTemplate.objects.all(), users[role]).filter(pk=template.pk).exists(), role
+
+
+def test_report_rules_narrow_any_queryset_of_sessions_and_units(world, users):
+    from banli.organizations.models import Unit
+    from banli.proposals.models import Session
+
+    for role, user in users.items():
+        assert set(access.restrict(Session.objects.all(), user, "report")) == set(access.report_sessions(user)), role
+        assert set(access.restrict(Unit.objects.filter(is_active=True), user, "report")) == set(
+            access.report_units(user).filter(is_active=True)), role
 
 
 def test_an_unknown_rule_is_a_programming_error(users):
