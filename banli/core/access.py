@@ -1,11 +1,20 @@
-"""Who may see and do what: one place for every permission rule, used by views, API, services and tasks.
+"""Who may see and do what: one place for every permission rule, used by views, API, exports, reports,
+services and tasks. No other module decides by role names (banli/core/tests/test_permission_rules_live_in_access.py
+scans the source and fails when one does).
 
 Rules (DESIGN.md §2):
-- the assigning office sees every item of the sessions it assigns (its unit or below);
+- the assigning office sees every item of the sessions it assigns (its unit or below), and alone takes the
+  handling decisions on them: category, units, 并案, imported lists, paper ratings, scoring;
 - unit office, handler and leader see the items assigned to their unit (a section's staff see their
   unit's items), and only they see their unit's drafts, contact records and internal notes;
-- a proposer sees only the items he signed, and of replies only those sent;
-- the system administrator reads everything but takes no action on cases.
+- a proposer sees only the items he signed, and of replies those sent (and a draft put to him for comments);
+- the system administrator reads everything except a unit's drafts and co-opinions, takes no action on cases,
+  and may correct registration data;
+- a letter template is kept by its unit's office, by an assigning office that assigns to the unit (or has it
+  in its subtree) and by the administrator; the default for every unit by any assigning office.
+
+Two ways in: a named predicate for one record (`can_decide_handling(user, proposal)`), and for lists
+`restrict(queryset, user, action)` with one rule per (model, action), after NetBox's RestrictedQuerySet.
 """
 from __future__ import annotations
 
