@@ -141,7 +141,7 @@ def reply_check(request, reply_id: int):
 def draft_check(request, proposal_id: int):
     """Live check of a draft being written (the reply form posts its fields here with hx-post)."""
     proposal = access.require_proposal(request.user, proposal_id)
-    # The workbench's reply form names its fields with a prefix (a<assignment>-reply-body …).
+    # The workbench's reply form names its fields with a prefix (a<assignment>-submit_reply-body …).
     form = DraftCheckForm(request.POST, prefix=request.GET.get("prefix") or None)
     form.is_valid()
     data = form.cleaned_data

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from banli.actions.registry import ACTIONS, offered_actions
 from banli.assist import selectors as assist
 from banli.assist.selectors import suggest_quietly
 from banli.core import access
@@ -27,7 +28,6 @@ from banli.proposals.models import Proposal, Session
 from banli.proposals.selectors import merge_group
 from banli.replies.models import CoOpinion, Commitment, Feedback, Reply
 from banli.workbench import roles, selectors, services
-from banli.workbench.actions import ACTIONS, offered_actions
 from banli.workbench.filtersets import filtered_ledger
 from banli.workbench.forms import ProposalForm, SessionForm
 
@@ -111,7 +111,7 @@ def _assignment_cards(user, proposal, bound=None):
         actions = []
         for action in offered_actions(a, user, ctx):
             form = (bound or {}).get((a.pk, action.key)) or action.form(assignment=a, prefix=f"a{a.pk}-{action.key}")
-            if action.key == "reply" and form.is_bound is False and reply is not None and reply.round == a.round:
+            if action.key == "submit_reply" and form.is_bound is False and reply is not None and reply.round == a.round:
                 form.initial = {f: getattr(reply, f) for f in ("reply_class", "disclosure", "disclosure_reason",
                                                                "public_summary", "body", "contact_person", "contact_phone")}
             actions.append({"action": action, "form": form})
@@ -182,7 +182,7 @@ def assignment_action(request, pk, action):
         status = 400
     else:
         try:
-            message = spec.run(assignment, request.user, form.cleaned_data, {"submit": "submit" in request.POST})
+            message = spec.run(assignment, request.user, form.cleaned_data).message
         except PermissionDenied as exc:
             if not request.htmx:
                 raise DjangoPermissionDenied(exc.message) from exc
