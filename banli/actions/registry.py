@@ -251,7 +251,7 @@ ACTIONS: dict[str, Action] = {
           button="登记"),
         A("send_co_opinion", ("send_co_opinion",), forms.CoOpinionForm, s.CoOpinionSerializer, _send_co_opinion,
           "发送会办意见", button="发送会办意见"),
-        A("submit_reply", ("submit_reply",), forms.ReplyForm, s.SubmitReplySerializer, _submit_reply,
+        A("submit_reply", ("save_reply_draft", "submit_reply"), forms.ReplyForm, s.SubmitReplySerializer, _submit_reply,
           "提交答复审核（可同时保存草稿）", button="保存草稿", offered=_may_draft),
         A("review_reply", ("approve_reply", "return_reply"), forms.ReviewForm, s.ReviewReplySerializer, _review_reply,
           "审核答复：通过或退回", button="提交审核意见", offered=_may_review),
