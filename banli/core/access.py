@@ -695,11 +695,6 @@ def can_assign_session(user, session) -> bool:
     return is_office_of_unit(user, session.assigning_office)
 
 
-def can_reassign_within(user, parent) -> bool:
-    """Hand an assignment on inside the unit's subtree (再交办): the unit office of the parent assignment."""
-    return acting_role(user, parent, {Role.UNIT_OFFICE}) is not None
-
-
 def registers_anything(user) -> bool:
     """The register screens: an assigning office, or the administrator correcting registration data."""
     return is_office(user) or is_admin(user)
