@@ -1,8 +1,14 @@
 """Token authentication per user: `Authorization: Bearer <token>` (the DRF `Token <token>` form also works)."""
 from __future__ import annotations
 
-from rest_framework.authentication import TokenAuthentication, get_authorization_header
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
 from rest_framework import exceptions
+from rest_framework.authentication import TokenAuthentication, get_authorization_header
+from rest_framework.permissions import BasePermission
+
+from banli.core import access
 
 
 class BearerTokenAuthentication(TokenAuthentication):
@@ -31,3 +37,24 @@ class BearerTokenAuthentication(TokenAuthentication):
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("该账号已停用。")
         return (token.user, token)
+
+
+class ApiDocsReader(BasePermission):
+    """The OpenAPI document and its pages: see access.may_read_api_docs."""
+
+    message = "请先登录后再查看接口文档。"
+
+    def has_permission(self, request, view):
+        return access.may_read_api_docs(request.user)
+
+
+def docs_page(view):
+    """A documentation page (Swagger, ReDoc) sends a visitor who may not read it to the sign-in page first."""
+
+    @wraps(view)
+    def page(request, *args, **kwargs):
+        if not access.may_read_api_docs(request.user):
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return page

@@ -573,3 +573,26 @@ def event_rows_visible_to(user) -> QuerySet:
         | (seen & insider & ~Q(verb__in=INTERNAL_EVENT_VERBS))
     )
     return Event.objects.filter(q)
+
+
+# --- security boundaries (issue 17: API documents, API token scopes) ---------------------------------------------
+
+
+def may_read_api_docs(user) -> bool:
+    """The API's description (OpenAPI document, Swagger and ReDoc pages) lists every endpoint and field: signed-in
+    users only, unless the instance opens it on purpose (BANLI_API_DOCS_PUBLIC)."""
+    from django.conf import settings
+
+    return bool(getattr(settings, "BANLI_API_DOCS_PUBLIC", False)) or bool(getattr(user, "is_authenticated", False))
+
+
+def token_allows(token, method: str) -> bool:
+    """A read-only API token may only read (GET, HEAD, OPTIONS); a session or a read-write token may also write."""
+    if token is None or getattr(token, "scope", "write") == "write":
+        return True
+    return method.upper() in ("GET", "HEAD", "OPTIONS")
+
+
+def may_manage_token(user, token) -> bool:
+    """A user lists and revokes his own API tokens only."""
+    return bool(getattr(user, "pk", None)) and token.user_id == user.pk

@@ -176,9 +176,9 @@ row("reports:compare", ok=STAFF_ALL)
 
 # --- REST API ---------------------------------------------------------------------------------------
 row("api:token", method="POST", ok=EVERYONE)
-row("api:schema", ok=EVERYONE)
-row("api:docs", ok=EVERYONE)
-row("api:redoc", ok=EVERYONE)
+row("api:schema", ok=SIGNED_IN)  # the API's description: signed-in users unless BANLI_API_DOCS_PUBLIC
+row("api:docs", ok=SIGNED_IN)
+row("api:redoc", ok=SIGNED_IN)
 row("api:figures", ok=SIGNED_IN)
 row("api:scores", query=_session_unit, ok=UNIT_A_OFFICE_ADMIN)
 for _collection in ("session", "unit", "proposal", "assignment", "reply", "event"):
