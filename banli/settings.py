@@ -33,7 +33,7 @@ if not SECRET_KEY and DEMO_MODE:
         _key_file.write_text(secrets.token_urlsafe(50))
         _key_file.chmod(0o600)
     SECRET_KEY = _key_file.read_text().strip()
-elif len(SECRET_KEY) < 32:
+elif SECRET_KEY and len(SECRET_KEY) < 32:
     raise SettingError("SECRET_KEY must be at least 32 characters long")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
@@ -364,6 +364,7 @@ BANLI_EVENT_KEYS = _keys("BANLI_EVENT_KEY", _DEMO_EVENT_KEY)
 # The daily anchor: the heads of every chain, appended to this file (and the `banli.anchor` logger, which LOGGING
 # may route to syslog). Keep the file on another host or a write-once mount; `verify_events` checks against it.
 BANLI_EVENT_ANCHOR_FILE = Path(env_str("BANLI_EVENT_ANCHOR_FILE", str(VAR_DIR / "event-anchors.jsonl")))
+CELERY_BEAT_SCHEDULE["anchor-events"] = {"task": "handling.anchor_events", "schedule": crontab(hour=0, minute=30)}
 
 # Client address: X-Forwarded-For is believed only from these proxies (comma-separated addresses or CIDR networks,
 # e.g. "10.0.0.5,10.1.0.0/24"); empty means no proxy, the address is REMOTE_ADDR. django-axes, the rate limits and

@@ -30,7 +30,7 @@ def test_outside_demo_mode_each_missing_key_stops_the_start_naming_it(tmp_path, 
     result = _start(tmp_path, **{k: v for k, v in KEYS.items() if k != missing})
     assert result.returncode != 0
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("banli.env.SettingError") and missing in last
+    assert last.startswith("banli.env.SettingError") and missing in last and "is not set" in last
     assert not (tmp_path / "var" / "secret_key").exists()  # no key is made up beside the data
 
 
