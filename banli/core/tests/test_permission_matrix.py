@@ -82,6 +82,7 @@ row("proposer_contact_reveal", method="POST", ok={"handler", "unit_office", "lea
 row("otp_verify", ok=SIGNED_IN)
 row("otp_setup", ok=SIGNED_IN)
 row("account_security", ok=SIGNED_IN)
+row("api_tokens", ok=SIGNED_IN)  # the user's own API tokens only
 row("sign_out_everywhere", method="POST", ok=SIGNED_IN)
 
 # --- workbench ------------------------------------------------------------------------------------
