@@ -99,3 +99,25 @@ def test_each_use_is_logged_with_the_address_once_an_hour(client, world):
     row = ApiToken.objects.get(pk=body["token_id"])
     assert row.last_used_ip == "192.0.2.8" and row.last_used_at is not None
     assert Event.objects.filter(verb="security.token_created", actor=world.office).count() == 1
+
+
+def test_tokens_issued_before_keep_working_hashed_and_their_plain_keys_are_deleted(client, world):
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    old_key = "0123456789abcdef0123456789abcdef01234567"
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, user_id bigint, created timestamp)")
+        cursor.execute("INSERT INTO authtoken_token (key, user_id, created) VALUES (%s, %s, %s)",
+                       [old_key, world.office.pk, timezone.now()])
+    migration = importlib.import_module("banli.api.migrations.0002_hash_old_tokens")
+    migration.hash_old_tokens(apps, SimpleNamespace(connection=connection))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM authtoken_token")
+        assert cursor.fetchone() == (0,)
+    token = ApiToken.objects.get(user=world.office)
+    assert token.digest == hashlib.sha256(old_key.encode()).hexdigest() and token.scope == "write"
+    assert _bearer(client, old_key).status_code == 200
