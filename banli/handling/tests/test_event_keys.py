@@ -23,6 +23,8 @@ class Tamper:
     def __enter__(self):
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
+                # Deferred foreign-key checks queued by the test's own writes must run before the table is altered.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 cursor.execute("ALTER TABLE handling_event DISABLE TRIGGER handling_event_append_only")
             else:
                 cursor.execute("DROP TRIGGER IF EXISTS handling_event_no_update")
@@ -35,7 +37,9 @@ class Tamper:
         mig = importlib.import_module("banli.handling.migrations.0005_event_append_only_triggers")
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 cursor.execute("ALTER TABLE handling_event ENABLE TRIGGER handling_event_append_only")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             else:
                 cursor.execute(mig.SQLITE_UP)
 
