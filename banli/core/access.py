@@ -107,6 +107,11 @@ def holds_role_in_unit(user, unit, role: str) -> bool:
     return False
 
 
+def may_close_unsatisfied(user, assignment) -> bool:
+    """Only the assigning office decides to close an item rated 不满意 without re-handling it."""
+    return acting_role(user, assignment, {Role.ASSIGNING_OFFICE}) is not None
+
+
 def is_office_for(user, proposal) -> bool:
     """The user is an assigning office of the proposal's session."""
     office = proposal.session.assigning_office
