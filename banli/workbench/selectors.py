@@ -17,7 +17,7 @@ from banli.handling.models import AdjustmentRequest, Assignment, Event, Extensio
 from banli.handling.selectors import DUE_COLUMNS
 from banli.handling.workflow import STATES
 from banli.organizations.choices import Role
-from banli.replies.choices import ReplyState
+from banli.replies.choices import Rating, ReplyState
 from banli.replies.models import Feedback, Reply
 
 WARNING_WORKING_DAYS = 5
@@ -134,6 +134,15 @@ def _section(key, title, qs, clock, *, hint="", order=("due", "id")) -> Section:
     return Section(key=key, title=title, count=count, rows=rows, hint=hint, red=red)
 
 
+def _unsatisfied() -> Q:
+    """Answered items whose current round a proposer rated 不满意, not yet re-handled or closed: a to-do."""
+    rated = Feedback.objects.filter(assignment=OuterRef("pk"), round=OuterRef("round"), result=Rating.UNSATISFIED)
+    return Q(Exists(rated), state__in=("replied", "rated"))
+
+
+UNSATISFIED_HINT = "提案人测评为“不满意”：承办单位应重新办理；如确需按现状办结，由交办机构决定并说明理由"
+
+
 def office_workbench(user, clock: Clock) -> list[Section]:
     base = access.office_assignments(user)
     sections = [_section("unsigned", "待签收（各单位）", base.filter(state="pending_sign"), clock, hint="督促承办单位按时签收")]
@@ -157,6 +166,7 @@ def office_workbench(user, clock: Clock) -> list[Section]:
     sections.append(Section("overdue_units", "逾期事项（按单位）", sum(r["n"] for r in by_unit), by_unit, kind="units", red=len(by_unit)))
     review = base.filter(access.awaiting_office_review_q())
     sections.append(_section("office_review", "待交办机构审核的答复", review, clock))
+    sections.append(_section("unsatisfied", "测评不满意待处理", base.filter(_unsatisfied()), clock, hint=UNSATISFIED_HINT))
     return sections
 
 
@@ -169,6 +179,7 @@ def unit_office_workbench(user, clock: Clock) -> list[Section]:
         _section("to_check", "待核稿的答复", base.filter(access.awaiting_unit_check_q()), clock),
         _section("to_send", "已签发待发送", base.filter(state="reply_review").filter(Exists(approved)), clock),
         _section("co_due", "会办意见待送", base.filter(role="co", state__in=("signed", "in_progress")), clock),
+        _section("unsatisfied", "测评不满意待重新办理", base.filter(_unsatisfied()), clock, hint=UNSATISFIED_HINT),
         _section("rehandling", "重新办理", base.filter(state="rehandling"), clock),
     ]
 
