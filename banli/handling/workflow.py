@@ -94,8 +94,9 @@ TRANSITIONS: dict[str, Transition] = {
         _t("submit_reply", "提交答复审核", ["in_progress", "rehandling"], "reply_review", [UNIT_OFFICE, HANDLER], assignment_roles=ANSWERING),
         _t("save_reply_draft", "起草答复", ["in_progress", "rehandling"], None, [UNIT_OFFICE, HANDLER],
            assignment_roles=ANSWERING),
-        _t("approve_reply", "审核通过", ["reply_review"], None, [UNIT_OFFICE, LEADER, OFFICE], assignment_roles=ANSWERING),
-        _t("return_reply", "退回修改", ["reply_review"], "in_progress", [UNIT_OFFICE, LEADER, OFFICE], reason=True, assignment_roles=ANSWERING),
+        # Who takes which review step is the unit's chain (access.review_refusal): a section head (a handler) at 科室审核.
+        _t("approve_reply", "审核通过", ["reply_review"], None, [HANDLER, UNIT_OFFICE, LEADER, OFFICE], assignment_roles=ANSWERING),
+        _t("return_reply", "退回修改", ["reply_review"], "in_progress", [HANDLER, UNIT_OFFICE, LEADER, OFFICE], reason=True, assignment_roles=ANSWERING),
         _t("send_reply", "发送答复", ["reply_review"], "replied", [UNIT_OFFICE], assignment_roles=ANSWERING),
         _t("record_feedback", "测评", ["replied"], None, [PROPOSER], assignment_roles=ANSWERING),
         _t("complete_feedback", "测评完成", ["replied"], "rated", [PROPOSER], assignment_roles=ANSWERING),
