@@ -1087,6 +1087,12 @@ REVIEW_STEP_ROLES = frozenset({Role.UNIT_OFFICE, Role.LEADER, Role.ASSIGNING_OFF
 CONSULT_STEP_ROLES = frozenset({Role.UNIT_OFFICE, Role.HANDLER})
 
 
+def can_reopen_signed_reply(user, assignment) -> bool:
+    """Reopen a signed-off, unsent letter (a new version starts): the unit office, a leader or the assigning
+    office, as before section heads (handlers) could take a review step; a handler cannot undo a sign-off."""
+    return acting_role(user, assignment, {Role.UNIT_OFFICE, Role.LEADER, Role.ASSIGNING_OFFICE}) is not None
+
+
 def review_role(user, assignment, step) -> str | None:
     """The role in which `user` takes review step `step` of `assignment`'s reply, or None."""
     return acting_role(user, assignment, {step.role})

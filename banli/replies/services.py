@@ -396,6 +396,8 @@ def reply_revise(*, reply: Reply, actor, reason: str, now=None) -> Reply:
     now = now or timezone.now()
     assignment = workflow.fresh_assignment(reply.assignment_id)
     reply_check(reply, "reopen")
+    if not access.can_reopen_signed_reply(actor, assignment):
+        raise PermissionDenied("已签发的答复只能由本单位联络员、领导或交办机构重新打开修改。")
     if not (reason or "").strip():
         raise DomainError("重新修改已签发的答复必须填写理由。", field="reason")
     latest = current_reply(assignment)
