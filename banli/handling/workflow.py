@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from banli.core.errors import ConflictError, DomainError, PermissionDenied
+from banli.handling.choices import FINAL_STATES, STATE_COLOURS, AssignmentState
 from banli.organizations.choices import Role
 
 
@@ -26,21 +27,9 @@ class State:
     final: bool = False
 
 
+# Derived from the choices, so the model's `choices`, the check constraint and the badges share one list.
 STATES: dict[str, State] = {
-    s.key: s
-    for s in [
-        State("pending_sign", "待签收", "warning"),
-        State("adjustment_requested", "申请调整中", "orange"),
-        State("signed", "已签收", "info"),
-        State("in_progress", "办理中", "primary"),
-        State("opinion_sent", "已送会办意见", "success", final=True),
-        State("reply_review", "答复审核中", "purple"),
-        State("replied", "已答复", "teal"),
-        State("rated", "已测评", "cyan"),
-        State("rehandling", "重新办理中", "danger"),
-        State("closed", "已办结", "success", final=True),
-        State("withdrawn", "已撤回", "secondary", final=True),
-    ]
+    s.value: State(s.value, s.label, STATE_COLOURS[s], final=s in FINAL_STATES) for s in AssignmentState
 }
 
 # States in which an assignment still has work before its reply / opinion deadline.

@@ -7,14 +7,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import (BooleanField, Case, Count, DateField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet,
-                              Subquery, Value, When)
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from banli.core import access
 from banli.handling.deadlines import WorkCalendar
 from banli.handling.models import AdjustmentRequest, Assignment, Event, ExtensionRequest
-from banli.handling.selectors import DUE_COLUMNS
 from banli.handling.workflow import STATES
 from banli.organizations.choices import Role
 from banli.replies.choices import ReplyState
@@ -28,33 +26,13 @@ PROGRESS_STEPS = ["pending_sign", "signed", "in_progress", "reply_review", "repl
 
 
 def due_expression():
-    """The deadline that applies to an assignment in its current state (sign, co-opinion, reply, feedback)."""
-    sign_col, sign_states = DUE_COLUMNS["sign"]
-    op_col, op_states = DUE_COLUMNS["co_opinion"]
-    reply_col, reply_states = DUE_COLUMNS["reply"]
-    fb_col, fb_states = DUE_COLUMNS["feedback"]
-    return Case(
-        When(state__in=sign_states, then=F(sign_col)),
-        When(state="adjustment_requested", then=F("adjust_due")),
-        When(role="co", state__in=op_states, then=F(op_col)),
-        When(role__in=ANSWERING, state__in=reply_states, then=F(reply_col)),
-        When(role__in=ANSWERING, state__in=fb_states, then=F(fb_col)),
-        default=Value(None),
-        output_field=DateField(),
-    )
+    """The deadline an assignment owes in its current state: the stored column (handling.deadlines.next_due)."""
+    return F("next_due")
 
 
 def overdue_q(today: dt.date) -> Q:
-    """Assignments whose current step's deadline has passed."""
-    q = Q(pk__in=[])
-    for step, (column, states) in DUE_COLUMNS.items():
-        part = Q(state__in=states, **{f"{column}__lt": today})
-        if step == "co_opinion":
-            part &= Q(role="co")
-        elif step in ("reply", "feedback"):
-            part &= Q(role__in=ANSWERING)
-        q |= part
-    return q
+    """Assignments whose current step's deadline has passed (a range on the indexed next_due column)."""
+    return Q(next_due__lt=today)
 
 
 @dataclass
