@@ -8,6 +8,7 @@ from scipy import sparse
 
 from banli.assist.classifier import softmax_temperature
 from banli.assist.textproc import normalize, words
+from banli.handling.choices import AssignmentRole
 
 BODY_CHARS = 1000
 DEFAULT_TEMPERATURE = 3.0
@@ -168,7 +169,7 @@ class RoutingModel:
             raw = np.asarray(x @ self.any_coef.T).ravel() + self.any_intercept
             scored = sorted(zip(self.any_units, _sigmoid(raw), range(len(raw))), key=lambda t: -t[1])
             for unit, score, i in scored:
-                if unit == top_lead or len([s for s in out if s.role == "co"]) >= cos:
+                if unit == top_lead or len([s for s in out if s.role == AssignmentRole.CO]) >= cos:
                     continue
                 if score < 0.3:
                     break

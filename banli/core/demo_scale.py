@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from banli.core import demo_texts as T
 from banli.handling import deadlines, eventlog
-from banli.handling.choices import DeadlineStep
+from banli.handling.choices import AssignmentRole, AssignmentState, DeadlineStep
 from banli.handling.models import Assignment, ContactRecord, Event
 from banli.handling.workflow import derive_proposal_status
 from banli.organizations import services as orgs
@@ -251,7 +251,7 @@ class Batch:
                     units.append(dept)
                     roles.append("co")
             for dept, role in zip(units, roles):
-                steps = self._steps_co(t0) if role == "co" else self._steps_answering(t0)
+                steps = self._steps_co(t0) if role == AssignmentRole.CO else self._steps_answering(t0)
                 self.assignments.append({"proposal": index, "dept": dept, "role": role, "t0": t0,
                                          "registered": registered, "steps": steps, "people": people})
 
@@ -264,7 +264,7 @@ class Batch:
         a["state"] = steps[-1][2] if steps else "pending_sign"
         a["times"] = times = {verb: t for t, verb, _ in steps}
         a["contact_at"] = None
-        if "assign_section" in times and a["role"] != "co" and rng.random() < 0.6:
+        if "assign_section" in times and a["role"] != AssignmentRole.CO and rng.random() < 0.6:
             after = [t for t, verb, _ in steps if t > times["assign_section"]]
             t = times["assign_section"] + rng.uniform(0.5, 5) * DAY
             if t < now and (not after or t < after[0]):
@@ -387,7 +387,7 @@ class Batch:
                 row, "assign", ctx.office_user, Role.ASSIGNING_OFFICE, "", "pending_sign", a["t0"],
                 {"unit": unit.pk, "unit_name": unit.name, "role": row.role,
                  "reply_due": due["reply_due"].isoformat(), "parent": None})))
-            state = "pending_sign"
+            state = AssignmentState.PENDING_SIGN
             pending = list(a["feedbacks"])
             for t, verb, target in a["steps"]:
                 # Ratings are recorded before the step that follows them (completion, close or rehandle).

@@ -120,10 +120,10 @@ class Assignment(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["proposal", "unit"],
-                condition=~Q(state="withdrawn"),
+                condition=~Q(state=AssignmentState.WITHDRAWN),
                 name="assignment_one_live_per_unit",
             ),
-            models.CheckConstraint(condition=Q(role__in=["lead", "co", "split"]), name="assignment_role_valid"),
+            models.CheckConstraint(condition=Q(role__in=AssignmentRole.values), name="assignment_role_valid"),
             models.CheckConstraint(condition=Q(state__in=AssignmentState.values), name="assignment_state_valid"),
             models.CheckConstraint(
                 condition=Q(next_due__isnull=True, next_due_kind="")

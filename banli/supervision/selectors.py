@@ -6,7 +6,7 @@ import datetime as dt
 from django.db.models import Count, F, Q, QuerySet
 
 from banli.core import access
-from banli.handling.choices import DueKind
+from banli.handling.choices import AssignmentState, DueKind
 from banli.handling.deadlines import WorkCalendar
 from banli.handling.workflow import OPEN_STATES, STATES
 from banli.organizations.choices import Role
@@ -94,7 +94,7 @@ def _digest_scope(user):
             q |= Q(unit__path__startswith=unit.path)
         qs = qs | Assignment.objects.filter(q)
         names += [u.name for u in leader_units]
-    return qs.exclude(state="withdrawn"), "、".join(dict.fromkeys(names)) or "本单位"
+    return qs.exclude(state=AssignmentState.WITHDRAWN), "、".join(dict.fromkeys(names)) or "本单位"
 
 
 def digest_data(user, *, today: dt.date) -> dict:
@@ -137,7 +137,7 @@ def digest_data(user, *, today: dt.date) -> dict:
         "next_week_count": len(due_next_week),
         "overdue": overdue,
         "overdue_count": len(overdue),
-        "awaiting_signoff": qs.filter(state="reply_review").count(),
+        "awaiting_signoff": qs.filter(state=AssignmentState.REPLY_REVIEW).count(),
         "unsatisfied": [{"number": n, "title": t[:40], "unit": u} for n, t, u in unsatisfied],
         "unsatisfied_count": len(unsatisfied),
     }

@@ -5,10 +5,11 @@ from django.db import transaction
 
 from banli.core.errors import DomainError
 from banli.handling import services as handling
+from banli.handling.choices import AssignmentRole
 from banli.proposals import services as proposals
 from banli.workbench.models import NotificationCursor
 
-ROLE_ORDER = {"lead": 0, "split": 1, "co": 2}
+ROLE_ORDER = {AssignmentRole.LEAD: 0, AssignmentRole.SPLIT: 1, AssignmentRole.CO: 2}
 
 
 def session_register(*, actor, name, body, level, year, assigning_office, term=1, meeting=1):
