@@ -163,7 +163,7 @@ class RoutingModel:
             lead_coef = {c: coef[i, : self.n_words] for i, c in enumerate(classes)}
         for unit, score in sorted(lead_scores.items(), key=lambda kv: -kv[1])[:leads]:
             support = self._supporting_words(xw, lead_coef[unit]) if unit in lead_coef else []
-            out.append(UnitSuggestion(unit, "lead", round(float(score), 4), support, self._past_items(sims, order, unit)))
+            out.append(UnitSuggestion(unit, AssignmentRole.LEAD, round(float(score), 4), support, self._past_items(sims, order, unit)))
         if self.any_svm is not None:
             top_lead = out[0].unit if out else None
             raw = np.asarray(x @ self.any_coef.T).ravel() + self.any_intercept

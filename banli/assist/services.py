@@ -134,8 +134,8 @@ def suggestion_decision_record(*, proposal, task: str, suggested: list[dict], de
         top3 = chosen in ranked[:3]
         outcome = SuggestionOutcome.ACCEPTED if top1 else SuggestionOutcome.OVERRIDDEN
     elif task == SuggestionTask.ROUTING:
-        leads = [s["label"] for s in suggested if s.get("role") == "lead"]
-        cos = {s["label"] for s in suggested if s.get("role") == "co"}
+        leads = [s["label"] for s in suggested if s.get("role") == AssignmentRole.LEAD]
+        cos = {s["label"] for s in suggested if s.get("role") == AssignmentRole.CO}
         chosen_lead, chosen_co = decided.get("lead", ""), set(decided.get("co", []))
         top1 = bool(leads) and leads[0] == chosen_lead
         top3 = chosen_lead in leads[:3]

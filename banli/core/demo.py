@@ -605,13 +605,13 @@ class DemoLoader:
                 self.supervise(plan, item)
             item.children = []
             if lead == "gov":
-                role = "split" if i == 4 else "lead"
+                role = AssignmentRole.SPLIT if i == 4 else AssignmentRole.LEAD
                 self.assign(plan, item, "lead", "gov", role)
                 if role == AssignmentRole.SPLIT:
-                    self.assign(plan, item, "cos", "chealth", "split")
+                    self.assign(plan, item, "cos", "chealth", AssignmentRole.SPLIT)
                 getter = lambda item=item: item.lead  # noqa: E731
                 for n, dept in enumerate(depts):
-                    self.assign(plan, item, "children", dept, "co", offset=1.2, parent=lambda item=item: item.lead)
+                    self.assign(plan, item, "children", dept, AssignmentRole.CO, offset=1.2, parent=lambda item=item: item.lead)
                     self.plan_co(plan, item, lambda item=item, n=n: item.children[n], "opinion_sent", base=1.2,
                                  opinion_at=10, lead_name=self.units["gov"].name)
                 self.plan_lead(plan, item, getter, "closed", code="gov", reply_class="AB"[i % 2], contacts=True)
@@ -619,8 +619,8 @@ class DemoLoader:
                     self.plan_lead(plan, item, lambda item=item: item.cos[0], "closed", code="chealth", reply_class="B")
             else:
                 city_code = CITY_UNIT_FOR_CATEGORY[category][0]
-                self.assign(plan, item, "lead", city_code, "lead")
-                self.assign(plan, item, "cos", "gov", "co")
+                self.assign(plan, item, "lead", city_code, AssignmentRole.LEAD)
+                self.assign(plan, item, "cos", "gov", AssignmentRole.CO)
                 self.assign(plan, item, "children", depts[0], "co", offset=1.2, parent=lambda item=item: item.cos[0])
                 self.plan_co(plan, item, lambda item=item: item.children[0], "opinion_sent", base=1.2, opinion_at=9,
                              lead_name=self.units["gov"].name)
@@ -684,14 +684,14 @@ class DemoLoader:
             base = 0.0
             if adjust_from:
                 # Assigned to the wrong bureau first; it asks for an adjustment, the office re-assigns.
-                self.assign(plan, item, "lead", adjust_from, "lead")
+                self.assign(plan, item, "lead", adjust_from, AssignmentRole.LEAD)
                 plan.at(2, lambda ts, item=item: self.request_adjustment(ts, item, lead))
                 plan.at(4, lambda ts, item=item: self.approve_adjustment(ts, item, lead))
                 base = 4.0
             else:
-                self.assign(plan, item, "lead", lead, "lead")
+                self.assign(plan, item, "lead", lead, AssignmentRole.LEAD)
             for n, code in enumerate(co):
-                self.assign(plan, item, "cos", code, "co")
+                self.assign(plan, item, "cos", code, AssignmentRole.CO)
                 getter = lambda item=item, n=n: item.cos[n]  # noqa: E731
                 if withdraw_co and n == len(co) - 1:
                     plan.at(1.5, lambda ts, getter=getter, item=item: call(
@@ -742,7 +742,7 @@ class DemoLoader:
         item = self.register(session, reg, f"{year}{len(T.DISTRICT_ITEMS) + 1:04d}", T.DISTRICT_DUPLICATE,
                              self.proposer_keys(T.DISTRICT_PROPOSERS, 4))
         plan = Plan(start=start)
-        self.assign(plan, item, "lead", "health", "lead")
+        self.assign(plan, item, "lead", "health", AssignmentRole.LEAD)
         plan.at(0.5, lambda ts: call(ts, proposals.proposal_merge, actor=item.office, proposal=item.proposal, into=head))
         self.plan_lead(plan, item, lambda: item.lead, "in_progress", code="health")
         self.run(plan)

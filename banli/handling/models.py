@@ -42,6 +42,14 @@ class AssignmentQuerySet(models.QuerySet):
             obj.next_due, obj.next_due_kind = deadlines.next_due(obj)
         return super().bulk_create(objs, *args, **kwargs)
 
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs, fields = list(objs), list(fields)
+        if deadlines.NEXT_DUE_INPUTS & set(fields):
+            for obj in objs:
+                obj.next_due, obj.next_due_kind = deadlines.next_due(obj)
+            fields = [*fields, "next_due", "next_due_kind"]
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
 
 class Assignment(models.Model):
     """One proposal handed to one unit in one role (lead / co / split); its state and deadlines live here."""

@@ -62,7 +62,7 @@ def _generate(n_assignments: int):
                 replied = assigned + dt.timedelta(days=rng.randint(20, 100))
                 closed = replied + dt.timedelta(days=20) if fate < 0.7 else None
                 state = "closed" if closed else "replied"
-            rows.append(Assignment(proposal_id=pid, unit=lead_unit, role="split" if k % 10 == 0 else "lead", state=state,
+            rows.append(Assignment(proposal_id=pid, unit=lead_unit, role=AssignmentRole.SPLIT if k % 10 == 0 else AssignmentRole.LEAD, state=state,
                                    assigned_at=assigned, signed_at=signed, replied_at=replied, closed_at=closed,
                                    reply_due=due, reply_due_original=due))
             co_state = "opinion_sent" if fate < 0.9 else "in_progress"

@@ -78,7 +78,7 @@ class Slice:
     def q(self, prefix: str = "") -> Q:
         """The slice as a Q over Assignment, reached from another model through `prefix` (e.g. "assignment__")."""
         p = prefix
-        q = ~Q(**{f"{p}state": "withdrawn"})
+        q = ~Q(**{f"{p}state": AssignmentState.WITHDRAWN})
         if self.scope is not None:
             everything, offices, units = self.scope
             if not everything:

@@ -65,7 +65,7 @@ def build_seed_001(world, *, assigned=ASSIGNED) -> SimpleNamespace:
     replied = assigned + dt.timedelta(days=40)
     case = SimpleNamespace(lead=[], split=[], co=[], key=None, unit=world.lead_unit, session=world.session)
     for i in range(5):
-        role = "lead" if i < 4 else "split"
+        role = AssignmentRole.LEAD if i < 4 else AssignmentRole.SPLIT
         proposal = make_proposal(world, number=f"202401{i + 4:02d}", title=f"关于推动科教城建设的提案（{i + 1}）",
                                  category="科教" if i % 2 == 0 else "城建", is_key=(i == 0))
         a = handling.assignment_create(proposal=proposal, unit=world.lead_unit, role=role, actor=world.office,

@@ -10,7 +10,7 @@ from django.utils.http import urlencode
 
 from banli.core.access import can_view_unit_report, report_scope
 from banli.core.errors import DomainError
-from banli.handling.choices import AssignmentState
+from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.reports import figures, selectors
 
 
@@ -81,7 +81,7 @@ def _filter_context(request, sl) -> dict:
 
     return {
         "sessions": selectors.report_sessions(request.user), "units": selectors.report_units(request.user),
-        "kinds": ProposalKind.choices, "roles": [("lead", "主办"), ("co", "会办"), ("split", "分办")],
+        "kinds": ProposalKind.choices, "roles": AssignmentRole.choices,
         "params": sl.as_params(),
     }
 

@@ -162,15 +162,15 @@ def unit_office_workbench(user, clock: Clock) -> list[Section]:
 
 
 NEXT_STEP = {
-    ("co", "signed"): "等待分配科室",
-    ("co", "in_progress"): "撰写并发送会办意见",
-    ("lead", "signed"): "等待分配科室",
-    ("lead", "in_progress"): "沟通并起草答复",
-    ("lead", "reply_review"): "答复审核中",
-    ("lead", "rehandling"): "重新办理并再次答复",
-    ("lead", "replied"): "等待提案人测评，跟踪落实",
-    ("lead", "rated"): "跟踪落实，办结",
-    ("lead", "pending_sign"): "等待签收",
+    (AssignmentRole.CO, AssignmentState.SIGNED): "等待分配科室",
+    (AssignmentRole.CO, AssignmentState.IN_PROGRESS): "撰写并发送会办意见",
+    (AssignmentRole.LEAD, AssignmentState.SIGNED): "等待分配科室",
+    (AssignmentRole.LEAD, AssignmentState.IN_PROGRESS): "沟通并起草答复",
+    (AssignmentRole.LEAD, AssignmentState.REPLY_REVIEW): "答复审核中",
+    (AssignmentRole.LEAD, AssignmentState.REHANDLING): "重新办理并再次答复",
+    (AssignmentRole.LEAD, AssignmentState.REPLIED): "等待提案人测评，跟踪落实",
+    (AssignmentRole.LEAD, AssignmentState.RATED): "跟踪落实，办结",
+    (AssignmentRole.LEAD, AssignmentState.PENDING_SIGN): "等待签收",
 }
 
 

@@ -120,6 +120,7 @@ steps = st.lists(st.one_of(
     st.tuples(st.just("perform"), st.integers(0, 100), due_changes),
     st.tuples(st.just("update"), st.one_of(st.none(), st.sampled_from(AssignmentState.values)), due_changes),
     st.tuples(st.just("save"), st.one_of(st.none(), st.sampled_from(AssignmentState.values)), due_changes),
+    st.tuples(st.just("bulk_update"), st.one_of(st.none(), st.sampled_from(AssignmentState.values)), due_changes),
     st.tuples(st.just("refresh"), st.none(), st.just({})),
 ), max_size=8)
 
@@ -154,6 +155,11 @@ def test_the_stored_next_deadline_always_equals_the_rule(world, role, state, due
                     setattr(a, name, value)
                 a.state = arg or a.state
                 a.save(update_fields=[*changes, "state"])
+            elif op == "bulk_update":
+                for name, value in changes.items():
+                    setattr(a, name, value)
+                a.state = arg or a.state
+                Assignment.objects.bulk_update([a], [*changes, "state"])
             else:
                 Assignment.objects.filter(pk=a.pk).refresh_next_due()
         assert stored(a) == from_scratch(a), (op, arg, changes)
