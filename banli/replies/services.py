@@ -406,7 +406,11 @@ def reply_revise(*, reply: Reply, actor, reason: str, now=None) -> Reply:
     latest = current_reply(assignment)
     if latest is None or latest.pk != reply.pk:
         raise ConflictError("该答复已有更新的版本，请刷新后查看。")
-    assignment = workflow.perform(assignment, "return_reply", actor, reason=reason, now=now,
+    # Reopening a signed letter is the unit office's or a leader's call, not a reviewer's at the section step.
+    role = acting_role(actor, assignment, {Role.UNIT_OFFICE, Role.LEADER, Role.ASSIGNING_OFFICE})
+    if role is None:
+        raise PermissionDenied("只有单位联络员或领导可以重新修改已签发的答复。")
+    assignment = workflow.perform(assignment, "return_reply", actor, reason=reason, now=now, actor_role=role,
                                   payload={"reply": reply.pk, "version": reply.version, "reopened_signed": True})
     draft = Reply.objects.create(
         assignment=assignment, round=reply.round, version=reply.version + 1, drafted_by=actor, revised_from=reply,
