@@ -21,6 +21,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from banli.core.errors import NotFound
+from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.organizations.choices import UNIT_ROLES, Role, UnitKind
 
 _CACHE_ATTR = "_banli_grants"
@@ -151,7 +152,7 @@ def proposal_visibility_q(user) -> Q | None:
         q |= Q(session__in=_sessions(sessions))
     units = unit_subtree_q(user)
     if units is not None:
-        q |= Q(pk__in=Assignment.objects.filter(unit__in=_units(units)).exclude(state="withdrawn").values("proposal_id"))
+        q |= Q(pk__in=Assignment.objects.filter(unit__in=_units(units)).exclude(state=AssignmentState.WITHDRAWN).values("proposal_id"))
     if has_role(user, Role.PROPOSER) or hasattr(user, "proposer"):
         q |= Q(pk__in=ProposalProposer.objects.filter(proposer__user=user).values("proposal_id"))
     return q
@@ -420,7 +421,7 @@ def can_view_co_opinion(user, opinion) -> bool:
         return False
     if is_office_for(user, opinion.assignment.proposal):
         return True
-    leads = Assignment.objects.filter(proposal=opinion.assignment.proposal, role="lead").exclude(state="withdrawn")
+    leads = Assignment.objects.filter(proposal=opinion.assignment.proposal, role=AssignmentRole.LEAD).exclude(state=AssignmentState.WITHDRAWN)
     return any(is_unit_staff_for(user, lead) for lead in leads.select_related("unit"))
 
 
@@ -603,7 +604,7 @@ def can_note_supervision(user, supervision) -> bool:
         return True
     if is_office_for(user, supervision.proposal):
         return True
-    live = Assignment.objects.filter(proposal=supervision.proposal).exclude(state="withdrawn").select_related("unit")
+    live = Assignment.objects.filter(proposal=supervision.proposal).exclude(state=AssignmentState.WITHDRAWN).select_related("unit")
     return any(is_unit_staff_for(user, a) for a in live)
 
 
@@ -1087,10 +1088,10 @@ REVIEW_STEP_ROLES = frozenset({Role.UNIT_OFFICE, Role.LEADER, Role.ASSIGNING_OFF
 CONSULT_STEP_ROLES = frozenset({Role.UNIT_OFFICE, Role.HANDLER})
 
 
-def can_reopen_signed_reply(user, assignment) -> bool:
-    """Reopen a signed-off, unsent letter (a new version starts): the unit office, a leader or the assigning
-    office, as before section heads (handlers) could take a review step; a handler cannot undo a sign-off."""
-    return acting_role(user, assignment, {Role.UNIT_OFFICE, Role.LEADER, Role.ASSIGNING_OFFICE}) is not None
+def reopening_role(user, assignment) -> str | None:
+    """The role in which `user` reopens a signed-off, unsent letter (a new version starts), or None: the unit
+    office, a leader or the assigning office; not a reviewer at the section step (a handler)."""
+    return acting_role(user, assignment, {Role.UNIT_OFFICE, Role.LEADER, Role.ASSIGNING_OFFICE})
 
 
 def review_role(user, assignment, step) -> str | None:

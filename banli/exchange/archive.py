@@ -19,6 +19,8 @@ from pathlib import Path
 from django.utils import timezone
 from banli.core.cells import safe_row
 
+from banli.handling.choices import AssignmentState
+
 MANIFEST = "MANIFEST.sha256"
 
 
@@ -137,7 +139,7 @@ def build_archive(session, target) -> dict:
             files = proposal_files(proposal)
             for name, data in files.items():
                 put(f"{folder}/{name}", data)
-            units = proposal.assignments.exclude(state="withdrawn").select_related("unit")
+            units = proposal.assignments.exclude(state=AssignmentState.WITHDRAWN).select_related("unit")
             index_rows.append([position, proposal.number, proposal.title,
                                "、".join(link.proposer.name for link in proposal.proposer_links.select_related("proposer")),
                                "、".join(f"{a.unit.name}（{a.get_role_display()}）" for a in units),

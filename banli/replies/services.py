@@ -396,14 +396,15 @@ def reply_revise(*, reply: Reply, actor, reason: str, now=None) -> Reply:
     now = now or timezone.now()
     assignment = workflow.fresh_assignment(reply.assignment_id)
     reply_check(reply, "reopen")
-    if not access.can_reopen_signed_reply(actor, assignment):
-        raise PermissionDenied("已签发的答复只能由本单位联络员、领导或交办机构重新打开修改。")
     if not (reason or "").strip():
         raise DomainError("重新修改已签发的答复必须填写理由。", field="reason")
     latest = current_reply(assignment)
     if latest is None or latest.pk != reply.pk:
         raise ConflictError("该答复已有更新的版本，请刷新后查看。")
-    assignment = workflow.perform(assignment, "return_reply", actor, reason=reason, now=now,
+    role = access.reopening_role(actor, assignment)
+    if role is None:
+        raise PermissionDenied("只有单位联络员或领导可以重新修改已签发的答复。")
+    assignment = workflow.perform(assignment, "return_reply", actor, reason=reason, now=now, actor_role=role,
                                   payload={"reply": reply.pk, "version": reply.version, "reopened_signed": True})
     draft = Reply.objects.create(
         assignment=assignment, round=reply.round, version=reply.version + 1, drafted_by=actor, revised_from=reply,
