@@ -3,19 +3,12 @@ import json
 import re
 
 from django.contrib.auth.decorators import login_required
-from django.db import connection
-from django.http import Http404, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from banli.core import access, pii
 from banli.core.errors import NotFound, PermissionDenied
-
-
-def healthz(request):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
 
 
 @login_required
