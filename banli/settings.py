@@ -425,6 +425,15 @@ if BANLI_STATIC_HASHED and not TESTING:
     STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
     WHITENOISE_USE_FINDERS = False
 
+# `manage.py check --deploy` clean under the production settings (banli/ops/tests/test_deploy.py):
+# HSTS preloading is a promise to browsers for a public domain; an intranet host cannot be on the preload list,
+# so it is off unless asked for, and then the check stays quiet about it only when that was a choice.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+if not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+# The proposer's two ratings (办理态度, 办理结果) share one choice set: one enum in the OpenAPI document.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["RatingEnum"] = "banli.replies.choices.Rating"
+
 # The health endpoint calls the periodic jobs stopped when none has finished for this long (seconds).
 BANLI_HEALTH_SCHEDULER_MAX_AGE = env_int("BANLI_HEALTH_SCHEDULER_MAX_AGE", 2 * 3600 + 600)
 # A list import confirmed on the page runs as a background job (Celery, or a thread in the embedded mode).

@@ -215,11 +215,14 @@ def run(args) -> int:
     env.pop("BANLI_TESTING", None)
     stack = Stack(env, var)
     try:
-        stack.run("manage.py", "migrate", "--noinput", "-v0")
-        world = json.loads(stack.run("-m", "banli.ops.smoke", "seed").strip().splitlines()[-1])
-        stack.run("manage.py", "collectstatic", "--noinput", "-v0")
-        check(True, f"database {smoke_db} {'copied and ' if copied else ''}migrated, world seeded, static collected "
+        if not copied:
+            stack.run("manage.py", "migrate", "--noinput", "-v0")
+        check(True, f"database {smoke_db} {'copied from ' + args.template if copied else 'migrated'} "
                     f"({time.monotonic() - started:.0f} s)")
+        world = json.loads(stack.run("-m", "banli.ops.smoke", "seed").strip().splitlines()[-1])
+        check(True, f"world seeded ({time.monotonic() - started:.0f} s)")
+        stack.run("manage.py", "collectstatic", "--noinput", "-v0")
+        check(True, f"static files collected, hashed and compressed ({time.monotonic() - started:.0f} s)")
 
         for port in ports:
             stack.start(f"web-{port}", "-m", "gunicorn", "-c", "python:banli.ops.gunicorn_conf", "banli.wsgi",
