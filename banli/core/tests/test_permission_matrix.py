@@ -159,6 +159,7 @@ row("exchange:index", ok=SIGNED_IN)
 row("exchange:import_upload", ok=OFFICE)
 row("exchange:import_mapping", ok=OFFICE)
 row("exchange:import_preview", ok=OFFICE)
+row("exchange:import_progress", ok=OFFICE)  # the running import's progress bar
 row("exchange:import_bodies", ok=OFFICE)
 row("exchange:ledger_xlsx", ok=SIGNED_IN)  # rows restricted like the ledger page
 row("exchange:ledger_csv", ok=SIGNED_IN)
@@ -256,6 +257,7 @@ BY_NAME = {
     "replies:co_opinion": {"assignment_id": "co_a"}, "supervision:notification_read": {"pk": "notification"},
     "supervision:delivery_retry": {"pk": "delivery"}, "supervision:digest": {"pk": "digest"},
     "exchange:import_mapping": {"pk": "batch"}, "exchange:import_preview": {"pk": "batch"},
+    "exchange:import_progress": {"pk": "batch"},
 }
 BY_PARAM = {
     "assignment_id": "lead_a", "reply_id": "reply_a", "opinion_id": "opinion_a", "attachment_id": "attachment_a",
