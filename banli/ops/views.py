@@ -15,3 +15,10 @@ def healthz(request):
     strict = request.GET.get("strict") in ("1", "true", "yes")
     failed = result["status"] == "fail" or (strict and result["status"] != "ok")
     return JsonResponse(result, status=503 if failed else 200, json_dumps_params={"ensure_ascii": False})
+
+
+@never_cache
+@require_GET
+def livez(request):
+    """Liveness: the process answers, nothing else is checked (a restart decision, and the load test's floor)."""
+    return JsonResponse({"status": "alive"})

@@ -76,6 +76,7 @@ UNIT_A_OFFICE_ADMIN = STAFF_A | {"office", "admin"}
 row("login", ok=EVERYONE)
 row("logout", method="POST", others="login")  # everyone ends up on the sign-in page
 row("healthz", ok=EVERYONE)
+row("livez", ok=EVERYONE)
 row("my_data", ok=SIGNED_IN)
 row("proposer_contact", ok=SEES_A)  # masked values for whoever sees the item
 row("proposer_contact_reveal", method="POST", ok={"handler", "unit_office", "leader", "office", "proposer"})  # not admin
