@@ -37,6 +37,13 @@ def prepare(users: int) -> dict:
     from banli.core import access
     from banli.organizations.choices import Role
 
+    from banli.core.demo import DEMO_EMAIL_DOMAIN
+
+    # The demo's accounts sign in only in demo mode; the load runs the production settings, so they become
+    # ordinary accounts here, as a unit's real ones would be.
+    model = get_user_model()
+    for user in model.objects.filter(email__iendswith="@" + DEMO_EMAIL_DOMAIN):
+        model.objects.filter(pk=user.pk).update(email=user.email.split("@")[0] + "@load.invalid")
     office, unit, proposer = [], [], []
     for user in get_user_model().objects.filter(is_active=True).order_by("pk"):
         roles = access.roles_of(user)
@@ -58,7 +65,7 @@ def prepare(users: int) -> dict:
             entry["signin"] = True
         else:
             client = Client()
-            client.force_login(user)
+            client.force_login(user, backend="banli.core.demo_auth.DemoModeModelBackend")
             entry["cookie"] = client.cookies["sessionid"].value
         plan.append(entry)
     for name in {e["username"] for e in plan if e.get("signin")}:
