@@ -434,6 +434,9 @@ if not SECURE_HSTS_PRELOAD:
 # The proposer's two ratings (办理态度, 办理结果) share one choice set: one enum in the OpenAPI document.
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["RatingEnum"] = "banli.replies.choices.Rating"
 
+# Load balancers and nginx's plain-HTTP server ask the health endpoints without TLS: answered, not redirected.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
+
 # The health endpoint calls the periodic jobs stopped when none has finished for this long (seconds).
 BANLI_HEALTH_SCHEDULER_MAX_AGE = env_int("BANLI_HEALTH_SCHEDULER_MAX_AGE", 2 * 3600 + 600)
 # A list import confirmed on the page runs as a background job (Celery, or a thread in the embedded mode).

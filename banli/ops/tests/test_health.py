@@ -68,3 +68,9 @@ def test_the_scan_and_the_delivery_round_leave_a_heartbeat():
     run_scan()
     deliver_due_task()
     assert set(Heartbeat.objects.values_list("name", flat=True)) == {"deadline_scan", "delivery"}
+
+
+def test_health_answers_over_plain_http_when_https_redirects_everything_else(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz").status_code in (200, 503) and client.get("/livez").status_code == 200
+    assert client.get("/login/").status_code == 301
