@@ -33,17 +33,19 @@ def prepare(users: int) -> dict:
     django.setup()
     from django.contrib.auth import get_user_model
     from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from banli.core import access
-    from banli.organizations.choices import Role
-
     from banli.core.demo import DEMO_EMAIL_DOMAIN
+    from banli.organizations.choices import Role
 
     # The demo's accounts sign in only in demo mode; the load runs the production settings, so they become
     # ordinary accounts here, as a unit's real ones would be.
     model = get_user_model()
     for user in model.objects.filter(email__iendswith="@" + DEMO_EMAIL_DOMAIN):
         model.objects.filter(pk=user.pk).update(email=user.email.split("@")[0] + "@load.invalid")
+    model.objects.update(must_change_password=False)  # a first sign-in's password change is not the load
     office, unit, proposer = [], [], []
     for user in get_user_model().objects.filter(is_active=True).order_by("pk"):
         roles = access.roles_of(user)
@@ -56,22 +58,34 @@ def prepare(users: int) -> dict:
             proposer.append((user, visible))
     if not (office and unit and proposer):
         raise SystemExit("the load database needs the demo data (office, unit and proposer accounts with items)")
+
+    def account_of(index: int):
+        group = office if index % 10 < 2 else unit if index % 10 < 7 else proposer
+        return group[index % len(group)]
+
+    # Passwords first: a new password changes the session hash, which would end sessions made before it.
+    for name in {account_of(i)[0].username for i in range(min(users, SIGNIN_USERS))}:
+        account = model.objects.get(username=name)
+        account.set_password(SIGNIN_PASSWORD)
+        account.save(update_fields=["password"])
     plan = []
     for index in range(users):
-        group, role = ((office, "office") if index % 10 < 2 else (unit, "unit") if index % 10 < 7 else (proposer, "proposer"))
-        user, visible = group[index % len(group)]
+        role = "office" if index % 10 < 2 else "unit" if index % 10 < 7 else "proposer"
+        user, visible = account_of(index)
         entry = {"role": role, "username": user.username, "proposals": visible}
         if index < SIGNIN_USERS:
             entry["signin"] = True
         else:
             client = Client()
+            user = model.objects.get(pk=user.pk)  # with the password set above: the session's hash is made from it
             client.force_login(user, backend="banli.core.demo_auth.DemoModeModelBackend")
+            device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+            if device is not None:  # the demo's office enrolled a second factor: the session has passed it
+                session = client.session
+                session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+                session.save()
             entry["cookie"] = client.cookies["sessionid"].value
         plan.append(entry)
-    for name in {e["username"] for e in plan if e.get("signin")}:
-        account = get_user_model().objects.get(username=name)
-        account.set_password(SIGNIN_PASSWORD)
-        account.save(update_fields=["password"])
     return {"users": plan}
 
 
@@ -143,7 +157,7 @@ async def user_loop(client, entry: dict, deadline: float, result: Result, seed: 
         try:
             response = await client.get(path, headers=header)
             ok = response.status_code == 200
-            note = f"{path} status {response.status_code}"
+            note = f"{path} status {response.status_code} {response.headers.get('location', '')}"
         except Exception as exc:  # timeouts, refused connections: errors of the run
             ok, note = False, f"{path} {exc!r}"
         result.add(kind, time.perf_counter() - started, ok, note)
