@@ -168,7 +168,9 @@ async def run_load(base_url: str, plan: dict, seconds: float) -> tuple[Result, f
     import httpx
 
     result = Result()
-    limits = httpx.Limits(max_connections=len(plan["users"]) + 10, max_keepalive_connections=len(plan["users"]))
+    # Idle connections are dropped before the server's keep-alive (5 s) closes them under a request in flight.
+    limits = httpx.Limits(max_connections=len(plan["users"]) + 10, max_keepalive_connections=len(plan["users"]),
+                          keepalive_expiry=2.0)
     async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as client:
         started = time.monotonic()
         deadline = started + seconds
