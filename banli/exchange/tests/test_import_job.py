@@ -40,7 +40,7 @@ def test_confirming_on_the_page_runs_the_import_in_the_background_and_the_page_s
     done = client.get(f"/exchange/import/{batch.pk}/progress/", HTTP_HX_REQUEST="true")
     assert done.status_code == 204 and done["HX-Refresh"] == "true"  # the job ended: the page reloads itself
     page = client.get(f"/exchange/import/{batch.pk}/")
-    assert "已导入：登记 3 件，交办 6 项。" in page.content.decode()
+    assert "已导入：登记 3 件；交办 6 项；共 3 行。" in page.content.decode()
 
 
 @pytest.mark.django_db
