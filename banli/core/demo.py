@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from banli.core import demo_texts as T
 from banli.handling import services as handling
+from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.handling.deadlines import WorkCalendar, add_months
 from banli.organizations import services as orgs
 from banli.organizations.choices import Role, UnitKind
@@ -265,6 +266,9 @@ class DemoLoader:
         self.account(ts, f"{code}_office", f"{short}联络员 {self.staff_name()}", (Role.UNIT_OFFICE, unit))
         self.account(ts, f"{code}_handler", f"{short}承办人 {self.staff_name()}", (Role.HANDLER, first_section))
         self.account(ts, f"{code}_leader", f"{short}分管领导 {self.staff_name()}", (Role.LEADER, unit))
+        # The rest of the default review chain: the section head (科室审核) and the unit's head (主要领导签发).
+        self.account(ts, f"{code}_chief", f"{short}科长 {self.staff_name()}", (Role.HANDLER, first_section))
+        self.account(ts, f"{code}_head", f"{short}主要领导 {self.staff_name()}", (Role.LEADER, unit))
 
     def build_accounts(self, ts) -> None:
         self.account(ts, "admin", "系统管理员", (Role.ADMIN, None), superuser=True)
@@ -275,6 +279,8 @@ class DemoLoader:
                      (Role.ASSIGNING_OFFICE, self.units["office"]), (Role.UNIT_OFFICE, self.units["gov"]))
         self.account(ts, "gov_handler", f"区政府办秘书科 {self.staff_name()}", (Role.HANDLER, self.sections["gov"][0]))
         self.account(ts, "gov_leader", f"副区长 {self.staff_name()}", (Role.LEADER, self.units["gov"]))
+        self.account(ts, "gov_chief", f"区政府办秘书科科长 {self.staff_name()}", (Role.HANDLER, self.sections["gov"][0]))
+        self.account(ts, "gov_head", f"区长 {self.staff_name()}", (Role.LEADER, self.units["gov"]))
         for code, _, alias, _ in T.DEPARTMENTS:
             self.unit_staff(ts, code, alias)
         # A second handler in the education bureau, in another section.
@@ -412,11 +418,11 @@ class DemoLoader:
 
     # Co-handling: sign, sections, opinion.
     def plan_co(self, plan, item, getter, target, *, base=0.0, opinion_at=14.0, lead_name=None):
-        if target == "pending_sign":
+        if target == AssignmentState.PENDING_SIGN:
             return
         plan.at(base + 1, lambda ts: call(ts, handling.assignment_sign, assignment=self.fresh(getter()),
                                           actor=self.office_of_unit(getter())))
-        if target == "signed":
+        if target == AssignmentState.SIGNED:
             return
 
         def section(ts):
@@ -425,7 +431,7 @@ class DemoLoader:
             call(ts, handling.assignment_assign_section, assignment=a, actor=self.office_of_unit(a),
                  section=self.sections[code][0], handler=self.handler_of(a))
         plan.at(base + 2, section)
-        if target == "in_progress":
+        if target == AssignmentState.IN_PROGRESS:
             return
 
         def opinion(ts):
@@ -443,11 +449,11 @@ class DemoLoader:
                   contacts=True, co_sections=False):
         """Plan a lead (or split) assignment up to `target`."""
         ratings = ratings or [SATISFIED] * len(item.raters)
-        if target in ("pending_sign",):
+        if target in (AssignmentState.PENDING_SIGN,):
             return
         plan.at(base + 1, lambda ts: call(ts, handling.assignment_sign, assignment=self.fresh(getter()),
                                           actor=self.office_of_unit(getter())))
-        if target == "signed":
+        if target == AssignmentState.SIGNED:
             return
 
         def section(ts):
@@ -472,7 +478,7 @@ class DemoLoader:
             if extension == "approved":
                 plan.at(base + 22, lambda ts: call(ts, handling.extension_decide, request=state["extension"],
                                                    actor=item.office, approve=True, note="同意延期，请按期答复。"))
-        if target == "in_progress" and not draft_only:
+        if target == AssignmentState.IN_PROGRESS and not draft_only:
             return
 
         def draft(ts, version_note=""):
@@ -493,6 +499,9 @@ class DemoLoader:
                                                               actor=self.handler_of(getter()))))
         offset = base + 34
         if returned:
+            if replies.review_steps_for(self.units[code])[0].role == Role.HANDLER:
+                # The section head passes it first (科室审核); the office then returns it at its own step.
+                plan.at(offset - 0.5, lambda ts: self.review(ts, state, getter()))
             plan.at(offset, lambda ts: call(ts, replies.reply_review, reply=state["reply"],
                                             actor=self.office_of_unit(getter()), approve=False,
                                             reason="答复未逐条回应提案人的三点建议，请补充具体措施和时间安排。",
@@ -502,10 +511,10 @@ class DemoLoader:
                                                                      actor=self.handler_of(getter()))))
             offset += 2
         steps = len(replies.review_steps_for(self.units[code]))
-        approvals = steps if target != "reply_review" else review_upto
+        approvals = steps if target != AssignmentState.REPLY_REVIEW else review_upto
         for i in range(approvals):
             plan.at(offset + i, lambda ts: self.review(ts, state, getter()))
-        if target == "reply_review":
+        if target == AssignmentState.REPLY_REVIEW:
             return
         send_at = offset + steps
         plan.at(send_at, lambda ts: call(ts, replies.reply_send, reply=state["reply"],
@@ -525,12 +534,12 @@ class DemoLoader:
         if contacts:
             plan.at(send_at + 2, lambda ts: self.contact(ts, getter(), "after", "meeting"))
         # "replied" keeps at least one proposer still to rate (the last rating completes the feedback).
-        count = len(item.raters) if target != "replied" else min(rated_count or 0, len(item.raters) - 1)
+        count = len(item.raters) if target != AssignmentState.REPLIED else min(rated_count or 0, len(item.raters) - 1)
         for i in range(count):
             plan.at(send_at + 3 + i, lambda ts, i=i: self.rate(ts, item, getter(), i, ratings[i]))
-        if target in ("replied", "rated"):
+        if target in (AssignmentState.REPLIED, AssignmentState.RATED):
             return
-        if target == "closed" and not rehandle:
+        if target == AssignmentState.CLOSED and not rehandle:
             plan.at(send_at + 8, lambda ts: call(ts, handling.assignment_close, assignment=self.fresh(getter()),
                                                  actor=item.office))
             return
@@ -538,7 +547,7 @@ class DemoLoader:
         plan.at(send_at + 7, lambda ts: call(ts, handling.assignment_rehandle, assignment=self.fresh(getter()),
                                              actor=item.office,
                                              reason="提案人对办理结果不满意，请重新研究办理，进一步明确落实措施和时间表。"))
-        if target == "rehandling":
+        if target == AssignmentState.REHANDLING:
             return
         plan.at(send_at + 9, lambda ts: self.contact(ts, getter(), "during", "forum"))
         second = send_at + 15
@@ -557,9 +566,18 @@ class DemoLoader:
     def review(self, ts, state, assignment):
         reply = state["reply"]
         reply.refresh_from_db()
-        steps = {s.position: s for s in replies.review_steps_for(assignment.unit)}
-        step = steps[reply.review_position]
-        actor = self.office_of_unit(assignment) if step.role == Role.UNIT_OFFICE else self.leader_of(assignment)
+        chain = replies.review_steps_for(assignment.unit)
+        step = next(s for s in chain if s.position == reply.review_position)
+        leader_steps = [s.position for s in chain if s.role == Role.LEADER]
+        code = self.unit_codes[assignment.unit_id]
+        if step.role == Role.UNIT_OFFICE:
+            actor = self.office_of_unit(assignment)
+        elif step.role == Role.HANDLER:
+            actor = self.users[f"{code}_chief"]
+        elif len(leader_steps) > 1 and step.position == leader_steps[-1]:
+            actor = self.users[f"{code}_head"]  # a different person signs off than the deputy who reviewed
+        else:
+            actor = self.leader_of(assignment)
         state["reply"] = call(ts, replies.reply_review, reply=reply, actor=actor, approve=True,
                               checklist={"逐条回应": True, "文字规范": True, "格式规范": True}
                               if step.role == Role.UNIT_OFFICE else None)
@@ -604,22 +622,22 @@ class DemoLoader:
                 self.supervise(plan, item)
             item.children = []
             if lead == "gov":
-                role = "split" if i == 4 else "lead"
+                role = AssignmentRole.SPLIT if i == 4 else AssignmentRole.LEAD
                 self.assign(plan, item, "lead", "gov", role)
-                if role == "split":
-                    self.assign(plan, item, "cos", "chealth", "split")
+                if role == AssignmentRole.SPLIT:
+                    self.assign(plan, item, "cos", "chealth", AssignmentRole.SPLIT)
                 getter = lambda item=item: item.lead  # noqa: E731
                 for n, dept in enumerate(depts):
-                    self.assign(plan, item, "children", dept, "co", offset=1.2, parent=lambda item=item: item.lead)
+                    self.assign(plan, item, "children", dept, AssignmentRole.CO, offset=1.2, parent=lambda item=item: item.lead)
                     self.plan_co(plan, item, lambda item=item, n=n: item.children[n], "opinion_sent", base=1.2,
                                  opinion_at=10, lead_name=self.units["gov"].name)
                 self.plan_lead(plan, item, getter, "closed", code="gov", reply_class="AB"[i % 2], contacts=True)
-                if role == "split":
+                if role == AssignmentRole.SPLIT:
                     self.plan_lead(plan, item, lambda item=item: item.cos[0], "closed", code="chealth", reply_class="B")
             else:
                 city_code = CITY_UNIT_FOR_CATEGORY[category][0]
-                self.assign(plan, item, "lead", city_code, "lead")
-                self.assign(plan, item, "cos", "gov", "co")
+                self.assign(plan, item, "lead", city_code, AssignmentRole.LEAD)
+                self.assign(plan, item, "cos", "gov", AssignmentRole.CO)
                 self.assign(plan, item, "children", depts[0], "co", offset=1.2, parent=lambda item=item: item.cos[0])
                 self.plan_co(plan, item, lambda item=item: item.children[0], "opinion_sent", base=1.2, opinion_at=9,
                              lead_name=self.units["gov"].name)
@@ -675,7 +693,7 @@ class DemoLoader:
             item = self.register(session, reg, f"{year}{number_base + i:04d}", entry, keys, kind=kind,
                                  is_key=i in (0, 17))
             plan = Plan(start=start)
-            if item.proposal.is_key and target not in ("pending_sign", "signed"):
+            if item.proposal.is_key and target not in (AssignmentState.PENDING_SIGN, AssignmentState.SIGNED):
                 self.supervise(plan, item)
             adjust_from = options.pop("adjust_from", None)
             adjust = options.pop("adjust", None)
@@ -683,14 +701,14 @@ class DemoLoader:
             base = 0.0
             if adjust_from:
                 # Assigned to the wrong bureau first; it asks for an adjustment, the office re-assigns.
-                self.assign(plan, item, "lead", adjust_from, "lead")
+                self.assign(plan, item, "lead", adjust_from, AssignmentRole.LEAD)
                 plan.at(2, lambda ts, item=item: self.request_adjustment(ts, item, lead))
                 plan.at(4, lambda ts, item=item: self.approve_adjustment(ts, item, lead))
                 base = 4.0
             else:
-                self.assign(plan, item, "lead", lead, "lead")
+                self.assign(plan, item, "lead", lead, AssignmentRole.LEAD)
             for n, code in enumerate(co):
-                self.assign(plan, item, "cos", code, "co")
+                self.assign(plan, item, "cos", code, AssignmentRole.CO)
                 getter = lambda item=item, n=n: item.cos[n]  # noqa: E731
                 if withdraw_co and n == len(co) - 1:
                     plan.at(1.5, lambda ts, getter=getter, item=item: call(
@@ -741,7 +759,7 @@ class DemoLoader:
         item = self.register(session, reg, f"{year}{len(T.DISTRICT_ITEMS) + 1:04d}", T.DISTRICT_DUPLICATE,
                              self.proposer_keys(T.DISTRICT_PROPOSERS, 4))
         plan = Plan(start=start)
-        self.assign(plan, item, "lead", "health", "lead")
+        self.assign(plan, item, "lead", "health", AssignmentRole.LEAD)
         plan.at(0.5, lambda ts: call(ts, proposals.proposal_merge, actor=item.office, proposal=item.proposal, into=head))
         self.plan_lead(plan, item, lambda: item.lead, "in_progress", code="health")
         self.run(plan)

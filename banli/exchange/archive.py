@@ -17,6 +17,9 @@ import zlib
 from pathlib import Path
 
 from django.utils import timezone
+from banli.core.cells import safe_row
+
+from banli.handling.choices import AssignmentState
 
 MANIFEST = "MANIFEST.sha256"
 
@@ -35,9 +38,9 @@ def _xlsx(headers: list[str], rows: list[list]) -> bytes:
 
     wb = Workbook()
     ws = wb.active
-    ws.append(headers)
+    ws.append(safe_row(headers))
     for row in rows:
-        ws.append([timezone.localtime(v).replace(tzinfo=None) if isinstance(v, dt.datetime) else v for v in row])
+        ws.append(safe_row(timezone.localtime(v).replace(tzinfo=None) if isinstance(v, dt.datetime) else v for v in row))
     ws.freeze_panes = "A2"
     out = io.BytesIO()
     wb.save(out)
@@ -136,7 +139,7 @@ def build_archive(session, target) -> dict:
             files = proposal_files(proposal)
             for name, data in files.items():
                 put(f"{folder}/{name}", data)
-            units = proposal.assignments.exclude(state="withdrawn").select_related("unit")
+            units = proposal.assignments.exclude(state=AssignmentState.WITHDRAWN).select_related("unit")
             index_rows.append([position, proposal.number, proposal.title,
                                "、".join(link.proposer.name for link in proposal.proposer_links.select_related("proposer")),
                                "、".join(f"{a.unit.name}（{a.get_role_display()}）" for a in units),

@@ -17,7 +17,7 @@ from django.db import transaction
 from banli.core.errors import DomainError
 from banli.exchange.files import ImportFileError, cell_name
 from banli.exchange.tables import Table
-from banli.handling.choices import AssignmentRole
+from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.organizations.selectors import normalize_unit_name, unit_match
 from banli.proposals.choices import ProposalKind
 
@@ -139,6 +139,15 @@ def clean_number(text: str) -> str:
     return match.group(1).strip() if match else text
 
 
+# A date typed (or formatted) in the number column: 2026年1月5日, 2026-01-05, 2026/1/5, 2026.1.5, with or without a
+# time. Compact digits (20260105) stay numbers: offices do number items 第20240104号.
+_DATE_LIKE = re.compile(r"(?:19|20)\d{2}\s*[年\-/.]\s*\d{1,2}\s*[月\-/.]\s*\d{1,2}\s*日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?")
+
+
+def looks_like_date(text: str) -> bool:
+    return bool(_DATE_LIKE.fullmatch(unicodedata.normalize("NFKC", text or "").strip()))
+
+
 def parse_rows(table: Table, mapping: dict[str, str], default_kind: str) -> tuple[list[Row], list[str]]:
     """The table's rows as Rows, with an error (naming row and column) for every bad cell."""
     index = {key: table.headers.index(header) for key, header in mapping.items() if header}
@@ -158,6 +167,11 @@ def parse_rows(table: Table, mapping: dict[str, str], default_kind: str) -> tupl
         proposers = split_names(cell(cells, "proposers") or "")
         if not raw_number:
             row_errors.append(f"{where(number, 'number')}为空，请填写编号。")
+        elif looks_like_date(raw_number):
+            row_errors.append(
+                f"{where(number, 'number')}「{raw_number}」是日期，不是编号；请检查是否选错了列，或单元格被设成了日期格式"
+                "（改为“文本”格式后重新填写编号，如 20260001）。"
+            )
         elif len(raw_number) > 30:
             row_errors.append(f"{where(number, 'number')}「{raw_number[:40]}」过长，编号最多 30 个字符。")
         if not title:
@@ -308,12 +322,12 @@ def make_plan(*, session, table: Table, mapping: dict[str, str], default_kind: s
     }
     live: dict[int, dict[int, Assignment]] = {}
     for a in Assignment.objects.filter(proposal__in=[p.pk for p in existing.values()], parent__isnull=True).exclude(
-        state="withdrawn"
+        state=AssignmentState.WITHDRAWN
     ).select_related("unit"):
         live.setdefault(a.proposal_id, {})[a.unit_id] = a
 
     for row in rows:
-        wanted = [(resolved[name], role) for role in ("lead", "split", "co") for name in row.units[role]]
+        wanted = [(resolved[name], role) for role in (AssignmentRole.LEAD, AssignmentRole.SPLIT, AssignmentRole.CO) for name in row.units[role]]
         proposal = existing.get((row.kind, row.number))
         label = f"第{row.number}号"
         if proposal is None:
@@ -348,7 +362,7 @@ def make_plan(*, session, table: Table, mapping: dict[str, str], default_kind: s
         for unit_id, assignment in current.items():
             if wanted_ids.get(unit_id) == assignment.role:
                 continue
-            if assignment.state != "pending_sign":
+            if assignment.state != AssignmentState.PENDING_SIGN:
                 plan.warnings.append(
                     f"第{row.number_in_file}行{label}：「{assignment.unit.name}」已{assignment.state_label}，"
                     "导入不撤回或改变其办理方式；如需调整请走调整程序。"
@@ -359,7 +373,7 @@ def make_plan(*, session, table: Table, mapping: dict[str, str], default_kind: s
                                        {"assignment": assignment.pk}))
         for unit, role in wanted:
             assignment = current.get(unit.pk)
-            if assignment is not None and (assignment.role == role or assignment.state != "pending_sign"):
+            if assignment is not None and (assignment.role == role or assignment.state != AssignmentState.PENDING_SIGN):
                 continue
             plan.changes.append(Change(row.number_in_file, row.number, "assign",
                                        f"{label}交办「{unit.name}」{ROLE_LABELS[role]}", {"unit": unit.pk, "role": role}))

@@ -5,15 +5,50 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from banli.handling import deadlines
 from banli.handling.choices import (
     AssignmentRole,
+    AssignmentState,
     ContactMethod,
     ContactPhase,
     DeadlineStep,
     DeadlineUnit,
+    DueKind,
     RequestStatus,
 )
 from banli.proposals.choices import ProposalKind
+
+
+class AssignmentQuerySet(models.QuerySet):
+    """Keeps next_due / next_due_kind equal to deadlines.next_due() on every write that goes through the ORM:
+    an UPDATE that sets the state or a due column recomputes them in the same statement, bulk_create fills them."""
+
+    def update(self, **kwargs):
+        if deadlines.NEXT_DUE_INPUTS & kwargs.keys() and "next_due" not in kwargs:
+            kwargs.update(deadlines.next_due_updates(kwargs))
+        return super().update(**kwargs)
+
+    update.queryset_only = True
+
+    def refresh_next_due(self) -> int:
+        """Recompute the stored next deadline of these rows from their columns (one UPDATE)."""
+        return super().update(**deadlines.next_due_updates())
+
+    refresh_next_due.queryset_only = True
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for obj in objs:
+            obj.next_due, obj.next_due_kind = deadlines.next_due(obj)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs, fields = list(objs), list(fields)
+        if deadlines.NEXT_DUE_INPUTS & set(fields):
+            for obj in objs:
+                obj.next_due, obj.next_due_kind = deadlines.next_due(obj)
+            fields = [*fields, "next_due", "next_due_kind"]
+        return super().bulk_update(objs, fields, *args, **kwargs)
 
 
 class Assignment(models.Model):
@@ -26,7 +61,8 @@ class Assignment(models.Model):
         "organizations.Unit", on_delete=models.PROTECT, related_name="assignments", verbose_name="承办单位"
     )
     role = models.CharField("办理方式", max_length=8, choices=AssignmentRole.choices)
-    state = models.CharField("状态", max_length=24, default="pending_sign", db_index=True)
+    state = models.CharField("状态", max_length=24, choices=AssignmentState.choices, default=AssignmentState.PENDING_SIGN,
+                             db_index=True)
     round = models.PositiveSmallIntegerField("办理轮次", default=1)
     parent = models.ForeignKey(
         "self",
@@ -77,6 +113,11 @@ class Assignment(models.Model):
     reply_due_original = models.DateField("原答复期限", null=True, blank=True)
     reply_due_max = models.DateField("延期上限", null=True, blank=True)
     feedback_due = models.DateField("测评期限", null=True, blank=True)
+    # The deadline owed next and its kind, as deadlines.next_due() computes them from the columns above; kept
+    # by every write (see AssignmentQuerySet and save()) so lists, the scan and reports read one indexed column.
+    next_due = models.DateField("当前期限", null=True, blank=True, editable=False)
+    next_due_kind = models.CharField("当前期限类型", max_length=8, choices=DueKind.choices, blank=True, default="",
+                                     editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -87,10 +128,16 @@ class Assignment(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["proposal", "unit"],
-                condition=~Q(state="withdrawn"),
+                condition=~Q(state=AssignmentState.WITHDRAWN),
                 name="assignment_one_live_per_unit",
             ),
-            models.CheckConstraint(condition=Q(role__in=["lead", "co", "split"]), name="assignment_role_valid"),
+            models.CheckConstraint(condition=Q(role__in=AssignmentRole.values), name="assignment_role_valid"),
+            models.CheckConstraint(condition=Q(state__in=AssignmentState.values), name="assignment_state_valid"),
+            models.CheckConstraint(
+                condition=Q(next_due__isnull=True, next_due_kind="")
+                | Q(next_due__isnull=False, next_due_kind__in=DueKind.values),
+                name="assignment_next_due_kind_valid",
+            ),
         ]
         indexes = [
             models.Index(fields=["state", "sign_due"], name="assignment_state_sign_due"),
@@ -98,10 +145,21 @@ class Assignment(models.Model):
             models.Index(fields=["state", "reply_due"], name="assignment_state_reply_due"),
             models.Index(fields=["state", "feedback_due"], name="assignment_state_feedback_due"),
             models.Index(fields=["unit", "state"], name="assignment_unit_state"),
+            # The scan's range query and the ledger's due order: only rows that owe a deadline are indexed.
+            models.Index(fields=["next_due"], condition=Q(next_due__isnull=False), name="assignment_next_due"),
         ]
+
+    objects = AssignmentQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"{self.proposal.number} → {self.unit}（{self.get_role_display()}）"
+
+    def save(self, *args, **kwargs):
+        self.next_due, self.next_due_kind = deadlines.next_due(self)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and deadlines.NEXT_DUE_INPUTS & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "next_due", "next_due_kind"}
+        super().save(*args, **kwargs)
 
     @property
     def state_label(self) -> str:
@@ -293,6 +351,9 @@ class Event(models.Model):
     stream = models.CharField(max_length=40, db_index=True, default="system")
     prev_hash = models.CharField(max_length=64, default="")
     hash = models.CharField(max_length=64, default="")
+    # How `hash` was computed: 2 = HMAC-SHA-256 with BANLI_EVENT_KEY (every row written since the key was introduced);
+    # empty = plain SHA-256, only for rows written before (eventlog.verify accepts those up to the keying marker).
+    scheme = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name = "事件"

@@ -6,15 +6,16 @@ import datetime as dt
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from banli.handling.choices import DueKind
 from banli.handling.deadlines import WorkCalendar
 from banli.handling.models import Assignment
 
-# Which deadline column applies in which states (the step is still open while the item is in these states).
-DUE_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "sign": ("sign_due", ("pending_sign",)),
-    "co_opinion": ("opinion_due", ("signed", "in_progress")),
-    "reply": ("reply_due", ("signed", "in_progress", "reply_review", "rehandling")),
-    "feedback": ("feedback_due", ("replied",)),
+# The steps callers name, as the kinds stored in Assignment.next_due_kind (the rule is handling.deadlines.next_due).
+STEP_KINDS: dict[str, str] = {
+    "sign": DueKind.SIGN,
+    "co_opinion": DueKind.OPINION,
+    "reply": DueKind.REPLY,
+    "feedback": DueKind.FEEDBACK,
 }
 
 
@@ -27,24 +28,18 @@ def due_horizon(within_working_days: int, *, today: dt.date | None = None, work_
 
 def assignments_due(step: str, *, within_working_days: int = 0, today: dt.date | None = None,
                     base: QuerySet | None = None, work_calendar: WorkCalendar | None = None) -> QuerySet:
-    """Assignments whose `step` deadline falls within N working days or has passed (one indexed query).
+    """Assignments whose next deadline is of `step` and falls within N working days or has passed.
 
     The horizon date is computed in Python from the calendar; the database then does a range scan on the
-    (state, <step>_due) index. Restrict with `base` (e.g. a user's visible assignments).
+    stored next_due column. Restrict with `base` (e.g. a user's visible assignments).
     """
-    column, states = DUE_COLUMNS[step]
-    if step == "co_opinion":
-        base = (base if base is not None else Assignment.objects.all()).filter(role="co")
-    elif step in ("reply", "feedback"):
-        base = (base if base is not None else Assignment.objects.all()).filter(role__in=("lead", "split"))
     qs = base if base is not None else Assignment.objects.all()
     horizon = due_horizon(within_working_days, today=today, work_calendar=work_calendar)
-    return qs.filter(state__in=states, **{f"{column}__lte": horizon}).order_by(column, "id")
+    return qs.filter(next_due_kind=STEP_KINDS[step], next_due__lte=horizon).order_by("next_due", "id")
 
 
 def assignments_overdue(step: str, *, today: dt.date | None = None, base: QuerySet | None = None) -> QuerySet:
-    """Assignments whose `step` deadline has passed and the step is still open."""
-    column, _ = DUE_COLUMNS[step]
+    """Assignments whose next deadline is of `step` and has passed."""
     today = today or timezone.localdate()
-    return assignments_due(step, within_working_days=0, today=today, base=base,
-                           work_calendar=WorkCalendar({})).filter(**{f"{column}__lt": today})
+    qs = base if base is not None else Assignment.objects.all()
+    return qs.filter(next_due_kind=STEP_KINDS[step], next_due__lt=today).order_by("next_due", "id")
