@@ -23,7 +23,6 @@ DEPLOY = ROOT / "deploy"
 APP_SERVICES = ("migrate", "web", "worker", "beat")
 # Read by the settings of another layer or by the compose file itself, not by banli/ (yet): named with the reason.
 OUTSIDE_CODE = {
-    "BANLI_EVENT_KEY": "key of the event log's chain (helper sec's settings)",
     "POSTGRES_PASSWORD": "interpolated by docker compose into DATABASE_URL and the postgres container",
 }
 
@@ -36,7 +35,7 @@ def compose():
 def code_env_names() -> set[str]:
     names = set()
     for path in (ROOT / "banli").rglob("*.py"):
-        names |= set(re.findall(r"env_(?:str|bool|int|list)\(\s*\"([A-Z0-9_]+)\"", path.read_text()))
+        names |= set(re.findall(r"(?:env_(?:str|bool|int|list)|_keys)\(\s*\"([A-Z0-9_]+)\"", path.read_text()))
     return names
 
 
