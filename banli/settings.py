@@ -508,6 +508,10 @@ if not SECURE_HSTS_PRELOAD:
     SILENCED_SYSTEM_CHECKS.append("security.W021")
 # The proposer's two ratings (办理态度, 办理结果) share one choice set: one enum in the OpenAPI document.
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["RatingEnum"] = "banli.replies.choices.Rating"
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
+    "AssignmentStateEnum": "banli.handling.choices.AssignmentState",
+    "ReplyStateEnum": "banli.replies.choices.ReplyState",
+})
 
 # Load balancers and nginx's plain-HTTP server ask the health endpoints without TLS: answered, not redirected.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
