@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 ARTIFACTS ?= $(CURDIR)/var/test-artifacts
 
-.PHONY: demo test test-fast bench audit install system-deps clean worker beat scheduler
+.PHONY: demo serve smoke test test-fast bench audit install system-deps clean worker beat scheduler
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,12 +30,36 @@ demo: install
 	BANLI_DEMO=1 $(PY) manage.py demo_accounts
 	@echo "Banli 正在运行: http://$(HOST):$(PORT)/  (管理后台 /admin/，Ctrl+C 停止)"
 	@# The periodic jobs (deadline scan, reminders, digests) run beside the server in one process, no broker.
+	@# The demo keeps Django's runserver on SQLite: one person tries it on one machine, SQLite takes one writer
+	@# at a time anyway, and a confirmed import runs in a thread of this one process, whose progress the page
+	@# polls from the same memory. `make serve` is the production server (gunicorn) on the configured database.
 	BANLI_DEMO=1 $(PY) manage.py run_scheduler & SCHEDULER=$$!; trap 'kill $$SCHEDULER 2>/dev/null' EXIT INT TERM; \
 	BANLI_DEMO=1 $(PY) manage.py runserver $(HOST):$(PORT) --noreload
 
+# The production server on the configured database (DATABASE_URL; secrets set, see README「生产部署」): migrations,
+# hashed and compressed static files, then gunicorn (banli/ops/gunicorn_conf.py: gthread workers from the cores,
+# pooled connections, JSON logs) on BANLI_BIND (default 127.0.0.1:8000). Without a broker the embedded scheduler
+# runs beside it; with CELERY_BROKER_URL run `make worker` and `make beat` (or deploy/systemd) instead.
+serve: install
+	$(PY) manage.py migrate --noinput
+	BANLI_STATIC_HASHED=1 $(PY) manage.py collectstatic --noinput -v0
+	@if [ -z "$$CELERY_BROKER_URL" ]; then \
+	  BANLI_LOG_FORMAT=$${BANLI_LOG_FORMAT:-json} $(PY) manage.py run_scheduler & SCHEDULER=$$!; \
+	  trap 'kill $$SCHEDULER 2>/dev/null' EXIT INT TERM; \
+	  $(PY) -m gunicorn -c python:banli.ops.gunicorn_conf banli.wsgi; \
+	else \
+	  exec $(PY) -m gunicorn -c python:banli.ops.gunicorn_conf banli.wsgi; \
+	fi
+
+# The production stack (two gunicorn servers, Celery worker and beat, PostgreSQL, Redis) started, used and stopped.
+smoke: install
+	$(PY) -m banli.ops.smoke
+
 # At scale: Celery workers and one beat scheduler with Redis as broker (CELERY_BROKER_URL=redis://…).
+# One worker takes every queue here; on several machines give each `-Q` a subset (deploy/systemd/banli-worker.service).
 worker: install
-	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} $(PY) -m celery -A banli worker --loglevel=INFO
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} $(PY) -m celery -A banli worker \
+	  -Q default,scan,deliveries,documents,assist --loglevel=INFO
 
 beat: install
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} $(PY) -m celery -A banli beat --loglevel=INFO --schedule=$(CURDIR)/var/celerybeat-schedule

@@ -410,3 +410,129 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
+
+# =====================================================================================================
+# Production serving, deployment and scale-out (issue 20). Kept in one block: everything below only adds
+# to what is set above, and the embedded default (nothing set) behaves as before.
+# =====================================================================================================
+INSTALLED_APPS.append("banli.ops")
+
+# Bounded database connections. The production server (banli/ops/gunicorn_conf.py) sets BANLI_DB_POOL_SIZE to its
+# threads per worker, so one worker process never holds more connections than it can use at once and the total
+# is workers x threads per web server; a request that finds the pool empty waits BANLI_DB_POOL_TIMEOUT seconds.
+# Other processes (Celery workers, manage.py) keep one persistent connection per thread (DB_CONN_MAX_AGE).
+BANLI_DB_POOL_SIZE = env_int("BANLI_DB_POOL_SIZE", 0)
+BANLI_DB_POOL_TIMEOUT = env_int("BANLI_DB_POOL_TIMEOUT", 10)
+# Every SQL statement of a web request is cut off after this many seconds (0: no limit); the server sets it to its
+# request timeout, so a runaway query ends with the request instead of holding a connection.
+BANLI_DB_STATEMENT_TIMEOUT = env_int("BANLI_DB_STATEMENT_TIMEOUT", 0)
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL and not DATABASE_URL:
+    raise SettingError("DATABASE_REPLICA_URL needs DATABASE_URL (a PostgreSQL primary) to be set as well")
+if BANLI_DB_POOL_SIZE < 0 or BANLI_DB_STATEMENT_TIMEOUT < 0:
+    raise SettingError("BANLI_DB_POOL_SIZE and BANLI_DB_STATEMENT_TIMEOUT must not be negative")
+
+
+def _tune_postgres(database: dict) -> dict:
+    if database.get("ENGINE") != "django.db.backends.postgresql":
+        return database
+    options = database.setdefault("OPTIONS", {})
+    if BANLI_DB_POOL_SIZE and not TESTING:
+        # Django's own psycopg pool requires CONN_MAX_AGE 0: the pool keeps the connections instead.
+        database["CONN_MAX_AGE"] = 0
+        options["pool"] = {"min_size": 1, "max_size": BANLI_DB_POOL_SIZE, "timeout": BANLI_DB_POOL_TIMEOUT,
+                           "max_idle": 300}
+    if BANLI_DB_STATEMENT_TIMEOUT:
+        options["options"] = f"-c statement_timeout={BANLI_DB_STATEMENT_TIMEOUT * 1000}"
+    return database
+
+
+if DATABASE_URL:
+    DATABASES["default"] = _tune_postgres(DATABASES["default"])
+    if DATABASE_REPLICA_URL:
+        try:
+            DATABASES["replica"] = _tune_postgres(
+                dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60)))
+        except Exception as exc:  # dj_database_url raises several types
+            raise SettingError(f"DATABASE_REPLICA_URL={DATABASE_REPLICA_URL!r} cannot be parsed: {exc}") from exc
+        # Tests (and a replica that is the primary itself) read what the primary holds.
+        DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+# Reports, exports and the API's read lists read from the replica; a user who has just written reads the primary
+# for this many seconds (a cookie), so he sees his own change even while the replica lags.
+DATABASE_ROUTERS = ["banli.ops.routers.ReplicaRouter"]
+BANLI_REPLICA_PIN_SECONDS = env_int("BANLI_REPLICA_PIN_SECONDS", 10)
+BANLI_REPLICA_VIEWS = env_list("BANLI_REPLICA_VIEWS", [
+    "reports:*", "exchange:ledger_xlsx", "exchange:ledger_csv", "api:*-list", "api:figures",
+])
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware"),
+                  "banli.ops.middleware.ReplicaMiddleware")
+
+# Several web servers behave as one: with BANLI_CACHE_URL (Redis) the sessions live there too, beside the
+# rate-limit counters; sign-in failures (django-axes) are counted in the shared database either way.
+if BANLI_CACHE_URL:
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+
+# Celery: one queue per kind of work, so workers on several machines can each take some kinds (see deploy/).
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "banli.supervision.tasks.scan_deadlines_task": {"queue": "scan"},
+    "banli.portal.tasks.publish_pending_task": {"queue": "scan"},
+    "core.sweep_orphan_files": {"queue": "scan"},
+    "banli.supervision.tasks.deliver_due_task": {"queue": "deliveries"},
+    "banli.supervision.tasks.send_digests_task": {"queue": "deliveries"},
+    "banli.supervision.tasks.*": {"queue": "deliveries"},
+    "exchange.*": {"queue": "documents"},
+    "banli.exchange.*": {"queue": "documents"},
+    "banli.replies.*": {"queue": "documents"},
+    "banli.reports.*": {"queue": "documents"},
+    "assist.*": {"queue": "assist"},
+    "banli.assist.*": {"queue": "assist"},
+}
+BANLI_CELERY_QUEUES = ["default", "scan", "deliveries", "documents", "assist"]
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a long import must not hold short deliveries queued behind it
+CELERY_TASK_ACKS_LATE = True  # jobs are idempotent: a worker lost mid-task hands the task to another
+
+# Static files: compressed (gzip, brotli) and content-hashed, served by WhiteNoise from STATIC_ROOT with
+# far-future cache headers, once `collectstatic` has run (make serve and deploy/ do). The development and demo
+# servers keep serving straight from the apps' folders.
+BANLI_STATIC_HASHED = env_bool("BANLI_STATIC_HASHED", False)
+if BANLI_STATIC_HASHED and not TESTING:
+    STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
+    WHITENOISE_USE_FINDERS = False
+
+# `manage.py check --deploy` clean under the production settings (banli/ops/tests/test_deploy.py):
+# HSTS preloading is a promise to browsers for a public domain; an intranet host cannot be on the preload list,
+# so it is off unless asked for, and then the check stays quiet about it only when that was a choice.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+if not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+# The proposer's two ratings (办理态度, 办理结果) share one choice set: one enum in the OpenAPI document.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["RatingEnum"] = "banli.replies.choices.Rating"
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
+    "AssignmentStateEnum": "banli.handling.choices.AssignmentState",
+    "ReplyStateEnum": "banli.replies.choices.ReplyState",
+})
+
+# Load balancers and nginx's plain-HTTP server ask the health endpoints without TLS: answered, not redirected.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
+
+# The health endpoint calls the periodic jobs stopped when none has finished for this long (seconds).
+BANLI_HEALTH_SCHEDULER_MAX_AGE = env_int("BANLI_HEALTH_SCHEDULER_MAX_AGE", 2 * 3600 + 600)
+# A list import confirmed on the page runs as a background job (Celery, or a thread in the embedded mode).
+BANLI_IMPORT_IN_BACKGROUND = env_bool("BANLI_IMPORT_IN_BACKGROUND", not TESTING)
+
+# Structured logs: one JSON object per line (app and access logs) for the log collector; plain text otherwise.
+BANLI_LOG_FORMAT = env_str("BANLI_LOG_FORMAT", "text")
+if BANLI_LOG_FORMAT not in ("text", "json"):
+    raise SettingError("BANLI_LOG_FORMAT must be text or json")
+if BANLI_LOG_FORMAT == "json":
+    LOGGING = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "banli.ops.logs.JsonFormatter"}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+        "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+        "loggers": {"django.server": {"level": "WARNING"}},
+    }
+# Reminders go out within this many seconds of being due (celery beat's delivery round).
+CELERY_BEAT_SCHEDULE["deliver-due"]["schedule"] = float(env_int("BANLI_BEAT_DELIVER_SECONDS", 60))

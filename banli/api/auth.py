@@ -86,3 +86,16 @@ def docs_page(view):
         return view(request, *args, **kwargs)
 
     return page
+
+
+try:  # the OpenAPI document names the scheme (drf-spectacular registers the extension when this module loads)
+    from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
+    class BearerTokenScheme(OpenApiAuthenticationExtension):
+        target_class = "banli.api.auth.BearerTokenAuthentication"
+        name = "bearerAuth"
+
+        def get_security_definition(self, auto_schema):
+            return {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <令牌>"}
+except ImportError:  # pragma: no cover - drf-spectacular is a dependency
+    pass

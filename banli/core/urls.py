@@ -2,9 +2,11 @@ from django.conf import settings
 from django.urls import include, path
 
 from banli.core import auth, views
+from banli.ops import views as ops_views
 
 urlpatterns = [
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", ops_views.healthz, name="healthz"),
+    path("livez", ops_views.livez, name="livez"),
     path("me/data.json", views.my_data, name="my_data"),
     path("proposals/<int:proposal_id>/proposers/<int:proposer_id>/contact/", views.proposer_contact,
          name="proposer_contact"),

@@ -9,4 +9,7 @@ class BatchKind(models.TextChoices):
 
 class BatchState(models.TextChoices):
     UPLOADED = "uploaded", "待导入"
+    QUEUED = "queued", "等待导入"
+    RUNNING = "running", "正在导入"
+    FAILED = "failed", "导入未完成"
     IMPORTED = "imported", "已导入"

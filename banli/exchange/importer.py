@@ -383,9 +383,17 @@ def make_plan(*, session, table: Table, mapping: dict[str, str], default_kind: s
     return plan
 
 
+# New items are registered and assigned in chunks of this many rows (a few inserts each, progress after each).
+CHUNK_ROWS = 250
+
+
 @transaction.atomic
-def apply_plan(*, plan: Plan, session, actor) -> dict[str, int]:
-    """Carry out a plan through the services, all or nothing; a refusal names the row."""
+def apply_plan(*, plan: Plan, session, actor, progress=None) -> dict[str, int]:
+    """Carry out a plan through the services, all or nothing; a refusal names the row.
+
+    New items (a fresh list: almost every row) go through the bulk services, a chunk of rows at a time; updates,
+    withdrawals and new units for items already registered go one by one. `progress(done, total)` is called
+    with the rows done so far (the transaction is still open: nothing is visible to others until the end)."""
     from banli.handling import services as handling
     from banli.handling.models import Assignment
     from banli.organizations.models import Unit
@@ -397,18 +405,40 @@ def apply_plan(*, plan: Plan, session, actor) -> dict[str, int]:
     rows_by_number = {}
     for (kind, number), row in plan.rows.items():  # type: ignore[attr-defined]
         rows_by_number[number] = row
-    created: dict[str, object] = {}
+    registered = {c.number for c in plan.changes if c.action == "register"}
+    later = [c for c in plan.changes if c.number not in registered]
+    total = len({c.number for c in plan.changes}) or 1
+    done = 0
+    units = Unit.objects.in_bulk({c.data["unit"] for c in plan.changes if c.action == "assign"})
+    numbers = sorted(registered, key=lambda n: rows_by_number[n].number_in_file)
+    for start in range(0, len(numbers), CHUNK_ROWS):
+        chunk = numbers[start:start + CHUNK_ROWS]
+        first_row = rows_by_number[chunk[0]].number_in_file
+        last_row = rows_by_number[chunk[-1]].number_in_file
+        try:
+            created = proposals.proposal_create_many(actor=actor, session=session, items=[
+                {"number": row.number, "title": row.title, "proposers": row.proposers, "kind": row.kind,
+                 "body": row.body or "", "category": row.category or "", "is_key": bool(row.is_key)}
+                for row in (rows_by_number[n] for n in chunk)
+            ])
+            by_number = {p.number: p for p in created}
+            wanted = [(by_number[c.number], units[c.data["unit"]], c.data["role"]) for c in plan.changes
+                      if c.action == "assign" and c.number in by_number]
+            order = {"lead": 0, "split": 1, "co": 2}
+            wanted.sort(key=lambda item: (rows_by_number[item[0].number].number_in_file, order[item[2]]))
+            handling.assignment_create_many(actor=actor, items=wanted)
+        except DomainError as exc:
+            raise ImportFileError(f"第{first_row}—{last_row}行中：{exc.message} 本次导入未写入任何数据。") from exc
+        done += len(chunk)
+        if progress:
+            progress(done, total)
+
     # Withdrawals first, so that a unit whose role changes (or a new lead) can be assigned afterwards.
-    ordered = sorted(plan.changes, key=lambda c: {"register": 0, "update": 1, "withdraw": 2, "assign": 3}[c.action])
-    for change in ordered:
+    ordered = sorted(later, key=lambda c: {"register": 0, "update": 1, "withdraw": 2, "assign": 3}[c.action])
+    for index, change in enumerate(ordered):
         row = rows_by_number[change.number]
         try:
-            if change.action == "register":
-                created[change.number] = proposals.proposal_create(
-                    actor=actor, session=session, number=row.number, title=row.title, proposers=row.proposers,
-                    kind=row.kind, body=row.body or "", category=row.category or "", is_key=bool(row.is_key),
-                )
-            elif change.action == "update":
+            if change.action == "update":
                 proposal = Proposal.objects.get(session=session, kind=row.kind, number=row.number)
                 proposals.proposal_update(actor=actor, proposal=proposal, **change.data["fields"])
             elif change.action == "withdraw":
@@ -416,10 +446,11 @@ def apply_plan(*, plan: Plan, session, actor) -> dict[str, int]:
                     pk=change.data["assignment"])
                 handling.assignment_withdraw(assignment=assignment, actor=actor, reason="按更正后的交办清单调整")
             elif change.action == "assign":
-                proposal = created.get(change.number) or Proposal.objects.get(
-                    session=session, kind=row.kind, number=row.number)
-                handling.assignment_create(proposal=proposal, unit=Unit.objects.get(pk=change.data["unit"]),
+                proposal = Proposal.objects.get(session=session, kind=row.kind, number=row.number)
+                handling.assignment_create(proposal=proposal, unit=units[change.data["unit"]],
                                            role=change.data["role"], actor=actor)
         except DomainError as exc:
             raise ImportFileError(f"第{change.row}行（第{change.number}号）：{exc.message} 本次导入未写入任何数据。") from exc
+        if progress and (index + 1 == len(ordered) or index % 50 == 49):
+            progress(min(total, done + len({c.number for c in ordered[:index + 1]})), total)
     return plan.counts()

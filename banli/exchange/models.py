@@ -38,6 +38,8 @@ class ImportBatch(models.Model):
     answers = models.JSONField("单位确认", default=dict, blank=True)
     state = models.CharField("状态", max_length=10, choices=BatchState.choices, default=BatchState.UPLOADED)
     result = models.JSONField(default=dict, blank=True)
+    error = models.TextField("未完成原因", blank=True)
+    fill_categories = models.BooleanField("按建议填入类别", default=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     imported_at = models.DateTimeField(null=True, blank=True)

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from banli.core import access
-from banli.core.errors import PermissionDenied
+from banli.core.errors import ConflictError, PermissionDenied
 from banli.exchange import importer
 from banli.exchange.choices import BatchKind, BatchState
 from banli.exchange.files import ImportFileError
@@ -129,19 +129,23 @@ def plan_category_suggestions(*, plan, actor) -> dict[str, list[dict]]:
 
 
 @transaction.atomic
-def batch_import(*, batch: ImportBatch, actor, fill_categories: bool = False) -> dict:
+def batch_import(*, batch: ImportBatch, actor, fill_categories: bool = False, progress=None,
+                 claimed_state: str | None = None) -> dict:
     """Import a list batch, all or nothing, through the domain services.
 
     With `fill_categories`, an item registered without a category takes the first suggested category; each
     such choice is logged against the suggestions like a one-click acceptance on the register page.
+    A background job passes the state it claimed the batch in: if another run got there first, it stops.
     """
     require_office_of_session(actor, batch.session)
     batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if claimed_state is not None and batch.state != claimed_state:
+        raise ConflictError("该清单已由另一次导入处理。")
     plan = batch_plan(batch)
     if not plan.ok:
         raise ImportFileError("；".join(plan.errors) or "还有单位需要确认，请先在预览中选择。")
     suggested = plan_category_suggestions(plan=plan, actor=actor) if fill_categories else {}
-    counts = importer.apply_plan(plan=plan, session=batch.session, actor=actor)
+    counts = importer.apply_plan(plan=plan, session=batch.session, actor=actor, progress=progress)
     if suggested:
         from banli.assist.services import category_decide
         from banli.proposals.models import Proposal
@@ -158,6 +162,84 @@ def batch_import(*, batch: ImportBatch, actor, fill_categories: bool = False) ->
                 payload={"batch": batch.pk, "file": batch.filename, "sha256": batch.sha256, "counts": counts})
     batch.state, batch.result = BatchState.IMPORTED, counts
     return counts
+
+
+# --- the import as a background job -----------------------------------------------------------------------
+
+RUNNING_STATES = (BatchState.QUEUED, BatchState.RUNNING)
+
+
+def progress_key(batch_id: int) -> str:
+    return f"banli:import-progress:{batch_id}"
+
+
+def batch_progress(batch: ImportBatch) -> dict:
+    """Rows done and total of a running import (from the cache: the job's transaction is not visible yet)."""
+    from django.core.cache import cache
+
+    progress = cache.get(progress_key(batch.pk)) or {"done": 0, "total": 0}
+    total = progress["total"]
+    progress["percent"] = int(100 * progress["done"] / total) if total else 0
+    return progress
+
+
+@transaction.atomic
+def batch_import_start(*, batch: ImportBatch, actor, fill_categories: bool = False) -> ImportBatch:
+    """Queue the import of a list batch as a background job (Celery, or a thread of this process in the embedded
+    mode); the job imports all or nothing exactly as batch_import does. A batch queued, running or imported already
+    is a conflict, so a double click or a second office user starts nothing twice."""
+    from banli.exchange import tasks
+
+    require_office_of_session(actor, batch.session)
+    plan = batch_plan(batch)
+    if not plan.ok:
+        raise ImportFileError("；".join(plan.errors) or "还有单位需要确认，请先在预览中选择。")
+    claimed = ImportBatch.objects.filter(pk=batch.pk, state__in=[BatchState.UPLOADED, BatchState.FAILED]).update(
+        state=BatchState.QUEUED, error="", fill_categories=fill_categories)
+    if not claimed:
+        raise ConflictError("该清单已在导入或已经导入，请刷新页面查看。")
+    from django.core.cache import cache
+
+    cache.set(progress_key(batch.pk), {"done": 0, "total": len({c.number for c in plan.changes})}, 24 * 3600)
+    transaction.on_commit(lambda: tasks.enqueue_import(batch_id=batch.pk, actor_id=actor.pk))
+    batch.state, batch.error, batch.fill_categories = BatchState.QUEUED, "", fill_categories
+    return batch
+
+
+def batch_import_run(*, batch_id: int, actor_id: int) -> dict:
+    """The background job: claim the batch (compare-and-set), import it, record the outcome on the batch.
+
+    Idempotent: a job delivered twice, or after a worker died mid-way (nothing was written: one transaction),
+    imports once; a refusal leaves the batch "not finished" with the reason, for the office to correct and retry."""
+    import logging
+
+    from django.core.cache import cache
+
+    from banli.core.errors import DomainError
+    from banli.organizations.models import User
+
+    if not ImportBatch.objects.filter(pk=batch_id, state__in=RUNNING_STATES).update(state=BatchState.RUNNING):
+        return {"skipped": "not queued"}
+    batch = ImportBatch.objects.select_related("session__assigning_office").get(pk=batch_id)
+    actor = User.objects.get(pk=actor_id)
+
+    def progress(done: int, total: int) -> None:
+        cache.set(progress_key(batch_id), {"done": done, "total": total}, 24 * 3600)
+
+    try:
+        return batch_import(batch=batch, actor=actor, fill_categories=batch.fill_categories, progress=progress,
+                            claimed_state=BatchState.RUNNING)
+    except ConflictError:
+        return {"skipped": "another run"}
+    except DomainError as exc:
+        ImportBatch.objects.filter(pk=batch_id, state=BatchState.RUNNING).update(state=BatchState.FAILED,
+                                                                                 error=exc.message)
+        return {"error": exc.message}
+    except Exception:
+        logging.getLogger("banli.exchange").exception("import of batch %s failed", batch_id)
+        ImportBatch.objects.filter(pk=batch_id, state=BatchState.RUNNING).update(
+            state=BatchState.FAILED, error="导入时发生系统错误，没有写入任何数据。请稍后重试；仍不成功请联系系统管理员。")
+        raise
 
 
 def import_list(*, actor, session, filename: str, data: bytes, proposal_kind: str = "proposal",

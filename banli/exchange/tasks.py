@@ -1,1 +1,41 @@
-"""数据交换: tasks."""
+"""数据交换: background jobs. A confirmed list import runs in a Celery worker (queue `documents`) when a broker is
+configured, else in a thread of the web process (the embedded mode), else inline (tests, BANLI_IMPORT_IN_BACKGROUND
+off)."""
+from __future__ import annotations
+
+import threading
+
+from celery import shared_task
+from django.conf import settings
+from django.db import connections
+
+
+@shared_task(name="exchange.import_list", acks_late=True)
+def import_list_task(batch_id: int, actor_id: int) -> dict:
+    from banli.exchange.services import batch_import_run
+
+    return batch_import_run(batch_id=batch_id, actor_id=actor_id)
+
+
+def _in_thread(batch_id: int, actor_id: int) -> None:
+    from banli.exchange.services import batch_import_run
+
+    try:
+        batch_import_run(batch_id=batch_id, actor_id=actor_id)
+    except Exception:  # recorded on the batch and logged by batch_import_run; a thread has no one to raise to
+        pass
+    finally:
+        connections.close_all()  # this thread's own connections
+
+
+def enqueue_import(*, batch_id: int, actor_id: int):
+    """Start the import job where this deployment runs background work; returns the thread in the embedded mode."""
+    if settings.CELERY_BROKER_URL:
+        import_list_task.delay(batch_id, actor_id)
+        return None
+    if settings.BANLI_IMPORT_IN_BACKGROUND:
+        thread = threading.Thread(target=_in_thread, args=(batch_id, actor_id), name=f"import-{batch_id}", daemon=True)
+        thread.start()
+        return thread
+    import_list_task(batch_id, actor_id)
+    return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -130,6 +131,10 @@ def import_preview(request, pk):
                 services.batch_answer(batch=batch, actor=request.user, answers=answers,
                                       remember=bool(request.POST.get("remember")))
                 return redirect("exchange:import_preview", batch.pk)
+            if settings.BANLI_IMPORT_IN_BACKGROUND:
+                services.batch_import_start(batch=batch, actor=request.user,
+                                            fill_categories=request.POST.get("fill_categories") == "1")
+                return redirect("exchange:import_preview", batch.pk)
             counts = services.batch_import(batch=batch, actor=request.user,
                                            fill_categories=request.POST.get("fill_categories") == "1")
             categorized = counts.pop("categorized", 0)
@@ -139,12 +144,28 @@ def import_preview(request, pk):
             return redirect("exchange:import_preview", batch.pk)
         except DomainError as exc:
             error = exc.message
+    if batch.state in services.RUNNING_STATES:
+        # The plan is being carried out: show the progress (polled by htmx), not a plan that is changing.
+        return render(request, "exchange/import_running.html",
+                      {"batch": batch, "progress": services.batch_progress(batch)})
     plan = services.batch_plan(batch)
     suggested = services.plan_category_suggestions(plan=plan, actor=request.user) if plan.ok else {}
     changes = [(c, suggested.get(c.number) if c.action == "register" else None) for c in plan.changes]
     return render(request, "exchange/import_preview.html",
                   {"batch": batch, "plan": plan, "error": error, "changes": changes, "suggested": suggested},
                   status=400 if error else 200)
+
+
+@login_required
+@require_GET
+def import_progress(request, pk):
+    """The progress bar of a running import (htmx polls it); once the job has ended the page reloads itself."""
+    batch = _batch(request.user, pk)
+    if batch.state not in services.RUNNING_STATES:
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    return render(request, "exchange/_import_progress.html", {"batch": batch, "progress": services.batch_progress(batch)})
 
 
 @login_required

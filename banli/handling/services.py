@@ -449,3 +449,69 @@ def _recount_deadlines(actor, now) -> int:
         workflow.write_event(verb="deadline_recount", actor=actor, assignment=a, now=now,
                              payload={f: [old.isoformat(), new.isoformat()] for f, (old, new) in changes.items()})
     return count
+
+
+@transaction.atomic
+def assignment_create_many(*, actor, items: list[tuple], now=None) -> list[Assignment]:
+    """Hand many proposals to units at once (an imported list): (proposal, unit, role) items, each checked as
+    assignment_create checks it, written in one insert with one `assign` event each and the proposals' statuses
+    refreshed. Top-level assignments only (a unit handing on inside its subtree uses assignment_create)."""
+    now = now or timezone.now()
+    today = _today(now)
+    proposals = {proposal.pk: proposal for proposal, _, _ in items}
+    live: dict[int, list[tuple[int, str]]] = {pk: [] for pk in proposals}
+    states: dict[int, list[tuple[str, str]]] = {pk: [] for pk in proposals}
+    for proposal_id, unit_id, role, state, parent_id in Assignment.objects.filter(proposal__in=list(proposals)).values_list(
+            "proposal_id", "unit_id", "role", "state", "parent_id"):
+        states[proposal_id].append((role, state))
+        if state != "withdrawn":
+            live[proposal_id].append((unit_id, role if parent_id is None else ""))
+    roles: dict[int, str] = {}
+    due_by_kind: dict[tuple[int, str], dict] = {}
+    rows = []
+    for proposal, unit, role in items:
+        label = f"第{proposal.number}号："
+        if role not in AssignmentRole.values:
+            raise DomainError(f"{label}未知的办理方式「{role}」，应为主办、会办或分办。", field="role")
+        if unit.kind == UnitKind.ASSIGNING_OFFICE:
+            raise DomainError(f"{label}「{unit}」是交办机构，不能作为承办单位。", field="unit")
+        if not unit.is_active:
+            raise DomainError(f"{label}单位「{unit}」已停用，不能交办。", field="unit")
+        if proposal.session_id not in roles:
+            roles[proposal.session_id] = _check_may_assign(actor, proposal, None, unit)
+        if any(unit_id == unit.pk for unit_id, _ in live[proposal.pk]):
+            raise DomainError(f"{label}该事项已交办给「{unit}」，不能重复交办。", field="unit")
+        if role == AssignmentRole.LEAD and any(r == AssignmentRole.LEAD for _, r in live[proposal.pk]):
+            raise DomainError(f"{label}该事项已有主办单位；如需多个单位分别答复，请选择“分办”。", field="role")
+        live[proposal.pk].append((unit.pk, role))
+        states[proposal.pk].append((role, "pending_sign"))
+        key = (proposal.session_id, proposal.kind)
+        if key not in due_by_kind:  # one policy lookup per session and kind, not five per assignment
+            due_by_kind[key] = deadlines.assignment_deadlines(proposal.session, proposal.kind, today)
+        rows.append(Assignment(proposal=proposal, unit=unit, role=role, state="pending_sign", assigned_at=now,
+                               assigned_by=actor if getattr(actor, "pk", None) else None, **due_by_kind[key]))
+    try:
+        with transaction.atomic():
+            created = Assignment.objects.bulk_create(rows, batch_size=500)
+    except IntegrityError as exc:
+        raise ConflictError("其中有事项刚刚已被交办，请刷新后重新导入。") from exc
+    workflow.write_events([
+        workflow.build_event(
+            verb="assign", actor=actor, actor_role=roles[a.proposal.session_id], assignment=a, to_state="pending_sign",
+            payload={"unit": a.unit_id, "unit_name": a.unit.name, "role": a.role, "reply_due": a.reply_due.isoformat(),
+                     "parent": None},
+            now=now,
+        )
+        for a in created
+    ])
+    by_status: dict[str, list[int]] = {}
+    for pk, proposal in proposals.items():
+        status = workflow.derive_proposal_status(states[pk])
+        if status != proposal.status:
+            by_status.setdefault(status, []).append(pk)
+            proposal.status = status
+    from banli.proposals.models import Proposal
+
+    for status, pks in by_status.items():
+        Proposal.objects.filter(pk__in=pks).update(status=status)
+    return created

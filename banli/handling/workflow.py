@@ -190,13 +190,38 @@ def write_event(*, verb: str, actor=None, actor_role: str = "", proposal=None, a
                 from_state: str = "", to_state: str = "", reason: str = "", payload: dict | None = None, now=None,
                 client_ip: str | None = None):
     """Append one row to the event log (hash-chained); call inside the transaction of the change it records."""
-    from banli.core.context import client_ip as current_ip
     from banli.handling import eventlog
+
+    return eventlog.append(build_event(
+        verb=verb, actor=actor, actor_role=actor_role, proposal=proposal, assignment=assignment,
+        from_state=from_state, to_state=to_state, reason=reason, payload=payload, now=now, client_ip=client_ip))
+
+
+def write_events(events: list) -> list:
+    """Append many unsaved events (from build_event) in one insert: a bulk service's rows, chained per stream
+    after each stream's last row; a writer racing on one of the streams makes the insert fail (event_chain_no_fork)."""
+    from banli.handling import eventlog
+    from banli.handling.models import Event
+
+    for event in events:
+        event.stream = eventlog.stream_for(event.proposal_id, event.verb)
+    last: dict[str, str] = {}
+    for stream, hash_ in (Event.objects.filter(stream__in={e.stream for e in events})
+                          .order_by("id").values_list("stream", "hash")):
+        last[stream] = hash_
+    return Event.objects.bulk_create(eventlog.chain_new_rows(events, last), batch_size=500)
+
+
+def build_event(*, verb: str, actor=None, actor_role: str = "", proposal=None, assignment=None,
+                from_state: str = "", to_state: str = "", reason: str = "", payload: dict | None = None, now=None,
+                client_ip: str | None = None):
+    """The unsaved event row write_event appends (the same row for one change or for a bulk service's many)."""
+    from banli.core.context import client_ip as current_ip
     from banli.handling.models import Event
 
     if proposal is None and assignment is not None:
         proposal = assignment.proposal
-    event = Event(
+    return Event(
         proposal=proposal,
         assignment=assignment,
         actor=actor if getattr(actor, "pk", None) else None,
@@ -209,7 +234,6 @@ def write_event(*, verb: str, actor=None, actor_role: str = "", proposal=None, a
         created_at=now or timezone.now(),
         client_ip=client_ip if client_ip is not None else current_ip.get(),
     )
-    return eventlog.append(event)
 
 
 def perform(assignment, action: str, actor, *, reason: str = "", payload: dict | None = None,

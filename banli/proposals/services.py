@@ -214,3 +214,72 @@ def proposal_unmerge(*, actor, proposal: Proposal) -> Proposal:
     proposal.merged_with = None
     _write_merge_events("unmerge", actor, item, head)
     return head
+
+
+@transaction.atomic
+def proposal_create_many(*, actor, session: Session, items: list[dict]) -> list[Proposal]:
+    """Register many proposals at once (an imported list): what proposal_create does per item, checked up front and
+    written in a few inserts (proposals, new proposers, proposer links, one `register` event each).
+
+    Each item holds number, title, proposers (names or Proposer objects, the lead first) and optionally kind, body,
+    category, is_key. A refusal names the item's number; nothing is written then."""
+    from banli.handling.workflow import build_event, write_events
+
+    _require_office_of(actor, session.assigning_office)
+    seen: set[tuple[str, str]] = set()
+    for item in items:
+        item["number"] = (item.get("number") or "").strip()
+        item["title"] = (item.get("title") or "").strip()
+        item.setdefault("kind", ProposalKind.PROPOSAL)
+        kind_label = ProposalKind(item["kind"]).label
+        if not item["number"]:
+            raise DomainError(f"{kind_label}编号不能为空。", field="number")
+        if not item["title"]:
+            raise DomainError(f"第{item['number']}号：案由（标题）不能为空。", field="title")
+        if not item.get("proposers"):
+            raise DomainError(f"第{item['number']}号：请至少填写一位{kind_label}人（领衔人）。", field="proposers")
+        if (item["kind"], item["number"]) in seen:
+            raise DomainError(f"第{item['number']}号出现了两次，编号不能重复。", field="number")
+        seen.add((item["kind"], item["number"]))
+    taken = Proposal.objects.filter(session=session, number__in=[i["number"] for i in items]).values_list("kind", "number")
+    for kind, number in taken:
+        if (kind, number) in seen:
+            raise DomainError(f"{session.name}已有第{number}号{ProposalKind(kind).label}，编号不能重复。", field="number")
+
+    names = {str(p).strip() for i in items for p in i["proposers"] if not isinstance(p, Proposer)}
+    if any(not name for name in names):
+        raise DomainError("提案人姓名不能为空。", field="proposers")
+    by_name: dict[str, Proposer] = {}
+    for proposer in Proposer.objects.filter(name__in=names, kind=ProposerKind.MEMBER).order_by("-id"):
+        by_name[proposer.name] = proposer  # the oldest wins, as in proposer_get_or_create
+    missing = sorted(names - set(by_name))
+    for proposer in Proposer.objects.bulk_create([Proposer(name=n, kind=ProposerKind.MEMBER) for n in missing]):
+        by_name[proposer.name] = proposer
+
+    try:
+        with transaction.atomic():
+            proposals = Proposal.objects.bulk_create([
+                Proposal(session=session, kind=i["kind"], number=i["number"], title=i["title"], body=i.get("body") or "",
+                         category=i.get("category") or "", is_key=bool(i.get("is_key")),
+                         submitted_on=i.get("submitted_on"))
+                for i in items
+            ], batch_size=500)
+    except IntegrityError as exc:
+        raise ConflictError(f"{session.name}刚刚已登记了其中的编号，请刷新后重新导入。") from exc
+    links, events = [], []
+    for proposal, item in zip(proposals, items):
+        done = set()
+        for position, entry in enumerate(item["proposers"]):
+            proposer = entry if isinstance(entry, Proposer) else by_name[str(entry).strip()]
+            if proposer.pk in done:
+                continue
+            done.add(proposer.pk)
+            links.append(ProposalProposer(proposal=proposal, proposer=proposer, is_lead=position == 0, position=position))
+        events.append(build_event(
+            verb="register", actor=actor, actor_role=Role.ASSIGNING_OFFICE if actor else "", proposal=proposal,
+            payload={"number": item["number"], "title": item["title"],
+                     "proposers": [p if isinstance(p, str) else p.name for p in item["proposers"]]},
+        ))
+    ProposalProposer.objects.bulk_create(links, batch_size=1000)
+    write_events(events)
+    return proposals

@@ -5,6 +5,8 @@ import datetime as dt
 
 from celery import shared_task
 
+from banli.ops.services import heartbeat_record
+
 
 def run_scan(today: str | None = None) -> dict:
     """One scan, then the sending of what it queued (after the scan's transaction has committed)."""
@@ -13,6 +15,7 @@ def run_scan(today: str | None = None) -> dict:
     result = services.scan_deadlines(today=dt.date.fromisoformat(today) if today else None)
     result.update(services.fan_out_pending())
     result.update(services.deliver_due())
+    heartbeat_record(name="deadline_scan", detail=result)
     return result
 
 
@@ -25,7 +28,9 @@ def scan_deadlines_task(today: str | None = None) -> dict:
 def deliver_due_task() -> dict:
     from banli.supervision import services
 
-    return services.deliver_due()
+    result = services.deliver_due()
+    heartbeat_record(name="delivery", detail=result)
+    return result
 
 
 @shared_task(name="banli.supervision.tasks.send_digests_task")

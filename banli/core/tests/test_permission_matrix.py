@@ -76,6 +76,7 @@ UNIT_A_OFFICE_ADMIN = STAFF_A | {"office", "admin"}
 row("login", ok=EVERYONE)
 row("logout", method="POST", others="login")  # everyone ends up on the sign-in page
 row("healthz", ok=EVERYONE)
+row("livez", ok=EVERYONE)
 row("my_data", ok=SIGNED_IN)
 row("proposer_contact", ok=SEES_A)  # masked values for whoever sees the item
 row("proposer_contact_reveal", method="POST", ok={"handler", "unit_office", "leader", "office", "proposer"})  # not admin
@@ -160,6 +161,7 @@ row("exchange:index", ok=SIGNED_IN)
 row("exchange:import_upload", ok=OFFICE)
 row("exchange:import_mapping", ok=OFFICE)
 row("exchange:import_preview", ok=OFFICE)
+row("exchange:import_progress", ok=OFFICE)  # the running import's progress bar
 row("exchange:import_bodies", ok=OFFICE)
 row("exchange:ledger_xlsx", ok=SIGNED_IN)  # rows restricted like the ledger page
 row("exchange:ledger_csv", ok=SIGNED_IN)
@@ -257,6 +259,7 @@ BY_NAME = {
     "replies:co_opinion": {"assignment_id": "co_a"}, "supervision:notification_read": {"pk": "notification"},
     "supervision:delivery_retry": {"pk": "delivery"}, "supervision:digest": {"pk": "digest"},
     "exchange:import_mapping": {"pk": "batch"}, "exchange:import_preview": {"pk": "batch"},
+    "exchange:import_progress": {"pk": "batch"},
 }
 BY_PARAM = {
     "assignment_id": "lead_a", "reply_id": "reply_a", "opinion_id": "opinion_a", "attachment_id": "attachment_a",

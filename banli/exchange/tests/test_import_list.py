@@ -144,16 +144,17 @@ def test_a_refusal_by_a_service_rolls_back_the_whole_import(world, list_file, mo
     from banli.core.errors import DomainError
     from banli.handling import services as handling
 
-    real = handling.assignment_create
+    real = handling.assignment_create_many
     calls = {"n": 0}
 
     def flaky(**kwargs):
         calls["n"] += 1
-        if calls["n"] == 5:
+        if calls["n"] == 2:  # the second chunk, after the first one was written
             raise DomainError("单位「区卫生健康局」已停用，不能交办。")
         return real(**kwargs)
 
-    monkeypatch.setattr(handling, "assignment_create", flaky)
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 1)
+    monkeypatch.setattr(handling, "assignment_create_many", flaky)
     events = Event.objects.count()
     with pytest.raises(importer.ImportFileError, match="本次导入未写入任何数据"):
         run(world, list_file)
