@@ -183,30 +183,7 @@ def _similar_latency(label: str, rows):
     yield f"assist.similar.{label}.query_100k_p95", timings[int(len(timings) * 0.95)], "ms"
 
 
-# Weak routing labels for messages_replies.jsonl: the kinds of department a reply names, the first as lead.
-# The file has no unit field; about half the replies name a department, so this measures the model on
-# noisy labels (a lower bound of what a real assignment history gives).
-DEPARTMENT_KINDS = [
-    ("教育局", "教育"), ("住房和城乡建设|住建", "住建"), ("交通运输局|交通局|交通运输部门", "交通"),
-    ("人力资源和社会保障|人社", "人社"), ("交警|公安", "公安"), ("城市管理|城管", "城管"),
-    ("卫生健康|卫健|卫计|卫生局", "卫健"), ("生态环境|环境保护局|环保局", "生态环境"),
-    ("自然资源|国土|规划局", "自然资源和规划"), ("市场监督管理|市场监管|工商局|食品药品", "市场监管"),
-    ("民政局", "民政"), ("住房保障|房屋交易|房产局|住房公积金", "住房保障"), ("街道办事处|街道办", "街道"),
-    ("镇人民政府|镇政府", "乡镇"), ("水利局|水务", "水务"), ("医保", "医保"), ("文化旅游|文旅|旅游局", "文旅"),
-    ("发展和改革|发改", "发改"), ("税务", "税务"),
-]
-
-
-def reply_departments(reply: str) -> list[str]:
-    """Kinds of department named in a reply, in order of first mention."""
-    import re
-
-    found = []
-    for pattern, kind in DEPARTMENT_KINDS:
-        m = re.search(pattern, reply)
-        if m:
-            found.append((m.start(), kind))
-    return [kind for _, kind in sorted(found)]
+from banli.assist.weaklabels import DEPARTMENT_KINDS, reply_departments  # noqa: E402,F401  (kept importable here)
 
 
 def bench_routing_cross_validation():

@@ -297,6 +297,9 @@ def register_suggest(request):
             assist.routing_suggestions, user=request.user, proposal=draft)
         context["leads"] = [s for s in routing if s["role"] == "lead"]
         context["cos"] = [s for s in routing if s["role"] == "co"]
+        # Nothing shown although a model exists: the office's threshold withheld the suggestions.
+        context["withheld"] = not context["suggestions"] and assist.model_trained("category")
+        context["routing_withheld"] = not routing and assist.model_trained("routing")
     return render(request, "workbench/_register_assist.html", context)
 
 
