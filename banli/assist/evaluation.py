@@ -150,6 +150,8 @@ def evaluate_routing(model, rows: list[dict]) -> dict:
     n = max(len(rows), 1)
     result = _figures(truth, predicted, top3, elapsed * 1000 / n, top_scores, cpu * 1000 / n)
     result["top1_accuracy"] = result["accuracy"]
+    if truth:
+        result["coverage"] = coverage_table([t == p for t, p in zip(truth, predicted)], top_scores)
     result["unseen_leads"] = sum(1 for t in truth if t not in set(model.lead_units))
     return result
 
