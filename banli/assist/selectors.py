@@ -73,7 +73,8 @@ def category_suggestions(*, user, proposal, top: int = 3) -> list[dict]:
 
 
 def model_trained(task: str) -> bool:
-    return store.load_bundle(task) is not None
+    """A model file exists (whether it loads is suggest_quietly's business)."""
+    return store.model_path(task).exists()
 
 
 LEAD_CANDIDATES = 12
