@@ -159,3 +159,12 @@ def test_coverage_table_gives_the_accuracy_of_the_surest_items():
     table = coverage_table([True, True, False, True], [0.9, 0.8, 0.7, 0.2], coverages=(0.5, 1.0))
     assert table["50%"] == {"accuracy": 1.0, "threshold": 0.8, "shown": 2}
     assert table["100%"] == {"accuracy": 0.75, "threshold": 0.2, "shown": 4}
+
+
+def test_a_large_history_chooses_its_variant_on_a_stratified_sample_and_fits_on_all(history, monkeypatch):
+    import banli.assist.classifier as classifier
+
+    monkeypatch.setattr(classifier, "SELECT_MAX_ROWS", 24)
+    model = TextClassifier().fit(history, [r["category"] for r in history])
+    assert model.cv_ and model.cv_["macro_f1"] > 0
+    assert model.rank({"title": "关于治理河道污水的建议", "content": "污水直排河道。"})[0].label == "资源环境"
