@@ -100,6 +100,7 @@ def bench_category_cross_validation():
             yield f"{prefix}.accuracy_at_coverage_{pct}", figures["accuracy"], "ratio"
             yield f"{prefix}.threshold_for_coverage_{pct}", figures["threshold"], "score"
         yield f"{prefix}.ms_per_prediction", result["ms_per_prediction"], "ms"
+    yield f"{prefix}.cpu_ms_per_prediction", result["cpu_ms_per_prediction"], "ms"
         yield f"{prefix}.cpu_ms_per_prediction", result["cpu_ms_per_prediction"], "ms"
         if label == "messages":
             replies = _rows("messages_replies.jsonl")
@@ -245,3 +246,4 @@ def bench_routing_split():
     yield f"{prefix}.lead_top3", result["top3_accuracy"], "ratio"
     yield f"{prefix}.lead_calibration_error", result["calibration_error"], "ratio"
     yield f"{prefix}.ms_per_prediction", result["ms_per_prediction"], "ms"
+    yield f"{prefix}.cpu_ms_per_prediction", result["cpu_ms_per_prediction"], "ms"
