@@ -100,7 +100,6 @@ def bench_category_cross_validation():
             yield f"{prefix}.accuracy_at_coverage_{pct}", figures["accuracy"], "ratio"
             yield f"{prefix}.threshold_for_coverage_{pct}", figures["threshold"], "score"
         yield f"{prefix}.ms_per_prediction", result["ms_per_prediction"], "ms"
-    yield f"{prefix}.cpu_ms_per_prediction", result["cpu_ms_per_prediction"], "ms"
         yield f"{prefix}.cpu_ms_per_prediction", result["cpu_ms_per_prediction"], "ms"
         if label == "messages":
             replies = _rows("messages_replies.jsonl")
