@@ -31,3 +31,24 @@ class DraftCheckForm(forms.Form):
     reply_class = forms.CharField(required=False, max_length=4)
     contact_person = forms.CharField(required=False, max_length=50)
     contact_phone = forms.CharField(required=False, max_length=30)
+
+
+class AssistSettingForm(forms.ModelForm):
+    class Meta:
+        from banli.assist.models import AssistSetting
+
+        model = AssistSetting
+        fields = ["category_min_score", "routing_min_score"]
+        widgets = {f: forms.NumberInput(attrs={"step": "0.05", "min": "0", "max": "1"}) for f in fields}
+
+    def _score(self, name):
+        value = self.cleaned_data.get(name)
+        if value is None or not 0 <= value <= 1:
+            raise forms.ValidationError("请填写 0 到 1 之间的数，例如 0.6；0 表示所有建议都显示。")
+        return value
+
+    def clean_category_min_score(self):
+        return self._score("category_min_score")
+
+    def clean_routing_min_score(self):
+        return self._score("routing_min_score")

@@ -11,6 +11,10 @@ from banli.assist.textproc import normalize, words
 from banli.handling.choices import AssignmentRole
 
 BODY_CHARS = 1000
+# The category as a feature of routing: one column per category of the history, 1 for the item's confirmed
+# category (or the category model's scores for an item not yet categorised), weighted like one text view (each
+# text view is an L2-normalised block), so that a unit that always handles 教育 items follows the category.
+CATEGORY_WEIGHT = 1.0
 DEFAULT_TEMPERATURE = 3.0
 CALIBRATION_FOLDS = 3
 
@@ -34,7 +38,37 @@ def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-2.0 * x))
 
 
-def _fit_temperature(texts: list[str], leads: np.ndarray) -> float:
+def _category_columns(docs: list[dict], categories: list[str]):
+    """Rows of category features: a confirmed `category` as 1, else `category_scores` ({label: score}) as given."""
+    index = {c: i for i, c in enumerate(categories)}
+    rows, cols, vals = [], [], []
+    for r, doc in enumerate(docs):
+        scores = {doc["category"]: 1.0} if doc.get("category") else (doc.get("category_scores") or {})
+        for label, score in scores.items():
+            if label in index and score > 0:
+                rows.append(r), cols.append(index[label]), vals.append(float(score) * CATEGORY_WEIGHT)
+    return sparse.csr_matrix((vals, (rows, cols)), shape=(len(docs), len(categories)))
+
+
+def _soft_categories(x_train, train_labels: list[str], x_test, categories: list[str]):
+    """Category columns for held-out rows as the model will see a new item: guessed from its text."""
+    from sklearn.svm import LinearSVC
+
+    known = [i for i, c in enumerate(train_labels) if c]
+    if len({train_labels[i] for i in known}) < 2:
+        return sparse.csr_matrix((x_test.shape[0], len(categories)))
+    svm = LinearSVC(C=1.0, class_weight="balanced").fit(x_train[known], [train_labels[i] for i in known])
+    raw = svm.decision_function(x_test)
+    if raw.ndim == 1:
+        raw = np.column_stack([-raw, raw])
+    exp = np.exp(DEFAULT_TEMPERATURE * (raw - raw.max(axis=1, keepdims=True)))
+    probs = exp / exp.sum(axis=1, keepdims=True)
+    docs = [{"category_scores": dict(zip([str(c) for c in svm.classes_], row))} for row in probs]
+    return _category_columns(docs, categories)
+
+
+def _fit_temperature(texts: list[str], leads: np.ndarray, cats=None, cat_labels=None, categories=None
+                     ) -> tuple[float, dict]:
     """The softmax temperature of the lead scores that minimises log-loss on out-of-fold SVM decisions.
 
     With a fixed temperature the right unit among thirty often showed 0.10 beside a co-handling unit's 0.55;
@@ -52,7 +86,7 @@ def _fit_temperature(texts: list[str], leads: np.ndarray) -> float:
     kept = np.flatnonzero(counts[np.searchsorted(classes, leads)] >= 2)
     kept_counts = np.unique(leads[kept], return_counts=True)[1]
     if len(kept) < 20 or len(kept_counts) < 2:
-        return DEFAULT_TEMPERATURE
+        return DEFAULT_TEMPERATURE, {}
     folds = min(CALIBRATION_FOLDS, int(kept_counts.min()))
     decisions = np.full((len(leads), len(classes)), np.nan)
     with warnings.catch_warnings():
@@ -66,13 +100,24 @@ def _fit_temperature(texts: list[str], leads: np.ndarray) -> float:
             train_texts, test_texts = [texts[i] for i in train], [texts[i] for i in test]
             x_train = sparse.hstack([word_vec.fit_transform(train_texts), char_vec.fit_transform(train_texts)], format="csr")
             x_test = sparse.hstack([word_vec.transform(test_texts), char_vec.transform(test_texts)], format="csr")
+            if cats is not None:
+                # Held-out items get the category guessed from their text, as a new item does, not the true one.
+                guessed = _soft_categories(x_train, [cat_labels[i] for i in train], x_test, categories)
+                x_train = sparse.hstack([x_train, cats[train]], format="csr")
+                x_test = sparse.hstack([x_test, guessed], format="csr")
             svm = LinearSVC(C=1.0, class_weight="balanced").fit(x_train, leads[train])
             raw = svm.decision_function(x_test)
             if raw.ndim == 1:
                 raw = np.column_stack([-raw, raw])
             decisions[np.ix_(test, np.searchsorted(classes, svm.classes_))] = raw
     decisions = np.nan_to_num(decisions[kept], nan=-10.0)  # a unit missing from a fold's training: never its answer
-    return softmax_temperature(decisions, np.searchsorted(classes, leads[kept]))
+    truth = np.searchsorted(classes, leads[kept])
+    top3 = np.argsort(-decisions, axis=1)[:, :3]
+    # The model's own estimate of how well it does here: lead top-1 and top-3 on the held-out items.
+    cv = {"folds": folds, "items": int(len(kept)),
+          "top1_accuracy": round(float((decisions.argmax(axis=1) == truth).mean()), 4),
+          "top3_accuracy": round(float((top3 == truth[:, None]).any(axis=1).mean()), 4)}
+    return softmax_temperature(decisions, truth), cv
 
 
 def _vectorizers():
@@ -99,13 +144,25 @@ class RoutingModel:
         texts = [_text(d) for d in docs]
         self.word_vec, self.char_vec = _vectorizers()
         xw = self.word_vec.fit_transform(texts)
-        x = sparse.hstack([xw, self.char_vec.fit_transform(texts)], format="csr")
+        self.categories = sorted({d["category"] for d in docs if d.get("category")})
+        cats = _category_columns(docs, self.categories) if self.categories else None
+        x_text = sparse.hstack([xw, self.char_vec.fit_transform(texts)], format="csr")
+        x = sparse.hstack([x_text] + ([cats] if cats is not None else []), format="csr")
+        # For an item without a category yet (and no category model's scores at hand), the routing model guesses
+        # the category itself from the same text, so the category column is never silently empty.
+        self.category_svm = None
+        labelled = [i for i, d in enumerate(docs) if d.get("category")]
+        if len(self.categories) > 1:
+            self.category_svm = LinearSVC(C=1.0, class_weight="balanced").fit(
+                x_text[labelled], [docs[i]["category"] for i in labelled])
         self.n_words = xw.shape[1]
         self.word_vocab = self.word_vec.get_feature_names_out()  # building it per suggestion costs ~50 ms
         leads = [u[0] for u in unit_lists]
         self.lead_units = sorted(set(leads))
         self.lead_svm = LinearSVC(C=1.0, class_weight="balanced").fit(x, leads) if len(self.lead_units) > 1 else None
-        self.temperature = _fit_temperature(texts, np.asarray(leads)) if self.lead_svm is not None else DEFAULT_TEMPERATURE
+        self.temperature, self.cv_ = (_fit_temperature(
+            texts, np.asarray(leads), cats, [d.get("category") or "" for d in docs], self.categories) if self.lead_svm is not None
+                                      else (DEFAULT_TEMPERATURE, {}))
         self.binarizer = MultiLabelBinarizer().fit(unit_lists)
         y = self.binarizer.transform(unit_lists)
         keep = (y.sum(axis=0) > 0) & (y.sum(axis=0) < len(y))
@@ -124,7 +181,22 @@ class RoutingModel:
     def _features(self, doc: dict):
         text = _text(doc)
         xw = self.word_vec.transform([text])
-        return xw, sparse.hstack([xw, self.char_vec.transform([text])], format="csr")
+        x_text = sparse.hstack([xw, self.char_vec.transform([text])], format="csr")
+        categories = getattr(self, "categories", [])
+        if not categories:
+            return xw, x_text
+        if not doc.get("category") and not doc.get("category_scores"):
+            doc = {**doc, "category_scores": self._guess_category(x_text)}
+        return xw, sparse.hstack([x_text, _category_columns([doc], categories)], format="csr")
+
+    def _guess_category(self, x_text) -> dict[str, float]:
+        if getattr(self, "category_svm", None) is None:
+            return {self.categories[0]: 1.0} if len(self.categories) == 1 else {}
+        raw = np.atleast_1d(self.category_svm.decision_function(x_text)[0])
+        if raw.size == 1:
+            raw = np.array([-raw[0], raw[0]])
+        exp = np.exp(DEFAULT_TEMPERATURE * (raw - raw.max()))
+        return dict(zip([str(c) for c in self.category_svm.classes_], exp / exp.sum()))
 
     def _supporting_words(self, xw, coef_words, limit=6) -> list[str]:
         contrib = xw.multiply(coef_words).toarray().ravel()

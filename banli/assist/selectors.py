@@ -41,13 +41,41 @@ def _doc(proposal) -> dict:
     return {"title": proposal.title, "content": proposal.body}
 
 
+def _office_of(user, proposal):
+    """The assigning office whose settings apply: the proposal's session's, or for a draft without a session the
+    user's own (first) assigning office."""
+    if getattr(proposal, "session_id", None):
+        return proposal.session.assigning_office
+    offices = access.office_scopes(user)
+    return offices[0] if offices else None
+
+
+def suggestion_threshold(*, user, proposal, task: str) -> float:
+    """The least score a suggestion needs to be shown, as the assigning office set it (0: every suggestion)."""
+    from banli.assist.models import AssistSetting
+
+    office = _office_of(user, proposal)
+    setting = AssistSetting.objects.filter(office=office).first() if office is not None else None
+    if setting is None:
+        return 0.0
+    return setting.category_min_score if task == SuggestionTask.CATEGORY else setting.routing_min_score
+
+
 def category_suggestions(*, user, proposal, top: int = 3) -> list[dict]:
-    """Top categories for a proposal with scores ([] until a model has been trained)."""
+    """Top categories for a proposal with scores ([] until a model has been trained), only those at or above the
+    office's threshold: below it the model abstains and the office decides alone."""
     require_assist(user)
     bundle = store.load_bundle(SuggestionTask.CATEGORY)
     if bundle is None:
         return []
-    return [{"label": s.label, "score": s.score} for s in bundle["model"].rank(_doc(proposal), top=top)]
+    threshold = suggestion_threshold(user=user, proposal=proposal, task=SuggestionTask.CATEGORY)
+    return [{"label": s.label, "score": s.score} for s in bundle["model"].rank(_doc(proposal), top=top)
+            if s.score >= threshold]
+
+
+def model_trained(task: str) -> bool:
+    """A model file exists (whether it loads is suggest_quietly's business)."""
+    return store.model_path(task).exists()
 
 
 LEAD_CANDIDATES = 12
@@ -71,16 +99,30 @@ def routing_suggestions(*, user, proposal) -> list[dict]:
     from banli.organizations.models import Unit
 
     known = _units_this_office_assigns(user, proposal, bundle)
+    doc = _doc(proposal)
+    if getattr(bundle["model"], "categories", None):
+        # Routing follows the category: the confirmed one, else the category model's own scores.
+        if proposal.category:
+            doc["category"] = proposal.category
+        else:
+            category = store.load_bundle(SuggestionTask.CATEGORY)
+            if category is not None:
+                doc["category_scores"] = {s.label: s.score for s in category["model"].rank(doc, top=3)}
     if known:
         # The model learns from every office of the instance; a district office is offered the units it
         # hands items to, not the city's bureaus that only the city office assigns.
-        candidates = bundle["model"].suggest(_doc(proposal), leads=LEAD_CANDIDATES, cos=CO_CANDIDATES)
+        candidates = bundle["model"].suggest(doc, leads=LEAD_CANDIDATES, cos=CO_CANDIDATES)
         leads = [s for s in candidates if s.role == AssignmentRole.LEAD and s.unit in known][:3]
         top = leads[0].unit if leads else None
         cos = [s for s in candidates if s.role == AssignmentRole.CO and s.unit in known and s.unit != top][:3]
         suggestions = leads + cos
     else:
-        suggestions = bundle["model"].suggest(_doc(proposal))
+        suggestions = bundle["model"].suggest(doc)
+    threshold = suggestion_threshold(user=user, proposal=proposal, task=SuggestionTask.ROUTING)
+    if threshold > 0:
+        # Co-handling units are offered beside a lead; with no lead sure enough, nothing is offered.
+        leads = [s for s in suggestions if s.role == "lead" and s.score >= threshold]
+        suggestions = leads + ([s for s in suggestions if s.role == "co"] if leads else [])
     names = {s.unit for s in suggestions}
     units = {}
     for unit in Unit.objects.filter(Q(name__in=names) | Q(short_name__in=names), is_active=True):
@@ -226,7 +268,9 @@ def suggestion_accuracy(*, user, task: str) -> dict:
     require_assist(user)
     from banli.assist.models import SuggestionDecision
 
-    figures = SuggestionDecision.objects.filter(task=task).aggregate(
+    from banli.assist.choices import SuggestionOutcome
+
+    figures = SuggestionDecision.objects.filter(task=task).exclude(outcome=SuggestionOutcome.IGNORED).aggregate(
         n=Count("pk"), top1=Count("pk", filter=Q(top1_hit=True)), top3=Count("pk", filter=Q(top3_hit=True))
     )
     n = figures["n"]
@@ -235,3 +279,41 @@ def suggestion_accuracy(*, user, task: str) -> dict:
         "top1_rate": round(figures["top1"] / n, 4) if n else None,
         "top3_rate": round(figures["top3"] / n, 4) if n else None,
     }
+
+
+def assist_performance(*, user) -> dict:
+    """How well the suggestions do in this instance, for the user's assigning offices: per month and task the
+    suggestions shown (each logged with the decision taken), accepted, changed, ignored and the top-3 hit rate;
+    the model in use with its own cross-validated figure from its last training; the last trainings."""
+    from django.db.models.functions import TruncMonth
+
+    from banli.assist.choices import SuggestionOutcome
+    from banli.assist.models import ModelTraining, SuggestionDecision
+
+    if not access.can_read_assist_performance(user):
+        raise PermissionDenied("只有交办机构可以查看智能辅助成效。")
+    decisions = SuggestionDecision.objects.all()
+    mine = access.assist_decisions_q(user)
+    if mine is not None:
+        decisions = decisions.filter(mine)
+    rows = (
+        decisions.annotate(month=TruncMonth("decided_at")).values("month", "task")
+        .annotate(shown=Count("pk"),
+                  accepted=Count("pk", filter=Q(outcome=SuggestionOutcome.ACCEPTED)),
+                  partly=Count("pk", filter=Q(outcome=SuggestionOutcome.PARTLY)),
+                  changed=Count("pk", filter=Q(outcome=SuggestionOutcome.OVERRIDDEN)),
+                  ignored=Count("pk", filter=Q(outcome=SuggestionOutcome.IGNORED)),
+                  top1=Count("pk", filter=Q(top1_hit=True)), top3=Count("pk", filter=Q(top3_hit=True)))
+        .order_by("-month", "task")
+    )
+    months = []
+    for row in rows:
+        decided = row["shown"] - row["ignored"]
+        months.append({**row, "task_label": SuggestionTask(row["task"]).label,
+                       "top3_rate": round(row["top3"] / decided, 4) if decided else None,
+                       "accept_rate": round(row["accepted"] / row["shown"], 4) if row["shown"] else None})
+    models = {}
+    for task in SuggestionTask:
+        bundle = store.load_bundle(task)
+        models[task.value] = {"label": task.label, "meta": (bundle or {}).get("meta")}
+    return {"months": months, "models": models, "trainings": list(ModelTraining.objects.all()[:12])}

@@ -2,18 +2,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from django.db import transaction
 from django.utils import timezone
 
 from banli.assist import store
-from banli.assist.choices import SuggestionOutcome, SuggestionTask
+from banli.assist.choices import SuggestionOutcome, SuggestionTask, TrainingOutcome
 from banli.assist.models import SuggestionDecision
 from banli.core.errors import DomainError, PermissionDenied
 from banli.handling.choices import AssignmentRole, AssignmentState
 
+log = logging.getLogger(__name__)
+
 MIN_CATEGORY_ROWS = 10
 MIN_ROUTING_ROWS = 10
+# The unconfirmed items the category model reads as text without labels (the newest first), bounded so that
+# training stays within its time on a large instance.
+MAX_UNLABELLED = 5000
+# A retraining whose own cross-validated macro-F1 (or routing top-1) falls more than this below the model in use
+# is refused: the figure moves by about this much between two shuffles of the same few hundred items.
+REFUSE_MARGIN = 0.02
 
 
 def _version(now: dt.datetime) -> str:
@@ -42,10 +51,20 @@ def routing_training_rows() -> list[dict]:
     ):
         by_proposal.setdefault(proposal_id, []).append((order.get(role, 3), unit_name))
     rows = []
-    for pk, title, body in Proposal.objects.filter(pk__in=by_proposal).values_list("pk", "title", "body"):
+    for pk, title, body, category in Proposal.objects.filter(pk__in=by_proposal).values_list("pk", "title", "body", "category"):
         units = [name for _, name in sorted(by_proposal[pk])]
-        rows.append({"title": title, "content": body, "units": list(dict.fromkeys(units))})
+        rows.append({"title": title, "content": body, "category": category, "units": list(dict.fromkeys(units))})
     return rows
+
+
+def unlabelled_rows(limit: int = MAX_UNLABELLED) -> list[dict]:
+    """Texts of the instance's items that have no category yet (new proposals before they are assigned)."""
+    from banli.proposals.models import Proposal
+
+    return [
+        {"title": title, "content": body}
+        for title, body in Proposal.objects.filter(category="").order_by("-created_at", "-id").values_list("title", "body")[:limit]
+    ]
 
 
 def office_units() -> dict[int, list[str]]:
@@ -62,18 +81,34 @@ def office_units() -> dict[int, list[str]]:
     return {office: sorted(names) for office, names in out.items()}
 
 
-def assist_model_train(*, task: str, rows: list[dict] | None = None, now: dt.datetime | None = None) -> dict:
-    """Train the category or routing model from rows (default: the database) and store it under VAR_DIR."""
+def _figure(task: str, cv: dict) -> float | None:
+    """The one figure a retraining is judged by: macro-F1 for categories, lead top-1 for routing."""
+    return cv.get("macro_f1") if task == SuggestionTask.CATEGORY else cv.get("top1_accuracy")
+
+
+@transaction.atomic
+def assist_model_train(*, task: str, rows: list[dict] | None = None, unlabelled: list[dict] | None = None,
+                       now: dt.datetime | None = None, force: bool = False) -> dict:
+    """Train the category or routing model from rows (default: the database) and store it under VAR_DIR.
+
+    The model's own cross-validated figure (inner folds of its training rows) is logged with every training. A
+    retraining whose figure is more than REFUSE_MARGIN below that of the model in use is refused (logged, the
+    old model stays) unless `force`; the returned meta then has "refused": True.
+    """
     from banli.assist.classifier import TextClassifier
+    from banli.assist.models import ModelTraining
     from banli.assist.routing import RoutingModel
 
     now = now or timezone.now()
     extra = {}
     if task == SuggestionTask.CATEGORY:
+        from_db = rows is None
         rows = category_training_rows() if rows is None else [r for r in rows if r.get("category")]
         if len(rows) < MIN_CATEGORY_ROWS or len({r["category"] for r in rows}) < 2:
             raise DomainError(f"训练类别建议至少需要 {MIN_CATEGORY_ROWS} 件已分类的历史提案，且至少两个类别。")
-        model = TextClassifier().fit(rows, [r["category"] for r in rows])
+        if unlabelled is None:
+            unlabelled = unlabelled_rows() if from_db else []
+        model = TextClassifier().fit(rows, [r["category"] for r in rows], unlabelled=unlabelled)
         labels = model.classes_
     elif task == SuggestionTask.ROUTING:
         # Which units each assigning office hands items to, known from the same history (none from a file).
@@ -84,9 +119,25 @@ def assist_model_train(*, task: str, rows: list[dict] | None = None, now: dt.dat
             raise DomainError(f"训练交办建议至少需要 {MIN_ROUTING_ROWS} 件有交办记录的历史提案。")
         model = RoutingModel().fit(rows, [r["units"] for r in rows])
         labels = model.lead_units
+        unlabelled = []
     else:
         raise DomainError(f"未知的训练任务：{task}")
-    meta = {"task": task, "version": _version(now), "trained_at": now.isoformat(), "rows": len(rows), "labels": list(labels)}
+    cv = dict(getattr(model, "cv_", {}) or {})
+    meta = {"task": task, "version": _version(now), "trained_at": now.isoformat(), "rows": len(rows),
+            "unlabelled": len(unlabelled or []), "labels": list(labels), "cv": cv}
+    current = store.load_bundle(task)
+    previous = _figure(task, (current or {}).get("meta", {}).get("cv") or {})
+    new = _figure(task, cv)
+    refused = not force and previous is not None and new is not None and new < previous - REFUSE_MARGIN
+    ModelTraining.objects.create(
+        task=task, version=meta["version"], trained_at=now, rows=len(rows), unlabelled=meta["unlabelled"], cv=cv,
+        previous_macro_f1=previous,
+        outcome=TrainingOutcome.REFUSED if refused else TrainingOutcome.INSTALLED,
+        reason=(f"交叉验证成绩 {new:.3f} 低于在用模型的 {previous:.3f}，保留在用模型" if refused else ""),
+    )
+    if refused:
+        log.warning("assist %s retraining refused: cross-validated %.3f < %.3f in use", task, new, previous)
+        return {**meta, "refused": True, "in_use": current["meta"]["version"]}
     store.save_bundle(task, {"model": model, "meta": meta, **extra})
     return meta
 
@@ -131,8 +182,11 @@ def suggestion_decision_record(*, proposal, task: str, suggested: list[dict], de
         ranked = [s["label"] for s in suggested]
         chosen = decided.get("label", "")
         top1 = bool(ranked) and ranked[0] == chosen
-        top3 = chosen in ranked[:3]
-        outcome = SuggestionOutcome.ACCEPTED if top1 else SuggestionOutcome.OVERRIDDEN
+        top3 = bool(chosen) and chosen in ranked[:3]
+        if not chosen:  # shown, and the item was registered without a category
+            outcome = SuggestionOutcome.IGNORED
+        else:
+            outcome = SuggestionOutcome.ACCEPTED if top1 else SuggestionOutcome.OVERRIDDEN
     elif task == SuggestionTask.ROUTING:
         leads = [s["label"] for s in suggested if s.get("role") == AssignmentRole.LEAD]
         cos = {s["label"] for s in suggested if s.get("role") == AssignmentRole.CO}
@@ -159,3 +213,20 @@ def suggestion_decision_record(*, proposal, task: str, suggested: list[dict], de
         model_version=(bundle or {}).get("meta", {}).get("version", ""),
         decided_by=actor,
     )
+
+
+@transaction.atomic
+def assist_setting_save(*, office, actor, category_min_score: float, routing_min_score: float):
+    """The office's thresholds below which suggestions are not shown; only that office (or the administrator)."""
+    from banli.assist.models import AssistSetting
+    from banli.core import access
+
+    if not access.can_set_assist_thresholds(actor, office):
+        raise PermissionDenied("只有该交办机构可以修改智能辅助设置。")
+    for name, value in (("category_min_score", category_min_score), ("routing_min_score", routing_min_score)):
+        if not 0 <= value <= 1:
+            raise DomainError("最低把握度应在 0 到 1 之间。", field=name)
+    setting, _ = AssistSetting.objects.select_for_update().get_or_create(office=office)
+    setting.category_min_score, setting.routing_min_score, setting.updated_by = category_min_score, routing_min_score, actor
+    setting.save()
+    return setting

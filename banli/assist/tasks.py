@@ -22,7 +22,8 @@ def retrain_models() -> dict:
     done = {}
     for task in (SuggestionTask.CATEGORY, SuggestionTask.ROUTING):
         try:
-            done[task] = assist_model_train(task=task)["version"]
+            meta = assist_model_train(task=task)
+            done[task] = f"refused: {meta['version']}" if meta.get("refused") else meta["version"]
         except DomainError as exc:
             log.info("assist %s not retrained: %s", task, exc)
     return done
@@ -46,7 +47,9 @@ def retrain_if_stale(*, now=None) -> dict:
             continue
         _last_attempt[task] = now
         try:
-            done[task] = assist_model_train(task=task, now=now)["version"]
+            meta = assist_model_train(task=task, now=now)
+            # A refused retraining (worse cross-validated figure) is logged; it is tried again after the interval.
+            done[task] = f"refused: {meta['version']}" if meta.get("refused") else meta["version"]
         except DomainError as exc:
             done[task] = f"skipped: {exc}"
     return done

@@ -13,4 +13,5 @@ urlpatterns = [
     path("proposals/<int:proposal_id>/draft-check/", views.draft_check, name="draft_check"),
     path("replies/<int:reply_id>/check/", views.reply_check, name="reply_check"),
     path("sessions/<int:session_id>/topics/", views.session_topics, name="topics"),
+    path("office/", views.office_performance, name="office"),
 ]

@@ -62,7 +62,8 @@ def category_suggestion(request, proposal_id: int):
         else:
             error = "请选择或填写类别。"
     context = {"proposal": proposal, "suggestions": suggestions, "decision": decision, "error": error,
-               "unavailable": unavailable, "may_decide": services.may_decide(request.user, proposal)}
+               "unavailable": unavailable, "may_decide": services.may_decide(request.user, proposal),
+               "withheld": not suggestions and selectors.model_trained(SuggestionTask.CATEGORY)}
     if context["may_decide"] and suggestions:
         context["accuracy"] = selectors.suggestion_accuracy(user=request.user, task=SuggestionTask.CATEGORY)
     return _render(request, "assist/_category.html", context, title="类别建议")
@@ -95,6 +96,7 @@ def routing_suggestion(request, proposal_id: int):
         "error": error,
         "may_decide": services.may_decide(request.user, proposal),
         "unavailable": unavailable,
+        "withheld": not suggestions and selectors.model_trained(SuggestionTask.ROUTING),
         # On the workbench's assign page the office takes a suggestion into the assignment form itself;
         # the decision is logged when the assignment is made (banli.workbench.services).
         "fill_form": request.GET.get("for") == "assign",
@@ -146,3 +148,29 @@ def draft_check(request, proposal_id: int):
         contact_person=data.get("contact_person", ""), contact_phone=data.get("contact_phone", ""),
     )
     return _render(request, "assist/_reply_check.html", {"proposal": proposal, "result": result}, title="答复核查")
+
+
+@assist_view
+@require_http_methods(["GET", "POST"])
+def office_performance(request):
+    """智能辅助成效: per month how the suggestions did, the models' own figures, and the office's thresholds."""
+    from banli.assist.forms import AssistSettingForm
+    from banli.assist.models import AssistSetting
+
+    offices = access.office_scopes(request.user)
+    forms = []
+    for office in offices:
+        setting = AssistSetting.objects.filter(office=office).first() or AssistSetting(office=office)
+        data = request.POST if request.method == "POST" and request.POST.get("office") == str(office.pk) else None
+        form = AssistSettingForm(data, instance=setting, prefix=f"o{office.pk}")
+        if data is not None and form.is_valid():
+            services.assist_setting_save(office=office, actor=request.user, **form.cleaned_data)
+            from django.contrib import messages
+
+            messages.success(request, f"已保存{office.name}的智能辅助最低把握度。")
+            from django.shortcuts import redirect
+
+            return redirect("assist:office")
+        forms.append((office, form))
+    performance = selectors.assist_performance(user=request.user)
+    return render(request, "assist/office.html", {"title": "智能辅助成效", "forms": forms, **performance})

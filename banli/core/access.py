@@ -705,6 +705,24 @@ def event_rows_visible_to(user) -> QuerySet:
 #   scores): the session's assigning office only. The administrator reads everything and acts on no case.
 
 
+def can_read_assist_performance(user) -> bool:
+    """The smart-assist figures are for the assigning offices (their own sessions) and the administrator."""
+    return bool(office_scopes(user)) or is_admin(user)
+
+
+def assist_decisions_q(user) -> Q | None:
+    """The suggestion decisions a user reads: an office those of its sessions and the offices below it
+    (None: all, for the administrator)."""
+    if is_admin(user):
+        return None
+    return _office_q(user)
+
+
+def can_set_assist_thresholds(user, office) -> bool:
+    """An assigning office sets its own suggestion thresholds (the administrator may too)."""
+    return any(office.is_within(u) for u in office_scopes(user)) or is_admin(user)
+
+
 def is_admin(user) -> bool:
     """The system administrator (his role grant; see reads_everything for what a Django superuser reads)."""
     return has_role(user, Role.ADMIN)

@@ -28,7 +28,7 @@ def proposal_register(*, actor, session, kind, number, title, proposers, body=""
     """
     proposal = proposals.proposal_create(actor=actor, session=session, kind=kind, number=number, title=title,
                                          proposers=proposers, body=body, category=category, is_key=is_key)
-    if category_suggested and category:
+    if category_suggested:  # shown: logged as accepted, changed, or ignored when no category was given
         from banli.assist.choices import SuggestionTask
         from banli.assist.services import suggestion_decision_record
 

@@ -288,6 +288,9 @@ def register_suggest(request):
             assist.routing_suggestions, user=request.user, proposal=draft)
         context["leads"] = [s for s in routing if s["role"] == AssignmentRole.LEAD]
         context["cos"] = [s for s in routing if s["role"] == AssignmentRole.CO]
+        # Nothing shown although a model exists: the office's threshold withheld the suggestions.
+        context["withheld"] = not context["suggestions"] and assist.model_trained("category")
+        context["routing_withheld"] = not routing and assist.model_trained("routing")
     return render(request, "workbench/_register_assist.html", context)
 
 

@@ -14,14 +14,21 @@ def _assist_models_in_tmp(settings, tmp_path):
 
 @pytest.fixture(scope="session")
 def trained_models_dir(tmp_path_factory):
-    """Category and routing models trained once on the generated history (unit names as in the test world)."""
-    from banli.assist.services import assist_model_train
+    """Category and routing models trained once on the generated history (unit names as in the test world), stored
+    as `assist_model_train` stores them (it also logs the training in the database, which a session fixture has not)."""
+    from banli.assist import store
+    from banli.assist.classifier import TextClassifier
+    from banli.assist.routing import RoutingModel
 
     path = tmp_path_factory.mktemp("trained-assist")
     with override_settings(BANLI_ASSIST_DIR=path):
         rows = generated_history(per_category=10)
-        assist_model_train(task="category", rows=rows)
-        assist_model_train(task="routing", rows=rows)
+        category = TextClassifier().fit(rows, [r["category"] for r in rows])
+        routing = RoutingModel().fit(rows, [r["units"] for r in rows])
+        for task, model in (("category", category), ("routing", routing)):
+            meta = {"task": task, "version": "20240101000000", "trained_at": "2024-01-01T00:00:00+00:00",
+                    "rows": len(rows), "unlabelled": 0, "labels": [], "cv": model.cv_}
+            store.save_bundle(task, {"model": model, "meta": meta, "office_units": {}})
     return path
 
 

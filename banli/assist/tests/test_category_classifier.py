@@ -40,13 +40,16 @@ def test_fast_scoring_equals_the_vectorizers_and_the_linear_model(model, history
 def test_the_model_is_the_plain_svm_plus_the_nb_svm_on_ratio_scaled_features(model, history):
     from sklearn.svm import LinearSVC
 
-    from banli.assist.classifier import NB_ALPHA, NB_C, SVM_C
+    from banli.assist.classifier import NB_ALPHA, NB_C
 
     docs = history[:12]
     labels = np.array([r["category"] for r in history])
     x_train = model._matrix([_views(d) for d in history])
     x = model._matrix([_views(d) for d in docs])
-    expected = LinearSVC(C=SVM_C, class_weight="balanced", random_state=0).fit(x_train, labels).decision_function(x)
+    expected = LinearSVC(C=model.c, class_weight="balanced", random_state=0).fit(x_train, labels).decision_function(x)
+    if not model.use_nb:
+        np.testing.assert_allclose(model.decision(docs), expected, atol=1e-6)
+        return
     present = (x_train > 0).toarray()
     for i, label in enumerate(model.classes_):
         mine = labels == label
@@ -120,3 +123,48 @@ def test_repeated_cross_validation_reports_the_spread_over_folds(history):
     assert result["repeats"] == 2 and result["n"] == 2 * len(history)
     assert spread["min"] <= spread["mean"] <= spread["max"] and spread["std"] >= 0
     assert 0.0 <= result["calibration_error"] <= 1.0
+
+
+def test_c_and_the_nb_half_are_chosen_by_inner_cross_validation_on_the_training_rows(model):
+    from banli.assist.classifier import C_GRID
+
+    variants = model.cv_["variants"]
+    assert len(variants) == 2 * len(C_GRID)
+    chosen = f"C={model.c}{'+NB' if model.use_nb else ''}"
+    assert variants[chosen] == max(variants.values()) == model.cv_["macro_f1"]
+    assert 0 < model.cv_["accuracy"] <= model.cv_["top3_accuracy"] <= 1
+
+
+def test_vocabulary_and_idf_are_fitted_on_the_unlabelled_text_too(history):
+    labels = [r["category"] for r in history]
+    new_text = [{"title": "关于低空经济无人机航线的建议", "content": "低空经济发展需要无人机航线。"}] * 3
+    plain = TextClassifier().fit(history, labels)
+    adapted = TextClassifier().fit(history, labels, unlabelled=new_text)
+    assert "无人机" not in plain.vectorizers["words"].vocabulary_
+    assert "无人机" in adapted.vectorizers["words"].vocabulary_
+    assert adapted.pseudo_labelled == 0  # self-training is off unless asked for
+
+
+def test_self_training_adds_the_sure_unlabelled_items_with_their_suggested_label(history):
+    labels = [r["category"] for r in history]
+    sure = [{"title": "关于学校教师课程的建议", "content": "学校教师不足，课程和招生、幼儿园都要加强。"}] * 4
+    model = TextClassifier(self_train=0.5).fit(history, labels, unlabelled=sure)
+    assert model.pseudo_labelled == 4
+    assert model.rank(sure[0])[0].label == "教育事业"
+
+
+def test_coverage_table_gives_the_accuracy_of_the_surest_items():
+    from banli.assist.evaluation import coverage_table
+
+    table = coverage_table([True, True, False, True], [0.9, 0.8, 0.7, 0.2], coverages=(0.5, 1.0))
+    assert table["50%"] == {"accuracy": 1.0, "threshold": 0.8, "shown": 2}
+    assert table["100%"] == {"accuracy": 0.75, "threshold": 0.2, "shown": 4}
+
+
+def test_a_large_history_chooses_its_variant_on_a_stratified_sample_and_fits_on_all(history, monkeypatch):
+    import banli.assist.classifier as classifier
+
+    monkeypatch.setattr(classifier, "SELECT_MAX_ROWS", 24)
+    model = TextClassifier().fit(history, [r["category"] for r in history])
+    assert model.cv_ and model.cv_["macro_f1"] > 0
+    assert model.rank({"title": "关于治理河道污水的建议", "content": "污水直排河道。"})[0].label == "资源环境"

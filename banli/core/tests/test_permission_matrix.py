@@ -155,6 +155,7 @@ row("assist:similar", ok=UNIT_A_OFFICE_ADMIN)
 row("assist:draft_check", method="POST", ok=STAFF_A | OFFICE_ADMIN)  # the handler and the office's 核稿
 row("assist:reply_check", ok=STAFF_A | OFFICE)
 row("assist:topics", ok=STAFF_ALL)  # titles of a session's items, for units to see related items
+row("assist:office", ok=OFFICE_ADMIN)  # the suggestions' monthly figures and the office's thresholds
 
 # --- exchange -----------------------------------------------------------------------------------------
 row("exchange:index", ok=SIGNED_IN)

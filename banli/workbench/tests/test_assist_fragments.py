@@ -189,7 +189,8 @@ def test_registering_with_the_suggested_category_or_another_is_logged(client, tr
     assert _register(client, trained, "教育事业", shown=False).status_code == 302
     assert _register(client, trained, "").status_code == 302
     outcomes = list(SuggestionDecision.objects.order_by("id").values_list("outcome", "decided"))
-    assert outcomes == [("accepted", {"label": "教育事业"}), ("overridden", {"label": "城乡建设"})]
+    # Shown and left without a category: logged as ignored (issue 19: accepted, changed or ignored).
+    assert outcomes == [("accepted", {"label": "教育事业"}), ("overridden", {"label": "城乡建设"}), ("ignored", {"label": ""})]
 
 
 def test_only_the_office_gets_suggestions_on_the_register_page(client, trained):
