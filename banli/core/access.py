@@ -550,6 +550,15 @@ def visible_replies(user) -> QuerySet:
     return Reply.objects.filter(q)
 
 
+def unsent_replies_visible_q(user) -> Q | None:
+    """A Q over Assignment rows whose unsent reply versions (class, body, contacts) the user may read in lists,
+    filters and orderings: the unit's own staff; None for whoever reads everything. Everyone else sees only
+    what was sent."""
+    if reads_everything(user):
+        return None
+    return _unit_staff_q(user)
+
+
 def event_rows_visible_to(user) -> QuerySet:
     """The event rows the user may read, as one queryset (the API's /events): the same rule as
     visible_events() — a unit's own assignments in full, the user's own acts, the other state changes for
