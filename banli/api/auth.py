@@ -4,6 +4,9 @@ from __future__ import annotations
 from rest_framework.authentication import TokenAuthentication, get_authorization_header
 from rest_framework import exceptions
 
+from banli.api.errors import PasswordChangeRequired
+from banli.core.access import password_change_pending
+
 
 class BearerTokenAuthentication(TokenAuthentication):
     """DRF's token authentication with the `Bearer` keyword other platforms send."""
@@ -30,4 +33,6 @@ class BearerTokenAuthentication(TokenAuthentication):
             raise exceptions.AuthenticationFailed("令牌无效，请重新获取。") from exc
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("该账号已停用。")
+        if password_change_pending(token.user):
+            raise PasswordChangeRequired()
         return (token.user, token)

@@ -146,13 +146,13 @@ class FiguresSerializer(serializers.Serializer):
     by_role = serializers.DictField(child=serializers.IntegerField())
     by_state = serializers.DictField(child=serializers.IntegerField())
     by_role_and_state = serializers.DictField(child=serializers.DictField(child=serializers.IntegerField()))
-    reply_rate = serializers.FloatField(allow_null=True)
-    on_time_rate = serializers.FloatField(allow_null=True)
-    closed_rate = serializers.FloatField(allow_null=True)
-    satisfied_rate = serializers.FloatField(allow_null=True)
-    satisfied_or_basic_rate = serializers.FloatField(allow_null=True)
-    contact_rate = serializers.FloatField(allow_null=True)
-    commitment_rate = serializers.FloatField(allow_null=True)
+    reply_rate = serializers.FloatField(allow_null=True, help_text="答复率（百分数 0–100）")
+    on_time_rate = serializers.FloatField(allow_null=True, help_text="按时办结率（百分数 0–100）")
+    close_rate = serializers.FloatField(allow_null=True, help_text="办结率（百分数 0–100）")
+    satisfaction_rate = serializers.FloatField(allow_null=True, help_text="满意率（百分数 0–100）")
+    basic_satisfaction_rate = serializers.FloatField(allow_null=True, help_text="满意及基本满意率（百分数 0–100）")
+    contact_rate = serializers.FloatField(allow_null=True, help_text="沟通率（百分数 0–100）")
+    fulfilment_rate = serializers.FloatField(allow_null=True, help_text="落实率（百分数 0–100）")
 
 
 # --- request bodies ------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from banli.api import serializers as s
-from banli.api.errors import error_body
+from banli.api.errors import PasswordChangeRequired, error_body, error_responses
 from banli.api.selectors import figures
 from banli.core import access
 from banli.core.errors import DomainError, NotFound, PermissionDenied
@@ -94,13 +94,16 @@ class TokenView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(request=s.TokenRequestSerializer, responses={200: s.TokenResponseSerializer, 400: ERRORS[400]},
+    @extend_schema(request=s.TokenRequestSerializer,
+                   responses={200: s.TokenResponseSerializer, **error_responses(400, 403, 429)},
                    auth=[], operation_id="auth_token")
     def post(self, request):
         data = _valid(s.TokenRequestSerializer, request.data)
         user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
             return Response(error_body("invalid_credentials", "用户名或密码不正确。"), status=status.HTTP_400_BAD_REQUEST)
+        if access.password_change_pending(user):
+            raise PasswordChangeRequired()
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 
@@ -314,25 +317,20 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
 
 class FiguresView(APIView):
-    """Counts by role and state and the rates (fractions 0–1, null when nothing to count) of what the user sees."""
+    """Counts by role and state and the rates of what the user sees: percentages 0–100 (as in the score rules
+    and their evidence), null when nothing to count; each rate named by its key in the score rules."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("session", int, required=False), OpenApiParameter("unit", int, required=False)],
-        responses={200: s.FiguresSerializer, **ERRORS},
+        parameters=[OpenApiParameter("session", int, required=False, description="届次编号（正整数）"),
+                    OpenApiParameter("unit", int, required=False, description="单位编号（正整数）")],
+        responses={200: s.FiguresSerializer, **error_responses(400, 401, 404)},
     )
     def get(self, request):
-        params = {}
-        for key in ("session", "unit"):
-            raw = request.query_params.get(key)
-            if raw in (None, ""):
-                params[key] = None
-                continue
-            try:
-                params[key] = int(raw)
-            except ValueError as exc:
-                raise DomainError(f"参数 {key} 应为整数。", field=key) from exc
-            if not (0 < params[key] < 2**63):
-                raise DomainError(f"参数 {key} 超出范围。", field=key)
+        from banli.reports.api import _id_param
+        from banli.reports.selectors import require_report_slice
+
+        params = {key: _id_param(request, key, required=False) for key in ("session", "unit")}
+        require_report_slice(request.user, session_id=params["session"], unit_id=params["unit"])
         return Response(figures(request.user, session_id=params["session"], unit_id=params["unit"]))
 
 

@@ -50,6 +50,12 @@ def can_keep_calendar(user) -> bool:
     return bool({Role.ASSIGNING_OFFICE, Role.ADMIN} & roles_of(user))
 
 
+def password_change_pending(user) -> bool:
+    """An account whose initial password (set by an administrator) is still unchanged: it may do nothing but
+    change it, on the pages and on the API alike (no API token is issued or honoured until then)."""
+    return bool(getattr(user, "is_authenticated", False) and getattr(user, "must_change_password", False))
+
+
 def is_staff_user(user) -> bool:
     """Office, unit staff or administrator: anyone who works on items rather than submits them."""
     return bool(roles_of(user) & {Role.ASSIGNING_OFFICE, Role.ADMIN, *UNIT_ROLES})
@@ -394,7 +400,7 @@ def report_scope(user) -> tuple[bool, tuple[str, ...], tuple[str, ...]]:
     """
     if not getattr(user, "is_authenticated", False):
         return False, (), ()
-    if has_role(user, Role.ADMIN):
+    if reads_everything(user):
         return True, (), ()
     return False, tuple(u.path for u in office_scopes(user)), tuple(u.path for u in unit_scopes(user))
 

@@ -545,6 +545,9 @@ def reply_copy_open(*, delivery: ReplyDelivery, actor, now=None) -> ReplyDeliver
 # --- feedback -----------------------------------------------------------------------------------
 
 
+ALREADY_RATED = "{name}已测评，不能重复测评。"
+
+
 def _validate_rating(attitude: str, result: str, comment: str) -> None:
     if attitude not in Rating.values or result not in Rating.values:
         raise DomainError("请对办理态度和办理结果分别选择：满意、基本满意或不满意。")
@@ -564,7 +567,7 @@ def _store_feedback(*, assignment, reply, proposer, actor, actor_role, attitude,
     from banli.proposals.models import ProposalProposer
 
     if Feedback.objects.filter(reply=reply, proposer=proposer).exists():
-        raise DomainError(f"{proposer.name}已对本次答复作出测评，不能重复测评。")
+        raise ConflictError(ALREADY_RATED.format(name=proposer.name))
     scan_kind = (_checked_upload(scanned_form, field="scanned_form", allowed=SCAN_KINDS, what="测评表扫描件")
                  if scanned_form is not None else None)
     try:
@@ -578,7 +581,7 @@ def _store_feedback(*, assignment, reply, proposer, actor, actor_role, attitude,
                 _store_upload(feedback.scanned_form, scanned_form, scan_kind)
             feedback.save()
     except IntegrityError as exc:
-        raise ConflictError(f"{proposer.name}已对本次答复作出测评，不能重复测评。") from exc
+        raise ConflictError(ALREADY_RATED.format(name=proposer.name)) from exc
     fresh = workflow.perform(assignment, "record_feedback", actor, now=now, actor_role=actor_role,
                              payload={"feedback": feedback.pk, "attitude": attitude, "result": result,
                                       "on_paper": on_paper, "contacted_before": contacted_before})
@@ -598,8 +601,12 @@ def feedback_record(*, assignment, actor, attitude: str, result: str, comment: s
     from banli.proposals.models import ProposalProposer
 
     now = now or timezone.now()
-    workflow.check(assignment, "record_feedback", actor)
     link = ProposalProposer.objects.filter(proposal=assignment.proposal, proposer__user=actor).select_related("proposer").first()
+    # Asked before the state check: once every proposer has rated, the item's state alone would say less.
+    if link is not None and Feedback.objects.filter(assignment=assignment, round=assignment.round,
+                                                    proposer=link.proposer).exists():
+        raise ConflictError(ALREADY_RATED.format(name=link.proposer.name))
+    workflow.check(assignment, "record_feedback", actor)
     if link is None:
         raise PermissionDenied("只有该事项的提案人本人才能测评。")
     _validate_rating(attitude, result, comment)

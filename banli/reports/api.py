@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from banli.core.access import can_view_unit_report
-from banli.core.errors import DomainError
-from banli.reports import scoring, selectors
+from banli.api.errors import error_responses
+from banli.core.errors import ConflictError, DomainError
+from banli.reports import scoring
+from banli.reports.selectors import require_report_slice
 
 class ScoreLineSerializer(serializers.Serializer):
     item = serializers.CharField()
@@ -18,6 +19,16 @@ class ScoreLineSerializer(serializers.Serializer):
     evidence = serializers.CharField()
     kind = serializers.CharField()
     figure = serializers.CharField()
+
+
+def _id_param(request, name: str, *, required: bool) -> int | None:
+    """A positive integer id from the query string; DomainError naming the parameter otherwise."""
+    raw = request.query_params.get(name, "")
+    if raw == "" and not required:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 2**63:
+        raise DomainError(f"请提供参数 {name}（正整数编号）。", field=name)
+    return int(raw)
 
 
 class ScoreView(APIView):
@@ -29,27 +40,20 @@ class ScoreView(APIView):
         parameters=[OpenApiParameter("session", OpenApiTypes.INT, required=True, description="届次编号"),
                     OpenApiParameter("unit", OpenApiTypes.INT, required=True, description="单位编号")],
         responses={200: inline_serializer("Score", {"total": serializers.FloatField(),
-                                                    "lines": ScoreLineSerializer(many=True)})},
+                                                    "lines": ScoreLineSerializer(many=True)}),
+                   **error_responses(400, 401, 404, 409)},
         summary="单位考核得分",
     )
     def get(self, request):
-        from banli.organizations.models import Unit
-
-        ids = {}
-        for name in ("session", "unit"):
-            raw = request.query_params.get(name, "")
-            if not raw.isdigit():
-                return Response({"detail": f"请提供参数 {name}（数字编号）。", "field": name},
-                                status=status.HTTP_400_BAD_REQUEST)
-            ids[name] = int(raw)
-        session = selectors.report_sessions(request.user).filter(pk=ids["session"]).first()
-        unit = Unit.objects.filter(pk=ids["unit"]).first()
-        if session is None or unit is None or not can_view_unit_report(request.user, unit):
-            return Response({"detail": "找不到该届次或单位，或您没有查看其考核得分的权限。"}, status=status.HTTP_404_NOT_FOUND)
+        ids = {name: _id_param(request, name, required=True) for name in ("session", "unit")}
+        session, unit = require_report_slice(request.user, session_id=ids["session"], unit_id=ids["unit"])
         try:
             result = scoring.score(session, unit)
         except DomainError as exc:
-            return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+            # No rule set yet: the request is right, the configuration is missing.
+            conflict = ConflictError(exc.message)
+            conflict.code = "no_rule_set"
+            raise conflict from exc
         data = result.as_dict()
         for line in data["lines"]:
             line.pop("proposals", None)
