@@ -1,11 +1,12 @@
 """Errors as JSON: `{"code": <machine code>, "message": <Chinese message>, "field"?: ..., "errors"?: {...}}`."""
 from __future__ import annotations
 
+from django.db import IntegrityError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from banli.core.errors import ConflictError, DomainError, NotFound, PermissionDenied
+from banli.core.errors import DUPLICATE_MESSAGE, ConflictError, DomainError, NotFound, PermissionDenied
 
 PASSWORD_CHANGE_MESSAGE = "首次登录须先修改管理员设置的初始密码：请在网页上登录并修改密码后，再获取或使用 API 令牌。"
 
@@ -69,6 +70,12 @@ def error_body(code: str, message: str, **extra) -> dict:
 
 def exception_handler(exc, context):
     """Map domain errors and DRF errors to one JSON shape with a stable code and a Chinese message."""
+    if isinstance(exc, IntegrityError):
+        # A constraint no service translated yet: still a lost race or a duplicate, never a 500.
+        from rest_framework.views import set_rollback
+
+        set_rollback()
+        return Response(error_body("conflict", DUPLICATE_MESSAGE), status=status.HTTP_409_CONFLICT)
     if isinstance(exc, NotFound) or isinstance(exc, Http404):
         message = exc.message if isinstance(exc, NotFound) else _DRF_MESSAGES["not_found"]
         return Response(error_body("not_found", message), status=status.HTTP_404_NOT_FOUND)

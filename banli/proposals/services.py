@@ -66,7 +66,7 @@ def proposal_create(*, actor, session: Session, number: str, title: str, propose
     if not proposers:
         raise DomainError(f"请至少填写一位{kind_label}人（领衔人）。", field="proposers")
     if Proposal.objects.filter(session=session, kind=kind, number=number).exists():
-        raise DomainError(f"{session.name}已有第{number}号{kind_label}，编号不能重复。", field="number")
+        raise ConflictError(f"{session.name}已有第{number}号{kind_label}，编号不能重复。", field="number")
     try:
         with transaction.atomic():
             proposal = Proposal.objects.create(
@@ -74,7 +74,7 @@ def proposal_create(*, actor, session: Session, number: str, title: str, propose
                 category=category, is_key=is_key, submitted_on=submitted_on,
             )
     except IntegrityError as exc:
-        raise DomainError(f"{session.name}已有第{number}号{kind_label}，编号不能重复。", field="number") from exc
+        raise ConflictError(f"{session.name}已有第{number}号{kind_label}，编号不能重复。", field="number") from exc
     seen = set()
     for position, item in enumerate(proposers):
         proposer = item if isinstance(item, Proposer) else proposer_get_or_create(name=str(item))

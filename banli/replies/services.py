@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from banli.core import uploads
 from banli.core.access import acting_role
-from banli.core.errors import ConflictError, DomainError, PermissionDenied
+from banli.core.errors import ConflictError, DomainError, PermissionDenied, conflict_on_duplicate
 from banli.handling import deadlines, workflow
 from banli.handling.choices import DeadlineStep
 from banli.organizations.choices import Role
@@ -252,8 +252,9 @@ def reply_save_draft(*, assignment, actor, body: str, reply_class: str = "", dis
         reply = latest
     else:
         version = (latest.version + 1) if latest else 1
-        reply = Reply.objects.create(assignment=assignment, round=assignment.round, version=version,
-                                     drafted_by=actor, **fields)
+        with conflict_on_duplicate("该事项的答复刚刚已由他人起草保存（同一版本），本次保存未执行，请刷新后在其基础上修改。"):
+            reply = Reply.objects.create(assignment=assignment, round=assignment.round, version=version,
+                                         drafted_by=actor, **fields)
         if latest is not None and adopted_opinions is None:
             reply.adopted_opinions.set(latest.adopted_opinions.all())
     if adopted_opinions is not None:
@@ -674,11 +675,16 @@ def commitment_record(*, assignment, actor, description: str, target_date: dt.da
         raise DomainError("责任科室必须是本单位的科室。", field="section")
     if reply is not None and reply.assignment_id != assignment.pk:
         raise DomainError("落实事项只能关联本事项的答复。", field="reply")
-    commitment = Commitment.objects.create(assignment=assignment, reply=reply, description=description.strip(),
+    # Like a contact, a commitment changes nothing on the assignment: no compare-and-set, so commitments
+    # recorded at the same moment all count.
+    fresh = workflow.fresh_assignment(assignment.pk)
+    role = workflow.check(fresh, "record_commitment", actor)
+    commitment = Commitment.objects.create(assignment=fresh, reply=reply, description=description.strip(),
                                            target_date=target_date, recorded_by=actor,
-                                           section=section or assignment.lead_section)
-    workflow.perform(assignment, "record_commitment", actor, now=now,
-                     payload={"commitment": commitment.pk, "target_date": target_date.isoformat()})
+                                           section=section or fresh.lead_section)
+    workflow.write_event(verb="record_commitment", actor=actor, actor_role=role, assignment=fresh,
+                         from_state=fresh.state, to_state=fresh.state, now=now,
+                         payload={"commitment": commitment.pk, "target_date": target_date.isoformat()})
     return commitment
 
 
