@@ -50,6 +50,44 @@ def proposer_get_or_create(*, name: str, kind: str = ProposerKind.MEMBER, sector
     return proposer
 
 
+def proposer_match(*, name: str, kind: str | None = None) -> Proposer:
+    """The proposer a name (and, if given, kind) refers to, never a silent duplicate: the one registered under
+    that name (a body such as 致公党深圳市委会 is found whatever kind the caller assumed); a new one only when
+    none is registered; an error naming the candidates when the name is ambiguous."""
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("提案人姓名不能为空。", field="proposers")
+    if kind is not None and kind not in ProposerKind.values:
+        raise DomainError(f"提案人类型「{kind}」无效，应为 {'/'.join(ProposerKind.values)} 之一。", field="proposers")
+    candidates = list(Proposer.objects.filter(name=name, **({"kind": kind} if kind else {})).order_by("id"))
+    if not candidates:
+        return Proposer.objects.create(name=name, kind=kind or ProposerKind.MEMBER)
+    if len(candidates) == 1:
+        return candidates[0]
+    with_account = [p for p in candidates if p.user_id]
+    if len(with_account) == 1:
+        return with_account[0]  # the one who can sign in, see and rate the item
+    if len({p.kind for p in candidates}) == 1 and not with_account:
+        return candidates[0]
+    listed = "、".join(f"编号{p.pk}（{p.get_kind_display()}{'，有账号' if p.user_id else ''}）" for p in candidates)
+    raise DomainError(f"有多位名为「{name}」的提案人：{listed}，请用编号指明是哪一位。", field="proposers")
+
+
+def proposer_from_ref(ref) -> Proposer:
+    """A proposer named in a request: a Proposer, an id, {"id": …}, {"name": …, "kind": …} or a plain name."""
+    if isinstance(ref, Proposer):
+        return ref
+    if isinstance(ref, dict) and ref.get("id") is not None or isinstance(ref, int) and not isinstance(ref, bool):
+        pk = ref["id"] if isinstance(ref, dict) else ref
+        proposer = Proposer.objects.filter(pk=pk).first() if isinstance(pk, int) and 0 < pk < 2**63 else None
+        if proposer is None:
+            raise DomainError(f"找不到编号为 {pk} 的提案人。", field="proposers")
+        return proposer
+    if isinstance(ref, dict):
+        return proposer_match(name=str(ref.get("name") or ""), kind=ref.get("kind") or None)
+    return proposer_match(name=str(ref))
+
+
 @transaction.atomic
 def proposal_create(*, actor, session: Session, number: str, title: str, proposers: list,
                     kind: str = ProposalKind.PROPOSAL, body: str = "", category: str = "",
@@ -75,9 +113,10 @@ def proposal_create(*, actor, session: Session, number: str, title: str, propose
             )
     except IntegrityError as exc:
         raise ConflictError(f"{session.name}已有第{number}号{kind_label}，编号不能重复。", field="number") from exc
-    seen = set()
+    seen, names = set(), []
     for position, item in enumerate(proposers):
-        proposer = item if isinstance(item, Proposer) else proposer_get_or_create(name=str(item))
+        proposer = proposer_from_ref(item)
+        names.append(proposer.name)
         if proposer.pk in seen:
             continue
         seen.add(proposer.pk)
@@ -87,7 +126,7 @@ def proposal_create(*, actor, session: Session, number: str, title: str, propose
         actor=actor,
         actor_role=Role.ASSIGNING_OFFICE if actor else "",
         proposal=proposal,
-        payload={"number": number, "title": title, "proposers": [p if isinstance(p, str) else p.name for p in proposers]},
+        payload={"number": number, "title": title, "proposers": names},
     )
     return proposal
 
