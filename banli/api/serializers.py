@@ -192,7 +192,7 @@ class UnitCreateSerializer(serializers.Serializer):
 class ProposerRefField(serializers.Field):
     """A proposer by id, or by name and kind (党派团体 such as 致公党深圳市委会 are matched, never duplicated)."""
 
-    default_error_messages = {"invalid": "提案人应为姓名、编号，或 {\"id\": 编号} / {\"name\": 名称, \"kind\": 类型}。"}
+    default_error_messages = {"invalid": "提案人应为姓名、编号，或 {{\"id\": 编号}} / {{\"name\": 名称, \"kind\": 类型}}。"}
 
     def to_internal_value(self, data):
         if isinstance(data, str) and 0 < len(data.strip()) <= 100:

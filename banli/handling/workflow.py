@@ -166,8 +166,8 @@ def check(assignment, action: str, actor, *, reason: str = "", role: str | None 
         if transition.target is not None and assignment.state == transition.target:
             # What the action would do is already done: a duplicate, or someone else's request just won.
             raise ConflictError(
-                f"该事项刚刚已{transition.label}（当前状态：「{state_label(assignment.state)}」），"
-                f"您的操作未重复执行，请刷新后查看。"
+                f"该事项当前状态为「{state_label(assignment.state)}」，「{transition.label}」刚刚已由他人（或您的另一次提交）"
+                f"完成，本次未重复执行，请刷新后重试。"
             )
         raise DomainError(
             f"该事项当前状态为「{state_label(assignment.state)}」，不能{transition.label}；"
