@@ -179,12 +179,13 @@ class UnitCreateSerializer(serializers.Serializer):
 
 @extend_schema_field({
     "oneOf": [
-        {"type": "string", "maxLength": 100, "minLength": 1, "description": "姓名或名称（按名称匹配已登记的提案人）"},
-        {"type": "integer", "minimum": 1, "description": "已登记提案人的编号"},
-        {"type": "object", "properties": {"id": {"type": "integer", "minimum": 1}}, "required": ["id"],
+        {"type": "string", "maxLength": 100, "minLength": 1, "pattern": r"^[^\x00]*\S[^\x00]*$",
+         "description": "姓名或名称（按名称匹配已登记的提案人）"},
+        {"type": "integer", "minimum": 1, "maximum": 2**63 - 1, "description": "已登记提案人的编号"},
+        {"type": "object", "properties": {"id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}}, "required": ["id"],
          "additionalProperties": False},
         {"type": "object", "properties": {
-            "name": {"type": "string", "minLength": 1, "maxLength": 100},
+            "name": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"^[^\x00]*\S[^\x00]*$"},
             "kind": {"type": "string", "enum": [k for k, _ in ProposerKind.choices]}},
          "required": ["name"], "additionalProperties": False},
     ],
@@ -195,8 +196,12 @@ class ProposerRefField(serializers.Field):
     default_error_messages = {"invalid": "提案人应为姓名、编号，或 {{\"id\": 编号}} / {{\"name\": 名称, \"kind\": 类型}}。"}
 
     def to_internal_value(self, data):
-        if isinstance(data, str) and 0 < len(data.strip()) <= 100:
-            return data.strip()
+        if isinstance(data, float) and data.is_integer():
+            data = int(data)  # JSON Schema's integer takes 7.0 too
+        if isinstance(data, dict) and isinstance(data.get("id"), float) and data["id"].is_integer():
+            data = {**data, "id": int(data["id"])}
+        if isinstance(data, str) and 0 < len(data) <= 100:
+            return data  # a name of blanks only is refused by the matching, with its message
         if isinstance(data, int) and not isinstance(data, bool) and 0 < data < 2**63:
             return data
         if isinstance(data, dict):
@@ -204,8 +209,8 @@ class ProposerRefField(serializers.Field):
                     and 0 < data["id"] < 2**63:
                 return {"id": data["id"]}
             if set(data) <= {"name", "kind"} and isinstance(data.get("name"), str) \
-                    and 0 < len(data["name"].strip()) <= 100 and data.get("kind", ProposerKind.MEMBER) in ProposerKind.values:
-                return {"name": data["name"].strip(), "kind": data.get("kind")}
+                    and 0 < len(data["name"]) <= 100 and data.get("kind", ProposerKind.MEMBER) in ProposerKind.values:
+                return {"name": data["name"], "kind": data.get("kind")}
         self.fail("invalid")
 
     def to_representation(self, value):

@@ -8,6 +8,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from banli.api.schema import POSITIVE_ID
 from banli.api.errors import error_responses
 from banli.core.errors import ConflictError, DomainError
 from banli.reports import scoring
@@ -37,8 +38,8 @@ class ScoreView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        parameters=[OpenApiParameter("session", OpenApiTypes.INT, required=True, description="届次编号"),
-                    OpenApiParameter("unit", OpenApiTypes.INT, required=True, description="单位编号")],
+        parameters=[OpenApiParameter("session", POSITIVE_ID, required=True, description="届次编号（正整数）"),
+                    OpenApiParameter("unit", POSITIVE_ID, required=True, description="单位编号（正整数）")],
         responses={200: inline_serializer("Score", {"total": serializers.FloatField(),
                                                     "lines": ScoreLineSerializer(many=True)}),
                    **error_responses(400, 401, 404, 409)},
