@@ -4,7 +4,6 @@ import json
 import math
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from banli.core.testing import PASSWORD, assign, make_proposal, make_user, walk_to
@@ -65,7 +64,9 @@ def test_an_account_with_its_initial_password_gets_no_token(fresh):
     r = APIClient().post("/api/v1/auth/token", {"username": "newcomer", "password": PASSWORD}, format="json")
     assert r.status_code == 403
     assert r.json()["code"] == "password_change_required" and "修改" in r.json()["message"]
-    assert not Token.objects.filter(user=fresh).exists()
+    from banli.api.models import ApiToken
+
+    assert not ApiToken.objects.filter(user=fresh).exists()
 
 
 def test_a_token_made_before_is_refused_until_the_password_is_changed(fresh, api):

@@ -9,7 +9,6 @@ from collections import Counter
 
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from banli.core.testing import assign, make_proposal, walk_to
@@ -28,7 +27,9 @@ PARALLEL = 30
 
 def _race(user, url, body) -> Counter:
     """POST `body` to `url` as `user` from PARALLEL threads released together; the status codes counted."""
-    key = Token.objects.get_or_create(user=user)[0].key
+    from banli.api.services import api_token_create
+
+    key = api_token_create(user=user, scope="write")[1]
     clients = []
     for _ in range(PARALLEL):
         client = APIClient()

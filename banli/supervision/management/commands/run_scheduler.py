@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from banli.assist.tasks import retrain_if_stale
 from banli.core.tasks import sweep_if_due
+from banli.handling.eventlog import anchor_due
 from banli.supervision import services
 from banli.supervision.choices import DigestPeriod
 from banli.supervision.tasks import run_scan
@@ -38,6 +39,9 @@ def tick(now=None) -> dict:
     swept = sweep_if_due(now=now)
     if swept is not None:
         result["file_sweep"] = swept
+    anchor = anchor_due(now=now)
+    if anchor is not None:
+        result["event_anchor"] = anchor
     return result
 
 
