@@ -29,6 +29,10 @@ class BanliAutoSchema(AutoSchema):
         from rest_framework import serializers
 
         result = super()._map_serializer_field(field, direction, bypass_extensions)
+        if direction == "request" and isinstance(field, serializers.IntegerField) and isinstance(result, dict):
+            # The database's integers: DRF refuses what does not fit.
+            result.setdefault("maximum", field.max_value if field.max_value is not None else 2**63 - 1)
+            result.setdefault("minimum", field.min_value if field.min_value is not None else -(2**63))
         # DRF refuses NUL characters (the database cannot keep them) and trims a text field before checking it
         # is not blank: all blanks is as empty as "".
         if (direction == "request" and isinstance(field, serializers.CharField) and isinstance(result, dict)
