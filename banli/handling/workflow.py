@@ -177,7 +177,7 @@ def check(assignment, action: str, actor, *, reason: str = "", role: str | None 
             # What the action would do is already done: a duplicate, or someone else's request just won.
             raise ConflictError(
                 f"该事项当前状态为「{state_label(assignment.state)}」，「{transition.label}」刚刚已由他人（或您的另一次提交）"
-                f"完成，本次未重复执行，请刷新后重试。"
+                f"完成（只有在{allowed}状态下才可以），本次未重复执行，请刷新后重试。"
             )
         raise DomainError(
             f"该事项当前状态为「{state_label(assignment.state)}」，不能{transition.label}；"
