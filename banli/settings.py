@@ -243,7 +243,9 @@ REST_FRAMEWORK = {
     ],
     "EXCEPTION_HANDLER": "banli.api.errors.exception_handler",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated", "banli.api.auth.TokenScopeAllows"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "banli.api.schema.BanliAutoSchema",
+    # Integrators send JSON: a form encoding cannot say null, so the schema would promise what forms cannot carry.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }

@@ -9,7 +9,9 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import BasePermission
 
+from banli.api.errors import PasswordChangeRequired
 from banli.core import access
+from banli.core.access import password_change_pending
 from banli.core.errors import PermissionDenied
 
 
@@ -47,6 +49,8 @@ class BearerTokenAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed("令牌已过期，请重新获取。")
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("该账号已停用。")
+        if password_change_pending(token.user):
+            raise PasswordChangeRequired()
         if request is not None:
             api_token_used(token=token, ip=request_ip(request), method=request.method, path=request.path)
         return (token.user, token)

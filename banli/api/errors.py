@@ -1,11 +1,22 @@
 """Errors as JSON: `{"code": <machine code>, "message": <Chinese message>, "field"?: ..., "errors"?: {...}}`."""
 from __future__ import annotations
 
+from django.db import IntegrityError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from banli.core.errors import ConflictError, DomainError, NotFound, PermissionDenied
+from banli.core.errors import DUPLICATE_MESSAGE, ConflictError, DomainError, NotFound, PermissionDenied
+
+PASSWORD_CHANGE_MESSAGE = "首次登录须先修改管理员设置的初始密码：请在网页上登录并修改密码后，再获取或使用 API 令牌。"
+
+
+class PasswordChangeRequired(exceptions.PermissionDenied):
+    """The account must change its initial password before it may use the API."""
+
+    default_code = "password_change_required"
+    default_detail = PASSWORD_CHANGE_MESSAGE
+
 
 _DRF_MESSAGES = {
     "not_authenticated": "请先登录或在请求头中提供令牌（Authorization: Bearer <令牌>）。",
@@ -17,6 +28,7 @@ _DRF_MESSAGES = {
     "parse_error": "请求数据不是有效的 JSON。",
     "not_acceptable": "无法按请求的格式返回数据。",
     "throttled": "请求过于频繁，请稍后再试。",
+    "password_change_required": PASSWORD_CHANGE_MESSAGE,
 }
 
 
@@ -35,6 +47,21 @@ def _flatten(detail, prefix="") -> list[str]:
     return [f"{prefix}：{detail}" if prefix else str(detail)]
 
 
+ERROR_DESCRIPTIONS = {
+    400: "请求数据有误", 401: "未登录", 403: "无权执行", 404: "找不到或无权查看", 409: "已被他人处理，或与现有记录冲突",
+    429: "请求过于频繁",
+}
+
+
+def error_responses(*codes: int) -> dict:
+    """OpenAPI responses for the error codes an operation may answer, all with the one error body."""
+    from drf_spectacular.utils import OpenApiResponse
+
+    from banli.api.serializers import ErrorSerializer
+
+    return {code: OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[code]) for code in codes}
+
+
 def error_body(code: str, message: str, **extra) -> dict:
     body = {"code": code, "message": message}
     body.update({k: v for k, v in extra.items() if v is not None})
@@ -43,13 +70,20 @@ def error_body(code: str, message: str, **extra) -> dict:
 
 def exception_handler(exc, context):
     """Map domain errors and DRF errors to one JSON shape with a stable code and a Chinese message."""
+    if isinstance(exc, IntegrityError):
+        # A constraint no service translated yet: still a lost race or a duplicate, never a 500.
+        from rest_framework.views import set_rollback
+
+        set_rollback()
+        return Response(error_body("conflict", DUPLICATE_MESSAGE), status=status.HTTP_409_CONFLICT)
     if isinstance(exc, NotFound) or isinstance(exc, Http404):
         message = exc.message if isinstance(exc, NotFound) else _DRF_MESSAGES["not_found"]
         return Response(error_body("not_found", message), status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, PermissionDenied):
         return Response(error_body("permission_denied", exc.message), status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, ConflictError):
-        return Response(error_body("conflict", exc.message), status=status.HTTP_409_CONFLICT)
+        return Response(error_body(getattr(exc, "code", None) or "conflict", exc.message, field=exc.field),
+                        status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DomainError):
         return Response(error_body("invalid", exc.message, field=exc.field), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, exceptions.ValidationError):

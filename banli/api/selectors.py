@@ -1,7 +1,8 @@
 """Reads for the API: the figures of a slice of assignments the user may see.
 
 The rates are the ones defined once in banli.reports.figures (DESIGN.md §5); the API only reshapes them
-(fractions 0–1 instead of percentages) and adds counts by role and state.
+(percentages 0–100, like the score rules, with four decimals instead of the pages' one) and adds counts by
+role and state.
 """
 from __future__ import annotations
 
@@ -11,22 +12,15 @@ from django.db.models import Count
 
 from banli.reports import figures as defs
 
-# API field -> figure key in banli.reports.figures
-RATES = {
-    "reply_rate": "reply_rate",
-    "on_time_rate": "on_time_rate",
-    "closed_rate": "close_rate",
-    "satisfied_rate": "satisfaction_rate",
-    "satisfied_or_basic_rate": "basic_satisfaction_rate",
-    "contact_rate": "contact_rate",
-    "commitment_rate": "fulfilment_rate",
-}
+# The rates the API gives, under the keys the score rules and their evidence use (banli.reports.figures).
+RATES = ("reply_rate", "on_time_rate", "close_rate", "satisfaction_rate", "basic_satisfaction_rate", "contact_rate",
+         "fulfilment_rate")
 
 
-def _fraction(value) -> float | None:
+def _percent(value) -> float | None:
     if not value.denominator:
         return None
-    return round(value.numerator / value.denominator, 6)
+    return round(100 * value.numerator / value.denominator, 4)
 
 
 def figures(user, *, session_id: int | None = None, unit_id: int | None = None) -> dict:
@@ -48,5 +42,5 @@ def figures(user, *, session_id: int | None = None, unit_id: int | None = None) 
         "by_role": dict(by_role),
         "by_state": dict(by_state),
         "by_role_and_state": {k: dict(v) for k, v in by_role_and_state.items()},
-        **{field: _fraction(values[key]) for field, key in RATES.items()},
+        **{key: _percent(values[key]) for key in RATES},
     }

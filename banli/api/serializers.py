@@ -4,13 +4,14 @@ They only read and validate; every write goes through the services (see views.py
 """
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.handling.models import Assignment, Event
 from banli.organizations.choices import UnitKind
 from banli.organizations.models import Unit
-from banli.proposals.choices import Body, Level, ProposalKind
+from banli.proposals.choices import Body, Level, ProposalKind, ProposerKind
 from banli.proposals.models import Proposal, Session
 from banli.replies.choices import Disclosure
 from banli.replies.models import Reply
@@ -153,13 +154,13 @@ class FiguresSerializer(serializers.Serializer):
     by_role = serializers.DictField(child=serializers.IntegerField())
     by_state = serializers.DictField(child=serializers.IntegerField())
     by_role_and_state = serializers.DictField(child=serializers.DictField(child=serializers.IntegerField()))
-    reply_rate = serializers.FloatField(allow_null=True)
-    on_time_rate = serializers.FloatField(allow_null=True)
-    closed_rate = serializers.FloatField(allow_null=True)
-    satisfied_rate = serializers.FloatField(allow_null=True)
-    satisfied_or_basic_rate = serializers.FloatField(allow_null=True)
-    contact_rate = serializers.FloatField(allow_null=True)
-    commitment_rate = serializers.FloatField(allow_null=True)
+    reply_rate = serializers.FloatField(allow_null=True, help_text="答复率（百分数 0–100）")
+    on_time_rate = serializers.FloatField(allow_null=True, help_text="按时办结率（百分数 0–100）")
+    close_rate = serializers.FloatField(allow_null=True, help_text="办结率（百分数 0–100）")
+    satisfaction_rate = serializers.FloatField(allow_null=True, help_text="满意率（百分数 0–100）")
+    basic_satisfaction_rate = serializers.FloatField(allow_null=True, help_text="满意及基本满意率（百分数 0–100）")
+    contact_rate = serializers.FloatField(allow_null=True, help_text="沟通率（百分数 0–100）")
+    fulfilment_rate = serializers.FloatField(allow_null=True, help_text="落实率（百分数 0–100）")
 
 
 # --- request bodies ------------------------------------------------------------------------------
@@ -183,12 +184,53 @@ class UnitCreateSerializer(serializers.Serializer):
     aliases = serializers.ListField(child=serializers.CharField(max_length=100), required=False, default=list, max_length=50)
 
 
+@extend_schema_field({
+    "oneOf": [
+        {"type": "string", "maxLength": 100, "minLength": 1, "pattern": r"^[^\x00]*\S[^\x00]*$",
+         "description": "姓名或名称（按名称匹配已登记的提案人）"},
+        {"type": "integer", "minimum": 1, "maximum": 2**63 - 1, "description": "已登记提案人的编号"},
+        {"type": "object", "properties": {"id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}}, "required": ["id"],
+         "additionalProperties": False},
+        {"type": "object", "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"^[^\x00]*\S[^\x00]*$"},
+            "kind": {"type": "string", "enum": [k for k, _ in ProposerKind.choices]}},
+         "required": ["name"], "additionalProperties": False},
+    ],
+})
+class ProposerRefField(serializers.Field):
+    """A proposer by id, or by name and kind (党派团体 such as 致公党深圳市委会 are matched, never duplicated)."""
+
+    default_error_messages = {"invalid": "提案人应为姓名、编号，或 {{\"id\": 编号}} / {{\"name\": 名称, \"kind\": 类型}}。"}
+
+    def to_internal_value(self, data):
+        if isinstance(data, float) and data.is_integer():
+            data = int(data)  # JSON Schema's integer takes 7.0 too
+        if isinstance(data, dict) and isinstance(data.get("id"), float) and data["id"].is_integer():
+            data = {**data, "id": int(data["id"])}
+        if isinstance(data, str) and 0 < len(data) <= 100:
+            return data  # a name of blanks only is refused by the matching, with its message
+        if isinstance(data, int) and not isinstance(data, bool) and 0 < data < 2**63:
+            return data
+        if isinstance(data, dict):
+            if set(data) == {"id"} and isinstance(data["id"], int) and not isinstance(data["id"], bool) \
+                    and 0 < data["id"] < 2**63:
+                return {"id": data["id"]}
+            if set(data) <= {"name", "kind"} and isinstance(data.get("name"), str) \
+                    and data.get("kind", ProposerKind.MEMBER) in ProposerKind.values:
+                return {"name": data["name"][:100], "kind": data.get("kind")}  # blanks: refused by the matching
+        self.fail("invalid")
+
+    def to_representation(self, value):
+        return value
+
+
 class ProposalCreateSerializer(serializers.Serializer):
     session = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=ProposalKind.choices, default=ProposalKind.PROPOSAL)
     number = serializers.CharField(max_length=30)
     title = serializers.CharField(max_length=300)
-    proposers = serializers.ListField(child=serializers.CharField(max_length=100), min_length=1, max_length=500)
+    proposers = serializers.ListField(child=ProposerRefField(), min_length=1, max_length=500,
+                                      help_text="领衔人在前；每位为姓名、提案人编号，或 {id} / {name, kind} 对象")
     body = serializers.CharField(required=False, allow_blank=True, default="", max_length=200_000)
     category = serializers.CharField(required=False, allow_blank=True, default="", max_length=50)
     is_key = serializers.BooleanField(required=False, default=False)

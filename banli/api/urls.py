@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from banli.api import views
+from banli.api import scores, views
 from banli.api.auth import ApiDocsReader, docs_page
 
 app_name = "api"
@@ -19,7 +19,7 @@ router.register("events", views.EventViewSet, basename="event")
 urlpatterns = [
     path("auth/token", views.TokenView.as_view(), name="token"),
     path("figures", views.FiguresView.as_view(), name="figures"),
-    path("scores", include("banli.reports.api_urls")),
+    path("scores", scores.ScoreView.as_view(), name="scores"),
     *[
         path(f"assignments/<int:pk>/actions/{key}", view.as_view(), name=f"assignment-action-{key}")
         for key, view in views.action_views().items()

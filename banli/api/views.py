@@ -9,7 +9,7 @@ from django.db.models import Prefetch, Q
 from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
@@ -19,7 +19,8 @@ from rest_framework.views import APIView
 
 from banli.actions.registry import ACTIONS
 from banli.api import serializers as s
-from banli.api.errors import error_body
+from banli.api.schema import POSITIVE_ID
+from banli.api.errors import PasswordChangeRequired, error_body, error_responses
 from banli.api.selectors import figures
 from banli.core import access
 from banli.core.errors import DomainError, PermissionDenied
@@ -45,6 +46,41 @@ ERRORS = {
 }
 
 
+class StrictBooleanField(forms.NullBooleanField):
+    """true/false (also 1/0); anything else is refused, not read as "no filter"."""
+
+    def to_python(self, value):
+        if value in (None, "") or value in (True, False):
+            return value if value in (True, False) else None
+        if str(value).lower() in ("true", "1"):
+            return True
+        if str(value).lower() in ("false", "0"):
+            return False
+        raise forms.ValidationError("应为 true 或 false。", code="invalid")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput)  # django-filter's BooleanWidget reads garbage as "no filter"
+        super().__init__(*args, **kwargs)
+
+
+class StrictFilters:
+    """A filter parameter given empty (`?kind=`) is refused like any other bad value: the schema has no empty
+    choice, id or boolean; only free-text filters take an empty string (and ignore it)."""
+
+    def is_valid(self):
+        valid = super().is_valid()
+        for name, flt in self.filters.items():
+            if self.data.get(name) == "" and type(flt) is not django_filters.CharFilter:
+                self.form.add_error(name if name in self.form.fields else None, "不能为空；不按此项筛选时请省略该参数。")
+                valid = False
+        return valid
+
+
+@extend_schema_field({"type": "integer", "minimum": 0, "maximum": 2**63 - 1})
 class IdFilter(django_filters.NumberFilter):
     """A whole number in the range of a database id (django-filter's NumberFilter takes any decimal)."""
 
@@ -60,6 +96,12 @@ class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is not None and not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= self.max_page_size):
+            raise DomainError(f"参数 page_size 应为 1 到 {self.max_page_size} 的整数。", field="page_size")
+        return super().get_page_size(request)
 
 
 def _unit(pk, field="unit") -> Unit:
@@ -93,7 +135,8 @@ class TokenView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(request=s.TokenRequestSerializer, responses={200: s.TokenResponseSerializer, 400: ERRORS[400]},
+    @extend_schema(request=s.TokenRequestSerializer,
+                   responses={200: s.TokenResponseSerializer, **error_responses(400, 403, 429)},
                    auth=[], operation_id="auth_token")
     def post(self, request):
         from banli.api.services import api_token_create
@@ -102,6 +145,8 @@ class TokenView(APIView):
         user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
             return Response(error_body("invalid_credentials", "用户名或密码不正确。"), status=status.HTTP_400_BAD_REQUEST)
+        if access.password_change_pending(user):
+            raise PasswordChangeRequired()
         token, raw = api_token_create(user=user, scope=data.get("scope") or "write", days=data.get("days"),
                                       name=data.get("name") or "")
         return Response({"token": raw, "token_id": token.pk, "scope": token.scope,
@@ -111,18 +156,17 @@ class TokenView(APIView):
 # --- collections -----------------------------------------------------------------------------------
 
 
-class SessionFilter(django_filters.FilterSet):
+class SessionFilter(StrictFilters, django_filters.FilterSet):
     year = IdFilter()
     body = django_filters.CharFilter()
     level = django_filters.CharFilter()
-    is_active = django_filters.BooleanFilter()
+    is_active = StrictBooleanFilter()
 
     class Meta:
         model = Session
         fields: list[str] = []
 
 
-@extend_schema(responses={**ERRORS})
 class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Sessions (届次会次); the assigning office registers new ones."""
 
@@ -143,10 +187,10 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(s.SessionSerializer(session).data, status=status.HTTP_201_CREATED)
 
 
-class UnitFilter(django_filters.FilterSet):
+class UnitFilter(StrictFilters, django_filters.FilterSet):
     kind = django_filters.CharFilter()
     parent = IdFilter(field_name="parent_id")
-    is_active = django_filters.BooleanFilter()
+    is_active = StrictBooleanFilter()
     q = django_filters.CharFilter(method="filter_q", label="名称")
 
     class Meta:
@@ -177,11 +221,11 @@ class UnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return Response(s.UnitSerializer(unit).data, status=status.HTTP_201_CREATED)
 
 
-class ProposalFilter(django_filters.FilterSet):
+class ProposalFilter(StrictFilters, django_filters.FilterSet):
     session = IdFilter(field_name="session_id")
     kind = django_filters.ChoiceFilter(choices=ProposalKind.choices)
     status = django_filters.ChoiceFilter(choices=ProposalStatus.choices)
-    is_key = django_filters.BooleanFilter()
+    is_key = StrictBooleanFilter()
     category = django_filters.CharFilter()
     number = django_filters.CharFilter()
     q = django_filters.CharFilter(method="filter_q", label="编号或案由")
@@ -223,6 +267,19 @@ class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
                         status=status.HTTP_201_CREATED)
 
 
+class ApiLedgerFilter(StrictFilters, LedgerFilter):
+    """The ledger's filters with ids for session, unit and handler: an id that names nothing lists nothing (the
+    page's select boxes offer only existing ones; an integrator may send any)."""
+
+    session = IdFilter(field_name="proposal__session_id")
+    unit = IdFilter(method="filter_unit_id")
+    handler = IdFilter(field_name="handler_id")
+
+    def filter_unit_id(self, queryset, name, value):
+        unit = Unit.objects.filter(pk=value).first()
+        return queryset.none() if unit is None else queryset.filter(unit__path__startswith=unit.path)
+
+
 class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Assignments (交办) with the ledger's filters (session, kind, unit, role, state, reply_class, is_key, overdue,
     handler, q, ordering); the assigning office assigns (a unit office hands on inside its unit)."""
@@ -230,7 +287,7 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     serializer_class = s.AssignmentSerializer
     pagination_class = Pagination
     filter_backends = [DjangoFilterBackend]
-    filterset_class = LedgerFilter
+    filterset_class = ApiLedgerFilter
 
     def get_queryset(self):
         # The ledger's rows and filters (banli.workbench), so that the API lists what the ledger page lists.
@@ -248,7 +305,7 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
                         status=status.HTTP_201_CREATED)
 
 
-class ReplyFilter(django_filters.FilterSet):
+class ReplyFilter(StrictFilters, django_filters.FilterSet):
     assignment = IdFilter(field_name="assignment_id")
     proposal = IdFilter(field_name="assignment__proposal_id")
     session = IdFilter(field_name="assignment__proposal__session_id")
@@ -293,11 +350,31 @@ class ReplyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return response
 
 
-class EventFilter(django_filters.FilterSet):
+class SinceField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 time, handed to the database in UTC: any offset RFC 3339 allows (up to ±23:59) is taken,
+    where PostgreSQL itself refuses offsets beyond ±15:59."""
+
+    def to_python(self, value):
+        import datetime as dt
+
+        result = super().to_python(value)
+        if result is None or result.tzinfo is None:
+            return result
+        try:
+            return result.astimezone(dt.timezone.utc)
+        except OverflowError as exc:
+            raise forms.ValidationError("时间超出可表示的范围。", code="invalid") from exc
+
+
+class SinceFilter(django_filters.IsoDateTimeFilter):
+    field_class = SinceField
+
+
+class EventFilter(StrictFilters, django_filters.FilterSet):
     proposal = IdFilter(field_name="proposal_id")
     assignment = IdFilter(field_name="assignment_id")
     verb = django_filters.CharFilter()
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    since = SinceFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = Event
@@ -317,25 +394,20 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
 
 class FiguresView(APIView):
-    """Counts by role and state and the rates (fractions 0–1, null when nothing to count) of what the user sees."""
+    """Counts by role and state and the rates of what the user sees: percentages 0–100 (as in the score rules
+    and their evidence), null when nothing to count; each rate named by its key in the score rules."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("session", int, required=False), OpenApiParameter("unit", int, required=False)],
-        responses={200: s.FiguresSerializer, **ERRORS},
+        parameters=[OpenApiParameter("session", POSITIVE_ID, required=False, description="届次编号（正整数）"),
+                    OpenApiParameter("unit", POSITIVE_ID, required=False, description="单位编号（正整数）")],
+        responses={200: s.FiguresSerializer, **error_responses(400, 401, 404)},
     )
     def get(self, request):
-        params = {}
-        for key in ("session", "unit"):
-            raw = request.query_params.get(key)
-            if raw in (None, ""):
-                params[key] = None
-                continue
-            try:
-                params[key] = int(raw)
-            except ValueError as exc:
-                raise DomainError(f"参数 {key} 应为整数。", field=key) from exc
-            if not (0 < params[key] < 2**63):
-                raise DomainError(f"参数 {key} 超出范围。", field=key)
+        from banli.api.scores import _id_param
+        from banli.reports.selectors import require_report_slice
+
+        params = {key: _id_param(request, key, required=False) for key in ("session", "unit")}
+        require_report_slice(request.user, session_id=params["session"], unit_id=params["unit"])
         return Response(figures(request.user, session_id=params["session"], unit_id=params["unit"]))
 
 

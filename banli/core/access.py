@@ -60,6 +60,12 @@ def can_keep_calendar(user) -> bool:
     return bool({Role.ASSIGNING_OFFICE, Role.ADMIN} & roles_of(user))
 
 
+def password_change_pending(user) -> bool:
+    """An account whose initial password (set by an administrator) is still unchanged: it may do nothing but
+    change it, on the pages and on the API alike (no API token is issued or honoured until then)."""
+    return bool(getattr(user, "is_authenticated", False) and getattr(user, "must_change_password", False))
+
+
 def is_staff_user(user) -> bool:
     """Office, unit staff or administrator: anyone who works on items rather than submits them."""
     return bool(roles_of(user) & {Role.ASSIGNING_OFFICE, Role.ADMIN, *UNIT_ROLES})
@@ -436,7 +442,7 @@ def report_scope(user) -> tuple[bool, tuple[str, ...], tuple[str, ...]]:
     """
     if not getattr(user, "is_authenticated", False):
         return False, (), ()
-    if has_role(user, Role.ADMIN):
+    if reads_everything(user):
         return True, (), ()
     return False, tuple(u.path for u in office_scopes(user)), tuple(u.path for u in unit_scopes(user))
 
@@ -669,6 +675,13 @@ def visible_replies(user) -> QuerySet:
         | (at_step(kind=StepKind.CONSULT) & Q(assignment__proposal__in=own_items))
     )
     return Reply.objects.filter(q)
+
+
+def unsent_replies_visible_q(user) -> Q | None:
+    """A Q over Assignment rows whose unsent reply versions (class, body, contacts) the user may read in lists,
+    filters and orderings: the unit's own staff only. Everyone else, the administrator included (drafts never
+    leave the unit, as on the reply pages), sees only what was sent."""
+    return _unit_staff_q(user)
 
 
 def event_rows_visible_to(user) -> QuerySet:

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -48,7 +49,12 @@ class SignInGuardMiddleware:
                     return redirect(f"{reverse('otp_verify')}?next={path}")
                 if two_factor_required(user) and not user_has_device(user, confirmed=True):
                     return redirect("otp_setup")
-            if user.must_change_password and not path.startswith(("/password/", "/api/")):
+            if access.password_change_pending(user) and path.startswith("/api/"):
+                from banli.api.errors import PASSWORD_CHANGE_MESSAGE
+
+                return JsonResponse({"code": "password_change_required", "message": PASSWORD_CHANGE_MESSAGE},
+                                    status=403, json_dumps_params={"ensure_ascii": False})
+            if user.must_change_password and not path.startswith("/password/"):
                 messages.info(request, "首次登录请先修改密码（管理员为您设置的初始密码不能继续使用）。")
                 return redirect("workbench:password_change")
         return self.get_response(request)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django_ratelimit.core import is_ratelimited
 
 from banli.core import security
@@ -36,5 +36,8 @@ class RateLimitMiddleware:
             if rate and is_ratelimited(request, group=f"banli:{name}", key=key, rate=rate, increment=True):
                 security.log("rate_limited", user=getattr(request, "user", None), request=request,
                              payload={"rule": name, "path": request.path})
+                if request.path.startswith("/api/"):  # the API's one error body (banli.api.errors)
+                    return JsonResponse({"code": "throttled", "message": "请求过于频繁，请稍后再试。"}, status=429,
+                                        json_dumps_params={"ensure_ascii": False})
                 return HttpResponse("操作过于频繁，请稍后再试。", status=429, content_type="text/plain; charset=utf-8")
         return self.get_response(request)

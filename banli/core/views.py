@@ -3,7 +3,7 @@ import json
 import re
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -72,7 +72,18 @@ def error_page(request, status: int, **context):
     return render(request, "errors/_page.html", {"status": status, **context}, status=status)
 
 
+def _api_error(request, status: int, code: str, message: str):
+    """The API's one error body for what Django answers before DRF sees the request (an unknown path, a
+    non-integer id, a server error): integrators get JSON, never the HTML page."""
+    if not request.path.startswith("/api/"):
+        return None
+    return JsonResponse({"code": code, "message": message}, status=status, json_dumps_params={"ensure_ascii": False})
+
+
 def permission_denied(request, exception=None):
+    api = _api_error(request, 403, "permission_denied", "您没有权限执行此操作。")
+    if api is not None:
+        return api
     return error_page(
         request, 403, heading="无权进行此操作",
         reason=_reason(exception, "您当前的身份不能打开这个页面或进行这项操作。"),
@@ -81,6 +92,9 @@ def permission_denied(request, exception=None):
 
 
 def page_not_found(request, exception=None):
+    api = _api_error(request, 404, "not_found", "找不到该记录或接口，或您没有查看权限；编号应为正整数。")
+    if api is not None:
+        return api
     return error_page(
         request, 404, heading="找不到该页面",
         reason=_reason(exception, "您要找的事项或页面不存在，可能已被撤回、并案或地址有误。"),
@@ -89,6 +103,9 @@ def page_not_found(request, exception=None):
 
 
 def bad_request(request, exception=None):
+    api = _api_error(request, 400, "invalid", "请求有误，无法识别。")
+    if api is not None:
+        return api
     return error_page(request, 400, heading="请求有误", reason="提交的内容无法识别。",
                        hint="请返回上一页，刷新后重新填写提交。")
 
@@ -96,6 +113,10 @@ def bad_request(request, exception=None):
 def server_error(request):
     # Standalone page: no database, no session, no context processors (they may be what failed).
     from django.template import loader
+
+    api = _api_error(request, 500, "server_error", "服务器内部错误，已记录，请稍后再试或联系系统管理员。")
+    if api is not None:
+        return api
 
     return HttpResponse(loader.get_template("500.html").render(), status=500)
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 GENESIS = "0" * 64
 KEYED = 2
@@ -80,12 +80,25 @@ def _valid(row) -> bool:
     return any(hmac.compare_digest(digest(row.prev_hash, row, key), row.hash) for key in _keys())
 
 
+def _wait_for_stream(stream: str) -> None:
+    """On PostgreSQL, queue the writers of one stream (until their transactions end) instead of letting them
+    race for the same chain link: 30 contacts logged at once on one item all get written, in turn, where the
+    retries below would run out. SQLite writers are serialised by the database already."""
+    if connection.vendor != "postgresql" or not connection.in_atomic_block or not stream.startswith("proposal:"):
+        return  # outside a transaction the lock would end with its own statement; security/system rows retry
+    key = int.from_bytes(hashlib.blake2b(f"banli-event-stream:{stream}".encode(), digest_size=8).digest(), "big",
+                         signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
 def append(event) -> object:
     """Insert `event` (unsaved Event) at the end of its stream's chain; retries when another writer won."""
     from banli.handling.models import Event
 
     event.stream = stream_for(event.proposal_id, event.verb)
     event.scheme = KEYED
+    _wait_for_stream(event.stream)
     for _attempt in range(20):
         last = Event.objects.filter(stream=event.stream).order_by("-id").values_list("hash", flat=True).first()
         event.prev_hash = last or GENESIS

@@ -12,7 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from banli.core import access
-from banli.core.errors import ConflictError, DomainError, PermissionDenied
+from banli.core.errors import ConflictError, DomainError, PermissionDenied, conflict_on_duplicate
 from banli.handling import deadlines, workflow
 from banli.handling.choices import AssignmentRole, AssignmentState, ContactMethod, ContactPhase, DeadlineStep, DeadlineUnit, RequestStatus
 from banli.handling.models import (
@@ -49,7 +49,7 @@ def assignment_create(*, proposal, unit, role: str, actor, now=None, parent: Ass
     actor_role = _check_may_assign(actor, proposal, parent, unit)
     live = Assignment.objects.filter(proposal=proposal).exclude(state=AssignmentState.WITHDRAWN)
     if live.filter(unit=unit).exists():
-        raise DomainError(f"该事项已交办给「{unit}」，不能重复交办。", field="unit")
+        raise ConflictError(f"该事项已交办给「{unit}」，不能重复交办。", field="unit")
     if role == AssignmentRole.LEAD and parent is None and live.filter(role=AssignmentRole.LEAD, parent__isnull=True).exists():
         raise DomainError("该事项已有主办单位；如需多个单位分别答复，请选择“分办”。", field="role")
     due = deadlines.assignment_deadlines(proposal.session, proposal.kind, _today(now))
@@ -101,10 +101,11 @@ def adjustment_request(*, assignment: Assignment, actor, reason: str, suggested_
         raise DomainError(
             f"申请调整的期限已过（{assignment.adjust_due:%Y年%m月%d日}），请按交办要求办理，或与交办机构联系。"
         )
-    request = AdjustmentRequest.objects.create(
-        assignment=assignment, requested_by=actor, reason=reason.strip(),
-        suggested_unit=suggested_unit, previous_state=assignment.state,
-    )
+    with conflict_on_duplicate("该事项刚刚已提交了调整申请，正在等待交办机构审批，请刷新后查看。"):
+        request = AdjustmentRequest.objects.create(
+            assignment=assignment, requested_by=actor, reason=reason.strip(),
+            suggested_unit=suggested_unit, previous_state=assignment.state,
+        )
     workflow.perform(
         assignment, "request_adjustment", actor, reason=reason, now=now,
         payload={"request": request.pk, "suggested_unit": suggested_unit.name if suggested_unit else ""},
@@ -213,13 +214,17 @@ def contact_log(*, assignment: Assignment, actor, phase: str, method: str, conta
         raise DomainError("请填写参加人员。", field="people")
     if not (summary or "").strip():
         raise DomainError("请填写沟通情况摘要。", field="summary")
-    workflow.check(assignment, "log_contact", actor)
+    # A contact changes nothing on the assignment, so it takes no compare-and-set on it: contacts logged at
+    # the same moment by several people all count (the state is checked on a fresh read, not a stale copy).
+    fresh = workflow.fresh_assignment(assignment.pk)
+    role = workflow.check(fresh, "log_contact", actor)
     record = ContactRecord.objects.create(
-        assignment=assignment, phase=phase, method=method, contacted_on=contacted_on,
+        assignment=fresh, phase=phase, method=method, contacted_on=contacted_on,
         people=people.strip(), summary=summary.strip(), recorded_by=actor,
     )
-    workflow.perform(assignment, "log_contact", actor, now=now,
-                     payload={"contact": record.pk, "phase": phase, "method": method, "date": contacted_on.isoformat()})
+    workflow.write_event(verb="log_contact", actor=actor, actor_role=role, assignment=fresh, from_state=fresh.state,
+                         to_state=fresh.state, now=now,
+                         payload={"contact": record.pk, "phase": phase, "method": method, "date": contacted_on.isoformat()})
     return record
 
 
@@ -236,11 +241,13 @@ def extension_request(*, assignment: Assignment, actor, reason: str, requested_d
         raise DomainError(
             f"延期后的答复期限不能晚于{assignment.reply_due_max:%Y年%m月%d日}（交办后最长期限）。", field="requested_due"
         )
+    pending = "已有一份延期申请正在审批，请等待审批结果。"
     if ExtensionRequest.objects.filter(assignment=assignment, status=RequestStatus.PENDING).exists():
-        raise DomainError("已有一份延期申请正在审批，请等待审批结果。")
-    request = ExtensionRequest.objects.create(
-        assignment=assignment, requested_by=actor, reason=reason.strip(), requested_due=requested_due
-    )
+        raise ConflictError(pending)
+    with conflict_on_duplicate(pending):
+        request = ExtensionRequest.objects.create(
+            assignment=assignment, requested_by=actor, reason=reason.strip(), requested_due=requested_due
+        )
     workflow.perform(assignment, "request_extension", actor, reason=reason, now=now,
                      payload={"request": request.pk, "requested_due": requested_due.isoformat()})
     return request

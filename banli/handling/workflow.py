@@ -165,6 +165,12 @@ def check(assignment, action: str, actor, *, reason: str = "", role: str | None 
         raise PermissionDenied(message)
     if assignment.state not in transition.sources:
         allowed = "、".join(f"「{state_label(s)}」" for s in transition.sources)
+        if transition.target is not None and assignment.state == transition.target:
+            # What the action would do is already done: a duplicate, or someone else's request just won.
+            raise ConflictError(
+                f"该事项当前状态为「{state_label(assignment.state)}」，「{transition.label}」刚刚已由他人（或您的另一次提交）"
+                f"完成（只有在{allowed}状态下才可以），本次未重复执行，请刷新后重试。"
+            )
         raise DomainError(
             f"该事项当前状态为「{state_label(assignment.state)}」，不能{transition.label}；"
             f"只有在{allowed}状态下才可以。"

@@ -1,6 +1,7 @@
 """Admin for sessions, proposers and proposals (proposals are case records: read-only here)."""
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 
 from banli.core.admin import CaseRecordAdmin, CaseRecordInline
@@ -25,9 +26,39 @@ class SessionAdmin(admin.ModelAdmin):
         return False
 
 
+class MaskedProposerForm(forms.ModelForm):
+    """The proposer's form for whoever may not see his personal values in full (the system administrator): each
+    value shows masked beside an empty input; a value typed in replaces it, an empty input keeps it."""
+
+    class Meta:
+        model = Proposer
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from banli.core.pii import PII_FIELDS, masked
+
+        for name, label in PII_FIELDS.items():
+            if name not in self.fields:
+                continue
+            self.initial[name] = ""
+            current = masked(self.instance, name) if self.instance.pk else ""
+            self.fields[name].required = False
+            self.fields[name].help_text = (f"现为 {current}（已隐去部分）；填写即替换，留空保持不变。"
+                                           if current else "尚未登记；填写即登记。")
+
+    def clean(self):
+        data = super().clean()
+        for name in ("phone", "id_number", "address"):
+            if name in self.fields and not (data.get(name) or "").strip():
+                data[name] = getattr(self.instance, name)  # left empty: the stored value stays
+        return data
+
+
 @admin.register(Proposer)
 class ProposerAdmin(admin.ModelAdmin):
-    """Proposers' contact details and their sign-in account may be maintained here."""
+    """Proposers' contact details and their sign-in account may be maintained here; personal values show in
+    full only to who may see them (banli.core.pii), masked for the system administrator."""
 
     list_display = ("name", "kind", "sector", "user", "masked_phone")
     list_filter = ("kind", "sector")
@@ -38,11 +69,22 @@ class ProposerAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def _full(self, request, obj) -> bool:
+        from banli.core.pii import may_see_full
+
+        return obj is None or may_see_full(request.user, obj)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if not self._full(request, obj):
+            kwargs["form"] = MaskedProposerForm
+        return super().get_form(request, obj, change, **kwargs)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        """The edit form shows the contact details in full (maintenance needs them): each opening is logged
-        as a full view, like a reveal on the proposal page."""
+        """Where the form shows the contact details in full (to who may see them), each opening is logged as a
+        full view, like a reveal on the proposal page."""
         response = super().change_view(request, object_id, form_url, extra_context)
-        if request.method == "GET" and response.status_code == 200:
+        obj = Proposer.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
+        if request.method == "GET" and response.status_code == 200 and obj is not None and self._full(request, obj):
             from banli.core.pii import PII_FIELDS
             from banli.core.security import log
 

@@ -48,6 +48,49 @@ def proposer_get_or_create(*, name: str, kind: str = ProposerKind.MEMBER, sector
     return proposer
 
 
+def proposer_match(*, name: str, kind: str | None = None) -> Proposer:
+    """The proposer a name (and, if given, kind) refers to, never a silent duplicate: the one registered under
+    that name (a body such as 致公党深圳市委会 is found whatever kind the caller assumed); a new one only when
+    none is registered; an error naming the candidates when the name is ambiguous."""
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("提案人姓名不能为空。", field="proposers")
+    if kind is not None and kind not in ProposerKind.values:
+        raise DomainError(f"提案人类型「{kind}」无效，应为 {'/'.join(ProposerKind.values)} 之一。", field="proposers")
+    candidates = list(Proposer.objects.filter(name=name, **({"kind": kind} if kind else {})).order_by("id"))
+    if not candidates:
+        return Proposer.objects.create(name=name, kind=kind or ProposerKind.MEMBER)
+    return _pick_proposer(name, candidates)
+
+
+def _pick_proposer(name: str, candidates: list) -> Proposer:
+    """One of the proposers registered under `name` (ordered by id), or an error naming them."""
+    if len(candidates) == 1:
+        return candidates[0]
+    with_account = [p for p in candidates if p.user_id]
+    if len(with_account) == 1:
+        return with_account[0]  # the one who can sign in, see and rate the item
+    if len({p.kind for p in candidates}) == 1 and not with_account:
+        return candidates[0]
+    listed = "、".join(f"编号{p.pk}（{p.get_kind_display()}{'，有账号' if p.user_id else ''}）" for p in candidates)
+    raise DomainError(f"有多位名为「{name}」的提案人：{listed}，请用编号指明是哪一位。", field="proposers")
+
+
+def proposer_from_ref(ref) -> Proposer:
+    """A proposer named in a request: a Proposer, an id, {"id": …}, {"name": …, "kind": …} or a plain name."""
+    if isinstance(ref, Proposer):
+        return ref
+    if isinstance(ref, dict) and ref.get("id") is not None or isinstance(ref, int) and not isinstance(ref, bool):
+        pk = ref["id"] if isinstance(ref, dict) else ref
+        proposer = Proposer.objects.filter(pk=pk).first() if isinstance(pk, int) and 0 < pk < 2**63 else None
+        if proposer is None:
+            raise DomainError(f"找不到编号为 {pk} 的提案人。", field="proposers")
+        return proposer
+    if isinstance(ref, dict):
+        return proposer_match(name=str(ref.get("name") or ""), kind=ref.get("kind") or None)
+    return proposer_match(name=str(ref))
+
+
 @transaction.atomic
 def proposal_create(*, actor, session: Session, number: str, title: str, proposers: list,
                     kind: str = ProposalKind.PROPOSAL, body: str = "", category: str = "",
@@ -64,7 +107,7 @@ def proposal_create(*, actor, session: Session, number: str, title: str, propose
     if not proposers:
         raise DomainError(f"请至少填写一位{kind_label}人（领衔人）。", field="proposers")
     if Proposal.objects.filter(session=session, kind=kind, number=number).exists():
-        raise DomainError(f"{session.name}已有第{number}号{kind_label}，编号不能重复。", field="number")
+        raise ConflictError(f"{session.name}已有第{number}号{kind_label}，编号不能重复。", field="number")
     try:
         with transaction.atomic():
             proposal = Proposal.objects.create(
@@ -72,10 +115,11 @@ def proposal_create(*, actor, session: Session, number: str, title: str, propose
                 category=category, is_key=is_key, submitted_on=submitted_on,
             )
     except IntegrityError as exc:
-        raise DomainError(f"{session.name}已有第{number}号{kind_label}，编号不能重复。", field="number") from exc
-    seen = set()
+        raise ConflictError(f"{session.name}已有第{number}号{kind_label}，编号不能重复。", field="number") from exc
+    seen, names = set(), []
     for position, item in enumerate(proposers):
-        proposer = item if isinstance(item, Proposer) else proposer_get_or_create(name=str(item))
+        proposer = proposer_from_ref(item)
+        names.append(proposer.name)
         if proposer.pk in seen:
             continue
         seen.add(proposer.pk)
@@ -85,7 +129,7 @@ def proposal_create(*, actor, session: Session, number: str, title: str, propose
         actor=actor,
         actor_role=Role.ASSIGNING_OFFICE if actor else "",
         proposal=proposal,
-        payload={"number": number, "title": title, "proposers": [p if isinstance(p, str) else p.name for p in proposers]},
+        payload={"number": number, "title": title, "proposers": names},
     )
     return proposal
 
@@ -249,9 +293,11 @@ def proposal_create_many(*, actor, session: Session, items: list[dict]) -> list[
     names = {str(p).strip() for i in items for p in i["proposers"] if not isinstance(p, Proposer)}
     if any(not name for name in names):
         raise DomainError("提案人姓名不能为空。", field="proposers")
-    by_name: dict[str, Proposer] = {}
-    for proposer in Proposer.objects.filter(name__in=names, kind=ProposerKind.MEMBER).order_by("-id"):
-        by_name[proposer.name] = proposer  # the oldest wins, as in proposer_get_or_create
+    # The same matching as proposer_match: a registered body (致公党深圳市委会) is linked, never duplicated.
+    registered: dict[str, list] = {}
+    for proposer in Proposer.objects.filter(name__in=names).order_by("id"):
+        registered.setdefault(proposer.name, []).append(proposer)
+    by_name: dict[str, Proposer] = {name: _pick_proposer(name, found) for name, found in registered.items()}
     missing = sorted(names - set(by_name))
     for proposer in Proposer.objects.bulk_create([Proposer(name=n, kind=ProposerKind.MEMBER) for n in missing]):
         by_name[proposer.name] = proposer

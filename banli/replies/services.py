@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from banli.core import uploads
 from banli.core import access
-from banli.core.errors import ConflictError, DomainError, PermissionDenied
+from banli.core.errors import ConflictError, DomainError, PermissionDenied, conflict_on_duplicate
 from banli.handling import deadlines, workflow
 from banli.handling.choices import DeadlineStep
 from banli.organizations.choices import Role
@@ -258,8 +258,9 @@ def reply_save_draft(*, assignment, actor, body: str, reply_class: str = "", dis
         reply = latest
     else:
         version = (latest.version + 1) if latest else 1
-        reply = Reply.objects.create(assignment=assignment, round=assignment.round, version=version,
-                                     drafted_by=actor, **fields)
+        with conflict_on_duplicate("该事项的答复刚刚已由他人起草保存（同一版本），本次保存未执行，请刷新后在其基础上修改。"):
+            reply = Reply.objects.create(assignment=assignment, round=assignment.round, version=version,
+                                         drafted_by=actor, **fields)
         if latest is not None and adopted_opinions is None:
             reply.adopted_opinions.set(latest.adopted_opinions.all())
     if adopted_opinions is not None:
@@ -533,6 +534,9 @@ def reply_copy_open(*, delivery: ReplyDelivery, actor, now=None) -> ReplyDeliver
 # --- feedback -----------------------------------------------------------------------------------
 
 
+ALREADY_RATED = "{name}已测评，不能重复测评。"
+
+
 def _validate_rating(attitude: str, result: str, comment: str) -> None:
     if attitude not in Rating.values or result not in Rating.values:
         raise DomainError("请对办理态度和办理结果分别选择：满意、基本满意或不满意。")
@@ -552,7 +556,7 @@ def _store_feedback(*, assignment, reply, proposer, actor, actor_role, attitude,
     from banli.proposals.models import ProposalProposer
 
     if Feedback.objects.filter(reply=reply, proposer=proposer).exists():
-        raise DomainError(f"{proposer.name}已对本次答复作出测评，不能重复测评。")
+        raise ConflictError(ALREADY_RATED.format(name=proposer.name))
     scan_kind = (_checked_upload(scanned_form, field="scanned_form", allowed=SCAN_KINDS, what="测评表扫描件")
                  if scanned_form is not None else None)
     try:
@@ -566,7 +570,7 @@ def _store_feedback(*, assignment, reply, proposer, actor, actor_role, attitude,
                 _store_upload(feedback.scanned_form, scanned_form, scan_kind)
             feedback.save()
     except IntegrityError as exc:
-        raise ConflictError(f"{proposer.name}已对本次答复作出测评，不能重复测评。") from exc
+        raise ConflictError(ALREADY_RATED.format(name=proposer.name)) from exc
     fresh = workflow.perform(assignment, "record_feedback", actor, now=now, actor_role=actor_role,
                              payload={"feedback": feedback.pk, "attitude": attitude, "result": result,
                                       "on_paper": on_paper, "contacted_before": contacted_before})
@@ -586,8 +590,12 @@ def feedback_record(*, assignment, actor, attitude: str, result: str, comment: s
     from banli.proposals.models import ProposalProposer
 
     now = now or timezone.now()
-    workflow.check(assignment, "record_feedback", actor)
     link = ProposalProposer.objects.filter(proposal=assignment.proposal, proposer__user=actor).select_related("proposer").first()
+    # Asked before the state check: once every proposer has rated, the item's state alone would say less.
+    if link is not None and Feedback.objects.filter(assignment=assignment, round=assignment.round,
+                                                    proposer=link.proposer).exists():
+        raise ConflictError(ALREADY_RATED.format(name=link.proposer.name))
+    workflow.check(assignment, "record_feedback", actor)
     if link is None:
         raise PermissionDenied("只有该事项的提案人本人才能测评。")
     _validate_rating(attitude, result, comment)
@@ -655,11 +663,16 @@ def commitment_record(*, assignment, actor, description: str, target_date: dt.da
         raise DomainError("责任科室必须是本单位的科室。", field="section")
     if reply is not None and reply.assignment_id != assignment.pk:
         raise DomainError("落实事项只能关联本事项的答复。", field="reply")
-    commitment = Commitment.objects.create(assignment=assignment, reply=reply, description=description.strip(),
+    # Like a contact, a commitment changes nothing on the assignment: no compare-and-set, so commitments
+    # recorded at the same moment all count.
+    fresh = workflow.fresh_assignment(assignment.pk)
+    role = workflow.check(fresh, "record_commitment", actor)
+    commitment = Commitment.objects.create(assignment=fresh, reply=reply, description=description.strip(),
                                            target_date=target_date, recorded_by=actor,
-                                           section=section or assignment.lead_section)
-    workflow.perform(assignment, "record_commitment", actor, now=now,
-                     payload={"commitment": commitment.pk, "target_date": target_date.isoformat()})
+                                           section=section or fresh.lead_section)
+    workflow.write_event(verb="record_commitment", actor=actor, actor_role=role, assignment=fresh,
+                         from_state=fresh.state, to_state=fresh.state, now=now,
+                         payload={"commitment": commitment.pk, "target_date": target_date.isoformat()})
     return commitment
 
 

@@ -19,7 +19,8 @@ TWO = Decimal("0.01")
 
 
 def _d(value) -> Decimal:
-    return Decimal(str(value)).quantize(TWO, rounding=ROUND_HALF_UP)
+    # + 0 turns a negative zero (a deduction of nothing) into 0, so that it never prints as -0 or -0.0.
+    return Decimal(str(value)).quantize(TWO, rounding=ROUND_HALF_UP) + 0
 
 
 def fmt(value) -> str:

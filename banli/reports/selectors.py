@@ -12,6 +12,31 @@ def report_sessions(user) -> QuerySet:
     return access.report_sessions(user)
 
 
+REPORT_NOT_FOUND = "找不到该届次或单位，或您没有查看其统计和考核得分的权限。"
+
+
+def require_report_slice(user, *, session_id: int | None, unit_id: int | None):
+    """The session and unit whose figures (or score) the user asks for, each None when not asked; NotFound,
+    the same for /figures and /scores and the pages, when he may read no figures at all, or not these."""
+    from banli.core.access import can_view_unit_report, note_refusal
+    from banli.core.errors import NotFound
+    from banli.organizations.models import Unit
+
+    everything, offices, units = report_scope(user)
+    session = unit = None
+    refused = not (everything or offices or units)
+    if not refused and session_id is not None:
+        session = report_sessions(user).filter(pk=session_id).first()
+        refused = session is None
+    if not refused and unit_id is not None:
+        unit = Unit.objects.filter(pk=unit_id).first()
+        refused = unit is None or not can_view_unit_report(user, unit)
+    if refused:
+        note_refusal(user, "report not visible", session=session_id, unit=unit_id)
+        raise NotFound(REPORT_NOT_FOUND)
+    return session, unit
+
+
 def report_units(user) -> QuerySet:
     """Handling units whose figures the user may read (the office: every handling unit; staff: their own)."""
     return access.report_units(user)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import BooleanField, Case, Count, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, When
 from django.utils import timezone
 
 from banli.core import access
@@ -279,8 +279,16 @@ def workbench_for(user, role: str, clock: Clock | None = None) -> list[Section]:
 
 def ledger_assignments(user) -> QuerySet:
     """Every assignment the user may see, with what a ledger row shows (one query per page)."""
-    current_class = Reply.objects.filter(assignment=OuterRef("pk"), round=OuterRef("round")).order_by("-version").values("reply_class")[:1]
-    return with_rows(access.visible_assignments(user)).annotate(reply_class=Subquery(current_class))
+    latest = Reply.objects.filter(assignment=OuterRef("pk"), round=OuterRef("round")).order_by("-version")
+    any_state = Subquery(latest.values("reply_class")[:1])
+    # The class a row shows, filters on and sorts by: a draft's class only for who may read the draft.
+    insider = access.unsent_replies_visible_q(user)
+    if insider is None:
+        reply_class = any_state
+    else:
+        sent = Subquery(latest.filter(state=ReplyState.SENT).values("reply_class")[:1])
+        reply_class = Case(When(insider, then=any_state), default=sent)
+    return with_rows(access.visible_assignments(user)).annotate(reply_class=reply_class)
 
 
 def ledger_page(qs: QuerySet, number, per_page: int):

@@ -61,11 +61,11 @@ def test_only_the_administrator_adds_units(world, api):
     assert response.status_code == 201 and response.json()["aliases"] == ["民政局"]
 
 
-def test_a_duplicate_number_is_a_400_naming_the_field(world, item, api):
+def test_a_duplicate_number_is_a_409_naming_the_field(world, item, api):
     proposal, *_ = item
     response = api(world.office).post("/api/v1/proposals", {"session": world.session.pk, "number": proposal.number,
                                                             "title": "t", "proposers": ["甲"]}, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json()["field"] == "number" and "编号不能重复" in response.json()["message"]
 
 

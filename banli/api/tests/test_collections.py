@@ -130,19 +130,19 @@ def test_events_of_another_units_drafts_and_contacts_stay_inside_that_unit(world
     assert "user_create" not in verbs_lead
 
 
-def test_figures_count_by_role_and_state_and_give_rates_as_fractions(world, items, api):
+def test_figures_count_by_role_and_state_and_give_rates_as_percentages_named_as_in_the_score_rules(world, items, api):
     mine, lead, co, health, health_a = items
     walk_to(world, lead, "closed")
     data = api(world.office).get("/api/v1/figures", {"session": world.session.pk}).json()
     assert data["total"] == 3
     assert data["by_role"] == {"lead": 2, "co": 1}
     assert data["by_role_and_state"]["lead"] == {"closed": 1, "pending_sign": 1}
-    assert data["reply_rate"] == 0.5 and data["on_time_rate"] == 0.5
-    assert data["satisfied_rate"] == 1.0 and data["satisfied_or_basic_rate"] == 1.0
-    assert data["closed_rate"] == pytest.approx(1 / 3, abs=1e-5)
-    assert data["contact_rate"] == 0.0 and data["commitment_rate"] is None
+    assert data["reply_rate"] == 50.0 and data["on_time_rate"] == 50.0
+    assert data["satisfaction_rate"] == 100.0 and data["basic_satisfaction_rate"] == 100.0
+    assert data["close_rate"] == pytest.approx(100 / 3, abs=1e-3)
+    assert data["contact_rate"] == 0.0 and data["fulfilment_rate"] is None
     unit = api(world.office).get("/api/v1/figures", {"unit": world.lead_unit.pk}).json()
-    assert unit["total"] == 1 and unit["reply_rate"] == 1.0
+    assert unit["total"] == 1 and unit["reply_rate"] == 100.0
     mine_only = api(world.other_handler).get("/api/v1/figures").json()
     assert mine_only["total"] == 1 and mine_only["reply_rate"] == 0.0
     assert api(world.office).get("/api/v1/figures", {"unit": "abc"}).status_code == 400
