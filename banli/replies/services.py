@@ -490,6 +490,11 @@ def reply_send(*, reply: Reply, actor, now=None) -> Reply:
 
     now = now or timezone.now()
     assignment = workflow.fresh_assignment(reply.assignment_id)
+    if reply.state == ReplyState.SENT:
+        # A second tab or a double click: say what happened, not that the reply lacks a sign-off.
+        who = reply.sent_by.label if reply.sent_by_id else "他人"
+        when = timezone.localtime(reply.sent_at).strftime("%Y-%m-%d %H:%M") if reply.sent_at else ""
+        raise ConflictError(f"该答复已于{when}由{who}发送，无需再次发送。")
     if reply.state != ReplyState.APPROVED:
         raise DomainError("答复尚未完成审核签发，不能发送。")
     latest = current_reply(assignment)
@@ -500,7 +505,7 @@ def reply_send(*, reply: Reply, actor, now=None) -> Reply:
     won = Reply.objects.filter(pk=reply.pk, state=ReplyState.APPROVED).update(state=ReplyState.SENT, sent_at=now,
                                                                               sent_by=actor)
     if not won:
-        raise ConflictError("该答复刚刚已被发送，请刷新后查看。")
+        raise ConflictError("该答复刚刚已由他人发送，无需再次发送。")
     fresh = workflow.perform(assignment, "send_reply", actor, now=now,
                              changes={"replied_at": now, "feedback_due": feedback_due},
                              payload={"reply": reply.pk, "version": reply.version, "class": reply.reply_class,
@@ -654,6 +659,18 @@ def feedback_callback_record(*, feedback: Feedback, actor, confirmed: bool, note
 # --- commitments --------------------------------------------------------------------------------
 
 
+COMMITMENT_HORIZON_YEARS = 10
+
+
+def _check_commitment_horizon(target_date: dt.date, now=None) -> None:
+    """A promise due in 9999 is a typing slip, not a plan: refuse dates past a sane horizon."""
+    today = timezone.localdate(now) if now else timezone.localdate()
+    latest = today.replace(year=today.year + COMMITMENT_HORIZON_YEARS, day=min(today.day, 28))
+    if target_date > latest:
+        raise DomainError(f"完成时限不能晚于{latest:%Y年%m月%d日}（{COMMITMENT_HORIZON_YEARS}年内），请检查年份是否输错。",
+                          field="target_date")
+
+
 @transaction.atomic
 def commitment_record(*, assignment, actor, description: str, target_date: dt.date, reply: Reply | None = None,
                       section=None, now=None) -> Commitment:
@@ -663,6 +680,7 @@ def commitment_record(*, assignment, actor, description: str, target_date: dt.da
         raise DomainError("请填写承诺落实的事项。", field="description")
     if target_date is None:
         raise DomainError("请填写完成时限。", field="target_date")
+    _check_commitment_horizon(target_date, now)
     if section is not None and not section.is_within(assignment.unit):
         raise DomainError("责任科室必须是本单位的科室。", field="section")
     if reply is not None and reply.assignment_id != assignment.pk:

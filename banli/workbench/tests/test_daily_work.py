@@ -1,0 +1,103 @@
+"""The clerk's daily work without traps: limits said, not applied silently; the ledger finds proposers;
+assigning asks for the lead; sending twice says it was already sent (issue 16, points 11-13)."""
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from banli.core.errors import DomainError
+from banli.core.testing import assign, make_proposal, walk_to
+from banli.handling.models import Assignment
+from banli.proposals.models import Proposal
+from banli.replies import services as replies
+from banli.replies.models import Reply
+
+pytestmark = pytest.mark.django_db
+
+
+# --- 11. input limits -------------------------------------------------------------------------------
+
+def test_an_over_long_title_is_refused_with_the_limit_not_cut(client, world):
+    client.force_login(world.office)
+    page = client.get(reverse("workbench:register")).content.decode()
+    assert 'name="p-title"' in page and 'maxlength="300"' not in page  # the browser must not cut a paste
+    response = client.post(reverse("workbench:register"), {
+        "p-session": world.session.pk, "p-kind": "proposal", "p-number": "20250999", "p-title": "长" * 5000,
+        "p-proposers": "李委员", "p-body": "正文"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "300" in html and "5000" in html  # the limit and what was typed
+    assert not Proposal.objects.filter(number="20250999").exists()
+
+
+def test_a_commitment_far_in_the_future_is_refused(world):
+    lead = walk_to(world, assign(world, make_proposal(world))[0], "replied")
+    with pytest.raises(DomainError, match="不能晚于"):
+        replies.commitment_record(assignment=lead, actor=world.lead_handler, description="年内完成",
+                                  target_date=dt.date(9999, 12, 31))
+    in_two_years = timezone.localdate() + dt.timedelta(days=730)
+    commitment = replies.commitment_record(assignment=lead, actor=world.lead_handler, description="两年内完成",
+                                           target_date=in_two_years)
+    assert commitment.target_date == in_two_years
+
+
+def test_sending_a_sent_reply_again_says_it_was_already_sent(client, world):
+    proposal = make_proposal(world)
+    lead = walk_to(world, assign(world, proposal)[0], "replied")
+    reply = Reply.objects.get(assignment=lead, state="sent")
+    with pytest.raises(DomainError, match="已于.*发送，无需再次发送"):
+        replies.reply_send(reply=reply, actor=world.lead_office)
+    # The second tab posts the send form of the page it still shows.
+    client.force_login(world.lead_office)
+    response = client.post(reverse("workbench:action", args=[lead.pk, "send"]), HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert "无需再次发送" in html and "尚未完成审核签发" not in html
+
+
+# --- 12. ledger search --------------------------------------------------------------------------------
+
+def test_ledger_search_finds_proposer_names_and_written_numbers(client, world):
+    mine = make_proposal(world, number="20240104", title="关于社区养老的提案", proposers=[world.other_proposer_record])
+    other = make_proposal(world, number="20240105", title="关于停车的提案")
+    assign(world, mine, co=False)
+    assign(world, other, co=False)
+    client.force_login(world.office)
+
+    def found(q):
+        html = client.get(reverse("workbench:ledger"), {"q": q}).content.decode()
+        return {p.number for p in (mine, other) if f"{p.number}" in html}
+
+    assert found("何委") == {"20240104"}  # part of the proposer's name
+    assert found("第20240105号") == {"20240105"}  # the number as a clerk writes it
+    assert found("何委 养老") == {"20240104"}  # words narrow down together
+    assert found("何委 停车") == set()
+
+
+def test_ledger_sort_menu_is_chinese(client, world):
+    client.force_login(world.office)
+    html = client.get(reverse("workbench:ledger")).content.decode()
+    for english in ("Number", "Unit", "Assigned", "descending"):
+        assert english not in html
+    assert "编号（降序）" in html and "交办时间（升序）" in html
+
+
+# --- 13. assigning asks for the lead ------------------------------------------------------------------
+
+def test_assigning_without_a_lead_asks_for_one(client, world):
+    proposal = make_proposal(world)
+    client.force_login(world.office)
+    url = reverse("workbench:assign", args=[proposal.pk])
+    response = client.post(url, {"unit": [world.lead_unit.pk, world.co_unit.pk],
+                                 f"role_{world.lead_unit.pk}": "co", f"role_{world.co_unit.pk}": "co"})
+    assert response.status_code == 200 and "尚未指定主办单位" in response.content.decode()
+    response = client.post(url, {"unit": [world.lead_unit.pk]})  # the role left at 请选择
+    assert "请为「区教育局」选择办理方式" in response.content.decode()
+    assert not Assignment.objects.filter(proposal=proposal).exists()
+    # The unit chooser starts at 请选择, not at 会办 or 主办.
+    page = client.get(url).content.decode()
+    assert '<option value="" selected disabled>请选择</option>' in page
+    client.post(url, {"unit": [world.lead_unit.pk], f"role_{world.lead_unit.pk}": "lead"})
+    # With a lead in place, a co unit may be added alone.
+    client.post(url, {"unit": [world.co_unit.pk], f"role_{world.co_unit.pk}": "co"})
+    assert sorted(Assignment.objects.filter(proposal=proposal).values_list("role", flat=True)) == ["co", "lead"]
