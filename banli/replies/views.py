@@ -5,6 +5,7 @@ from functools import wraps
 from urllib.parse import quote
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
@@ -143,6 +144,13 @@ def draft(request, assignment_id: int):
     })
 
 
+def _shows_checklist(step) -> bool:
+    """The 核稿清单 belongs to the office's check (办公室核稿) and to steps whose unit asked for it."""
+    from banli.organizations.choices import Role
+
+    return step.kind == "review" and (step.checklist_required or step.role == Role.UNIT_OFFICE)
+
+
 @domain_view
 @require_http_methods(["GET", "POST"])
 def review(request, reply_id: int):
@@ -160,24 +168,38 @@ def review(request, reply_id: int):
         try:
             if action in ("approve", "return"):
                 checklist = {key: data.get(f"check_{key}") == "ok" for key, _ in CHECKLIST_ITEMS if data.get(f"check_{key}")}
+                if action == "approve" and step is not None and _shows_checklist(step):
+                    missing = [label for key, label in CHECKLIST_ITEMS if data.get(f"check_{key}") not in ("ok", "fail")]
+                    if missing:
+                        raise services.DomainError(f"核稿清单须逐项选择“通过”或“不通过”，尚未选择：{'、'.join(missing)}。")
                 services.reply_review(reply=reply, actor=request.user, approve=action == "approve",
                                       reason=data.get("reason", ""), checklist=checklist)
+                messages.success(request, "已退回修改。" if action == "return" else f"「{step.name if step else '审核'}」已同意。")
             elif action == "revise":
                 services.reply_revise(reply=reply, actor=request.user, reason=data.get("reason", ""))
                 return redirect("replies:draft", assignment_id=assignment.pk)
             elif action == "send":
                 services.reply_send(reply=reply, actor=request.user)
+                messages.success(request, "答复已发送给提案人。")
             elif action == "comment":
                 services.draft_comment_add(reply=reply, actor=request.user, body=data.get("body", ""))
+                messages.success(request, "您的意见已提交。")
             return redirect("replies:review", reply_id=reply.pk)
         except PermissionDenied as exc:
             error = str(exc)
         except services.DomainError as exc:
             error = str(exc)
     internal = access.can_view_internal(request.user, assignment)
+    records = list(reply.reviews.select_related("reviewer"))
+    labels = dict(CHECKLIST_ITEMS)
+    for record in records:
+        record.checklist_labelled = [(labels.get(k, k), v) for k, v in (record.checklist or {}).items()]
+    chosen = request.POST if request.method == "POST" else {}
     return render(request, "replies/review.html", {
+        "shows_checklist": step is not None and _shows_checklist(step),
+        "checklist_rows": [(key, label, chosen.get(f"check_{key}", "")) for key, label in CHECKLIST_ITEMS],
         "reply": reply, "assignment": assignment, "proposal": assignment.proposal, "steps": steps, "step": step,
-        "records": reply.reviews.select_related("reviewer"), "checklist_items": CHECKLIST_ITEMS, "error": error,
+        "records": records, "error": error, "letter": letters.preview_lines(letters.reply_docx(reply)),
         "comments": reply.draft_comments.select_related("proposer") if (internal or step is not None) else [],
         "internal": internal, "adopted": reply.adopted_opinions.select_related("assignment__unit"),
         "deliveries": reply.deliveries.all() if internal or access.is_office_for(request.user, assignment.proposal) else [],
@@ -262,6 +284,7 @@ def copy(request, delivery_id: int):
     return render(request, "replies/copy.html", {
         "delivery": delivery, "reply": reply, "proposal": reply.assignment.proposal, "rated": rated,
         "title": letters.letter_title(reply.assignment.proposal),
+        "letter": letters.preview_lines(letters.reply_docx(reply)),
         "commitments": reply.assignment.commitments.all(),
     })
 
