@@ -173,6 +173,8 @@ row("portal:detail", ok=EVERYONE)  # item A's reply is disclosed in full; undisc
 row("replies:chain", ok={"unit_office"})  # a unit office configures its own review chain
 row("replies:missing_feedback", ok=STAFF_ALL)  # staff see ratings missing after the deadline, scoped to their items
 row("reports:compare", ok=STAFF_ALL)
+row("reports:area_summary", ok=OFFICE_ADMIN)  # every unit's figures and 自评 of a session: its office only
+row("reports:area_summary_docx", ok=OFFICE_ADMIN)
 
 # --- REST API ---------------------------------------------------------------------------------------
 row("api:token", method="POST", ok=EVERYONE)
