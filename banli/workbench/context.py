@@ -13,7 +13,7 @@ def workbench(request):
     role = active.role if active else ""
     return {
         "menu": menu.menu_for(role),
-        "account_menu": menu.account_menu(),
+        "account_menu": menu.account_menu(role),
         "active_grant": active,
         "active_role": active.role if active else "",
         "active_grant_label": roles.grant_label(active) if active else "",

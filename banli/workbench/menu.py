@@ -43,7 +43,10 @@ class Group:
 MENU = (
     Group("工作台", (Item("工作台", "workbench:home", STAFF + (PROPOSER,), "home"),), nav="home",
           roles=STAFF + (PROPOSER,)),
-    Group("台账", (Item("台账", "workbench:ledger", STAFF, "ledger"),), nav="ledger"),
+    Group("台账", (
+        Item("台账", "workbench:ledger", STAFF, "ledger"),
+        Item("导出台账", "exchange:index", (ADMIN, *UNIT_STAFF)),
+    ), nav="ledger"),
     Group("交办", (
         Item("登记交办", "workbench:register", (OFFICE, ADMIN), "register"),
         Item("导入交办清单", "exchange:import_upload", (OFFICE,)),
@@ -72,13 +75,17 @@ MENU = (
         Item("文书模板", "replies:templates", (OFFICE, ADMIN, UNIT_OFFICE)),
     ), nav="settings", roles=(OFFICE, ADMIN, UNIT_OFFICE)),
     Group("我的提案建议", (Item("我的提案建议", "workbench:home", (PROPOSER,), "home"),), nav="home", roles=(PROPOSER,)),
-    Group("答复函", (Item("收到的答复函", "replies:my_copies", (PROPOSER,), "copies"),), nav="copies", roles=(PROPOSER,)),
+    Group("答复函", (
+        Item("收到的答复函", "replies:my_copies", (PROPOSER,), "copies"),
+        Item("承诺落实情况", "replies:commitments", (PROPOSER,)),
+    ), nav="copies", roles=(PROPOSER,)),
     Group("公开答复", (Item("公开答复", "portal:home", STAFF + (PROPOSER,), "portal"),), nav="portal",
           roles=STAFF + (PROPOSER,)),
 )
 
 # The account menu (under the user's name): the same for every role.
 ACCOUNT = (
+    Item("收到的答复函", "replies:my_copies", STAFF),
     Item("通知设置", "supervision:preferences", ()),
     Item("账户安全", "account_security", ()),
     Item("修改密码", "workbench:password_change", ()),
@@ -103,5 +110,5 @@ def menu_for(role: str, nav: str = "") -> list[dict]:
     return groups
 
 
-def account_menu() -> list[dict]:
-    return [{"label": i.label, "url": i.url()} for i in ACCOUNT]
+def account_menu(role: str) -> list[dict]:
+    return [{"label": i.label, "url": i.url()} for i in ACCOUNT if not i.roles or role in i.roles]

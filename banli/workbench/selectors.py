@@ -243,14 +243,31 @@ def proposer_workbench(user, clock: Clock) -> list[Section]:
     base = proposer_assignments(user)
     rated = Feedback.objects.filter(assignment=OuterRef("pk"), round=OuterRef("round"), proposer__user=user)
     to_rate = base.filter(role__in=ANSWERING, state="replied").exclude(Exists(rated))
-    sections = [
-        _section("to_rate", "答复待我测评", to_rate, clock, hint="请阅读答复后，对办理态度和办理结果作出评价"),
-        _section("my_items", "我的提案建议", base, clock, order=("proposal__number", "role", "id")),
-    ]
-    for section in sections:
-        for row in section.rows:
-            row.progress = progress_percent(row)
-    return sections
+    to_rate_section = _section("to_rate", "答复待我测评", to_rate, clock, hint="请阅读答复后，对办理态度和办理结果作出评价")
+    for row in to_rate_section.rows:
+        row.progress = progress_percent(row)
+    return [to_rate_section, proposer_items(user, base, clock)]
+
+
+def proposer_items(user, base: QuerySet, clock: Clock) -> Section:
+    """我的提案建议: one card per proposal with its units inside and the proposer's own ratings, not one row
+    per unit assignment (the same proposal shown three times)."""
+    rows = decorate(with_rows(base).order_by("-proposal__session__year", "proposal__number", "role", "id"), clock)
+    ratings: dict[int, list] = {}
+    for fb in Feedback.objects.filter(assignment__in=base.values("pk"), proposer__user=user).order_by("round", "id"):
+        ratings.setdefault(fb.assignment_id, []).append(fb)
+    cards: dict[int, dict] = {}
+    for row in rows:
+        row.progress = progress_percent(row)
+        row.my_ratings = ratings.get(row.pk, [])
+        card = cards.setdefault(row.proposal_id, {"proposal": row.proposal, "units": [], "key_item": False})
+        card["units"].append(row)
+        card["key_item"] = card["key_item"] or row.key_item
+    for card in cards.values():
+        answering = [u for u in card["units"] if u.role in ANSWERING] or card["units"]
+        card["progress"] = min(u.progress for u in answering)
+    ordered = sorted(cards.values(), key=lambda c: (not c["key_item"],))
+    return Section(key="my_items", title="我的提案建议", count=len(ordered), rows=ordered, kind="proposals")
 
 
 def progress_percent(assignment) -> int:

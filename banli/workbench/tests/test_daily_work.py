@@ -101,3 +101,22 @@ def test_assigning_without_a_lead_asks_for_one(client, world):
     # With a lead in place, a co unit may be added alone.
     client.post(url, {"unit": [world.co_unit.pk], f"role_{world.co_unit.pk}": "co"})
     assert sorted(Assignment.objects.filter(proposal=proposal).values_list("role", flat=True)) == ["co", "lead"]
+
+
+# --- 9. the proposer's home: one card per proposal ----------------------------------------------------
+
+def test_the_proposer_sees_one_card_per_proposal_with_its_units_and_his_own_ratings(client, world):
+    import re
+
+    proposal = make_proposal(world, number="20250301")
+    lead, co = assign(world, proposal)
+    walk_to(world, lead, "rated")  # both proposers rated 满意
+    client.force_login(world.proposer)
+    html = client.get(reverse("workbench:home")).content.decode()
+    section = html.split('id="sec-my_items"')[1]
+    cards = re.findall(r'<article class="card mb-2 shadow-sm proposal-card" data-proposal="(\d+)"', section)
+    assert cards == [str(proposal.pk)]  # once, not once per unit
+    card = section.split("</article>")[0]
+    assert "区教育局</a>（主办）" in card and "区住房和建设局</a>（会办）" in card
+    assert card.count("data-my-rating") == 1  # his own rating, not the co-signer's
+    assert "我的测评：办理态度 满意，办理结果 满意" in card
