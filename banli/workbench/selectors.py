@@ -360,7 +360,7 @@ EVENT_LABELS = {
     "urge": "催办", "note": "备注", "supervise": "列为重点督办", "supervision_note": "督办记录",
     "commitment_progress": "落实进展", "draft_comment": "核稿意见", "feedback_callback": "测评回访",
     "merge": "并案办理", "unmerge": "取消并案",
-    "deadline_recount": "按新录入的节假日安排重新计算期限",
+    "deadline_recount": "按新录入的节假日安排重新计算期限", "publication_withdrawn": "撤回公开答复",
 }
 # 并案 events name the other item of the pair: "本件并入第N号" on the item, "第N号并入本件" on the head.
 MERGE_LABELS = {

@@ -169,6 +169,7 @@ row("exchange:archive", ok=OFFICE)
 # --- public portal: disclosed replies only, no sign-in -------------------------------------------------
 row("portal:home", ok=EVERYONE)
 row("portal:index", ok=EVERYONE)
+row("portal:withdraw", method="POST", ok=OFFICE)  # taking a publication down, with a reason
 row("portal:detail", ok=EVERYONE)  # item A's reply is disclosed in full; undisclosed ones have no public copy
 row("replies:chain", ok={"unit_office"})  # a unit office configures its own review chain
 row("replies:missing_feedback", ok=STAFF_ALL)  # staff see ratings missing after the deadline, scoped to their items
