@@ -382,20 +382,42 @@ def _merge_label(event) -> str:
 # --- notifications ----------------------------------------------------------------------------
 
 NOTIFICATION_LIMIT = 100
+NOTIFICATION_SCAN = 500  # events read to build the grouped list (newest first)
+
+# What each side is told of: what needs its action or its attention, not every step of every item.
+OFFICE_NOTICE_VERBS = frozenset({
+    "request_adjustment", "request_extension", "send_reply", "complete_feedback", "rehandle", "close",
+    "publication_withdrawn",
+})
+UNIT_NOTICE_VERBS = frozenset({
+    "assign", "approve_adjustment", "reject_adjustment", "decide_extension", "assign_section", "reassign_section",
+    "submit_reply", "approve_reply", "return_reply", "send_reply", "record_feedback", "complete_feedback",
+    "rehandle", "close", "urge", "supervise", "supervision_note", "draft_comment", "merge", "unmerge",
+    "publication_withdrawn",
+})
+# The filters of the notification centre: a kind groups verbs as a clerk thinks of them.
+NOTICE_KINDS = {
+    "assign": ("交办与调整", {"register", "assign", "sign", "request_adjustment", "approve_adjustment",
+                              "reject_adjustment", "assign_section", "reassign_section", "merge", "unmerge"}),
+    "reply": ("答复与审核", {"submit_reply", "approve_reply", "return_reply", "send_reply", "draft_comment",
+                             "publication_withdrawn"}),
+    "rating": ("测评与办结", {"record_feedback", "complete_feedback", "rehandle", "close"}),
+    "supervision": ("督办与期限", {"urge", "supervise", "supervision_note", "request_extension", "decide_extension"}),
+}
 
 
 def notification_events(user) -> QuerySet:
-    """Events that concern the user, made by someone else (the same visibility as the timeline)."""
+    """Events that concern the user, made by someone else: those that need his action or attention."""
     from banli.proposals.models import ProposalProposer
 
     q = Q(pk__in=[])
     if access.unit_scopes(user):
         handled = access.handled_assignments(user)
-        q |= Q(assignment__in=handled.values("pk"))
+        q |= Q(assignment__in=handled.values("pk"), verb__in=UNIT_NOTICE_VERBS)
         q |= Q(proposal__in=handled.values("proposal_id"), assignment__isnull=True,
                verb__in=access.UNIT_PROPOSAL_EVENT_VERBS)
     if access.office_scopes(user):
-        q |= Q(assignment__in=access.office_assignments(user).values("pk")) & ~Q(verb__in=access.INTERNAL_EVENT_VERBS)
+        q |= Q(assignment__in=access.office_assignments(user).values("pk"), verb__in=OFFICE_NOTICE_VERBS)
     if access.has_role(user, Role.PROPOSER):
         mine = ProposalProposer.objects.filter(proposer__user=user).values("proposal_id")
         q |= Q(proposal__in=mine, verb__in=access.PROPOSER_EVENT_VERBS)
@@ -409,15 +431,46 @@ def _cursor(user) -> int:
 
 
 def unread_count(user) -> int:
-    """Unread notifications, counted up to NOTIFICATION_LIMIT (the badge shows 99+ beyond)."""
-    return notification_events(user).filter(pk__gt=_cursor(user))[:NOTIFICATION_LIMIT].count()
+    """Unread notifications as the centre lists them: one per item and day, counted up to NOTIFICATION_LIMIT."""
+    from django.db.models.functions import TruncDate
+
+    unread = notification_events(user).filter(pk__gt=_cursor(user)).order_by()
+    groups = unread.annotate(day=TruncDate("created_at")).values("proposal_id", "day").distinct()
+    return len(groups[:NOTIFICATION_LIMIT])
 
 
-def notifications(user) -> list:
+@dataclass
+class NoticeGroup:
+    """One entry of the notification centre: what happened to one item on one day."""
+
+    proposal: object
+    day: dt.date
+    events: list
+    unread: bool = False
+
+    @property
+    def latest(self):
+        return self.events[0]
+
+
+def notifications(user, *, unread_only: bool = False, kind: str = "") -> list[NoticeGroup]:
+    """The user's notifications grouped per item and day, newest first; optionally only unread or one kind."""
     cursor = _cursor(user)
-    rows = list(
-        notification_events(user).select_related("actor", "proposal", "assignment__unit").order_by("-id")[:NOTIFICATION_LIMIT]
-    )
+    qs = notification_events(user)
+    if unread_only:
+        qs = qs.filter(pk__gt=cursor)
+    if kind in NOTICE_KINDS:
+        qs = qs.filter(verb__in=NOTICE_KINDS[kind][1])
+    rows = label_events(qs.select_related("actor", "proposal", "assignment__unit").order_by("-id")[:NOTIFICATION_SCAN])
+    groups: dict[tuple, NoticeGroup] = {}
     for row in rows:
         row.unread = row.pk > cursor
-    return label_events(rows)
+        day = timezone.localtime(row.created_at).date()
+        group = groups.get((row.proposal_id, day))
+        if group is None:
+            if len(groups) >= NOTIFICATION_LIMIT:
+                continue
+            group = groups[(row.proposal_id, day)] = NoticeGroup(proposal=row.proposal, day=day, events=[])
+        group.events.append(row)
+        group.unread = group.unread or row.unread
+    return list(groups.values())

@@ -431,18 +431,25 @@ def proposal_unmerge(request, pk):
 @require_GET
 def notification_badge(request):
     count = selectors.unread_count(request.user)
+    shown = "99+" if count > 99 else count
     return HttpResponse(
-        f'通知 <span class="badge rounded-pill text-bg-light" id="unread-count">{count}</span>' if count else "通知"
+        f'通知 <span class="badge rounded-pill text-bg-light" id="unread-count">{shown}</span>' if count else "通知"
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def notifications(request):
+    """The notification centre: one entry per item and day, with filters and "mark all read"."""
     if request.method == "POST":
         services.notifications_mark_read(user=request.user)
         messages.success(request, "已全部标为已读。")
         return redirect("workbench:notifications")
-    items = selectors.notifications(request.user)
-    return render(request, "workbench/notifications.html", {"nav": "notifications", "items": items,
-                                                            "unread": selectors.unread_count(request.user)})
+    unread_only = request.GET.get("show") == "unread"
+    kind = request.GET.get("kind", "")
+    groups = selectors.notifications(request.user, unread_only=unread_only, kind=kind)
+    return render(request, "workbench/notifications.html", {
+        "nav": "notifications", "groups": groups, "unread": selectors.unread_count(request.user),
+        "kinds": [(k, label) for k, (label, _) in selectors.NOTICE_KINDS.items()], "kind": kind,
+        "unread_only": unread_only,
+    })

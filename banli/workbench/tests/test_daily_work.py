@@ -120,3 +120,48 @@ def test_the_proposer_sees_one_card_per_proposal_with_its_units_and_his_own_rati
     assert "区教育局</a>（主办）" in card and "区住房和建设局</a>（会办）" in card
     assert card.count("data-my-rating") == 1  # his own rating, not the co-signer's
     assert "我的测评：办理态度 满意，办理结果 满意" in card
+
+
+# --- 8. notifications that can be read ---------------------------------------------------------------
+
+def test_the_office_is_told_what_needs_it_grouped_per_item_and_day(client, world):
+    import re
+
+    items = []
+    for i in range(3):
+        proposal = make_proposal(world, number=f"2025040{i}")
+        lead, co = assign(world, proposal)
+        walk_to(world, lead, "rated")  # sign, section, draft, reviews, send, two ratings: many events each
+        items.append(proposal)
+    client.force_login(world.office)
+    # Every item had a dozen events; the office hears of the sent replies and the completed ratings, one entry
+    # per item and day.
+    badge = client.get(reverse("workbench:notification_badge")).content.decode()
+    assert '<span class="badge rounded-pill text-bg-light" id="unread-count">3</span>' in badge
+    html = client.get(reverse("workbench:notifications")).content.decode()
+    assert html.count("data-notice-group") == 3
+    assert "签收" not in html.split('id="notice-list"')[1]  # the units' own steps are not the office's business
+    assert "发送答复" in html and "全部提案人已测评" in html
+    # Filters: one kind, only unread.
+    html = client.get(reverse("workbench:notifications"), {"kind": "assign"}).content.decode()
+    assert html.count("data-notice-group") == 0
+    html = client.get(reverse("workbench:notifications"), {"kind": "rating"}).content.decode()
+    assert html.count("data-notice-group") == 3 and "发送答复" not in html.split('id="notice-list"')[1]
+    response = client.post(reverse("workbench:notifications"), follow=True)
+    assert "已全部标为已读" in response.content.decode()
+    assert client.get(reverse("workbench:notification_badge")).content.decode() == "通知"
+    html = client.get(reverse("workbench:notifications"), {"show": "unread"}).content.decode()
+    assert html.count("data-notice-group") == 0 and "暂无通知" in html
+    assert re.search(r"未读 0", client.get(reverse("workbench:notifications")).content.decode())
+
+
+def test_the_handler_hears_that_his_reply_was_returned(client, world):
+    from banli.replies import services as replies_services
+
+    proposal = make_proposal(world, number="20250410")
+    lead = walk_to(world, assign(world, proposal)[0], "reply_review")
+    reply = replies_services.current_reply(lead)
+    replies_services.reply_review(reply=reply, actor=world.lead_office, approve=False, reason="请逐条答复")
+    client.force_login(world.lead_handler)
+    html = client.get(reverse("workbench:notifications")).content.decode()
+    assert "退回修改" in html and "请逐条答复" in html
