@@ -383,6 +383,9 @@ def _merge_label(event) -> str:
 
 NOTIFICATION_LIMIT = 100
 NOTIFICATION_SCAN = 500  # events read to build the grouped list (newest first)
+# Unread means new: what happened more than two weeks ago is listed, but no longer counted or marked as new
+# (a clerk starting on a running session would otherwise meet every past step of every item as unread).
+NOTIFICATION_FRESH_DAYS = 14
 
 # What each side is told of: what needs its action or its attention, not every step of every item.
 OFFICE_NOTICE_VERBS = frozenset({
@@ -424,6 +427,10 @@ def notification_events(user) -> QuerySet:
     return Event.objects.filter(q).exclude(actor=user)
 
 
+def _fresh_since():
+    return timezone.now() - dt.timedelta(days=NOTIFICATION_FRESH_DAYS)
+
+
 def _cursor(user) -> int:
     from banli.workbench.models import NotificationCursor
 
@@ -434,7 +441,7 @@ def unread_count(user) -> int:
     """Unread notifications as the centre lists them: one per item and day, counted up to NOTIFICATION_LIMIT."""
     from django.db.models.functions import TruncDate
 
-    unread = notification_events(user).filter(pk__gt=_cursor(user)).order_by()
+    unread = notification_events(user).filter(pk__gt=_cursor(user), created_at__gte=_fresh_since()).order_by()
     groups = unread.annotate(day=TruncDate("created_at")).values("proposal_id", "day").distinct()
     return len(groups[:NOTIFICATION_LIMIT])
 
@@ -455,16 +462,16 @@ class NoticeGroup:
 
 def notifications(user, *, unread_only: bool = False, kind: str = "") -> list[NoticeGroup]:
     """The user's notifications grouped per item and day, newest first; optionally only unread or one kind."""
-    cursor = _cursor(user)
+    cursor, fresh = _cursor(user), _fresh_since()
     qs = notification_events(user)
     if unread_only:
-        qs = qs.filter(pk__gt=cursor)
+        qs = qs.filter(pk__gt=cursor, created_at__gte=fresh)
     if kind in NOTICE_KINDS:
         qs = qs.filter(verb__in=NOTICE_KINDS[kind][1])
     rows = label_events(qs.select_related("actor", "proposal", "assignment__unit").order_by("-id")[:NOTIFICATION_SCAN])
     groups: dict[tuple, NoticeGroup] = {}
     for row in rows:
-        row.unread = row.pk > cursor
+        row.unread = row.pk > cursor and row.created_at >= fresh
         day = timezone.localtime(row.created_at).date()
         group = groups.get((row.proposal_id, day))
         if group is None:
