@@ -196,6 +196,8 @@ def assignment_action(request, pk, action):
             messages.success(request, message)
             if not request.htmx:
                 return redirect("workbench:proposal", pk=proposal.pk)
+    # The action may have moved the item's derived status (已测评 → 已办结); the relations loaded stay.
+    proposal.status = Proposal.objects.filter(pk=proposal.pk).values_list("status", flat=True).first() or proposal.status
     context = _proposal_context(request, proposal, bound)
     if request.htmx:
         # htmx swaps only 2xx answers by default: the message itself tells success from failure.

@@ -165,3 +165,29 @@ def test_the_handler_hears_that_his_reply_was_returned(client, world):
     client.force_login(world.lead_handler)
     html = client.get(reverse("workbench:notifications")).content.decode()
     assert "退回修改" in html and "请逐条答复" in html
+
+
+def test_after_an_action_the_status_follows_the_state_and_old_banners_go(client, world):
+    proposal = make_proposal(world, number="20250501")
+    lead, co = assign(world, proposal)
+    from banli.replies import services as replies_services
+
+    replies_services.co_opinion_send(
+        assignment=walk_to_co(world, co), actor=world.co_handler, body="会办意见。")
+    walk_to(world, lead, "rated")
+    proposal.refresh_from_db()
+    assert proposal.get_status_display() == "已测评"
+    client.force_login(world.office)
+    response = client.post(reverse("workbench:action", args=[lead.pk, "close"]), HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert 'id="panel-messages"' in html and "alert-success" in html  # the action says it is done
+    assert '<span class="badge text-bg-secondary" id="proposal-status" hx-swap-oob="true">已办结</span>' in html
+    assert '<div id="messages" aria-live="polite" hx-swap-oob="true"></div>' in html
+
+
+def walk_to_co(world, co):
+    from banli.handling import services as handling
+
+    co = handling.assignment_sign(assignment=co, actor=world.co_office)
+    return handling.assignment_assign_section(assignment=co, actor=world.co_office, section=world.co_section,
+                                              handler=world.co_handler)
