@@ -69,6 +69,7 @@ def templates(request):
         try:
             services.document_template_upload(unit=unit, kind=request.POST.get("kind", ""),
                                               file=request.FILES.get("file"), actor=request.user)
+            messages.success(request, "模板已上传，今后生成的文书使用该模板。")
             return redirect("replies:templates")
         except PermissionDenied:
             raise
@@ -117,6 +118,7 @@ def draft(request, assignment_id: int):
         try:
             if data.get("action") == "submit" and reply is not None:
                 services.reply_submit(reply=reply, actor=request.user)
+                messages.success(request, "答复已提交审核。")
             else:
                 chosen = [o for o in opinions if str(o.pk) in data.getlist("adopted")]
                 reply = services.reply_save_draft(
@@ -127,6 +129,7 @@ def draft(request, assignment_id: int):
                     adopted_opinions=chosen, is_upward=bool(data.get("is_upward")),
                     cc=[line for line in data.get("cc", "").splitlines()],
                 )
+                messages.success(request, "答复草稿已保存。")
             return redirect("replies:draft", assignment_id=assignment.pk)
         except PermissionDenied:
             raise
@@ -222,6 +225,7 @@ def co_opinion(request, assignment_id: int):
                                      contact_person=request.POST.get("contact_person", ""),
                                      contact_phone=request.POST.get("contact_phone", ""),
                                      attachments=request.FILES.getlist("attachments"))
+            messages.success(request, "会办意见已发送给主办单位。")
             return redirect("replies:co_opinion", assignment_id=assignment.pk)
         except PermissionDenied as exc:
             error = str(exc)
@@ -328,9 +332,11 @@ def commitments(request):
         try:
             if request.POST.get("action") == "complete":
                 services.commitment_complete(commitment=commitment, actor=request.user, note=request.POST.get("note", ""))
+                messages.success(request, "已标记为落实完成。")
             else:
                 services.commitment_progress_report(commitment=commitment, actor=request.user,
                                                     note=request.POST.get("note", ""))
+                messages.success(request, "落实进展已记录。")
             return redirect(request.get_full_path())
         except PermissionDenied as exc:
             error = str(exc)
@@ -373,6 +379,7 @@ def chain(request):
                               "kind": StepKind.CONSULT if "征求意见稿" in parts[2:] else StepKind.REVIEW,
                               "checklist_required": "清单" in parts[2:]})
             services.review_chain_set(unit=unit, steps=steps, actor=request.user)
+            messages.success(request, f"审核流程已保存，共{len(steps)}个环节。")
             return redirect(f"{request.path}?unit={unit.pk}")
         except services.DomainError as exc:
             error = str(exc)

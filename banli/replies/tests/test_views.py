@@ -196,3 +196,14 @@ def test_office_check_needs_a_choice_on_every_item_and_reads_in_chinese(world, c
     assert "「办公室核稿」已同意" in html or "已同意" in html
     assert "逐条答复：通过；文字：通过；格式：通过；公开属性：通过" in html
     assert "point_by_point" not in html
+
+
+def test_saving_a_draft_and_sending_a_co_opinion_say_they_are_done(world, client, item):
+    lead, co = item
+    response = login(client, world.lead_handler).post(
+        reverse("replies:draft", args=[lead.pk]), {"body": "一、答复。", "reply_class": "A", "disclosure": "full"},
+        follow=True)
+    assert "答复草稿已保存" in response.content.decode()
+    response = login(client, world.co_handler).post(reverse("replies:co_opinion", args=[co.pk]),
+                                                    {"body": "同意主办单位意见。"}, follow=True)
+    assert "会办意见已发送给主办单位" in response.content.decode()

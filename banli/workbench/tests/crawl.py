@@ -34,7 +34,7 @@ OBJECT_PAGES = {
 
 # Pages open to every signed-in user that are office tools with nothing of the proposer's beyond his home page
 # (his items are listed there as cards; the ledger and its export would show him the same items as rows).
-NOT_TOOLS = {"proposer": {"workbench:ledger", "exchange:index"}}
+NOT_TOOLS = {"proposer": {"workbench:ledger", "exchange:index", "supervision:key_items"}}
 
 
 def required_pages(role: str) -> set[str]:
@@ -92,8 +92,11 @@ def crawl(person) -> dict[str, set[str]]:
     first = {u for u in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)") if is_page(u, origin)}
     one = {url_name(u, origin) for u in first}
     two = set()
+    person.crawl_errors = []
     for url in sorted(first):
         response = person.context.request.get(url)
+        if response.status != 200 or response.url.split("?")[0].endswith("/login/"):
+            person.crawl_errors.append(f"{url} -> {response.status} {response.url}")
         if "text/html" not in response.headers.get("content-type", ""):
             continue
         for link in links_in(response.text(), url):

@@ -28,7 +28,8 @@ def test_the_menu_reaches_every_page_of_the_role_within_two_clicks(role, matrix,
     person = Person(browser, live_server, getattr(matrix, ROLE_USERS[role]), timeout=SLOW)
     reached = crawl(person)
     missing = required_pages(role) - reached["one"] - reached["two"]
-    assert not missing, f"{role}: not reachable within two clicks from the home page: {sorted(missing)}"
+    assert not missing, (f"{role}: not reachable within two clicks from the home page: {sorted(missing)}; "
+                         f"pages that did not answer: {person.crawl_errors}")
     # The daily tools sit in the menu itself (one click), not only somewhere on a page.
     menu = {url_name(u, person.base) for u in person.page.eval_on_selector_all(
         "#role-menu-items a[href]:not([href='#'])", "els => els.map(e => e.href)")}
@@ -62,14 +63,24 @@ def _pages_of(person, matrix, role) -> list[str]:
 
 
 def _shots(person, screenshots, matrix, role, suffix):
+    def shoot(name):
+        try:
+            screenshots(person.page, name)
+        except Exception:  # noqa: BLE001 - a very long page can fail as one full-page capture: keep the screen
+            import os
+
+            from banli.workbench.tests.conftest import artifacts_folder
+
+            person.page.screenshot(path=os.path.join(artifacts_folder(), f"{name}.png"))
+
     person.open("/")
-    screenshots(person.page, f"home-{role}-{suffix}")
+    shoot(f"home-{role}-{suffix}")
     if role != "admin":
         person.proposal(matrix.item_a.pk)
-        screenshots(person.page, f"proposal-{role}-{suffix}")
+        shoot(f"proposal-{role}-{suffix}")
     if role != "proposer":
         person.open("/ledger/")
-        screenshots(person.page, f"ledger-{role}-{suffix}")
+        shoot(f"ledger-{role}-{suffix}")
 
 
 @pytest.mark.parametrize("role", list(ROLE_USERS))
