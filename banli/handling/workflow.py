@@ -92,6 +92,8 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         _t("send_co_opinion", "发送会办意见", ["in_progress"], "opinion_sent", [UNIT_OFFICE, HANDLER], assignment_roles=["co"]),
         _t("submit_reply", "提交答复审核", ["in_progress", "rehandling"], "reply_review", [UNIT_OFFICE, HANDLER], assignment_roles=ANSWERING),
+        _t("save_reply_draft", "起草答复", ["in_progress", "rehandling"], None, [UNIT_OFFICE, HANDLER],
+           assignment_roles=ANSWERING),
         _t("approve_reply", "审核通过", ["reply_review"], None, [UNIT_OFFICE, LEADER, OFFICE], assignment_roles=ANSWERING),
         _t("return_reply", "退回修改", ["reply_review"], "in_progress", [UNIT_OFFICE, LEADER, OFFICE], reason=True, assignment_roles=ANSWERING),
         _t("send_reply", "发送答复", ["reply_review"], "replied", [UNIT_OFFICE], assignment_roles=ANSWERING),
@@ -127,6 +129,14 @@ TRANSITIONS: dict[str, Transition] = {
         _t(
             "complete_commitment",
             "完成落实事项",
+            ["replied", "rated", "closed", "rehandling", "in_progress", "reply_review"],
+            None,
+            [UNIT_OFFICE, HANDLER],
+            assignment_roles=ANSWERING,
+        ),
+        _t(
+            "report_commitment_progress",
+            "报告落实进展",
             ["replied", "rated", "closed", "rehandling", "in_progress", "reply_review"],
             None,
             [UNIT_OFFICE, HANDLER],

@@ -46,13 +46,13 @@ def test_sending_a_sent_reply_again_says_it_was_already_sent(client, world):
     proposal = make_proposal(world)
     lead = walk_to(world, assign(world, proposal)[0], "replied")
     reply = Reply.objects.get(assignment=lead, state="sent")
-    with pytest.raises(DomainError, match="已于.*发送，无需再次发送"):
+    with pytest.raises(DomainError, match="已经发送，不需要再次发送"):
         replies.reply_send(reply=reply, actor=world.lead_office)
     # The second tab posts the send form of the page it still shows.
     client.force_login(world.lead_office)
-    response = client.post(reverse("workbench:action", args=[lead.pk, "send"]), HTTP_HX_REQUEST="true")
+    response = client.post(reverse("workbench:action", args=[lead.pk, "send_reply"]), HTTP_HX_REQUEST="true")
     html = response.content.decode()
-    assert "无需再次发送" in html and "尚未完成审核签发" not in html
+    assert "不需要再次发送" in html and "尚未完成审核签发" not in html
 
 
 # --- 12. ledger search --------------------------------------------------------------------------------
