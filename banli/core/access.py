@@ -506,6 +506,16 @@ def can_manage_scores(user, session) -> bool:
     return is_office_for(user, session_proposal_stub(session))
 
 
+def can_withdraw_publication(user, proposal) -> bool:
+    """Taking a disclosed reply off the public portal is the assigning office's decision."""
+    return is_office_for(user, proposal)
+
+
+def can_view_area_summary(user, session) -> bool:
+    """The area-wide summary of a session (every unit's figures and 自评): its assigning office and the admin."""
+    return has_role(user, Role.ADMIN) or can_manage_scores(user, session)
+
+
 def session_proposal_stub(session):
     """`is_office_for` takes a proposal; a session's checks need only its assigning office."""
     from types import SimpleNamespace

@@ -17,6 +17,11 @@ class BootstrapMixin:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             widget = field.widget
+            if getattr(field, "max_length", None):
+                # The browser's maxlength cuts a pasted text without a word; the server refuses it with the limit.
+                widget.attrs.pop("maxlength", None)
+                if not field.help_text and field.max_length >= 100:
+                    field.help_text = f"最多 {field.max_length} 字"
             if isinstance(widget, (forms.RadioSelect, forms.CheckboxSelectMultiple)):
                 continue
             if isinstance(widget, forms.CheckboxInput):

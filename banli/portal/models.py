@@ -24,6 +24,11 @@ class PublicReply(models.Model):
     round = models.PositiveSmallIntegerField(default=1)
     replied_on = models.DateField("答复日期")
     published_at = models.DateTimeField("公开时间")
+    # The office may take a publication down (e.g. a personal detail slipped through); the row stays as a record.
+    withdrawn_at = models.DateTimeField("撤回时间", null=True, blank=True)
+    withdrawn_by = models.ForeignKey("organizations.User", on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+", verbose_name="撤回人")
+    withdraw_reason = models.CharField("撤回理由", max_length=300, blank=True)
 
     class Meta:
         verbose_name = "公开答复"

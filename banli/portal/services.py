@@ -73,3 +73,30 @@ def publish_pending(*, now=None) -> int:
         if reply_publish(reply_id=reply_id, now=now) is not None:
             count += 1
     return count
+
+
+@transaction.atomic
+def public_reply_withdraw(*, publication, actor, reason: str, now=None):
+    """Take a publication off the portal, with the office's reason (the row and the event stay as the record)."""
+    from banli.core import access
+    from banli.core.errors import ConflictError, DomainError, PermissionDenied
+    from banli.handling import workflow
+    from banli.portal.models import PublicReply
+
+    now = now or timezone.now()
+    assignment = publication.reply.assignment
+    if not access.can_withdraw_publication(actor, assignment.proposal):
+        raise PermissionDenied("只有该届次的交办机构才能撤回公开答复。")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请填写撤回公开的理由。", field="reason")
+    if len(reason) > 300:
+        raise DomainError(f"撤回理由最多 300 字，现有 {len(reason)} 字。", field="reason")
+    won = PublicReply.objects.filter(pk=publication.pk, withdrawn_at__isnull=True).update(
+        withdrawn_at=now, withdrawn_by=actor, withdraw_reason=reason)
+    if not won:
+        raise ConflictError("该公开答复已经撤回。")
+    workflow.write_event(verb="publication_withdrawn", actor=actor, assignment=assignment, now=now, reason=reason,
+                         payload={"publication": publication.pk, "reply": publication.reply_id})
+    publication.refresh_from_db()
+    return publication

@@ -1,10 +1,14 @@
 """The public portal (no login): disclosed replies, searchable, with counts per unit and class."""
 from __future__ import annotations
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
-from banli.portal import selectors
+from banli.portal import selectors, services
 
 
 def _int(value):
@@ -31,4 +35,28 @@ def index(request):
 
 
 def detail(request, public_id: int):
-    return render(request, "portal/detail.html", {"item": selectors.require_published(public_id)})
+    from banli.core.access import can_withdraw_publication
+
+    item = selectors.require_published(public_id)
+    may_withdraw = request.user.is_authenticated and can_withdraw_publication(request.user, item.reply.assignment.proposal)
+    return render(request, "portal/detail.html", {"item": item, "rounds": selectors.rounds_of(item),
+                                                  "may_withdraw": may_withdraw})
+
+
+@login_required
+@require_POST
+def withdraw(request, public_id: int):
+    """The office takes a publication off the portal, with a reason."""
+    from banli.core.errors import DomainError, PermissionDenied
+
+    item = selectors.require_published(public_id)
+    try:
+        services.public_reply_withdraw(publication=item, actor=request.user, reason=request.POST.get("reason", ""))
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(exc.message) from exc
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return render(request, "portal/detail.html", {"item": item, "rounds": selectors.rounds_of(item),
+                                                      "may_withdraw": True}, status=400)
+    messages.success(request, f"已撤回公开：第{item.number}号的答复不再在公开答复中显示。")
+    return redirect("portal:index")

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
+import re
 
 from django.utils import timezone
 
@@ -41,6 +43,20 @@ def salutation_for(proposal) -> str:
     return f"{'、'.join(names)}：" if names else ""
 
 
+TYPED_SALUTATION = re.compile(r"^[^一二三四五六七八九十（(\d][^。；;！？]{0,60}[：:]$")
+
+
+def split_typed_salutation(body: str, default: str) -> tuple[str, str]:
+    """The addressee line and the body without it: a clerk often starts the body with "李文涛委员：";
+    that line is then the letter's salutation (printed once), else the generated `default` is."""
+    lines = (body or "").splitlines()
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is not None and TYPED_SALUTATION.match(lines[first].strip()):
+        typed = lines[first].strip()
+        return typed[:-1] + "：", "\n".join(lines[first + 1:]).strip("\n")
+    return default, body
+
+
 def default_cc(assignment) -> list[str]:
     """抄送: the session's assigning office (政协提案委 / 人大代表工委 / 政府督查室)."""
     return [assignment.proposal.session.assigning_office.name]
@@ -51,8 +67,9 @@ def reply_context(reply) -> LetterContext:
     proposal = assignment.proposal
     unit = assignment.unit
     date = chinese_date(reply.approved_at or reply.created_at)
+    salutation, body = split_typed_salutation(reply.body, salutation_for(proposal))
     return LetterContext(
-        title=letter_title(proposal), body=reply.body, unit_name=unit.name, salutation=salutation_for(proposal),
+        title=letter_title(proposal), body=body, unit_name=unit.name, salutation=salutation,
         class_mark=f"{reply.reply_class}类" if reply.reply_class else "", doc_number=reply.doc_number,
         signer=reply.signer, is_upward=reply.is_upward, date=date, contact_person=reply.contact_person,
         contact_phone=reply.contact_phone, cc=list(reply.cc or default_cc(assignment)),
@@ -67,9 +84,10 @@ def co_opinion_context(opinion) -> LetterContext:
     proposal = assignment.proposal
     lead = Assignment.objects.filter(proposal=proposal, role=AssignmentRole.LEAD).exclude(state=AssignmentState.WITHDRAWN).select_related("unit").first()
     date = chinese_date(opinion.sent_at or opinion.created_at)
+    salutation, body = split_typed_salutation(opinion.body, f"{lead.unit.name}：" if lead else "")
     return LetterContext(
-        title=letter_title(proposal, co_opinion=True), body=opinion.body, unit_name=assignment.unit.name,
-        salutation=f"{lead.unit.name}：" if lead else "", doc_number=opinion.doc_number, date=date,
+        title=letter_title(proposal, co_opinion=True), body=body, unit_name=assignment.unit.name,
+        salutation=salutation, doc_number=opinion.doc_number, date=date,
         contact_person=opinion.contact_person, contact_phone=opinion.contact_phone,
         attachments=[a.name for a in opinion.attachments.all()] if opinion.pk else [],
     )
@@ -123,3 +141,22 @@ def reply_filename(reply) -> str:
 
 def co_opinion_filename(opinion) -> str:
     return f"{letter_title(opinion.assignment.proposal, co_opinion=True)}.docx"
+
+
+ALIGN_CLASSES = {1: "text-center", 2: "text-end", 3: "text-justify"}
+
+
+def preview_lines(docx: bytes) -> list[dict]:
+    """The letter's paragraphs as the page shows them, read back from the very .docx that is downloaded
+    (built-in layout, the unit's template or the document frozen at sign-off): the preview cannot drift."""
+    from docx import Document
+
+    lines = []
+    for paragraph in Document(io.BytesIO(docx)).paragraphs:
+        text = paragraph.text
+        if not text.strip():
+            continue
+        align = paragraph.paragraph_format.alignment
+        indent = bool(paragraph.paragraph_format.first_line_indent)
+        lines.append({"text": text, "css": ALIGN_CLASSES.get(int(align) if align is not None else 0, ""), "indent": indent})
+    return lines

@@ -650,6 +650,18 @@ def feedback_callback_record(*, feedback: Feedback, actor, confirmed: bool, note
 # --- commitments --------------------------------------------------------------------------------
 
 
+COMMITMENT_HORIZON_YEARS = 10
+
+
+def _check_commitment_horizon(target_date: dt.date, now=None) -> None:
+    """A promise due in 9999 is a typing slip, not a plan: refuse dates past a sane horizon."""
+    today = timezone.localdate(now) if now else timezone.localdate()
+    latest = today.replace(year=today.year + COMMITMENT_HORIZON_YEARS, day=min(today.day, 28))
+    if target_date > latest:
+        raise DomainError(f"完成时限不能晚于{latest:%Y年%m月%d日}（{COMMITMENT_HORIZON_YEARS}年内），请检查年份是否输错。",
+                          field="target_date")
+
+
 @transaction.atomic
 def commitment_record(*, assignment, actor, description: str, target_date: dt.date, reply: Reply | None = None,
                       section=None, now=None) -> Commitment:
@@ -659,6 +671,7 @@ def commitment_record(*, assignment, actor, description: str, target_date: dt.da
         raise DomainError("请填写承诺落实的事项。", field="description")
     if target_date is None:
         raise DomainError("请填写完成时限。", field="target_date")
+    _check_commitment_horizon(target_date, now)
     if section is not None and not section.is_within(assignment.unit):
         raise DomainError("责任科室必须是本单位的科室。", field="section")
     if reply is not None and reply.assignment_id != assignment.pk:

@@ -5,6 +5,7 @@ from functools import wraps
 from urllib.parse import quote
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
@@ -63,6 +64,7 @@ def templates(request):
         try:
             services.document_template_upload(unit=unit, kind=request.POST.get("kind", ""),
                                               file=request.FILES.get("file"), actor=request.user)
+            messages.success(request, "模板已上传，今后生成的文书使用该模板。")
             return redirect("replies:templates")
         except PermissionDenied:
             raise
@@ -112,6 +114,7 @@ def draft(request, assignment_id: int):
         try:
             if data.get("action") == "submit" and reply is not None:
                 services.reply_submit(reply=reply, actor=request.user)
+                messages.success(request, "答复已提交审核。")
             else:
                 chosen = [o for o in opinions if str(o.pk) in data.getlist("adopted")]
                 reply = services.reply_save_draft(
@@ -122,6 +125,7 @@ def draft(request, assignment_id: int):
                     adopted_opinions=chosen, is_upward=bool(data.get("is_upward")),
                     cc=[line for line in data.get("cc", "").splitlines()],
                 )
+                messages.success(request, "答复草稿已保存。")
             return redirect("replies:draft", assignment_id=assignment.pk)
         except PermissionDenied:
             raise
@@ -137,6 +141,13 @@ def draft(request, assignment_id: int):
         "editable": workflow.TRANSITIONS["submit_reply"] in workflow.allowed_actions(assignment, request.user),
         "title": letters.letter_title(assignment.proposal),
     })
+
+
+def _shows_checklist(step) -> bool:
+    """The 核稿清单 belongs to the office's check (办公室核稿) and to steps whose unit asked for it."""
+    from banli.organizations.choices import Role
+
+    return step.kind == "review" and (step.checklist_required or step.role == Role.UNIT_OFFICE)
 
 
 @domain_view
@@ -156,24 +167,38 @@ def review(request, reply_id: int):
         try:
             if action in ("approve", "return"):
                 checklist = {key: data.get(f"check_{key}") == "ok" for key, _ in CHECKLIST_ITEMS if data.get(f"check_{key}")}
+                if action == "approve" and step is not None and _shows_checklist(step):
+                    missing = [label for key, label in CHECKLIST_ITEMS if data.get(f"check_{key}") not in ("ok", "fail")]
+                    if missing:
+                        raise services.DomainError(f"核稿清单须逐项选择“通过”或“不通过”，尚未选择：{'、'.join(missing)}。")
                 services.reply_review(reply=reply, actor=request.user, approve=action == "approve",
                                       reason=data.get("reason", ""), checklist=checklist)
+                messages.success(request, "已退回修改。" if action == "return" else f"「{step.name if step else '审核'}」已同意。")
             elif action == "revise":
                 services.reply_revise(reply=reply, actor=request.user, reason=data.get("reason", ""))
                 return redirect("replies:draft", assignment_id=assignment.pk)
             elif action == "send":
                 services.reply_send(reply=reply, actor=request.user)
+                messages.success(request, "答复已发送给提案人。")
             elif action == "comment":
                 services.draft_comment_add(reply=reply, actor=request.user, body=data.get("body", ""))
+                messages.success(request, "您的意见已提交。")
             return redirect("replies:review", reply_id=reply.pk)
         except PermissionDenied as exc:
             error = str(exc)
         except services.DomainError as exc:
             error = str(exc)
     internal = access.can_view_internal(request.user, assignment)
+    records = list(reply.reviews.select_related("reviewer"))
+    labels = dict(CHECKLIST_ITEMS)
+    for record in records:
+        record.checklist_labelled = [(labels.get(k, k), v) for k, v in (record.checklist or {}).items()]
+    chosen = request.POST if request.method == "POST" else {}
     return render(request, "replies/review.html", {
+        "shows_checklist": step is not None and _shows_checklist(step),
+        "checklist_rows": [(key, label, chosen.get(f"check_{key}", "")) for key, label in CHECKLIST_ITEMS],
         "reply": reply, "assignment": assignment, "proposal": assignment.proposal, "steps": steps, "step": step,
-        "records": reply.reviews.select_related("reviewer"), "checklist_items": CHECKLIST_ITEMS, "error": error,
+        "records": records, "error": error, "letter": letters.preview_lines(letters.reply_docx(reply)),
         "comments": reply.draft_comments.select_related("proposer") if (internal or step is not None) else [],
         "internal": internal, "adopted": reply.adopted_opinions.select_related("assignment__unit"),
         "deliveries": reply.deliveries.all() if access.can_view_reply_copies(request.user, assignment) else [],
@@ -196,6 +221,7 @@ def co_opinion(request, assignment_id: int):
                                      contact_person=request.POST.get("contact_person", ""),
                                      contact_phone=request.POST.get("contact_phone", ""),
                                      attachments=request.FILES.getlist("attachments"))
+            messages.success(request, "会办意见已发送给主办单位。")
             return redirect("replies:co_opinion", assignment_id=assignment.pk)
         except PermissionDenied as exc:
             error = str(exc)
@@ -258,6 +284,7 @@ def copy(request, delivery_id: int):
     return render(request, "replies/copy.html", {
         "delivery": delivery, "reply": reply, "proposal": reply.assignment.proposal, "rated": rated,
         "title": letters.letter_title(reply.assignment.proposal),
+        "letter": letters.preview_lines(letters.reply_docx(reply)),
         "commitments": reply.assignment.commitments.all(),
     })
 
@@ -301,9 +328,11 @@ def commitments(request):
         try:
             if request.POST.get("action") == "complete":
                 services.commitment_complete(commitment=commitment, actor=request.user, note=request.POST.get("note", ""))
+                messages.success(request, "已标记为落实完成。")
             else:
                 services.commitment_progress_report(commitment=commitment, actor=request.user,
                                                     note=request.POST.get("note", ""))
+                messages.success(request, "落实进展已记录。")
             return redirect(request.get_full_path())
         except PermissionDenied as exc:
             error = str(exc)
@@ -354,6 +383,7 @@ def chain(request):
                               "checklist_required": "清单" in parts[2:], "reviewers": reviewers})
             services.review_chain_set(unit=unit, steps=steps, actor=request.user,
                                       allow_same_reviewer=request.POST.get("allow_same_reviewer") == "1")
+            messages.success(request, f"审核流程已保存，共{len(steps)}个环节。")
             return redirect(f"{request.path}?unit={unit.pk}")
         except services.DomainError as exc:
             error = str(exc)

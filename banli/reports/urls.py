@@ -17,4 +17,6 @@ urlpatterns = [
     path("rules/", views.rules_page, name="rules"),
     path("summary/", views.summary_page, name="summary"),
     path("summary/summary.docx", views.summary_docx, name="summary_docx"),
+    path("area-summary/", views.area_summary_page, name="area_summary"),
+    path("area-summary/summary.docx", views.area_summary_docx, name="area_summary_docx"),
 ]

@@ -193,8 +193,17 @@ def dashboard_xlsx(request):
 # --- scores and self-evaluation ---------------------------------------------------------------------
 
 
-def _session_and_unit(request, source=None):
-    """The session and unit of a score/summary page, or 404 when the user may not read them."""
+def current_session(sessions):
+    """The session a report opens on: the newest one still in progress, else the newest."""
+    sessions = sessions.order_by("-year", "-pk")
+    return sessions.filter(is_active=True).first() or sessions.first()
+
+
+def _session_and_unit(request, source=None, *, required=True):
+    """The session and unit of a score/summary page, or 404 when the user may not read them.
+
+    Nothing chosen: the current session and the user's own unit. The office has no unit of its own; with
+    `required=False` the unit is then None and the page asks for one instead of failing."""
     from banli.organizations.models import Unit
 
     source = source or request.GET
@@ -204,10 +213,23 @@ def _session_and_unit(request, source=None):
         unit = selectors.default_unit(request.user)
     elif unit_id.isdigit():
         unit = Unit.objects.filter(pk=int(unit_id)).first()
-    session = selectors.report_sessions(request.user).filter(pk=int(session_id)).first() if session_id.isdigit() else None
-    if session is None or unit is None or not can_view_unit_report(request.user, unit):
+    sessions = selectors.report_sessions(request.user)
+    if session_id:
+        session = sessions.filter(pk=int(session_id)).first() if session_id.isdigit() else None
+    else:
+        session = current_session(sessions)
+    if session is None or (unit_id and unit is None) or (unit is not None and not can_view_unit_report(request.user, unit)):
         raise Http404("找不到该届次或单位，或您没有查看权限。")
+    if unit is None and required:
+        raise Http404("请选择单位。")
     return session, unit
+
+
+def _picker(request, session, unit, *, units=True) -> dict:
+    """The session and unit choosers shown on the score and summary pages."""
+    return {"pick_sessions": selectors.report_sessions(request.user).order_by("-year", "-pk"),
+            "pick_units": selectors.report_units(request.user).order_by("sort_order", "name") if units else None,
+            "picked_session": session, "picked_unit": unit}
 
 
 def _redirect_back(session, unit, name="reports:score"):
@@ -226,7 +248,10 @@ def score_page(request):
     from banli.reports.models import Evaluation
 
     source = request.POST if request.method == "POST" else request.GET
-    session, unit = _session_and_unit(request, source)
+    _require_reader(request)
+    session, unit = _session_and_unit(request, source, required=request.method == "POST")
+    if unit is None:
+        return _render(request, "reports/pick.html", {"heading": "考核得分", **_picker(request, session, unit)})
     evaluation = Evaluation.objects.filter(session=session, unit=unit).select_related("rule_set").first()
     if request.method == "POST":
         action = request.POST.get("action")
@@ -278,7 +303,7 @@ def score_page(request):
         "evaluation": evaluation, "entry_rules": entry_rules,
         "is_office": can_manage_scores(request.user, session), "can_submit": can_submit_evaluation(request.user, unit),
         "query": urlencode({"session": session.pk, "unit": unit.pk}),
-        "fmt": scoring.fmt,
+        "fmt": scoring.fmt, **_picker(request, session, unit),
     })
 
 
@@ -321,7 +346,10 @@ def summary_page(request):
     from banli.reports.models import SummaryDraft
 
     source = request.POST if request.method == "POST" else request.GET
-    session, unit = _session_and_unit(request, source)
+    _require_reader(request)
+    session, unit = _session_and_unit(request, source, required=request.method == "POST")
+    if unit is None:
+        return _render(request, "reports/pick.html", {"heading": "年度办理工作总结", **_picker(request, session, unit)})
     draft = SummaryDraft.objects.filter(session=session, unit=unit).first()
     sl = figures.Slice(session_id=session.pk, unit_id=unit.pk).resolve()
     candidates = Assignment.objects.filter(sl.q()).filter(figures.ANSWERING).select_related("proposal").order_by(
@@ -343,7 +371,7 @@ def summary_page(request):
     return _render(request, "reports/summary.html", {
         "session": session, "unit": unit, "summary": built, "draft": draft, "candidates": candidates,
         "chosen": chosen, "can_edit": can_submit_evaluation(request.user, unit),
-        "query": urlencode({"session": session.pk, "unit": unit.pk}),
+        "query": urlencode({"session": session.pk, "unit": unit.pk}), **_picker(request, session, unit),
     })
 
 
@@ -469,7 +497,51 @@ def compare_page(request):
             .exclude(state__in=[AssignmentState.CLOSED, AssignmentState.WITHDRAWN]).select_related("proposal", "proposal__session", "unit")
             .order_by("proposal__session__year", "proposal__number")[:200]
         )
+    # The columns are `columns`: the filter form's own `sessions` list (every readable session, in its own
+    # order) once overwrote them, so each column showed another session's figures under its heading.
     return _render(request, "reports/compare.html", {
-        "sessions": sessions, "rows": rows, "carried": carried, **_filter_context(request, sl),
+        **_filter_context(request, sl), "columns": sessions, "rows": rows, "carried": carried,
         "all_sessions": selectors.report_sessions(request.user),
     })
+
+
+# --- the area-wide summary ---------------------------------------------------------------------------
+
+
+def _area_session(request):
+    from banli.core.access import can_view_area_summary
+
+    sessions = selectors.report_sessions(request.user)
+    raw = request.GET.get("session", "")
+    session = (sessions.filter(pk=int(raw)).first() if raw.isdigit() else None) if raw else current_session(sessions)
+    if session is None or not can_view_area_summary(request.user, session):
+        raise Http404("找不到该届次，或您不是该届次的交办机构。")
+    return session
+
+
+@login_required
+def area_summary_page(request):
+    """全区办理工作总结: the office's report on a whole session, every unit in one table, each unit's 自评."""
+    from banli.reports import area
+
+    session = _area_session(request)
+    built = area.build(session)
+    return _render(request, "reports/area_summary.html", {
+        "summary": built, "columns": area.UNIT_COLUMNS, "session": session,
+        "query": urlencode({"session": session.pk}), **_picker(request, session, None, units=False),
+    })
+
+
+@login_required
+def area_summary_docx(request):
+    from urllib.parse import quote
+
+    from django.http import HttpResponse
+
+    from banli.reports import area
+
+    built = area.build(_area_session(request))
+    response = HttpResponse(area.area_docx(built),
+                            content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(built.title)}.docx"
+    return response

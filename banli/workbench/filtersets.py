@@ -1,9 +1,11 @@
 """The ledger's filters (django-filter); every filter lives in the URL so a view can be bookmarked and shared."""
 from __future__ import annotations
 
+import re
+
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from banli.handling.choices import AssignmentRole, AssignmentState
@@ -12,13 +14,23 @@ from banli.core import access
 from banli.organizations.choices import UnitKind
 from banli.organizations.models import Unit
 from banli.proposals.choices import ProposalKind
-from banli.proposals.models import Session
+from banli.proposals.models import ProposalProposer, Session
 from banli.workbench.selectors import ledger_assignments, overdue_q
 
 
+class ChineseOrderingFilter(django_filters.OrderingFilter):
+    """The sort menu in Chinese: django-filter's "(descending)" suffix is not translated."""
+
+    def build_choices(self, fields, labels):
+        choices = []
+        for field, param in fields.items():
+            label = labels.get(field, param)
+            choices += [(param, f"{label}（升序）"), (f"-{param}", f"{label}（降序）")]
+        return choices
+
 
 class LedgerFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label="关键词", method="filter_text", widget=forms.TextInput(attrs={"placeholder": "编号、案由或正文，如：教育"}))
+    q = django_filters.CharFilter(label="关键词", method="filter_text", widget=forms.TextInput(attrs={"placeholder": "编号、案由、正文或提案人，如：教育"}))
     session = django_filters.ModelChoiceFilter(label="届次", field_name="proposal__session", queryset=Session.objects.all(),
                                                empty_label="全部届次")
     kind = django_filters.ChoiceFilter(label="类型", field_name="proposal__kind", choices=ProposalKind.choices,
@@ -35,11 +47,14 @@ class LedgerFilter(django_filters.FilterSet):
                                           choices=[("true", "已逾期"), ("false", "未逾期")])
     handler = django_filters.ModelChoiceFilter(label="承办人", field_name="handler", empty_label="全部承办人",
                                                queryset=access.handler_users())
-    ordering = django_filters.OrderingFilter(
+    ordering = ChineseOrderingFilter(
         label="排序",
+        empty_label="默认（重点优先，按期限）",
         fields=(("due", "due"), ("proposal__number", "number"), ("unit__name", "unit"), ("state", "state"),
                 ("assigned_at", "assigned")),
-        field_labels={"due": "期限", "number": "编号", "unit": "单位", "state": "状态", "assigned": "交办时间"},
+        # django-filter keys field_labels by the model field, not by the URL parameter.
+        field_labels={"due": "期限", "proposal__number": "编号", "unit__name": "单位", "state": "状态",
+                      "assigned_at": "交办时间"},
     )
 
     def __init__(self, *args, today=None, **kwargs):
@@ -55,7 +70,11 @@ class LedgerFilter(django_filters.FilterSet):
             return queryset
         q = Q()
         for word in value.split():
-            q &= Q(proposal__title__icontains=word) | Q(proposal__body__icontains=word) | Q(proposal__number__icontains=word)
+            # "第20240104号" is how a clerk writes a number; the stored number is the digits.
+            number = re.sub(r"^第(.+)号$", r"\1", word)
+            signer = ProposalProposer.objects.filter(proposal_id=OuterRef("proposal_id"), proposer__name__icontains=word)
+            q &= (Q(proposal__title__icontains=word) | Q(proposal__body__icontains=word)
+                  | Q(proposal__number__icontains=number) | Q(Exists(signer)))
         return queryset.filter(q)
 
     def filter_unit(self, queryset, name, value):

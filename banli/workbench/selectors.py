@@ -226,14 +226,31 @@ def proposer_workbench(user, clock: Clock) -> list[Section]:
     base = proposer_assignments(user)
     rated = Feedback.objects.filter(assignment=OuterRef("pk"), round=OuterRef("round"), proposer__user=user)
     to_rate = base.filter(role__in=ANSWERING, state=AssignmentState.REPLIED).exclude(Exists(rated))
-    sections = [
-        _section("to_rate", "答复待我测评", to_rate, clock, hint="请阅读答复后，对办理态度和办理结果作出评价"),
-        _section("my_items", "我的提案建议", base, clock, order=("proposal__number", "role", "id")),
-    ]
-    for section in sections:
-        for row in section.rows:
-            row.progress = progress_percent(row)
-    return sections
+    to_rate_section = _section("to_rate", "答复待我测评", to_rate, clock, hint="请阅读答复后，对办理态度和办理结果作出评价")
+    for row in to_rate_section.rows:
+        row.progress = progress_percent(row)
+    return [to_rate_section, proposer_items(user, base, clock)]
+
+
+def proposer_items(user, base: QuerySet, clock: Clock) -> Section:
+    """我的提案建议: one card per proposal with its units inside and the proposer's own ratings, not one row
+    per unit assignment (the same proposal shown three times)."""
+    rows = decorate(with_rows(base).order_by("-proposal__session__year", "proposal__number", "role", "id"), clock)
+    ratings: dict[int, list] = {}
+    for fb in Feedback.objects.filter(assignment__in=base.values("pk"), proposer__user=user).order_by("round", "id"):
+        ratings.setdefault(fb.assignment_id, []).append(fb)
+    cards: dict[int, dict] = {}
+    for row in rows:
+        row.progress = progress_percent(row)
+        row.my_ratings = ratings.get(row.pk, [])
+        card = cards.setdefault(row.proposal_id, {"proposal": row.proposal, "units": [], "key_item": False})
+        card["units"].append(row)
+        card["key_item"] = card["key_item"] or row.key_item
+    for card in cards.values():
+        answering = [u for u in card["units"] if u.role in ANSWERING] or card["units"]
+        card["progress"] = min(u.progress for u in answering)
+    ordered = sorted(cards.values(), key=lambda c: (not c["key_item"],))
+    return Section(key="my_items", title="我的提案建议", count=len(ordered), rows=ordered, kind="proposals")
 
 
 def progress_percent(assignment) -> int:
@@ -338,7 +355,7 @@ EVENT_LABELS = {
     "urge": "催办", "note": "备注", "supervise": "列为重点督办", "supervision_note": "督办记录",
     "commitment_progress": "落实进展", "draft_comment": "核稿意见", "feedback_callback": "测评回访",
     "merge": "并案办理", "unmerge": "取消并案",
-    "deadline_recount": "按新录入的节假日安排重新计算期限",
+    "deadline_recount": "按新录入的节假日安排重新计算期限", "publication_withdrawn": "撤回公开答复",
 }
 # 并案 events name the other item of the pair: "本件并入第N号" on the item, "第N号并入本件" on the head.
 MERGE_LABELS = {
@@ -360,24 +377,53 @@ def _merge_label(event) -> str:
 # --- notifications ----------------------------------------------------------------------------
 
 NOTIFICATION_LIMIT = 100
+NOTIFICATION_SCAN = 500  # events read to build the grouped list (newest first)
+# Unread means new: what happened more than two weeks ago is listed, but no longer counted or marked as new
+# (a clerk starting on a running session would otherwise meet every past step of every item as unread).
+NOTIFICATION_FRESH_DAYS = 14
+
+# What each side is told of: what needs its action or its attention, not every step of every item.
+OFFICE_NOTICE_VERBS = frozenset({
+    "request_adjustment", "request_extension", "send_reply", "complete_feedback", "rehandle", "close",
+    "publication_withdrawn",
+})
+UNIT_NOTICE_VERBS = frozenset({
+    "assign", "approve_adjustment", "reject_adjustment", "decide_extension", "assign_section", "reassign_section",
+    "submit_reply", "approve_reply", "return_reply", "send_reply", "record_feedback", "complete_feedback",
+    "rehandle", "close", "urge", "supervise", "supervision_note", "draft_comment", "merge", "unmerge",
+    "publication_withdrawn",
+})
+# The filters of the notification centre: a kind groups verbs as a clerk thinks of them.
+NOTICE_KINDS = {
+    "assign": ("交办与调整", {"register", "assign", "sign", "request_adjustment", "approve_adjustment",
+                              "reject_adjustment", "assign_section", "reassign_section", "merge", "unmerge"}),
+    "reply": ("答复与审核", {"submit_reply", "approve_reply", "return_reply", "send_reply", "draft_comment",
+                             "publication_withdrawn"}),
+    "rating": ("测评与办结", {"record_feedback", "complete_feedback", "rehandle", "close"}),
+    "supervision": ("督办与期限", {"urge", "supervise", "supervision_note", "request_extension", "decide_extension"}),
+}
 
 
 def notification_events(user) -> QuerySet:
-    """Events that concern the user, made by someone else (the same visibility as the timeline)."""
+    """Events that concern the user, made by someone else: those that need his action or attention."""
     from banli.proposals.models import ProposalProposer
 
     q = Q(pk__in=[])
     if access.is_unit_staff(user):
         handled = access.handled_assignments(user)
-        q |= Q(assignment__in=handled.values("pk"))
+        q |= Q(assignment__in=handled.values("pk"), verb__in=UNIT_NOTICE_VERBS)
         q |= Q(proposal__in=handled.values("proposal_id"), assignment__isnull=True,
                verb__in=access.UNIT_PROPOSAL_EVENT_VERBS)
     if access.is_office(user):
-        q |= Q(assignment__in=access.office_assignments(user).values("pk")) & ~Q(verb__in=access.INTERNAL_EVENT_VERBS)
+        q |= Q(assignment__in=access.office_assignments(user).values("pk"), verb__in=OFFICE_NOTICE_VERBS)
     if access.is_proposer(user):
         mine = ProposalProposer.objects.filter(proposer__user=user).values("proposal_id")
         q |= Q(proposal__in=mine, verb__in=access.PROPOSER_EVENT_VERBS)
     return Event.objects.filter(q).exclude(actor=user)
+
+
+def _fresh_since():
+    return timezone.now() - dt.timedelta(days=NOTIFICATION_FRESH_DAYS)
 
 
 def _cursor(user) -> int:
@@ -387,15 +433,46 @@ def _cursor(user) -> int:
 
 
 def unread_count(user) -> int:
-    """Unread notifications, counted up to NOTIFICATION_LIMIT (the badge shows 99+ beyond)."""
-    return notification_events(user).filter(pk__gt=_cursor(user))[:NOTIFICATION_LIMIT].count()
+    """Unread notifications as the centre lists them: one per item and day, counted up to NOTIFICATION_LIMIT."""
+    from django.db.models.functions import TruncDate
+
+    unread = notification_events(user).filter(pk__gt=_cursor(user), created_at__gte=_fresh_since()).order_by()
+    groups = unread.annotate(day=TruncDate("created_at")).values("proposal_id", "day").distinct()
+    return len(groups[:NOTIFICATION_LIMIT])
 
 
-def notifications(user) -> list:
-    cursor = _cursor(user)
-    rows = list(
-        notification_events(user).select_related("actor", "proposal", "assignment__unit").order_by("-id")[:NOTIFICATION_LIMIT]
-    )
+@dataclass
+class NoticeGroup:
+    """One entry of the notification centre: what happened to one item on one day."""
+
+    proposal: object
+    day: dt.date
+    events: list
+    unread: bool = False
+
+    @property
+    def latest(self):
+        return self.events[0]
+
+
+def notifications(user, *, unread_only: bool = False, kind: str = "") -> list[NoticeGroup]:
+    """The user's notifications grouped per item and day, newest first; optionally only unread or one kind."""
+    cursor, fresh = _cursor(user), _fresh_since()
+    qs = notification_events(user)
+    if unread_only:
+        qs = qs.filter(pk__gt=cursor, created_at__gte=fresh)
+    if kind in NOTICE_KINDS:
+        qs = qs.filter(verb__in=NOTICE_KINDS[kind][1])
+    rows = label_events(qs.select_related("actor", "proposal", "assignment__unit").order_by("-id")[:NOTIFICATION_SCAN])
+    groups: dict[tuple, NoticeGroup] = {}
     for row in rows:
-        row.unread = row.pk > cursor
-    return label_events(rows)
+        row.unread = row.pk > cursor and row.created_at >= fresh
+        day = timezone.localtime(row.created_at).date()
+        group = groups.get((row.proposal_id, day))
+        if group is None:
+            if len(groups) >= NOTIFICATION_LIMIT:
+                continue
+            group = groups[(row.proposal_id, day)] = NoticeGroup(proposal=row.proposal, day=day, events=[])
+        group.events.append(row)
+        group.unread = group.unread or row.unread
+    return list(groups.values())

@@ -60,6 +60,12 @@ def assignments_create_many(*, proposal, actor, units_and_roles: list[tuple],
     for unit, role in units_and_roles:
         if role not in ROLE_ORDER:
             raise DomainError(f"请为「{unit.name}」选择办理方式（主办、会办或分办）。", field="role")
+    answering = {"lead", "split"}
+    if not any(role in answering for _, role in units_and_roles) and not proposal.assignments.filter(
+            role__in=answering).exclude(state="withdrawn").exists():
+        # Nobody answers a proposal that has only co units: the office chooses the lead, we never guess it.
+        raise DomainError("尚未指定主办单位：请把其中一个单位的办理方式选为“主办”（或各单位分别“分办”），再确认交办。",
+                          field="role")
     ordered = sorted(units_and_roles, key=lambda pair: ROLE_ORDER[pair[1]])
     created = [handling.assignment_create(proposal=proposal, unit=unit, role=role, actor=actor) for unit, role in ordered]
     if routing_suggested:

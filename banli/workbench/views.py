@@ -19,7 +19,7 @@ from banli.actions.registry import ACTIONS, offered_actions
 from banli.assist import selectors as assist
 from banli.assist.selectors import suggest_quietly
 from banli.core import access
-from banli.core.errors import DomainError, PermissionDenied
+from banli.core.errors import ConflictError, DomainError, PermissionDenied
 from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.handling.models import Assignment
 from banli.organizations.choices import UnitKind
@@ -184,11 +184,13 @@ def assignment_action(request, pk, action):
                 raise
             messages.error(request, exc.message)
             bound = {(assignment.pk, action): form}
-            status = 403 if isinstance(exc, PermissionDenied) else 400
+            status = 403 if isinstance(exc, PermissionDenied) else 409 if isinstance(exc, ConflictError) else 400
         else:
             messages.success(request, message)
             if not request.htmx:
                 return redirect("workbench:proposal", pk=proposal.pk)
+    # The action may have moved the item's derived status (已测评 → 已办结); the relations loaded stay.
+    proposal.status = Proposal.objects.filter(pk=proposal.pk).values_list("status", flat=True).first() or proposal.status
     context = _proposal_context(request, proposal, bound)
     if request.htmx:
         # htmx swaps only 2xx answers by default: the message itself tells success from failure.
@@ -419,18 +421,25 @@ def proposal_unmerge(request, pk):
 @require_GET
 def notification_badge(request):
     count = selectors.unread_count(request.user)
+    shown = "99+" if count > 99 else count
     return HttpResponse(
-        f'通知 <span class="badge rounded-pill text-bg-light" id="unread-count">{count}</span>' if count else "通知"
+        f'通知 <span class="badge rounded-pill text-bg-light" id="unread-count">{shown}</span>' if count else "通知"
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def notifications(request):
+    """The notification centre: one entry per item and day, with filters and "mark all read"."""
     if request.method == "POST":
         services.notifications_mark_read(user=request.user)
         messages.success(request, "已全部标为已读。")
         return redirect("workbench:notifications")
-    items = selectors.notifications(request.user)
-    return render(request, "workbench/notifications.html", {"nav": "notifications", "items": items,
-                                                            "unread": selectors.unread_count(request.user)})
+    unread_only = request.GET.get("show") == "unread"
+    kind = request.GET.get("kind", "")
+    groups = selectors.notifications(request.user, unread_only=unread_only, kind=kind)
+    return render(request, "workbench/notifications.html", {
+        "nav": "notifications", "groups": groups, "unread": selectors.unread_count(request.user),
+        "kinds": [(k, label) for k, (label, _) in selectors.NOTICE_KINDS.items()], "kind": kind,
+        "unread_only": unread_only,
+    })

@@ -137,3 +137,13 @@ def test_unit_added_in_the_admin_gets_its_path(admin_client, world):
     assert response.status_code == 302, response.content.decode()[:2000]
     unit = Unit.objects.get(name="安全监管科")
     assert unit.is_within(world.other_unit)
+
+
+def test_the_admin_names_third_party_apps_in_chinese(client, world):
+    world.admin.is_staff = world.admin.is_superuser = True
+    world.admin.save()
+    client.force_login(world.admin)
+    html = client.get("/admin/").content.decode()
+    for english in ("Axes", "Access attempts", "Otp_Totp", "TOTP devices", "Model name", "Add link"):
+        assert english not in html
+    assert "登录失败锁定" in html and "动态验证码设备" in html

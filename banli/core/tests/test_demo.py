@@ -161,3 +161,18 @@ def test_every_event_on_a_proposal_timeline_has_a_chinese_label(demo, db):
     events = [Event.objects.filter(verb=verb).first() for verb in verbs]
     unlabelled = [e.verb for e in label_events(events) if not re.search(r"[\u4e00-\u9fff]", e.verb_label)]
     assert not unlabelled, f"这些办理过程记录没有中文名称：{unlabelled}"
+
+
+def test_the_demo_offices_notification_badge_counts_items_not_every_event(demo, db, capsys):
+    from banli.organizations.choices import Role
+    from banli.organizations.models import User
+    from banli.workbench import selectors
+
+    everything = Event.objects.filter(assignment__isnull=False).count()
+    for office in User.objects.filter(grants__role=Role.ASSIGNING_OFFICE).distinct().order_by("pk"):
+        events = selectors.notification_events(office).count()
+        badge = selectors.unread_count(office)
+        with capsys.disabled():
+            print(f"\nNOTE demo office {office.username}: {everything} events on items, {events} notify him, badge {badge}")
+        assert badge < 30  # it once read 100: one per event on every item
+        assert events < everything / 4

@@ -173,17 +173,21 @@ row("exchange:archive", ok=OFFICE)
 # --- public portal: disclosed replies only, no sign-in -------------------------------------------------
 row("portal:home", ok=EVERYONE)
 row("portal:index", ok=EVERYONE)
+row("portal:withdraw", method="POST", ok=OFFICE)  # taking a publication down, with a reason
 row("portal:detail", ok=EVERYONE)  # item A's reply is disclosed in full; undisclosed ones have no public copy
 row("replies:chain", ok={"unit_office"})  # a unit office configures its own review chain
 row("replies:missing_feedback", ok=STAFF_ALL)  # staff see ratings missing after the deadline, scoped to their items
 row("reports:compare", ok=STAFF_ALL)
+row("reports:area_summary", ok=OFFICE_ADMIN)  # every unit's figures and 自评 of a session: its office only
+row("reports:area_summary_docx", ok=OFFICE_ADMIN)
 
 # --- REST API ---------------------------------------------------------------------------------------
 row("api:token", method="POST", ok=EVERYONE)
 row("api:schema", ok=SIGNED_IN)  # the API's description: signed-in users unless BANLI_API_DOCS_PUBLIC
 row("api:docs", ok=SIGNED_IN)
 row("api:redoc", ok=SIGNED_IN)
-row("api:figures", ok=SIGNED_IN)
+# Figures are for who has a report scope (staff, offices, the administrator); a proposer reads his items, not figures.
+row("api:figures", ok=STAFF_ALL)
 row("api:scores", query=_session_unit, ok=UNIT_A_OFFICE_ADMIN)
 for _collection in ("session", "unit", "proposal", "assignment", "reply", "event"):
     row(f"api:{_collection}-list", ok=SIGNED_IN)  # every list is filtered to what the caller may see

@@ -149,3 +149,64 @@ def test_the_periodic_task_publishes_what_is_pending(world):
     lead, _ = assign(world, proposal)
     walk_to(world, lead, "replied")
     assert publish_pending_task() == 1 and PublicReply.objects.count() == 1
+
+
+def test_a_rehandled_item_is_one_entry_with_its_rounds(client, world, django_capture_on_commit_callbacks):
+    from banli.handling import services as handling
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = _reply(world, number="20259101", title="关于校车的提案", body="一、第一轮答复。")
+    lead = first.assignment
+    lead.refresh_from_db()
+    services.feedback_record(assignment=lead, actor=world.proposer, attitude="basic", result="unsatisfied", comment="不够")
+    lead.refresh_from_db()
+    services.feedback_record(assignment=lead, actor=world.co_proposer, attitude="satisfied", result="satisfied")
+    lead.refresh_from_db()
+    lead = handling.assignment_rehandle(assignment=lead, actor=world.office, reason="提案人不满意")
+    with django_capture_on_commit_callbacks(execute=True):
+        reply = services.reply_save_draft(assignment=lead, actor=world.lead_handler, body="一、第二轮答复。",
+                                          reply_class="A", disclosure="full")
+        reply = services.reply_submit(reply=reply, actor=world.lead_handler)
+        for actor in (world.lead_section_head, world.lead_office, world.lead_leader, world.lead_head):
+            reply = services.reply_review(reply=reply, actor=actor, approve=True)
+        services.reply_send(reply=reply, actor=world.lead_office)
+    assert PublicReply.objects.filter(reply__assignment=lead).count() == 2
+    html = client.get(reverse("portal:index")).content.decode()
+    assert html.count("第20259101号") == 1
+    second = PublicReply.objects.get(reply__assignment=lead, round=2)
+    page = client.get(reverse("portal:detail", args=[second.pk])).content.decode()
+    assert "共答复 2 次" in page and "第1轮" in page and "第二轮答复" in page
+
+
+def test_the_category_filter_lists_each_category_once(client, world, django_capture_on_commit_callbacks):
+    import re
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for i in range(3):
+            _reply(world, number=f"2025920{i}", title=f"关于公交线路的提案{i}", category="交通")
+    html = client.get(reverse("portal:index")).content.decode()
+    assert re.findall(r"<option[^>]*>交通</option>", html) == ["<option>交通</option>"]
+
+
+def test_the_office_withdraws_a_publication_with_a_reason(client, world, published):
+    from banli.handling.models import Event
+
+    full = PublicReply.objects.get(reply=published[0])
+    url = reverse("portal:withdraw", args=[full.pk])
+    client.force_login(world.lead_office)
+    assert client.post(url, {"reason": "x"}).status_code == 403  # the unit cannot take it down
+    client.force_login(world.office)
+    detail = client.get(reverse("portal:detail", args=[full.pk])).content.decode()
+    assert 'id="withdraw-form"' in detail
+    response = client.post(url, {"reason": ""})
+    assert response.status_code == 400 and "请填写撤回公开的理由" in response.content.decode()
+    response = client.post(url, {"reason": "答复中含有不宜公开的内容"}, follow=True)
+    assert "已撤回公开" in response.content.decode()
+    full.refresh_from_db()
+    assert full.withdrawn_by == world.office and full.withdraw_reason == "答复中含有不宜公开的内容"
+    event = Event.objects.get(verb="publication_withdrawn")
+    assert event.reason == "答复中含有不宜公开的内容" and event.actor == world.office
+    client.logout()
+    assert "第20259001号" not in client.get(reverse("portal:index")).content.decode()
+    assert client.get(reverse("portal:detail", args=[full.pk])).status_code == 404
+    assert portal.publish_pending() == 0  # the catch-up job does not publish it again

@@ -249,3 +249,34 @@ def test_reply_docx_download_is_for_those_who_may_read_the_reply(world, client):
     for outsider in (world.other_office, world.proposer, world.co_handler):
         client.login(username=outsider.username, password=PASSWORD)
         assert client.get(url).status_code == 404, outsider
+
+
+@pytest.mark.parametrize("typed", ["李委员、吴委员：", "李文涛委员:"])
+def test_a_salutation_typed_by_the_clerk_is_printed_once_and_the_page_shows_the_document(world, client, typed):
+    from django.urls import reverse
+
+    from banli.core.testing import walk_to
+
+    proposal = make_proposal(world, number="20250177")
+    lead = walk_to(world, assign(world, proposal)[0], "in_progress")
+    reply = services.reply_save_draft(assignment=lead, actor=world.lead_handler, reply_class="A",
+                                      body=f"{typed}\n    经研究，现答复如下：\n一、已扩建学校。")
+    doc = open_docx(letters.reply_docx(reply))
+    texts = [p.text for p in doc.paragraphs if p.text.strip()]
+    salutations = [t for t in texts if t.endswith("：") and "委员" in t]
+    assert salutations == [typed.rstrip(":：") + "："]  # once, as the clerk wrote it
+    assert texts[texts.index(salutations[0]) + 1] == "经研究，现答复如下："
+    # The on-screen preview lists the document's paragraphs, in order, nothing more and nothing less.
+    client.force_login(world.lead_office)
+    html = client.get(reverse("replies:review", args=[reply.pk])).content.decode()
+    shown = [m.strip() for m in re.findall(r"<p class=\"letter-line[^\"]*\" data-letter-line>(.*?)</p>", html)]
+    from django.utils.html import escape
+
+    assert shown == [escape(t) for t in texts]
+
+
+def test_a_body_without_a_salutation_gets_the_generated_one(world):
+    reply = signed_off_reply(world, number="20250178")
+    texts = [p.text for p in open_docx(letters.reply_docx(reply)).paragraphs]
+    assert texts.count("李委员、吴委员：") == 1
+    assert letters.split_typed_salutation("一、关于学位：\n已扩建。", "X：") == ("X：", "一、关于学位：\n已扩建。")

@@ -171,3 +171,41 @@ def test_commitments_and_copies_lists_run_a_fixed_number_of_queries(world, clien
     login(client, world.proposer)
     with django_assert_max_num_queries(15):
         assert client.get(reverse("replies:my_copies")).status_code == 200
+
+
+def test_office_check_needs_a_choice_on_every_item_and_reads_in_chinese(world, client, item):
+    lead, _ = item
+    reply = services.reply_submit(reply=services.reply_save_draft(assignment=lead, actor=world.lead_handler,
+                                                                  body="一、答复。", reply_class="A"),
+                                  actor=world.lead_handler)
+    reply = services.reply_review(reply=reply, actor=world.lead_section_head, approve=True)
+    url = reverse("replies:review", args=[reply.pk])
+    login(client, world.lead_office)
+    page = client.get(url).content.decode()
+    # Each radio sits in its own form-check with its own label (one .form-check holding both overlapped them).
+    assert page.count('class="form-check form-check-inline mb-0"><input') == 8
+    response = client.post(url, {"action": "approve"})
+    html = response.content.decode()
+    assert "尚未选择：逐条答复、文字、格式、公开属性" in html
+    response = client.post(url, {"action": "approve", "check_point_by_point": "ok", "check_wording": "ok"})
+    html = response.content.decode()
+    assert "尚未选择：格式、公开属性" in html
+    assert 'id="c-wording-ok" checked' in html  # what was chosen stays chosen
+    assert not ReviewRecord.objects.filter(reply=reply, position=2).exists()  # only the section head's step is recorded
+    response = client.post(url, {"action": "approve", "check_point_by_point": "ok", "check_wording": "ok",
+                                 "check_format": "ok", "check_disclosure": "ok"}, follow=True)
+    html = response.content.decode()
+    assert "「办公室核稿」已同意" in html or "已同意" in html
+    assert "逐条答复：通过；文字：通过；格式：通过；公开属性：通过" in html
+    assert "point_by_point" not in html
+
+
+def test_saving_a_draft_and_sending_a_co_opinion_say_they_are_done(world, client, item):
+    lead, co = item
+    response = login(client, world.lead_handler).post(
+        reverse("replies:draft", args=[lead.pk]), {"body": "一、答复。", "reply_class": "A", "disclosure": "full"},
+        follow=True)
+    assert "答复草稿已保存" in response.content.decode()
+    response = login(client, world.co_handler).post(reverse("replies:co_opinion", args=[co.pk]),
+                                                    {"body": "同意主办单位意见。"}, follow=True)
+    assert "会办意见已发送给主办单位" in response.content.decode()

@@ -93,4 +93,6 @@ def test_proposer_cannot_open_the_dashboard(client, world):
 def test_main_navigation_links_to_the_dashboard(client, world, seed):
     client.force_login(world.lead_office)
     html = client.get(reverse("reports:figures")).content.decode()
-    assert 'href="/reports/">统计</a>' in html
+    menu = html.split('id="role-menu-items"')[1].split("</ul>\n      <ul")[0]
+    assert 'data-bs-toggle="dropdown" aria-expanded="false">统计</a>' in menu  # the 统计 group of the menu
+    assert 'href="/reports/">统计概览</a>' in menu

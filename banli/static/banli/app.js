@@ -32,8 +32,9 @@
     } else if (role) {
       select.value = role;
     } else {
-      // The first unit chosen is the lead unless a lead is already there.
-      select.value = hasLead(body, row) ? "co" : "lead";
+      // Once a lead is chosen the next units co-handle; before that the office picks the role itself
+      // (the first unit is never made the lead silently).
+      select.value = hasLead(body, row) ? "co" : "";
     }
     refreshEmpty();
   }

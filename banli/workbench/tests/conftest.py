@@ -23,6 +23,14 @@ def browser():
         browser.close()
 
 
+def artifacts_folder() -> str:
+    """Where the workbench's screenshots go (BANLI_ARTIFACTS, else var/test-artifacts)."""
+    base = os.environ.get("BANLI_ARTIFACTS") or os.path.join(os.getcwd(), "var", "test-artifacts")
+    folder = os.path.join(base, "workbench")
+    os.makedirs(folder, exist_ok=True)
+    return folder
+
+
 @pytest.fixture
 def screenshots(artifacts_dir):
     folder = os.path.join(artifacts_dir, "workbench")

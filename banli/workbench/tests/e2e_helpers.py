@@ -7,11 +7,11 @@ from banli.core.testing import PASSWORD
 class Person:
     """One user in his own browser context (his own cookies), signed in through the login page."""
 
-    def __init__(self, browser, live_server, user, *, viewport=None, **context_kw):
+    def __init__(self, browser, live_server, user, *, viewport=None, timeout=15000, **context_kw):
         self.base = live_server.url
         self.user = user
         self.context = browser.new_context(locale="zh-CN", viewport=viewport or {"width": 1280, "height": 900}, **context_kw)
-        self.context.set_default_timeout(15000)
+        self.context.set_default_timeout(timeout)
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))

@@ -91,7 +91,8 @@ def test_wrong_state_action_shows_the_domain_error_and_changes_nothing(client, w
     client.force_login(world.lead_office)
     response = client.post(reverse("workbench:action", args=[lead.pk, "sign"]), HTTP_HX_REQUEST="true")
     html = response.content.decode()
-    assert "当前状态为「已签收」，不能签收" in html
+    # Signing what is signed is a conflict (a second tab, or a colleague was quicker): said as such, nothing done.
+    assert "当前状态为「已签收」，「签收」刚刚已由他人" in html
     assert "alert-danger" in html
     lead.refresh_from_db()
     assert lead.state == "signed" and Event.objects.filter(assignment=lead).count() == events
@@ -102,8 +103,8 @@ def test_wrong_state_action_without_htmx_shows_the_full_page_with_the_error(clie
     lead = walk_to(world, lead, "signed")
     client.force_login(world.lead_office)
     response = client.post(reverse("workbench:action", args=[lead.pk, "sign"]))
-    assert response.status_code == 400
-    assert "不能签收" in response.content.decode()
+    assert response.status_code == 409
+    assert "「签收」刚刚已由他人" in response.content.decode()
 
 
 def test_action_with_htmx_returns_the_panel_with_a_success_message(client, world, item):

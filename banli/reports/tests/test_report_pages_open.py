@@ -1,0 +1,66 @@
+"""Reports that open and tell the truth (issue 16, point 2): score and summary pick session and unit on the
+page, and the area-wide summary (历年对比's columns: test_compare.py)."""
+import io
+import re
+
+import pytest
+from django.urls import reverse
+
+from banli.core.testing import make_proposal
+from banli.handling import services as handling
+from banli.reports import figures
+
+pytestmark = pytest.mark.django_db
+
+
+def test_score_and_summary_open_on_the_current_session_and_the_users_unit(client, world_seed):
+    world, case = world_seed
+    client.force_login(world.lead_office)
+    for name in ("reports:score", "reports:summary"):
+        response = client.get(reverse(name))
+        html = response.content.decode()
+        assert response.status_code == 200, name
+        assert "找不到该届次或单位" not in html
+        assert world.lead_unit.name in html and world.session.name in html
+        assert 'id="report-picker"' in html
+
+
+def test_the_office_picks_the_unit_on_the_score_page_itself(client, world_seed):
+    world, case = world_seed
+    client.force_login(world.office)
+    html = client.get(reverse("reports:score")).content.decode()
+    assert "请选择要查看的单位" in html and f'<option value="{world.lead_unit.pk}">区教育局</option>' in html
+    html = client.get(reverse("reports:score"), {"unit": world.lead_unit.pk}).content.decode()
+    assert 'id="score-total"' in html  # the current session by default
+    html = client.get(reverse("reports:summary"), {"unit": world.lead_unit.pk}).content.decode()
+    assert "一、基本情况" in html
+
+
+def test_area_summary_has_the_totals_a_row_per_unit_and_each_units_self_evaluation(client, world_seed):
+    from docx import Document
+
+    world, case = world_seed
+    extra = make_proposal(world, number="20249901", title="关于社区医院的提案")
+    handling.assignment_create(proposal=extra, unit=world.other_unit, role="lead", actor=world.office)
+    client.force_login(world.office)
+    response = client.get(reverse("reports:area_summary"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    total = figures.compute(figures.Slice(session_id=world.session.pk))["assigned"].value
+    assert total == 34
+    assert f"共{total}件" in html  # the whole area, not one unit
+    rows = re.findall(r'<tr><th scope="row">(.*?)</th>(.*?)</tr>', html.split('id="area-units"')[1])
+    assert [name for name, _ in rows] == ["区教育局", "区卫生健康局"]
+    edu_cells = re.findall(r'<td class="num">(.*?)</td>', rows[0][1])
+    assert edu_cells[:4] == ["33", "4", "1", "28"]  # seed 001: 4 lead, 1 split, 28 co
+    assert "五、自评及加分情况" in html and "区教育局：基础分" in html and "区卫生健康局：" in html
+    docx = client.get(reverse("reports:area_summary_docx"))
+    assert docx.status_code == 200
+    document = Document(io.BytesIO(docx.content))
+    table = document.tables[0]
+    assert [c.text for c in table.rows[1].cells][:5] == ["区教育局", "33", "4", "1", "28"]
+    texts = [p.text for p in document.paragraphs]
+    assert any(t.startswith("区教育局：基础分") for t in texts)
+    # A unit's staff do not read the other units' figures.
+    client.force_login(world.lead_office)
+    assert client.get(reverse("reports:area_summary")).status_code == 404

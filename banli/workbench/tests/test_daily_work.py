@@ -1,0 +1,194 @@
+"""The clerk's daily work without traps: limits said, not applied silently; the ledger finds proposers;
+assigning asks for the lead; sending twice says it was already sent (issue 16, points 11-13)."""
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from banli.core.errors import DomainError
+from banli.core.testing import assign, make_proposal, walk_to
+from banli.handling.models import Assignment
+from banli.proposals.models import Proposal
+from banli.replies import services as replies
+from banli.replies.models import Reply
+
+pytestmark = pytest.mark.django_db
+
+
+# --- 11. input limits -------------------------------------------------------------------------------
+
+def test_an_over_long_title_is_refused_with_the_limit_not_cut(client, world):
+    client.force_login(world.office)
+    page = client.get(reverse("workbench:register")).content.decode()
+    assert 'name="p-title"' in page and 'maxlength="300"' not in page  # the browser must not cut a paste
+    response = client.post(reverse("workbench:register"), {
+        "p-session": world.session.pk, "p-kind": "proposal", "p-number": "20250999", "p-title": "长" * 5000,
+        "p-proposers": "李委员", "p-body": "正文"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "300" in html and "5000" in html  # the limit and what was typed
+    assert not Proposal.objects.filter(number="20250999").exists()
+
+
+def test_a_commitment_far_in_the_future_is_refused(world):
+    lead = walk_to(world, assign(world, make_proposal(world))[0], "replied")
+    with pytest.raises(DomainError, match="不能晚于"):
+        replies.commitment_record(assignment=lead, actor=world.lead_handler, description="年内完成",
+                                  target_date=dt.date(9999, 12, 31))
+    in_two_years = timezone.localdate() + dt.timedelta(days=730)
+    commitment = replies.commitment_record(assignment=lead, actor=world.lead_handler, description="两年内完成",
+                                           target_date=in_two_years)
+    assert commitment.target_date == in_two_years
+
+
+def test_sending_a_sent_reply_again_says_it_was_already_sent(client, world):
+    proposal = make_proposal(world)
+    lead = walk_to(world, assign(world, proposal)[0], "replied")
+    reply = Reply.objects.get(assignment=lead, state="sent")
+    with pytest.raises(DomainError, match="已经发送，不需要再次发送"):
+        replies.reply_send(reply=reply, actor=world.lead_office)
+    # The second tab posts the send form of the page it still shows.
+    client.force_login(world.lead_office)
+    response = client.post(reverse("workbench:action", args=[lead.pk, "send_reply"]), HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert "不需要再次发送" in html and "尚未完成审核签发" not in html
+
+
+# --- 12. ledger search --------------------------------------------------------------------------------
+
+def test_ledger_search_finds_proposer_names_and_written_numbers(client, world):
+    mine = make_proposal(world, number="20240104", title="关于社区养老的提案", proposers=[world.other_proposer_record])
+    other = make_proposal(world, number="20240105", title="关于停车的提案")
+    assign(world, mine, co=False)
+    assign(world, other, co=False)
+    client.force_login(world.office)
+
+    def found(q):
+        html = client.get(reverse("workbench:ledger"), {"q": q}).content.decode()
+        return {p.number for p in (mine, other) if f"{p.number}" in html}
+
+    assert found("何委") == {"20240104"}  # part of the proposer's name
+    assert found("第20240105号") == {"20240105"}  # the number as a clerk writes it
+    assert found("何委 养老") == {"20240104"}  # words narrow down together
+    assert found("何委 停车") == set()
+
+
+def test_ledger_sort_menu_is_chinese(client, world):
+    client.force_login(world.office)
+    html = client.get(reverse("workbench:ledger")).content.decode()
+    for english in ("Number", "Unit", "Assigned", "descending"):
+        assert english not in html
+    assert "编号（降序）" in html and "交办时间（升序）" in html
+
+
+# --- 13. assigning asks for the lead ------------------------------------------------------------------
+
+def test_assigning_without_a_lead_asks_for_one(client, world):
+    proposal = make_proposal(world)
+    client.force_login(world.office)
+    url = reverse("workbench:assign", args=[proposal.pk])
+    response = client.post(url, {"unit": [world.lead_unit.pk, world.co_unit.pk],
+                                 f"role_{world.lead_unit.pk}": "co", f"role_{world.co_unit.pk}": "co"})
+    assert response.status_code == 200 and "尚未指定主办单位" in response.content.decode()
+    response = client.post(url, {"unit": [world.lead_unit.pk]})  # the role left at 请选择
+    assert "请为「区教育局」选择办理方式" in response.content.decode()
+    assert not Assignment.objects.filter(proposal=proposal).exists()
+    # The unit chooser starts at 请选择, not at 会办 or 主办.
+    page = client.get(url).content.decode()
+    assert '<option value="" selected disabled>请选择</option>' in page
+    client.post(url, {"unit": [world.lead_unit.pk], f"role_{world.lead_unit.pk}": "lead"})
+    # With a lead in place, a co unit may be added alone.
+    client.post(url, {"unit": [world.co_unit.pk], f"role_{world.co_unit.pk}": "co"})
+    assert sorted(Assignment.objects.filter(proposal=proposal).values_list("role", flat=True)) == ["co", "lead"]
+
+
+# --- 9. the proposer's home: one card per proposal ----------------------------------------------------
+
+def test_the_proposer_sees_one_card_per_proposal_with_its_units_and_his_own_ratings(client, world):
+    import re
+
+    proposal = make_proposal(world, number="20250301")
+    lead, co = assign(world, proposal)
+    walk_to(world, lead, "rated")  # both proposers rated 满意
+    client.force_login(world.proposer)
+    html = client.get(reverse("workbench:home")).content.decode()
+    section = html.split('id="sec-my_items"')[1]
+    cards = re.findall(r'<article class="card mb-2 shadow-sm proposal-card" data-proposal="(\d+)"', section)
+    assert cards == [str(proposal.pk)]  # once, not once per unit
+    card = section.split("</article>")[0]
+    assert "区教育局</a>（主办）" in card and "区住房和建设局</a>（会办）" in card
+    assert card.count("data-my-rating") == 1  # his own rating, not the co-signer's
+    assert "我的测评：办理态度 满意，办理结果 满意" in card
+
+
+# --- 8. notifications that can be read ---------------------------------------------------------------
+
+def test_the_office_is_told_what_needs_it_grouped_per_item_and_day(client, world):
+    import re
+
+    items = []
+    for i in range(3):
+        proposal = make_proposal(world, number=f"2025040{i}")
+        lead, co = assign(world, proposal)
+        walk_to(world, lead, "rated")  # sign, section, draft, reviews, send, two ratings: many events each
+        items.append(proposal)
+    client.force_login(world.office)
+    # Every item had a dozen events; the office hears of the sent replies and the completed ratings, one entry
+    # per item and day.
+    badge = client.get(reverse("workbench:notification_badge")).content.decode()
+    assert '<span class="badge rounded-pill text-bg-light" id="unread-count">3</span>' in badge
+    html = client.get(reverse("workbench:notifications")).content.decode()
+    assert html.count("data-notice-group") == 3
+    assert "签收" not in html.split('id="notice-list"')[1]  # the units' own steps are not the office's business
+    assert "发送答复" in html and "全部提案人已测评" in html
+    # Filters: one kind, only unread.
+    html = client.get(reverse("workbench:notifications"), {"kind": "assign"}).content.decode()
+    assert html.count("data-notice-group") == 0
+    html = client.get(reverse("workbench:notifications"), {"kind": "rating"}).content.decode()
+    assert html.count("data-notice-group") == 3 and "发送答复" not in html.split('id="notice-list"')[1]
+    response = client.post(reverse("workbench:notifications"), follow=True)
+    assert "已全部标为已读" in response.content.decode()
+    assert client.get(reverse("workbench:notification_badge")).content.decode() == "通知"
+    html = client.get(reverse("workbench:notifications"), {"show": "unread"}).content.decode()
+    assert html.count("data-notice-group") == 0 and "暂无通知" in html
+    assert re.search(r"未读 0", client.get(reverse("workbench:notifications")).content.decode())
+
+
+def test_the_handler_hears_that_his_reply_was_returned(client, world):
+    from banli.replies import services as replies_services
+
+    proposal = make_proposal(world, number="20250410")
+    lead = walk_to(world, assign(world, proposal)[0], "reply_review")
+    reply = replies_services.current_reply(lead)
+    reply = replies_services.reply_review(reply=reply, actor=world.lead_section_head, approve=True)
+    replies_services.reply_review(reply=reply, actor=world.lead_office, approve=False, reason="请逐条答复")
+    client.force_login(world.lead_handler)
+    html = client.get(reverse("workbench:notifications")).content.decode()
+    assert "退回修改" in html and "请逐条答复" in html
+
+
+def test_after_an_action_the_status_follows_the_state_and_old_banners_go(client, world):
+    proposal = make_proposal(world, number="20250501")
+    lead, co = assign(world, proposal)
+    from banli.replies import services as replies_services
+
+    replies_services.co_opinion_send(
+        assignment=walk_to_co(world, co), actor=world.co_handler, body="会办意见。")
+    walk_to(world, lead, "rated")
+    proposal.refresh_from_db()
+    assert proposal.get_status_display() == "已测评"
+    client.force_login(world.office)
+    response = client.post(reverse("workbench:action", args=[lead.pk, "close"]), HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert 'id="panel-messages"' in html and "alert-success" in html  # the action says it is done
+    assert '<span class="badge text-bg-secondary" id="proposal-status" hx-swap-oob="true">已办结</span>' in html
+    assert '<div id="messages" aria-live="polite" hx-swap-oob="true"></div>' in html
+
+
+def walk_to_co(world, co):
+    from banli.handling import services as handling
+
+    co = handling.assignment_sign(assignment=co, actor=world.co_office)
+    return handling.assignment_assign_section(assignment=co, actor=world.co_office, section=world.co_section,
+                                              handler=world.co_handler)
