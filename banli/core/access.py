@@ -199,6 +199,37 @@ def visible_assignments(user) -> QuerySet:
     return qs.filter(proposal__in=visible_proposals(user).values("pk"))
 
 
+def ledger_scope_q(user) -> Q | None:
+    """The assignments the user's ledger lists, as a Q on the assignment row alone (None: every row).
+
+    The scope is resolved to ids first, so the database sees plain `session_id IN (…)` / `unit_id IN (…)` that
+    the ledger's indexes serve, never a semi-join over all proposals: the assigning office reads the items of
+    the sessions it assigns, unit staff their units' own assignments, a proposer the items he signed."""
+    from banli.organizations.models import Unit
+    from banli.proposals.models import ProposalProposer, Session
+
+    if not getattr(user, "is_authenticated", False):
+        return Q(pk__in=[])
+    if reads_everything(user):
+        return None
+    q = Q(pk__in=[])
+    sessions = office_sessions_q(user)
+    if sessions is not None:
+        ids = list(Session.objects.filter(sessions).values_list("pk", flat=True))
+        if ids and len(ids) == Session.objects.count():
+            return None  # every session: no filter at all
+        if ids:
+            q |= Q(session_id__in=ids)
+    units = unit_subtree_q(user)
+    if units is not None:
+        ids = list(Unit.objects.filter(units).values_list("pk", flat=True))
+        if ids:
+            q |= Q(unit_id__in=ids)
+    if has_role(user, Role.PROPOSER) or hasattr(user, "proposer"):
+        q |= Q(proposal_id__in=ProposalProposer.objects.filter(proposer__user=user).values("proposal_id"))
+    return q
+
+
 def handled_assignments(user) -> QuerySet:
     """Assignments handled by the user's own units (the unit staff's working set).
 

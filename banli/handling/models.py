@@ -16,6 +16,36 @@ from banli.handling.choices import (
 from banli.proposals.choices import ProposalKind
 
 
+# The columns the next due date is computed from (banli.handling.selectors.next_due_rule).
+DUE_INPUTS = frozenset({"state", "role", "sign_due", "adjust_due", "opinion_due", "reply_due", "feedback_due"})
+
+
+class AssignmentQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        # Bulk writers (generator, benchmarks, tests) skip save(); the stored columns are filled here all the same.
+        objs = list(objs)
+        for obj in objs:
+            obj.fill_stored_columns()
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def update(self, **kwargs):
+        """Every change of state or of a deadline (workflow, extensions, holiday recount) goes through here, so
+        the stored next due date follows it: the rows are found first, then recomputed in SQL after the update."""
+        if "next_due" in kwargs or not (DUE_INPUTS & kwargs.keys()):
+            return super().update(**kwargs)
+        ids = list(self.values_list("pk", flat=True))
+        changed = super().update(**kwargs)
+        if ids:
+            Assignment.objects.filter(pk__in=ids).refresh_next_due()
+        return changed
+
+    def refresh_next_due(self) -> int:
+        """Recompute next_due and next_due_kind from the deadline columns (one UPDATE)."""
+        from banli.handling.selectors import next_due_kind_sql_expression, next_due_sql_expression
+
+        return super().update(next_due=next_due_sql_expression(), next_due_kind=next_due_kind_sql_expression())
+
+
 class Assignment(models.Model):
     """One proposal handed to one unit in one role (lead / co / split); its state and deadlines live here."""
 
@@ -79,6 +109,17 @@ class Assignment(models.Model):
     feedback_due = models.DateField("测评期限", null=True, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # Copies of the proposal's session and key flag (marked key or supervised), kept by the services that change
+    # them, so the ledger filters and orders on this row alone and an index serves its pages.
+    session = models.ForeignKey("proposals.Session", null=True, on_delete=models.PROTECT, related_name="+",
+                                editable=False, verbose_name="届次")
+    key_item = models.BooleanField("重点提案", default=False, editable=False)
+    # The deadline of the step the item is at (sign, adjust, co_opinion, reply, feedback), kept with every change of
+    # state or deadline (AssignmentQuerySet.update); the ledger orders by it.
+    next_due = models.DateField("当前期限", null=True, blank=True, editable=False)
+    next_due_kind = models.CharField("当前期限类型", max_length=12, blank=True, default="", editable=False)
+
+    objects = AssignmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = "交办"
@@ -102,6 +143,20 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.proposal.number} → {self.unit}（{self.get_role_display()}）"
+
+    def fill_stored_columns(self) -> None:
+        """Copy the proposal's session (and key flag, for a new row) when not set; compute the next due date."""
+        from banli.handling.selectors import next_due_rule
+
+        if self.session_id is None and self.proposal_id is not None:
+            self.session_id = self.proposal.session_id
+            if self.pk is None and not self.key_item:
+                self.key_item = bool(self.proposal.is_key)
+        self.next_due_kind, self.next_due = next_due_rule(self)
+
+    def save(self, *args, **kwargs):
+        self.fill_stored_columns()
+        super().save(*args, **kwargs)
 
     @property
     def state_label(self) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import QuerySet
+from django.db.models import Case, CharField, DateField, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from banli.handling.deadlines import WorkCalendar
@@ -16,6 +16,51 @@ DUE_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "reply": ("reply_due", ("signed", "in_progress", "reply_review", "rehandling")),
     "feedback": ("feedback_due", ("replied",)),
 }
+
+
+ANSWERING_ROLES = ("lead", "split")
+
+
+def _next_due_steps():
+    """(kind, column, condition) in the order they are tried; the first that holds gives the next due date."""
+    sign_col, sign_states = DUE_COLUMNS["sign"]
+    op_col, op_states = DUE_COLUMNS["co_opinion"]
+    reply_col, reply_states = DUE_COLUMNS["reply"]
+    fb_col, fb_states = DUE_COLUMNS["feedback"]
+    return [
+        ("sign", sign_col, Q(state__in=sign_states)),
+        ("adjust", "adjust_due", Q(state="adjustment_requested")),
+        ("co_opinion", op_col, Q(role="co", state__in=op_states)),
+        ("reply", reply_col, Q(role__in=ANSWERING_ROLES, state__in=reply_states)),
+        ("feedback", fb_col, Q(role__in=ANSWERING_ROLES, state__in=fb_states)),
+    ]
+
+
+def next_due_rule(assignment) -> tuple[str, dt.date | None]:
+    """The step an assignment is at and its deadline, from its columns (the rule the SQL expressions repeat)."""
+    sign_states = DUE_COLUMNS["sign"][1]
+    state, role = assignment.state, assignment.role
+    if state in sign_states:
+        return "sign", assignment.sign_due
+    if state == "adjustment_requested":
+        return "adjust", assignment.adjust_due
+    if role == "co" and state in DUE_COLUMNS["co_opinion"][1]:
+        return "co_opinion", assignment.opinion_due
+    if role in ANSWERING_ROLES and state in DUE_COLUMNS["reply"][1]:
+        return "reply", assignment.reply_due
+    if role in ANSWERING_ROLES and state in DUE_COLUMNS["feedback"][1]:
+        return "feedback", assignment.feedback_due
+    return "", None
+
+
+def next_due_sql_expression():
+    return Case(*[When(cond, then=F(col)) for _k, col, cond in _next_due_steps()], default=Value(None),
+                output_field=DateField())
+
+
+def next_due_kind_sql_expression():
+    return Case(*[When(cond, then=Value(kind)) for kind, _c, cond in _next_due_steps()], default=Value(""),
+                output_field=CharField())
 
 
 def due_horizon(within_working_days: int, *, today: dt.date | None = None, work_calendar: WorkCalendar | None = None) -> dt.date:

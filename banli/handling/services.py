@@ -57,6 +57,7 @@ def assignment_create(*, proposal, unit, role: str, actor, now=None, parent: Ass
         with transaction.atomic():
             assignment = Assignment.objects.create(
                 proposal=proposal, unit=unit, role=role, state="pending_sign", assigned_at=now,
+                session_id=proposal.session_id, key_item=_is_key_item(proposal),
                 assigned_by=actor if getattr(actor, "pk", None) else None, parent=parent, replaces=replaces, **due,
             )
     except IntegrityError as exc:
@@ -69,6 +70,12 @@ def assignment_create(*, proposal, unit, role: str, actor, now=None, parent: Ass
     )
     workflow.refresh_proposal_status(proposal)
     return assignment
+
+
+def _is_key_item(proposal) -> bool:
+    from banli.supervision.models import Supervision
+
+    return bool(proposal.is_key) or Supervision.objects.filter(proposal=proposal).exists()
 
 
 def _check_may_assign(actor, proposal, parent, unit) -> str:

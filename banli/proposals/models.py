@@ -93,6 +93,9 @@ class Proposal(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_items", verbose_name="并案至"
     )
     proposers = models.ManyToManyField(Proposer, through="ProposalProposer", related_name="proposals")
+    # Words of number, title, body and proposer names, segmented (banli.proposals.search), kept by the services:
+    # PostgreSQL indexes it as a tsvector (GIN), so a two-character word like 教育 is found without a scan.
+    search_text = models.TextField(blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -212,12 +212,23 @@ def ledger(request):
     clock = selectors.Clock.now()
     filterset = filtered_ledger(request, today=clock.today)
     qs = filterset.qs if filterset.is_valid() else filterset.queryset.none()
-    page, rows = selectors.ledger_page(qs, request.GET.get("page"), LEDGER_PAGE_SIZE)
-    rows = selectors.decorate(rows, clock)
+    page = selectors.ledger_page(qs, request.GET, LEDGER_PAGE_SIZE)
+    rows = selectors.decorate(page.rows, clock)
     query = request.GET.copy()
-    query.pop("page", None)
+    for name in ("page", "after", "before", "from_date", "from_number"):
+        query.pop(name, None)
+
+    def link(params):
+        if params is None:
+            return ""
+        target = query.copy()
+        for name, value in params.items():
+            target[name] = value
+        return "?" + target.urlencode()
+
     context = {"nav": "ledger", "filter": filterset, "page": page, "rows": rows, "query": query.urlencode(),
-               "total": page.paginator.count}
+               "total": page.count_label, "next_url": link(page.next_params), "previous_url": link(page.previous_params),
+               "jump_fields": [(k, v) for k, values in query.lists() if k != "ordering" for v in values]}
     if assist.can_use_assist(request.user) and not request.htmx:
         # 热点归类 per session the user has items in, newest first.
         context["topic_sessions"] = Session.objects.filter(
