@@ -267,6 +267,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "scan-deadlines": {"task": "banli.supervision.tasks.scan_deadlines_task", "schedule": 3600.0},
     "deliver-due": {"task": "banli.supervision.tasks.deliver_due_task", "schedule": 60.0},
+    "refresh-figure-cells": {"task": "reports.refresh_figure_cells", "schedule": 60.0},
     "publish-replies": {"task": "banli.portal.tasks.publish_pending_task", "schedule": 3600.0},
     "assist-retrain": {"task": "assist.retrain_models", "schedule": crontab(hour=2, minute=30)},
     "sweep-orphan-files": {"task": "core.sweep_orphan_files", "schedule": crontab(hour=3, minute=15)},

@@ -38,6 +38,9 @@ def tick(now=None) -> dict:
     swept = sweep_if_due(now=now)
     if swept is not None:
         result["file_sweep"] = swept
+    from banli.reports.aggregates import refresh as refresh_figures
+
+    result["figure_cells"] = refresh_figures()  # the events since the last tick folded into the figures
     return result
 
 
