@@ -199,6 +199,14 @@ def visible_assignments(user) -> QuerySet:
     return qs.filter(proposal__in=visible_proposals(user).values("pk"))
 
 
+def units_with_assignments(units: QuerySet) -> list[int]:
+    """The ids of these units that hold assignments (one index probe each): usually a unit's subtree comes down to
+    the unit itself, and `unit_id = X` lets the index serve the order where `unit_id IN (X, its sections)` cannot."""
+    from banli.handling.models import Assignment
+
+    return list(units.filter(Exists(Assignment.objects.filter(unit_id=OuterRef("pk")))).values_list("pk", flat=True))
+
+
 def ledger_scope_q(user) -> Q | None:
     """The assignments the user's ledger lists, as a Q on the assignment row alone (None: every row).
 
@@ -222,7 +230,7 @@ def ledger_scope_q(user) -> Q | None:
             q |= Q(session_id__in=ids)
     units = unit_subtree_q(user)
     if units is not None:
-        ids = list(Unit.objects.filter(units).values_list("pk", flat=True))
+        ids = units_with_assignments(Unit.objects.filter(units))
         if ids:
             q |= Q(unit_id__in=ids)
     if has_role(user, Role.PROPOSER) or hasattr(user, "proposer"):
@@ -301,13 +309,15 @@ def can_view_internal(user, assignment) -> bool:
     return is_unit_staff_for(user, assignment)
 
 
-def can_view_reply(user, reply) -> bool:
-    """Sent replies: anyone who sees the item. Drafts: the unit's staff, and the office at its own check step."""
+def can_view_reply(user, reply, *, item_visible: bool = False) -> bool:
+    """Sent replies: anyone who sees the item. Drafts: the unit's staff, and the office at its own check step.
+
+    `item_visible`: the caller has checked already that the user sees the item (the proposal page)."""
     from banli.replies.choices import ReplyState
 
     assignment = reply.assignment
     if reply.state == ReplyState.SENT:
-        return can_view_assignment(user, assignment)
+        return item_visible or can_view_assignment(user, assignment)
     if can_view_internal(user, assignment):
         return True
     if reply.state == ReplyState.IN_REVIEW:
@@ -399,8 +409,10 @@ def can_manage_commitments(user, assignment) -> bool:
     return acting_role(user, assignment, {Role.UNIT_OFFICE, Role.HANDLER}) is not None
 
 
-def can_view_co_opinion(user, opinion) -> bool:
-    """A co-opinion: its own unit always; once sent, the lead unit's staff and the assigning office."""
+def can_view_co_opinion(user, opinion, *, leads=None) -> bool:
+    """A co-opinion: its own unit always; once sent, the lead unit's staff and the assigning office.
+
+    `leads`: the item's live lead assignments with their units, when the caller has them loaded."""
     from banli.handling.models import Assignment
     from banli.replies.choices import CoOpinionState
 
@@ -410,8 +422,10 @@ def can_view_co_opinion(user, opinion) -> bool:
         return False
     if is_office_for(user, opinion.assignment.proposal):
         return True
-    leads = Assignment.objects.filter(proposal=opinion.assignment.proposal, role="lead").exclude(state="withdrawn")
-    return any(is_unit_staff_for(user, lead) for lead in leads.select_related("unit"))
+    if leads is None:
+        leads = Assignment.objects.filter(proposal=opinion.assignment.proposal, role="lead").exclude(
+            state="withdrawn").select_related("unit")
+    return any(is_unit_staff_for(user, lead) for lead in leads)
 
 
 # --- reports: whose figures a user may read -------------------------------------------------------

@@ -8,14 +8,38 @@ the same way and every word must match. SQLite keeps the simple fallback: a subs
 """
 from __future__ import annotations
 
+import functools
 import re
 
 import rjieba
 from django.db import connection
-from django.db.models import Q
+from django.db.models import BooleanField, F, Func, Q, Value
 
 # The expression the GIN index is built on; queries must repeat it exactly for the index to serve them.
-TSVECTOR_SQL = "to_tsvector('simple'::regconfig, {table}.\"search_text\")"
+TSVECTOR_SQL = "to_tsvector('simple'::regconfig, {column})"
+TSQUERY_SQL = "to_tsquery('simple'::regconfig, {value})"
+
+
+class WordsMatch(Func):
+    """`to_tsvector('simple', search_text) @@ to_tsquery('simple', words)`: the indexed expression (PostgreSQL)."""
+
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection, **extra):
+        column, column_params = compiler.compile(self.source_expressions[0])
+        value, value_params = compiler.compile(self.source_expressions[1])
+        return (TSVECTOR_SQL.format(column=column) + " @@ " + TSQUERY_SQL.format(value=value),
+                [*column_params, *value_params])
+
+
+class WordsRank(Func):
+    """ts_rank of the stored words against the query words (PostgreSQL)."""
+
+    def as_sql(self, compiler, connection, **extra):
+        column, column_params = compiler.compile(self.source_expressions[0])
+        value, value_params = compiler.compile(self.source_expressions[1])
+        return (f"ts_rank({TSVECTOR_SQL.format(column=column)}, {TSQUERY_SQL.format(value=value)})",
+                [*column_params, *value_params])
 _SPACE = re.compile(r"\s+")
 _PUNCT = re.compile(r"^[\W_]+$")
 
@@ -37,7 +61,15 @@ def segment(text: str) -> str:
 
 
 def search_text_for(*, number: str, title: str, body: str, names=()) -> str:
-    return segment(" ".join([number or "", title or "", body or "", *names]))
+    words = _words([*_segment_cached(number or ""), *_segment_cached(f"{title or ''} {body or ''}"),
+                    *(w for name in names for w in _segment_cached(name))])
+    return " ".join(words)
+
+
+@functools.lru_cache(maxsize=4096)
+def _segment_cached(text: str) -> tuple[str, ...]:
+    # Bulk loads repeat titles, bodies and names; segmenting each distinct text once keeps them fast.
+    return tuple(segment(text).split())
 
 
 def query_words(value: str) -> list[str]:
@@ -71,11 +103,9 @@ def matching_proposals_q(value: str, prefix: str = "") -> Q:
         text = tsquery_text(value)
         if not text:
             return Q()
-        table = connection.ops.quote_name(Proposal._meta.db_table)
-        ids = Proposal.objects.extra(  # noqa: S610 - the SQL is constant, the words are a parameter
-            where=[TSVECTOR_SQL.format(table=table) + " @@ to_tsquery('simple'::regconfig, %s)"], params=[text]
-        ).values("pk")
-        return Q(**{f"{prefix}pk__in" if prefix else "pk__in": ids}) | Q(**{f"{prefix}number": value})
+        # A number is one word of search_text too, so numbers need no second condition.
+        ids = Proposal.objects.filter(WordsMatch(F("search_text"), Value(text))).values("pk")
+        return Q(**{f"{prefix}pk__in": ids})
     q = Q()
     for word in value.split():
         q &= (Q(**{f"{prefix}title__icontains": word}) | Q(**{f"{prefix}body__icontains": word})

@@ -24,7 +24,7 @@ from django.utils import timezone
 from banli.reports import figures
 from banli.reports.figures import ASSIGNMENT, COMMITMENT, FIGURES, RATING, Slice, Value
 
-SYNC_LIMIT = 200  # a page folds in at most this many pending events itself; beyond, the scheduler does
+SYNC_LIMIT = 1000  # a page folds in at most this many pending events itself; beyond, the scheduler does
 WEEKS = 12
 KEYS = {"session": "session_id", "unit": "unit_id", "section": "lead_section_id", "parent_unit": "parent__unit_id",
         "role": "role", "kind": "proposal__kind"}
@@ -240,8 +240,11 @@ class CellSource:
         from banli.proposals.models import Session
         from banli.reports.models import FigureCell
 
-        if pending_events() <= SYNC_LIMIT:
-            refresh(limit=SYNC_LIMIT)
+        pending = pending_events()
+        if not FigureCell.objects.exists():
+            refresh()  # first use: every cell from the raw rows
+        elif pending and pending <= SYNC_LIMIT:
+            refresh(limit=SYNC_LIMIT)  # a few changes since the last tick: folded in now, the page is exact
         self.slice = sl = sl.resolve()
         paths = dict(Unit.objects.values_list("pk", "path"))
         offices = dict(Session.objects.values_list("pk", "assigning_office__path"))

@@ -5,6 +5,7 @@ import django_filters
 from django import forms
 from django.utils import timezone
 
+from banli.core import access
 from banli.handling.choices import AssignmentRole
 from banli.handling.workflow import STATES
 from banli.organizations.choices import Role, UnitKind
@@ -59,7 +60,7 @@ class LedgerFilter(django_filters.FilterSet):
         if not value:
             return queryset
         # The unit's subtree resolved to ids first: a plain unit_id IN (…) that the (unit, order) index serves.
-        return queryset.filter(unit_id__in=list(Unit.objects.filter(path__startswith=value.path).values_list("pk", flat=True)))
+        return queryset.filter(unit_id__in=access.units_with_assignments(Unit.objects.filter(path__startswith=value.path)))
 
     def filter_key(self, queryset, name, value):
         if value not in ("true", "false"):

@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, QuerySet, Value, When
+from django.db.models import Case, Exists, F, FloatField, IntegerField, OuterRef, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 
 COUNT_CAP = 10_000
@@ -230,14 +230,10 @@ def offset_page(qs: QuerySet, params, *, per_page: int, count: int, capped: bool
 def ranked(qs: QuerySet, text: str) -> QuerySet:
     """Order search results by relevance: PostgreSQL's ts_rank over the stored words, SQLite title matches first."""
     from banli.proposals import search
-    from banli.proposals.models import Proposal
 
     if search.uses_index():
-        table = connection.ops.quote_name(Proposal._meta.db_table)
-        rank = RawSQL(
-            "ts_rank(" + search.TSVECTOR_SQL.format(table=table) + ", to_tsquery('simple'::regconfig, %s))",
-            [search.tsquery_text(text) or "''"],
-        )
+        rank = search.WordsRank(F("proposal__search_text"), Value(search.tsquery_text(text) or "''"),
+                                output_field=FloatField())
         return qs.annotate(rank=rank).order_by(F("rank").desc(), "id")
     first = text.split()[0]
     return qs.annotate(rank=Case(When(proposal__title__icontains=first, then=Value(0)), default=Value(1),

@@ -19,7 +19,7 @@ from banli.assist import selectors as assist
 from banli.assist.selectors import suggest_quietly
 from banli.core import access
 from banli.core.errors import DomainError, NotFound, PermissionDenied
-from banli.handling.models import Assignment
+from banli.handling.models import Assignment, ContactRecord
 from banli.organizations.choices import Role, UnitKind
 from banli.organizations.models import Unit
 from banli.proposals import services as proposal_services
@@ -91,22 +91,42 @@ password_change = login_required(PasswordChangeView.as_view())
 
 
 def _assignment_cards(user, proposal, bound=None):
-    """Each assignment of the proposal with what the user may see of it and the actions he may take."""
+    """Each assignment of the proposal with what the user may see of it and the actions he may take.
+
+    The replies, co-opinions, contacts, commitments and ratings of all the proposal's assignments are read in one
+    query each and handed out in Python, so the page costs the same queries with two assignments or twenty."""
     assignments = list(
         Assignment.objects.filter(proposal=proposal)
         .select_related("unit", "lead_section", "handler", "proposal__session__assigning_office")
         .order_by("role", "id")
     )
     # The proposal object is already loaded with its session; share it so checks need no query.
+    by_id = {}
     for a in assignments:
         a.proposal = proposal
+        by_id[a.pk] = a
+
+    def grouped(qs):
+        out = {pk: [] for pk in by_id}
+        for record in qs.filter(assignment_id__in=list(by_id)):
+            record.assignment = by_id[record.assignment_id]
+            out[record.assignment_id].append(record)
+        return out
+
+    replies_of = grouped(Reply.objects.order_by("round", "version", "id"))
+    opinions_of = grouped(CoOpinion.objects.order_by("round", "id"))
+    contacts_of = grouped(ContactRecord.objects.select_related("recorded_by").order_by("contacted_on", "id"))
+    commitments_of = grouped(Commitment.objects.order_by("target_date", "id"))
+    feedbacks_of = grouped(Feedback.objects.select_related("proposer").order_by("round", "id"))
+    live_leads = [a for a in assignments if a.role == "lead" and a.state != "withdrawn"]
     is_office = access.is_office_for(user, proposal) or access.has_role(user, Role.ADMIN)
     cards = []
     for a in assignments:
         if a.state == "withdrawn" and not is_office:
             continue
         internal = access.can_view_internal(user, a) or access.has_role(user, Role.ADMIN)
-        reply = Reply.objects.filter(assignment=a).order_by("-round", "-version").first()
+        all_replies = replies_of[a.pk]
+        reply = max(all_replies, key=lambda r: (r.round, r.version), default=None)
         ctx = {"reply": reply}
         actions = []
         for action in offered_actions(a, user, ctx):
@@ -115,10 +135,10 @@ def _assignment_cards(user, proposal, bound=None):
                 form.initial = {f: getattr(reply, f) for f in ("reply_class", "disclosure", "disclosure_reason",
                                                                "public_summary", "body", "contact_person", "contact_phone")}
             actions.append({"action": action, "form": form})
-        sent_replies = [r for r in Reply.objects.filter(assignment=a).order_by("round", "version")
-                        if access.can_view_reply(user, r)]
-        opinions = [o for o in CoOpinion.objects.filter(assignment=a).select_related("assignment__unit")
-                    if access.can_view_co_opinion(user, o)]
+        # The page is shown only to who may see the proposal, so its sent replies need no further check.
+        visible = {r.pk for r in all_replies if access.can_view_reply(user, r, item_visible=True)}
+        sent_replies = [r for r in all_replies if r.pk in visible]
+        opinions = [o for o in opinions_of[a.pk] if access.can_view_co_opinion(user, o, leads=live_leads)]
         state = selectors.STATES.get(a.state)
         cards.append({
             "a": a,
@@ -127,11 +147,11 @@ def _assignment_cards(user, proposal, bound=None):
             "internal": internal,
             "actions": actions,
             "replies": sent_replies,
-            "current_reply": reply if reply and access.can_view_reply(user, reply) else None,
+            "current_reply": reply if reply is not None and reply.pk in visible else None,
             "opinions": opinions,
-            "contacts": list(a.contacts.select_related("recorded_by")) if internal else [],
-            "commitments": list(Commitment.objects.filter(assignment=a)) if (internal or is_office) else [],
-            "feedbacks": list(Feedback.objects.filter(assignment=a).select_related("proposer")) if (internal or is_office) else [],
+            "contacts": contacts_of[a.pk] if internal else [],
+            "commitments": commitments_of[a.pk] if (internal or is_office) else [],
+            "feedbacks": feedbacks_of[a.pk] if (internal or is_office) else [],
             "progress": selectors.progress_percent(a),
         })
     return assignments, cards
