@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from banli.handling.choices import AssignmentRole, ContactMethod, ContactPhase
+from banli.handling.choices import AssignmentRole, AssignmentState, ContactMethod, ContactPhase
 from banli.handling.models import Assignment, Event
 from banli.organizations.choices import UnitKind
 from banli.organizations.models import Unit
@@ -83,7 +83,7 @@ class ProposalSerializer(serializers.ModelSerializer):
         return [link.proposer.name for link in obj.proposer_links.all()]
 
     def get_assignments(self, obj) -> list[dict]:
-        live = [a for a in obj.assignments.all() if a.state != "withdrawn"]
+        live = [a for a in obj.assignments.all() if a.state != AssignmentState.WITHDRAWN]
         return AssignmentBriefSerializer(live, many=True).data
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from banli.handling.choices import AssignmentRole
+
 
 
 def shared_data_dir() -> Path:
@@ -238,7 +240,7 @@ def bench_routing_cross_validation():
             model = RoutingModel().fit([rows[i] for i in train], [rows[i]["units"] for i in train])
             started = time.perf_counter()
             for i in test:
-                suggested = [s for s in model.suggest(rows[i]) if s.role == "lead"]
+                suggested = [s for s in model.suggest(rows[i]) if s.role == AssignmentRole.LEAD]
                 ranked = [s.unit for s in suggested]
                 truth.append(str(leads[i]))
                 first.append(ranked[0])

@@ -8,6 +8,7 @@ from scipy import sparse
 
 from banli.assist.classifier import softmax_temperature
 from banli.assist.textproc import normalize, words
+from banli.handling.choices import AssignmentRole
 
 BODY_CHARS = 1000
 DEFAULT_TEMPERATURE = 3.0
@@ -162,13 +163,13 @@ class RoutingModel:
             lead_coef = {c: coef[i, : self.n_words] for i, c in enumerate(classes)}
         for unit, score in sorted(lead_scores.items(), key=lambda kv: -kv[1])[:leads]:
             support = self._supporting_words(xw, lead_coef[unit]) if unit in lead_coef else []
-            out.append(UnitSuggestion(unit, "lead", round(float(score), 4), support, self._past_items(sims, order, unit)))
+            out.append(UnitSuggestion(unit, AssignmentRole.LEAD, round(float(score), 4), support, self._past_items(sims, order, unit)))
         if self.any_svm is not None:
             top_lead = out[0].unit if out else None
             raw = np.asarray(x @ self.any_coef.T).ravel() + self.any_intercept
             scored = sorted(zip(self.any_units, _sigmoid(raw), range(len(raw))), key=lambda t: -t[1])
             for unit, score, i in scored:
-                if unit == top_lead or len([s for s in out if s.role == "co"]) >= cos:
+                if unit == top_lead or len([s for s in out if s.role == AssignmentRole.CO]) >= cos:
                     continue
                 if score < 0.3:
                     break

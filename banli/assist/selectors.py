@@ -11,6 +11,7 @@ from banli.assist import store
 from banli.assist.choices import SuggestionTask
 from banli.core import access
 from banli.core.errors import DomainError, PermissionDenied
+from banli.handling.choices import AssignmentRole, AssignmentState
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +78,9 @@ def routing_suggestions(*, user, proposal) -> list[dict]:
         # The model learns from every office of the instance; a district office is offered the units it
         # hands items to, not the city's bureaus that only the city office assigns.
         candidates = bundle["model"].suggest(_doc(proposal), leads=LEAD_CANDIDATES, cos=CO_CANDIDATES)
-        leads = [s for s in candidates if s.role == "lead" and s.unit in known][:3]
+        leads = [s for s in candidates if s.role == AssignmentRole.LEAD and s.unit in known][:3]
         top = leads[0].unit if leads else None
-        cos = [s for s in candidates if s.role == "co" and s.unit in known and s.unit != top][:3]
+        cos = [s for s in candidates if s.role == AssignmentRole.CO and s.unit in known and s.unit != top][:3]
         suggestions = leads + cos
     else:
         suggestions = bundle["model"].suggest(_doc(proposal))
@@ -182,8 +183,8 @@ def session_topics(*, user, session, max_topics: int = 20) -> list[dict]:
     # The units that lead each item: where one unit leads many items of a topic, one measure can answer them all.
     leads: dict[int, list[str]] = {}
     for proposal_id, name in (
-        Assignment.objects.filter(proposal_id__in=by_pk, role__in=("lead", "split"), parent__isnull=True)
-        .exclude(state="withdrawn").order_by("proposal_id", "id").values_list("proposal_id", "unit__name")
+        Assignment.objects.filter(proposal_id__in=by_pk, role__in=(AssignmentRole.LEAD, AssignmentRole.SPLIT), parent__isnull=True)
+        .exclude(state=AssignmentState.WITHDRAWN).order_by("proposal_id", "id").values_list("proposal_id", "unit__name")
     ):
         leads.setdefault(proposal_id, []).append(name)
     out = []

@@ -10,6 +10,7 @@ from banli.assist import store
 from banli.assist.choices import SuggestionOutcome, SuggestionTask
 from banli.assist.models import SuggestionDecision
 from banli.core.errors import DomainError, PermissionDenied
+from banli.handling.choices import AssignmentRole, AssignmentState
 
 MIN_CATEGORY_ROWS = 10
 MIN_ROUTING_ROWS = 10
@@ -35,9 +36,9 @@ def routing_training_rows() -> list[dict]:
     from banli.proposals.models import Proposal
 
     by_proposal: dict[int, list[tuple[int, str]]] = {}
-    order = {"lead": 0, "split": 1, "co": 2}
+    order = {AssignmentRole.LEAD: 0, AssignmentRole.SPLIT: 1, AssignmentRole.CO: 2}
     for proposal_id, role, unit_name in (
-        Assignment.objects.exclude(state="withdrawn").filter(parent__isnull=True).values_list("proposal_id", "role", "unit__name")
+        Assignment.objects.exclude(state=AssignmentState.WITHDRAWN).filter(parent__isnull=True).values_list("proposal_id", "role", "unit__name")
     ):
         by_proposal.setdefault(proposal_id, []).append((order.get(role, 3), unit_name))
     rows = []
@@ -53,7 +54,7 @@ def office_units() -> dict[int, list[str]]:
 
     out: dict[int, set[str]] = {}
     pairs = (
-        Assignment.objects.exclude(state="withdrawn").filter(parent__isnull=True)
+        Assignment.objects.exclude(state=AssignmentState.WITHDRAWN).filter(parent__isnull=True)
         .values_list("proposal__session__assigning_office_id", "unit__name").distinct()
     )
     for office, name in pairs:
@@ -133,8 +134,8 @@ def suggestion_decision_record(*, proposal, task: str, suggested: list[dict], de
         top3 = chosen in ranked[:3]
         outcome = SuggestionOutcome.ACCEPTED if top1 else SuggestionOutcome.OVERRIDDEN
     elif task == SuggestionTask.ROUTING:
-        leads = [s["label"] for s in suggested if s.get("role") == "lead"]
-        cos = {s["label"] for s in suggested if s.get("role") == "co"}
+        leads = [s["label"] for s in suggested if s.get("role") == AssignmentRole.LEAD]
+        cos = {s["label"] for s in suggested if s.get("role") == AssignmentRole.CO}
         chosen_lead, chosen_co = decided.get("lead", ""), set(decided.get("co", []))
         top1 = bool(leads) and leads[0] == chosen_lead
         top3 = chosen_lead in leads[:3]

@@ -14,6 +14,7 @@ from banli.assist.forms import CategoryDecisionForm, DraftCheckForm, RoutingDeci
 from banli.assist.selectors import suggest_quietly
 from banli.core import access
 from banli.core.errors import DomainError, NotFound, PermissionDenied
+from banli.handling.choices import AssignmentRole
 
 
 def assist_view(view):
@@ -93,8 +94,8 @@ def routing_suggestion(request, proposal_id: int):
             error = "请填写主办单位。"
     context = {
         "proposal": proposal,
-        "leads": [s for s in suggestions if s["role"] == "lead"],
-        "cos": [s for s in suggestions if s["role"] == "co"],
+        "leads": [s for s in suggestions if s["role"] == AssignmentRole.LEAD],
+        "cos": [s for s in suggestions if s["role"] == AssignmentRole.CO],
         "decision": decision,
         "error": error,
         "may_decide": access.is_office_for(request.user, proposal),

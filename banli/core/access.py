@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from banli.core.errors import NotFound
+from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.organizations.choices import UNIT_ROLES, Role, UnitKind
 
 _CACHE_ATTR = "_banli_grants"
@@ -127,7 +128,7 @@ def proposal_visibility_q(user) -> Q | None:
         q |= Q(session__in=_sessions(sessions))
     units = unit_subtree_q(user)
     if units is not None:
-        q |= Q(pk__in=Assignment.objects.filter(unit__in=_units(units)).exclude(state="withdrawn").values("proposal_id"))
+        q |= Q(pk__in=Assignment.objects.filter(unit__in=_units(units)).exclude(state=AssignmentState.WITHDRAWN).values("proposal_id"))
     if has_role(user, Role.PROPOSER) or hasattr(user, "proposer"):
         q |= Q(pk__in=ProposalProposer.objects.filter(proposer__user=user).values("proposal_id"))
     return q
@@ -423,8 +424,8 @@ def can_view_co_opinion(user, opinion, *, leads=None) -> bool:
     if is_office_for(user, opinion.assignment.proposal):
         return True
     if leads is None:
-        leads = Assignment.objects.filter(proposal=opinion.assignment.proposal, role="lead").exclude(
-            state="withdrawn").select_related("unit")
+        leads = Assignment.objects.filter(proposal=opinion.assignment.proposal, role=AssignmentRole.LEAD).exclude(
+            state=AssignmentState.WITHDRAWN).select_related("unit")
     return any(is_unit_staff_for(user, lead) for lead in leads)
 
 
@@ -535,7 +536,7 @@ def can_note_supervision(user, supervision) -> bool:
         return True
     if is_office_for(user, supervision.proposal):
         return True
-    live = Assignment.objects.filter(proposal=supervision.proposal).exclude(state="withdrawn").select_related("unit")
+    live = Assignment.objects.filter(proposal=supervision.proposal).exclude(state=AssignmentState.WITHDRAWN).select_related("unit")
     return any(is_unit_staff_for(user, a) for a in live)
 
 

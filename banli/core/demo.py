@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from banli.core import demo_texts as T
 from banli.handling import services as handling
+from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.handling.deadlines import WorkCalendar, add_months
 from banli.organizations import services as orgs
 from banli.organizations.choices import Role, UnitKind
@@ -412,11 +413,11 @@ class DemoLoader:
 
     # Co-handling: sign, sections, opinion.
     def plan_co(self, plan, item, getter, target, *, base=0.0, opinion_at=14.0, lead_name=None):
-        if target == "pending_sign":
+        if target == AssignmentState.PENDING_SIGN:
             return
         plan.at(base + 1, lambda ts: call(ts, handling.assignment_sign, assignment=self.fresh(getter()),
                                           actor=self.office_of_unit(getter())))
-        if target == "signed":
+        if target == AssignmentState.SIGNED:
             return
 
         def section(ts):
@@ -425,7 +426,7 @@ class DemoLoader:
             call(ts, handling.assignment_assign_section, assignment=a, actor=self.office_of_unit(a),
                  section=self.sections[code][0], handler=self.handler_of(a))
         plan.at(base + 2, section)
-        if target == "in_progress":
+        if target == AssignmentState.IN_PROGRESS:
             return
 
         def opinion(ts):
@@ -443,11 +444,11 @@ class DemoLoader:
                   contacts=True, co_sections=False):
         """Plan a lead (or split) assignment up to `target`."""
         ratings = ratings or [SATISFIED] * len(item.raters)
-        if target in ("pending_sign",):
+        if target in (AssignmentState.PENDING_SIGN,):
             return
         plan.at(base + 1, lambda ts: call(ts, handling.assignment_sign, assignment=self.fresh(getter()),
                                           actor=self.office_of_unit(getter())))
-        if target == "signed":
+        if target == AssignmentState.SIGNED:
             return
 
         def section(ts):
@@ -472,7 +473,7 @@ class DemoLoader:
             if extension == "approved":
                 plan.at(base + 22, lambda ts: call(ts, handling.extension_decide, request=state["extension"],
                                                    actor=item.office, approve=True, note="同意延期，请按期答复。"))
-        if target == "in_progress" and not draft_only:
+        if target == AssignmentState.IN_PROGRESS and not draft_only:
             return
 
         def draft(ts, version_note=""):
@@ -502,10 +503,10 @@ class DemoLoader:
                                                                      actor=self.handler_of(getter()))))
             offset += 2
         steps = len(replies.review_steps_for(self.units[code]))
-        approvals = steps if target != "reply_review" else review_upto
+        approvals = steps if target != AssignmentState.REPLY_REVIEW else review_upto
         for i in range(approvals):
             plan.at(offset + i, lambda ts: self.review(ts, state, getter()))
-        if target == "reply_review":
+        if target == AssignmentState.REPLY_REVIEW:
             return
         send_at = offset + steps
         plan.at(send_at, lambda ts: call(ts, replies.reply_send, reply=state["reply"],
@@ -525,12 +526,12 @@ class DemoLoader:
         if contacts:
             plan.at(send_at + 2, lambda ts: self.contact(ts, getter(), "after", "meeting"))
         # "replied" keeps at least one proposer still to rate (the last rating completes the feedback).
-        count = len(item.raters) if target != "replied" else min(rated_count or 0, len(item.raters) - 1)
+        count = len(item.raters) if target != AssignmentState.REPLIED else min(rated_count or 0, len(item.raters) - 1)
         for i in range(count):
             plan.at(send_at + 3 + i, lambda ts, i=i: self.rate(ts, item, getter(), i, ratings[i]))
-        if target in ("replied", "rated"):
+        if target in (AssignmentState.REPLIED, AssignmentState.RATED):
             return
-        if target == "closed" and not rehandle:
+        if target == AssignmentState.CLOSED and not rehandle:
             plan.at(send_at + 8, lambda ts: call(ts, handling.assignment_close, assignment=self.fresh(getter()),
                                                  actor=item.office))
             return
@@ -538,7 +539,7 @@ class DemoLoader:
         plan.at(send_at + 7, lambda ts: call(ts, handling.assignment_rehandle, assignment=self.fresh(getter()),
                                              actor=item.office,
                                              reason="提案人对办理结果不满意，请重新研究办理，进一步明确落实措施和时间表。"))
-        if target == "rehandling":
+        if target == AssignmentState.REHANDLING:
             return
         plan.at(send_at + 9, lambda ts: self.contact(ts, getter(), "during", "forum"))
         second = send_at + 15
@@ -604,22 +605,22 @@ class DemoLoader:
                 self.supervise(plan, item)
             item.children = []
             if lead == "gov":
-                role = "split" if i == 4 else "lead"
+                role = AssignmentRole.SPLIT if i == 4 else AssignmentRole.LEAD
                 self.assign(plan, item, "lead", "gov", role)
-                if role == "split":
-                    self.assign(plan, item, "cos", "chealth", "split")
+                if role == AssignmentRole.SPLIT:
+                    self.assign(plan, item, "cos", "chealth", AssignmentRole.SPLIT)
                 getter = lambda item=item: item.lead  # noqa: E731
                 for n, dept in enumerate(depts):
-                    self.assign(plan, item, "children", dept, "co", offset=1.2, parent=lambda item=item: item.lead)
+                    self.assign(plan, item, "children", dept, AssignmentRole.CO, offset=1.2, parent=lambda item=item: item.lead)
                     self.plan_co(plan, item, lambda item=item, n=n: item.children[n], "opinion_sent", base=1.2,
                                  opinion_at=10, lead_name=self.units["gov"].name)
                 self.plan_lead(plan, item, getter, "closed", code="gov", reply_class="AB"[i % 2], contacts=True)
-                if role == "split":
+                if role == AssignmentRole.SPLIT:
                     self.plan_lead(plan, item, lambda item=item: item.cos[0], "closed", code="chealth", reply_class="B")
             else:
                 city_code = CITY_UNIT_FOR_CATEGORY[category][0]
-                self.assign(plan, item, "lead", city_code, "lead")
-                self.assign(plan, item, "cos", "gov", "co")
+                self.assign(plan, item, "lead", city_code, AssignmentRole.LEAD)
+                self.assign(plan, item, "cos", "gov", AssignmentRole.CO)
                 self.assign(plan, item, "children", depts[0], "co", offset=1.2, parent=lambda item=item: item.cos[0])
                 self.plan_co(plan, item, lambda item=item: item.children[0], "opinion_sent", base=1.2, opinion_at=9,
                              lead_name=self.units["gov"].name)
@@ -675,7 +676,7 @@ class DemoLoader:
             item = self.register(session, reg, f"{year}{number_base + i:04d}", entry, keys, kind=kind,
                                  is_key=i in (0, 17))
             plan = Plan(start=start)
-            if item.proposal.is_key and target not in ("pending_sign", "signed"):
+            if item.proposal.is_key and target not in (AssignmentState.PENDING_SIGN, AssignmentState.SIGNED):
                 self.supervise(plan, item)
             adjust_from = options.pop("adjust_from", None)
             adjust = options.pop("adjust", None)
@@ -683,14 +684,14 @@ class DemoLoader:
             base = 0.0
             if adjust_from:
                 # Assigned to the wrong bureau first; it asks for an adjustment, the office re-assigns.
-                self.assign(plan, item, "lead", adjust_from, "lead")
+                self.assign(plan, item, "lead", adjust_from, AssignmentRole.LEAD)
                 plan.at(2, lambda ts, item=item: self.request_adjustment(ts, item, lead))
                 plan.at(4, lambda ts, item=item: self.approve_adjustment(ts, item, lead))
                 base = 4.0
             else:
-                self.assign(plan, item, "lead", lead, "lead")
+                self.assign(plan, item, "lead", lead, AssignmentRole.LEAD)
             for n, code in enumerate(co):
-                self.assign(plan, item, "cos", code, "co")
+                self.assign(plan, item, "cos", code, AssignmentRole.CO)
                 getter = lambda item=item, n=n: item.cos[n]  # noqa: E731
                 if withdraw_co and n == len(co) - 1:
                     plan.at(1.5, lambda ts, getter=getter, item=item: call(
@@ -741,7 +742,7 @@ class DemoLoader:
         item = self.register(session, reg, f"{year}{len(T.DISTRICT_ITEMS) + 1:04d}", T.DISTRICT_DUPLICATE,
                              self.proposer_keys(T.DISTRICT_PROPOSERS, 4))
         plan = Plan(start=start)
-        self.assign(plan, item, "lead", "health", "lead")
+        self.assign(plan, item, "lead", "health", AssignmentRole.LEAD)
         plan.at(0.5, lambda ts: call(ts, proposals.proposal_merge, actor=item.office, proposal=item.proposal, into=head))
         self.plan_lead(plan, item, lambda: item.lead, "in_progress", code="health")
         self.run(plan)

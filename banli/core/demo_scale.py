@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from banli.core import demo_texts as T
 from banli.handling import deadlines, eventlog
-from banli.handling.choices import DeadlineStep
+from banli.handling.choices import AssignmentRole, AssignmentState, DeadlineStep
 from banli.handling.models import Assignment, ContactRecord, Event
 from banli.handling.workflow import derive_proposal_status
 from banli.organizations import services as orgs
@@ -286,7 +286,7 @@ class Batch:
         age = (now - t0) / DAY
         if age < 10 and rng.random() < 0.08:
             t = t0 + rng.uniform(4, 60) * HOUR
-            return [(t, "request_adjustment", "adjustment_requested")] if t < now else []
+            return [(t, "request_adjustment", AssignmentState.ADJUSTMENT_REQUESTED)] if t < now else []
         t_sign = t0 + rng.uniform(0.1, 4) * DAY
         t_section = t_sign + rng.uniform(0.05, 3) * DAY
         t_submit = t_section + rng.uniform(15, 75) * DAY
@@ -294,28 +294,28 @@ class Batch:
         rated = rng.random() < 0.88
         t_rated = t_send + rng.uniform(2, 20) * DAY
         t_close = (t_rated if rated else t_send + 24 * DAY) + rng.uniform(1, 15) * DAY
-        plan = [(t_sign, "sign", "signed"), (t_section, "assign_section", "in_progress"),
-                (t_submit, "submit_reply", "reply_review"), (t_send, "send_reply", "replied")]
+        plan = [(t_sign, "sign", AssignmentState.SIGNED), (t_section, "assign_section", AssignmentState.IN_PROGRESS),
+                (t_submit, "submit_reply", AssignmentState.REPLY_REVIEW), (t_send, "send_reply", AssignmentState.REPLIED)]
         if rated:
-            plan.append((t_rated, "complete_feedback", "rated"))
+            plan.append((t_rated, "complete_feedback", AssignmentState.RATED))
             if rng.random() < 0.03:
-                plan.append((t_rated + rng.uniform(2, 6) * DAY, "rehandle", "rehandling"))
+                plan.append((t_rated + rng.uniform(2, 6) * DAY, "rehandle", AssignmentState.REHANDLING))
             else:
-                plan.append((t_close, "close", "closed"))
+                plan.append((t_close, "close", AssignmentState.CLOSED))
         else:
-            plan.append((t_close, "close", "closed"))
+            plan.append((t_close, "close", AssignmentState.CLOSED))
         return [step for step in plan if step[0] < now]
 
     def _steps_co(self, t0):
         rng, now = self.rng, self.ctx.now
         if rng.random() < 0.01:
             t = t0 + rng.uniform(0.5, 3) * DAY
-            return [(t, "withdraw", "withdrawn")] if t < now else []
+            return [(t, "withdraw", AssignmentState.WITHDRAWN)] if t < now else []
         t_sign = t0 + rng.uniform(0.1, 4) * DAY
         t_section = t_sign + rng.uniform(0.05, 3) * DAY
         t_opinion = t_section + rng.uniform(5, 35) * DAY
-        plan = [(t_sign, "sign", "signed"), (t_section, "assign_section", "in_progress"),
-                (t_opinion, "send_co_opinion", "opinion_sent")]
+        plan = [(t_sign, "sign", AssignmentState.SIGNED), (t_section, "assign_section", AssignmentState.IN_PROGRESS),
+                (t_opinion, "send_co_opinion", AssignmentState.OPINION_SENT)]
         return [step for step in plan if step[0] < now]
 
     def build(self, start: int, count: int) -> None:
@@ -339,17 +339,17 @@ class Batch:
             lead = self.dept_by_code.get(lead_code) or rng.choice(ctx.departments)
             units = [lead]
             if rng.random() < 0.04:
-                roles = ["split", "split"]
+                roles = [AssignmentRole.SPLIT, AssignmentRole.SPLIT]
                 units.append(rng.choice([d for d in ctx.departments if d is not lead]))
             else:
-                roles = ["lead"]
+                roles = [AssignmentRole.LEAD]
             co_pool = [self.dept_by_code[c] for c in co_codes if c in self.dept_by_code]
             for dept in (co_pool or rng.sample(ctx.departments, rng.choice([0, 1, 1, 2])))[:2]:
                 if dept not in units:
                     units.append(dept)
-                    roles.append("co")
+                    roles.append(AssignmentRole.CO)
             for dept, role in zip(units, roles):
-                steps = self._steps_co(t0) if role == "co" else self._steps_answering(t0)
+                steps = self._steps_co(t0) if role == AssignmentRole.CO else self._steps_answering(t0)
                 self.assignments.append({"proposal": index, "dept": dept, "role": role, "t0": t0,
                                          "registered": registered, "steps": steps, "people": people})
 
@@ -359,10 +359,10 @@ class Batch:
         """Fix the state, the contact, the reply class and the ratings of one assignment, and its version."""
         rng, now = self.rng, self.ctx.now
         steps = a["steps"]
-        a["state"] = steps[-1][2] if steps else "pending_sign"
+        a["state"] = steps[-1][2] if steps else AssignmentState.PENDING_SIGN
         a["times"] = times = {verb: t for t, verb, _ in steps}
         a["contact_at"] = None
-        if "assign_section" in times and a["role"] != "co" and rng.random() < 0.6:
+        if "assign_section" in times and a["role"] != AssignmentRole.CO and rng.random() < 0.6:
             after = [t for t, verb, _ in steps if t > times["assign_section"]]
             t = times["assign_section"] + rng.uniform(0.5, 5) * DAY
             if t < now and (not after or t < after[0]):
@@ -491,7 +491,7 @@ class Batch:
                 row, "assign", ctx.office_user, Role.ASSIGNING_OFFICE, "", "pending_sign", a["t0"],
                 {"unit": unit.pk, "unit_name": unit.name, "role": row.role,
                  "reply_due": due["reply_due"].isoformat(), "parent": None})))
-            state = "pending_sign"
+            state = AssignmentState.PENDING_SIGN
             pending = list(a["feedbacks"])
             for t, verb, target in a["steps"]:
                 # Ratings are recorded before the step that follows them (completion, close or rehandle).

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 from django.utils import timezone
 
 from banli.handling import services as handling
+from banli.handling.choices import AssignmentRole
 from banli.organizations import services as orgs
 from banli.organizations.choices import Role, UnitKind
 from banli.proposals import services as proposals
@@ -74,8 +75,8 @@ def make_proposal(w, *, number: str | None = None, proposers=None, title: str = 
 
 def assign(w, proposal, *, lead=True, co=True, now=None):
     """Assign to the lead unit (and the co unit); returns (lead, co)."""
-    lead_a = handling.assignment_create(proposal=proposal, unit=w.lead_unit, role="lead", actor=w.office, now=now) if lead else None
-    co_a = handling.assignment_create(proposal=proposal, unit=w.co_unit, role="co", actor=w.office, now=now) if co else None
+    lead_a = handling.assignment_create(proposal=proposal, unit=w.lead_unit, role=AssignmentRole.LEAD, actor=w.office, now=now) if lead else None
+    co_a = handling.assignment_create(proposal=proposal, unit=w.co_unit, role=AssignmentRole.CO, actor=w.office, now=now) if co else None
     return lead_a, co_a
 
 

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from django.utils import timezone
 
+from banli.handling.choices import AssignmentState
+
 MANIFEST = "MANIFEST.sha256"
 
 
@@ -136,7 +138,7 @@ def build_archive(session, target) -> dict:
             files = proposal_files(proposal)
             for name, data in files.items():
                 put(f"{folder}/{name}", data)
-            units = proposal.assignments.exclude(state="withdrawn").select_related("unit")
+            units = proposal.assignments.exclude(state=AssignmentState.WITHDRAWN).select_related("unit")
             index_rows.append([position, proposal.number, proposal.title,
                                "、".join(link.proposer.name for link in proposal.proposer_links.select_related("proposer")),
                                "、".join(f"{a.unit.name}（{a.get_role_display()}）" for a in units),

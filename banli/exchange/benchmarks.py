@@ -13,6 +13,8 @@ import tempfile
 import time
 import tracemalloc
 
+from banli.handling.choices import AssignmentRole, AssignmentState
+
 ROWS = int(os.environ.get("BANLI_BENCH_LEDGER_ROWS", "100000"))
 
 
@@ -40,7 +42,7 @@ def _seed(n: int):
             ProposalProposer(proposal=p, proposer=proposers[i % 200], is_lead=True) for i, p in enumerate(proposals)
         ])
         Assignment.objects.bulk_create([
-            Assignment(proposal=p, unit=units[i % 20], role="lead", state="in_progress", assigned_at=now,
+            Assignment(proposal=p, unit=units[i % 20], role=AssignmentRole.LEAD, state=AssignmentState.IN_PROGRESS, assigned_at=now,
                        signed_at=now, reply_due=dt.date(2025, 6, 30), opinion_due=dt.date(2025, 5, 31))
             for i, p in enumerate(proposals)
         ])

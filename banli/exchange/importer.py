@@ -17,7 +17,7 @@ from django.db import transaction
 from banli.core.errors import DomainError
 from banli.exchange.files import ImportFileError, cell_name
 from banli.exchange.tables import Table
-from banli.handling.choices import AssignmentRole
+from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.organizations.selectors import normalize_unit_name, unit_match
 from banli.proposals.choices import ProposalKind
 
@@ -308,12 +308,12 @@ def make_plan(*, session, table: Table, mapping: dict[str, str], default_kind: s
     }
     live: dict[int, dict[int, Assignment]] = {}
     for a in Assignment.objects.filter(proposal__in=[p.pk for p in existing.values()], parent__isnull=True).exclude(
-        state="withdrawn"
+        state=AssignmentState.WITHDRAWN
     ).select_related("unit"):
         live.setdefault(a.proposal_id, {})[a.unit_id] = a
 
     for row in rows:
-        wanted = [(resolved[name], role) for role in ("lead", "split", "co") for name in row.units[role]]
+        wanted = [(resolved[name], role) for role in (AssignmentRole.LEAD, AssignmentRole.SPLIT, AssignmentRole.CO) for name in row.units[role]]
         proposal = existing.get((row.kind, row.number))
         label = f"第{row.number}号"
         if proposal is None:
@@ -348,7 +348,7 @@ def make_plan(*, session, table: Table, mapping: dict[str, str], default_kind: s
         for unit_id, assignment in current.items():
             if wanted_ids.get(unit_id) == assignment.role:
                 continue
-            if assignment.state != "pending_sign":
+            if assignment.state != AssignmentState.PENDING_SIGN:
                 plan.warnings.append(
                     f"第{row.number_in_file}行{label}：「{assignment.unit.name}」已{assignment.state_label}，"
                     "导入不撤回或改变其办理方式；如需调整请走调整程序。"
@@ -359,7 +359,7 @@ def make_plan(*, session, table: Table, mapping: dict[str, str], default_kind: s
                                        {"assignment": assignment.pk}))
         for unit, role in wanted:
             assignment = current.get(unit.pk)
-            if assignment is not None and (assignment.role == role or assignment.state != "pending_sign"):
+            if assignment is not None and (assignment.role == role or assignment.state != AssignmentState.PENDING_SIGN):
                 continue
             plan.changes.append(Change(row.number_in_file, row.number, "assign",
                                        f"{label}交办「{unit.name}」{ROLE_LABELS[role]}", {"unit": unit.pk, "role": role}))

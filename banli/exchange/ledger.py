@@ -16,6 +16,7 @@ from typing import Iterator
 from django.db.models import BooleanField, ExpressionWrapper, QuerySet
 from django.utils import timezone
 
+from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.handling.models import Assignment
 from banli.handling.workflow import state_label
 
@@ -68,9 +69,9 @@ def _chunk_rows(chunk: list[Assignment], start: int, today: dt.date, viewer, see
 
     lead_units: dict[int, list[str]] = defaultdict(list)
     co_units: dict[int, list[str]] = defaultdict(list)
-    for pid, role, name in (Assignment.objects.filter(proposal_id__in=proposal_ids).exclude(state="withdrawn")
+    for pid, role, name in (Assignment.objects.filter(proposal_id__in=proposal_ids).exclude(state=AssignmentState.WITHDRAWN)
                             .order_by("proposal_id", "id").values_list("proposal_id", "role", "unit__name")):
-        (co_units if role == "co" else lead_units)[pid].append(name)
+        (co_units if role == AssignmentRole.CO else lead_units)[pid].append(name)
     classes: dict[int, str] = {}
     for aid, code in (Reply.objects.filter(assignment_id__in=ids, state=ReplyState.SENT)
                       .order_by("assignment_id", "round", "version").values_list("assignment_id", "reply_class")):
@@ -87,8 +88,8 @@ def _chunk_rows(chunk: list[Assignment], start: int, today: dt.date, viewer, see
             shown_full = sum(1 for i, _ in phones.get(p.pk, []) if i in full)
             seen["pii_full"] += shown_full
             seen["pii_masked"] += len(phones.get(p.pk, [])) - shown_full
-        lead = [own] if a.role != "co" else lead_units[p.pk]
-        co = [own] if a.role == "co" else co_units[p.pk]
+        lead = [own] if a.role != AssignmentRole.CO else lead_units[p.pk]
+        co = [own] if a.role == AssignmentRole.CO else co_units[p.pk]
         rows.append([
             start + offset,
             p.session.name,

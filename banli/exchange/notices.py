@@ -3,20 +3,21 @@ from __future__ import annotations
 
 import io
 
+from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.handling.models import Assignment
 from banli.organizations.models import Unit
 
 
 def rows_for(session, unit) -> list[dict]:
     assignments = (Assignment.objects.filter(proposal__session=session, unit=unit, parent__isnull=True)
-                   .exclude(state="withdrawn").select_related("proposal").order_by("proposal__number", "id"))
+                   .exclude(state=AssignmentState.WITHDRAWN).select_related("proposal").order_by("proposal__number", "id"))
     return [{"number": a.proposal.number, "title": a.proposal.title, "role": a.get_role_display(),
-             "reply_due": a.reply_due if a.role != "co" else a.opinion_due,
+             "reply_due": a.reply_due if a.role != AssignmentRole.CO else a.opinion_due,
              "sign_due": a.sign_due, "category": a.proposal.category} for a in assignments]
 
 
 def units_of(session) -> list[tuple[Unit, int]]:
-    ids = (Assignment.objects.filter(proposal__session=session, parent__isnull=True).exclude(state="withdrawn")
+    ids = (Assignment.objects.filter(proposal__session=session, parent__isnull=True).exclude(state=AssignmentState.WITHDRAWN)
            .values_list("unit_id", flat=True))
     counts: dict[int, int] = {}
     for unit_id in ids:

@@ -1,5 +1,47 @@
-"""Choices of the handling workflow. States and their labels/colours live in handling.workflow."""
+"""Choices of the handling workflow: stable keys, Chinese labels (and, for states, a colour)."""
 from django.db import models
+
+
+class AssignmentState(models.TextChoices):
+    PENDING_SIGN = "pending_sign", "待签收"
+    ADJUSTMENT_REQUESTED = "adjustment_requested", "申请调整中"
+    SIGNED = "signed", "已签收"
+    IN_PROGRESS = "in_progress", "办理中"
+    OPINION_SENT = "opinion_sent", "已送会办意见"
+    REPLY_REVIEW = "reply_review", "答复审核中"
+    REPLIED = "replied", "已答复"
+    RATED = "rated", "已测评"
+    REHANDLING = "rehandling", "重新办理中"
+    CLOSED = "closed", "已办结"
+    WITHDRAWN = "withdrawn", "已撤回"
+
+
+# The Bootstrap colour each state's badge wears (as netbox's ChoiceSet carries one per choice).
+STATE_COLOURS: dict[str, str] = {
+    AssignmentState.PENDING_SIGN: "warning",
+    AssignmentState.ADJUSTMENT_REQUESTED: "orange",
+    AssignmentState.SIGNED: "info",
+    AssignmentState.IN_PROGRESS: "primary",
+    AssignmentState.OPINION_SENT: "success",
+    AssignmentState.REPLY_REVIEW: "purple",
+    AssignmentState.REPLIED: "teal",
+    AssignmentState.RATED: "cyan",
+    AssignmentState.REHANDLING: "danger",
+    AssignmentState.CLOSED: "success",
+    AssignmentState.WITHDRAWN: "secondary",
+}
+
+# States an assignment never leaves.
+FINAL_STATES = frozenset({AssignmentState.OPINION_SENT, AssignmentState.CLOSED, AssignmentState.WITHDRAWN})
+
+
+class DueKind(models.TextChoices):
+    """Which deadline an assignment owes next (Assignment.next_due_kind); blank when it owes none."""
+
+    SIGN = "sign", "签收"
+    OPINION = "opinion", "会办意见"
+    REPLY = "reply", "答复"
+    FEEDBACK = "feedback", "测评"
 
 
 class AssignmentRole(models.TextChoices):

@@ -1,4 +1,5 @@
-"""The deadline engine: working days from the official holiday and 调休 calendar, months, fixed dates.
+"""The deadline engine: working days from the official holiday and 调休 calendar, months, fixed dates, and
+the one rule saying which deadline an assignment owes next (`next_due`).
 
 Working days come from the `chinesecalendar` package (the State Council's yearly notice, 调休 Saturdays
 included). An administrator can override any day with a HolidayOverride row, which is how a year the
@@ -11,8 +12,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 import chinese_calendar
+from django.db.models import Case, CharField, DateField, F, Q, Value, When
 
-from banli.handling.choices import DeadlineStep, DeadlineUnit
+from banli.handling.choices import AssignmentRole, AssignmentState, DeadlineStep, DeadlineUnit, DueKind
 
 
 @dataclass(frozen=True)
@@ -139,4 +141,76 @@ def assignment_deadlines(session, kind: str, start: dt.date) -> dict[str, dt.dat
         "reply_due": reply_due,
         "reply_due_original": reply_due,
         "reply_due_max": due_date(session, kind, DeadlineStep.REPLY_MAX, start, cal),
+    }
+
+
+# --- the next deadline an assignment owes ------------------------------------------------------------------
+
+_S, _R = AssignmentState, AssignmentRole
+_ANSWERING = (_R.LEAD, _R.SPLIT)
+
+# THE rule: in these states, for these roles, this due column is the one the assignment owes next.
+# Every other (state, role) owes nothing: the item waits on someone else (adjustment_requested waits for the
+# office's decision, rated for closing) or is done. A co unit's opinion deadline, like a lead unit's reply
+# deadline, applies only once it has signed: while an item is pending_sign, signing is what is due.
+# Assignment.next_due / next_due_kind store its result; `next_due()` computes it for one row in Python and
+# `next_due_updates()` renders the same table as SQL for the UPDATEs that recompute many rows at once.
+NEXT_DUE_RULE: tuple[tuple[tuple[str, ...], tuple[str, ...], str, str], ...] = (
+    ((_S.PENDING_SIGN,), tuple(_R.values), "sign_due", DueKind.SIGN),
+    ((_S.SIGNED, _S.IN_PROGRESS), (_R.CO,), "opinion_due", DueKind.OPINION),
+    ((_S.SIGNED, _S.IN_PROGRESS, _S.REPLY_REVIEW, _S.REHANDLING), _ANSWERING, "reply_due", DueKind.REPLY),
+    ((_S.REPLIED,), _ANSWERING, "feedback_due", DueKind.FEEDBACK),
+)
+
+# The fields the rule reads: a write that changes one of them must recompute next_due.
+NEXT_DUE_INPUTS = frozenset({"state", "role", *(column for _, _, column, _ in NEXT_DUE_RULE)})
+
+
+def next_due(assignment) -> tuple[dt.date | None, str]:
+    """The deadline `assignment` (anything with state, role and the *_due attributes) owes next, and its kind
+    (a DueKind value); (None, "") when it owes none."""
+    for states, roles, column, kind in NEXT_DUE_RULE:
+        if assignment.state in states and assignment.role in roles:
+            due = getattr(assignment, column)
+            return (due, str(kind)) if due is not None else (None, "")
+    return None, ""
+
+
+def next_due_updates(known: dict | None = None) -> dict:
+    """`next_due` and `next_due_kind` as SQL expressions for an UPDATE, from the same NEXT_DUE_RULE.
+
+    `known` holds the plain values the same UPDATE writes (state, due columns): SQL's SET reads the row as it
+    was, so those are put into the expressions as constants, and the stored result is the new row's."""
+    known = known or {}
+    for name in NEXT_DUE_INPUTS & known.keys():
+        if hasattr(known[name], "resolve_expression"):
+            raise TypeError(f"next_due cannot follow {name} set to an expression; set it to a value")
+    due_whens, kind_whens = [], []
+    for states, roles, column, kind in NEXT_DUE_RULE:
+        condition = Q()
+        if "state" in known:
+            if known["state"] not in states:
+                continue
+        else:
+            condition &= Q(state__in=states)
+        if "role" in known:
+            if known["role"] not in roles:
+                continue
+        elif set(roles) != set(_R.values):
+            condition &= Q(role__in=roles)
+        if column in known:
+            if known[column] is None:
+                continue
+            due = Value(known[column], output_field=DateField())
+        else:
+            due = F(column)
+            condition &= Q(**{f"{column}__isnull": False})
+        if not condition:
+            # Every input is known and this entry applies: the result is a constant.
+            return {"next_due": due, "next_due_kind": Value(str(kind))}
+        due_whens.append(When(condition, then=due))
+        kind_whens.append(When(condition, then=Value(str(kind))))
+    return {
+        "next_due": Case(*due_whens, default=Value(None), output_field=DateField()) if due_whens else None,
+        "next_due_kind": Case(*kind_whens, default=Value(""), output_field=CharField()) if kind_whens else "",
     }

@@ -5,45 +5,51 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from banli.handling import deadlines
 from banli.handling.choices import (
     AssignmentRole,
+    AssignmentState,
     ContactMethod,
     ContactPhase,
     DeadlineStep,
     DeadlineUnit,
+    DueKind,
     RequestStatus,
 )
 from banli.proposals.choices import ProposalKind
 
 
-# The columns the next due date is computed from (banli.handling.selectors.next_due_rule).
-DUE_INPUTS = frozenset({"state", "role", "sign_due", "adjust_due", "opinion_due", "reply_due", "feedback_due"})
-
-
 class AssignmentQuerySet(models.QuerySet):
-    def bulk_create(self, objs, *args, **kwargs):
-        # Bulk writers (generator, benchmarks, tests) skip save(); the stored columns are filled here all the same.
-        objs = list(objs)
-        for obj in objs:
-            obj.fill_stored_columns()
-        return super().bulk_create(objs, *args, **kwargs)
+    """Keeps next_due / next_due_kind equal to deadlines.next_due() on every write that goes through the ORM:
+    an UPDATE that sets the state or a due column recomputes them in the same statement, bulk_create fills them."""
 
     def update(self, **kwargs):
-        """Every change of state or of a deadline (workflow, extensions, holiday recount) goes through here, so
-        the stored next due date follows it: the rows are found first, then recomputed in SQL after the update."""
-        if "next_due" in kwargs or not (DUE_INPUTS & kwargs.keys()):
-            return super().update(**kwargs)
-        ids = list(self.values_list("pk", flat=True))
-        changed = super().update(**kwargs)
-        if ids:
-            Assignment.objects.filter(pk__in=ids).refresh_next_due()
-        return changed
+        if deadlines.NEXT_DUE_INPUTS & kwargs.keys() and "next_due" not in kwargs:
+            kwargs.update(deadlines.next_due_updates(kwargs))
+        return super().update(**kwargs)
+
+    update.queryset_only = True
 
     def refresh_next_due(self) -> int:
-        """Recompute next_due and next_due_kind from the deadline columns (one UPDATE)."""
-        from banli.handling.selectors import next_due_kind_sql_expression, next_due_sql_expression
+        """Recompute the stored next deadline of these rows from their columns (one UPDATE)."""
+        return super().update(**deadlines.next_due_updates())
 
-        return super().update(next_due=next_due_sql_expression(), next_due_kind=next_due_kind_sql_expression())
+    refresh_next_due.queryset_only = True
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for obj in objs:
+            obj.next_due, obj.next_due_kind = deadlines.next_due(obj)
+            obj.fill_copied_columns()  # bulk writers skip save(); the proposal's session and key flag all the same
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs, fields = list(objs), list(fields)
+        if deadlines.NEXT_DUE_INPUTS & set(fields):
+            for obj in objs:
+                obj.next_due, obj.next_due_kind = deadlines.next_due(obj)
+            fields = [*fields, "next_due", "next_due_kind"]
+        return super().bulk_update(objs, fields, *args, **kwargs)
 
 
 class Assignment(models.Model):
@@ -56,7 +62,8 @@ class Assignment(models.Model):
         "organizations.Unit", on_delete=models.PROTECT, related_name="assignments", verbose_name="承办单位"
     )
     role = models.CharField("办理方式", max_length=8, choices=AssignmentRole.choices)
-    state = models.CharField("状态", max_length=24, default="pending_sign", db_index=True)
+    state = models.CharField("状态", max_length=24, choices=AssignmentState.choices, default=AssignmentState.PENDING_SIGN,
+                             db_index=True)
     round = models.PositiveSmallIntegerField("办理轮次", default=1)
     parent = models.ForeignKey(
         "self",
@@ -107,6 +114,11 @@ class Assignment(models.Model):
     reply_due_original = models.DateField("原答复期限", null=True, blank=True)
     reply_due_max = models.DateField("延期上限", null=True, blank=True)
     feedback_due = models.DateField("测评期限", null=True, blank=True)
+    # The deadline owed next and its kind, as deadlines.next_due() computes them from the columns above; kept
+    # by every write (see AssignmentQuerySet and save()) so lists, the scan and reports read one indexed column.
+    next_due = models.DateField("当前期限", null=True, blank=True, editable=False)
+    next_due_kind = models.CharField("当前期限类型", max_length=8, choices=DueKind.choices, blank=True, default="",
+                                     editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     # Copies of the proposal's session and key flag (marked key or supervised), kept by the services that change
@@ -114,12 +126,6 @@ class Assignment(models.Model):
     session = models.ForeignKey("proposals.Session", null=True, on_delete=models.PROTECT, related_name="+",
                                 editable=False, verbose_name="届次")
     key_item = models.BooleanField("重点提案", default=False, editable=False)
-    # The deadline of the step the item is at (sign, adjust, co_opinion, reply, feedback), kept with every change of
-    # state or deadline (AssignmentQuerySet.update); the ledger orders by it.
-    next_due = models.DateField("当前期限", null=True, blank=True, editable=False)
-    next_due_kind = models.CharField("当前期限类型", max_length=12, blank=True, default="", editable=False)
-
-    objects = AssignmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = "交办"
@@ -128,10 +134,16 @@ class Assignment(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["proposal", "unit"],
-                condition=~Q(state="withdrawn"),
+                condition=~Q(state=AssignmentState.WITHDRAWN),
                 name="assignment_one_live_per_unit",
             ),
-            models.CheckConstraint(condition=Q(role__in=["lead", "co", "split"]), name="assignment_role_valid"),
+            models.CheckConstraint(condition=Q(role__in=AssignmentRole.values), name="assignment_role_valid"),
+            models.CheckConstraint(condition=Q(state__in=AssignmentState.values), name="assignment_state_valid"),
+            models.CheckConstraint(
+                condition=Q(next_due__isnull=True, next_due_kind="")
+                | Q(next_due__isnull=False, next_due_kind__in=DueKind.values),
+                name="assignment_next_due_kind_valid",
+            ),
         ]
         indexes = [
             models.Index(fields=["state", "sign_due"], name="assignment_state_sign_due"),
@@ -139,23 +151,28 @@ class Assignment(models.Model):
             models.Index(fields=["state", "reply_due"], name="assignment_state_reply_due"),
             models.Index(fields=["state", "feedback_due"], name="assignment_state_feedback_due"),
             models.Index(fields=["unit", "state"], name="assignment_unit_state"),
+            # The scan's range query and the ledger's due order: only rows that owe a deadline are indexed.
+            models.Index(fields=["next_due"], condition=Q(next_due__isnull=False), name="assignment_next_due"),
         ]
+
+    objects = AssignmentQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"{self.proposal.number} → {self.unit}（{self.get_role_display()}）"
 
-    def fill_stored_columns(self) -> None:
-        """Copy the proposal's session (and key flag, for a new row) when not set; compute the next due date."""
-        from banli.handling.selectors import next_due_rule
-
+    def fill_copied_columns(self) -> None:
+        """Copy the proposal's session (and key flag, for a new row) when not set."""
         if self.session_id is None and self.proposal_id is not None:
             self.session_id = self.proposal.session_id
             if self.pk is None and not self.key_item:
                 self.key_item = bool(self.proposal.is_key)
-        self.next_due_kind, self.next_due = next_due_rule(self)
 
     def save(self, *args, **kwargs):
-        self.fill_stored_columns()
+        self.fill_copied_columns()
+        self.next_due, self.next_due_kind = deadlines.next_due(self)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and deadlines.NEXT_DUE_INPUTS & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "next_due", "next_due_kind"}
         super().save(*args, **kwargs)
 
     @property

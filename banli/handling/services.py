@@ -14,7 +14,7 @@ from django.utils import timezone
 from banli.core.access import acting_role, office_scopes
 from banli.core.errors import ConflictError, DomainError, PermissionDenied
 from banli.handling import deadlines, workflow
-from banli.handling.choices import AssignmentRole, ContactMethod, ContactPhase, DeadlineStep, DeadlineUnit, RequestStatus
+from banli.handling.choices import AssignmentRole, AssignmentState, ContactMethod, ContactPhase, DeadlineStep, DeadlineUnit, RequestStatus
 from banli.handling.models import (
     AdjustmentRequest,
     Assignment,
@@ -47,7 +47,7 @@ def assignment_create(*, proposal, unit, role: str, actor, now=None, parent: Ass
     if not unit.is_active:
         raise DomainError(f"单位「{unit}」已停用，不能交办。", field="unit")
     actor_role = _check_may_assign(actor, proposal, parent, unit)
-    live = Assignment.objects.filter(proposal=proposal).exclude(state="withdrawn")
+    live = Assignment.objects.filter(proposal=proposal).exclude(state=AssignmentState.WITHDRAWN)
     if live.filter(unit=unit).exists():
         raise DomainError(f"该事项已交办给「{unit}」，不能重复交办。", field="unit")
     if role == AssignmentRole.LEAD and parent is None and live.filter(role=AssignmentRole.LEAD, parent__isnull=True).exists():
@@ -56,14 +56,14 @@ def assignment_create(*, proposal, unit, role: str, actor, now=None, parent: Ass
     try:
         with transaction.atomic():
             assignment = Assignment.objects.create(
-                proposal=proposal, unit=unit, role=role, state="pending_sign", assigned_at=now,
+                proposal=proposal, unit=unit, role=role, state=AssignmentState.PENDING_SIGN, assigned_at=now,
                 session_id=proposal.session_id, key_item=_is_key_item(proposal),
                 assigned_by=actor if getattr(actor, "pk", None) else None, parent=parent, replaces=replaces, **due,
             )
     except IntegrityError as exc:
         raise ConflictError(f"该事项刚刚已交办给「{unit}」，请刷新后查看。") from exc
     workflow.write_event(
-        verb="assign", actor=actor, actor_role=actor_role, assignment=assignment, to_state="pending_sign",
+        verb="assign", actor=actor, actor_role=actor_role, assignment=assignment, to_state=AssignmentState.PENDING_SIGN,
         payload={"unit": unit.pk, "unit_name": unit.name, "role": role,
                  "reply_due": due["reply_due"].isoformat(), "parent": parent.pk if parent else None},
         now=now,
@@ -192,7 +192,7 @@ def assignment_assign_section(*, assignment: Assignment, actor, section, handler
         _check_handler(assignment, co_handler, "co_sections")
         if co_section == section:
             raise DomainError("会办科室不能与主办科室相同。", field="co_sections")
-    action = "assign_section" if assignment.state == "signed" else "reassign_section"
+    action = "assign_section" if assignment.state == AssignmentState.SIGNED else "reassign_section"
     fresh = workflow.perform(
         assignment, action, actor, now=now,
         changes={"lead_section": section, "handler": handler},
@@ -314,7 +314,7 @@ def assignment_close(*, assignment: Assignment, actor, reason: str = "", now=Non
 
     now = now or timezone.now()
     workflow.check(assignment, "close", actor, reason=reason)
-    if assignment.state == "replied":
+    if assignment.state == AssignmentState.REPLIED:
         if assignment.feedback_due and _today(now) <= assignment.feedback_due:
             raise DomainError(
                 f"提案人测评期限（{assignment.feedback_due:%Y年%m月%d日}）未到，尚有提案人未测评，暂不能办结。"

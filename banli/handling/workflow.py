@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from banli.core.errors import ConflictError, DomainError, PermissionDenied
+from banli.handling.choices import FINAL_STATES, STATE_COLOURS, AssignmentRole, AssignmentState
 from banli.organizations.choices import Role
 
 
@@ -26,27 +27,16 @@ class State:
     final: bool = False
 
 
+# Derived from the choices, so the model's `choices`, the check constraint and the badges share one list.
 STATES: dict[str, State] = {
-    s.key: s
-    for s in [
-        State("pending_sign", "待签收", "warning"),
-        State("adjustment_requested", "申请调整中", "orange"),
-        State("signed", "已签收", "info"),
-        State("in_progress", "办理中", "primary"),
-        State("opinion_sent", "已送会办意见", "success", final=True),
-        State("reply_review", "答复审核中", "purple"),
-        State("replied", "已答复", "teal"),
-        State("rated", "已测评", "cyan"),
-        State("rehandling", "重新办理中", "danger"),
-        State("closed", "已办结", "success", final=True),
-        State("withdrawn", "已撤回", "secondary", final=True),
-    ]
+    s.value: State(s.value, s.label, STATE_COLOURS[s], final=s in FINAL_STATES) for s in AssignmentState
 }
 
 # States in which an assignment still has work before its reply / opinion deadline.
-OPEN_STATES = ("pending_sign", "adjustment_requested", "signed", "in_progress", "reply_review", "rehandling")
-ANSWERING = ("lead", "split")
-ALL_ROLES = ("lead", "co", "split")
+OPEN_STATES = (AssignmentState.PENDING_SIGN, AssignmentState.ADJUSTMENT_REQUESTED, AssignmentState.SIGNED, AssignmentState.IN_PROGRESS,
+               AssignmentState.REPLY_REVIEW, AssignmentState.REHANDLING)
+ANSWERING = (AssignmentRole.LEAD, AssignmentRole.SPLIT)
+ALL_ROLES = tuple(AssignmentRole)
 
 
 @dataclass(frozen=True)
@@ -72,37 +62,38 @@ UNIT_OFFICE = Role.UNIT_OFFICE
 HANDLER = Role.HANDLER
 LEADER = Role.LEADER
 PROPOSER = Role.PROPOSER
+S = AssignmentState
 
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in [
-        _t("sign", "签收", ["pending_sign"], "signed", [UNIT_OFFICE]),
-        _t("request_adjustment", "申请调整", ["pending_sign", "signed"], "adjustment_requested", [UNIT_OFFICE], reason=True),
-        _t("approve_adjustment", "同意调整", ["adjustment_requested"], "withdrawn", [OFFICE]),
+        _t("sign", "签收", [S.PENDING_SIGN], S.SIGNED, [UNIT_OFFICE]),
+        _t("request_adjustment", "申请调整", [S.PENDING_SIGN, S.SIGNED], S.ADJUSTMENT_REQUESTED, [UNIT_OFFICE], reason=True),
+        _t("approve_adjustment", "同意调整", [S.ADJUSTMENT_REQUESTED], S.WITHDRAWN, [OFFICE]),
         # Rejection sends the item back to be signed (the unit must take it after all).
-        _t("reject_adjustment", "不同意调整", ["adjustment_requested"], "pending_sign", [OFFICE], reason=True),
-        _t("assign_section", "分配承办科室", ["signed"], "in_progress", [UNIT_OFFICE]),
-        _t("reassign_section", "调整承办科室", ["in_progress", "rehandling", "reply_review"], None, [UNIT_OFFICE]),
+        _t("reject_adjustment", "不同意调整", [S.ADJUSTMENT_REQUESTED], S.PENDING_SIGN, [OFFICE], reason=True),
+        _t("assign_section", "分配承办科室", [S.SIGNED], S.IN_PROGRESS, [UNIT_OFFICE]),
+        _t("reassign_section", "调整承办科室", [S.IN_PROGRESS, S.REHANDLING, S.REPLY_REVIEW], None, [UNIT_OFFICE]),
         _t(
             "log_contact",
             "登记沟通",
-            ["signed", "in_progress", "rehandling", "reply_review", "replied", "rated", "closed", "opinion_sent"],
+            [S.SIGNED, S.IN_PROGRESS, S.REHANDLING, S.REPLY_REVIEW, S.REPLIED, S.RATED, S.CLOSED, S.OPINION_SENT],
             None,
             [UNIT_OFFICE, HANDLER],
         ),
-        _t("send_co_opinion", "发送会办意见", ["in_progress"], "opinion_sent", [UNIT_OFFICE, HANDLER], assignment_roles=["co"]),
-        _t("submit_reply", "提交答复审核", ["in_progress", "rehandling"], "reply_review", [UNIT_OFFICE, HANDLER], assignment_roles=ANSWERING),
-        _t("approve_reply", "审核通过", ["reply_review"], None, [UNIT_OFFICE, LEADER, OFFICE], assignment_roles=ANSWERING),
-        _t("return_reply", "退回修改", ["reply_review"], "in_progress", [UNIT_OFFICE, LEADER, OFFICE], reason=True, assignment_roles=ANSWERING),
-        _t("send_reply", "发送答复", ["reply_review"], "replied", [UNIT_OFFICE], assignment_roles=ANSWERING),
-        _t("record_feedback", "测评", ["replied"], None, [PROPOSER], assignment_roles=ANSWERING),
-        _t("complete_feedback", "测评完成", ["replied"], "rated", [PROPOSER], assignment_roles=ANSWERING),
-        _t("rehandle", "重新办理", ["rated"], "rehandling", [OFFICE, UNIT_OFFICE], reason=True, assignment_roles=ANSWERING),
-        _t("close", "办结", ["rated", "replied"], "closed", [OFFICE, UNIT_OFFICE], assignment_roles=ANSWERING),
+        _t("send_co_opinion", "发送会办意见", [S.IN_PROGRESS], S.OPINION_SENT, [UNIT_OFFICE, HANDLER], assignment_roles=[AssignmentRole.CO]),
+        _t("submit_reply", "提交答复审核", [S.IN_PROGRESS, S.REHANDLING], S.REPLY_REVIEW, [UNIT_OFFICE, HANDLER], assignment_roles=ANSWERING),
+        _t("approve_reply", "审核通过", [S.REPLY_REVIEW], None, [UNIT_OFFICE, LEADER, OFFICE], assignment_roles=ANSWERING),
+        _t("return_reply", "退回修改", [S.REPLY_REVIEW], S.IN_PROGRESS, [UNIT_OFFICE, LEADER, OFFICE], reason=True, assignment_roles=ANSWERING),
+        _t("send_reply", "发送答复", [S.REPLY_REVIEW], S.REPLIED, [UNIT_OFFICE], assignment_roles=ANSWERING),
+        _t("record_feedback", "测评", [S.REPLIED], None, [PROPOSER], assignment_roles=ANSWERING),
+        _t("complete_feedback", "测评完成", [S.REPLIED], S.RATED, [PROPOSER], assignment_roles=ANSWERING),
+        _t("rehandle", "重新办理", [S.RATED], S.REHANDLING, [OFFICE, UNIT_OFFICE], reason=True, assignment_roles=ANSWERING),
+        _t("close", "办结", [S.RATED, S.REPLIED], S.CLOSED, [OFFICE, UNIT_OFFICE], assignment_roles=ANSWERING),
         _t(
             "request_extension",
             "申请延期",
-            ["signed", "in_progress", "rehandling", "reply_review"],
+            [S.SIGNED, S.IN_PROGRESS, S.REHANDLING, S.REPLY_REVIEW],
             None,
             [UNIT_OFFICE],
             reason=True,
@@ -111,7 +102,7 @@ TRANSITIONS: dict[str, Transition] = {
         _t(
             "decide_extension",
             "审批延期",
-            ["signed", "in_progress", "rehandling", "reply_review"],
+            [S.SIGNED, S.IN_PROGRESS, S.REHANDLING, S.REPLY_REVIEW],
             None,
             [OFFICE],
             assignment_roles=ANSWERING,
@@ -119,7 +110,7 @@ TRANSITIONS: dict[str, Transition] = {
         _t(
             "record_commitment",
             "登记落实事项",
-            ["reply_review", "replied", "rated", "closed", "rehandling", "in_progress"],
+            [S.REPLY_REVIEW, S.REPLIED, S.RATED, S.CLOSED, S.REHANDLING, S.IN_PROGRESS],
             None,
             [UNIT_OFFICE, HANDLER],
             assignment_roles=ANSWERING,
@@ -127,12 +118,12 @@ TRANSITIONS: dict[str, Transition] = {
         _t(
             "complete_commitment",
             "完成落实事项",
-            ["replied", "rated", "closed", "rehandling", "in_progress", "reply_review"],
+            [S.REPLIED, S.RATED, S.CLOSED, S.REHANDLING, S.IN_PROGRESS, S.REPLY_REVIEW],
             None,
             [UNIT_OFFICE, HANDLER],
             assignment_roles=ANSWERING,
         ),
-        _t("withdraw", "撤回交办", OPEN_STATES, "withdrawn", [OFFICE], reason=True),
+        _t("withdraw", "撤回交办", OPEN_STATES, S.WITHDRAWN, [OFFICE], reason=True),
     ]
 }
 
@@ -151,7 +142,7 @@ def check(assignment, action: str, actor, *, reason: str = "", role: str | None 
 
     transition = TRANSITIONS[action]
     if assignment.role not in transition.assignment_roles:
-        allowed = "、".join({"lead": "主办", "co": "会办", "split": "分办"}[r] for r in transition.assignment_roles)
+        allowed = "、".join(AssignmentRole(r).label for r in transition.assignment_roles)
         raise DomainError(f"「{transition.label}」只适用于{allowed}单位，本单位为{assignment.get_role_display()}单位。")
     role = role or acting_role(actor, assignment, transition.actor_roles)
     if role is None:
@@ -260,21 +251,21 @@ def fresh_assignment(assignment_id: int):
 
 def derive_proposal_status(states_by_role: list[tuple[str, str]]) -> str:
     """A proposal's status from its assignments' (role, state) pairs."""
-    live = [(role, state) for role, state in states_by_role if state != "withdrawn"]
+    live = [(role, state) for role, state in states_by_role if state != AssignmentState.WITHDRAWN]
     if not live:
         return "unassigned"
     answering = [state for role, state in live if role in ANSWERING]
-    co = [state for role, state in live if role == "co"]
-    if all(state in ("pending_sign", "adjustment_requested") for _, state in live):
+    co = [state for role, state in live if role == AssignmentRole.CO]
+    if all(state in (AssignmentState.PENDING_SIGN, AssignmentState.ADJUSTMENT_REQUESTED) for _, state in live):
         return "assigned"
-    co_done = all(state == "opinion_sent" for state in co)
-    if answering and all(state == "closed" for state in answering):
+    co_done = all(state == AssignmentState.OPINION_SENT for state in co)
+    if answering and all(state == AssignmentState.CLOSED for state in answering):
         return "closed" if co_done else "handling"
     if not answering:
         return "closed" if co_done else "handling"
-    if all(state in ("rated", "closed") for state in answering):
+    if all(state in (AssignmentState.RATED, AssignmentState.CLOSED) for state in answering):
         return "rated"
-    if all(state in ("replied", "rated", "closed") for state in answering):
+    if all(state in (AssignmentState.REPLIED, AssignmentState.RATED, AssignmentState.CLOSED) for state in answering):
         return "replied"
     return "handling"
 

@@ -5,6 +5,7 @@ import datetime as dt
 
 from django.utils import timezone
 
+from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.replies import documents
 from banli.replies.choices import DocumentKind
 from banli.replies.documents import LetterContext
@@ -64,7 +65,7 @@ def co_opinion_context(opinion) -> LetterContext:
 
     assignment = opinion.assignment
     proposal = assignment.proposal
-    lead = Assignment.objects.filter(proposal=proposal, role="lead").exclude(state="withdrawn").select_related("unit").first()
+    lead = Assignment.objects.filter(proposal=proposal, role=AssignmentRole.LEAD).exclude(state=AssignmentState.WITHDRAWN).select_related("unit").first()
     date = chinese_date(opinion.sent_at or opinion.created_at)
     return LetterContext(
         title=letter_title(proposal, co_opinion=True), body=opinion.body, unit_name=assignment.unit.name,

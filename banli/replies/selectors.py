@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from banli.core import access
+from banli.handling.choices import AssignmentState
 from banli.organizations.choices import Role
 
 
@@ -84,7 +85,7 @@ def missing_feedback(user, *, today=None):
 
     today = today or timezone.localdate()
     assignments = (
-        _scoped(user).filter(state="replied", feedback_due__lt=today)
+        _scoped(user).filter(state=AssignmentState.REPLIED, feedback_due__lt=today)
         .select_related("proposal", "unit").order_by("feedback_due", "id")
     )
     rows = []

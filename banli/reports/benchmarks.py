@@ -10,6 +10,8 @@ import os
 import random
 import time
 
+from banli.handling.choices import AssignmentRole, AssignmentState
+
 ASSIGNMENTS = int(os.environ.get("BANLI_BENCH_REPORTS_ASSIGNMENTS", "100000"))
 UNITS = 50
 
@@ -54,21 +56,21 @@ def _generate(n_assignments: int):
                 co_unit = units[(k + 1) % UNITS]
             fate = rng.random()
             replied = signed = closed = None
-            state = "in_progress"
+            state = AssignmentState.IN_PROGRESS
             signed = assigned + dt.timedelta(days=rng.randint(0, 5))
             if fate < 0.8:
                 replied = assigned + dt.timedelta(days=rng.randint(20, 100))
                 closed = replied + dt.timedelta(days=20) if fate < 0.7 else None
                 state = "closed" if closed else "replied"
-            rows.append(Assignment(proposal_id=pid, unit=lead_unit, role="split" if k % 10 == 0 else "lead", state=state,
+            rows.append(Assignment(proposal_id=pid, unit=lead_unit, role=AssignmentRole.SPLIT if k % 10 == 0 else AssignmentRole.LEAD, state=state,
                                    assigned_at=assigned, signed_at=signed, replied_at=replied, closed_at=closed,
                                    reply_due=due, reply_due_original=due))
             co_state = "opinion_sent" if fate < 0.9 else "in_progress"
-            rows.append(Assignment(proposal_id=pid, unit=co_unit, role="co", state=co_state, assigned_at=assigned,
+            rows.append(Assignment(proposal_id=pid, unit=co_unit, role=AssignmentRole.CO, state=co_state, assigned_at=assigned,
                                    signed_at=signed, opinion_sent_at=assigned + dt.timedelta(days=25) if co_state ==
                                    "opinion_sent" else None, reply_due=due))
         Assignment.objects.bulk_create(rows, batch_size=2000)
-        answered = list(Assignment.objects.filter(proposal__session=session, role__in=["lead", "split"],
+        answered = list(Assignment.objects.filter(proposal__session=session, role__in=[AssignmentRole.LEAD, AssignmentRole.SPLIT],
                                                   replied_at__isnull=False).values_list("pk", "replied_at"))
         Reply.objects.bulk_create([
             Reply(assignment_id=aid, round=1, version=1, state="sent", reply_class="ABCD"[aid % 4], body="答复",

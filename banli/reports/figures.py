@@ -27,11 +27,12 @@ from django.db.models import (
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.handling.workflow import OPEN_STATES
 
 ASSIGNMENT, RATING, COMMITMENT = "assignment", "rating", "commitment"
 RECORD_LABELS = {ASSIGNMENT: "交办事项", RATING: "测评（按提案人计）", COMMITMENT: "落实事项"}
-ANSWERING_ROLES = ("lead", "split")
+ANSWERING_ROLES = (AssignmentRole.LEAD, AssignmentRole.SPLIT)
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -77,7 +78,7 @@ class Slice:
     def q(self, prefix: str = "") -> Q:
         """The slice as a Q over Assignment, reached from another model through `prefix` (e.g. "assignment__")."""
         p = prefix
-        q = ~Q(**{f"{p}state": "withdrawn"})
+        q = ~Q(**{f"{p}state": AssignmentState.WITHDRAWN})
         if self.scope is not None:
             everything, offices, units = self.scope
             if not everything:
@@ -157,7 +158,7 @@ def slice_from_params(params) -> Slice:
             raise DomainError(f"参数 {name} 应为日期（如 2025-06-30），收到「{raw}」。", field=name) from None
 
     role = (params.get("role") or "").strip()
-    if role and role not in ("lead", "co", "split"):
+    if role and role not in (AssignmentRole.LEAD, AssignmentRole.CO, AssignmentRole.SPLIT):
         raise DomainError("参数 role 应为 lead（主办）、co（会办）或 split（分办）。", field="role")
     return Slice(
         session_id=_int("session"), kind=(params.get("kind") or "").strip(), unit_id=_int("unit"),
@@ -174,7 +175,7 @@ REPLIED = ANSWERING & Q(replied_at__isnull=False)
 # The reply is on time when sent on or before the reply deadline in force, which an approved extension moves.
 ON_TIME = REPLIED & Q(replied_at__date__lte=F("reply_due"))
 LATE = REPLIED & Q(replied_at__date__gt=F("reply_due"))
-CLOSED = Q(role__in=ANSWERING_ROLES, state="closed") | Q(role="co", state="opinion_sent")
+CLOSED = Q(role__in=ANSWERING_ROLES, state=AssignmentState.CLOSED) | Q(role=AssignmentRole.CO, state=AssignmentState.OPINION_SENT)
 
 
 def _contact_before_reply() -> Q:
@@ -230,9 +231,9 @@ FIGURES: dict[str, Figure] = {
     f.key: f
     for f in [
         Figure("assigned", "交办件数", "本范围内交办的事项（不含已撤回的；单位内再交办的只计一次）", numerator=_ALL),
-        Figure("lead_count", "主办件数", "办理方式为主办的交办事项", numerator=Q(role="lead")),
-        Figure("split_count", "分办件数", "办理方式为分办的交办事项", numerator=Q(role="split")),
-        Figure("co_count", "会办件数", "办理方式为会办（协办）的交办事项", numerator=Q(role="co")),
+        Figure("lead_count", "主办件数", "办理方式为主办的交办事项", numerator=Q(role=AssignmentRole.LEAD)),
+        Figure("split_count", "分办件数", "办理方式为分办的交办事项", numerator=Q(role=AssignmentRole.SPLIT)),
+        Figure("co_count", "会办件数", "办理方式为会办（协办）的交办事项", numerator=Q(role=AssignmentRole.CO)),
         Figure("key_led", "主办（分办）重点提案件数", "主办或分办的重点提案（建议）", numerator=ANSWERING & Q(proposal__is_key=True)),
         Figure("signed", "已签收件数", "已签收的交办事项", numerator=Q(signed_at__isnull=False)),
         Figure("replied", "已答复件数", "已发出答复函的主办、分办件（重新办理中的以新一轮答复为准）", numerator=REPLIED),
@@ -257,7 +258,7 @@ FIGURES: dict[str, Figure] = {
                numerator=_SAT_OR_BASIC, denominator=_ALL),
         Figure("unsatisfied", "不满意测评数", "办理结果评为“不满意”的测评（最后一轮）", record=RATING,
                numerator=Q(result="unsatisfied"), unit="份"),
-        Figure("awaiting_rating", "待测评件数", "已答复、尚有提案人未测评的主办、分办件", numerator=ANSWERING & Q(state="replied")),
+        Figure("awaiting_rating", "待测评件数", "已答复、尚有提案人未测评的主办、分办件", numerator=ANSWERING & Q(state=AssignmentState.REPLIED)),
         Figure("commitments_due", "到期落实事项", "完成时限已到或已落实的承诺事项", record=COMMITMENT,
                numerator=_commitments_due),
         Figure("fulfilment_rate", "落实率", "已落实的承诺事项 ÷ 到期的承诺事项（完成时限已到或已落实）", record=COMMITMENT,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count
 from django.utils import timezone
 
+from banli.handling.choices import AssignmentRole
 from banli.reports import figures, scoring
 
 CN_NUM = "一二三四五六七八九十"
@@ -152,7 +153,7 @@ def typical_cases(session, unit, draft) -> list[str]:
         text = f"（{CN_NUM[i % 10]}）{lead + '提出的' if lead else ''}《{p.title}》（第{p.number}号）。"
         if p.body:
             text += f"提案提出：{_points(p.body)}"
-        role = "主办" if a.role == "lead" else "分办"
+        role = "主办" if a.role == AssignmentRole.LEAD else "分办"
         if reply is not None:
             text += f"{unit.name}作为{role}单位，认真办理和答复：{_points(_measures(reply.body), 240)}"
         for name, result in (results.get(a.pk) or {}).items():

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 from banli.core.testing import make_proposal
 from banli.handling import services as handling
+from banli.handling.choices import AssignmentRole
 from banli.replies import services as replies
 
 CST = dt.timezone(dt.timedelta(hours=8))
@@ -64,19 +65,19 @@ def build_seed_001(world, *, assigned=ASSIGNED) -> SimpleNamespace:
     replied = assigned + dt.timedelta(days=40)
     case = SimpleNamespace(lead=[], split=[], co=[], key=None, unit=world.lead_unit, session=world.session)
     for i in range(5):
-        role = "lead" if i < 4 else "split"
+        role = AssignmentRole.LEAD if i < 4 else AssignmentRole.SPLIT
         proposal = make_proposal(world, number=f"202401{i + 4:02d}", title=f"关于推动科教城建设的提案（{i + 1}）",
                                  category="科教" if i % 2 == 0 else "城建", is_key=(i == 0))
         a = handling.assignment_create(proposal=proposal, unit=world.lead_unit, role=role, actor=world.office,
                                        now=assigned)
         a = answer(world, a, signed=signed, replied=replied, contact_on=(assigned + dt.timedelta(days=5)).date())
-        (case.lead if role == "lead" else case.split).append(a)
+        (case.lead if role == AssignmentRole.LEAD else case.split).append(a)
         if i == 0:
             case.key = proposal
     for i in range(28):
         proposal = make_proposal(world, number=f"202402{i:02d}", title=f"关于完善公共服务的提案（{i + 1}）",
                                  category="民生")
-        a = handling.assignment_create(proposal=proposal, unit=world.lead_unit, role="co", actor=world.office,
+        a = handling.assignment_create(proposal=proposal, unit=world.lead_unit, role=AssignmentRole.CO, actor=world.office,
                                        now=assigned)
         a = handling.assignment_sign(assignment=a, actor=world.lead_office, now=signed)
         a = handling.assignment_assign_section(assignment=a, actor=world.lead_office, section=world.lead_section,

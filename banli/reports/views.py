@@ -10,6 +10,7 @@ from django.utils.http import urlencode
 
 from banli.core.access import can_view_unit_report, report_scope
 from banli.core.errors import DomainError
+from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.reports import aggregates, figures, selectors
 
 
@@ -82,7 +83,7 @@ def _filter_context(request, sl) -> dict:
 
     return {
         "sessions": selectors.report_sessions(request.user), "units": selectors.report_units(request.user),
-        "kinds": ProposalKind.choices, "roles": [("lead", "主办"), ("co", "会办"), ("split", "分办")],
+        "kinds": ProposalKind.choices, "roles": AssignmentRole.choices,
         "params": sl.as_params(),
     }
 
@@ -486,7 +487,7 @@ def compare_page(request):
         latest = sessions[0]
         carried = (
             Assignment.objects.filter(sl.q()).filter(figures.ANSWERING, proposal__session__year__lt=latest.year)
-            .exclude(state__in=["closed", "withdrawn"]).select_related("proposal", "proposal__session", "unit")
+            .exclude(state__in=[AssignmentState.CLOSED, AssignmentState.WITHDRAWN]).select_related("proposal", "proposal__session", "unit")
             .order_by("proposal__session__year", "proposal__number")[:200]
         )
     return _render(request, "reports/compare.html", {

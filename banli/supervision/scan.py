@@ -12,7 +12,7 @@ matter today, which threshold each due date reaches, and hands the database two 
 where `pol` is the reminder policy (0 the default, 1… an office's own) and `km` the key mode (0 an
 ordinary item, 1 a key item with its policy's key thresholds, 2… a key item with thresholds of its own).
 Each kind of deadline is then ONE statement, `INSERT … SELECT … ON CONFLICT DO NOTHING`, whose SELECT is
-an index range scan on (state, <due column>) joined with those tables; the unique constraint on
+an index range scan on the assignments' stored next deadline (next_due) joined with those tables; the unique constraint on
 (item, kind, due date, threshold) absorbs rows an earlier or a racing scan already inserted. The policy
 join (proposal → session → office) and the key-item join appear only when such rows exist.
 """
@@ -26,7 +26,6 @@ from django.conf import settings
 from django.db import connection
 
 from banli.handling.deadlines import WorkCalendar
-from banli.handling.workflow import ANSWERING, OPEN_STATES
 from banli.supervision.choices import ReminderKind, ReminderLevel
 
 
@@ -34,18 +33,17 @@ from banli.supervision.choices import ReminderKind, ReminderLevel
 class KindSpec:
     """Where one kind of deadline lives and which rows still owe it."""
 
-    kind: str
+    kind: str  # a ReminderKind; "" for assignments, whose row says which deadline it owes (next_due_kind)
     model: str  # "assignment" or "commitment"
     due_field: str
-    states: tuple[str, ...]
-    roles: tuple[str, ...] = ()
+    states: tuple[str, ...] = ()
 
 
+# An assignment owes at most one deadline at a time, stored with its kind by the workflow (the rule is
+# handling.deadlines.next_due; its kinds are ReminderKind's keys), so all of them are one range on next_due.
+# Commitments keep their own target date.
 KINDS: tuple[KindSpec, ...] = (
-    KindSpec(ReminderKind.SIGN, "assignment", "sign_due", ("pending_sign",)),
-    KindSpec(ReminderKind.OPINION, "assignment", "opinion_due", OPEN_STATES, ("co",)),
-    KindSpec(ReminderKind.REPLY, "assignment", "reply_due", OPEN_STATES, ANSWERING),
-    KindSpec(ReminderKind.FEEDBACK, "assignment", "feedback_due", ("replied",)),
+    KindSpec("", "assignment", "next_due"),
     KindSpec(ReminderKind.COMMITMENT, "commitment", "target_date", ("open",)),
 )
 
@@ -229,16 +227,17 @@ class ScanPlan:
     # the small tables
 
     def _oldest_open_due(self) -> dt.date | None:
-        """The oldest deadline any open row still has: one index probe per (kind, state)."""
+        """The oldest deadline any open row still has: one index probe per kind (and state)."""
         from banli.handling.models import Assignment
         from banli.replies.models import Commitment
 
         parts, params = [], []
         for spec in KINDS:
             table = (Assignment if spec.model == "assignment" else Commitment)._meta.db_table
-            for state in spec.states:
-                parts.append(f"SELECT MIN({spec.due_field}) AS m FROM {table} WHERE state = %s AND {spec.due_field} < %s")
-                params += [state, self.today]
+            for state in spec.states or (None,):
+                where = f"state = %s AND {spec.due_field} < %s" if state else f"{spec.due_field} < %s"
+                parts.append(f"SELECT MIN({spec.due_field}) AS m FROM {table} WHERE {where}")
+                params += [state, self.today] if state else [self.today]
         with connection.cursor() as cur:
             cur.execute(f"SELECT MIN(m) FROM ({' UNION ALL '.join(parts)}) AS oldest", params)
             value = cur.fetchone()[0]
@@ -304,12 +303,10 @@ class ScanPlan:
         if self.key_modes and part == "soon":
             joins.append("LEFT JOIN key_items k ON k.proposal_id = a.proposal_id")
             km = "COALESCE(k.km, 0)"
-        state_sql, state_params = _in(f"{row}.state", spec.states)
-        where, params = [state_sql], state_params
-        if spec.roles:
-            role_sql, role_params = _in("a.role", spec.roles)
-            where.append(role_sql)
-            params += role_params
+        where, params = [], []
+        if spec.states:
+            state_sql, state_params = _in(f"{row}.state", spec.states)
+            where, params = [state_sql], state_params
         if part == "past":
             joins.append(f"JOIN due_past t ON t.due = {due} AND t.pol = {pol}")
             level = "t.level"
@@ -323,7 +320,8 @@ class ScanPlan:
                 ranges.append(f"({due} >= %s AND {due} < %s)")
                 params += [lo, hi]
             where.append(f"({' OR '.join(ranges)})")
-        sql = (f"SELECT {sql_str(spec.kind)} AS kind, {level} AS level, {item_key} AS item_key, a.id AS assignment_id, "
+        kind = sql_str(spec.kind) if spec.kind else f"{row}.next_due_kind"
+        sql = (f"SELECT {kind} AS kind, {level} AS level, {item_key} AS item_key, a.id AS assignment_id, "
                f"{commitment} AS commitment_id, a.unit_id AS unit_id, {due} AS due_date, t.threshold AS threshold "
                f"FROM {source} {' '.join(joins)} WHERE {' AND '.join(where)}")
         return sql, params

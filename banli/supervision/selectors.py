@@ -6,6 +6,7 @@ import datetime as dt
 from django.db.models import Count, F, Q, QuerySet
 
 from banli.core import access
+from banli.handling.choices import AssignmentState, DueKind
 from banli.handling.deadlines import WorkCalendar
 from banli.handling.workflow import OPEN_STATES, STATES
 from banli.organizations.choices import Role
@@ -93,7 +94,7 @@ def _digest_scope(user):
             q |= Q(unit__path__startswith=unit.path)
         qs = qs | Assignment.objects.filter(q)
         names += [u.name for u in leader_units]
-    return qs.exclude(state="withdrawn"), "、".join(dict.fromkeys(names)) or "本单位"
+    return qs.exclude(state=AssignmentState.WITHDRAWN), "、".join(dict.fromkeys(names)) or "本单位"
 
 
 def digest_data(user, *, today: dt.date) -> dict:
@@ -109,20 +110,15 @@ def digest_data(user, *, today: dt.date) -> dict:
         for row in qs.values("state").annotate(n=Count("id")).order_by("state")
     ]
     week_end = today + dt.timedelta(days=7)
-    steps = [("sign_due", "签收", ("pending_sign",)), ("opinion_due", "会办意见", OPEN_STATES),
-             ("reply_due", "答复", OPEN_STATES)]
     due_next_week, overdue = [], []
-    for column, step, states in steps:
-        base = qs.filter(state__in=states)
-        if column == "opinion_due":
-            base = base.filter(role="co")
-        elif column == "reply_due":
-            base = base.filter(role__in=("lead", "split"))
-        fields = ("proposal__number", "proposal__title", "unit__name", column, "proposal__is_key")
-        for number, title, unit, due, is_key in base.filter(**{f"{column}__gte": today, f"{column}__lt": week_end}).values_list(*fields)[:200]:
+    # The units' own deadlines (a proposer's feedback is not theirs to chase), as stored in next_due.
+    for kind in (DueKind.SIGN, DueKind.OPINION, DueKind.REPLY):
+        base, step = qs.filter(next_due_kind=kind), kind.label
+        fields = ("proposal__number", "proposal__title", "unit__name", "next_due", "proposal__is_key")
+        for number, title, unit, due, is_key in base.filter(next_due__gte=today, next_due__lt=week_end).values_list(*fields)[:200]:
             due_next_week.append({"number": number, "title": title[:40], "unit": unit, "step": step,
                                   "due": due.isoformat(), "key": is_key})
-        for number, title, unit, due, is_key in base.filter(**{f"{column}__lt": today}).values_list(*fields)[:200]:
+        for number, title, unit, due, is_key in base.filter(next_due__lt=today).values_list(*fields)[:200]:
             overdue.append({"number": number, "title": title[:40], "unit": unit, "step": step, "due": due.isoformat(),
                             "days_late": -calendar.working_days_between(today, due), "key": is_key})
     due_next_week.sort(key=lambda r: (not r["key"], r["due"]))
@@ -141,7 +137,7 @@ def digest_data(user, *, today: dt.date) -> dict:
         "next_week_count": len(due_next_week),
         "overdue": overdue,
         "overdue_count": len(overdue),
-        "awaiting_signoff": qs.filter(state="reply_review").count(),
+        "awaiting_signoff": qs.filter(state=AssignmentState.REPLY_REVIEW).count(),
         "unsatisfied": [{"number": n, "title": t[:40], "unit": u} for n, t, u in unsatisfied],
         "unsatisfied_count": len(unsatisfied),
     }

@@ -80,7 +80,7 @@ def scan_deadlines(*, today: dt.date | None = None, now=None) -> dict:
                     f"WHERE TRUE ON CONFLICT DO NOTHING",
                     fixed + params,
                 )
-                by_kind[str(spec.kind)] = cur.rowcount
+                by_kind[str(spec.kind) or spec.model] = cur.rowcount  # assignments: all their kinds at once
         # Only the rows this scan inserted carry its token: a racing scan's rows are its own to fan out.
         if any(by_kind.values()):
             DeliveryQueue.objects.create(token=token, created_at=now)

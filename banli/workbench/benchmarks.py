@@ -16,6 +16,8 @@ import time
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from banli.handling.choices import AssignmentRole, AssignmentState
+
 SMALL = 1000
 
 
@@ -36,7 +38,7 @@ def _pages():
     ledger = reverse("workbench:ledger")
     home = reverse("workbench:home")
     # A proposal of the first department with a long history: the proposal page reads its timeline.
-    busy = (Assignment.objects.filter(unit__name=T.DEPARTMENTS[0][1], role="lead", state="closed")
+    busy = (Assignment.objects.filter(unit__name=T.DEPARTMENTS[0][1], role=AssignmentRole.LEAD, state=AssignmentState.CLOSED)
             .order_by("-id").values_list("proposal_id", flat=True).first())
     pages = [
         ("home_office", "scale_office", home, {}),
@@ -49,7 +51,7 @@ def _pages():
         ("ledger_office_overdue", "scale_office", ledger, {"overdue": "true", "ordering": "-due"}),
         ("ledger_office_page_100", "scale_office", ledger, {"page": "100"}),
         ("ledger_unit_office", unit_office, ledger, {}),
-        ("ledger_handler", handler, ledger, {"state": "in_progress"}),
+        ("ledger_handler", handler, ledger, {"state": AssignmentState.IN_PROGRESS}),
     ]
     if busy:
         pages.append(("proposal_page_office", "scale_office", reverse("workbench:proposal", args=[busy]), {}))

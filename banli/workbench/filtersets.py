@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from banli.core import access
-from banli.handling.choices import AssignmentRole
+from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.handling.workflow import STATES
 from banli.organizations.choices import Role, UnitKind
 from banli.organizations.models import Unit, User
@@ -94,5 +94,5 @@ def filtered_ledger(request, *, today=None) -> LedgerFilter:
     """
     base = ledger_assignments(request.user)
     if not request.GET.get("state"):
-        base = base.exclude(state="withdrawn")
+        base = base.exclude(state=AssignmentState.WITHDRAWN)
     return LedgerFilter(request.GET, queryset=base, request=request, today=today)

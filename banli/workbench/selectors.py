@@ -7,14 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import (BooleanField, Case, Count, DateField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet,
-                              Subquery, Value, When)
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from banli.core import access
+from banli.handling.choices import FINAL_STATES, AssignmentRole, AssignmentState
 from banli.handling.deadlines import WorkCalendar
 from banli.handling.models import AdjustmentRequest, Assignment, Event, ExtensionRequest
-from banli.handling.selectors import DUE_COLUMNS
 from banli.handling.workflow import STATES
 from banli.organizations.choices import Role
 from banli.replies.choices import ReplyState
@@ -22,39 +21,20 @@ from banli.replies.models import Feedback, Reply, ReviewChainStep
 
 WARNING_WORKING_DAYS = 5
 ROW_LIMIT = 50
-ANSWERING = ("lead", "split")
-LIVE_STATES = ("pending_sign", "adjustment_requested", "signed", "in_progress", "reply_review", "replied", "rated", "rehandling")
-PROGRESS_STEPS = ["pending_sign", "signed", "in_progress", "reply_review", "replied", "rated", "closed"]
+ANSWERING = (AssignmentRole.LEAD, AssignmentRole.SPLIT)
+LIVE_STATES = tuple(s for s in AssignmentState if s not in FINAL_STATES)
+PROGRESS_STEPS = [AssignmentState.PENDING_SIGN, AssignmentState.SIGNED, AssignmentState.IN_PROGRESS, AssignmentState.REPLY_REVIEW,
+                  AssignmentState.REPLIED, AssignmentState.RATED, AssignmentState.CLOSED]
 
 
 def due_expression():
-    """The deadline that applies to an assignment in its current state (sign, co-opinion, reply, feedback)."""
-    sign_col, sign_states = DUE_COLUMNS["sign"]
-    op_col, op_states = DUE_COLUMNS["co_opinion"]
-    reply_col, reply_states = DUE_COLUMNS["reply"]
-    fb_col, fb_states = DUE_COLUMNS["feedback"]
-    return Case(
-        When(state__in=sign_states, then=F(sign_col)),
-        When(state="adjustment_requested", then=F("adjust_due")),
-        When(role="co", state__in=op_states, then=F(op_col)),
-        When(role__in=ANSWERING, state__in=reply_states, then=F(reply_col)),
-        When(role__in=ANSWERING, state__in=fb_states, then=F(fb_col)),
-        default=Value(None),
-        output_field=DateField(),
-    )
+    """The deadline an assignment owes in its current state: the stored column (handling.deadlines.next_due)."""
+    return F("next_due")
 
 
 def overdue_q(today: dt.date) -> Q:
-    """Assignments whose current step's deadline has passed."""
-    q = Q(pk__in=[])
-    for step, (column, states) in DUE_COLUMNS.items():
-        part = Q(state__in=states, **{f"{column}__lt": today})
-        if step == "co_opinion":
-            part &= Q(role="co")
-        elif step in ("reply", "feedback"):
-            part &= Q(role__in=ANSWERING)
-        q |= part
-    return q
+    """Assignments whose current step's deadline has passed (a range on the indexed next_due column)."""
+    return Q(next_due__lt=today)
 
 
 @dataclass
@@ -144,7 +124,7 @@ def _reply_at_step(role: str) -> Q:
 
 def office_workbench(user, clock: Clock) -> list[Section]:
     base = access.office_assignments(user)
-    sections = [_section("unsigned", "待签收（各单位）", base.filter(state="pending_sign"), clock, hint="督促承办单位按时签收")]
+    sections = [_section("unsigned", "待签收（各单位）", base.filter(state=AssignmentState.PENDING_SIGN), clock, hint="督促承办单位按时签收")]
     adjustments = (
         AdjustmentRequest.objects.filter(status="pending", assignment__proposal__session__in=access.office_sessions(user))
         .select_related("assignment__proposal", "assignment__unit", "requested_by", "suggested_unit")
@@ -172,48 +152,48 @@ def unit_office_workbench(user, clock: Clock) -> list[Section]:
     base = access.handled_assignments(user)
     approved = Reply.objects.filter(assignment=OuterRef("pk"), state=ReplyState.APPROVED)
     return [
-        _section("to_sign", "待签收", base.filter(state="pending_sign"), clock),
-        _section("to_assign", "待分配承办科室", base.filter(state="signed"), clock),
+        _section("to_sign", "待签收", base.filter(state=AssignmentState.PENDING_SIGN), clock),
+        _section("to_assign", "待分配承办科室", base.filter(state=AssignmentState.SIGNED), clock),
         _section("to_check", "待核稿的答复", base.filter(_reply_at_step(Role.UNIT_OFFICE)), clock),
-        _section("to_send", "已签发待发送", base.filter(state="reply_review").filter(Exists(approved)), clock),
-        _section("co_due", "会办意见待送", base.filter(role="co", state__in=("signed", "in_progress")), clock),
-        _section("rehandling", "重新办理", base.filter(state="rehandling"), clock),
+        _section("to_send", "已签发待发送", base.filter(state=AssignmentState.REPLY_REVIEW).filter(Exists(approved)), clock),
+        _section("co_due", "会办意见待送", base.filter(role=AssignmentRole.CO, state__in=(AssignmentState.SIGNED, AssignmentState.IN_PROGRESS)), clock),
+        _section("rehandling", "重新办理", base.filter(state=AssignmentState.REHANDLING), clock),
     ]
 
 
 NEXT_STEP = {
-    ("co", "signed"): "等待分配科室",
-    ("co", "in_progress"): "撰写并发送会办意见",
-    ("lead", "signed"): "等待分配科室",
-    ("lead", "in_progress"): "沟通并起草答复",
-    ("lead", "reply_review"): "答复审核中",
-    ("lead", "rehandling"): "重新办理并再次答复",
-    ("lead", "replied"): "等待提案人测评，跟踪落实",
-    ("lead", "rated"): "跟踪落实，办结",
-    ("lead", "pending_sign"): "等待签收",
+    (AssignmentRole.CO, AssignmentState.SIGNED): "等待分配科室",
+    (AssignmentRole.CO, AssignmentState.IN_PROGRESS): "撰写并发送会办意见",
+    (AssignmentRole.LEAD, AssignmentState.SIGNED): "等待分配科室",
+    (AssignmentRole.LEAD, AssignmentState.IN_PROGRESS): "沟通并起草答复",
+    (AssignmentRole.LEAD, AssignmentState.REPLY_REVIEW): "答复审核中",
+    (AssignmentRole.LEAD, AssignmentState.REHANDLING): "重新办理并再次答复",
+    (AssignmentRole.LEAD, AssignmentState.REPLIED): "等待提案人测评，跟踪落实",
+    (AssignmentRole.LEAD, AssignmentState.RATED): "跟踪落实，办结",
+    (AssignmentRole.LEAD, AssignmentState.PENDING_SIGN): "等待签收",
 }
 
 
 def handler_workbench(user, clock: Clock) -> list[Section]:
     base = access.handled_assignments(user).filter(Q(handler=user) | Q(co_sections__handler=user)).distinct()
-    mine = base.filter(state__in=("signed", "in_progress", "reply_review", "rehandling", "replied", "rated"))
+    mine = base.filter(state__in=(AssignmentState.SIGNED, AssignmentState.IN_PROGRESS, AssignmentState.REPLY_REVIEW, AssignmentState.REHANDLING, AssignmentState.REPLIED, AssignmentState.RATED))
     section = _section("mine", "我承办的事项", mine, clock)
     for row in section.rows:
-        row.next_step = NEXT_STEP.get(("lead" if row.role == "split" else row.role, row.state), "")
+        row.next_step = NEXT_STEP.get((AssignmentRole.LEAD if row.role == AssignmentRole.SPLIT else row.role, row.state), "")
     returned = Reply.objects.filter(assignment=OuterRef("pk"), round=OuterRef("round"), state=ReplyState.RETURNED)
     newer = Reply.objects.filter(assignment=OuterRef("pk"), round=OuterRef("round"), state__in=(ReplyState.DRAFT, ReplyState.IN_REVIEW))
-    back = _section("returned", "被退回修改的答复", base.filter(state="in_progress").filter(Exists(returned)).exclude(Exists(newer)), clock)
+    back = _section("returned", "被退回修改的答复", base.filter(state=AssignmentState.IN_PROGRESS).filter(Exists(returned)).exclude(Exists(newer)), clock)
     return [section, back]
 
 
 def leader_workbench(user, clock: Clock) -> list[Section]:
     base = access.handled_assignments(user)
     sections = [_section("to_sign_off", "待审核签发的答复", base.filter(_reply_at_step(Role.LEADER)), clock)]
-    answering = base.filter(role__in=ANSWERING).exclude(state="withdrawn")
+    answering = base.filter(role__in=ANSWERING).exclude(state=AssignmentState.WITHDRAWN)
     figures = answering.aggregate(
         total=Count("id"),
-        replied=Count("id", filter=Q(state__in=("replied", "rated", "closed"))),
-        closed=Count("id", filter=Q(state="closed")),
+        replied=Count("id", filter=Q(state__in=(AssignmentState.REPLIED, AssignmentState.RATED, AssignmentState.CLOSED))),
+        closed=Count("id", filter=Q(state=AssignmentState.CLOSED)),
         overdue=Count("id", filter=overdue_q(clock.today)),
     )
     fb = Feedback.objects.filter(assignment__in=answering.values("pk")).aggregate(
@@ -236,13 +216,13 @@ def proposer_assignments(user) -> QuerySet:
     from banli.proposals.models import ProposalProposer
 
     mine = ProposalProposer.objects.filter(proposer__user=user).values("proposal_id")
-    return Assignment.objects.filter(proposal__in=mine).exclude(state="withdrawn")
+    return Assignment.objects.filter(proposal__in=mine).exclude(state=AssignmentState.WITHDRAWN)
 
 
 def proposer_workbench(user, clock: Clock) -> list[Section]:
     base = proposer_assignments(user)
     rated = Feedback.objects.filter(assignment=OuterRef("pk"), round=OuterRef("round"), proposer__user=user)
-    to_rate = base.filter(role__in=ANSWERING, state="replied").exclude(Exists(rated))
+    to_rate = base.filter(role__in=ANSWERING, state=AssignmentState.REPLIED).exclude(Exists(rated))
     sections = [
         _section("to_rate", "答复待我测评", to_rate, clock, hint="请阅读答复后，对办理态度和办理结果作出评价"),
         _section("my_items", "我的提案建议", base, clock, order=("proposal__number", "role", "id")),
@@ -254,18 +234,19 @@ def proposer_workbench(user, clock: Clock) -> list[Section]:
 
 
 def progress_percent(assignment) -> int:
-    if assignment.state in ("closed", "opinion_sent"):
+    if assignment.state in (AssignmentState.CLOSED, AssignmentState.OPINION_SENT):
         return 100
-    if assignment.role == "co":
-        return {"pending_sign": 10, "adjustment_requested": 10, "signed": 30, "in_progress": 60}.get(assignment.state, 0)
-    state = "in_progress" if assignment.state == "rehandling" else assignment.state
+    if assignment.role == AssignmentRole.CO:
+        return {AssignmentState.PENDING_SIGN: 10, AssignmentState.ADJUSTMENT_REQUESTED: 10, AssignmentState.SIGNED: 30,
+                AssignmentState.IN_PROGRESS: 60}.get(assignment.state, 0)
+    state = AssignmentState.IN_PROGRESS if assignment.state == AssignmentState.REHANDLING else assignment.state
     if state not in PROGRESS_STEPS:
         return 5
     return int(100 * (PROGRESS_STEPS.index(state) + 1) / len(PROGRESS_STEPS))
 
 
 def admin_workbench(user, clock: Clock) -> list[Section]:
-    base = Assignment.objects.exclude(state="withdrawn")
+    base = Assignment.objects.exclude(state=AssignmentState.WITHDRAWN)
     return [_section("overdue", "全部逾期事项", base.filter(overdue_q(clock.today)), clock)]
 
 

@@ -5,10 +5,11 @@ from django.db import transaction
 
 from banli.core.errors import DomainError
 from banli.handling import services as handling
+from banli.handling.choices import AssignmentRole
 from banli.proposals import services as proposals
 from banli.workbench.models import NotificationCursor
 
-ROLE_ORDER = {"lead": 0, "split": 1, "co": 2}
+ROLE_ORDER = {AssignmentRole.LEAD: 0, AssignmentRole.SPLIT: 1, AssignmentRole.CO: 2}
 
 
 def session_register(*, actor, name, body, level, year, assigning_office, term=1, meeting=1):
@@ -42,8 +43,8 @@ def _routing_decision(units_and_roles: list[tuple], suggested: list[dict]) -> tu
     label_of = {s["unit"].pk: s["label"] for s in suggested if s.get("unit") is not None}
     logged = [{k: s[k] for k in ("label", "role", "score", "words")} for s in suggested]
     names = [(label_of.get(unit.pk, unit.name), role) for unit, role in units_and_roles]
-    leads = [n for n, r in names if r == "lead"] or [n for n, r in names if r == "split"]
-    return logged, {"lead": leads[0] if leads else "", "co": [n for n, r in names if r == "co"]}
+    leads = [n for n, r in names if r == AssignmentRole.LEAD] or [n for n, r in names if r == AssignmentRole.SPLIT]
+    return logged, {"lead": leads[0] if leads else "", "co": [n for n, r in names if r == AssignmentRole.CO]}
 
 
 @transaction.atomic

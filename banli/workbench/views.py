@@ -19,6 +19,7 @@ from banli.assist import selectors as assist
 from banli.assist.selectors import suggest_quietly
 from banli.core import access
 from banli.core.errors import DomainError, NotFound, PermissionDenied
+from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.handling.models import Assignment, ContactRecord
 from banli.organizations.choices import Role, UnitKind
 from banli.organizations.models import Unit
@@ -118,11 +119,11 @@ def _assignment_cards(user, proposal, bound=None):
     contacts_of = grouped(ContactRecord.objects.select_related("recorded_by").order_by("contacted_on", "id"))
     commitments_of = grouped(Commitment.objects.order_by("target_date", "id"))
     feedbacks_of = grouped(Feedback.objects.select_related("proposer").order_by("round", "id"))
-    live_leads = [a for a in assignments if a.role == "lead" and a.state != "withdrawn"]
+    live_leads = [a for a in assignments if a.role == AssignmentRole.LEAD and a.state != AssignmentState.WITHDRAWN]
     is_office = access.is_office_for(user, proposal) or access.has_role(user, Role.ADMIN)
     cards = []
     for a in assignments:
-        if a.state == "withdrawn" and not is_office:
+        if a.state == AssignmentState.WITHDRAWN and not is_office:
             continue
         internal = access.can_view_internal(user, a) or access.has_role(user, Role.ADMIN)
         all_replies = replies_of[a.pk]
@@ -326,8 +327,8 @@ def register_suggest(request):
             assist.category_suggestions, user=request.user, proposal=draft)
         routing, context["routing_unavailable"] = suggest_quietly(
             assist.routing_suggestions, user=request.user, proposal=draft)
-        context["leads"] = [s for s in routing if s["role"] == "lead"]
-        context["cos"] = [s for s in routing if s["role"] == "co"]
+        context["leads"] = [s for s in routing if s["role"] == AssignmentRole.LEAD]
+        context["cos"] = [s for s in routing if s["role"] == AssignmentRole.CO]
     return render(request, "workbench/_register_assist.html", context)
 
 
@@ -355,7 +356,7 @@ def assign(request, pk):
             names = "、".join(f"{a.unit.name}（{a.get_role_display()}）" for a in created)
             messages.success(request, f"已交办：{names}。")
             return redirect("workbench:proposal", pk=proposal.pk)
-    assignments = Assignment.objects.filter(proposal=proposal).exclude(state="withdrawn").select_related("unit")
+    assignments = Assignment.objects.filter(proposal=proposal).exclude(state=AssignmentState.WITHDRAWN).select_related("unit")
     return render(request, "workbench/assign.html", {"nav": "register", "proposal": proposal,
                                                      "assignments": assignments, "chosen": chosen})
 

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.db.models import Count
 
 from banli.handling import eventlog
+from banli.handling.deadlines import next_due
 from banli.handling.models import Assignment, Event
 from banli.handling.workflow import STATES, TRANSITIONS, derive_proposal_status
 from banli.proposals.models import Proposal, Session
@@ -66,6 +67,7 @@ def test_scale_rows_are_consistent_states_events_versions_and_derived_status(db)
         assert a.version == len(history)  # one increment per action after the assignment
         assert all(e.created_at >= a.assigned_at for e in history)
         assert a.sign_due and a.reply_due and a.reply_due_max and a.opinion_due
+        assert (a.next_due, a.next_due_kind) == next_due(a)  # the bulk load stores the deadline owed next
         if a.state in ("replied", "rated", "closed") and a.role != "co":
             assert a.replied_at or a.round > 1
             assert Reply.objects.filter(assignment=a, state="sent").exists()

@@ -39,7 +39,7 @@ def drop(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('handling', '0008_assignment_next_due'),
+        ('handling', '0008_ledger_columns'),
     ]
 
     operations = [

@@ -7,6 +7,7 @@ import urllib.parse
 import pytest
 from django.core import mail
 
+from banli.core.testing import assign, make_proposal
 from banli.supervision import channels, selectors, services
 from banli.supervision.models import ChannelPreference, Delivery, DeliveryAttempt, Notification, UnitWebhook
 from banli.supervision.tests.helpers import LoopbackHTTP, LoopbackSMTP, at, frozen, give_contacts, lead_item
@@ -54,7 +55,10 @@ def test_email_goes_to_the_handler_and_unit_office_with_a_direct_link(warned, se
 def test_each_kind_has_its_own_email_template(warned):
     from banli.handling.models import Assignment
 
-    Assignment.objects.filter(pk=warned.item.pk).update(state="pending_sign", sign_due=D(2025, 10, 10))
+    # A second item at the same unit, still to be signed tomorrow. (It used to be the same item put back to
+    # pending_sign, warned for signing and for its reply at once; an unsigned item now owes its signing only.)
+    unsigned, _ = assign(warned, make_proposal(warned), co=False, now=at(D(2025, 7, 1)))
+    Assignment.objects.filter(pk=unsigned.pk).update(sign_due=D(2025, 10, 10))
     scan()
     services.deliver_due(now=at(DAY))
     # The handler hears of the reply only; the unit office of both, in one message with each kind's words.

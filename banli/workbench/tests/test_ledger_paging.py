@@ -9,7 +9,7 @@ from django.utils import timezone
 from banli.core.testing import assign, make_proposal
 from banli.handling import services as handling
 from banli.handling.models import Assignment
-from banli.handling.selectors import next_due_rule
+from banli.handling.deadlines import next_due
 from banli.workbench import ledger
 from banli.workbench.tests.test_query_counts import bulk_items, count_queries
 
@@ -124,13 +124,13 @@ def test_the_stored_columns_follow_the_services(world):
     p = make_proposal(world, number="K1")
     lead, co = assign(world, p)
     assert lead.session_id == p.session_id and not lead.key_item
-    assert (lead.next_due_kind, lead.next_due) == ("sign", lead.sign_due)
+    assert (lead.next_due, lead.next_due_kind) == (lead.sign_due, "sign")
     from banli.supervision.services import supervision_create
 
     supervision_create(actor=world.office, proposal=p, leader_name="王副区长")
     assert set(Assignment.objects.filter(proposal=p).values_list("key_item", flat=True)) == {True}
     signed = handling.assignment_sign(assignment=lead, actor=world.lead_office)
     signed.refresh_from_db()
-    assert (signed.next_due_kind, signed.next_due) == ("reply", signed.reply_due) == next_due_rule(signed)
+    assert (signed.next_due, signed.next_due_kind) == (signed.reply_due, "reply") == next_due(signed)
     co.refresh_from_db()
-    assert next_due_rule(co) == (co.next_due_kind, co.next_due)
+    assert next_due(co) == (co.next_due, co.next_due_kind)

@@ -21,7 +21,7 @@ def fill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('handling', '0006_event_proposal_merge_index'),
+        ('handling', '0007_assignment_state_choices_next_due'),
         ('proposals', '0004_ledger_columns'),
         ('supervision', '0005_outbox_notification_count'),
     ]
