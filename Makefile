@@ -47,6 +47,8 @@ scheduler: install
 test: install system-deps
 	@mkdir -p $(ARTIFACTS)
 	@echo "截图与测试产物目录 (screenshots): $(ARTIFACTS)"
+	@# The layering (pyproject.toml [tool.importlinter]: pages and API above features above the domain).
+	$(VENV)/bin/lint-imports
 	BANLI_ARTIFACTS=$(ARTIFACTS) $(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: install

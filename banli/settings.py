@@ -6,6 +6,7 @@ Set DATABASE_URL=postgres://... for PostgreSQL and CELERY_BROKER_URL=redis://...
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -88,6 +89,7 @@ MIDDLEWARE = [
     "banli.core.security.SecurityEventMiddleware",
     "axes.middleware.AxesMiddleware",
     "banli.core.auth.SignInGuardMiddleware",
+    "banli.core.middleware.DomainErrorMiddleware",
     "banli.core.ratelimit.RateLimitMiddleware",
     "banli.workbench.middleware.SecurityHeadersMiddleware",
 ]
@@ -124,8 +126,9 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env_str("SQLITE_PATH", str(VAR_DIR / "banli.sqlite3")),
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"},
-            # A file, not shared-cache memory, so that tests racing two threads see real SQLite locking.
-            "TEST": {"NAME": str(VAR_DIR / "test-banli.sqlite3")},
+            # A file, not shared-cache memory, so that tests racing two threads see real SQLite locking; one per
+            # test run, so that two runs in one checkout do not share (and delete) each other's database.
+            "TEST": {"NAME": str(VAR_DIR / f"test-banli-{os.getpid()}.sqlite3")},
         }
     }
 
@@ -264,6 +267,9 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 # Periodic jobs at scale (celery beat); the embedded default runs the same jobs with `manage.py run_scheduler`.
+# The embedded scheduler's (run_scheduler) jobs of apps above supervision, by dotted path, run every tick.
+BANLI_SCHEDULER_JOBS = {"figure_cells": "banli.reports.tasks.refresh_figure_cells_task"}
+
 CELERY_BEAT_SCHEDULE = {
     "scan-deadlines": {"task": "banli.supervision.tasks.scan_deadlines_task", "schedule": 3600.0},
     "deliver-due": {"task": "banli.supervision.tasks.deliver_due_task", "schedule": 60.0},

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from banli.handling.choices import AssignmentRole, AssignmentState, ContactMethod, ContactPhase
+from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.handling.models import Assignment, Event
 from banli.organizations.choices import UnitKind
 from banli.organizations.models import Unit
 from banli.proposals.choices import Body, Level, ProposalKind
 from banli.proposals.models import Proposal, Session
-from banli.replies.choices import Disclosure, Rating
+from banli.replies.choices import Disclosure
 from banli.replies.models import Reply
 
 
@@ -204,87 +204,3 @@ class ReplyDraftSerializer(serializers.Serializer):
     public_summary = serializers.CharField(max_length=20_000, required=False, allow_blank=True, default="")
     contact_person = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
     contact_phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
-
-
-class EmptySerializer(serializers.Serializer):
-    pass
-
-
-class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
-
-
-class RequestAdjustmentSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=5000)
-    suggested_unit = serializers.IntegerField(required=False, allow_null=True)
-
-
-class DecideAdjustmentSerializer(serializers.Serializer):
-    approve = serializers.BooleanField()
-    new_unit = serializers.IntegerField(required=False, allow_null=True, help_text="同意时必填：新的承办单位")
-    reason = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
-
-
-class AssignHandlerSerializer(serializers.Serializer):
-    section = serializers.IntegerField()
-    handler = serializers.IntegerField(required=False, allow_null=True)
-    co_sections = serializers.ListField(child=serializers.IntegerField(), required=False, default=list, max_length=50)
-
-
-class LogContactSerializer(serializers.Serializer):
-    phase = serializers.ChoiceField(choices=ContactPhase.choices)
-    method = serializers.ChoiceField(choices=ContactMethod.choices)
-    contacted_on = serializers.DateField()
-    people = serializers.CharField(max_length=300)
-    summary = serializers.CharField(max_length=20_000)
-
-
-class CoOpinionSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=200_000)
-    contact_person = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
-    contact_phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
-
-
-class SubmitReplySerializer(serializers.Serializer):
-    """Submit the current draft; with `body`, save it as a new draft version first."""
-
-    body = serializers.CharField(max_length=200_000, required=False)
-    reply_class = serializers.CharField(max_length=4, required=False, allow_blank=True)
-    disclosure = serializers.ChoiceField(choices=Disclosure.choices, required=False)
-    disclosure_reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    public_summary = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
-    contact_person = serializers.CharField(max_length=50, required=False, allow_blank=True)
-    contact_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
-
-
-class ReviewReplySerializer(serializers.Serializer):
-    approve = serializers.BooleanField()
-    reason = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
-    checklist = serializers.DictField(required=False, default=dict)
-
-
-class RateSerializer(serializers.Serializer):
-    attitude = serializers.ChoiceField(choices=Rating.choices)
-    result = serializers.ChoiceField(choices=Rating.choices)
-    comment = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
-
-
-class RequestExtensionSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=5000)
-    requested_due = serializers.DateField()
-
-
-class DecideExtensionSerializer(serializers.Serializer):
-    approve = serializers.BooleanField()
-    approved_due = serializers.DateField(required=False, allow_null=True)
-    note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
-
-
-class AddCommitmentSerializer(serializers.Serializer):
-    description = serializers.CharField(max_length=5000)
-    target_date = serializers.DateField()
-
-
-class CompleteCommitmentSerializer(serializers.Serializer):
-    commitment = serializers.IntegerField()
-    note = serializers.CharField(max_length=5000)

@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
@@ -18,16 +18,16 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from banli.actions.registry import ACTIONS
 from banli.api import serializers as s
 from banli.api.errors import error_body
 from banli.api.selectors import figures
 from banli.core import access
-from banli.core.errors import DomainError, NotFound, PermissionDenied
+from banli.core.errors import DomainError, PermissionDenied
 from banli.workbench.filtersets import LedgerFilter
 from banli.workbench.selectors import ledger_assignments
 from banli.handling import services as handling
-from banli.handling.models import AdjustmentRequest, Assignment, Event, ExtensionRequest
-from banli.handling.choices import RequestStatus
+from banli.handling.models import Assignment, Event
 from banli.organizations import services as orgs
 from banli.organizations.models import Unit, User
 from banli.proposals import services as proposals
@@ -35,7 +35,7 @@ from banli.proposals.choices import ProposalKind, ProposalStatus
 from banli.proposals.models import Proposal, ProposalProposer, Session
 from banli.replies import services as replies
 from banli.replies.choices import ReplyState
-from banli.replies.models import Commitment, Reply
+from banli.replies.models import Reply
 
 ERRORS = {
     400: OpenApiResponse(s.ErrorSerializer, description="请求数据有误"),
@@ -337,137 +337,22 @@ class FiguresView(APIView):
 
 
 # --- workflow actions --------------------------------------------------------------------------------
+# Generated from the one registry (banli.actions.registry): its keys are the published action names.
 
 
-def _pending(model, assignment, what):
-    request = model.objects.filter(assignment=assignment, status=RequestStatus.PENDING).first()
-    if request is None:
-        raise DomainError(f"该事项没有待审批的{what}。")
-    return request
+def _created(obj) -> dict | None:
+    """What an action created, as `{"type": <model>, "id": <id>}` (the reply after submit_reply, …)."""
+    if obj is None or not getattr(obj, "pk", None):
+        return None
+    return {"type": obj._meta.model_name, "id": obj.pk}
 
 
-def _do_sign(user, a, d):
-    return handling.assignment_sign(assignment=a, actor=user)
+class ActionResultSerializer(s.AssignmentSerializer):
+    created = serializers.DictField(read_only=True, allow_null=True, required=False,
+                                    help_text="本次操作新建的记录：类型（如 reply、commitment）与编号")
 
-
-def _do_request_adjustment(user, a, d):
-    suggested = _unit(d["suggested_unit"], "suggested_unit") if d.get("suggested_unit") else None
-    handling.adjustment_request(assignment=a, actor=user, reason=d["reason"], suggested_unit=suggested)
-
-
-def _do_decide_adjustment(user, a, d):
-    request = _pending(AdjustmentRequest, a, "调整申请")
-    if d["approve"]:
-        new_unit = _unit(d["new_unit"], "new_unit") if d.get("new_unit") is not None else None
-        handling.adjustment_approve(request=request, actor=user, new_unit=new_unit, note=d["reason"])
-    else:
-        handling.adjustment_reject(request=request, actor=user, reason=d["reason"])
-
-
-def _do_assign_handler(user, a, d):
-    co = [(_unit(pk, "co_sections"), None) for pk in d.get("co_sections") or []]
-    handling.assignment_assign_section(assignment=a, actor=user, section=_unit(d["section"], "section"),
-                                       handler=_user(d.get("handler")), co_sections=co)
-
-
-def _do_log_contact(user, a, d):
-    handling.contact_log(assignment=a, actor=user, **d)
-
-
-def _do_send_co_opinion(user, a, d):
-    replies.co_opinion_send(assignment=a, actor=user, **d)
-
-
-def _do_submit_reply(user, a, d):
-    reply = replies.current_reply(a)
-    if d.get("body"):
-        base = {
-            "reply_class": getattr(reply, "reply_class", ""), "disclosure": getattr(reply, "disclosure", "full"),
-            "disclosure_reason": getattr(reply, "disclosure_reason", ""),
-            "public_summary": getattr(reply, "public_summary", ""),
-            "contact_person": getattr(reply, "contact_person", ""), "contact_phone": getattr(reply, "contact_phone", ""),
-        }
-        base.update(d)
-        reply = replies.reply_save_draft(assignment=a, actor=user, **base)
-    if reply is None:
-        raise DomainError("尚无答复草稿，请先填写答复正文（body）。", field="body")
-    replies.reply_submit(reply=reply, actor=user)
-
-
-def _current_in_state(a, state, message):
-    reply = replies.current_reply(a)
-    if reply is None or reply.state != state:
-        raise DomainError(message)
-    return reply
-
-
-def _do_review_reply(user, a, d):
-    reply = _current_in_state(a, ReplyState.IN_REVIEW, "该事项没有审核中的答复。")
-    replies.reply_review(reply=reply, actor=user, approve=d["approve"], reason=d["reason"], checklist=d["checklist"])
-
-
-def _do_send_reply(user, a, d):
-    reply = _current_in_state(a, ReplyState.APPROVED, "该事项的答复尚未完成审核签发，不能发送。")
-    replies.reply_send(reply=reply, actor=user)
-
-
-def _do_rate(user, a, d):
-    replies.feedback_record(assignment=a, actor=user, **d)
-
-
-def _do_request_extension(user, a, d):
-    handling.extension_request(assignment=a, actor=user, **d)
-
-
-def _do_decide_extension(user, a, d):
-    request = _pending(ExtensionRequest, a, "延期申请")
-    handling.extension_decide(request=request, actor=user, approve=d["approve"], approved_due=d.get("approved_due"),
-                              note=d["note"])
-
-
-def _do_add_commitment(user, a, d):
-    replies.commitment_record(assignment=a, actor=user, reply=replies.current_reply(a), **d)
-
-
-def _do_complete_commitment(user, a, d):
-    commitment = Commitment.objects.filter(pk=d["commitment"], assignment=a).first()
-    if commitment is None:
-        raise NotFound("找不到该落实事项。")
-    replies.commitment_complete(commitment=commitment, actor=user, note=d["note"])
-
-
-def _do_close(user, a, d):
-    handling.assignment_close(assignment=a, actor=user, reason=d["reason"])
-
-
-def _do_rehandle(user, a, d):
-    handling.assignment_rehandle(assignment=a, actor=user, reason=d["reason"])
-
-
-def _do_withdraw(user, a, d):
-    handling.assignment_withdraw(assignment=a, actor=user, reason=d["reason"])
-
-
-# action key → (request serializer, performer, summary). Keys are stable: other platforms call them.
-ACTIONS = {
-    "sign": (s.EmptySerializer, _do_sign, "签收"),
-    "request_adjustment": (s.RequestAdjustmentSerializer, _do_request_adjustment, "申请调整"),
-    "decide_adjustment": (s.DecideAdjustmentSerializer, _do_decide_adjustment, "审批调整申请（同意须指定新单位）"),
-    "assign_handler": (s.AssignHandlerSerializer, _do_assign_handler, "分配承办科室与承办人"),
-    "log_contact": (s.LogContactSerializer, _do_log_contact, "登记沟通记录"),
-    "send_co_opinion": (s.CoOpinionSerializer, _do_send_co_opinion, "发送会办意见"),
-    "submit_reply": (s.SubmitReplySerializer, _do_submit_reply, "提交答复审核（可同时保存草稿）"),
-    "review_reply": (s.ReviewReplySerializer, _do_review_reply, "审核答复：通过或退回"),
-    "send_reply": (s.EmptySerializer, _do_send_reply, "发送已签发的答复"),
-    "rate": (s.RateSerializer, _do_rate, "提案人测评（只能本人）"),
-    "request_extension": (s.RequestExtensionSerializer, _do_request_extension, "申请延期"),
-    "decide_extension": (s.DecideExtensionSerializer, _do_decide_extension, "审批延期申请"),
-    "add_commitment": (s.AddCommitmentSerializer, _do_add_commitment, "登记落实事项"),
-    "complete_commitment": (s.CompleteCommitmentSerializer, _do_complete_commitment, "完成落实事项"),
-    "close": (s.ReasonSerializer, _do_close, "办结"),
-    "rehandle": (s.ReasonSerializer, _do_rehandle, "重新办理（测评不满意后）"),
-    "withdraw": (s.ReasonSerializer, _do_withdraw, "撤回交办"),
-}
+    class Meta(s.AssignmentSerializer.Meta):
+        fields = [*s.AssignmentSerializer.Meta.fields, "created"]
 
 
 class AssignmentActionView(APIView):
@@ -476,29 +361,31 @@ class AssignmentActionView(APIView):
     action_key = ""
 
     def post(self, request, pk: int):
-        serializer_class, perform, _ = ACTIONS[self.action_key]
+        action = ACTIONS[self.action_key]
         # An item the caller may not see is 404 before anything else, so a guessed id reveals nothing.
         access.require_assignment(request.user, pk)
-        data = dict(_valid(serializer_class, request.data if isinstance(request.data, dict) else {}))
+        data = dict(_valid(action.serializer, request.data if isinstance(request.data, dict) else {}))
         with transaction.atomic():
             assignment = access.require_assignment(request.user, pk)
-            perform(request.user, assignment, data)
+            outcome = action.run(assignment, request.user, data)
         fresh = access.visible_assignments(request.user).select_related(
             "proposal", "unit", "lead_section", "handler"
         ).filter(pk=pk).first() or Assignment.objects.select_related("proposal", "unit").get(pk=pk)
-        return Response(s.AssignmentSerializer(fresh).data)
+        body = s.AssignmentSerializer(fresh).data
+        body["created"] = _created(outcome.created)
+        return Response(body)
 
 
 def action_views() -> dict[str, type]:
     views = {}
-    for key, (serializer_class, _, summary) in ACTIONS.items():
+    for key, spec in ACTIONS.items():
         def post(self, request, pk: int):
             return AssignmentActionView.post(self, request, pk)
 
         post = extend_schema(
-            request=serializer_class, responses={200: s.AssignmentSerializer, **ERRORS},
-            summary=summary, operation_id=f"assignments_action_{key}", tags=["assignments"],
+            request=spec.serializer, responses={200: ActionResultSerializer, **ERRORS},
+            summary=spec.summary, operation_id=f"assignments_action_{key}", tags=["assignments"],
         )(post)
         views[key] = type(f"Assignment_{key}_View", (AssignmentActionView,),
-                          {"action_key": key, "__doc__": summary, "post": post})
+                          {"action_key": key, "__doc__": spec.summary, "post": post})
     return views

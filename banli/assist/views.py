@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseForbidden
+from django.http import HttpResponseForbidden
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods
 
@@ -13,7 +13,7 @@ from banli.assist.choices import SuggestionTask
 from banli.assist.forms import CategoryDecisionForm, DraftCheckForm, RoutingDecisionForm
 from banli.assist.selectors import suggest_quietly
 from banli.core import access
-from banli.core.errors import DomainError, NotFound, PermissionDenied
+from banli.core.errors import DomainError
 from banli.handling.choices import AssignmentRole
 
 
@@ -25,12 +25,7 @@ def assist_view(view):
     def wrapped(request, *args, **kwargs):
         if not selectors.can_use_assist(request.user):
             return HttpResponseForbidden("智能辅助仅供交办机构和承办单位工作人员使用。")
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(str(exc)) from exc
-        except PermissionDenied as exc:
-            return HttpResponseForbidden(str(exc))
+        return view(request, *args, **kwargs)
 
     return wrapped
 
@@ -142,7 +137,7 @@ def reply_check(request, reply_id: int):
 def draft_check(request, proposal_id: int):
     """Live check of a draft being written (the reply form posts its fields here with hx-post)."""
     proposal = access.require_proposal(request.user, proposal_id)
-    # The workbench's reply form names its fields with a prefix (a<assignment>-reply-body …).
+    # The workbench's reply form names its fields with a prefix (a<assignment>-submit_reply-body …).
     form = DraftCheckForm(request.POST, prefix=request.GET.get("prefix") or None)
     form.is_valid()
     data = form.cleaned_data

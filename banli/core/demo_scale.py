@@ -158,9 +158,6 @@ def generate(n: int = 0, *, assignments: int = 0, batch_size: int = 2000, seed: 
         result = _run_parallel(ctx, seed, n=n, assignments=assignments, batch_size=batch_size, log=log, now=now,
                                workers=workers, result=result)
     analyze()
-    from banli.reports.aggregates import rebuild
-
-    rebuild()  # the bulk rows wrote events past any cursor: the figure cells are recounted once
     return result
 
 

@@ -4,12 +4,11 @@ import re
 
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import Http404, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from banli.core import access, pii
-from banli.core.errors import NotFound, PermissionDenied
 
 
 def healthz(request):
@@ -30,10 +29,7 @@ def my_data(request):
 
 def _signer(request, proposal_id: int, proposer_id: int):
     """A proposer of a proposal the user sees; 404 for anything else (never reveal who signed what)."""
-    try:
-        proposal = access.require_proposal(request.user, proposal_id)
-    except NotFound as exc:
-        raise Http404(str(exc)) from exc
+    proposal = access.require_proposal(request.user, proposal_id)
     link = proposal.proposer_links.select_related("proposer").filter(proposer_id=proposer_id).first()
     if link is None:
         raise Http404("找不到该提案人。")
@@ -64,10 +60,7 @@ def proposer_contact_reveal(request, proposal_id: int, proposer_id: int, field: 
     proposal, proposer = _signer(request, proposal_id, proposer_id)
     if field not in pii.PII_FIELDS:
         raise Http404("没有该项信息。")
-    try:
-        value = pii.reveal(request.user, proposer, field)
-    except PermissionDenied as exc:
-        return HttpResponseForbidden(str(exc))
+    value = pii.reveal(request.user, proposer, field)
     return _contact(request, proposal, proposer, {field: value})
 
 
@@ -82,12 +75,12 @@ def _reason(exception, fallback: str) -> str:
     return message if isinstance(message, str) and _CJK.search(message) else fallback
 
 
-def _error_page(request, status: int, **context):
+def error_page(request, status: int, **context):
     return render(request, "errors/_page.html", {"status": status, **context}, status=status)
 
 
 def permission_denied(request, exception=None):
-    return _error_page(
+    return error_page(
         request, 403, heading="无权进行此操作",
         reason=_reason(exception, "您当前的身份不能打开这个页面或进行这项操作。"),
         hint="如果您有多个身份（如既是联络员又是承办人），请在右上角切换身份后再试；仍有疑问请联系本单位联络员或交办机构。",
@@ -95,7 +88,7 @@ def permission_denied(request, exception=None):
 
 
 def page_not_found(request, exception=None):
-    return _error_page(
+    return error_page(
         request, 404, heading="找不到该页面",
         reason=_reason(exception, "您要找的事项或页面不存在，可能已被撤回、并案或地址有误。"),
         hint="请从工作台或台账重新进入；若是从通知、邮件或短信中的链接打开的，该事项可能已改由其他单位办理。",
@@ -103,7 +96,7 @@ def page_not_found(request, exception=None):
 
 
 def bad_request(request, exception=None):
-    return _error_page(request, 400, heading="请求有误", reason="提交的内容无法识别。",
+    return error_page(request, 400, heading="请求有误", reason="提交的内容无法识别。",
                        hint="请返回上一页，刷新后重新填写提交。")
 
 
@@ -118,7 +111,7 @@ def csrf_failure(request, reason=""):
     """A form sent from a page opened too long ago, or after signing in again elsewhere: say so, keep nothing."""
     back = request.META.get("HTTP_REFERER") or ""
     same_site = back.startswith(f"{request.scheme}://{request.get_host()}/")
-    return _error_page(
+    return error_page(
         request, 403, heading="页面已过期，本次提交没有保存",
         reason="这张表单打开的时间太久，或您已在别处重新登录，系统为安全起见没有接受这次提交。",
         hint="请刷新页面，重新填写后再提交。填写较长内容（如答复正文）时，可先复制保存再刷新。",

@@ -73,9 +73,15 @@ def assignment_create(*, proposal, unit, role: str, actor, now=None, parent: Ass
 
 
 def _is_key_item(proposal) -> bool:
-    from banli.supervision.models import Supervision
+    # Marked key, or supervised: the proposal's other assignments carry the flag (assignments_key_set keeps it).
+    return bool(proposal.is_key) or Assignment.objects.filter(proposal=proposal, key_item=True).exists()
 
-    return bool(proposal.is_key) or Supervision.objects.filter(proposal=proposal).exists()
+
+@transaction.atomic
+def assignments_key_set(*, proposal_ids, key: bool) -> int:
+    """Copy "key item" (marked key or supervised, as the caller decides) onto the proposals' assignments, where
+    the ledger and the workbench order by it."""
+    return Assignment.objects.filter(proposal_id__in=list(proposal_ids)).exclude(key_item=key).update(key_item=key)
 
 
 def _check_may_assign(actor, proposal, parent, unit) -> str:

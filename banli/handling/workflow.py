@@ -83,6 +83,8 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         _t("send_co_opinion", "发送会办意见", [S.IN_PROGRESS], S.OPINION_SENT, [UNIT_OFFICE, HANDLER], assignment_roles=[AssignmentRole.CO]),
         _t("submit_reply", "提交答复审核", [S.IN_PROGRESS, S.REHANDLING], S.REPLY_REVIEW, [UNIT_OFFICE, HANDLER], assignment_roles=ANSWERING),
+        _t("save_reply_draft", "起草答复", [S.IN_PROGRESS, S.REHANDLING], None, [UNIT_OFFICE, HANDLER],
+           assignment_roles=ANSWERING),
         _t("approve_reply", "审核通过", [S.REPLY_REVIEW], None, [UNIT_OFFICE, LEADER, OFFICE], assignment_roles=ANSWERING),
         _t("return_reply", "退回修改", [S.REPLY_REVIEW], S.IN_PROGRESS, [UNIT_OFFICE, LEADER, OFFICE], reason=True, assignment_roles=ANSWERING),
         _t("send_reply", "发送答复", [S.REPLY_REVIEW], S.REPLIED, [UNIT_OFFICE], assignment_roles=ANSWERING),
@@ -118,6 +120,14 @@ TRANSITIONS: dict[str, Transition] = {
         _t(
             "complete_commitment",
             "完成落实事项",
+            [S.REPLIED, S.RATED, S.CLOSED, S.REHANDLING, S.IN_PROGRESS, S.REPLY_REVIEW],
+            None,
+            [UNIT_OFFICE, HANDLER],
+            assignment_roles=ANSWERING,
+        ),
+        _t(
+            "report_commitment_progress",
+            "报告落实进展",
             [S.REPLIED, S.RATED, S.CLOSED, S.REHANDLING, S.IN_PROGRESS, S.REPLY_REVIEW],
             None,
             [UNIT_OFFICE, HANDLER],

@@ -114,8 +114,6 @@ def proposal_update(*, actor, proposal: Proposal, **fields) -> Proposal:
         setattr(proposal, k, v)
     if {"title", "body"} & changed.keys():
         proposal_search_refresh(proposal=proposal)
-    if "is_key" in changed:
-        assignments_key_refresh(proposal_ids=[proposal.pk])
     write_event(verb="proposal_update", actor=actor, proposal=proposal,
                 payload={"before": before, "after": {k: str(v) for k, v in changed.items()}})
     return proposal
@@ -127,24 +125,6 @@ def proposal_search_refresh(*, proposal: Proposal) -> None:
     text = search_text_for(number=proposal.number, title=proposal.title, body=proposal.body, names=list(names))
     Proposal.objects.filter(pk=proposal.pk).update(search_text=text)
     proposal.search_text = text
-
-
-def assignments_key_refresh(*, proposal_ids) -> int:
-    """Copy "key item" (marked key, or supervised) onto the proposals' assignments, where the ledger orders by it."""
-    from django.db.models import Exists, OuterRef, Q
-
-    from banli.handling.models import Assignment
-    from banli.supervision.models import Supervision
-
-    proposal_ids = list(proposal_ids)
-    changed = 0
-    for key in (True, False):
-        keyed = Proposal.objects.filter(pk__in=proposal_ids).filter(
-            Q(is_key=True) | Exists(Supervision.objects.filter(proposal=OuterRef("pk"))))
-        rows = Assignment.objects.filter(proposal_id__in=proposal_ids)
-        rows = rows.filter(proposal_id__in=keyed.values("pk")) if key else rows.exclude(proposal_id__in=keyed.values("pk"))
-        changed += rows.exclude(key_item=key).update(key_item=key)
-    return changed
 
 
 # --- 并案: items of one session on the same subject, handled together and answered separately ----------------

@@ -14,34 +14,35 @@ from banli.handling import deadlines, workflow
 from banli.handling.choices import DeadlineStep
 from banli.organizations.choices import Role
 from banli.replies.choices import (
-    NATIONAL_REPLY_CLASSES,
     CHECKLIST_ITEMS,
-    DeliveryKind,
-    CoOpinionState,
+    NATIONAL_REPLY_CLASSES,
     CommitmentState,
+    CoOpinionState,
+    DeliveryKind,
     Disclosure,
     DocumentKind,
-    StepKind,
     Rating,
     ReplyState,
     ReviewDecision,
+    StepKind,
 )
 from banli.replies.models import (
-    FeedbackCallback,
-    ReplyDelivery,
-    DraftComment,
+    Commitment,
+    CoOpinion,
     CoOpinionAttachment,
     DocumentTemplate,
-    CoOpinion,
-    Commitment,
+    DraftComment,
     Feedback,
+    FeedbackCallback,
     Reply,
     ReplyClass,
     ReplyClassScheme,
+    ReplyDelivery,
     ReviewChain,
     ReviewChainStep,
     ReviewRecord,
 )
+from banli.replies.workflow import reply_check, reply_move
 
 DEFAULT_CHAIN = [
     ("办公室核稿", Role.UNIT_OFFICE),
@@ -225,7 +226,7 @@ def reply_save_draft(*, assignment, actor, body: str, reply_class: str = "", dis
                      contact_phone: str = "", adopted_opinions=None, is_upward: bool | None = None,
                      cc: list[str] | None = None, now=None) -> Reply:
     """Write or revise the draft reply; a returned or signed-off version is kept and a new version starts."""
-    workflow.check(assignment, "submit_reply", actor)
+    workflow.check(assignment, "save_reply_draft", actor)
     if not (body or "").strip():
         raise DomainError("答复正文不能为空。", field="body")
     if disclosure not in Disclosure.values:
@@ -272,8 +273,7 @@ def reply_submit(*, reply: Reply, actor, now=None) -> Reply:
     """Submit the draft to the unit's review chain (提交审核)."""
     now = now or timezone.now()
     assignment = workflow.fresh_assignment(reply.assignment_id)
-    if reply.state != ReplyState.DRAFT:
-        raise DomainError(f"该答复当前为「{reply.get_state_display()}」，只有草稿可以提交审核。")
+    reply_check(reply, "submit")
     if not reply.reply_class:
         raise DomainError("请先选择答复类别（如 A、B、C、D 类）再提交审核。", field="reply_class")
     if reply.disclosure == Disclosure.NONE and not reply.disclosure_reason.strip():
@@ -281,8 +281,7 @@ def reply_submit(*, reply: Reply, actor, now=None) -> Reply:
     if reply.disclosure == Disclosure.SUMMARY and not reply.public_summary.strip():
         raise DomainError("公开属性为“摘要公开”时，请填写公开摘要。", field="public_summary")
     steps = review_steps_for(assignment.unit)
-    Reply.objects.filter(pk=reply.pk).update(state=ReplyState.IN_REVIEW, review_position=steps[0].position,
-                                             submitted_at=now)
+    reply_move(reply, "submit", review_position=steps[0].position, submitted_at=now)
     workflow.perform(assignment, "submit_reply", actor, now=now,
                      payload={"reply": reply.pk, "version": reply.version, "class": reply.reply_class})
     reply.refresh_from_db()
@@ -295,8 +294,7 @@ def reply_review(*, reply: Reply, actor, approve: bool, reason: str = "", checkl
     """One review step approves (the next step follows, or the reply is signed off) or returns it with a reason."""
     now = now or timezone.now()
     assignment = workflow.fresh_assignment(reply.assignment_id)
-    if reply.state != ReplyState.IN_REVIEW:
-        raise DomainError(f"该答复当前为「{reply.get_state_display()}」，不在审核中。")
+    reply_check(reply, "return")
     steps = review_steps_for(assignment.unit)
     step = next((s for s in steps if s.position == reply.review_position), None)
     if step is None:
@@ -319,17 +317,16 @@ def reply_review(*, reply: Reply, actor, approve: bool, reason: str = "", checkl
     except IntegrityError as exc:
         raise ConflictError(f"「{step.name}」环节刚刚已由他人审核，请刷新后查看。") from exc
     later = [s for s in steps if s.position > step.position]
-    if approve:
-        changes = {"review_position": later[0].position} if later else {"state": ReplyState.APPROVED, "approved_at": now}
-        if not later:
-            # Sign-off: the issuing number and the signer are fixed now and printed on the frozen letter.
-            changes["doc_number"] = reply.doc_number or _next_reply_number(assignment, now)
-            changes["signer"] = reply.signer or _person_name(actor)
+    if approve and later:
+        move, changes = "approve_step", {"review_position": later[0].position}
+    elif approve:
+        # Sign-off: the issuing number and the signer are fixed now and printed on the frozen letter.
+        move, changes = "sign_off", {"approved_at": now, "doc_number": reply.doc_number or _next_reply_number(assignment, now),
+                                     "signer": reply.signer or _person_name(actor)}
     else:
-        changes = {"state": ReplyState.RETURNED}
-    won = Reply.objects.filter(pk=reply.pk, state=ReplyState.IN_REVIEW, review_position=step.position).update(**changes)
-    if not won:
-        raise ConflictError(f"「{step.name}」环节刚刚已由他人审核，请刷新后查看。")
+        move, changes = "return", {}
+    reply_move(reply, move, match={"review_position": step.position},
+               conflict=f"「{step.name}」环节刚刚已由他人审核，请刷新后查看。", **changes)
     workflow.perform(
         assignment, action, actor, reason=reason, now=now, actor_role=role,
         payload={"reply": reply.pk, "version": reply.version, "step": step.name,
@@ -392,8 +389,7 @@ def reply_revise(*, reply: Reply, actor, reason: str, now=None) -> Reply:
     """Reopen a signed-off but unsent reply: the signed version stays frozen, a new draft version starts."""
     now = now or timezone.now()
     assignment = workflow.fresh_assignment(reply.assignment_id)
-    if reply.state != ReplyState.APPROVED:
-        raise DomainError("只有已签发、尚未发送的答复可以重新修改；草稿请直接修改。")
+    reply_check(reply, "reopen")
     if not (reason or "").strip():
         raise DomainError("重新修改已签发的答复必须填写理由。", field="reason")
     latest = current_reply(assignment)
@@ -490,17 +486,13 @@ def reply_send(*, reply: Reply, actor, now=None) -> Reply:
 
     now = now or timezone.now()
     assignment = workflow.fresh_assignment(reply.assignment_id)
-    if reply.state != ReplyState.APPROVED:
-        raise DomainError("答复尚未完成审核签发，不能发送。")
+    reply_check(reply, "send")
     latest = current_reply(assignment)
     if latest is None or latest.pk != reply.pk:
         raise DomainError("该版本已不是最新版本，请发送最新签发的答复。")
     feedback_due = deadlines.due_date(assignment.proposal.session, assignment.proposal.kind, DeadlineStep.FEEDBACK,
                                       timezone.localdate(now))
-    won = Reply.objects.filter(pk=reply.pk, state=ReplyState.APPROVED).update(state=ReplyState.SENT, sent_at=now,
-                                                                              sent_by=actor)
-    if not won:
-        raise ConflictError("该答复刚刚已被发送，请刷新后查看。")
+    reply_move(reply, "send", sent_at=now, sent_by=actor)
     fresh = workflow.perform(assignment, "send_reply", actor, now=now,
                              changes={"replied_at": now, "feedback_due": feedback_due},
                              payload={"reply": reply.pk, "version": reply.version, "class": reply.reply_class,
@@ -699,7 +691,7 @@ def commitment_progress_report(*, commitment: Commitment, actor, note: str, now=
     """A handler reports progress on an open commitment; the proposer sees the latest progress."""
     now = now or timezone.now()
     assignment = workflow.fresh_assignment(commitment.assignment_id)
-    workflow.check(assignment, "complete_commitment", actor)
+    workflow.check(assignment, "report_commitment_progress", actor)
     if not (note or "").strip():
         raise DomainError("请填写落实进展。", field="note")
     won = Commitment.objects.filter(pk=commitment.pk, state=CommitmentState.OPEN).update(

@@ -19,16 +19,11 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def domain_view(view):
-    """NotFound is a 404 and PermissionDenied a 403, so a URL never tells an outsider what exists."""
+    """Signed-in users only; NotFound (404) and PermissionDenied (403) pages come from DomainErrorMiddleware."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(str(exc)) from exc
-        except PermissionDenied as exc:
-            return HttpResponseForbidden(str(exc))
+        return view(request, *args, **kwargs)
 
     return login_required(wrapper)
 

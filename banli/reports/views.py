@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -54,10 +54,7 @@ def figure_link(figure: figures.Figure, sl: figures.Slice, part: str = "numerato
 def figures_page(request):
     """Every figure of a slice with its definition, each linked to the items it counts."""
     _require_reader(request)
-    try:
-        sl = _slice_for(request)
-    except DomainError as exc:
-        return HttpResponseBadRequest(exc.message)
+    sl = _slice_for(request)
     src = aggregates.source_for(sl)
     values = src.compute(sl)
     rows = []
@@ -92,10 +89,7 @@ def _filter_context(request, sl) -> dict:
 def figure_items(request, key: str):
     """The items a figure counts (its numerator, or with part=denominator its denominator)."""
     _require_reader(request)
-    try:
-        sl = _slice_for(request)
-    except DomainError as exc:
-        return HttpResponseBadRequest(exc.message)
+    sl = _slice_for(request)
     part = request.GET.get("part", "numerator")
     if key == "reply_class":
         code = request.GET.get("code", "")
@@ -133,10 +127,7 @@ def dashboard(request):
     from banli.reports import charts
 
     _require_reader(request)
-    try:
-        sl = _slice_for(request)
-    except DomainError as exc:
-        return HttpResponseBadRequest(exc.message)
+    sl = _slice_for(request)
     sl = sl.resolve()
     opts = _chart_opts(request)
     src = aggregates.source_for(sl, int(opts.get("weeks") or aggregates.WEEKS) if str(opts.get("weeks", "")).isdigit() else aggregates.WEEKS)
@@ -183,10 +174,7 @@ def chart_xlsx(request, key: str):
     _require_reader(request)
     if key not in charts.CHARTS:
         raise Http404("没有这个图表。")
-    try:
-        sl = _slice_for(request).resolve()
-    except DomainError as exc:
-        return HttpResponseBadRequest(exc.message)
+    sl = _slice_for(request).resolve()
     table = charts.build(key, sl, _chart_opts(request))
     return _xlsx_response(charts.to_xlsx([table]), f"{table.title}.xlsx")
 
@@ -197,10 +185,7 @@ def dashboard_xlsx(request):
     from banli.reports import charts
 
     _require_reader(request)
-    try:
-        sl = _slice_for(request).resolve()
-    except DomainError as exc:
-        return HttpResponseBadRequest(exc.message)
+    sl = _slice_for(request).resolve()
     values = figures.compute(sl)
     summary = charts.Table("figures", "统计指标", ["指标", "数值", "分子", "分母", "计算口径"], [
         [v.figure.name, v.display, v.numerator, v.denominator, v.figure.formula] for v in values.values()])
@@ -471,10 +456,7 @@ def compare_page(request):
     from banli.proposals.models import Session
 
     _require_reader(request)
-    try:
-        sl = _slice_for(request)
-    except DomainError as exc:
-        return HttpResponseBadRequest(exc.message)
+    sl = _slice_for(request)
     sl = replace(sl, session_id=None).resolve()
     groups = figures.compute_grouped(sl, "proposal__session")
     sessions = list(Session.objects.filter(pk__in=list(groups)).order_by("-year", "-pk")[:6])

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from banli.core import access
-from banli.core.errors import DomainError, NotFound
+from banli.core.errors import DomainError
 from banli.organizations.choices import Role
 from banli.supervision import selectors, services
 from banli.supervision.forms import (
@@ -25,10 +25,6 @@ from banli.supervision.forms import (
     UrgeForm,
 )
 from banli.supervision.models import ChannelPreference, Notification, Supervision
-
-
-def _not_found(exc):
-    raise Http404(str(exc))
 
 
 @login_required
@@ -75,10 +71,7 @@ def preferences(request):
 
 @login_required
 def item(request, assignment_id):
-    try:
-        assignment = access.require_assignment(request.user, assignment_id)
-    except NotFound as exc:
-        _not_found(exc)
+    assignment = access.require_assignment(request.user, assignment_id)
     reminders = selectors.reminders_for_assignment(request.user, assignment)[:100]
     supervision = Supervision.objects.filter(proposal=assignment.proposal).first()
     return render(request, "supervision/item.html", {
@@ -94,10 +87,7 @@ def key_items(request):
 
 @login_required
 def key_item(request, proposal_id):
-    try:
-        proposal = access.require_proposal(request.user, proposal_id)
-    except NotFound as exc:
-        _not_found(exc)
+    proposal = access.require_proposal(request.user, proposal_id)
     supervision = Supervision.objects.filter(proposal=proposal).select_related("leader").first()
     is_office = access.is_office_for(request.user, proposal)
     if supervision is None:
@@ -174,10 +164,7 @@ def delivery_retry(request, pk):
 
 @login_required
 def digest(request, pk):
-    try:
-        item = services.require_digest(request.user, pk)
-    except NotFound as exc:
-        _not_found(exc)
+    item = services.require_digest(request.user, pk)
     return render(request, "supervision/digest.html", {"digest": item, "data": item.data})
 
 

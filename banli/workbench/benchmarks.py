@@ -137,6 +137,9 @@ def _top_up(n: int) -> None:
     if missing > 0:
         workers = int(os.environ.get("BANLI_BENCH_WORKERS", "2")) if connection.vendor == "postgresql" else 1
         generate(assignments=missing, batch_size=2000, seed=18, workers=workers)
+        from banli.reports.aggregates import rebuild
+
+        rebuild()
     else:
         analyze()
 

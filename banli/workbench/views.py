@@ -15,10 +15,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from banli.actions.registry import ACTIONS, offered_actions
 from banli.assist import selectors as assist
 from banli.assist.selectors import suggest_quietly
 from banli.core import access
-from banli.core.errors import DomainError, NotFound, PermissionDenied
+from banli.core.errors import DomainError, PermissionDenied
 from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.handling.models import Assignment, ContactRecord
 from banli.organizations.choices import Role, UnitKind
@@ -28,7 +29,6 @@ from banli.proposals.models import Proposal, Session
 from banli.proposals.selectors import merge_group
 from banli.replies.models import CoOpinion, Commitment, Feedback, Reply
 from banli.workbench import roles, selectors, services
-from banli.workbench.actions import ACTIONS, offered_actions
 from banli.workbench.filtersets import filtered_ledger
 from banli.workbench.forms import ProposalForm, SessionForm
 
@@ -36,10 +36,7 @@ LEDGER_PAGE_SIZE = 50
 
 
 def _require_proposal(user, pk):
-    try:
-        return access.require_proposal(user, pk)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    return access.require_proposal(user, pk)
 
 
 # --- home, roles, password ----------------------------------------------------------------------
@@ -132,7 +129,7 @@ def _assignment_cards(user, proposal, bound=None):
         actions = []
         for action in offered_actions(a, user, ctx):
             form = (bound or {}).get((a.pk, action.key)) or action.form(assignment=a, prefix=f"a{a.pk}-{action.key}")
-            if action.key == "reply" and form.is_bound is False and reply is not None and reply.round == a.round:
+            if action.key == "submit_reply" and form.is_bound is False and reply is not None and reply.round == a.round:
                 form.initial = {f: getattr(reply, f) for f in ("reply_class", "disclosure", "disclosure_reason",
                                                                "public_summary", "body", "contact_person", "contact_phone")}
             actions.append({"action": action, "form": form})
@@ -187,10 +184,7 @@ def assignment_action(request, pk, action):
     spec = ACTIONS.get(action)
     if spec is None:
         raise Http404("未知的操作。")
-    try:
-        assignment = access.require_assignment(request.user, pk)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    assignment = access.require_assignment(request.user, pk)
     proposal = _require_proposal(request.user, assignment.proposal_id)
     form = spec.form(request.POST, assignment=assignment, prefix=f"a{assignment.pk}-{action}")
     bound = None
@@ -203,16 +197,14 @@ def assignment_action(request, pk, action):
         status = 400
     else:
         try:
-            message = spec.run(assignment, request.user, form.cleaned_data, {"submit": "submit" in request.POST})
-        except PermissionDenied as exc:
-            if not request.htmx:
-                raise DjangoPermissionDenied(exc.message) from exc
-            messages.error(request, exc.message)
-            status = 403
+            message = spec.run(assignment, request.user, form.cleaned_data).message
         except DomainError as exc:
+            # A refused form is shown again, bound, with the message (a refusal outside htmx is the 403 page).
+            if isinstance(exc, PermissionDenied) and not request.htmx:
+                raise
             messages.error(request, exc.message)
             bound = {(assignment.pk, action): form}
-            status = 400
+            status = 403 if isinstance(exc, PermissionDenied) else 400
         else:
             messages.success(request, message)
             if not request.htmx:
@@ -382,14 +374,8 @@ def unit_search(request):
 def proposal_key(request, pk):
     """Mark or unmark a key item (重点提案)."""
     proposal = _require_proposal(request.user, pk)
-    try:
-        services.proposal_mark_key(actor=request.user, proposal=proposal, is_key=request.POST.get("is_key") == "1")
-    except PermissionDenied as exc:
-        raise DjangoPermissionDenied(exc.message) from exc
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "已标记为重点提案。" if proposal.is_key else "已取消重点提案标记。")
+    services.proposal_mark_key(actor=request.user, proposal=proposal, is_key=request.POST.get("is_key") == "1")
+    messages.success(request, "已标记为重点提案。" if proposal.is_key else "已取消重点提案标记。")
     return redirect("workbench:proposal", pk=proposal.pk)
 
 
@@ -421,8 +407,8 @@ def proposal_merge(request, pk):
         return _back_to_proposal(request, proposal)
     try:
         head = services.proposal_merge_with(actor=request.user, proposal=proposal, other=other)
-    except PermissionDenied as exc:
-        raise DjangoPermissionDenied(exc.message) from exc
+    except PermissionDenied:
+        raise
     except DomainError as exc:
         messages.error(request, f"并案未完成：{exc.message}")
     else:
@@ -447,8 +433,8 @@ def proposal_unmerge(request, pk):
             return _back_to_proposal(request, proposal)
     try:
         head = proposal_services.proposal_unmerge(actor=request.user, proposal=item)
-    except PermissionDenied as exc:
-        raise DjangoPermissionDenied(exc.message) from exc
+    except PermissionDenied:
+        raise
     except DomainError as exc:
         messages.error(request, f"取消并案未完成：{exc.message}")
     else:

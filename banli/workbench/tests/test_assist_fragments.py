@@ -260,9 +260,9 @@ def test_the_reply_form_checks_the_draft_as_it_is_written(client, trained, in_pr
     p, lead = in_progress
     client.force_login(trained.lead_handler)
     page = client.get(reverse("workbench:proposal", args=[p.pk])).content.decode()
-    check_url = reverse("assist:draft_check", args=[p.pk]) + f"?prefix=a{lead.pk}-reply"
+    check_url = reverse("assist:draft_check", args=[p.pk]) + f"?prefix=a{lead.pk}-submit_reply"
     assert f'hx-post="{check_url}"' in page and 'hx-trigger="load, input delay:1s from:closest form"' in page
-    prefix = f"a{lead.pk}-reply-"
+    prefix = f"a{lead.pk}-submit_reply-"
     body = "一、关于扩建学校，已于2025年3月完成，新增学位600个。\n二、关于教师编制，区委编办已核增编制50名。"
     html = client.post(check_url, {prefix + "body": body, prefix + "reply_class": "A", prefix + "contact_person": "张敏",
                                    prefix + "contact_phone": "0755-12345678"}, HTTP_HX_REQUEST="true").content.decode()
@@ -271,7 +271,7 @@ def test_the_reply_form_checks_the_draft_as_it_is_written(client, trained, in_pr
                         HTTP_HX_REQUEST="true").content.decode()
     assert "空泛答复" in vague and "未找到" in vague
     # Advisory: saving a vague draft still works.
-    response = client.post(reverse("workbench:action", args=[lead.pk, "reply"]),
+    response = client.post(reverse("workbench:action", args=[lead.pk, "submit_reply"]),
                            {prefix + "body": "我们高度重视，将积极研究。", prefix + "disclosure": "full"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200 and "答复草稿已保存" in response.content.decode()
 
@@ -283,7 +283,7 @@ def test_the_unit_office_sees_the_reply_check_at_its_review_step(client, trained
     url = reverse("assist:reply_check", args=[reply.pk])
     client.force_login(trained.lead_office)
     page = client.get(reverse("workbench:proposal", args=[p.pk])).content.decode()
-    assert f'hx-get="{url}"' in page and 'data-action="review"' in page
+    assert f'hx-get="{url}"' in page and 'data-action="review_reply"' in page
     html = htmx_get(client, trained.lead_office, url).content.decode()
     assert "答复核查" in html and "一、扩建学校" in html and "缺少联系人" in html
     # Other units, the proposer, anonymous visitors and the office (not its step) see nothing of the draft.

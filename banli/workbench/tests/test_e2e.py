@@ -91,15 +91,15 @@ def test_a_proposal_lives_its_whole_life_across_roles(transactional_db, live_ser
     co_office.proposal(proposal.pk)
     co_office.act(co.pk, "sign")
     # The co unit hands it to its section and the handler sends the co-opinion.
-    co_office.act(co.pk, "assign_section", {"section": w.co_section.pk, "handler": w.co_handler.pk})
+    co_office.act(co.pk, "assign_handler", {"section": w.co_section.pk, "handler": w.co_handler.pk})
     co_handler = Person(browser, live_server, w.co_handler)
     co_handler.proposal(proposal.pk)
-    co_handler.act(co.pk, "co_opinion", {"body": "我局将在学校用地规划和建设方面予以支持。", "contact_person": "赵磊"})
+    co_handler.act(co.pk, "send_co_opinion", {"body": "我局将在学校用地规划和建设方面予以支持。", "contact_person": "赵磊"})
     assert _state(co) == "opinion_sent"
 
     # The lead unit assigns its section and handler; the handler logs a contact and drafts the reply.
     lead_office.proposal(proposal.pk)
-    lead_office.act(lead.pk, "assign_section", {"section": w.lead_section.pk, "handler": w.lead_handler.pk})
+    lead_office.act(lead.pk, "assign_handler", {"section": w.lead_section.pk, "handler": w.lead_handler.pk})
     handler = Person(browser, live_server, w.lead_handler)
     screenshots(handler.page, "workbench-handler")
     handler.proposal(proposal.pk)
@@ -107,9 +107,9 @@ def test_a_proposal_lives_its_whole_life_across_roles(transactional_db, live_ser
     check = handler.page.locator(f"#assignment-{lead.pk} [data-assist=draft-check]")
     check.get_by_text("答复核查").wait_for(state="attached")
     assert "提案共 2 条建议" in check.text_content()
-    reply_card = handler.page.locator(f"#assignment-{lead.pk} details[data-action=reply]")
+    reply_card = handler.page.locator(f"#assignment-{lead.pk} details[data-action=submit_reply]")
     reply_card.locator("summary").click()
-    reply_card.locator(f"[name='a{lead.pk}-reply-body']").fill(
+    reply_card.locator(f"[name='a{lead.pk}-submit_reply-body']").fill(
         "一、关于扩大优质教育资源覆盖面，已于2026年3月新增集团校3所。\n二、关于完善教师交流机制，区教育局已制定交流办法，每年交流教师50名。")
     check.get_by_text("找到对应内容 2 条").wait_for()
     screenshots(handler.page, "proposal-draft-check-handler")
@@ -117,32 +117,32 @@ def test_a_proposal_lives_its_whole_life_across_roles(transactional_db, live_ser
                                          "summary": "电话了解提案人的具体诉求。"})
     reply_fields = {"reply_class": "B", "disclosure": "full", "body": "经研究，现答复如下：一、……二、……",
                     "contact_person": "张敏", "contact_phone": "0755-12345678"}
-    handler.act(lead.pk, "reply", reply_fields, button="保存并提交审核")
+    handler.act(lead.pk, "submit_reply", reply_fields, button="保存并提交审核")
     assert _state(lead) == "reply_review"
 
     # The unit office returns the draft once with a reason; the handler revises and resubmits.
     lead_office.proposal(proposal.pk)
-    review = lead_office.page.locator(f"#assignment-{lead.pk} details[data-action=review]")
+    review = lead_office.page.locator(f"#assignment-{lead.pk} details[data-action=review_reply]")
     review.locator("summary").click()
     review.locator("[data-assist=reply-check]").get_by_text("答复核查").wait_for()
     assert "提案共 2 条建议" in review.inner_text()
     screenshots(lead_office.page, "proposal-review-unit-office")
-    message = lead_office.act(lead.pk, "review", {"decision": "return", "reason": "请逐条回应提案建议。"})
+    message = lead_office.act(lead.pk, "review_reply", {"decision": "return", "reason": "请逐条回应提案建议。"})
     assert "退回" in message
     handler.proposal(proposal.pk)
-    handler.act(lead.pk, "reply", {**reply_fields, "body": "经研究，现逐条答复如下：一、……二、……"}, button="保存并提交审核")
+    handler.act(lead.pk, "submit_reply", {**reply_fields, "body": "经研究，现逐条答复如下：一、……二、……"}, button="保存并提交审核")
     lead_office.proposal(proposal.pk)
-    lead_office.act(lead.pk, "review", {"decision": "approve"})
+    lead_office.act(lead.pk, "review_reply", {"decision": "approve"})
 
     # The leader signs off (deputy leader, then head), the office sends.
     leader = Person(browser, live_server, w.lead_leader)
     screenshots(leader.page, "workbench-leader")
     leader.proposal(proposal.pk)
-    leader.act(lead.pk, "review", {"decision": "approve"})
+    leader.act(lead.pk, "review_reply", {"decision": "approve"})
     leader.proposal(proposal.pk)
-    assert "已签发" in leader.act(lead.pk, "review", {"decision": "approve"})
+    assert "已签发" in leader.act(lead.pk, "review_reply", {"decision": "approve"})
     lead_office.proposal(proposal.pk)
-    lead_office.act(lead.pk, "send")
+    lead_office.act(lead.pk, "send_reply")
     assert _state(lead) == "replied"
 
     # The proposer rates 不满意; the co-signer rates too; the item is rehandled.
@@ -160,15 +160,15 @@ def test_a_proposal_lives_its_whole_life_across_roles(transactional_db, live_ser
 
     # Answered again, rated 满意, closed by the office.
     handler.proposal(proposal.pk)
-    handler.act(lead.pk, "reply", {**reply_fields, "reply_class": "A", "body": "经再次研究，已落实如下：……"}, button="保存并提交审核")
+    handler.act(lead.pk, "submit_reply", {**reply_fields, "reply_class": "A", "body": "经再次研究，已落实如下：……"}, button="保存并提交审核")
     lead_office.proposal(proposal.pk)
-    lead_office.act(lead.pk, "review", {"decision": "approve"})
+    lead_office.act(lead.pk, "review_reply", {"decision": "approve"})
     leader.proposal(proposal.pk)
-    leader.act(lead.pk, "review", {"decision": "approve"})
+    leader.act(lead.pk, "review_reply", {"decision": "approve"})
     leader.proposal(proposal.pk)
-    leader.act(lead.pk, "review", {"decision": "approve"})
+    leader.act(lead.pk, "review_reply", {"decision": "approve"})
     lead_office.proposal(proposal.pk)
-    lead_office.act(lead.pk, "send")
+    lead_office.act(lead.pk, "send_reply")
     proposer.proposal(proposal.pk)
     proposer.act(lead.pk, "rate", {"attitude": "satisfied", "result": "satisfied"})
     co_proposer.proposal(proposal.pk)

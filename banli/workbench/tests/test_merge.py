@@ -156,10 +156,10 @@ def test_merged_items_still_answer_separately_on_the_page(client, twins):
     proposals.proposal_merge(actor=w.office, proposal=w.a, into=w.b)
     walk_to(w, w.lead_a, "in_progress")
     html = page(client, w.lead_handler, w.a)
-    assert 'data-action="reply"' in html  # the merged item's own reply form
+    assert 'data-action="submit_reply"' in html  # the merged item's own reply form
     client.force_login(w.lead_handler)
-    prefix = f"a{w.lead_a.pk}-reply-"
-    response = client.post(reverse("workbench:action", args=[w.lead_a.pk, "reply"]), {
+    prefix = f"a{w.lead_a.pk}-submit_reply-"
+    response = client.post(reverse("workbench:action", args=[w.lead_a.pk, "submit_reply"]), {
         prefix + "reply_class": "A", prefix + "disclosure": "full", prefix + "body": "经研究，答复如下：一、已扩建。",
         prefix + "contact_person": "张敏", prefix + "contact_phone": "0755-12345678",
     })

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from banli.assist.tasks import retrain_if_stale
 from banli.core.tasks import sweep_if_due
@@ -38,9 +39,9 @@ def tick(now=None) -> dict:
     swept = sweep_if_due(now=now)
     if swept is not None:
         result["file_sweep"] = swept
-    from banli.reports.aggregates import refresh as refresh_figures
-
-    result["figure_cells"] = refresh_figures()  # the events since the last tick folded into the figures
+    # Jobs of apps above this one (e.g. the figure cells of reports), named in settings like Celery beat's tasks.
+    for name, path in settings.BANLI_SCHEDULER_JOBS.items():
+        result[name] = import_string(path)()
     return result
 
 

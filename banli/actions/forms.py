@@ -1,0 +1,176 @@
+"""The page forms of the actions: they parse and validate, and clean to the shape the registry's call takes
+(the same shape the API serializers give), e.g. a decision radio becomes `approve`."""
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+
+from banli.core.forms import DATE, BootstrapMixin, textarea
+from banli.handling.choices import ContactMethod, ContactPhase
+from banli.organizations.choices import Role, UnitKind
+from banli.organizations.models import Unit, User
+from banli.replies.choices import CommitmentState, Disclosure, Rating
+from banli.replies.models import Commitment
+from banli.replies.services import reply_classes_for
+
+
+class ActionForm(BootstrapMixin, forms.Form):
+    """An action's form; `assignment` gives choices that depend on the item (sections, handlers, classes)."""
+
+    def __init__(self, *args, assignment=None, **kwargs):
+        self.assignment = assignment
+        super().__init__(*args, **kwargs)
+
+
+class EmptyForm(ActionForm):
+    pass
+
+
+class ReasonForm(ActionForm):
+    reason = forms.CharField(label="理由", widget=textarea(2))
+
+
+class OptionalReasonForm(ActionForm):
+    reason = forms.CharField(label="说明", required=False, widget=textarea(2))
+
+
+class AdjustmentRequestForm(ActionForm):
+    reason = forms.CharField(label="申请调整理由", widget=textarea(3), help_text="说明为何不属于本单位职责")
+    suggested_unit = forms.ModelChoiceField(
+        label="建议承办单位", required=False, queryset=Unit.objects.filter(kind=UnitKind.HANDLING_UNIT, is_active=True)
+    )
+
+
+class AssignSectionForm(ActionForm):
+    section = forms.ModelChoiceField(label="主办科室", queryset=Unit.objects.none())
+    handler = forms.ModelChoiceField(label="承办人", required=False, queryset=User.objects.none())
+    co_sections = forms.ModelMultipleChoiceField(
+        label="会办科室", required=False, queryset=Unit.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, assignment=None, **kwargs):
+        super().__init__(*args, assignment=assignment, **kwargs)
+        if assignment is not None:
+            sections = Unit.objects.filter(kind=UnitKind.SECTION, path__startswith=assignment.unit.path, is_active=True)
+            self.fields["section"].queryset = sections
+            self.fields["co_sections"].queryset = sections
+            self.fields["handler"].queryset = User.objects.filter(
+                grants__role=Role.HANDLER, grants__unit__path__startswith=assignment.unit.path
+            ).distinct().order_by("display_name", "username")
+            self.fields["handler"].label_from_instance = lambda u: u.label
+
+    def clean_co_sections(self):
+        return list(self.cleaned_data.get("co_sections") or [])
+
+
+class ContactForm(ActionForm):
+    phase = forms.ChoiceField(label="阶段", choices=ContactPhase.choices)
+    method = forms.ChoiceField(label="方式", choices=ContactMethod.choices)
+    contacted_on = forms.DateField(label="日期", widget=DATE)
+    people = forms.CharField(label="参加人员", max_length=300)
+    summary = forms.CharField(label="情况摘要", widget=textarea(3))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contacted_on"].initial = timezone.localdate()
+
+
+class CoOpinionForm(ActionForm):
+    body = forms.CharField(label="会办意见", widget=textarea(5))
+    contact_person = forms.CharField(label="联系人", required=False, max_length=50)
+    contact_phone = forms.CharField(label="联系电话", required=False, max_length=30)
+
+
+class ReplyForm(ActionForm):
+    """The draft; the page's second button ("保存并提交审核") also submits it."""
+
+    reply_class = forms.ChoiceField(label="答复类别", required=False)
+    disclosure = forms.ChoiceField(label="公开属性", choices=Disclosure.choices)
+    disclosure_reason = forms.CharField(label="不公开理由", required=False, max_length=200)
+    public_summary = forms.CharField(label="公开摘要", required=False, widget=textarea(2))
+    body = forms.CharField(label="答复正文", widget=textarea(8))
+    contact_person = forms.CharField(label="联系人", required=False, max_length=50)
+    contact_phone = forms.CharField(label="联系电话", required=False, max_length=30)
+
+    def __init__(self, *args, assignment=None, **kwargs):
+        super().__init__(*args, assignment=assignment, **kwargs)
+        choices = [("", "请选择")]
+        if assignment is not None:
+            choices += [(c.code, f"{c.code} 类：{c.label}") for c in reply_classes_for(assignment.proposal.session)]
+        self.fields["reply_class"].choices = choices
+
+    def clean(self):
+        data = super().clean()
+        # The submit button's name travels outside the prefix (it is the same button for every assignment).
+        data["submit"] = bool(self.data.get("submit"))
+        return data
+
+
+class _Decision(ActionForm):
+    """A yes/no decision shown as radios; cleaned to `approve`."""
+
+    def clean(self):
+        data = super().clean()
+        if "decision" in data:
+            data["approve"] = data.pop("decision") == "approve"
+        return data
+
+
+class ReviewForm(_Decision):
+    decision = forms.ChoiceField(
+        label="审核意见", choices=[("approve", "同意"), ("return", "退回修改")], widget=forms.RadioSelect, initial="approve"
+    )
+    reason = forms.CharField(label="意见/退回理由", required=False, widget=textarea(2))
+
+
+class FeedbackForm(ActionForm):
+    attitude = forms.ChoiceField(label="办理态度", choices=Rating.choices, widget=forms.RadioSelect)
+    result = forms.ChoiceField(label="办理结果", choices=Rating.choices, widget=forms.RadioSelect)
+    comment = forms.CharField(label="意见建议", required=False, widget=textarea(3), help_text="选择“不满意”时必填")
+
+
+class ExtensionRequestForm(ActionForm):
+    requested_due = forms.DateField(label="申请延至", widget=DATE)
+    reason = forms.CharField(label="延期理由", widget=textarea(2))
+
+
+class DecisionForm(_Decision):
+    decision = forms.ChoiceField(
+        label="审批结果", choices=[("approve", "同意"), ("reject", "不同意")], widget=forms.RadioSelect, initial="approve"
+    )
+    note = forms.CharField(label="审批意见", required=False, widget=textarea(2), help_text="不同意时必填")
+
+
+class ExtensionDecideForm(DecisionForm):
+    approved_due = forms.DateField(label="批准延至", required=False, widget=DATE, help_text="留空则按申请的日期")
+
+
+class AdjustmentDecideForm(DecisionForm):
+    new_unit = forms.ModelChoiceField(
+        label="改交单位", required=False, queryset=Unit.objects.filter(kind=UnitKind.HANDLING_UNIT, is_active=True),
+        help_text="同意调整时必选",
+    )
+
+    def clean(self):
+        data = super().clean()
+        data["reason"] = data.pop("note", "")
+        return data
+
+
+class CommitmentForm(ActionForm):
+    description = forms.CharField(label="承诺落实事项", widget=textarea(2))
+    target_date = forms.DateField(label="完成时限", widget=DATE)
+
+
+class CommitmentCompleteForm(ActionForm):
+    commitment = forms.TypedChoiceField(label="落实事项", coerce=int)
+    note = forms.CharField(label="落实情况", widget=textarea(2))
+
+    def __init__(self, *args, assignment=None, **kwargs):
+        super().__init__(*args, assignment=assignment, **kwargs)
+        if assignment is not None:
+            self.fields["commitment"].choices = [
+                (c.pk, f"{c.description[:40]}（{c.target_date:%Y-%m-%d}）")
+                for c in Commitment.objects.filter(assignment=assignment, state=CommitmentState.OPEN)
+                .order_by("target_date", "id")
+            ]
