@@ -3,7 +3,7 @@
 Chinese has no spaces, so a plain full-text index finds nothing and a trigram index cannot serve a
 two-character word (教育) at all. The text is segmented with jieba (rjieba) in search mode when a proposal
 is written (`search_text`: every word and its shorter words, e.g. 教育局 also as 教育), and PostgreSQL
-indexes `to_tsvector('simple', search_text)` with GIN (migration proposals 0005). A query is segmented
+stores `to_tsvector('simple', search_text)` in a generated column with a GIN index (proposals 0005). A query is segmented
 the same way and every word must match. SQLite keeps the simple fallback: a substring match per word.
 """
 from __future__ import annotations
@@ -15,21 +15,24 @@ import rjieba
 from django.db import connection
 from django.db.models import BooleanField, F, Func, Q, Value
 
-# The expression the GIN index is built on; queries must repeat it exactly for the index to serve them.
-TSVECTOR_SQL = "to_tsvector('simple'::regconfig, {column})"
 TSQUERY_SQL = "to_tsquery('simple'::regconfig, {value})"
 
 
+def _vector(column: str) -> str:
+    # PostgreSQL stores to_tsvector('simple', search_text) in the generated column search_vector (migration
+    # proposals 0005, GIN-indexed; not a model field, SQLite has no tsvector): read it from the same table alias.
+    return column.replace('"search_text"', '"search_vector"')
+
+
 class WordsMatch(Func):
-    """`to_tsvector('simple', search_text) @@ to_tsquery('simple', words)`: the indexed expression (PostgreSQL)."""
+    """The stored words match every query word: `search_vector @@ to_tsquery('simple', words)` (PostgreSQL)."""
 
     output_field = BooleanField()
 
     def as_sql(self, compiler, connection, **extra):
         column, column_params = compiler.compile(self.source_expressions[0])
         value, value_params = compiler.compile(self.source_expressions[1])
-        return (TSVECTOR_SQL.format(column=column) + " @@ " + TSQUERY_SQL.format(value=value),
-                [*column_params, *value_params])
+        return f"{_vector(column)} @@ {TSQUERY_SQL.format(value=value)}", [*column_params, *value_params]
 
 
 class WordsRank(Func):
@@ -38,8 +41,7 @@ class WordsRank(Func):
     def as_sql(self, compiler, connection, **extra):
         column, column_params = compiler.compile(self.source_expressions[0])
         value, value_params = compiler.compile(self.source_expressions[1])
-        return (f"ts_rank({TSVECTOR_SQL.format(column=column)}, {TSQUERY_SQL.format(value=value)})",
-                [*column_params, *value_params])
+        return f"ts_rank({_vector(column)}, {TSQUERY_SQL.format(value=value)})", [*column_params, *value_params]
 _SPACE = re.compile(r"\s+")
 _PUNCT = re.compile(r"^[\W_]+$")
 

@@ -203,7 +203,7 @@ def bench_ledger_at_scale():
     page_sql = (f"SELECT a.*, p.number, p.title, s.name, u.name FROM {table} a JOIN proposals_proposal p ON p.id = a.proposal_id "
                 f"JOIN proposals_session s ON s.id = p.session_id JOIN organizations_unit u ON u.id = a.unit_id ")
     live = "a.state <> 'withdrawn'"
-    search = ("a.proposal_id IN (SELECT id FROM proposals_proposal WHERE to_tsvector('simple'::regconfig, search_text) "
+    search = ("a.proposal_id IN (SELECT id FROM proposals_proposal WHERE search_vector "
               "@@ to_tsquery('simple'::regconfig, '''教育''')) AND ")
     count = f"SELECT count(*) FROM {table} a WHERE "
     variants = [
