@@ -6,7 +6,8 @@
 - Pages are keyset pages: "next" asks for the rows after the last one shown, "previous" for the rows before the
   first, never OFFSET. One can also jump to a due date or to a proposal number.
 - The count is exact up to COUNT_CAP and shown as "10,000+" beyond: counting a million rows exactly costs more
-  than the page itself, and nobody pages through 10,000 rows.
+  than the page itself, and nobody pages through 10,000 rows. A count that is still slow (a common word searched)
+  is kept a minute per scope and filter, and the page says when it was made.
 - A search with few results is ranked by relevance (those pages use OFFSET over at most RANK_LIMIT rows); a
   word found in thousands of items keeps the due order, and the page says so.
 """
@@ -97,6 +98,7 @@ class LedgerPage:
     ranking_skipped: bool = False
     jumped: str = ""
     per_page: int = 50
+    counted_at: dt.datetime | None = None  # the count came from the short cache, made then
     notes: list = field(default_factory=list)
 
     @property
@@ -118,11 +120,34 @@ class LedgerPage:
         return bool(self.next_params or self.previous_params)
 
 
-def capped_count(qs: QuerySet) -> tuple[int, bool]:
-    """The number of rows, exact up to COUNT_CAP (reads at most COUNT_CAP + 1 index entries)."""
+SLOW_COUNT_SECONDS = 0.05  # a count that took longer is kept for COUNT_CACHE_SECONDS, per scope and filter
+COUNT_CACHE_SECONDS = 60
+
+
+def capped_count(qs: QuerySet) -> tuple[int, bool, dt.datetime | None]:
+    """The number of rows, exact up to COUNT_CAP (reads at most COUNT_CAP + 1 rows); a count that was slow to
+    make (a common word searched) is cached briefly, keyed by its SQL, i.e. by the user's scope and the filters.
+    Returns (count, capped, when it was counted if it came from the cache)."""
+    import hashlib
+    import time
+
+    from django.core.cache import cache
+
     cap = COUNT_CAP
-    n = qs.order_by().values("pk")[: cap + 1].count()
-    return (cap, True) if n > cap else (n, False)
+    counting = qs.order_by().values("pk")[: cap + 1]
+    sql, params = counting.query.sql_with_params()
+    key = "ledger-count:" + hashlib.sha256(f"{sql}|{params!r}".encode()).hexdigest()
+    cached = cache.get(key)
+    if cached is not None:
+        n, at = cached
+        return (cap, True, at) if n > cap else (n, False, at)
+    started = time.perf_counter()
+    n = counting.count()
+    if time.perf_counter() - started > SLOW_COUNT_SECONDS:
+        from django.utils import timezone
+
+        cache.set(key, (n, timezone.now()), COUNT_CACHE_SECONDS)
+    return (cap, True, None) if n > cap else (n, False, None)
 
 
 def _with_row_extras(qs: QuerySet) -> QuerySet:
@@ -242,7 +267,13 @@ def ranked(qs: QuerySet, text: str) -> QuerySet:
 
 def ledger_page(qs: QuerySet, params, *, per_page: int, ordering: str = "", text: str = "") -> LedgerPage:
     """One page of the filtered ledger `qs` for the request's parameters (see the module's docstring)."""
-    count, capped = capped_count(qs)
+    count, capped, counted_at = capped_count(qs)
+    page = _ledger_page(qs, params, per_page=per_page, ordering=ordering, text=text, count=count, capped=capped)
+    page.counted_at = counted_at
+    return page
+
+
+def _ledger_page(qs, params, *, per_page, ordering, text, count, capped) -> LedgerPage:
     if text and not ordering:
         if count <= RANK_LIMIT:
             return offset_page(ranked(qs, text), params, per_page=per_page, count=count, capped=capped, ranked=True)

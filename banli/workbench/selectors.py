@@ -283,6 +283,18 @@ def ledger_assignments(user) -> QuerySet:
         due=F("next_due"), reply_class=Subquery(current_class))
 
 
+def ledger_sessions(user) -> QuerySet:
+    """The sessions the user has ledger rows in, newest first: one indexed EXISTS probe per session (sessions are
+    few), never a pass over every proposal."""
+    from banli.proposals.models import Session
+
+    scope = access.ledger_scope_q(user)
+    rows = Assignment.objects.filter(session_id=OuterRef("pk"))
+    if scope is not None:
+        rows = rows.filter(scope)
+    return Session.objects.filter(Exists(rows)).order_by("-year", "-pk")
+
+
 def ledger_page(qs: QuerySet, params, per_page: int):
     """One page of a filtered ledger queryset, costing the same on any page (banli.workbench.ledger)."""
     from banli.workbench import ledger

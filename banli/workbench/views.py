@@ -244,8 +244,7 @@ def ledger(request):
                "jump_fields": [(k, v) for k, values in query.lists() if k != "ordering" for v in values]}
     if assist.can_use_assist(request.user) and not request.htmx:
         # 热点归类 per session the user has items in, newest first.
-        context["topic_sessions"] = Session.objects.filter(
-            pk__in=access.visible_proposals(request.user).values("session_id")).order_by("-year", "-pk")[:6]
+        context["topic_sessions"] = selectors.ledger_sessions(request.user)[:6]
     template = "workbench/_ledger_table.html" if request.htmx and request.htmx.target == "ledger-table" else "workbench/ledger.html"
     return render(request, template, context)
 
