@@ -190,6 +190,13 @@ def bench_ledger_at_scale():
     admin = User.objects.filter(username="bench_admin").first()
     if admin is None:
         admin = User.objects.create_superuser("bench_admin", "bench@example.gov.cn", None)
+    from django.test import RequestFactory
+
+    from banli.workbench import selectors
+    from banli.workbench.filtersets import filtered_ledger
+
+    factory = RequestFactory()
+    clients_users = {"office": office, "unit": unit_user}
     clients = {}
     for name, user in (("office", office), ("unit", unit_user), ("admin", admin)):
         clients[name] = Client()
@@ -242,6 +249,16 @@ def bench_ledger_at_scale():
         ms = _median_ms(page, repeat)
         yield f"ledger.{name}_ms", ms, "ms"
         yield f"ledger.{name}_queries", len(queries.captured_queries), "queries"
+
+        def rows_only(user=clients_users[who], params=params):
+            # The ledger's own reads (filters, count, page rows) without sessions, middleware and the template.
+            request = factory.get(ledger, params)
+            request.user = user
+            filterset = filtered_ledger(request)
+            selectors.ledger_page(filterset.qs, request.GET, 50)
+
+        rows_ms = _median_ms(rows_only, repeat)
+        yield f"ledger.{name}_rows_ms", rows_ms, "ms"
         if connection.vendor == "postgresql":
             sql_params = []
             if "%s" in page_q:
@@ -255,6 +272,7 @@ def bench_ledger_at_scale():
             floor_ms = _median_ms(floor, repeat)
             yield f"ledger.{name}_floor_ms", floor_ms, "ms"
             yield f"ledger.{name}_over_floor", ms / floor_ms, "x"
+            yield f"ledger.{name}_rows_over_floor", rows_ms / floor_ms, "x"
 
         def admin_page(admin_params=admin_params):
             response = clients["admin"].get(changelist, admin_params)

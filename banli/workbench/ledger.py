@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Case, Exists, F, FloatField, IntegerField, OuterRef, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
@@ -135,7 +136,10 @@ def capped_count(qs: QuerySet) -> tuple[int, bool, dt.datetime | None]:
 
     cap = COUNT_CAP
     counting = qs.order_by().values("pk")[: cap + 1]
-    sql, params = counting.query.sql_with_params()
+    try:
+        sql, params = counting.query.sql_with_params()
+    except EmptyResultSet:
+        return 0, False, None  # a scope that holds nothing: no query at all
     key = "ledger-count:" + hashlib.sha256(f"{sql}|{params!r}".encode()).hexdigest()
     cached = cache.get(key)
     if cached is not None:
