@@ -11,6 +11,7 @@ def _fast_settings(settings, tmp_path):
     cache.clear()  # rate-limit counters and throttles must not leak from one test into the next
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.BANLI_ASSIST_DIR = tmp_path / "assist-models"  # no test trains into the instance's var/
+    settings.BANLI_EVENT_ANCHOR_FILE = tmp_path / "event-anchors.jsonl"
     from banli.assist import tasks as assist_tasks
 
     assist_tasks._last_attempt.clear()

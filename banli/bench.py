@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-k", dest="only", default="", help="run only benchmarks whose name contains this")
     args = parser.parse_args(argv)
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "banli.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "banli.settings_test")
     os.environ.setdefault("BANLI_VAR_DIR", os.path.join(os.getcwd(), "var", "bench"))
     import django
     from django.apps import apps

@@ -23,8 +23,9 @@ DEBUG = env_bool("DEBUG", False)
 DEMO_MODE = env_bool("BANLI_DEMO", False)
 
 SECRET_KEY = env_str("SECRET_KEY", "")
-if not SECRET_KEY:
-    # The embedded default needs nothing set: keep a random key beside the SQLite file.
+if not SECRET_KEY and DEMO_MODE:
+    # The demo needs nothing set: keep a random key beside the SQLite file. Outside demo mode SECRET_KEY must be set
+    # (checked in the security block at the end).
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     _key_file = VAR_DIR / "secret_key"
     if not _key_file.exists():
@@ -33,7 +34,7 @@ if not SECRET_KEY:
         _key_file.write_text(secrets.token_urlsafe(50))
         _key_file.chmod(0o600)
     SECRET_KEY = _key_file.read_text().strip()
-elif len(SECRET_KEY) < 32:
+elif SECRET_KEY and len(SECRET_KEY) < 32:
     raise SettingError("SECRET_KEY must be at least 32 characters long")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
@@ -52,7 +53,6 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_filters",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
@@ -166,8 +166,9 @@ WHITENOISE_USE_FINDERS = True
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 
-# Second factor (TOTP) is required for the assigning office and administrators when this is on.
-BANLI_REQUIRE_2FA = env_bool("BANLI_REQUIRE_2FA", False)
+# Second factor (TOTP) is required for the assigning office and administrators when this is on: by default outside
+# demo mode (等保 2.0 level 3), off in the demo.
+BANLI_REQUIRE_2FA = env_bool("BANLI_REQUIRE_2FA", not DEMO_MODE)
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "办理 Banli")
 
 # Single sign-on with the government's unified identity platform (OpenID Connect). Off unless configured.
@@ -241,7 +242,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "EXCEPTION_HANDLER": "banli.api.errors.exception_handler",
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated", "banli.api.auth.TokenScopeAllows"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -330,11 +331,82 @@ if BANLI_SMS_BACKEND not in {"console", "file", "http"} and "." not in BANLI_SMS
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-BANLI_TRUST_X_FORWARDED_FOR = env_bool("BANLI_TRUST_X_FORWARDED_FOR", False)
+# --- Security boundaries (issue 17, 等保 2.0 level 3) ------------------------------------------------------------
+# Kept in one block on purpose. Outside demo mode (BANLI_DEMO unset) Banli refuses to start without its own keys;
+# each error names the variable to set. The test suite gets throw-away keys from banli/settings_test.py.
+_DEMO_FIELD_KEY = "banli-field-key-1"
+_DEMO_EVENT_KEY = "banli-demo-event-key-not-secret"
+_MIN_KEY_CHARS = 16
+_KEY_HINT = "generate one with: python -c \"import secrets; print(secrets.token_urlsafe(32))\""
+
+if not SECRET_KEY:
+    raise SettingError(
+        "SECRET_KEY is not set. Outside demo mode (BANLI_DEMO unset) Banli needs its own key of at least 32 "
+        f"characters; {_KEY_HINT} (an instance that ran before keeps using the value in var/secret_key)"
+    )
+
+
+def _keys(name: str, demo_default: str) -> list[str]:
+    keys = env_list(name, [])
+    if not keys:
+        if DEMO_MODE:
+            return [demo_default]
+        raise SettingError(f"{name} is not set. Outside demo mode (BANLI_DEMO unset) it must hold a key of your own; "
+                           f"{_KEY_HINT}")
+    if not DEMO_MODE and demo_default in keys:
+        raise SettingError(f"{name} holds the built-in demo key, which is public: set a key of your own")
+    if any(len(key) < _MIN_KEY_CHARS for key in keys):
+        raise SettingError(f"{name}: every key must be at least {_MIN_KEY_CHARS} characters long")
+    return keys
+
 
 # Personal information (phone, ID number, address) is encrypted at rest. Keys derive from SECRET_KEY and
-# BANLI_FIELD_KEYS (comma-separated; the first encrypts, all decrypt, so a new key can be rotated in front).
-SALT_KEY = env_list("BANLI_FIELD_KEYS", ["banli-field-key-1"])
+# BANLI_FIELD_KEYS (comma-separated; the first encrypts, all decrypt, so a new key can be rotated in front). An
+# instance that ran with the demo key must keep it listed to read its old values (allowed in demo mode only).
+SALT_KEY = _keys("BANLI_FIELD_KEYS", _DEMO_FIELD_KEY)
+# The event log's hash chain is an HMAC with this key (kept outside the database, so write access to the database
+# is not enough to rewrite history). The first key signs new rows; older ones still verify rows signed with them.
+BANLI_EVENT_KEYS = _keys("BANLI_EVENT_KEY", _DEMO_EVENT_KEY)
+# The daily anchor: the heads of every chain, appended to this file (and the `banli.anchor` logger, which LOGGING
+# may route to syslog). Keep the file on another host or a write-once mount; `verify_events` checks against it.
+BANLI_EVENT_ANCHOR_FILE = Path(env_str("BANLI_EVENT_ANCHOR_FILE", str(VAR_DIR / "event-anchors.jsonl")))
+CELERY_BEAT_SCHEDULE["anchor-events"] = {"task": "handling.anchor_events", "schedule": crontab(hour=0, minute=30)}
+
+# Client address: X-Forwarded-For is believed only from these proxies (comma-separated addresses or CIDR networks,
+# e.g. "10.0.0.5,10.1.0.0/24"); empty means no proxy, the address is REMOTE_ADDR. django-axes, the rate limits and
+# the event log all use banli.core.context.request_ip.
+BANLI_TRUSTED_PROXIES = env_list("BANLI_TRUSTED_PROXIES", [])
+for _entry in BANLI_TRUSTED_PROXIES:
+    try:
+        import ipaddress
+
+        ipaddress.ip_network(_entry, strict=False)
+    except ValueError as _exc:
+        raise SettingError(f"BANLI_TRUSTED_PROXIES: {_entry!r} is not an IP address or network ({_exc})") from _exc
+if env_str("BANLI_TRUST_X_FORWARDED_FOR"):
+    raise SettingError("BANLI_TRUST_X_FORWARDED_FOR is no longer read: list the proxy addresses in "
+                       "BANLI_TRUSTED_PROXIES instead (a header from anyone else is ignored)")
+AXES_CLIENT_IP_CALLABLE = "banli.core.context.request_ip"
+RATELIMIT_IP_META_KEY = "banli.core.context.request_ip"
+# Lock an account after AXES_FAILURE_LIMIT failures from anywhere (guessing spread over many addresses), and an
+# address for that account only: never every account behind one NAT or proxy address.
+AXES_LOCKOUT_PARAMETERS = ["username", ["ip_address", "username"]]
+
+# API tokens: stored as a hash, valid for this many days by default (a user may choose fewer), read or read-write.
+BANLI_API_TOKEN_DAYS = env_int("BANLI_API_TOKEN_DAYS", 90)
+if not 1 <= BANLI_API_TOKEN_DAYS <= 3650:
+    raise SettingError("BANLI_API_TOKEN_DAYS must be between 1 and 3650")
+# The OpenAPI document and the Swagger/ReDoc pages need a signed-in user unless this opens them.
+BANLI_API_DOCS_PUBLIC = env_bool("BANLI_API_DOCS_PUBLIC", False)
+
+# Backups are encrypted with age (pyrage) to these recipients (public keys "age1…", comma-separated); the host keeps
+# only public keys, restoring needs the identity file (private key) brought from where it is kept offline.
+BANLI_BACKUP_RECIPIENTS = env_list("BANLI_BACKUP_RECIPIENTS", [])
+if any(not r.startswith("age1") for r in BANLI_BACKUP_RECIPIENTS):
+    raise SettingError("BANLI_BACKUP_RECIPIENTS: each recipient must be an age public key starting with age1 "
+                       "(create a key pair with: python manage.py backup_keygen)")
+BANLI_BACKUP_IDENTITY_FILE = env_str("BANLI_BACKUP_IDENTITY_FILE", "")
+# --- end of the security block --------------------------------------------------------------------------------------
 
 LOGGING = {
     "version": 1,

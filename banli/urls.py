@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from banli.api import pages as api_pages
+
 admin.site.site_header = "办理 Banli 管理后台"
 admin.site.site_title = "办理 Banli"
 admin.site.index_title = "数据管理"
@@ -12,6 +14,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("banli.core.urls")),
+    path("account/tokens/", api_pages.tokens, name="api_tokens"),
     path("api/v1/", include("banli.api.urls")),
     path("replies/", include("banli.replies.urls")),
     path("supervision/", include("banli.supervision.urls")),

@@ -19,7 +19,7 @@ from banli.handling.choices import RequestStatus
 from banli.handling.models import AdjustmentRequest, ExtensionRequest
 from banli.handling.workflow import TRANSITIONS, allowed_actions
 from banli.replies import services as replies
-from banli.replies.choices import CommitmentState, ReplyState
+from banli.replies.choices import CommitmentState, Rating, ReplyState
 from banli.replies.models import Commitment, Feedback
 
 
@@ -227,6 +227,12 @@ def _not_rated(a, user, ctx):
     return not Feedback.objects.filter(assignment=a, round=a.round, proposer__user=user).exists()
 
 
+def _may_close(a, user, ctx):
+    """Beside 重新办理, 办结 is offered only to the office (its decision to close as it stands)."""
+    unsatisfied = Feedback.objects.filter(assignment=a, round=a.round, result=Rating.UNSATISFIED).exists()
+    return not unsatisfied or access.may_close_unsatisfied(user, a)
+
+
 def _no_pending_extension(a, user, ctx):
     return _pending(ExtensionRequest, a) is None
 
@@ -270,7 +276,7 @@ ACTIONS: dict[str, Action] = {
         A("rehandle", ("rehandle",), forms.ReasonForm, s.ReasonSerializer, _rehandle, "重新办理（测评不满意后）",
           button="重新办理", style="outline-danger"),
         A("close", ("close",), forms.OptionalReasonForm, s.ReasonSerializer, _close, "办结", button="办结",
-          style="success"),
+          style="success", offered=_may_close),
         A("withdraw", ("withdraw",), forms.ReasonForm, s.ReasonSerializer, _withdraw, "撤回交办", button="撤回",
           style="outline-danger"),
     ]

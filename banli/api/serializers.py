@@ -19,10 +19,17 @@ from banli.replies.models import Reply
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=128, trim_whitespace=False)
+    scope = serializers.ChoiceField(choices=["read", "write"], required=False, help_text="read 只读，write 读写（默认）")
+    days = serializers.IntegerField(required=False, min_value=1, max_value=3650,
+                                    help_text="有效天数，默认并最多为 BANLI_API_TOKEN_DAYS")
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True, help_text="用途，如“省平台对接”")
 
 
 class TokenResponseSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text="令牌，只显示这一次")
+    token_id = serializers.IntegerField()
+    scope = serializers.ChoiceField(choices=["read", "write"])
+    expires_at = serializers.DateTimeField()
 
 
 class ErrorSerializer(serializers.Serializer):

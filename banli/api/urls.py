@@ -1,10 +1,10 @@
 """The REST API under /api/v1/. To add an endpoint, append a path to `urlpatterns` (or register on `router`)."""
 from django.urls import include, path
-from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework.permissions import AllowAny
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from banli.api import views
+from banli.api.auth import ApiDocsReader, docs_page
 
 app_name = "api"
 
@@ -24,9 +24,12 @@ urlpatterns = [
         path(f"assignments/<int:pk>/actions/{key}", view.as_view(), name=f"assignment-action-{key}")
         for key, view in views.action_views().items()
     ],
-    path("openapi.json", SpectacularJSONAPIView.as_view(permission_classes=[AllowAny], authentication_classes=[]),
-         name="schema"),
-    path("docs", SpectacularSwaggerView.as_view(url_name="api:schema", permission_classes=[AllowAny]), name="docs"),
-    path("redoc", SpectacularRedocView.as_view(url_name="api:schema", permission_classes=[AllowAny]), name="redoc"),
+    # The API's description is for signed-in users unless BANLI_API_DOCS_PUBLIC opens it (access.may_read_api_docs).
+    # The Swagger page's script is served as a file of its own (the split view), so its CSP needs no inline script.
+    path("openapi.json", SpectacularJSONAPIView.as_view(permission_classes=[ApiDocsReader]), name="schema"),
+    path("docs", docs_page(SpectacularSwaggerSplitView.as_view(url_name="api:schema", permission_classes=[ApiDocsReader])),
+         name="docs"),
+    path("redoc", docs_page(SpectacularRedocView.as_view(url_name="api:schema", permission_classes=[ApiDocsReader])),
+         name="redoc"),
     *router.urls,
 ]

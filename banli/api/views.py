@@ -11,7 +11,6 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
@@ -89,7 +88,7 @@ def _valid(serializer_class, data):
 
 
 class TokenView(APIView):
-    """Exchange a username and password for the user's API token."""
+    """Exchange a username and password for a new API token (shown once; stored only as a hash)."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -97,12 +96,16 @@ class TokenView(APIView):
     @extend_schema(request=s.TokenRequestSerializer, responses={200: s.TokenResponseSerializer, 400: ERRORS[400]},
                    auth=[], operation_id="auth_token")
     def post(self, request):
+        from banli.api.services import api_token_create
+
         data = _valid(s.TokenRequestSerializer, request.data)
         user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
             return Response(error_body("invalid_credentials", "用户名或密码不正确。"), status=status.HTTP_400_BAD_REQUEST)
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        token, raw = api_token_create(user=user, scope=data.get("scope") or "write", days=data.get("days"),
+                                      name=data.get("name") or "")
+        return Response({"token": raw, "token_id": token.pk, "scope": token.scope,
+                         "expires_at": token.expires_at.isoformat()})
 
 
 # --- collections -----------------------------------------------------------------------------------

@@ -98,6 +98,21 @@ def acting_role(actor, assignment, roles) -> str | None:
     return None
 
 
+def holds_role_in_unit(user, unit, role: str) -> bool:
+    """The user holds `role` in `unit`, its sections, or (for the assigning office) anywhere."""
+    for grant in grants(user):
+        if grant.role != role:
+            continue
+        if role == Role.ASSIGNING_OFFICE or grant.unit.is_within(unit) or unit.is_within(grant.unit):
+            return True
+    return False
+
+
+def may_close_unsatisfied(user, assignment) -> bool:
+    """Only the assigning office decides to close an item rated 不满意 without re-handling it."""
+    return acting_role(user, assignment, {Role.ASSIGNING_OFFICE}) is not None
+
+
 def is_office_for(user, proposal) -> bool:
     """The user is an assigning office of the proposal's session."""
     office = proposal.session.assigning_office
@@ -521,8 +536,37 @@ def may_review_reply(user, assignment, reply) -> bool:
 
     if reply is None or reply.state != ReplyState.IN_REVIEW:
         return False
-    step = ReviewChainStep.objects.filter(chain__unit=assignment.unit, position=reply.review_position).first()
-    return step is not None and acting_role(user, assignment, {step.role}) is not None
+    step = ReviewChainStep.objects.filter(chain__unit=assignment.unit, position=reply.review_position).select_related(
+        "chain").first()
+    return step is not None and review_refusal(user, assignment, reply, step) is None
+
+
+def review_refusal(user, assignment, reply, step) -> str | None:
+    """Why `user` may not take review `step` of `reply` now (None: he may).
+
+    The step's role in the unit; its named people when it has any (e.g. only the unit's 主要领导 signs off);
+    and, unless the unit's chain allows it, one person approves one step of a reply, and nobody reviews at a
+    handler's (科室) step the draft he wrote himself.
+    """
+    from banli.replies.choices import ReviewDecision, StepKind
+    from banli.replies.models import ReviewRecord
+
+    if acting_role(user, assignment, {step.role}) is None:
+        return f"当前审核环节为「{step.name}」，您没有该环节的审核权限。"
+    named = list(step.reviewers.all())
+    if named and user.pk not in {u.pk for u in named}:
+        names = "、".join(u.label for u in named)
+        return f"「{step.name}」由{names}审核，您不是该环节指定的审核人。"
+    if step.kind == StepKind.CONSULT or step.chain.allow_same_reviewer:
+        return None
+    if step.role == Role.HANDLER and reply.drafted_by_id == user.pk:
+        return f"「{step.name}」须由起草人以外的人审核，起草人不能审核自己起草的答复。"
+    earlier = (ReviewRecord.objects.filter(reply=reply, reviewer=user, decision=ReviewDecision.APPROVE)
+               .exclude(position=step.position).first())
+    if earlier is not None:
+        return (f"您已审核通过本答复的「{earlier.step_name}」环节；按本单位审核流程，同一答复的不同环节须由不同的人审核，"
+                f"「{step.name}」请由该环节的其他审核人办理。")
+    return None
 
 
 # --- supervision (督办催办) -------------------------------------------------------------------------
@@ -619,3 +663,26 @@ def event_rows_visible_to(user) -> QuerySet:
         | (seen & insider & ~Q(verb__in=INTERNAL_EVENT_VERBS))
     )
     return Event.objects.filter(q)
+
+
+# --- security boundaries (issue 17: API documents, API token scopes) ---------------------------------------------
+
+
+def may_read_api_docs(user) -> bool:
+    """The API's description (OpenAPI document, Swagger and ReDoc pages) lists every endpoint and field: signed-in
+    users only, unless the instance opens it on purpose (BANLI_API_DOCS_PUBLIC)."""
+    from django.conf import settings
+
+    return bool(getattr(settings, "BANLI_API_DOCS_PUBLIC", False)) or bool(getattr(user, "is_authenticated", False))
+
+
+def token_allows(token, method: str) -> bool:
+    """A read-only API token may only read (GET, HEAD, OPTIONS); a session or a read-write token may also write."""
+    if token is None or getattr(token, "scope", "write") == "write":
+        return True
+    return method.upper() in ("GET", "HEAD", "OPTIONS")
+
+
+def may_manage_token(user, token) -> bool:
+    """A user lists and revokes his own API tokens only."""
+    return bool(getattr(user, "pk", None)) and token.user_id == user.pk

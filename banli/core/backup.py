@@ -4,6 +4,11 @@ the uploaded and generated files, and a SHA-256 manifest that restore verifies f
 SQLite uses the online backup API (a consistent copy while the app runs). PostgreSQL uses pg_dump in the
 custom format (one consistent snapshot) and pg_restore into an empty database. For large production
 databases prefer continuous archiving (pg_basebackup + WAL archiving); see README.
+
+Every file of a backup is encrypted with age (pyrage) to the public keys in BANLI_BACKUP_RECIPIENTS and written
+0600 in a 0700 folder; the plain copies only ever exist in a private temporary folder. The manifest (not secret:
+hashes of the encrypted files, no names of uploaded files) lets `restore --verify-only` check a copy without the
+key; restoring decrypts with the identity (private key) in BANLI_BACKUP_IDENTITY_FILE or `--identity`.
 """
 from __future__ import annotations
 
@@ -15,6 +20,8 @@ import shutil
 import sqlite3
 import subprocess
 import tarfile
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -23,6 +30,65 @@ from django.db import connection
 from banli.core.errors import DomainError
 
 MANIFEST = "manifest.json"
+ENCRYPTED = ".age"
+MEDIA_LIST = "media-files.json"
+
+
+@contextmanager
+def _private_files():
+    """Everything created inside is readable by the owner only (0600 files, 0700 folders)."""
+    old = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def _recipients(recipients=None) -> list:
+    import pyrage
+
+    keys = list(recipients if recipients is not None else settings.BANLI_BACKUP_RECIPIENTS)
+    if not keys:
+        raise DomainError("未配置备份加密公钥 BANLI_BACKUP_RECIPIENTS，不能生成备份（备份必须加密）。"
+                          "请先运行 python manage.py backup_keygen --identity <私钥文件> 生成密钥对，把公钥设为该变量。")
+    try:
+        return [pyrage.x25519.Recipient.from_str(key) for key in keys]
+    except pyrage.RecipientError as exc:
+        raise DomainError(f"BANLI_BACKUP_RECIPIENTS 中有无效的公钥（{exc}），应为 age1 开头的 age 公钥。") from exc
+
+
+def _identities(identity_file=None) -> list:
+    import pyrage
+
+    path = identity_file or settings.BANLI_BACKUP_IDENTITY_FILE
+    if not path:
+        raise DomainError("这份备份已加密：请用 --identity 或 BANLI_BACKUP_IDENTITY_FILE 指定解密私钥文件。")
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError as exc:
+        raise DomainError(f"读不到解密私钥文件 {path}（{exc.strerror}）。") from exc
+    try:
+        return [pyrage.x25519.Identity.from_str(line.strip()) for line in lines
+                if line.strip().startswith("AGE-SECRET-KEY-")]
+    except pyrage.IdentityError as exc:
+        raise DomainError(f"私钥文件 {path} 中的私钥无效（{exc}）。") from exc
+
+
+def _encrypt(source: Path, target: Path, recipients: list) -> None:
+    import pyrage
+
+    os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+    pyrage.encrypt_file(str(source), str(target), recipients)
+    target.chmod(0o600)
+
+
+def _decrypt(source: Path, target: Path, identities: list) -> None:
+    import pyrage
+
+    try:
+        pyrage.decrypt_file(str(source), str(target), identities)
+    except pyrage.DecryptError as exc:
+        raise DomainError(f"无法解密 {source.name}：私钥与加密这份备份的公钥不匹配。") from exc
 
 
 def _sha256(path: Path) -> str:
@@ -47,12 +113,29 @@ def _pg_env_and_args(db: dict) -> tuple[dict, list[str]]:
     return env, args
 
 
-def create(out_dir: Path) -> dict:
-    """Write a snapshot into `out_dir` (created; must not exist) and return the manifest."""
+def create(out_dir: Path, *, recipients=None) -> dict:
+    """Write an encrypted snapshot into `out_dir` (created; must not exist) and return the manifest."""
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()):
         raise DomainError(f"备份目录 {out_dir} 已存在且不为空，请指定新的目录。")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    keys = _recipients(recipients)
+    with _private_files(), tempfile.TemporaryDirectory(prefix="banli-backup-") as plain:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        out_dir.chmod(0o700)
+        manifest = _write_plain(Path(plain))
+        files = {}
+        for name in (manifest["database_file"], "media.tar", MEDIA_LIST):
+            target = out_dir / (name + ENCRYPTED)
+            _encrypt(Path(plain) / name, target, keys)
+            files[target.name] = _sha256(target)
+        manifest = {"created_at": manifest["created_at"], "vendor": manifest["vendor"],
+                    "database_file": manifest["database_file"], "encryption": "age", "files": files}
+        (out_dir / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
+    return manifest
+
+
+def _write_plain(out_dir: Path) -> dict:
+    """The snapshot in clear (database, media.tar, the list of media files with their hashes) in a private folder."""
     db = settings.DATABASES["default"]
     vendor = connection.vendor
     if vendor == "sqlite":
@@ -83,15 +166,14 @@ def create(out_dir: Path) -> dict:
         for path in sorted(media_root.rglob("*")):
             if path.is_file():
                 media_files[str(path.relative_to(media_root))] = _sha256(path)
-    manifest = {
+    (out_dir / MEDIA_LIST).write_text(json.dumps(media_files, ensure_ascii=False))
+    return {
         "created_at": dt.datetime.now(dt.timezone.utc).isoformat(),
         "vendor": vendor,
         "database_file": db_file,
         "files": files,
         "media_files": media_files,
     }
-    (out_dir / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
-    return manifest
 
 
 def verify(backup_dir: Path) -> dict:
@@ -120,10 +202,21 @@ def _database_is_empty() -> bool:
         return True
 
 
-def restore(backup_dir: Path) -> dict:
-    """Bring a verified backup back into an empty instance (database and files)."""
+def restore(backup_dir: Path, *, identity_file=None) -> dict:
+    """Bring a verified backup back into an empty instance (database and files), decrypting it first."""
     backup_dir = Path(backup_dir)
     manifest = verify(backup_dir)
+    if manifest.get("encryption") != "age":  # a backup made before backups were encrypted
+        return _restore_plain(backup_dir, manifest)
+    identities = _identities(identity_file)
+    with _private_files(), tempfile.TemporaryDirectory(prefix="banli-restore-") as plain:
+        for name in manifest["files"]:
+            _decrypt(backup_dir / name, Path(plain) / name.removesuffix(ENCRYPTED), identities)
+        media_files = json.loads((Path(plain) / MEDIA_LIST).read_text())
+        return _restore_plain(Path(plain), {**manifest, "media_files": media_files})
+
+
+def _restore_plain(backup_dir: Path, manifest: dict) -> dict:
     vendor = connection.vendor
     if manifest["vendor"] != vendor:
         raise DomainError(f"这份备份来自 {manifest['vendor']} 数据库，不能恢复到 {vendor}。")

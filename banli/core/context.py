@@ -2,19 +2,48 @@
 from __future__ import annotations
 
 import contextvars
+import ipaddress
+from functools import lru_cache
 
 client_ip: contextvars.ContextVar[str] = contextvars.ContextVar("banli_client_ip", default="")
 
 
+@lru_cache(maxsize=8)
+def trusted_networks(entries: tuple[str, ...]) -> tuple:
+    """BANLI_TRUSTED_PROXIES as networks (a bare address is a /32 or /128); settings.py has refused bad entries."""
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+
+
+def _is_trusted(address: str, networks) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
 def request_ip(request) -> str:
-    """The client address; behind a proxy set BANLI_TRUST_X_FORWARDED_FOR=1 to read X-Forwarded-For."""
+    """The client's address, for the event log, the lockout (django-axes) and the rate limits alike.
+
+    X-Forwarded-For is read only when the request comes from a proxy listed in BANLI_TRUSTED_PROXIES, and then from
+    the right: each trusted proxy appends the address it saw, so the first address from the right that is not one
+    of ours is the client; anything left of it was written by the client and proves nothing. Without trusted
+    proxies (the default) the header is ignored and REMOTE_ADDR is the client.
+    """
     from django.conf import settings
 
-    if getattr(settings, "BANLI_TRUST_X_FORWARDED_FOR", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR", "")
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    networks = trusted_networks(tuple(getattr(settings, "BANLI_TRUSTED_PROXIES", ()) or ()))
+    if not networks or not _is_trusted(remote, networks):
+        return remote
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _is_trusted(hop, networks):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:  # a forged or broken entry: the last proxy is all we know
+                return remote
+    return hops[0] if hops else remote
 
 
 class RequestContextMiddleware:

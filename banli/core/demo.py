@@ -266,6 +266,9 @@ class DemoLoader:
         self.account(ts, f"{code}_office", f"{short}联络员 {self.staff_name()}", (Role.UNIT_OFFICE, unit))
         self.account(ts, f"{code}_handler", f"{short}承办人 {self.staff_name()}", (Role.HANDLER, first_section))
         self.account(ts, f"{code}_leader", f"{short}分管领导 {self.staff_name()}", (Role.LEADER, unit))
+        # The rest of the default review chain: the section head (科室审核) and the unit's head (主要领导签发).
+        self.account(ts, f"{code}_chief", f"{short}科长 {self.staff_name()}", (Role.HANDLER, first_section))
+        self.account(ts, f"{code}_head", f"{short}主要领导 {self.staff_name()}", (Role.LEADER, unit))
 
     def build_accounts(self, ts) -> None:
         self.account(ts, "admin", "系统管理员", (Role.ADMIN, None), superuser=True)
@@ -276,6 +279,8 @@ class DemoLoader:
                      (Role.ASSIGNING_OFFICE, self.units["office"]), (Role.UNIT_OFFICE, self.units["gov"]))
         self.account(ts, "gov_handler", f"区政府办秘书科 {self.staff_name()}", (Role.HANDLER, self.sections["gov"][0]))
         self.account(ts, "gov_leader", f"副区长 {self.staff_name()}", (Role.LEADER, self.units["gov"]))
+        self.account(ts, "gov_chief", f"区政府办秘书科科长 {self.staff_name()}", (Role.HANDLER, self.sections["gov"][0]))
+        self.account(ts, "gov_head", f"区长 {self.staff_name()}", (Role.LEADER, self.units["gov"]))
         for code, _, alias, _ in T.DEPARTMENTS:
             self.unit_staff(ts, code, alias)
         # A second handler in the education bureau, in another section.
@@ -494,6 +499,9 @@ class DemoLoader:
                                                               actor=self.handler_of(getter()))))
         offset = base + 34
         if returned:
+            if replies.review_steps_for(self.units[code])[0].role == Role.HANDLER:
+                # The section head passes it first (科室审核); the office then returns it at its own step.
+                plan.at(offset - 0.5, lambda ts: self.review(ts, state, getter()))
             plan.at(offset, lambda ts: call(ts, replies.reply_review, reply=state["reply"],
                                             actor=self.office_of_unit(getter()), approve=False,
                                             reason="答复未逐条回应提案人的三点建议，请补充具体措施和时间安排。",
@@ -558,9 +566,18 @@ class DemoLoader:
     def review(self, ts, state, assignment):
         reply = state["reply"]
         reply.refresh_from_db()
-        steps = {s.position: s for s in replies.review_steps_for(assignment.unit)}
-        step = steps[reply.review_position]
-        actor = self.office_of_unit(assignment) if step.role == Role.UNIT_OFFICE else self.leader_of(assignment)
+        chain = replies.review_steps_for(assignment.unit)
+        step = next(s for s in chain if s.position == reply.review_position)
+        leader_steps = [s.position for s in chain if s.role == Role.LEADER]
+        code = self.unit_codes[assignment.unit_id]
+        if step.role == Role.UNIT_OFFICE:
+            actor = self.office_of_unit(assignment)
+        elif step.role == Role.HANDLER:
+            actor = self.users[f"{code}_chief"]
+        elif len(leader_steps) > 1 and step.position == leader_steps[-1]:
+            actor = self.users[f"{code}_head"]  # a different person signs off than the deputy who reviewed
+        else:
+            actor = self.leader_of(assignment)
         state["reply"] = call(ts, replies.reply_review, reply=reply, actor=actor, approve=True,
                               checklist={"逐条回应": True, "文字规范": True, "格式规范": True}
                               if step.role == Role.UNIT_OFFICE else None)

@@ -544,7 +544,7 @@ class EventRow:
     (events are most of the rows the generator writes)."""
 
     __slots__ = ("proposal_id", "assignment_id", "actor_id", "actor_role", "verb", "from_state", "to_state",
-                 "reason", "payload", "created_at", "client_ip", "stream", "prev_hash", "hash")
+                 "reason", "payload", "created_at", "client_ip", "stream", "prev_hash", "hash", "scheme")
 
     def __init__(self, proposal_id, assignment_id, actor_id, actor_role, verb, from_state, to_state, reason,
                  payload, created_at):
@@ -562,7 +562,7 @@ class EventRow:
 
 
 EVENT_COLUMNS = ["proposal_id", "assignment_id", "actor_id", "actor_role", "verb", "from_state", "to_state",
-                 "reason", "payload", "created_at", "client_ip", "stream", "prev_hash", "hash"]
+                 "reason", "payload", "created_at", "client_ip", "stream", "prev_hash", "hash", "scheme"]
 
 
 def _insert_events(rows, chunk: int = 5000) -> None:
@@ -582,6 +582,6 @@ def _insert_events(rows, chunk: int = 5000) -> None:
                     r.proposal_id, r.assignment_id, r.actor_id, r.actor_role, r.verb, r.from_state, r.to_state,
                     # JSON as text: SQLite stores it so, PostgreSQL casts the untyped literal to jsonb.
                     r.reason, json.dumps(r.payload, ensure_ascii=False), adapt_time(r.created_at), r.client_ip,
-                    r.stream, r.prev_hash, r.hash,
+                    r.stream, r.prev_hash, r.hash, r.scheme,
                 ))
             cursor.executemany(sql, params)

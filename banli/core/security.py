@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextvars
 
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django.http import FileResponse
@@ -103,15 +104,7 @@ def _on_login_failed(sender, credentials, request=None, **kwargs):
     log("login_failed", request=request, payload={"username": (credentials or {}).get("username", "")})
 
 
-def _connect_axes():
-    try:
-        from axes.signals import user_locked_out
-    except ImportError:  # axes not installed: no lockouts to log
-        return
-
-    @receiver(user_locked_out)
-    def _on_lockout(sender, request=None, username=None, ip_address=None, **kwargs):
-        log("lockout", request=request, payload={"username": username or "", "ip": ip_address or ""})
-
-
-_connect_axes()
+@receiver(user_locked_out)
+def _on_lockout(sender, request=None, username=None, ip_address=None, **kwargs):
+    """A lockout (django-axes) is a security event naming the account and the client address (request_ip)."""
+    log("lockout", request=request, payload={"username": username or "", "ip": ip_address or ""})

@@ -1,7 +1,7 @@
 """Test helpers: a small named world (units and one user per role) and a proposal walked through states.
 
 Tests read like the rule they check: `world.office`, `world.lead_office`, `world.lead_handler`,
-`world.lead_leader`, `world.co_office`, `world.other_handler`, `world.proposer`, `world.co_proposer`,
+`world.lead_leader`, `world.lead_section_head`, `world.lead_head`, `world.co_office`, `world.other_handler`, `world.proposer`, `world.co_proposer`,
 `world.other_proposer`, `world.admin`.
 """
 from __future__ import annotations
@@ -15,6 +15,7 @@ from banli.handling import services as handling
 from banli.handling.choices import AssignmentRole
 from banli.organizations import services as orgs
 from banli.organizations.choices import Role, UnitKind
+from banli.organizations.models import User
 from banli.proposals import services as proposals
 from banli.proposals.choices import Body, Level
 from banli.proposals.models import Proposer
@@ -44,6 +45,9 @@ def build_world(*, year: int = 2025) -> SimpleNamespace:
     w.lead_office = make_user("edu_office", "教育局联络员 李强", (Role.UNIT_OFFICE, w.lead_unit))
     w.lead_handler = make_user("edu_handler", "教育局承办人 张敏", (Role.HANDLER, w.lead_section))
     w.lead_leader = make_user("edu_leader", "教育局分管领导 陈刚", (Role.LEADER, w.lead_unit))
+    # The other two people of the default review chain: the section's head (科室审核) and the unit's head (签发).
+    w.lead_section_head = make_user("edu_section_head", "基础教育科科长 吴军", (Role.HANDLER, w.lead_section))
+    w.lead_head = make_user("edu_head", "教育局局长 郑华", (Role.LEADER, w.lead_unit))
     w.co_office = make_user("build_office", "住建局联络员 刘洋", (Role.UNIT_OFFICE, w.co_unit))
     w.co_handler = make_user("build_handler", "住建局承办人 赵磊", (Role.HANDLER, w.co_section))
     w.other_office = make_user("health_office", "卫健局联络员 孙丽", (Role.UNIT_OFFICE, w.other_unit))
@@ -94,9 +98,8 @@ def walk_to(w, assignment, state: str, *, now=None):
                                          reply_class="A", contact_person="张敏", contact_phone="0755-12345678")
         reply = replies.reply_submit(reply=reply, actor=w.lead_handler, now=now)
     if target >= 3:
-        reply = replies.reply_review(reply=reply, actor=w.lead_office, approve=True, now=now)
-        reply = replies.reply_review(reply=reply, actor=w.lead_leader, approve=True, now=now)
-        reply = replies.reply_review(reply=reply, actor=w.lead_leader, approve=True, now=now)
+        for reviewer in (w.lead_section_head, w.lead_office, w.lead_leader, w.lead_head):
+            reply = replies.reply_review(reply=reply, actor=reviewer, approve=True, now=now)
         replies.reply_send(reply=reply, actor=w.lead_office, now=now)
     if target >= 4:
         a.refresh_from_db()
@@ -112,3 +115,29 @@ def walk_to(w, assignment, state: str, *, now=None):
 
 def date(y, m, d) -> dt.date:
     return dt.date(y, m, d)
+
+
+def review_through(reply, *, now=None, steps: int | None = None, first=None):
+    """Approve `reply` through its unit's review chain as real units do: each step by a different person who
+    holds the step's role (the world's people first; a colleague is added to the unit when none is left).
+
+    `steps` stops after that many approvals; `first` is who takes the first step (e.g. the unit office)."""
+    from banli.core.access import review_refusal
+    from banli.replies.choices import ReplyState
+    from banli.replies.models import ReviewChainStep
+
+    assignment = reply.assignment
+    done = 0
+    while reply.state == ReplyState.IN_REVIEW and (steps is None or done < steps):
+        step = ReviewChainStep.objects.select_related("chain").get(chain__unit=assignment.unit,
+                                                                   position=reply.review_position)
+        people = [first] if first is not None and done == 0 else []
+        people += list(User.objects.filter(grants__role=step.role).distinct().order_by("id"))
+        actor = next((u for u in people if review_refusal(u, assignment, reply, step) is None), None)
+        if actor is None:
+            section = assignment.lead_section if step.role == Role.HANDLER and assignment.lead_section_id else assignment.unit
+            n = User.objects.count() + 1
+            actor = make_user(f"reviewer{n}", f"{section.name}审核人{n}", (step.role, section))
+        reply = replies.reply_review(reply=reply, actor=actor, approve=True, now=now)
+        done += 1
+    return reply

@@ -17,6 +17,7 @@ import zlib
 from pathlib import Path
 
 from django.utils import timezone
+from banli.core.cells import safe_row
 
 from banli.handling.choices import AssignmentState
 
@@ -37,9 +38,9 @@ def _xlsx(headers: list[str], rows: list[list]) -> bytes:
 
     wb = Workbook()
     ws = wb.active
-    ws.append(headers)
+    ws.append(safe_row(headers))
     for row in rows:
-        ws.append([timezone.localtime(v).replace(tzinfo=None) if isinstance(v, dt.datetime) else v for v in row])
+        ws.append(safe_row(timezone.localtime(v).replace(tzinfo=None) if isinstance(v, dt.datetime) else v for v in row))
     ws.freeze_panes = "A2"
     out = io.BytesIO()
     wb.save(out)

@@ -72,10 +72,36 @@ def open_office_zip(data: bytes, filename: str, *, expect: str) -> zipfile.ZipFi
     marker = {"xlsx": "xl/workbook.xml", "docx": "word/document.xml"}[expect]
     if "[Content_Types].xml" not in names or marker not in names:
         raise ImportFileError(f"「{filename}」不是{word}，请检查文件类型。")
+    refuse_dtd(archive, filename)
     content_types = archive.read("[Content_Types].xml").decode("utf-8", "replace")
     if "macroEnabled" in content_types:
         raise ImportFileError(f"「{filename}」是启用宏的文件，出于安全原因不予接收，请另存为不含宏的{word}后再上传。")
     return archive
+
+
+# Office files never carry a document type declaration. One in a part is either a damaged file or an attack: entity
+# expansion (billion laughs), external entities reading local files or URLs (XXE). The XML parsers would expand or
+# fail on them, so the part is refused before any parser sees it. UTF-16 parts are searched in their encoding too.
+_DTD_MARKERS = tuple(marker.encode(encoding) for marker in ("<!DOCTYPE", "<!ENTITY")
+                     for encoding in ("utf-8", "utf-16-le", "utf-16-be"))
+
+
+def refuse_dtd(archive: zipfile.ZipFile, filename: str) -> None:
+    """Refuse a container any of whose XML parts declares a DTD or an entity."""
+    for info in archive.infolist():
+        if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
+            continue
+        with archive.open(info) as part:
+            tail = b""
+            for chunk in iter(lambda: part.read(1 << 20), b""):
+                window = tail + chunk
+                if any(marker in window for marker in _DTD_MARKERS):
+                    raise ImportFileError(
+                        f"「{filename}」的内部文件 {info.filename} 含有 DTD 或实体声明（<!DOCTYPE/<!ENTITY），"
+                        "正常的 Office 文件不会有这些内容，可能是被篡改或恶意构造的文件，已拒绝。"
+                        "请用 Excel 或 WPS 打开后另存为新文件再上传。"
+                    )
+                tail = window[-32:]
 
 
 _BAD_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")

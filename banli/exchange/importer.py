@@ -139,6 +139,15 @@ def clean_number(text: str) -> str:
     return match.group(1).strip() if match else text
 
 
+# A date typed (or formatted) in the number column: 2026年1月5日, 2026-01-05, 2026/1/5, 2026.1.5, with or without a
+# time. Compact digits (20260105) stay numbers: offices do number items 第20240104号.
+_DATE_LIKE = re.compile(r"(?:19|20)\d{2}\s*[年\-/.]\s*\d{1,2}\s*[月\-/.]\s*\d{1,2}\s*日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?")
+
+
+def looks_like_date(text: str) -> bool:
+    return bool(_DATE_LIKE.fullmatch(unicodedata.normalize("NFKC", text or "").strip()))
+
+
 def parse_rows(table: Table, mapping: dict[str, str], default_kind: str) -> tuple[list[Row], list[str]]:
     """The table's rows as Rows, with an error (naming row and column) for every bad cell."""
     index = {key: table.headers.index(header) for key, header in mapping.items() if header}
@@ -158,6 +167,11 @@ def parse_rows(table: Table, mapping: dict[str, str], default_kind: str) -> tupl
         proposers = split_names(cell(cells, "proposers") or "")
         if not raw_number:
             row_errors.append(f"{where(number, 'number')}为空，请填写编号。")
+        elif looks_like_date(raw_number):
+            row_errors.append(
+                f"{where(number, 'number')}「{raw_number}」是日期，不是编号；请检查是否选错了列，或单元格被设成了日期格式"
+                "（改为“文本”格式后重新填写编号，如 20260001）。"
+            )
         elif len(raw_number) > 30:
             row_errors.append(f"{where(number, 'number')}「{raw_number[:40]}」过长，编号最多 30 个字符。")
         if not title:

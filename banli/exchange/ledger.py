@@ -19,6 +19,7 @@ from django.utils import timezone
 from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.handling.models import Assignment
 from banli.handling.workflow import state_label
+from banli.core.cells import safe_row
 
 # (header, column width in characters)
 LEDGER_COLUMNS = [
@@ -179,7 +180,7 @@ def write_xlsx(rows, target, *, title: str = "台账") -> None:
                 cell = WriteOnlyCell(ws, value=row[i])
                 cell.number_format = "yyyy-mm-dd"
                 row[i] = cell
-        ws.append(row)
+        ws.append(safe_row(row))
         count += 1
     ws.auto_filter.ref = f"A1:{get_column_letter(len(HEADERS))}{count + 1}"
     wb.save(target)
@@ -198,9 +199,9 @@ def csv_lines(rows) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     yield "\ufeff"
-    writer.writerow(HEADERS)
+    writer.writerow(safe_row(HEADERS))
     for row in rows:
-        writer.writerow(["" if v is None else (v.isoformat() if isinstance(v, dt.date) else v) for v in row])
+        writer.writerow(safe_row("" if v is None else (v.isoformat() if isinstance(v, dt.date) else v) for v in row))
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

@@ -6,6 +6,7 @@ import io
 from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.handling.models import Assignment
 from banli.organizations.models import Unit
+from banli.core.cells import safe_row
 
 
 def rows_for(session, unit) -> list[dict]:
@@ -38,14 +39,14 @@ def notice_xlsx_for(session, unit) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "交办清单"
-    ws.append([f"{session.name} 交办清单（{unit.name}）"])
+    ws.append(safe_row([f"{session.name} 交办清单（{unit.name}）"]))
     ws["A1"].font = Font(bold=True, size=14)
     headers = ["序号", "编号", "案由", "办理方式", "签收期限", "答复（会办意见）期限", "类别"]
     ws.append(headers)
     for cell in ws[2]:
         cell.font = Font(bold=True)
     for i, row in enumerate(rows_for(session, unit), start=1):
-        ws.append([i, row["number"], row["title"], row["role"], row["sign_due"], row["reply_due"], row["category"]])
+        ws.append(safe_row([i, row["number"], row["title"], row["role"], row["sign_due"], row["reply_due"], row["category"]]))
         for cell in ws[ws.max_row][4:6]:
             cell.number_format = "yyyy-mm-dd"
     for letter, width in zip("ABCDEFG", [6, 14, 50, 10, 12, 18, 12]):

@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import io
 import re
+from xml.etree import ElementTree
 from dataclasses import dataclass, field
 
 from banli.exchange.files import (
@@ -170,6 +171,15 @@ def read_xlsx(data: bytes, filename: str = "清单.xlsx") -> Table:
             if len(rows) > MAX_ROWS:
                 raise ImportFileError(f"工作表「{ws.title}」数据超过单次导入上限 {MAX_ROWS} 行，请分批导入。")
         return _finish(headers_row, rows, ws.title, filename)
+    except ImportFileError:
+        raise
+    except ElementTree.ParseError as exc:
+        # The sheet is read lazily: a part that is not well-formed XML (an undefined entity &x;, a cut-off
+        # tag) only shows here, while the rows are read.
+        raise ImportFileError(
+            f"「{filename}」的工作表内容不是有效的 Excel 格式（{str(exc)[:80]}），可能已损坏或被改动；"
+            "请用 Excel 或 WPS 打开后另存为新的 .xlsx 再上传。"
+        ) from exc
     finally:
         workbook.close()
 

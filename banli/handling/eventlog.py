@@ -1,19 +1,34 @@
-"""The append-only event log as hash chains: appending a row and verifying every chain.
+"""The append-only event log as keyed hash chains: appending a row, verifying every chain, daily anchors.
 
 A stream is one proposal's history ("proposal:<id>"), the security log ("security") or everything else
 ("system"). Each row's hash covers its content and the previous row's hash in the same stream; a unique
 (stream, prev_hash) constraint makes racing writers retry instead of forking the chain.
+
+The hash is an HMAC with BANLI_EVENT_KEY (scheme 2), a key kept outside the database: write access to the database
+is not enough to rewrite a row and recompute the chain after it. Rows written before the key was introduced keep
+their plain SHA-256 (scheme empty); the migration that introduced the key wrote one keyed marker event
+(`security.eventlog_keyed`) naming the last such row, and no plain row after it is accepted. A daily anchor (the head
+of every chain, itself keyed) goes to a file outside the database; `verify_events` checks the chains against every
+anchor, so even the end of a chain (which no later row protects) cannot be cut or rewritten unnoticed.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
+import logging
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 GENESIS = "0" * 64
+KEYED = 2
+MARKER_VERB = "security.eventlog_keyed"
+anchor_log = logging.getLogger("banli.anchor")
 
 
 def stream_for(proposal_id: int | None, verb: str) -> str:
@@ -30,8 +45,13 @@ def _timestamp(value: dt.datetime) -> str:
     return value.isoformat(timespec="microseconds")
 
 
-def digest(prev_hash: str, row) -> str:
-    """SHA-256 over the previous hash and the row's content in a canonical form."""
+def _keys() -> list[str]:
+    return list(settings.BANLI_EVENT_KEYS)
+
+
+def digest(prev_hash: str, row, key: str | None = None) -> str:
+    """The row's hash over the previous hash and its content in a canonical form: HMAC-SHA-256 with the event key
+    for keyed rows (the first key unless `key` is given), plain SHA-256 for rows from before the key."""
     content = {
         "stream": row.stream,
         "proposal": row.proposal_id,
@@ -47,7 +67,17 @@ def digest(prev_hash: str, row) -> str:
         "ip": row.client_ip,
     }
     text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256((prev_hash + "\n" + text).encode("utf-8")).hexdigest()
+    message = (prev_hash + "\n" + text).encode("utf-8")
+    if getattr(row, "scheme", None) == KEYED:
+        return hmac.new((key or _keys()[0]).encode("utf-8"), message, hashlib.sha256).hexdigest()
+    return hashlib.sha256(message).hexdigest()
+
+
+def _valid(row) -> bool:
+    """Whether the row's hash matches its content under one of the configured keys (rotation: old keys verify)."""
+    if getattr(row, "scheme", None) != KEYED:
+        return hmac.compare_digest(digest(row.prev_hash, row), row.hash)
+    return any(hmac.compare_digest(digest(row.prev_hash, row, key), row.hash) for key in _keys())
 
 
 def append(event) -> object:
@@ -55,6 +85,7 @@ def append(event) -> object:
     from banli.handling.models import Event
 
     event.stream = stream_for(event.proposal_id, event.verb)
+    event.scheme = KEYED
     for _attempt in range(20):
         last = Event.objects.filter(stream=event.stream).order_by("-id").values_list("hash", flat=True).first()
         event.prev_hash = last or GENESIS
@@ -74,6 +105,7 @@ def chain_new_rows(events: list, last_hashes: dict[str, str] | None = None) -> l
     last = dict(last_hashes or {})
     for event in events:
         event.stream = stream_for(event.proposal_id, event.verb)
+        event.scheme = KEYED
         event.prev_hash = last.get(event.stream, GENESIS)
         event.hash = digest(event.prev_hash, event)
         last[event.stream] = event.hash
@@ -87,10 +119,22 @@ class Break:
     problem: str
 
 
+def legacy_limit() -> int:
+    """The id of the last row allowed to carry a plain SHA-256: named by the keyed marker the keying migration wrote
+    (0 on an instance that was keyed from the start, or whose marker does not verify)."""
+    from banli.handling.models import Event
+
+    marker = Event.objects.filter(verb=MARKER_VERB, scheme=KEYED).order_by("id").first()
+    if marker is None or not _valid(marker):
+        return 0
+    return int(marker.payload.get("legacy_last_id") or 0)
+
+
 def verify(*, stream: str | None = None) -> tuple[int, Break | None]:
     """Walk every chain in id order; return (rows checked, first broken link or None)."""
     from banli.handling.models import Event
 
+    limit = legacy_limit()
     qs = Event.objects.all()
     if stream:
         qs = qs.filter(stream=stream)
@@ -100,8 +144,94 @@ def verify(*, stream: str | None = None) -> tuple[int, Break | None]:
         prev = expected_prev.get(row.stream, GENESIS)
         if row.prev_hash != prev:
             return checked, Break(row.stream, row.pk, "与前一条记录的链接断开（前一条被修改或删除）")
-        if digest(row.prev_hash, row) != row.hash:
-            return checked, Break(row.stream, row.pk, "记录内容与其哈希不符（该记录被修改）")
+        if row.scheme != KEYED and row.pk > limit:
+            return checked, Break(row.stream, row.pk, "记录没有密钥签名，却写在启用密钥之后（疑似被改写）")
+        if not _valid(row):
+            return checked, Break(row.stream, row.pk, "记录内容与其哈希不符（该记录被修改，或事件密钥不对）")
         expected_prev[row.stream] = row.hash
+        checked += 1
+    return checked, None
+
+
+# --- daily anchors ---------------------------------------------------------------------------------------------
+
+
+def _heads_digest(heads: list[tuple[str, int, str]]) -> str:
+    text = "\n".join(f"{stream} {pk} {head}" for stream, pk, head in sorted(heads))
+    return hmac.new(_keys()[0].encode("utf-8"), text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _heads(last_id: int) -> list[tuple[str, int, str]]:
+    """The head (last row) of every stream among the rows up to `last_id`."""
+    from django.db.models import Max
+
+    from banli.handling.models import Event
+
+    ids = [row["last"] for row in Event.objects.filter(id__lte=last_id).values("stream").annotate(last=Max("id"))]
+    return list(Event.objects.filter(id__in=ids).values_list("stream", "id", "hash"))
+
+
+def anchor_create(*, path: Path | None = None, now=None) -> dict:
+    """Append the current heads of every chain to the anchor file (0600) and the `banli.anchor` logger."""
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from banli.handling.models import Event
+
+    last_id = Event.objects.aggregate(last=Max("id"))["last"] or 0
+    heads = _heads(last_id)
+    anchor = {"at": (now or timezone.now()).isoformat(), "last_id": last_id, "streams": len(heads),
+              "rows": Event.objects.filter(id__lte=last_id).count(), "heads": _heads_digest(heads)}
+    path = Path(path or settings.BANLI_EVENT_ANCHOR_FILE)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(descriptor, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(anchor, ensure_ascii=False, sort_keys=True) + "\n")
+    anchor_log.info("event chain anchor %s", json.dumps(anchor, sort_keys=True))
+    return anchor
+
+
+def anchor_due(*, now=None) -> dict | None:
+    """Write today's anchor unless the file already has one from today (the scheduler calls this every round)."""
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    today = timezone.localdate(now).isoformat()
+    path = Path(settings.BANLI_EVENT_ANCHOR_FILE)
+    if path.exists():
+        lines = path.read_text(encoding="utf-8").strip().splitlines()
+        if lines and timezone.localdate(dt.datetime.fromisoformat(json.loads(lines[-1])["at"])).isoformat() == today:
+            return None
+    return anchor_create(path=path, now=now)
+
+
+@dataclass
+class AnchorProblem:
+    line: int
+    at: str
+    problem: str
+
+
+def verify_anchors(*, path: Path | None = None) -> tuple[int, AnchorProblem | None]:
+    """Check the chains against every anchor in the file: (anchors checked, first one that no longer matches)."""
+    from banli.handling.models import Event
+
+    path = Path(path or settings.BANLI_EVENT_ANCHOR_FILE)
+    if not path.exists():
+        return 0, None
+    checked = 0
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            anchor = json.loads(line)
+            last_id, expected = int(anchor["last_id"]), anchor["heads"]
+        except (ValueError, KeyError, TypeError):
+            return checked, AnchorProblem(number, "", "锚点文件该行无法读取")
+        heads = _heads(last_id)
+        if Event.objects.filter(id__lte=last_id).count() != anchor.get("rows"):
+            return checked, AnchorProblem(number, anchor.get("at", ""), "锚点之前的记录条数与当时不同（记录被删除或插入）")
+        if not hmac.compare_digest(_heads_digest(heads), expected):
+            return checked, AnchorProblem(number, anchor.get("at", ""), "各链末端与锚点不符（记录被改写或截断）")
         checked += 1
     return checked, None

@@ -365,6 +365,9 @@ class Event(models.Model):
     stream = models.CharField(max_length=40, db_index=True, default="system")
     prev_hash = models.CharField(max_length=64, default="")
     hash = models.CharField(max_length=64, default="")
+    # How `hash` was computed: 2 = HMAC-SHA-256 with BANLI_EVENT_KEY (every row written since the key was introduced);
+    # empty = plain SHA-256, only for rows written before (eventlog.verify accepts those up to the keying marker).
+    scheme = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name = "事件"

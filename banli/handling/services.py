@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from banli.core import access
 from banli.core.access import acting_role, office_scopes
 from banli.core.errors import ConflictError, DomainError, PermissionDenied
 from banli.handling import deadlines, workflow
@@ -326,9 +327,16 @@ def assignment_close(*, assignment: Assignment, actor, reason: str = "", now=Non
                 f"提案人测评期限（{assignment.feedback_due:%Y年%m月%d日}）未到，尚有提案人未测评，暂不能办结。"
             )
     unsatisfied = Feedback.objects.filter(assignment=assignment, round=assignment.round, result="unsatisfied").exists()
-    if unsatisfied and not (reason or "").strip():
-        raise DomainError("有提案人测评为“不满意”，请重新办理；如确需办结，请填写理由。", field="reason")
-    return workflow.perform(assignment, "close", actor, reason=reason, now=now, changes={"closed_at": now})
+    if unsatisfied:
+        # Closing an item a proposer rated 不满意 without re-handling it is the assigning office's decision,
+        # with its reason on record (e.g. already explained in person, objective limits) — never the unit's.
+        if not access.may_close_unsatisfied(actor, assignment):
+            raise PermissionDenied("有提案人测评为“不满意”，应重新办理；如确需按现状办结，须由交办机构决定并说明理由。")
+        if not (reason or "").strip():
+            raise DomainError("有提案人测评为“不满意”，请重新办理；如确需按现状办结，须填写理由（如已当面说明、受客观条件限制）。",
+                              field="reason")
+    return workflow.perform(assignment, "close", actor, reason=reason, now=now, changes={"closed_at": now},
+                            payload={"closed_as_is": True} if unsatisfied else None)
 
 
 @transaction.atomic

@@ -85,8 +85,9 @@ TRANSITIONS: dict[str, Transition] = {
         _t("submit_reply", "提交答复审核", [S.IN_PROGRESS, S.REHANDLING], S.REPLY_REVIEW, [UNIT_OFFICE, HANDLER], assignment_roles=ANSWERING),
         _t("save_reply_draft", "起草答复", [S.IN_PROGRESS, S.REHANDLING], None, [UNIT_OFFICE, HANDLER],
            assignment_roles=ANSWERING),
-        _t("approve_reply", "审核通过", [S.REPLY_REVIEW], None, [UNIT_OFFICE, LEADER, OFFICE], assignment_roles=ANSWERING),
-        _t("return_reply", "退回修改", [S.REPLY_REVIEW], S.IN_PROGRESS, [UNIT_OFFICE, LEADER, OFFICE], reason=True, assignment_roles=ANSWERING),
+        # Who takes which review step is the unit's chain (access.review_refusal): a section head (a handler) at 科室审核.
+        _t("approve_reply", "审核通过", [S.REPLY_REVIEW], None, [HANDLER, UNIT_OFFICE, LEADER, OFFICE], assignment_roles=ANSWERING),
+        _t("return_reply", "退回修改", [S.REPLY_REVIEW], S.IN_PROGRESS, [HANDLER, UNIT_OFFICE, LEADER, OFFICE], reason=True, assignment_roles=ANSWERING),
         _t("send_reply", "发送答复", [S.REPLY_REVIEW], S.REPLIED, [UNIT_OFFICE], assignment_roles=ANSWERING),
         _t("record_feedback", "测评", [S.REPLIED], None, [PROPOSER], assignment_roles=ANSWERING),
         _t("complete_feedback", "测评完成", [S.REPLIED], S.RATED, [PROPOSER], assignment_roles=ANSWERING),

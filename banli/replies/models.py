@@ -56,6 +56,8 @@ class ReviewChain(models.Model):
     """A unit's configured review chain for replies (科室 → 办公室核稿 → 分管领导 → 主要领导签发)."""
 
     unit = models.OneToOneField("organizations.Unit", on_delete=models.CASCADE, related_name="review_chain")
+    # Off by default: one person approving two steps of one reply (e.g. a deputy signing as head) is refused.
+    allow_same_reviewer = models.BooleanField("允许同一人审核多个环节", default=False)
 
     class Meta:
         verbose_name = "审核链"
@@ -66,7 +68,7 @@ class ReviewChain(models.Model):
 
 
 class ReviewChainStep(models.Model):
-    """One step of a review chain: its name and the role that takes it."""
+    """One step of a review chain: its name, the role that takes it and, optionally, the named people who may."""
 
     chain = models.ForeignKey(ReviewChain, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveSmallIntegerField("顺序")
@@ -74,6 +76,8 @@ class ReviewChainStep(models.Model):
     role = models.CharField("审核角色", max_length=20, choices=Role.choices)
     kind = models.CharField("环节类型", max_length=10, choices=StepKind.choices, default=StepKind.REVIEW)
     checklist_required = models.BooleanField("须填核稿清单", default=False)
+    # Named people (e.g. the unit's 主要领导) narrow the step to them; empty: anyone holding the role in the unit.
+    reviewers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name="指定审核人")
 
     class Meta:
         verbose_name = "审核环节"

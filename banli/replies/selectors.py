@@ -141,3 +141,14 @@ def commitments(user, *, state: str | None = None, overdue: bool = False, carrie
         # Still open from an earlier year: carried over into this year's tracking.
         qs = qs.filter(Q(state="open") & Q(assignment__proposal__session__year__lte=carried_over_from))
     return qs.order_by("target_date", "id")
+
+
+def unit_person(unit, name: str):
+    """A person of `unit` (or its sections) by user name or display name, for naming a review step's reviewers."""
+    from django.db.models import Q
+
+    from banli.organizations.models import User
+
+    people = User.objects.filter(is_active=True, grants__unit__path__startswith=unit.path).distinct()
+    return (people.filter(username=name).first()
+            or people.filter(Q(display_name=name) | Q(display_name__endswith=f" {name}")).first())

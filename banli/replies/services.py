@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from banli.core import uploads
-from banli.core.access import acting_role
+from banli.core.access import acting_role, holds_role_in_unit, review_refusal
 from banli.core.errors import ConflictError, DomainError, PermissionDenied
 from banli.handling import deadlines, workflow
 from banli.handling.choices import DeadlineStep
@@ -45,6 +45,7 @@ from banli.replies.models import (
 from banli.replies.workflow import reply_check, reply_move
 
 DEFAULT_CHAIN = [
+    ("科室审核", Role.HANDLER),
     ("办公室核稿", Role.UNIT_OFFICE),
     ("分管领导审核", Role.LEADER),
     ("主要领导签发", Role.LEADER),
@@ -67,7 +68,7 @@ def reply_classes_for(session) -> list[ReplyClass]:
 
 
 def review_steps_for(unit) -> list[ReviewChainStep]:
-    """The unit's review chain, or the default chain (office check → deputy leader → head signs off)."""
+    """The unit's review chain, or the default chain (section → office check → deputy leader → head signs off)."""
     chain, created = ReviewChain.objects.get_or_create(unit=unit)
     if created:
         for position, (name, role) in enumerate(DEFAULT_CHAIN, start=1):
@@ -89,7 +90,7 @@ def _step_spec(step) -> dict:
 
 
 @transaction.atomic
-def review_chain_set(*, unit, steps: list, actor=None) -> list[ReviewChainStep]:
+def review_chain_set(*, unit, steps: list, actor=None, allow_same_reviewer: bool | None = None) -> list[ReviewChainStep]:
     """Replace a unit's review chain with `steps` [(name, role[, kind])… or dicts]; the last step signs off.
 
     A step of kind 征求意见稿 (consult) shares the draft with the proposers for comments; the unit office
@@ -110,15 +111,24 @@ def review_chain_set(*, unit, steps: list, actor=None) -> list[ReviewChainStep]:
             raise DomainError(f"征求意见稿环节「{name}」应由本单位联络员或承办人收集意见后结束。")
     if specs[-1]["kind"] == StepKind.CONSULT:
         raise DomainError("征求意见稿环节之后还需要签发环节。")
+    for spec in specs:
+        for person in spec.get("reviewers") or ():
+            if not holds_role_in_unit(person, unit, spec["role"]):
+                raise DomainError(f"环节「{spec['name']}」指定的审核人「{person.label}」在本单位没有该环节的审核角色。")
     chain, _ = ReviewChain.objects.get_or_create(unit=unit)
+    if allow_same_reviewer is not None and chain.allow_same_reviewer != allow_same_reviewer:
+        chain.allow_same_reviewer = allow_same_reviewer
+        chain.save(update_fields=["allow_same_reviewer"])
     chain.steps.all().delete()
-    result = [
-        ReviewChainStep.objects.create(chain=chain, position=i, name=spec["name"].strip(), role=spec["role"],
-                                       kind=spec["kind"], checklist_required=bool(spec["checklist_required"]))
-        for i, spec in enumerate(specs, start=1)
-    ]
+    result = []
+    for i, spec in enumerate(specs, start=1):
+        step = ReviewChainStep.objects.create(chain=chain, position=i, name=spec["name"].strip(), role=spec["role"],
+                                              kind=spec["kind"], checklist_required=bool(spec["checklist_required"]))
+        step.reviewers.set(spec.get("reviewers") or ())
+        result.append(step)
     workflow.write_event(verb="review_chain_set", actor=actor,
-                         payload={"unit": unit.pk, "steps": [[s.name, s.role, s.kind] for s in result]})
+                         payload={"unit": unit.pk, "allow_same_reviewer": chain.allow_same_reviewer,
+                                  "steps": [[s.name, s.role, s.kind, [u.pk for u in s.reviewers.all()]] for s in result]})
     return result
 
 
@@ -299,9 +309,10 @@ def reply_review(*, reply: Reply, actor, approve: bool, reason: str = "", checkl
     step = next((s for s in steps if s.position == reply.review_position), None)
     if step is None:
         raise DomainError("审核链配置已变化，请退回后重新提交。")
+    refusal = review_refusal(actor, assignment, reply, step)
+    if refusal is not None:
+        raise PermissionDenied(refusal)
     role = acting_role(actor, assignment, {step.role})
-    if role is None:
-        raise PermissionDenied(f"当前审核环节为「{step.name}」，您没有该环节的审核权限。")
     action = "approve_reply" if approve else "return_reply"
     if not approve and not (reason or "").strip():
         raise DomainError("退回修改时必须填写理由。", field="reason")

@@ -341,20 +341,30 @@ def chain(request):
                     continue
                 if len(parts) < 2 or parts[1] not in roles:
                     raise services.DomainError(f"第{number}行应写作“环节名称, 审核角色”，角色如：单位联络员、分管领导、交办机构。")
+                named = [p.split(":", 1)[1] for p in (q.replace("：", ":") for q in parts[2:]) if p.startswith("审核人:")]
+                reviewers = []
+                for name in (n.strip() for chunk in named for n in chunk.split("/") if n.strip()):
+                    person = selectors.unit_person(unit, name)
+                    if person is None:
+                        raise services.DomainError(f"第{number}行：本单位找不到审核人「{name}」（填用户名或姓名）。")
+                    reviewers.append(person)
                 steps.append({"name": parts[0], "role": roles[parts[1]],
                               "kind": StepKind.CONSULT if "征求意见稿" in parts[2:] else StepKind.REVIEW,
-                              "checklist_required": "清单" in parts[2:]})
-            services.review_chain_set(unit=unit, steps=steps, actor=request.user)
+                              "checklist_required": "清单" in parts[2:], "reviewers": reviewers})
+            services.review_chain_set(unit=unit, steps=steps, actor=request.user,
+                                      allow_same_reviewer=request.POST.get("allow_same_reviewer") == "1")
             return redirect(f"{request.path}?unit={unit.pk}")
         except services.DomainError as exc:
             error = str(exc)
     current = services.review_steps_for(unit)
     text = "\n".join(
         ", ".join([s.name, s.get_role_display()] + (["征求意见稿"] if s.kind == StepKind.CONSULT else [])
-                  + (["清单"] if s.checklist_required else []))
+                  + (["清单"] if s.checklist_required else [])
+                  + ([f"审核人:{'/'.join(u.username for u in s.reviewers.all())}"] if s.reviewers.exists() else []))
         for s in current
     )
-    return render(request, "replies/chain.html", {"unit": unit, "units": units, "steps": current,
+    chain = current[0].chain if current else None
+    return render(request, "replies/chain.html", {"unit": unit, "units": units, "steps": current, "chain": chain,
                                                   "text": request.POST.get("steps", text), "error": error})
 
 

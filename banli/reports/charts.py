@@ -13,6 +13,7 @@ from django.conf import settings
 
 from banli.reports import figures
 from banli.reports.figures import Slice
+from banli.core.cells import safe_row
 
 STATE_LABELS = None
 
@@ -130,16 +131,16 @@ def to_xlsx(tables: list[Table], *, heading: str = "") -> bytes:
     wb.remove(wb.active)
     for table in tables:
         ws = wb.create_sheet(title=table.title[:31].replace("/", "、"))
-        ws.append([heading or table.title])
+        ws.append(safe_row([heading or table.title]))
         ws["A1"].font = Font(bold=True, size=13)
-        ws.append(table.columns)
+        ws.append(safe_row(table.columns))
         for cell in ws[2]:
             cell.font = Font(bold=True)
         for row in table.rows:
-            ws.append(["" if v is None else v for v in row])
+            ws.append(safe_row("" if v is None else v for v in row))
         if table.note:
             ws.append([])
-            ws.append([table.note])
+            ws.append(safe_row([table.note]))
         for i, _ in enumerate(table.columns, start=1):
             ws.column_dimensions[get_column_letter(i)].width = 18 if i > 1 else 22
     out = io.BytesIO()

@@ -10,6 +10,7 @@ import io
 from django.utils import timezone
 
 from banli.reports.scoring import fmt
+from banli.core.cells import safe_row
 
 
 def _gb_document():
@@ -91,17 +92,17 @@ def evaluation_xlsx(evaluation) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "自评表"
-    ws.append([f"{evaluation.unit.name}{evaluation.session.name}办理工作自评表"])
+    ws.append(safe_row([f"{evaluation.unit.name}{evaluation.session.name}办理工作自评表"]))
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append([f"评分细则：{evaluation.rule_set.name}"])
+    ws.append(safe_row([f"评分细则：{evaluation.rule_set.name}"]))
     ws.append(["序号", "考核项目", "得分", "依据与佐证"])
     for cell in ws[3]:
         cell.font = Font(bold=True)
     for row in _evaluation_rows(evaluation):
-        ws.append(row)
+        ws.append(safe_row(row))
     ws.append([])
     for text in _evaluation_footer(evaluation):
-        ws.append([text])
+        ws.append(safe_row([text]))
     for col, width in zip("ABCD", (6, 36, 10, 80)):
         ws.column_dimensions[col].width = width
     for row in ws.iter_rows(min_row=4):

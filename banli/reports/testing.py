@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from types import SimpleNamespace
 
-from banli.core.testing import make_proposal
+from banli.core.testing import make_proposal, review_through
 from banli.handling import services as handling
 from banli.handling.choices import AssignmentRole
 from banli.replies import services as replies
@@ -39,9 +39,7 @@ def reply_and_rate(world, a, *, replied, reply_class="A", rate=("satisfied", "sa
     reply = replies.reply_save_draft(assignment=a, actor=handler, body="经研究，答复如下：一、已推进。二、已列入计划。",
                                      reply_class=reply_class, contact_person="张敏", contact_phone="0755-12345678")
     reply = replies.reply_submit(reply=reply, actor=handler, now=replied)
-    reply = replies.reply_review(reply=reply, actor=unit_office, approve=True, now=replied)
-    reply = replies.reply_review(reply=reply, actor=leader, approve=True, now=replied)
-    reply = replies.reply_review(reply=reply, actor=leader, approve=True, now=replied)
+    reply = review_through(reply, now=replied)
     replies.reply_send(reply=reply, actor=unit_office, now=replied)
     for user, result in zip([world.proposer, world.co_proposer], rate or ()):
         if result is None:

@@ -16,7 +16,7 @@ from banli.handling.deadlines import WorkCalendar
 from banli.handling.models import AdjustmentRequest, Assignment, Event, ExtensionRequest
 from banli.handling.workflow import STATES
 from banli.organizations.choices import Role
-from banli.replies.choices import ReplyState
+from banli.replies.choices import Rating, ReplyState
 from banli.replies.models import Feedback, Reply, ReviewChainStep
 
 WARNING_WORKING_DAYS = 5
@@ -122,6 +122,15 @@ def _reply_at_step(role: str) -> Q:
     return Q(pk__in=Reply.objects.filter(state=ReplyState.IN_REVIEW).filter(Exists(step)).values("assignment_id"))
 
 
+def _unsatisfied() -> Q:
+    """Answered items whose current round a proposer rated 不满意, not yet re-handled or closed: a to-do."""
+    rated = Feedback.objects.filter(assignment=OuterRef("pk"), round=OuterRef("round"), result=Rating.UNSATISFIED)
+    return Q(Exists(rated), state__in=("replied", "rated"))
+
+
+UNSATISFIED_HINT = "提案人测评为“不满意”：承办单位应重新办理；如确需按现状办结，由交办机构决定并说明理由"
+
+
 def office_workbench(user, clock: Clock) -> list[Section]:
     base = access.office_assignments(user)
     sections = [_section("unsigned", "待签收（各单位）", base.filter(state=AssignmentState.PENDING_SIGN), clock, hint="督促承办单位按时签收")]
@@ -145,6 +154,7 @@ def office_workbench(user, clock: Clock) -> list[Section]:
     sections.append(Section("overdue_units", "逾期事项（按单位）", sum(r["n"] for r in by_unit), by_unit, kind="units", red=len(by_unit)))
     review = base.filter(_reply_at_step(Role.ASSIGNING_OFFICE))
     sections.append(_section("office_review", "待交办机构审核的答复", review, clock))
+    sections.append(_section("unsatisfied", "测评不满意待处理", base.filter(_unsatisfied()), clock, hint=UNSATISFIED_HINT))
     return sections
 
 
@@ -157,6 +167,7 @@ def unit_office_workbench(user, clock: Clock) -> list[Section]:
         _section("to_check", "待核稿的答复", base.filter(_reply_at_step(Role.UNIT_OFFICE)), clock),
         _section("to_send", "已签发待发送", base.filter(state=AssignmentState.REPLY_REVIEW).filter(Exists(approved)), clock),
         _section("co_due", "会办意见待送", base.filter(role=AssignmentRole.CO, state__in=(AssignmentState.SIGNED, AssignmentState.IN_PROGRESS)), clock),
+        _section("unsatisfied", "测评不满意待重新办理", base.filter(_unsatisfied()), clock, hint=UNSATISFIED_HINT),
         _section("rehandling", "重新办理", base.filter(state=AssignmentState.REHANDLING), clock),
     ]
 

@@ -5,13 +5,16 @@ from rest_framework.test import APIClient
 @pytest.fixture
 def api():
     """`api(user)` → an APIClient sending that user's bearer token (None: anonymous)."""
-    from rest_framework.authtoken.models import Token
+    from banli.api.services import api_token_create
 
-    def make(user=None):
+    raw_tokens = {}
+
+    def make(user=None, scope="write"):
         client = APIClient()
         if user is not None:
-            token, _ = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
+            if (user.pk, scope) not in raw_tokens:
+                raw_tokens[user.pk, scope] = api_token_create(user=user, scope=scope)[1]
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_tokens[user.pk, scope]}")
         return client
 
     return make

@@ -72,6 +72,7 @@ def test_a_duplicate_number_is_a_400_naming_the_field(world, item, api):
 def test_the_whole_lead_workflow_runs_through_the_api(world, item, api):
     proposal, lead, co = item
     office, handler, leader = api(world.lead_office), api(world.lead_handler), api(world.lead_leader)
+    section_head, head = api(world.lead_section_head), api(world.lead_head)
     assert act(office, lead, "sign").json()["state"] == "signed"
     response = act(office, lead, "assign_handler", {"section": world.lead_section.pk, "handler": world.lead_handler.pk})
     assert response.json()["state"] == "in_progress" and response.json()["handler"] == world.lead_handler.label
@@ -84,12 +85,17 @@ def test_the_whole_lead_workflow_runs_through_the_api(world, item, api):
     assert draft.status_code == 201 and draft.json()["state"] == "draft"
     response = act(handler, lead, "submit_reply", {"body": "经研究，答复如下：已列入计划。", "reply_class": "B"})
     assert response.json()["state"] == "reply_review", response.json()
+    assert act(section_head, lead, "review_reply", {"approve": True}).status_code == 200
     returned = act(office, lead, "review_reply", {"approve": False, "reason": "请逐条答复"})
     assert returned.json()["state"] == "in_progress"
     act(handler, lead, "submit_reply", {"body": "经研究，逐条答复如下：一、…二、…", "reply_class": "B"})
+    assert act(section_head, lead, "review_reply", {"approve": True}).status_code == 200
     assert act(office, lead, "review_reply", {"approve": True}).status_code == 200
     assert act(leader, lead, "review_reply", {"approve": True}).status_code == 200
-    assert act(leader, lead, "review_reply", {"approve": True}).status_code == 200
+    refused = act(leader, lead, "review_reply", {"approve": True})  # the deputy does not also sign as head
+    assert refused.status_code == 403 and "不同的人" in refused.json()["message"]
+    response = act(head, lead, "review_reply", {"approve": True})
+    assert response.status_code == 200 and response.json()["created"]["type"] == "reply"
     assert act(office, lead, "send_reply").json()["state"] == "replied"
     response = act(handler, lead, "add_commitment", {"description": "年内建成停车场", "target_date": "2026-12-31"})
     assert response.status_code == 200

@@ -89,7 +89,7 @@ def test_a_draft_reply_is_seen_only_by_its_unit_and_a_sent_one_by_everyone_on_th
         assert api(user).get("/api/v1/replies").json()["count"] == 0, user
     replies.reply_submit(reply=draft, actor=world.lead_handler)
     draft.refresh_from_db()
-    for reviewer in (world.lead_office, world.lead_leader, world.lead_leader):
+    for reviewer in (world.lead_section_head, world.lead_office, world.lead_leader, world.lead_head):
         draft = replies.reply_review(reply=draft, actor=reviewer, approve=True)
     replies.reply_send(reply=draft, actor=world.lead_office)
     for user in (world.co_office, world.proposer, world.office):

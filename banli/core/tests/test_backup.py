@@ -16,7 +16,20 @@ SCRIPT = Path(__file__).with_name("backup_instance.py")
 pytestmark = pytest.mark.slow
 
 
+def _backup_key(tmp_path):
+    """One age key pair for both instances: the source encrypts to the public key, the target decrypts."""
+    import pyrage
+
+    path = tmp_path / "backup.key"
+    if not path.exists():
+        key = pyrage.x25519.Identity.generate()
+        path.write_text(f"{key}\n")
+        (tmp_path / "backup.pub").write_text(str(key.to_public()))
+    return str(path), (tmp_path / "backup.pub").read_text()
+
+
 def _instance_env(tmp_path, name, db_url):
+    identity, public = _backup_key(tmp_path)
     env = dict(os.environ)
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.update({
@@ -24,6 +37,10 @@ def _instance_env(tmp_path, name, db_url):
         "MEDIA_ROOT": str(tmp_path / name / "media"),
         "SECRET_KEY": "backup-test-secret-key-0123456789abcdef",
         "BANLI_FIELD_KEYS": "backup-test-field-key",
+        "BANLI_EVENT_KEY": "backup-test-event-key",
+        "BANLI_BACKUP_RECIPIENTS": public,
+        "BANLI_BACKUP_IDENTITY_FILE": identity,
+        "BANLI_REQUIRE_2FA": "0",
         "BANLI_TESTING": "1",
     })
     if db_url:

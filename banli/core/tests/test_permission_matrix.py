@@ -82,6 +82,7 @@ row("proposer_contact_reveal", method="POST", ok={"handler", "unit_office", "lea
 row("otp_verify", ok=SIGNED_IN)
 row("otp_setup", ok=SIGNED_IN)
 row("account_security", ok=SIGNED_IN)
+row("api_tokens", ok=SIGNED_IN)  # the user's own API tokens only
 row("sign_out_everywhere", method="POST", ok=SIGNED_IN)
 
 # --- workbench ------------------------------------------------------------------------------------
@@ -176,9 +177,9 @@ row("reports:compare", ok=STAFF_ALL)
 
 # --- REST API ---------------------------------------------------------------------------------------
 row("api:token", method="POST", ok=EVERYONE)
-row("api:schema", ok=EVERYONE)
-row("api:docs", ok=EVERYONE)
-row("api:redoc", ok=EVERYONE)
+row("api:schema", ok=SIGNED_IN)  # the API's description: signed-in users unless BANLI_API_DOCS_PUBLIC
+row("api:docs", ok=SIGNED_IN)
+row("api:redoc", ok=SIGNED_IN)
 row("api:figures", ok=SIGNED_IN)
 row("api:scores", query=_session_unit, ok=UNIT_A_OFFICE_ADMIN)
 for _collection in ("session", "unit", "proposal", "assignment", "reply", "event"):

@@ -55,7 +55,8 @@ def test_two_leaders_signing_off_at_once_produce_one_approval_one_conflict_and_o
     world = build_world()
     lead, _ = assign(world, make_proposal(world))
     lead = walk_to(world, lead, "reply_review")
-    reply = replies.reply_review(reply=Reply.objects.get(assignment=lead), actor=world.lead_office, approve=True)
+    reply = replies.reply_review(reply=Reply.objects.get(assignment=lead), actor=world.lead_section_head, approve=True)
+    reply = replies.reply_review(reply=reply, actor=world.lead_office, approve=True)
     first = Reply.objects.get(pk=reply.pk)
     second = Reply.objects.get(pk=reply.pk)
     results = _race(
@@ -64,4 +65,4 @@ def test_two_leaders_signing_off_at_once_produce_one_approval_one_conflict_and_o
     )
     assert sorted(kind for kind, _ in results) == ["error", "ok"], results
     assert isinstance(next(v for k, v in results if k == "error"), ConflictError)
-    assert Event.objects.filter(assignment=lead, verb="approve_reply").count() == 2  # office step + one leader
+    assert Event.objects.filter(assignment=lead, verb="approve_reply").count() == 3  # section, office, one leader

@@ -185,6 +185,11 @@ def test_the_review_chain_goes_step_by_step_and_a_return_needs_a_reason(world):
     lead, _ = assign(world, make_proposal(world))
     lead = walk_to(world, lead, "reply_review")
     reply = Reply.objects.get(assignment=lead)
+    with pytest.raises(PermissionDenied, match="科室审核"):
+        replies.reply_review(reply=reply, actor=world.lead_leader, approve=True)
+    with pytest.raises(PermissionDenied, match="起草人"):  # the drafter does not review his own draft
+        replies.reply_review(reply=reply, actor=world.lead_handler, approve=True)
+    reply = replies.reply_review(reply=reply, actor=world.lead_section_head, approve=True)
     with pytest.raises(PermissionDenied, match="办公室核稿"):
         replies.reply_review(reply=reply, actor=world.lead_leader, approve=True)
     with pytest.raises(DomainError, match="必须填写理由"):
@@ -197,11 +202,15 @@ def test_the_review_chain_goes_step_by_step_and_a_return_needs_a_reason(world):
     v2 = replies.reply_save_draft(assignment=lead, actor=world.lead_handler, body="逐条答复：一、…二、…", reply_class="B")
     assert v2.version == 2 and Reply.objects.filter(assignment=lead).count() == 2
     v2 = replies.reply_submit(reply=v2, actor=world.lead_handler)
+    v2 = replies.reply_review(reply=v2, actor=world.lead_section_head, approve=True)
     v2 = replies.reply_review(reply=v2, actor=world.lead_office, approve=True)
     v2 = replies.reply_review(reply=v2, actor=world.lead_leader, approve=True)
     with pytest.raises(DomainError, match="尚未完成审核签发"):
         replies.reply_send(reply=v2, actor=world.lead_office)
-    v2 = replies.reply_review(reply=v2, actor=world.lead_leader, approve=True)
+    with pytest.raises(PermissionDenied, match="不同的人"):  # the deputy who reviewed does not also sign off
+        replies.reply_review(reply=v2, actor=world.lead_leader, approve=True)
+    v2 = replies.reply_review(reply=v2, actor=world.lead_head, approve=True)
+    assert v2.signer == "郑华"
     assert v2.state == "approved" and v2.is_frozen
     with pytest.raises(PermissionDenied):
         replies.reply_send(reply=v2, actor=world.lead_handler)
@@ -214,6 +223,7 @@ def test_two_concurrent_sign_offs_end_in_one_approval_one_conflict_and_one_event
     lead, _ = assign(world, make_proposal(world))
     lead = walk_to(world, lead, "reply_review")
     reply = Reply.objects.get(assignment=lead)
+    reply = replies.reply_review(reply=reply, actor=world.lead_section_head, approve=True)
     reply = replies.reply_review(reply=reply, actor=world.lead_office, approve=True)
     first_copy = Reply.objects.get(pk=reply.pk)
     second_copy = Reply.objects.get(pk=reply.pk)
@@ -270,7 +280,7 @@ def test_an_unsatisfied_rating_reopens_the_item_for_a_second_round_with_a_new_de
     v = replies.reply_save_draft(assignment=again, actor=world.lead_handler, body="再次答复", reply_class="A")
     assert (v.round, v.version) == (2, 1)
     v = replies.reply_submit(reply=v, actor=world.lead_handler, now=later)
-    for actor in (world.lead_office, world.lead_leader, world.lead_leader):
+    for actor in (world.lead_section_head, world.lead_office, world.lead_leader, world.lead_head):
         v = replies.reply_review(reply=v, actor=actor, approve=True, now=later)
     replies.reply_send(reply=v, actor=world.lead_office, now=later)
     again.refresh_from_db()

@@ -23,7 +23,7 @@ def _reply(world, *, disclosure="full", summary="", reason="", body=SECRET_BODY,
                                       disclosure=disclosure, public_summary=summary, disclosure_reason=reason,
                                       contact_person="张敏", contact_phone="0755-12345678")
     reply = services.reply_submit(reply=reply, actor=world.lead_handler)
-    for actor in (world.lead_office, world.lead_leader, world.lead_leader):
+    for actor in (world.lead_section_head, world.lead_office, world.lead_leader, world.lead_head):
         reply = services.reply_review(reply=reply, actor=actor, approve=True)
     if send:
         services.reply_send(reply=reply, actor=world.lead_office)

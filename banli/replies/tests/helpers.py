@@ -27,14 +27,14 @@ def lead_and_co_in_progress(world, **proposal_kw):
 
 
 def signed_off_reply(world, **proposal_kw):
-    """A reply that went through the default chain (办公室核稿 → 分管领导 → 主要领导签发)."""
+    """A reply that went through the default chain (科室审核 → 办公室核稿 → 分管领导 → 主要领导签发)."""
     proposal = make_proposal(world, **proposal_kw)
     lead, _ = assign(world, proposal)
     lead = walk_to(world, lead, "reply_review")
     reply = services.current_reply(lead)
-    reply = services.reply_review(reply=reply, actor=world.lead_office, approve=True)
-    reply = services.reply_review(reply=reply, actor=world.lead_leader, approve=True)
-    return services.reply_review(reply=reply, actor=world.lead_leader, approve=True)
+    for actor in (world.lead_section_head, world.lead_office, world.lead_leader):
+        reply = services.reply_review(reply=reply, actor=actor, approve=True)
+    return services.reply_review(reply=reply, actor=world.lead_head, approve=True)
 
 
 def open_docx(content: bytes):

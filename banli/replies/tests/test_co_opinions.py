@@ -44,6 +44,7 @@ def test_lead_reply_records_the_co_opinions_it_took_in(world, item):
                                       adopted_opinions=[opinion])
     assert list(reply.adopted_opinions.all()) == [opinion]
     reply = services.reply_submit(reply=reply, actor=world.lead_handler)
+    reply = services.reply_review(reply=reply, actor=world.lead_section_head, approve=True)
     services.reply_review(reply=reply, actor=world.lead_office, approve=False, reason="补充")
     lead.refresh_from_db()
     redraft = services.reply_save_draft(assignment=lead, actor=world.lead_handler, body="一、答复（改）。", reply_class="A")

@@ -101,7 +101,7 @@ def test_upward_letter_names_its_signer_beside_the_issuing_number(world):
     reply.is_upward = True
     doc = open_docx(letters.render(letters.reply_context(reply), reply.assignment.unit, DocumentKind.PROPOSAL_REPLY))
     line = _paragraph(doc, lambda t: "签发人：" in t)
-    assert line.text.endswith("签发人：陈刚")
+    assert line.text.endswith("签发人：郑华")  # the head signed the last step
     assert "提复〔" in line.text
 
 
@@ -109,7 +109,7 @@ def test_signing_off_fixes_number_and_signer_and_freezes_the_document(world, dja
     with django_capture_on_commit_callbacks(execute=True):
         reply = signed_off_reply(world)
     reply.refresh_from_db()
-    assert reply.signer == "陈刚" and reply.doc_number.endswith("1号")
+    assert reply.signer == "郑华" and reply.doc_number.endswith("1号")
     assert reply.document.name.endswith(".docx")
     frozen = letters.reply_docx(reply)
     # A template uploaded after sign-off does not change the signed letter.

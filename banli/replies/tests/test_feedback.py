@@ -70,7 +70,7 @@ def test_unsatisfied_rating_starts_a_rehandle_round_with_its_own_deadline(world)
         reply = services.reply_save_draft(assignment=lead, actor=world.lead_handler, body="一、新增学位500个。", reply_class="A")
         assert (reply.round, reply.version) == (2, 1)
         reply = services.reply_submit(reply=reply, actor=world.lead_handler)
-        for actor in (world.lead_office, world.lead_leader, world.lead_leader):
+        for actor in (world.lead_section_head, world.lead_office, world.lead_leader, world.lead_head):
             reply = services.reply_review(reply=reply, actor=actor, approve=True)
         services.reply_send(reply=reply, actor=world.lead_office)
         lead.refresh_from_db()

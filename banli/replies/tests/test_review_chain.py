@@ -57,12 +57,13 @@ def test_office_checklist_is_recorded_with_the_step_and_a_failed_item_cannot_be_
 def test_returning_records_the_failed_checklist_and_the_reason(world):
     lead, _ = lead_in_progress(world)
     reply = _submitted(world, lead)
+    reply = services.reply_review(reply=reply, actor=world.lead_section_head, approve=True)
     with pytest.raises(DomainError, match="理由"):
         services.reply_review(reply=reply, actor=world.lead_office, approve=False)
     reply = services.reply_review(reply=reply, actor=world.lead_office, approve=False, reason="未逐条答复第二条",
                                   checklist={**ALL_PASS, "point_by_point": False})
     assert reply.state == ReplyState.RETURNED
-    assert ReviewRecord.objects.get(reply=reply).checklist["point_by_point"] is False
+    assert ReviewRecord.objects.get(reply=reply, position=2).checklist["point_by_point"] is False
 
 
 def test_consultation_step_shares_the_draft_with_proposers_only_while_it_is_open(world):
@@ -108,7 +109,7 @@ def test_assigning_office_second_check_comes_last_and_only_the_office_takes_it(w
 def test_signed_off_version_is_frozen_and_a_later_edit_starts_a_new_version(world):
     lead, _ = lead_in_progress(world)
     reply = _submitted(world, lead)
-    for actor in (world.lead_office, world.lead_leader, world.lead_leader):
+    for actor in (world.lead_section_head, world.lead_office, world.lead_leader, world.lead_head):
         reply = services.reply_review(reply=reply, actor=actor, approve=True)
     assert reply.is_frozen
     with pytest.raises(DomainError):
@@ -130,6 +131,7 @@ def test_signed_off_version_is_frozen_and_a_later_edit_starts_a_new_version(worl
 def test_returned_version_is_kept_and_the_redraft_is_a_new_version(world):
     lead, _ = lead_in_progress(world)
     reply = _submitted(world, lead)
+    reply = services.reply_review(reply=reply, actor=world.lead_section_head, approve=True)
     services.reply_review(reply=reply, actor=world.lead_office, approve=False, reason="格式不规范")
     lead.refresh_from_db()
     second = services.reply_save_draft(assignment=lead, actor=world.lead_handler, body="一、已扩建学校（修改）。", reply_class="A")

@@ -56,12 +56,13 @@ def test_review_page_records_the_checklist(world, client, item):
     reply = services.reply_submit(reply=services.reply_save_draft(assignment=lead, actor=world.lead_handler,
                                                                   body="一、答复。", reply_class="A"),
                                   actor=world.lead_handler)
+    reply = services.reply_review(reply=reply, actor=world.lead_section_head, approve=True)
     url = reverse("replies:review", args=[reply.pk])
     login(client, world.lead_office)
     assert "核稿清单" in client.get(url).content.decode()
     client.post(url, {"action": "approve", "check_point_by_point": "ok", "check_wording": "ok", "check_format": "ok",
                       "check_disclosure": "ok"})
-    assert ReviewRecord.objects.get(reply=reply).checklist == {"point_by_point": True, "wording": True, "format": True,
+    assert ReviewRecord.objects.get(reply=reply, position=2).checklist == {"point_by_point": True, "wording": True, "format": True,
                                                                 "disclosure": True}
     assert login(client, world.other_office).get(url).status_code == 404
 

@@ -79,12 +79,12 @@ def test_weekly_digest_for_leaders_and_the_office_once_per_week(reminded):
         first = services.digests_send(period="weekly")
         again = services.digests_send(period="weekly")
         services.deliver_due()
-    assert first["digests"] == 2 and again["digests"] == 0  # the unit's leader and the office
+    assert first["digests"] == 3 and again["digests"] == 0  # the unit's two leaders and the office
     digest = Digest.objects.get(user=reminded.lead_leader)
     assert digest.data["overdue_count"] == 1 and digest.data["overdue"][0]["days_late"] == 4
-    assert Notification.objects.filter(digest__isnull=False).count() == 2
+    assert Notification.objects.filter(digest__isnull=False).count() == 3
     subjects = [m.subject for m in mail.outbox if "简报" in m.subject]
-    assert len(subjects) == 2
+    assert len(subjects) == 2  # by e-mail to those with an address on file (the head has none)
 
 
 def test_daily_digest_only_for_those_who_asked(reminded):
@@ -93,7 +93,7 @@ def test_daily_digest_only_for_those_who_asked(reminded):
         result = services.digests_send(period="daily")
         weekly = services.digests_send(period="weekly")
     assert result["digests"] == 1 and Digest.objects.get(period="daily").user == reminded.office
-    assert weekly["digests"] == 1  # the leader; the office chose daily instead
+    assert weekly["digests"] == 2  # the two leaders; the office chose daily instead
 
 
 def test_digest_page_shows_its_figures_to_its_owner_only(reminded, client):
@@ -113,11 +113,11 @@ def test_embedded_scheduler_runs_one_round(world):
     with frozen(D(2025, 10, 13), hour=9):  # a Monday after the digest hour
         call_command("run_scheduler", "--once", stdout=out)
     result = json.loads(out.getvalue())
-    assert result["scan"]["created"] == 1 and result["weekly_digest"]["digests"] == 2
+    assert result["scan"]["created"] == 1 and result["weekly_digest"]["digests"] == 3
     assert Reminder.objects.get().threshold == -2
 
 
 def test_send_digests_command(reminded):
     out = StringIO()
     call_command("send_digests", "--period", "weekly", "--date", "2025-10-13", stdout=out)
-    assert json.loads(out.getvalue())["digests"] == 2
+    assert json.loads(out.getvalue())["digests"] == 3

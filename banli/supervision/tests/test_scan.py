@@ -146,7 +146,7 @@ def test_overdue_items_escalate_to_the_leader_and_the_assigning_office(world):
         return set(Notification.objects.filter(reminder__threshold=threshold).values_list("user__username", flat=True))
     assert who(1) == {"edu_handler", "edu_office"}
     assert who(-2) == {"edu_handler", "edu_office"}
-    assert who(-3) == {"edu_handler", "edu_office", "edu_leader", "office"}
+    assert who(-3) == {"edu_handler", "edu_office", "edu_leader", "edu_head", "office"}
     assert Reminder.objects.get(threshold=-3).level == "escalated"
 
 

@@ -279,7 +279,8 @@ def test_the_reply_form_checks_the_draft_as_it_is_written(client, trained, in_pr
 def test_the_unit_office_sees_the_reply_check_at_its_review_step(client, trained, in_progress):
     p, lead = in_progress
     reply = replies.reply_save_draft(assignment=lead, actor=trained.lead_handler, body="我们高度重视，将积极研究。", reply_class="A")
-    replies.reply_submit(reply=reply, actor=trained.lead_handler)
+    reply = replies.reply_submit(reply=reply, actor=trained.lead_handler)
+    replies.reply_review(reply=reply, actor=trained.lead_section_head, approve=True)
     url = reverse("assist:reply_check", args=[reply.pk])
     client.force_login(trained.lead_office)
     page = client.get(reverse("workbench:proposal", args=[p.pk])).content.decode()

@@ -7,6 +7,7 @@ from banli.assist.models import SuggestionDecision
 from banli.assist.tests.conftest import trained_models_dir  # noqa: F401 (fixture)
 from banli.handling.models import Assignment
 from banli.proposals.models import Proposal
+from banli.replies.models import Reply
 from banli.workbench.tests.e2e_helpers import Person
 
 pytestmark = [pytest.mark.e2e]
@@ -120,7 +121,10 @@ def test_a_proposal_lives_its_whole_life_across_roles(transactional_db, live_ser
     handler.act(lead.pk, "submit_reply", reply_fields, button="保存并提交审核")
     assert _state(lead) == "reply_review"
 
-    # The unit office returns the draft once with a reason; the handler revises and resubmits.
+    # The section head passes it (科室审核); the unit office returns it once with a reason; the handler revises.
+    section_head = Person(browser, live_server, w.lead_section_head)
+    section_head.proposal(proposal.pk)
+    section_head.act(lead.pk, "review_reply", {"decision": "approve"})
     lead_office.proposal(proposal.pk)
     review = lead_office.page.locator(f"#assignment-{lead.pk} details[data-action=review_reply]")
     review.locator("summary").click()
@@ -131,16 +135,25 @@ def test_a_proposal_lives_its_whole_life_across_roles(transactional_db, live_ser
     assert "退回" in message
     handler.proposal(proposal.pk)
     handler.act(lead.pk, "submit_reply", {**reply_fields, "body": "经研究，现逐条答复如下：一、……二、……"}, button="保存并提交审核")
+    section_head.proposal(proposal.pk)
+    section_head.act(lead.pk, "review_reply", {"decision": "approve"})
     lead_office.proposal(proposal.pk)
     lead_office.act(lead.pk, "review_reply", {"decision": "approve"})
 
-    # The leader signs off (deputy leader, then head), the office sends.
+    # Four different people: the deputy leader reviews, the head signs off (the deputy is not offered that step).
     leader = Person(browser, live_server, w.lead_leader)
     screenshots(leader.page, "workbench-leader")
     leader.proposal(proposal.pk)
     leader.act(lead.pk, "review_reply", {"decision": "approve"})
     leader.proposal(proposal.pk)
-    assert "已签发" in leader.act(lead.pk, "review_reply", {"decision": "approve"})
+    assert leader.page.locator(f"#assignment-{lead.pk} details[data-action=review_reply]").count() == 0
+    head = Person(browser, live_server, w.lead_head)
+    head.proposal(proposal.pk)
+    assert "已签发" in head.act(lead.pk, "review_reply", {"decision": "approve"})
+    signed = Reply.objects.filter(assignment=lead).order_by("-version").first()
+    assert signed.signer == "郑华"  # the letter names whoever signed the last step
+    assert [r.reviewer_id for r in signed.reviews.order_by("position")] == [
+        w.lead_section_head.pk, w.lead_office.pk, w.lead_leader.pk, w.lead_head.pk]
     lead_office.proposal(proposal.pk)
     lead_office.act(lead.pk, "send_reply")
     assert _state(lead) == "replied"
@@ -161,12 +174,9 @@ def test_a_proposal_lives_its_whole_life_across_roles(transactional_db, live_ser
     # Answered again, rated 满意, closed by the office.
     handler.proposal(proposal.pk)
     handler.act(lead.pk, "submit_reply", {**reply_fields, "reply_class": "A", "body": "经再次研究，已落实如下：……"}, button="保存并提交审核")
-    lead_office.proposal(proposal.pk)
-    lead_office.act(lead.pk, "review_reply", {"decision": "approve"})
-    leader.proposal(proposal.pk)
-    leader.act(lead.pk, "review_reply", {"decision": "approve"})
-    leader.proposal(proposal.pk)
-    leader.act(lead.pk, "review_reply", {"decision": "approve"})
+    for reviewer in (section_head, lead_office, leader, head):
+        reviewer.proposal(proposal.pk)
+        reviewer.act(lead.pk, "review_reply", {"decision": "approve"})
     lead_office.proposal(proposal.pk)
     lead_office.act(lead.pk, "send_reply")
     proposer.proposal(proposal.pk)

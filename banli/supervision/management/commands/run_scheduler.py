@@ -18,6 +18,7 @@ from django.utils.module_loading import import_string
 
 from banli.assist.tasks import retrain_if_stale
 from banli.core.tasks import sweep_if_due
+from banli.handling.eventlog import anchor_due
 from banli.supervision import services
 from banli.supervision.choices import DigestPeriod
 from banli.supervision.tasks import run_scan
@@ -39,6 +40,9 @@ def tick(now=None) -> dict:
     swept = sweep_if_due(now=now)
     if swept is not None:
         result["file_sweep"] = swept
+    anchor = anchor_due(now=now)
+    if anchor is not None:
+        result["event_anchor"] = anchor
     # Jobs of apps above this one (e.g. the figure cells of reports), named in settings like Celery beat's tasks.
     for name, path in settings.BANLI_SCHEDULER_JOBS.items():
         result[name] = import_string(path)()
