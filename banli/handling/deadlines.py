@@ -17,6 +17,10 @@ from django.db.models import Case, CharField, DateField, F, Q, Value, When
 from banli.handling.choices import AssignmentRole, AssignmentState, DeadlineStep, DeadlineUnit, DueKind
 
 
+_PACKAGE_HOLIDAYS = chinese_calendar.constants.holidays
+_PACKAGE_WORKDAYS = chinese_calendar.constants.workdays
+
+
 @dataclass(frozen=True)
 class Rule:
     """How one step's deadline is counted."""
@@ -53,11 +57,10 @@ class WorkCalendar:
     def is_workday(self, day: dt.date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
-        try:
-            return chinese_calendar.is_workday(day)
-        except NotImplementedError:
-            # A year the package does not cover yet: weekdays work unless an override says otherwise.
-            return day.weekday() < 5
+        # The package's own rule, read from its tables directly: its is_workday() first scans every holiday
+        # to check the year is covered (most of the deadline scan's time). A year it does not cover has no
+        # entries, so weekdays work there unless an override says otherwise, as the package's fallback would.
+        return day in _PACKAGE_WORKDAYS or (day.weekday() < 5 and day not in _PACKAGE_HOLIDAYS)
 
     def add_working_days(self, start: dt.date, days: int) -> dt.date:
         """The `days`-th working day after `start` (start itself never counts)."""

@@ -22,6 +22,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('handling', '0007_assignment_state_choices_next_due'),
+        ('handling', '0007_event_keyed_chain'),  # also merges the two 0007 leaves (due's and main's)
         ('proposals', '0004_ledger_columns'),
         ('supervision', '0005_outbox_notification_count'),
     ]

@@ -125,7 +125,7 @@ steps = st.lists(st.one_of(
 ), max_size=8)
 
 
-@settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(role=st.sampled_from(AssignmentRole.values), state=st.sampled_from(AssignmentState.values),
        dues=st.fixed_dictionaries({f: dates for f in DUE_FIELDS}), bulk=st.booleans(), steps=steps)
 def test_the_stored_next_deadline_always_equals_the_rule(world, role, state, dues, bulk, steps):
