@@ -30,7 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     from django.test.utils import setup_databases, teardown_databases
 
     setup_test_environment()
-    old = setup_databases(verbosity=0, interactive=False)
+    # BANLI_BENCH_USE_DB=1 measures the configured database as it is (e.g. a million rows loaded once with
+    # `load_demo --scale`), instead of a throw-away test database filled by the benchmarks themselves.
+    use_db = os.environ.get("BANLI_BENCH_USE_DB") == "1"
+    old = None if use_db else setup_databases(verbosity=0, interactive=False)
     failures = 0
     try:
         benches = []
@@ -59,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
                 traceback.print_exc()
             print(f"# {label}.{attr} took {time.perf_counter() - started:.1f}s", file=sys.stderr)
     finally:
-        teardown_databases(old, verbosity=0)
+        if old is not None:
+            teardown_databases(old, verbosity=0)
     _ = settings
     return 1 if failures else 0
 

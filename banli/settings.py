@@ -272,9 +272,13 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 # Periodic jobs at scale (celery beat); the embedded default runs the same jobs with `manage.py run_scheduler`.
+# The embedded scheduler's (run_scheduler) jobs of apps above supervision, by dotted path, run every tick.
+BANLI_SCHEDULER_JOBS = {"figure_cells": "banli.reports.tasks.refresh_figure_cells_task"}
+
 CELERY_BEAT_SCHEDULE = {
     "scan-deadlines": {"task": "banli.supervision.tasks.scan_deadlines_task", "schedule": 3600.0},
     "deliver-due": {"task": "banli.supervision.tasks.deliver_due_task", "schedule": 60.0},
+    "refresh-figure-cells": {"task": "reports.refresh_figure_cells", "schedule": 60.0},
     "publish-replies": {"task": "banli.portal.tasks.publish_pending_task", "schedule": 3600.0},
     "assist-retrain": {"task": "assist.retrain_models", "schedule": crontab(hour=2, minute=30)},
     "sweep-orphan-files": {"task": "core.sweep_orphan_files", "schedule": crontab(hour=3, minute=15)},

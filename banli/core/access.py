@@ -230,6 +230,45 @@ def visible_assignments(user) -> QuerySet:
     return qs.filter(proposal__in=visible_proposals(user).values("pk"))
 
 
+def units_with_assignments(units: QuerySet) -> list[int]:
+    """The ids of these units that hold assignments (one index probe each): usually a unit's subtree comes down to
+    the unit itself, and `unit_id = X` lets the index serve the order where `unit_id IN (X, its sections)` cannot."""
+    from banli.handling.models import Assignment
+
+    return list(units.filter(Exists(Assignment.objects.filter(unit_id=OuterRef("pk")))).values_list("pk", flat=True))
+
+
+def ledger_scope_q(user) -> Q | None:
+    """The assignments the user's ledger lists, as a Q on the assignment row alone (None: every row).
+
+    The scope is resolved to ids first, so the database sees plain `session_id IN (…)` / `unit_id IN (…)` that
+    the ledger's indexes serve, never a semi-join over all proposals: the assigning office reads the items of
+    the sessions it assigns, unit staff their units' own assignments, a proposer the items he signed."""
+    from banli.organizations.models import Unit
+    from banli.proposals.models import ProposalProposer, Session
+
+    if not getattr(user, "is_authenticated", False):
+        return Q(pk__in=[])
+    if reads_everything(user):
+        return None
+    q = Q(pk__in=[])
+    sessions = office_sessions_q(user)
+    if sessions is not None:
+        ids = list(Session.objects.filter(sessions).values_list("pk", flat=True))
+        if ids and len(ids) == Session.objects.count():
+            return None  # every session: no filter at all
+        if ids:
+            q |= Q(session_id__in=ids)
+    units = unit_subtree_q(user)
+    if units is not None:
+        ids = units_with_assignments(Unit.objects.filter(units))
+        if ids:
+            q |= Q(unit_id__in=ids)
+    if has_role(user, Role.PROPOSER) or hasattr(user, "proposer"):
+        q |= Q(proposal_id__in=ProposalProposer.objects.filter(proposer__user=user).values("proposal_id"))
+    return q
+
+
 def handled_assignments(user) -> QuerySet:
     """Assignments handled by the user's own units (the unit staff's working set).
 
@@ -301,13 +340,15 @@ def can_view_internal(user, assignment) -> bool:
     return is_unit_staff_for(user, assignment)
 
 
-def can_view_reply(user, reply) -> bool:
-    """Sent replies: anyone who sees the item. Drafts: the unit's staff, and the office at its own check step."""
+def can_view_reply(user, reply, *, item_visible: bool = False) -> bool:
+    """Sent replies: anyone who sees the item. Drafts: the unit's staff, and the office at its own check step.
+
+    `item_visible`: the caller has checked already that the user sees the item (the proposal page)."""
     from banli.replies.choices import ReplyState
 
     assignment = reply.assignment
     if reply.state == ReplyState.SENT:
-        return can_view_assignment(user, assignment)
+        return item_visible or can_view_assignment(user, assignment)
     if can_view_internal(user, assignment):
         return True
     if reply.state == ReplyState.IN_REVIEW:
@@ -416,8 +457,10 @@ def can_manage_commitments(user, assignment) -> bool:
     return acting_role(user, assignment, {Role.UNIT_OFFICE, Role.HANDLER}) is not None
 
 
-def can_view_co_opinion(user, opinion) -> bool:
-    """A co-opinion: its own unit always; once sent, the lead unit's staff and the assigning office."""
+def can_view_co_opinion(user, opinion, *, leads=None) -> bool:
+    """A co-opinion: its own unit always; once sent, the lead unit's staff and the assigning office.
+
+    `leads`: the item's live lead assignments with their units, when the caller has them loaded."""
     from banli.handling.models import Assignment
     from banli.replies.choices import CoOpinionState
 
@@ -427,8 +470,10 @@ def can_view_co_opinion(user, opinion) -> bool:
         return False
     if is_office_for(user, opinion.assignment.proposal):
         return True
-    leads = Assignment.objects.filter(proposal=opinion.assignment.proposal, role=AssignmentRole.LEAD).exclude(state=AssignmentState.WITHDRAWN)
-    return any(is_unit_staff_for(user, lead) for lead in leads.select_related("unit"))
+    if leads is None:
+        leads = Assignment.objects.filter(proposal=opinion.assignment.proposal, role=AssignmentRole.LEAD).exclude(
+            state=AssignmentState.WITHDRAWN).select_related("unit")
+    return any(is_unit_staff_for(user, lead) for lead in leads)
 
 
 # --- reports: whose figures a user may read -------------------------------------------------------
@@ -744,6 +789,11 @@ def assist_decisions_q(user) -> Q | None:
 def can_set_assist_thresholds(user, office) -> bool:
     """An assigning office sets its own suggestion thresholds (the administrator may too)."""
     return any(office.is_within(u) for u in office_scopes(user)) or is_admin(user)
+
+
+def is_office_check_step(step) -> bool:
+    """A review step taken by the unit office: its 核稿 (office check), where the check list belongs."""
+    return step.role == Role.UNIT_OFFICE
 
 
 def is_admin(user) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import random
 from dataclasses import dataclass
 
@@ -31,6 +32,7 @@ from banli.organizations.models import Unit, User
 from banli.proposals import services as proposals
 from banli.proposals.choices import Body, Level, ProposalKind
 from banli.proposals.models import Proposal, ProposalProposer, Session
+from banli.proposals.search import search_text_for
 from banli.replies.models import CoOpinion, Feedback, Reply
 
 PLACES = ["", "", "", "粤海街道", "滨河街道", "新港街道", "沙河街道", "东湖街道", "西岸街道", "北山片区", "中心城区"]
@@ -86,8 +88,8 @@ class Context:
         return self._rehandle[day]
 
 
-def _prepare(n: int, seed: int, now) -> Context:
-    """Units, accounts, proposers and a new session, through the services (reused when present)."""
+def _prepare(n: int, seed: int, now, session_id: int | None = None, label: str = "件") -> Context:
+    """Units, accounts, proposers and a new session (or the one given), through the services (reused when present)."""
     from banli.core.demo import DemoLoader
 
     office_unit = Unit.objects.filter(name=T.DISTRICT_OFFICE[0]).first()
@@ -115,11 +117,13 @@ def _prepare(n: int, seed: int, now) -> Context:
             orgs.role_grant(user=user, role=Role.PROPOSER)
         proposer = proposals.proposer_get_or_create(name=f"压测委员{i:02d}", user=user)
         pool.append((proposer, user))
-    name = f"压测届次（{n}件，种子{seed}）"
+    if session_id is not None:
+        return Context(Session.objects.get(pk=session_id), office_user, departments, pool, now)
+    name = f"压测届次（{n}{label}，种子{seed}）"
     suffix = 1
     while Session.objects.filter(name=name).exists():
         suffix += 1
-        name = f"压测届次（{n}件，种子{seed}）#{suffix}"
+        name = f"压测届次（{n}{label}，种子{seed}）#{suffix}"
     session = proposals.session_create(actor=None, name=name, body=Body.CPPCC, level=Level.DISTRICT,
                                        year=timezone.localdate(now).year, assigning_office=office_unit)
     return Context(session, office_user, departments, pool, now)
@@ -134,27 +138,118 @@ def _account(username: str, display_name: str, role: str, unit):
     return user
 
 
-def generate(n: int, *, batch_size: int = 2000, seed: int = 2026, log=None, now=None) -> ScaleResult:
-    """Generate `n` proposals in a new session; returns the counts written."""
+ASSIGNMENTS_PER_PROPOSAL = 2.34  # what the simulation yields on average (lead or two splits, 0-2 co units)
+
+
+def generate(n: int = 0, *, assignments: int = 0, batch_size: int = 2000, seed: int = 2026, log=None, now=None,
+             workers: int = 1) -> ScaleResult:
+    """Generate `n` proposals, or proposals until `assignments` assignments exist, in a new session.
+
+    With `workers` > 1 the batches run in that many processes at once (each its own connection and its own
+    range of numbers); the counts written are returned. Ends with ANALYZE so that plans fit the new rows."""
     now = now or timezone.now()
     log = log or (lambda message: None)
     with transaction.atomic():
-        ctx = _prepare(n, seed, now)
+        ctx = _prepare(assignments or n, seed, now, label="条交办" if assignments else "件")
     result = ScaleResult(session=ctx.session.name)
+    if workers <= 1:
+        _run(ctx, seed, first=0, proposals=n, assignments=assignments, batch_size=batch_size, log=log, result=result)
+    else:
+        result = _run_parallel(ctx, seed, n=n, assignments=assignments, batch_size=batch_size, log=log, now=now,
+                               workers=workers, result=result)
+    analyze()
+    return result
+
+
+def analyze() -> None:
+    """Refresh the planner's statistics after a bulk load (else plans stay wrong until autovacuum comes by)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def _run(ctx, seed, *, first: int, proposals: int, assignments: int, batch_size: int, log, result) -> ScaleResult:
+    """Write batches numbered from `first` until `proposals` proposals or `assignments` assignments are written."""
     topics = T.DISTRICT_ITEMS + T.CITY_ITEMS + T.NPC_ITEMS
-    next_report = max(n // 10, 1)
-    for start in range(0, n, batch_size):
-        count = min(batch_size, n - start)
+    target, unit = (assignments, "条交办") if assignments else (proposals, "件")
+    step = max(target // 10, 1)
+    next_report = step
+    start = first
+    while True:
+        if assignments:
+            left = assignments - result.assignments
+            if left <= 0:
+                break
+            per = result.assignments / result.proposals if result.proposals else ASSIGNMENTS_PER_PROPOSAL
+            count = min(batch_size, max(1, math.ceil(left / per)))
+        else:
+            count = min(batch_size, proposals - result.proposals)
+            if count <= 0:
+                break
         with transaction.atomic():
             batch = Batch(ctx, random.Random(seed * 1_000_003 + start), topics)
             batch.build(start, count)
-            assignments, events = batch.write()
+            written, events = batch.write()
+        start += count
         result.proposals += count
-        result.assignments += assignments
+        result.assignments += written
         result.events += events
-        if result.proposals >= next_report or result.proposals == n:
-            log(f"已生成 {result.proposals}/{n} 件")
-            next_report += max(n // 10, 1)
+        done = result.assignments if assignments else result.proposals
+        if done >= next_report or done >= target:
+            log(f"已生成 {done}/{target} {unit}")
+            next_report += step
+    return result
+
+
+def _worker(session_id: int, seed: int, first: int, proposals: int, assignments: int, batch_size: int, now, queue):
+    from django.db import connections
+
+    connections.close_all()  # never share the parent's connection
+    ctx = _prepare(0, seed, now, session_id=session_id)
+    result = _run(ctx, seed, first=first, proposals=proposals, assignments=assignments, batch_size=batch_size,
+                  log=lambda message: None, result=ScaleResult(session=ctx.session.name))
+    connections.close_all()
+    queue.put((result.proposals, result.assignments, result.events))
+
+
+def _run_parallel(ctx, seed, *, n, assignments, batch_size, log, now, workers, result) -> ScaleResult:
+    import multiprocessing
+
+    from django.db import connections
+
+    connections.close_all()
+    mp = multiprocessing.get_context("fork")
+    queue = mp.Queue()
+    # Each worker numbers its proposals in its own range, so the (session, kind, number) key never collides.
+    span = max(n, assignments) + 1
+    shares = [((n // workers) + (1 if i < n % workers else 0) if n else 0,
+               (assignments // workers) + (1 if i < assignments % workers else 0) if assignments else 0)
+              for i in range(workers)]
+    procs = [mp.Process(target=_worker, args=(ctx.session.pk, seed, i * span, p, a, batch_size, now, queue))
+             for i, (p, a) in enumerate(shares)]
+    for proc in procs:
+        proc.start()
+    import queue as queues
+
+    received = 0
+    while received < len(procs):
+        try:
+            p, a, e = queue.get(timeout=5)
+        except queues.Empty:
+            failed = [proc.exitcode for proc in procs if proc.exitcode]
+            if failed:
+                raise RuntimeError(f"生成进程异常退出（退出码 {failed[0]}）") from None
+            continue
+        received += 1
+        result.proposals += p
+        result.assignments += a
+        result.events += e
+        log(f"一个进程完成：{p} 件提案、{a} 条交办")
+    for proc in procs:
+        proc.join()
+        if proc.exitcode:
+            raise RuntimeError(f"生成进程异常退出（退出码 {proc.exitcode}）")
     return result
 
 
@@ -298,6 +393,12 @@ class Batch:
             statuses.setdefault(a["proposal"], []).append((a["role"], a["state"]))
         for index, proposal in enumerate(self.proposals):
             proposal.status = derive_proposal_status(statuses.get(index, []))
+        names: dict[int, list[str]] = {}
+        for index, proposer, _user, _pos in self.links:
+            names.setdefault(index, []).append(proposer.name)
+        for index, proposal in enumerate(self.proposals):
+            proposal.search_text = search_text_for(number=proposal.number, title=proposal.title, body=proposal.body,
+                                                   names=names.get(index, []))
         Proposal.objects.bulk_create(self.proposals)
         ProposalProposer.objects.bulk_create([
             ProposalProposer(proposal=self.proposals[i], proposer=p, is_lead=pos == 0, position=pos)

@@ -441,6 +441,11 @@ def apply_plan(*, plan: Plan, session, actor, progress=None) -> dict[str, int]:
             if change.action == "update":
                 proposal = Proposal.objects.get(session=session, kind=row.kind, number=row.number)
                 proposals.proposal_update(actor=actor, proposal=proposal, **change.data["fields"])
+                if "is_key" in change.data["fields"]:
+                    from banli.handling.services import assignments_key_set
+                    from banli.supervision.selectors import is_key_item
+
+                    assignments_key_set(proposal_ids=[proposal.pk], key=is_key_item(proposal))
             elif change.action == "withdraw":
                 assignment = Assignment.objects.select_related("proposal__session__assigning_office", "unit").get(
                     pk=change.data["assignment"])

@@ -40,6 +40,7 @@ class AssignmentQuerySet(models.QuerySet):
         objs = list(objs)
         for obj in objs:
             obj.next_due, obj.next_due_kind = deadlines.next_due(obj)
+            obj.fill_copied_columns()  # bulk writers skip save(); the proposal's session and key flag all the same
         return super().bulk_create(objs, *args, **kwargs)
 
     def bulk_update(self, objs, fields, *args, **kwargs):
@@ -120,6 +121,11 @@ class Assignment(models.Model):
                                      editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # Copies of the proposal's session and key flag (marked key or supervised), kept by the services that change
+    # them, so the ledger filters and orders on this row alone and an index serves its pages.
+    session = models.ForeignKey("proposals.Session", null=True, on_delete=models.PROTECT, related_name="+",
+                                editable=False, verbose_name="届次")
+    key_item = models.BooleanField("重点提案", default=False, editable=False)
 
     class Meta:
         verbose_name = "交办"
@@ -154,7 +160,15 @@ class Assignment(models.Model):
     def __str__(self) -> str:
         return f"{self.proposal.number} → {self.unit}（{self.get_role_display()}）"
 
+    def fill_copied_columns(self) -> None:
+        """Copy the proposal's session (and key flag, for a new row) when not set."""
+        if self.session_id is None and self.proposal_id is not None:
+            self.session_id = self.proposal.session_id
+            if self.pk is None and not self.key_item:
+                self.key_item = bool(self.proposal.is_key)
+
     def save(self, *args, **kwargs):
+        self.fill_copied_columns()
         self.next_due, self.next_due_kind = deadlines.next_due(self)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and deadlines.NEXT_DUE_INPUTS & set(update_fields):

@@ -57,6 +57,7 @@ def assignment_create(*, proposal, unit, role: str, actor, now=None, parent: Ass
         with transaction.atomic():
             assignment = Assignment.objects.create(
                 proposal=proposal, unit=unit, role=role, state=AssignmentState.PENDING_SIGN, assigned_at=now,
+                session_id=proposal.session_id, key_item=_is_key_item(proposal),
                 assigned_by=actor if getattr(actor, "pk", None) else None, parent=parent, replaces=replaces, **due,
             )
     except IntegrityError as exc:
@@ -69,6 +70,18 @@ def assignment_create(*, proposal, unit, role: str, actor, now=None, parent: Ass
     )
     workflow.refresh_proposal_status(proposal)
     return assignment
+
+
+def _is_key_item(proposal) -> bool:
+    # Marked key, or supervised: the proposal's other assignments carry the flag (assignments_key_set keeps it).
+    return bool(proposal.is_key) or Assignment.objects.filter(proposal=proposal, key_item=True).exists()
+
+
+@transaction.atomic
+def assignments_key_set(*, proposal_ids, key: bool) -> int:
+    """Copy "key item" (marked key or supervised, as the caller decides) onto the proposals' assignments, where
+    the ledger and the workbench order by it."""
+    return Assignment.objects.filter(proposal_id__in=list(proposal_ids)).exclude(key_item=key).update(key_item=key)
 
 
 def _check_may_assign(actor, proposal, parent, unit) -> str:

@@ -70,6 +70,18 @@ class Proposer(models.Model):
         return self.name
 
 
+class ProposalQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        # Bulk writers skip the services; the search words of number, title and body are filled all the same.
+        from banli.proposals.search import search_text_for
+
+        objs = list(objs)
+        for obj in objs:
+            if not obj.search_text:
+                obj.search_text = search_text_for(number=obj.number, title=obj.title, body=obj.body)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class Proposal(models.Model):
     """A proposal (提案) or suggestion (建议) with its number, title (案由), body and proposers."""
 
@@ -93,7 +105,12 @@ class Proposal(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_items", verbose_name="并案至"
     )
     proposers = models.ManyToManyField(Proposer, through="ProposalProposer", related_name="proposals")
+    # Words of number, title, body and proposer names, segmented (banli.proposals.search), kept by the services:
+    # PostgreSQL indexes it as a tsvector (GIN), so a two-character word like 教育 is found without a scan.
+    search_text = models.TextField(blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProposalQuerySet.as_manager()
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -9,6 +9,7 @@ from banli.handling.workflow import write_event
 from banli.organizations.choices import Role
 from banli.proposals.choices import ProposalKind, ProposalStatus, ProposerKind
 from banli.proposals.models import Proposal, ProposalProposer, Proposer, Session
+from banli.proposals.search import search_text_for
 
 
 def _require_office_of(actor, office_unit) -> None:
@@ -124,6 +125,7 @@ def proposal_create(*, actor, session: Session, number: str, title: str, propose
             continue
         seen.add(proposer.pk)
         ProposalProposer.objects.create(proposal=proposal, proposer=proposer, is_lead=position == 0, position=position)
+    proposal_search_refresh(proposal=proposal)
     write_event(
         verb="register",
         actor=actor,
@@ -156,9 +158,19 @@ def proposal_update(*, actor, proposal: Proposal, **fields) -> Proposal:
     Proposal.objects.filter(pk=proposal.pk).update(**changed)
     for k, v in changed.items():
         setattr(proposal, k, v)
+    if {"title", "body"} & changed.keys():
+        proposal_search_refresh(proposal=proposal)
     write_event(verb="proposal_update", actor=actor, proposal=proposal,
                 payload={"before": before, "after": {k: str(v) for k, v in changed.items()}})
     return proposal
+
+
+def proposal_search_refresh(*, proposal: Proposal) -> None:
+    """Store the segmented words of the proposal's number, title, body and proposer names (the search index)."""
+    names = ProposalProposer.objects.filter(proposal=proposal).values_list("proposer__name", flat=True)
+    text = search_text_for(number=proposal.number, title=proposal.title, body=proposal.body, names=list(names))
+    Proposal.objects.filter(pk=proposal.pk).update(search_text=text)
+    proposal.search_text = text
 
 
 # --- 并案: items of one session on the same subject, handled together and answered separately ----------------

@@ -145,9 +145,7 @@ def draft(request, assignment_id: int):
 
 def _shows_checklist(step) -> bool:
     """The 核稿清单 belongs to the office's check (办公室核稿) and to steps whose unit asked for it."""
-    from banli.organizations.choices import Role
-
-    return step.kind == "review" and (step.checklist_required or step.role == Role.UNIT_OFFICE)
+    return step.kind == "review" and (step.checklist_required or access.is_office_check_step(step))
 
 
 @domain_view

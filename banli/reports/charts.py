@@ -39,36 +39,36 @@ def min_rank_sample() -> int:
     return int(getattr(settings, "REPORTS_MIN_RANK_SAMPLE", 3))
 
 
-def _progress(sl: Slice, opts: dict) -> Table:
+def _progress(sl: Slice, opts: dict, src=figures) -> Table:
     from banli.handling.workflow import STATES
 
-    rows = [[STATES[key].label, n] for key, n in figures.states(sl)]
+    rows = [[STATES[key].label, n] for key, n in src.states(sl)]
     return Table("progress", "办理进度（按状态）", ["状态", "件数"], rows, kind="bar")
 
 
-def _classes(sl: Slice, opts: dict) -> Table:
+def _classes(sl: Slice, opts: dict, src=figures) -> Table:
     from banli.replies.choices import NATIONAL_REPLY_CLASSES
 
     labels = dict(NATIONAL_REPLY_CLASSES)
-    rows = [[f"{code}类" + (f" {labels[code]}" if code in labels else ""), n] for code, n in figures.reply_classes(sl)]
+    rows = [[f"{code}类" + (f" {labels[code]}" if code in labels else ""), n] for code, n in src.reply_classes(sl)]
     return Table("classes", "答复类别", ["类别", "件数"], rows, kind="pie")
 
 
-def _ratings(sl: Slice, opts: dict) -> Table:
+def _ratings(sl: Slice, opts: dict, src=figures) -> Table:
     from banli.replies.choices import Rating
 
-    rows = [[Rating(key).label, n] for key, n in figures.ratings(sl)]
+    rows = [[Rating(key).label, n] for key, n in src.ratings(sl)]
     return Table("ratings", "测评结果（按提案人逐人计，最后一轮）", ["办理结果", "测评数"], rows, kind="pie")
 
 
-def _overdue(sl: Slice, opts: dict) -> Table:
-    rows = [[day.isoformat(), n] for day, n in figures.overdue_by_week(sl, weeks=int(opts.get("weeks") or 12))]
+def _overdue(sl: Slice, opts: dict, src=figures) -> Table:
+    rows = [[day.isoformat(), n] for day, n in src.overdue_by_week(sl, weeks=int(opts.get("weeks") or 12))]
     return Table("overdue", "逾期未答复趋势（每周末）", ["周末日期", "逾期件数"], rows, kind="line",
                  note="每周末已过答复期限、当时仍未答复的主办、分办件。")
 
 
-def _categories(sl: Slice, opts: dict) -> Table:
-    rows = [[c, n] for c, n in figures.categories(sl)]
+def _categories(sl: Slice, opts: dict, src=figures) -> Table:
+    rows = [[c, n] for c, n in src.categories(sl)]
     return Table("categories", "类别分布", ["类别", "件数"], rows, kind="pie")
 
 
@@ -76,14 +76,14 @@ RANKABLE = ["on_time_rate", "reply_rate", "satisfaction_rate", "basic_satisfacti
             "contact_rate", "fulfilment_rate"]
 
 
-def _rank(sl: Slice, opts: dict) -> Table:
+def _rank(sl: Slice, opts: dict, src=figures) -> Table:
     """Rates by unit (or, inside one unit, by lead section), ranked; too small samples are listed unranked."""
     from banli.organizations.models import Unit
 
     rate = opts.get("rate") if opts.get("rate") in RANKABLE else "on_time_rate"
     minimum = int(opts.get("min") or min_rank_sample())
     group = "lead_section" if sl.unit_id else "unit"
-    groups = figures.compute_grouped(sl, group)
+    groups = src.compute_grouped(sl, group)
     names = dict(Unit.objects.filter(pk__in=[g for g in groups if g]).values_list("pk", "name"))
     entries = []
     for gid, values in groups.items():
@@ -111,13 +111,14 @@ CHARTS: dict[str, Callable[[Slice, dict], Table]] = {
 }
 
 
-def build(key: str, sl: Slice, opts: dict | None = None) -> Table:
-    return CHARTS[key](sl, opts or {})
+def build(key: str, sl: Slice, opts: dict | None = None, src=figures) -> Table:
+    """One chart; `src` answers the counts (figures over the raw rows, or banli.reports.aggregates' cells)."""
+    return CHARTS[key](sl, opts or {}, src)
 
 
-def build_all(sl: Slice, opts: dict | None = None) -> list[Table]:
+def build_all(sl: Slice, opts: dict | None = None, src=figures) -> list[Table]:
     sl = sl.resolve()
-    return [fn(sl, opts or {}) for fn in CHARTS.values()]
+    return [fn(sl, opts or {}, src) for fn in CHARTS.values()]
 
 
 def to_xlsx(tables: list[Table], *, heading: str = "") -> bytes:

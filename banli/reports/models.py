@@ -146,3 +146,34 @@ class SummaryDraft(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit} {self.session} 办理工作总结"
+
+
+class FigureCell(models.Model):
+    """The figures of one cell (session × unit × lead section × handing-on unit × role × kind), kept from the event
+    log by banli.reports.aggregates, so that figure pages and dashboards add up a few hundred cells instead of
+    aggregating every assignment; `data` holds numerators, denominators, sums and the chart breakdowns."""
+
+    session_id = models.IntegerField()
+    unit_id = models.IntegerField()
+    section_id = models.IntegerField(default=0)  # lead section, 0 when none
+    parent_unit_id = models.IntegerField(default=0)  # the unit that handed the item on, 0 when the office assigned it
+    role = models.CharField(max_length=8)
+    kind = models.CharField(max_length=12)
+    as_of = models.DateField()
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = "统计汇总格"
+        verbose_name_plural = "统计汇总格"
+        indexes = [models.Index(fields=["session_id", "unit_id"], name="figurecell_session_unit")]
+
+
+class FigureCursor(models.Model):
+    """The last event folded into the figure cells (one row)."""
+
+    last_event_id = models.BigIntegerField(default=0)
+    refreshed_at = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name = "统计汇总进度"
+        verbose_name_plural = "统计汇总进度"

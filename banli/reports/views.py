@@ -12,7 +12,7 @@ from banli.core import access
 from banli.core.access import can_view_unit_report
 from banli.core.errors import DomainError
 from banli.handling.choices import AssignmentRole, AssignmentState
-from banli.reports import figures, selectors
+from banli.reports import aggregates, figures, selectors
 
 
 def _render(request, template: str, context: dict):
@@ -55,7 +55,8 @@ def figures_page(request):
     """Every figure of a slice with its definition, each linked to the items it counts."""
     _require_reader(request)
     sl = _slice_for(request)
-    values = figures.compute(sl)
+    src = aggregates.source_for(sl)
+    values = src.compute(sl)
     rows = []
     for key, v in values.items():
         f = v.figure
@@ -64,7 +65,8 @@ def figures_page(request):
             "num_url": figure_link(f, sl), "den_url": figure_link(f, sl, "denominator") if f.denominator is not None else "",
         })
     return _render(request, "reports/figures.html", {
-        "rows": rows, "slice": sl, "classes": figures.reply_classes(sl), "class_url": _class_url(sl),
+        "rows": rows, "slice": sl, "classes": src.reply_classes(sl), "class_url": _class_url(sl),
+        "from_cells": isinstance(src, aggregates.CellSource),
         **_filter_context(request, sl),
     })
 
@@ -128,8 +130,9 @@ def dashboard(request):
     sl = _slice_for(request)
     sl = sl.resolve()
     opts = _chart_opts(request)
-    tables = charts.build_all(sl, opts)
-    values = figures.compute(sl)
+    src = aggregates.source_for(sl, int(opts.get("weeks") or aggregates.WEEKS) if str(opts.get("weeks", "")).isdigit() else aggregates.WEEKS)
+    tables = charts.build_all(sl, opts, src)
+    values = src.compute(sl)
     headline = []
     for key in HEADLINE:
         v = values[key]

@@ -126,3 +126,10 @@ def digest_data(user, *, today: dt.date) -> dict:
         "unsatisfied": [{"number": n, "title": t[:40], "unit": u} for n, t, u in unsatisfied],
         "unsatisfied_count": len(unsatisfied),
     }
+
+
+def is_key_item(proposal) -> bool:
+    """A key item (重点提案): marked key, or under supervision (督办)."""
+    from banli.supervision.models import Supervision
+
+    return bool(proposal.is_key) or Supervision.objects.filter(proposal=proposal).exists()

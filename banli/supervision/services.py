@@ -20,6 +20,7 @@ from banli.core import access
 from banli.core.errors import DomainError, NotFound, PermissionDenied
 from banli.handling.deadlines import WorkCalendar
 from banli.handling.workflow import STATES, write_event
+from banli.handling import services as handling_services
 from banli.organizations.choices import Role
 from banli.supervision import fanout, messages
 from banli.supervision import scan as scanning
@@ -309,6 +310,7 @@ def supervision_create(*, actor, proposal, leader_name: str, leader=None, warnin
         note=note, created_by=actor,
     )
     Proposal.objects.filter(pk=proposal.pk).update(is_key=True)
+    handling_services.assignments_key_set(proposal_ids=[proposal.pk], key=True)
     write_event(verb="supervise", actor=actor, actor_role=Role.ASSIGNING_OFFICE, proposal=proposal,
                 payload={"leader": leader_name, "warning_days": supervision.warning_days}, now=now)
     return supervision

@@ -117,3 +117,189 @@ def bench_workbench_pages_scale():
             yield f"workbench.{name}_ratio_{n}_to_{SMALL}", ms / small_ms, "x"
             if small_queries != queries:
                 yield f"workbench.{name}_queries_at_{SMALL}", small_queries, "queries"
+
+
+# --- the ledger at a million assignments (issue 18) -----------------------------------------------------------
+
+LEDGER_DEFAULT = 1_000_000
+
+
+def _ledger_target() -> int:
+    return int(os.environ.get("BANLI_BENCH_LEDGER_ASSIGNMENTS", str(LEDGER_DEFAULT)))
+
+
+def _top_up(n: int) -> None:
+    """Fill the database up to about `n` assignments with the --scale generator (parallel on PostgreSQL)."""
+    from banli.core.demo_scale import analyze, generate
+    from banli.handling.models import Assignment
+
+    missing = n - Assignment.objects.count()
+    if missing > 0:
+        workers = int(os.environ.get("BANLI_BENCH_WORKERS", "2")) if connection.vendor == "postgresql" else 1
+        generate(assignments=missing, batch_size=2000, seed=18, workers=workers)
+        from banli.reports.aggregates import rebuild
+
+        rebuild()
+    else:
+        analyze()
+
+
+def _median_ms(fn, repeat: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def bench_ledger_at_scale():
+    """Ledger variants, the Django admin changelist's same views and the raw SQL floor, figures and dashboard, at
+    BANLI_BENCH_LEDGER_ASSIGNMENTS assignments (default 1,000,000; generated when missing), medians of 15."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.urls import reverse
+
+    from banli.core import demo_texts as T
+    from banli.handling.models import Assignment
+    from banli.organizations.models import Unit
+    from banli.proposals.models import Session
+
+    from django.core.signals import request_started
+    from django.db import reset_queries
+
+    # Each request would empty the query log that CaptureQueriesContext reads: keep it for the counts.
+    request_started.disconnect(reset_queries)
+    repeat = int(os.environ.get("BANLI_BENCH_REPEAT", "15"))
+    started = time.perf_counter()
+    _top_up(_ledger_target())
+    n = Assignment.objects.count()
+    yield "ledger.assignments", n, "assignments"
+    yield "ledger.setup_seconds", time.perf_counter() - started, "s"
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_database_size(current_database())")
+            yield "ledger.database_size", cursor.fetchone()[0] / 2**20, "MiB"
+
+    User = get_user_model()
+    office = User.objects.get(username="scale_office")
+    code = T.DEPARTMENTS[0][0]
+    unit_user = User.objects.filter(username__in=[f"{code}_office", f"scale_{code}_office"]).first()
+    unit = Unit.objects.get(name=T.DEPARTMENTS[0][1], parent__isnull=False)
+    admin = User.objects.filter(username="bench_admin").first()
+    if admin is None:
+        admin = User.objects.create_superuser("bench_admin", "bench@example.gov.cn", None)
+    from django.test import RequestFactory
+
+    from banli.workbench import selectors
+    from banli.workbench.filtersets import filtered_ledger
+
+    factory = RequestFactory()
+    clients_users = {"office": office, "unit": unit_user}
+    clients = {}
+    for name, user in (("office", office), ("unit", unit_user), ("admin", admin)):
+        clients[name] = Client()
+        clients[name].force_login(user)
+
+    ledger = reverse("workbench:ledger")
+    changelist = reverse("admin:handling_assignment_changelist")
+    table = "handling_assignment"
+    order = "(NOT a.key_item), COALESCE(a.next_due, DATE '9999-12-31'), a.id"
+    # The 25,001st row of the default order: where "page 500" starts, found once with OFFSET for the cursor.
+    deep = (Assignment.objects.exclude(state="withdrawn")
+            .order_by("-key_item", "next_due", "id").values_list("key_item", "next_due", "id")[25_000:25_001])
+    deep_cursor = ""
+    for key, due, pk in deep:
+        deep_cursor = f"{int(not key)}_{(due.isoformat() if due else '9999-12-31')}_{pk}"
+    page_sql = (f"SELECT a.*, p.number, p.title, s.name, u.name FROM {table} a JOIN proposals_proposal p ON p.id = a.proposal_id "
+                f"JOIN proposals_session s ON s.id = p.session_id JOIN organizations_unit u ON u.id = a.unit_id ")
+    live = "a.state <> 'withdrawn'"
+    search = ("a.proposal_id IN (SELECT id FROM proposals_proposal WHERE search_vector "
+              "@@ to_tsquery('simple'::regconfig, '''教育''')) AND ")
+    count = f"SELECT count(*) FROM {table} a WHERE "
+    variants = [
+        # name, client, params, admin params, floor (page, count)
+        ("office_first", "office", {}, {},
+         (page_sql + f"WHERE {live} ORDER BY {order} LIMIT 51", count + live)),
+        ("office_state_due", "office", {"state": "in_progress", "ordering": "due"}, {"state": "in_progress", "o": "9"},
+         (page_sql + "WHERE a.state = 'in_progress' ORDER BY COALESCE(a.next_due, DATE '9999-12-31'), a.id LIMIT 51",
+          count + "a.state = 'in_progress'")),
+        ("office_search", "office", {"q": "教育"}, {"q": "教育"},
+         (page_sql + f"WHERE {search}{live} ORDER BY {order} LIMIT 51", count + search + live)),
+        ("office_deep_page", "office", {"after": deep_cursor, "page": 501}, {"p": "501"},
+         (page_sql + f"WHERE {live} AND ({order}) > (%s, %s, %s) ORDER BY {order} LIMIT 51", count + live)),
+        ("unit_first", "unit", {}, {"unit__id__exact": unit.pk},
+         (page_sql + f"WHERE a.unit_id = {unit.pk} AND {live} ORDER BY {order} LIMIT 51",
+          count + f"a.unit_id = {unit.pk} AND {live}")),
+        ("unit_search", "unit", {"q": "教育"}, {"unit__id__exact": unit.pk, "q": "教育"},
+         (page_sql + f"WHERE a.unit_id = {unit.pk} AND {search}{live} ORDER BY {order} LIMIT 51",
+          count + f"a.unit_id = {unit.pk} AND {search}{live}")),
+    ]
+    deep_params = deep_cursor.split("_")
+    for name, who, params, admin_params, (page_q, count_q) in variants:
+        client = clients[who]
+
+        def page(client=client, params=params):
+            response = client.get(ledger, params)
+            assert response.status_code == 200, response.status_code
+
+        with CaptureQueriesContext(connection) as queries:
+            page()
+        ms = _median_ms(page, repeat)
+        yield f"ledger.{name}_ms", ms, "ms"
+        yield f"ledger.{name}_queries", len(queries.captured_queries), "queries"
+
+        def rows_only(user=clients_users[who], params=params):
+            # The ledger's own reads (filters, count, page rows) without sessions, middleware and the template.
+            request = factory.get(ledger, params)
+            request.user = user
+            filterset = filtered_ledger(request)
+            selectors.ledger_page(filterset.qs, request.GET, 50)
+
+        rows_ms = _median_ms(rows_only, repeat)
+        yield f"ledger.{name}_rows_ms", rows_ms, "ms"
+        if connection.vendor == "postgresql":
+            sql_params = []
+            if "%s" in page_q:
+                sql_params = [deep_params[0] == "1", deep_params[1], int(deep_params[2])]
+            def floor(page_q=page_q, count_q=count_q, sql_params=sql_params):
+                with connection.cursor() as cursor:
+                    cursor.execute(page_q, sql_params)
+                    cursor.fetchall()
+                    cursor.execute(count_q)
+                    cursor.fetchall()
+            floor_ms = _median_ms(floor, repeat)
+            yield f"ledger.{name}_floor_ms", floor_ms, "ms"
+            yield f"ledger.{name}_over_floor", ms / floor_ms, "x"
+            yield f"ledger.{name}_rows_over_floor", rows_ms / floor_ms, "x"
+
+        def admin_page(admin_params=admin_params):
+            response = clients["admin"].get(changelist, admin_params)
+            assert response.status_code == 200, response.status_code
+
+        admin_ms = _median_ms(admin_page, max(3, repeat // 3))
+        yield f"ledger.{name}_admin_ms", admin_ms, "ms"
+        yield f"ledger.{name}_admin_over_banli", admin_ms / ms, "x"
+
+    session = Session.objects.filter(name__startswith="压测届次").order_by("id").first()
+    pages = [
+        ("figures_office", "office", reverse("reports:figures"), {"session": session.pk}),
+        ("dashboard_office", "office", reverse("reports:dashboard"), {"session": session.pk}),
+        ("figures_unit", "unit", reverse("reports:figures"), {"session": session.pk}),
+        ("dashboard_unit", "unit", reverse("reports:dashboard"), {"session": session.pk}),
+    ]
+    for name, who, url, params in pages:
+        client = clients[who]
+
+        def get(client=client, url=url, params=params):
+            response = client.get(url, params)
+            assert response.status_code == 200, response.status_code
+
+        with CaptureQueriesContext(connection) as queries:
+            get()
+        yield f"reports.{name}_ms", _median_ms(get, max(3, repeat // 3)), "ms"
+        yield f"reports.{name}_queries", len(queries.captured_queries), "queries"
+
+
+bench_ledger_at_scale.bench_order = 2

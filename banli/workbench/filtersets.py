@@ -5,16 +5,17 @@ import re
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from banli.core import access
 from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.handling.workflow import STATES
 from banli.core import access
 from banli.organizations.choices import UnitKind
 from banli.organizations.models import Unit
 from banli.proposals.choices import ProposalKind
-from banli.proposals.models import ProposalProposer, Session
+from banli.proposals.models import Session
+from banli.proposals.search import matching_proposals_q
 from banli.workbench.selectors import ledger_assignments, overdue_q
 
 
@@ -31,7 +32,7 @@ class ChineseOrderingFilter(django_filters.OrderingFilter):
 
 class LedgerFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label="关键词", method="filter_text", widget=forms.TextInput(attrs={"placeholder": "编号、案由、正文或提案人，如：教育"}))
-    session = django_filters.ModelChoiceFilter(label="届次", field_name="proposal__session", queryset=Session.objects.all(),
+    session = django_filters.ModelChoiceFilter(label="届次", field_name="session", queryset=Session.objects.all(),
                                                empty_label="全部届次")
     kind = django_filters.ChoiceFilter(label="类型", field_name="proposal__kind", choices=ProposalKind.choices,
                                        empty_label="全部类型")
@@ -65,20 +66,19 @@ class LedgerFilter(django_filters.FilterSet):
             field.widget.attrs.setdefault("class", "form-control form-control-sm" if isinstance(field.widget, forms.TextInput) else "form-select form-select-sm")
 
     def filter_text(self, queryset, name, value):
+        # Words of number, title, body and proposer names; an index serves it on PostgreSQL (proposals.search).
         value = value.strip()
         if not value:
             return queryset
-        q = Q()
-        for word in value.split():
-            # "第20240104号" is how a clerk writes a number; the stored number is the digits.
-            number = re.sub(r"^第(.+)号$", r"\1", word)
-            signer = ProposalProposer.objects.filter(proposal_id=OuterRef("proposal_id"), proposer__name__icontains=word)
-            q &= (Q(proposal__title__icontains=word) | Q(proposal__body__icontains=word)
-                  | Q(proposal__number__icontains=number) | Q(Exists(signer)))
-        return queryset.filter(q)
+        # "第20240104号" is how a clerk writes a number; the stored number (and the search words) are the digits.
+        value = " ".join(re.sub(r"^第(.+)号$", r"\1", word) for word in value.split())
+        return queryset.filter(matching_proposals_q(value, "proposal__"))
 
     def filter_unit(self, queryset, name, value):
-        return queryset.filter(unit__path__startswith=value.path) if value else queryset
+        if not value:
+            return queryset
+        # The unit's subtree resolved to ids first: a plain unit_id IN (…) that the (unit, order) index serves.
+        return queryset.filter(unit_id__in=access.units_with_assignments(Unit.objects.filter(path__startswith=value.path)))
 
     def filter_key(self, queryset, name, value):
         if value not in ("true", "false"):
@@ -97,8 +97,10 @@ class LedgerFilter(django_filters.FilterSet):
         if not self.data.get("ordering"):
             from django.db.models import F
 
-            # Key items (重点提案) first, then by due date.
-            qs = qs.order_by(F("key_item").desc(), F("due").asc(nulls_last=True), "proposal__number", "id")
+            # Key items (重点提案) first, then by due date: the stored columns the ledger's indexes are built on.
+            qs = qs.order_by(F("key_item").desc(), F("next_due").asc(nulls_last=True), "id")
+        elif qs.query.order_by:
+            qs = qs.order_by(*qs.query.order_by, "id")
         return qs
 
 

@@ -73,10 +73,10 @@ def key_item_expression(prefix: str = ""):
 
 
 def with_rows(qs: QuerySet) -> QuerySet:
-    """Join what a row shows: proposal, session, unit, section, handler; annotate the applicable due date and
-    whether the item is a key item (key items come first in every list)."""
+    """Join what a row shows: proposal, session, unit, section, handler; annotate the applicable due date.
+    Whether the item is a key item (key items come first in every list) is the stored `key_item` column."""
     return qs.select_related("proposal", "proposal__session", "unit", "lead_section", "handler").annotate(
-        due=due_expression(), key_item=key_item_expression()
+        due=due_expression()
     )
 
 
@@ -295,35 +295,43 @@ def workbench_for(user, role: str, clock: Clock | None = None) -> list[Section]:
 
 
 def ledger_assignments(user) -> QuerySet:
-    """Every assignment the user may see, with what a ledger row shows (one query per page)."""
+    """Every assignment the user may see in the ledger, with what a ledger row shows (one query per page).
+
+    The user's scope is resolved first into plain `session_id IN (…)` / `unit_id IN (…)` on the assignment row
+    (access.ledger_scope_q), no filter when it covers everything; the due date shown is the stored next_due.
+    The class a row shows, filters on and sorts by is a draft's class only for who may read the draft."""
+    scope = access.ledger_scope_q(user)
+    qs = Assignment.objects.all() if scope is None else Assignment.objects.filter(scope)
     latest = Reply.objects.filter(assignment=OuterRef("pk"), round=OuterRef("round")).order_by("-version")
     any_state = Subquery(latest.values("reply_class")[:1])
-    # The class a row shows, filters on and sorts by: a draft's class only for who may read the draft.
     insider = access.unsent_replies_visible_q(user)
     if insider is None:
         reply_class = any_state
     else:
         sent = Subquery(latest.filter(state=ReplyState.SENT).values("reply_class")[:1])
         reply_class = Case(When(insider, then=any_state), default=sent)
-    return with_rows(access.visible_assignments(user)).annotate(reply_class=reply_class)
+    return qs.select_related("proposal", "proposal__session", "unit", "lead_section", "handler").annotate(
+        due=F("next_due"), reply_class=reply_class)
 
 
-def ledger_page(qs: QuerySet, number, per_page: int):
-    """One page of a filtered, ordered ledger queryset, fetched in two steps so that it costs the same on
-    page 1 and page 1,000 of 100,000 rows: the ordered ids of the page first (the sort carries only the
-    id and the sort keys), then the full rows of those ids (joins, the reply-class and 并案 lookups for 50 rows,
-    not for every row that goes into the sort). Returns the paginator's page and its rows in order."""
-    from django.core.paginator import Paginator
+def ledger_sessions(user) -> QuerySet:
+    """The sessions the user has ledger rows in, newest first: one indexed EXISTS probe per session (sessions are
+    few), never a pass over every proposal."""
+    from banli.proposals.models import Session
 
-    from banli.proposals.models import Proposal
+    scope = access.ledger_scope_q(user)
+    rows = Assignment.objects.filter(session_id=OuterRef("pk"))
+    if scope is not None:
+        rows = rows.filter(scope)
+    return Session.objects.filter(Exists(rows)).order_by("-year", "-pk")
 
-    page = Paginator(qs.values_list("pk", flat=True), per_page).get_page(number)
-    ids = list(page.object_list)
-    # A 并案 head is known by its merged items; asked for the page's rows only, inside the same query.
-    heads = Exists(Proposal.objects.filter(merged_with=OuterRef("proposal_id")))
-    by_id = qs.model.objects.none() if not ids else qs.order_by().filter(pk__in=ids).annotate(merge_head=heads)
-    rows = {row.pk: row for row in by_id}
-    return page, [rows[pk] for pk in ids if pk in rows]
+
+def ledger_page(qs: QuerySet, params, per_page: int):
+    """One page of a filtered ledger queryset, costing the same on any page (banli.workbench.ledger)."""
+    from banli.workbench import ledger
+
+    return ledger.ledger_page(qs, params, per_page=per_page, ordering=(params.get("ordering") or "").strip(),
+                              text=(params.get("q") or "").strip())
 
 
 # --- the proposal page ------------------------------------------------------------------------

@@ -80,7 +80,12 @@ def assignments_create_many(*, proposal, actor, units_and_roles: list[tuple],
 
 def proposal_mark_key(*, actor, proposal, is_key: bool):
     """Mark or unmark a key item (重点提案)."""
-    return proposals.proposal_update(actor=actor, proposal=proposal, is_key=is_key)
+    from banli.handling.services import assignments_key_set
+    from banli.supervision.selectors import is_key_item
+
+    proposal = proposals.proposal_update(actor=actor, proposal=proposal, is_key=is_key)
+    assignments_key_set(proposal_ids=[proposal.pk], key=is_key_item(proposal))
+    return proposal
 
 
 def proposal_merge_with(*, actor, proposal, other):

@@ -21,7 +21,7 @@ from banli.assist.selectors import suggest_quietly
 from banli.core import access
 from banli.core.errors import ConflictError, DomainError, PermissionDenied
 from banli.handling.choices import AssignmentRole, AssignmentState
-from banli.handling.models import Assignment
+from banli.handling.models import Assignment, ContactRecord
 from banli.organizations.choices import UnitKind
 from banli.organizations.models import Unit
 from banli.proposals import services as proposal_services
@@ -89,22 +89,42 @@ password_change = login_required(PasswordChangeView.as_view())
 
 
 def _assignment_cards(user, proposal, bound=None):
-    """Each assignment of the proposal with what the user may see of it and the actions he may take."""
+    """Each assignment of the proposal with what the user may see of it and the actions he may take.
+
+    The replies, co-opinions, contacts, commitments and ratings of all the proposal's assignments are read in one
+    query each and handed out in Python, so the page costs the same queries with two assignments or twenty."""
     assignments = list(
         Assignment.objects.filter(proposal=proposal)
         .select_related("unit", "lead_section", "handler", "proposal__session__assigning_office")
         .order_by("role", "id")
     )
     # The proposal object is already loaded with its session; share it so checks need no query.
+    by_id = {}
     for a in assignments:
         a.proposal = proposal
+        by_id[a.pk] = a
+
+    def grouped(qs):
+        out = {pk: [] for pk in by_id}
+        for record in qs.filter(assignment_id__in=list(by_id)):
+            record.assignment = by_id[record.assignment_id]
+            out[record.assignment_id].append(record)
+        return out
+
+    replies_of = grouped(Reply.objects.order_by("round", "version", "id"))
+    opinions_of = grouped(CoOpinion.objects.order_by("round", "id"))
+    contacts_of = grouped(ContactRecord.objects.select_related("recorded_by").order_by("contacted_on", "id"))
+    commitments_of = grouped(Commitment.objects.order_by("target_date", "id"))
+    feedbacks_of = grouped(Feedback.objects.select_related("proposer").order_by("round", "id"))
+    live_leads = [a for a in assignments if a.role == AssignmentRole.LEAD and a.state != AssignmentState.WITHDRAWN]
     is_office = access.sees_withdrawn_assignments(user, proposal)
     cards = []
     for a in assignments:
         if a.state == AssignmentState.WITHDRAWN and not is_office:
             continue
         internal = access.sees_unit_internals(user, a)
-        reply = Reply.objects.filter(assignment=a).order_by("-round", "-version").first()
+        all_replies = replies_of[a.pk]
+        reply = max(all_replies, key=lambda r: (r.round, r.version), default=None)
         ctx = {"reply": reply}
         actions = []
         for action in offered_actions(a, user, ctx):
@@ -113,10 +133,10 @@ def _assignment_cards(user, proposal, bound=None):
                 form.initial = {f: getattr(reply, f) for f in ("reply_class", "disclosure", "disclosure_reason",
                                                                "public_summary", "body", "contact_person", "contact_phone")}
             actions.append({"action": action, "form": form})
-        sent_replies = [r for r in Reply.objects.filter(assignment=a).order_by("round", "version")
-                        if access.can_view_reply(user, r)]
-        opinions = [o for o in CoOpinion.objects.filter(assignment=a).select_related("assignment__unit")
-                    if access.can_view_co_opinion(user, o)]
+        # The page is shown only to who may see the proposal, so its sent replies need no further check.
+        visible = {r.pk for r in all_replies if access.can_view_reply(user, r, item_visible=True)}
+        sent_replies = [r for r in all_replies if r.pk in visible]
+        opinions = [o for o in opinions_of[a.pk] if access.can_view_co_opinion(user, o, leads=live_leads)]
         state = selectors.STATES.get(a.state)
         cards.append({
             "a": a,
@@ -125,11 +145,11 @@ def _assignment_cards(user, proposal, bound=None):
             "internal": internal,
             "actions": actions,
             "replies": sent_replies,
-            "current_reply": reply if reply and access.can_view_reply(user, reply) else None,
+            "current_reply": reply if reply is not None and reply.pk in visible else None,
             "opinions": opinions,
-            "contacts": list(a.contacts.select_related("recorded_by")) if internal else [],
-            "commitments": list(Commitment.objects.filter(assignment=a)) if (internal or is_office) else [],
-            "feedbacks": list(Feedback.objects.filter(assignment=a).select_related("proposer")) if (internal or is_office) else [],
+            "contacts": contacts_of[a.pk] if internal else [],
+            "commitments": commitments_of[a.pk] if (internal or is_office) else [],
+            "feedbacks": feedbacks_of[a.pk] if (internal or is_office) else [],
             "progress": selectors.progress_percent(a),
         })
     return assignments, cards
@@ -207,16 +227,26 @@ def ledger(request):
     clock = selectors.Clock.now()
     filterset = filtered_ledger(request, today=clock.today)
     qs = filterset.qs if filterset.is_valid() else filterset.queryset.none()
-    page, rows = selectors.ledger_page(qs, request.GET.get("page"), LEDGER_PAGE_SIZE)
-    rows = selectors.decorate(rows, clock)
+    page = selectors.ledger_page(qs, request.GET, LEDGER_PAGE_SIZE)
+    rows = selectors.decorate(page.rows, clock)
     query = request.GET.copy()
-    query.pop("page", None)
+    for name in ("page", "after", "before", "from_date", "from_number"):
+        query.pop(name, None)
+
+    def link(params):
+        if params is None:
+            return ""
+        target = query.copy()
+        for name, value in params.items():
+            target[name] = value
+        return "?" + target.urlencode()
+
     context = {"nav": "ledger", "filter": filterset, "page": page, "rows": rows, "query": query.urlencode(),
-               "total": page.paginator.count}
+               "total": page.count_label, "next_url": link(page.next_params), "previous_url": link(page.previous_params),
+               "jump_fields": [(k, v) for k, values in query.lists() if k != "ordering" for v in values]}
     if assist.can_use_assist(request.user) and not request.htmx:
         # 热点归类 per session the user has items in, newest first.
-        context["topic_sessions"] = Session.objects.filter(
-            pk__in=access.visible_proposals(request.user).values("session_id")).order_by("-year", "-pk")[:6]
+        context["topic_sessions"] = selectors.ledger_sessions(request.user)[:6]
     template = "workbench/_ledger_table.html" if request.htmx and request.htmx.target == "ledger-table" else "workbench/ledger.html"
     return render(request, template, context)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 from collections import defaultdict
 
+import pytest
 from django.core.management import call_command
 from django.db.models import Count
 
@@ -15,18 +16,34 @@ from banli.proposals.models import Proposal, Session
 from banli.replies.models import CoOpinion, Feedback, Reply
 
 
-def _generate(n=200):
+def _generate(n=470, **options):
     out = io.StringIO()
-    call_command("load_demo", scale=n, batch=70, stdout=out)
-    return Session.objects.get(name__startswith=f"压测届次（{n}件"), out.getvalue()
+    call_command("load_demo", scale=n, batch=70, stdout=out, **options)
+    return Session.objects.get(name__startswith=f"压测届次（{n}条交办"), out.getvalue()
 
 
-def test_scale_generates_the_requested_number_of_proposals_in_batches(db):
+def test_scale_counts_assignments_generated_in_batches_and_ends_with_analyze(db):
     session, output = _generate()
-    assert Proposal.objects.filter(session=session).count() == 200
-    assert "已生成 200 件提案" in output
+    assignments = Assignment.objects.filter(session=session).count()
+    proposals = Proposal.objects.filter(session=session).count()
+    assert 470 <= assignments <= 470 * 1.05 + 5  # the last batch is sized to what is left
+    assert 150 < proposals < 260
+    assert f"已生成 {proposals} 件提案、{assignments} 条交办" in output and "ANALYZE" in output
     numbers = set(Proposal.objects.filter(session=session).values_list("number", flat=True))
-    assert len(numbers) == 200
+    assert len(numbers) == proposals
+
+
+@pytest.mark.django_db(transaction=True)
+def test_scale_runs_in_parallel_processes_on_postgresql():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("worker processes need a database server (SQLite's test database lives in this process)")
+    session, output = _generate(300, workers=2)
+    assert Assignment.objects.filter(session=session).count() >= 300
+    assert Proposal.objects.filter(session=session).values("number").distinct().count() == \
+        Proposal.objects.filter(session=session).count()
+    assert output.count("一个进程完成") == 2
 
 
 def test_scale_rows_are_consistent_states_events_versions_and_derived_status(db):
@@ -71,4 +88,4 @@ def test_scale_covers_the_common_states_and_its_event_chains_verify(db):
     assert broken is None and checked == Event.objects.count()
     per_proposal = Event.objects.filter(proposal__session=session, verb="register").values("proposal").annotate(
         n=Count("id"))
-    assert all(row["n"] == 1 for row in per_proposal) and len(per_proposal) == 200
+    assert all(row["n"] == 1 for row in per_proposal) and len(per_proposal) == Proposal.objects.filter(session=session).count()

@@ -39,6 +39,7 @@ ALLOWED: dict[str, tuple[set[str] | str, str]] = {
     "workbench/benchmarks.py": ("*", "benchmark data builder: creates grants"),
     "ops/benchmarks.py": ({"_import_world"}, "benchmark data builder: creates an office account"),
     "ops/loadtest.py": ({"prepare"}, "load-test builder: picks demo accounts of each role to sign in as"),
+    "workbench/menu.py": ("*", "display: the menu each active role shows (what a role may open is in access)"),
     "workbench/roles.py": ("*", "display: which of his grants the user works in (menu and workbench)"),
     "workbench/selectors.py": ({"WORKBENCHES", "HOME_TEMPLATES"}, "display: the home page of each active role"),
     "handling/workflow.py": ("*", "the transition table names who may take each step (issue 15 part 1 makes it "

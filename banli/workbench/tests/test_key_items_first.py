@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 from banli.core.testing import assign, make_proposal
 from banli.handling import services as handling
 from banli.handling.models import Assignment
-from banli.proposals.models import Proposal
 from banli.supervision.services import supervision_create
+from banli.workbench.services import proposal_mark_key
 
 pytestmark = pytest.mark.django_db
 
@@ -28,10 +28,12 @@ def items(world):
         lead, _ = assign(world, p, co=False)
         Assignment.objects.filter(pk=lead.pk).update(sign_due=today + dt.timedelta(days=i + 1))
         made.append(p)
-    Proposal.objects.filter(pk=made[2].pk).update(is_key=True)
+    # Through the services, which keep the key flag the lists order by on each assignment.
+    proposal_mark_key(actor=world.office, proposal=made[2], is_key=True)
     supervision_create(actor=world.office, proposal=made[3], leader_name="副区长 陈明")
     # Supervised but no longer flagged: still a key item.
-    Proposal.objects.filter(pk=made[3].pk).update(is_key=False)
+    made[3].refresh_from_db()
+    proposal_mark_key(actor=world.office, proposal=made[3], is_key=False)
     return made
 
 

@@ -82,4 +82,25 @@ def test_ledger_paginates_and_keeps_filters_in_links(client, world):
     client.force_login(world.office)
     html = client.get(reverse("workbench:ledger"), {"q": "教育"}).content.decode()
     assert "第 1 / 3 页" in html
-    assert "?q=%E6%95%99%E8%82%B2&page=2" in html
+    assert "?q=%E6%95%99%E8%82%B2&amp;page=2" in html  # a search of few results is ranked, paged by number
+
+
+@pytest.mark.parametrize("name", ["office", "lead_office", "co_office"])
+def test_proposal_page_queries_do_not_grow_with_its_assignments(client, world, name):
+    """Replies, opinions, contacts, commitments and ratings are read once for all of the item's assignments."""
+    from banli.core.testing import assign, make_proposal, walk_to
+    from banli.handling import services as handling
+    from banli.organizations import services as orgs
+
+    proposal = make_proposal(world, number="QC1")
+    lead, co = assign(world, proposal)
+    walk_to(world, lead, "replied")
+    client.force_login(getattr(world, name))
+    url = reverse("workbench:proposal", args=[proposal.pk])
+    client.get(url)
+    small = count_queries(client, url)
+    for i in range(4):
+        unit = orgs.unit_create(name=f"区第{i}协办局")
+        handling.assignment_create(proposal=proposal, unit=unit, role="co", actor=world.office)
+    large = count_queries(client, url)
+    assert small == large

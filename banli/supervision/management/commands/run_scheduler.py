@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from banli.assist.tasks import retrain_if_stale
 from banli.core.tasks import sweep_if_due
@@ -42,6 +43,9 @@ def tick(now=None) -> dict:
     anchor = anchor_due(now=now)
     if anchor is not None:
         result["event_anchor"] = anchor
+    # Jobs of apps above this one (e.g. the figure cells of reports), named in settings like Celery beat's tasks.
+    for name, path in settings.BANLI_SCHEDULER_JOBS.items():
+        result[name] = import_string(path)()
     return result
 
 

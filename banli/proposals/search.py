@@ -1,0 +1,117 @@
+"""Chinese word search over proposals: number, title, body and proposer names, segmented once when written.
+
+Chinese has no spaces, so a plain full-text index finds nothing and a trigram index cannot serve a
+two-character word (教育) at all. The text is segmented with jieba (rjieba) in search mode when a proposal
+is written (`search_text`: every word and its shorter words, e.g. 教育局 also as 教育), and PostgreSQL
+stores `to_tsvector('simple', search_text)` in a generated column with a GIN index (proposals 0005). A query is segmented
+the same way and every word must match. SQLite keeps the simple fallback: a substring match per word.
+"""
+from __future__ import annotations
+
+import functools
+import re
+
+import rjieba
+from django.db import connection
+from django.db.models import BooleanField, F, Func, Q, Value
+
+TSQUERY_SQL = "to_tsquery('simple'::regconfig, {value})"
+
+
+def _vector(column: str) -> str:
+    # PostgreSQL stores to_tsvector('simple', search_text) in the generated column search_vector (migration
+    # proposals 0005, GIN-indexed; not a model field, SQLite has no tsvector): read it from the same table alias.
+    return column.replace('"search_text"', '"search_vector"')
+
+
+class WordsMatch(Func):
+    """The stored words match every query word: `search_vector @@ to_tsquery('simple', words)` (PostgreSQL)."""
+
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection, **extra):
+        column, column_params = compiler.compile(self.source_expressions[0])
+        value, value_params = compiler.compile(self.source_expressions[1])
+        return f"{_vector(column)} @@ {TSQUERY_SQL.format(value=value)}", [*column_params, *value_params]
+
+
+class WordsRank(Func):
+    """ts_rank of the stored words against the query words (PostgreSQL)."""
+
+    def as_sql(self, compiler, connection, **extra):
+        column, column_params = compiler.compile(self.source_expressions[0])
+        value, value_params = compiler.compile(self.source_expressions[1])
+        return f"ts_rank({_vector(column)}, {TSQUERY_SQL.format(value=value)})", [*column_params, *value_params]
+_SPACE = re.compile(r"\s+")
+_PUNCT = re.compile(r"^[\W_]+$")
+
+
+def _words(tokens) -> list[str]:
+    out, seen = [], set()
+    for token in tokens:
+        token = token.strip().lower()
+        if not token or _PUNCT.match(token) or token in seen:
+            continue
+        seen.add(token)
+        out.append(token)
+    return out
+
+
+def segment(text: str) -> str:
+    """The words of `text` (with the shorter words inside longer ones), space separated."""
+    return " ".join(_words(rjieba.cut_for_search(_SPACE.sub(" ", text or ""))))
+
+
+def search_text_for(*, number: str, title: str, body: str, names=()) -> str:
+    words = _words([*_segment_cached(number or ""), *_segment_cached(f"{title or ''} {body or ''}"),
+                    *(w for name in names for w in _segment_cached(name))])
+    return " ".join(words)
+
+
+@functools.lru_cache(maxsize=4096)
+def _segment_cached(text: str) -> tuple[str, ...]:
+    # Bulk loads repeat titles, bodies and names; segmenting each distinct text once keeps them fast.
+    return tuple(segment(text).split())
+
+
+def query_words(value: str) -> list[str]:
+    """The words a query asks for: each space-separated part segmented precisely (教育局长 → 教育局长)."""
+    words = []
+    for part in (value or "").split():
+        words.extend(_words(rjieba.cut(part)))
+    return words
+
+
+def uses_index() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def tsquery_text(value: str) -> str:
+    """A to_tsquery argument: every word required, each quoted as a lexeme."""
+    return " & ".join("'" + w.replace("'", "''").replace("\\", "\\\\") + "'" for w in query_words(value))
+
+
+def matching_proposals_q(value: str, prefix: str = "") -> Q:
+    """A Q over rows reaching Proposal through `prefix` (e.g. "proposal__") that match every word of `value`.
+
+    PostgreSQL: `proposal_id IN (SELECT id … WHERE tsvector @@ tsquery)`, served by the GIN index. SQLite: a
+    substring match per word on number, title, body (the fallback)."""
+    from banli.proposals.models import Proposal, ProposalProposer
+
+    value = (value or "").strip()
+    if not value:
+        return Q()
+    if uses_index():
+        text = tsquery_text(value)
+        if not text:
+            return Q()
+        # A number is one word of search_text too, so numbers need no second condition.
+        ids = Proposal.objects.filter(WordsMatch(F("search_text"), Value(text))).values("pk")
+        return Q(**{f"{prefix}pk__in": ids})
+    q = Q()
+    for word in value.split():
+        q &= (Q(**{f"{prefix}title__icontains": word}) | Q(**{f"{prefix}body__icontains": word})
+              | Q(**{f"{prefix}number__icontains": word})
+              | Q(**{f"{prefix}pk__in": ProposalProposer.objects.filter(proposer__name__icontains=word)
+                     .values("proposal_id")}))
+    return q

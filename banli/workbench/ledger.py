@@ -1,0 +1,314 @@
+"""Paging the ledger (台账) so that every page costs what page 1 costs, at a million assignments.
+
+- The order reads stored columns of the assignment row only: key items first (`key_item`), then the next due
+  date (`next_due`, empty last), then the id. PostgreSQL has an index in exactly that order for each common
+  filter (migration handling 0009), so a page is an index range read of 50 entries.
+- Pages are keyset pages: "next" asks for the rows after the last one shown, "previous" for the rows before the
+  first, never OFFSET. One can also jump to a due date or to a proposal number.
+- The count is exact up to COUNT_CAP and shown as "10,000+" beyond: counting a million rows exactly costs more
+  than the page itself, and nobody pages through 10,000 rows. A count that is still slow (a common word searched)
+  is kept a minute per scope and filter, and the page says when it was made.
+- A search with few results is ranked by relevance (those pages use OFFSET over at most RANK_LIMIT rows); a
+  word found in thousands of items keeps the due order, and the page says so.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Case, Exists, F, FloatField, IntegerField, OuterRef, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
+
+COUNT_CAP = 10_000
+RANK_LIMIT = 1_000
+FAR = "9999-12-31"  # empty due dates sort last
+
+
+@dataclass(frozen=True)
+class Sort:
+    """A keyset order: SQL expressions over the assignment row (as indexed) and their direction."""
+
+    key: str
+    columns: tuple[str, ...]  # "key", "due", "id"
+    descending: bool = False
+
+    def expressions(self, table: str) -> list[str]:
+        sql = {"key": f'(NOT {table}."key_item")', "due": f"COALESCE({table}.\"next_due\", {_date_literal(FAR)})",
+               "id": f'{table}."id"'}
+        return [sql[c] for c in self.columns]
+
+    def values_of(self, row) -> tuple:
+        out = {"key": not row.key_item, "due": row.next_due or dt.date.fromisoformat(FAR), "id": row.pk}
+        return tuple(out[c] for c in self.columns)
+
+
+SORTS = {
+    "": Sort("", ("key", "due", "id")),
+    "due": Sort("due", ("due", "id")),
+    "-due": Sort("-due", ("due", "id"), descending=True),
+}
+
+
+def _date_literal(value: str) -> str:
+    return f"DATE '{value}'" if connection.vendor == "postgresql" else f"'{value}'"
+
+
+def _param(column: str) -> str:
+    return "CAST(%s AS date)" if column == "due" and connection.vendor == "postgresql" else "%s"
+
+
+def encode_cursor(values: tuple) -> str:
+    return "_".join(str(int(v)) if isinstance(v, bool) else (v.isoformat() if isinstance(v, dt.date) else str(v))
+                    for v in values)
+
+
+def decode_cursor(sort: Sort, raw: str) -> tuple | None:
+    """The cursor's values, or None when it does not fit the order (a stale or edited link: start over)."""
+    parts = (raw or "").split("_")
+    if len(parts) != len(sort.columns):
+        return None
+    out = []
+    try:
+        for column, part in zip(sort.columns, parts):
+            if column == "key":
+                if part not in ("0", "1"):
+                    return None
+                out.append(part == "1")
+            elif column == "due":
+                out.append(dt.date.fromisoformat(part))
+            else:
+                out.append(int(part))
+    except ValueError:
+        return None
+    return tuple(out)
+
+
+@dataclass
+class LedgerPage:
+    """One page of the ledger with what the template needs to link the neighbours and say the count."""
+
+    rows: list
+    count: int
+    capped: bool
+    number: int | None = None  # shown when known (reached by next/previous from page 1)
+    next_params: dict | None = None
+    previous_params: dict | None = None
+    ranked: bool = False
+    ranking_skipped: bool = False
+    jumped: str = ""
+    per_page: int = 50
+    counted_at: dt.datetime | None = None  # the count came from the short cache, made then
+    notes: list = field(default_factory=list)
+
+    @property
+    def count_label(self) -> str:
+        return f"{self.count:,}+" if self.capped else f"{self.count}"
+
+    @property
+    def cap_label(self) -> str:
+        return f"{self.count:,}"
+
+    @property
+    def num_pages(self) -> int | None:
+        if self.capped:
+            return None
+        return max(1, -(-self.count // self.per_page))
+
+    @property
+    def has_other_pages(self) -> bool:
+        return bool(self.next_params or self.previous_params)
+
+
+SLOW_COUNT_SECONDS = 0.05  # a count that took longer is kept for COUNT_CACHE_SECONDS, per scope and filter
+COUNT_CACHE_SECONDS = 60
+
+
+def capped_count(qs: QuerySet) -> tuple[int, bool, dt.datetime | None]:
+    """The number of rows, exact up to COUNT_CAP (reads at most COUNT_CAP + 1 rows); a count that was slow to
+    make (a common word searched) is cached briefly, keyed by its SQL, i.e. by the user's scope and the filters.
+    Returns (count, capped, when it was counted if it came from the cache)."""
+    import hashlib
+    import time
+
+    from django.core.cache import cache
+
+    cap = COUNT_CAP
+    counting = qs.order_by().values("pk")[: cap + 1]
+    try:
+        sql, params = counting.query.sql_with_params()
+    except EmptyResultSet:
+        return 0, False, None  # a scope that holds nothing: no query at all
+    key = "ledger-count:" + hashlib.sha256(f"{sql}|{params!r}".encode()).hexdigest()
+    cached = cache.get(key)
+    if cached is not None:
+        n, at = cached
+        return (cap, True, at) if n > cap else (n, False, at)
+    started = time.perf_counter()
+    n = counting.count()
+    if time.perf_counter() - started > SLOW_COUNT_SECONDS:
+        from django.utils import timezone
+
+        cache.set(key, (n, timezone.now()), COUNT_CACHE_SECONDS)
+    return (cap, True, None) if n > cap else (n, False, None)
+
+
+def _with_row_extras(qs: QuerySet) -> QuerySet:
+    from banli.proposals.models import Proposal
+
+    # A 并案 head is known by its merged items; asked for the page's rows only.
+    return qs.annotate(merge_head=Exists(Proposal.objects.filter(merged_with=OuterRef("proposal_id"))))
+
+
+def _page_number(raw) -> int:
+    try:
+        return max(1, int(raw))
+    except (TypeError, ValueError):
+        return 1
+
+
+def keyset_page(qs: QuerySet, params, *, per_page: int, sort: Sort, count: int, capped: bool) -> LedgerPage:
+    """The page after `after`, before `before`, from a date or a number, or the first page."""
+    table = connection.ops.quote_name(qs.model._meta.db_table)
+    exprs = sort.expressions(table)
+    order = [RawSQL(e, []).desc() if sort.descending else RawSQL(e, []).asc() for e in exprs]
+    backwards_order = [RawSQL(e, []).asc() if sort.descending else RawSQL(e, []).desc() for e in exprs]
+    row_sql = "(" + ", ".join(exprs) + ")"
+    placeholders = "(" + ", ".join(_param(c) for c in sort.columns) + ")"
+    forward_op = "<" if sort.descending else ">"
+    backward_op = ">" if sort.descending else "<"
+
+    def beyond(op, values):
+        return qs.extra(where=[f"{row_sql} {op} {placeholders}"], params=list(values))  # noqa: S610 - constant SQL
+
+    number = _page_number(params.get("page"))
+    jumped = ""
+    after = decode_cursor(sort, params.get("after", ""))
+    before = decode_cursor(sort, params.get("before", ""))
+    start = None
+    if after is None and before is None:
+        start, jumped = _jump_start(qs, params, sort, order)
+        if jumped:
+            number = None
+    backwards = before is not None and after is None
+    if backwards:
+        ids = _ids(beyond(backward_op, before).order_by(*backwards_order), per_page + 1)
+        more_before = len(ids) > per_page
+        ids = list(reversed(ids[:per_page]))
+        more_after = True
+    else:
+        base = qs
+        if after is not None:
+            base = beyond(forward_op, after)
+        elif start is not None:
+            base = beyond(forward_op + "=", start)
+        ids = _ids(base.order_by(*order), per_page + 1)
+        more_after = len(ids) > per_page
+        ids = ids[:per_page]
+        more_before = after is not None or start is not None
+    rows = _rows(qs, ids)
+    if backwards and not more_before:
+        number = 1
+    page = LedgerPage(rows=rows, count=count, capped=capped, number=number, per_page=per_page, jumped=jumped)
+    if rows and more_after:
+        page.next_params = {"after": encode_cursor(sort.values_of(rows[-1]))}
+        if number:
+            page.next_params["page"] = number + 1
+    if rows and more_before:
+        page.previous_params = {"before": encode_cursor(sort.values_of(rows[0]))}
+        if number and number > 1:
+            page.previous_params["page"] = number - 1
+    return page
+
+
+def _ids(ordered: QuerySet, n: int) -> list[int]:
+    # The page's ids from the assignment row alone: the planner cannot misjudge joins here (it guesses a row
+    # comparison keeps one row and would hash-join and sort a million), so the ordered index and LIMIT do it.
+    return list(ordered.values_list("pk", flat=True)[:n])
+
+
+def _rows(qs: QuerySet, ids: list[int]) -> list:
+    """The full rows of these ids (joins, reply class and 并案 lookups for the page only), in the ids' order."""
+    if not ids:
+        return []
+    by_id = {row.pk: row for row in _with_row_extras(qs.order_by().filter(pk__in=ids))}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def _jump_start(qs, params, sort: Sort, order) -> tuple[tuple | None, str]:
+    """The first position of a jump to a due date (`from_date`) or to a proposal number (`from_number`)."""
+    raw_date = (params.get("from_date") or "").strip()
+    raw_number = (params.get("from_number") or "").strip()
+    if raw_number:
+        row = qs.filter(proposal__number=raw_number).select_related(None).order_by(*order).only("pk", "key_item", "next_due").first()
+        if row is not None:
+            return sort.values_of(row), f"第{raw_number}号"
+        return None, ""
+    if raw_date and "due" in sort.columns and "key" not in sort.columns:
+        try:
+            day = dt.date.fromisoformat(raw_date)
+        except ValueError:
+            return None, ""
+        return (day, 2**62 if sort.descending else 0), f"期限 {day.isoformat()}"
+    return None, ""
+
+
+def offset_page(qs: QuerySet, params, *, per_page: int, count: int, capped: bool, ranked: bool = False) -> LedgerPage:
+    """A page by number (orders no index serves, and ranked searches of at most RANK_LIMIT rows)."""
+    number = _page_number(params.get("page"))
+    last = None if capped else max(1, -(-count // per_page))
+    if last is not None:
+        number = min(number, last)
+    offset = (number - 1) * per_page
+    rows = list(_with_row_extras(qs)[offset: offset + per_page + 1])
+    more = len(rows) > per_page
+    page = LedgerPage(rows=rows[:per_page], count=count, capped=capped, number=number, per_page=per_page, ranked=ranked)
+    if more:
+        page.next_params = {"page": number + 1}
+    if number > 1:
+        page.previous_params = {"page": number - 1}
+    return page
+
+
+def ranked(qs: QuerySet, text: str) -> QuerySet:
+    """Order search results by relevance: PostgreSQL's ts_rank over the stored words, SQLite title matches first."""
+    from banli.proposals import search
+
+    if search.uses_index():
+        rank = search.WordsRank(F("proposal__search_text"), Value(search.tsquery_text(text) or "''"),
+                                output_field=FloatField())
+        return qs.annotate(rank=rank).order_by(F("rank").desc(), "id")
+    first = text.split()[0]
+    return qs.annotate(rank=Case(When(proposal__title__icontains=first, then=Value(0)), default=Value(1),
+                                 output_field=IntegerField())).order_by("rank", "id")
+
+
+def ledger_page(qs: QuerySet, params, *, per_page: int, ordering: str = "", text: str = "") -> LedgerPage:
+    """One page of the filtered ledger `qs` for the request's parameters (see the module's docstring)."""
+    count, capped, counted_at = capped_count(qs)
+    page = _ledger_page(qs, params, per_page=per_page, ordering=ordering, text=text, count=count, capped=capped)
+    page.counted_at = counted_at
+    return page
+
+
+def _ledger_page(qs, params, *, per_page, ordering, text, count, capped) -> LedgerPage:
+    if text and not ordering:
+        if count <= RANK_LIMIT:
+            return offset_page(ranked(qs, text), params, per_page=per_page, count=count, capped=capped, ranked=True)
+        page = keyset_page(qs, params, per_page=per_page, sort=SORTS[""], count=count, capped=capped)
+        page.ranking_skipped = True
+        return page
+    sort = SORTS.get(ordering)
+    if sort is not None:
+        switched = False
+        if not ordering and (params.get("from_date") or "").strip() and not params.get("after") and not params.get("before"):
+            # A jump to a date lists by due date from that day, key items among the others.
+            sort, switched = SORTS["due"], True
+        page = keyset_page(qs, params, per_page=per_page, sort=sort, count=count, capped=capped)
+        if switched or sort.key:
+            for link in (page.next_params, page.previous_params):
+                if link is not None:
+                    link["ordering"] = sort.key
+        return page
+    return offset_page(qs, params, per_page=per_page, count=count, capped=capped)

@@ -1,0 +1,136 @@
+"""The ledger's keyset pages, capped count, jumps, scope on the assignment row and the stored columns it orders by."""
+import datetime as dt
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from banli.core.testing import assign, make_proposal
+from banli.handling import services as handling
+from banli.handling.models import Assignment
+from banli.handling.deadlines import next_due
+from banli.workbench import ledger
+from banli.workbench.tests.test_query_counts import bulk_items, count_queries
+
+pytestmark = pytest.mark.django_db
+
+ROW = re.compile(r'href="/proposals/\d+/#assignment-(\d+)"')
+
+
+def _ids(html: str) -> list[int]:
+    return [int(pk) for pk in ROW.findall(html)]
+
+
+def _link(html: str, rel: str) -> str | None:
+    found = re.search(rf'rel="{rel}" href="([^"]+)"', html)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+def _expected_order(qs) -> list[int]:
+    far = dt.date.max
+    rows = list(qs.values_list("pk", "key_item", "next_due"))
+    return [pk for pk, key, due in sorted(rows, key=lambda r: (not r[1], r[2] or far, r[0]))]
+
+
+def test_next_and_previous_walk_every_row_once_in_the_stored_order(client, world):
+    bulk_items(world, 70)  # 140 assignments: three pages
+    Assignment.objects.filter(pk__in=Assignment.objects.order_by("-id").values("pk")[:5]).update(key_item=True)
+    client.force_login(world.office)
+    url = reverse("workbench:ledger")
+    html = client.get(url).content.decode()
+    seen, pages = _ids(html), [_ids(html)]
+    assert "第 1 / 3 页" in html and _link(html, "prev") is None
+    while (nxt := _link(html, "next")):
+        assert "after=" in nxt and "page=" in nxt
+        html = client.get(url + nxt).content.decode()
+        pages.append(_ids(html))
+        seen += pages[-1]
+    assert seen == _expected_order(Assignment.objects.exclude(state="withdrawn"))
+    assert len(pages) == 3 and "第 3 / 3 页" in html
+    previous = client.get(url + _link(html, "prev")).content.decode()
+    assert _ids(previous) == pages[1] and "第 2 / 3 页" in previous
+
+
+def test_a_deep_page_costs_the_same_queries_as_the_first(client, world):
+    bulk_items(world, 70)
+    client.force_login(world.office)
+    url = reverse("workbench:ledger")
+    first = client.get(url).content.decode()
+    second_link = _link(first, "next")
+    assert count_queries(client, url) == count_queries(client, url + second_link)
+
+
+def test_the_count_is_exact_up_to_the_cap_and_says_so_beyond(client, world, monkeypatch):
+    bulk_items(world, 15)
+    client.force_login(world.office)
+    url = reverse("workbench:ledger")
+    assert "共 <strong id=\"ledger-total\">30</strong> 条" in client.get(url).content.decode()
+    monkeypatch.setattr(ledger, "COUNT_CAP", 20)
+    html = client.get(url).content.decode()
+    assert "超过 <strong id=\"ledger-total\">20+</strong> 条" in html and "精确计数到 20 条为止" in html
+
+
+def test_jump_to_a_number_and_to_a_date(client, world):
+    bulk_items(world, 40)
+    client.force_login(world.office)
+    url = reverse("workbench:ledger")
+    html = client.get(url, {"from_number": "Q00031"}).content.decode()
+    wanted = Assignment.objects.filter(proposal__number="Q00031").order_by("next_due", "id")
+    order = _expected_order(Assignment.objects.exclude(state="withdrawn"))
+    first = min(wanted, key=lambda a: order.index(a.pk)).pk
+    assert _ids(html)[0] == first and "从第Q00031号起" in html
+    day = timezone.localdate()
+    html = client.get(url, {"from_date": day.isoformat()}).content.decode()
+    dues = list(Assignment.objects.filter(pk__in=_ids(html)).values_list("pk", "next_due"))
+    assert dues and all(due is not None and due >= day for _pk, due in dues)
+    assert "ordering=due" in (_link(html, "next") or "ordering=due")
+
+
+def test_a_bad_cursor_starts_over_instead_of_failing(client, world):
+    bulk_items(world, 5)
+    client.force_login(world.office)
+    response = client.get(reverse("workbench:ledger"), {"after": "x_2026-13-01_abc"})
+    assert response.status_code == 200 and len(_ids(response.content.decode())) == 10
+
+
+def test_unit_staff_list_their_units_assignments_and_the_office_its_sessions(client, world):
+    bulk_items(world, 3)
+    client.force_login(world.co_office)
+    ids = _ids(client.get(reverse("workbench:ledger")).content.decode())
+    assert sorted(ids) == sorted(Assignment.objects.filter(unit=world.co_unit).values_list("pk", flat=True))
+    client.force_login(world.office)
+    assert len(_ids(client.get(reverse("workbench:ledger")).content.decode())) == 6
+
+
+def test_search_finds_two_character_words_in_title_body_and_proposer_names(client, world):
+    from banli.proposals.services import proposal_update
+
+    p = make_proposal(world, number="S1", title="关于完善社区养老服务的提案")
+    proposal_update(actor=world.office, proposal=p, body="建议增加日间照料中心。")  # the search words follow edits
+    assign(world, p, co=False)
+    other = make_proposal(world, number="S2", title="关于道路交通的提案")
+    assign(world, other, co=False)
+    client.force_login(world.office)
+    url = reverse("workbench:ledger")
+    for word in ("养老", "照料", world.proposer_record.name, "S1"):
+        html = client.get(url, {"q": word}).content.decode()
+        assert "关于完善社区养老服务的提案" in html, word
+        assert "关于道路交通的提案" not in html or word == world.proposer_record.name
+    assert "按相关程度排序" in client.get(url, {"q": "养老"}).content.decode()
+
+
+def test_the_stored_columns_follow_the_services(world):
+    p = make_proposal(world, number="K1")
+    lead, co = assign(world, p)
+    assert lead.session_id == p.session_id and not lead.key_item
+    assert (lead.next_due, lead.next_due_kind) == (lead.sign_due, "sign")
+    from banli.supervision.services import supervision_create
+
+    supervision_create(actor=world.office, proposal=p, leader_name="王副区长")
+    assert set(Assignment.objects.filter(proposal=p).values_list("key_item", flat=True)) == {True}
+    signed = handling.assignment_sign(assignment=lead, actor=world.lead_office)
+    signed.refresh_from_db()
+    assert (signed.next_due, signed.next_due_kind) == (signed.reply_due, "reply") == next_due(signed)
+    co.refresh_from_db()
+    assert next_due(co) == (co.next_due, co.next_due_kind)
