@@ -508,8 +508,10 @@ def assignment_create_many(*, actor, items: list[tuple], now=None) -> list[Assig
         key = (proposal.session_id, proposal.kind)
         if key not in due_by_kind:  # one policy lookup per session and kind, not five per assignment
             due_by_kind[key] = deadlines.assignment_deadlines(proposal.session, proposal.kind, today)
-        rows.append(Assignment(proposal=proposal, unit=unit, role=role, state="pending_sign", assigned_at=now,
-                               assigned_by=actor if getattr(actor, "pk", None) else None, **due_by_kind[key]))
+        # The ledger's stored columns, as assignment_create keeps them (session, key flag).
+        rows.append(Assignment(proposal=proposal, unit=unit, role=role, state=AssignmentState.PENDING_SIGN,
+                               assigned_at=now, assigned_by=actor if getattr(actor, "pk", None) else None,
+                               session_id=proposal.session_id, key_item=_is_key_item(proposal), **due_by_kind[key]))
     try:
         with transaction.atomic():
             created = Assignment.objects.bulk_create(rows, batch_size=500)

@@ -105,9 +105,19 @@ def matching_proposals_q(value: str, prefix: str = "") -> Q:
         text = tsquery_text(value)
         if not text:
             return Q()
-        # A number is one word of search_text too, so numbers need no second condition.
-        ids = Proposal.objects.filter(WordsMatch(F("search_text"), Value(text))).values("pk")
-        return Q(**{f"{prefix}pk__in": ids})
+        words = value.split()
+        if len(words) == 1:
+            # A number is one word of search_text too, so numbers need no second condition.
+            ids = Proposal.objects.filter(WordsMatch(F("search_text"), Value(text))).values("pk")
+            return Q(**{f"{prefix}pk__in": ids}) | _name_q(words[0], prefix)
+        # Each word matches the indexed words or, as part of a proposer's name ("何委" of 何委员, no segmented
+        # word), the (small) proposer table by substring; all words must match.
+        q = Q()
+        for word in words:
+            part = tsquery_text(word)
+            ids = Proposal.objects.filter(WordsMatch(F("search_text"), Value(part))).values("pk") if part else None
+            q &= (Q(**{f"{prefix}pk__in": ids}) if ids is not None else Q(pk__in=[])) | _name_q(word, prefix)
+        return q
     q = Q()
     for word in value.split():
         q &= (Q(**{f"{prefix}title__icontains": word}) | Q(**{f"{prefix}body__icontains": word})
@@ -115,3 +125,9 @@ def matching_proposals_q(value: str, prefix: str = "") -> Q:
               | Q(**{f"{prefix}pk__in": ProposalProposer.objects.filter(proposer__name__icontains=word)
                      .values("proposal_id")}))
     return q
+
+
+def _name_q(word: str, prefix: str) -> Q:
+    from banli.proposals.models import ProposalProposer
+
+    return Q(**{f"{prefix}pk__in": ProposalProposer.objects.filter(proposer__name__icontains=word).values("proposal_id")})

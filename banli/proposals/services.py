@@ -319,7 +319,12 @@ def proposal_create_many(*, actor, session: Session, items: list[dict]) -> list[
             proposals = Proposal.objects.bulk_create([
                 Proposal(session=session, kind=i["kind"], number=i["number"], title=i["title"], body=i.get("body") or "",
                          category=i.get("category") or "", is_key=bool(i.get("is_key")),
-                         submitted_on=i.get("submitted_on"))
+                         submitted_on=i.get("submitted_on"),
+                         # The search words, as proposal_search_refresh stores them (proposer names included).
+                         search_text=search_text_for(
+                             number=i["number"], title=i["title"], body=i.get("body") or "",
+                             names=list(dict.fromkeys(p.name if isinstance(p, Proposer) else str(p).strip()
+                                                      for p in i["proposers"]))))
                 for i in items
             ], batch_size=500)
     except IntegrityError as exc:

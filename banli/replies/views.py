@@ -190,7 +190,10 @@ def review(request, reply_id: int):
     records = list(reply.reviews.select_related("reviewer"))
     labels = dict(CHECKLIST_ITEMS)
     for record in records:
-        record.checklist_labelled = [(labels.get(k, k), v) for k, v in (record.checklist or {}).items()]
+        # In the check list's own order (PostgreSQL's jsonb keeps no key order), the unit's own items after it.
+        order = {key: i for i, (key, _) in enumerate(CHECKLIST_ITEMS)}
+        items = sorted((record.checklist or {}).items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
+        record.checklist_labelled = [(labels.get(k, k), v) for k, v in items]
     chosen = request.POST if request.method == "POST" else {}
     return render(request, "replies/review.html", {
         "shows_checklist": step is not None and _shows_checklist(step),

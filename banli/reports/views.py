@@ -412,7 +412,9 @@ def rules_page(request):
     _require_reader(request)
     source = request.POST if request.method == "POST" else request.GET
     raw = source.get("session", "")
-    session = selectors.report_sessions(request.user).filter(pk=int(raw)).first() if raw.isdigit() else None
+    sessions = selectors.report_sessions(request.user)
+    # Opened from the menu without a session: the current one (the latest the user reads), as the score page does.
+    session = sessions.filter(pk=int(raw)).first() if raw.isdigit() else sessions.order_by("-year", "-id").first()
     if session is None:
         raise Http404("找不到该届次，或您没有查看权限。")
     try:

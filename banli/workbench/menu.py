@@ -69,6 +69,7 @@ MENU = (
         Item("年度总结", "reports:summary", (OFFICE, ADMIN, *UNIT_STAFF)),
         Item("全区办理总结", "reports:area_summary", (OFFICE, ADMIN)),
         Item("历年对比", "reports:compare", STAFF),
+        Item("智能辅助成效", "assist:office", (OFFICE, ADMIN)),
     ), nav="reports"),
     Group("设置", (
         Item("答复审核流程", "replies:chain", (UNIT_OFFICE,)),

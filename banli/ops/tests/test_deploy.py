@@ -150,6 +150,7 @@ def production_env(tmp_path) -> dict:
                MEDIA_ROOT=str(tmp_path / "m"), DJANGO_SETTINGS_MODULE="banli.settings")
     env.pop("DATABASE_URL", None)  # the checks need no database; the rest is the production file as shipped
     env.pop("BANLI_TESTING", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set in-process by the browser tests; never in a deployment
     return env
 
 

@@ -15,7 +15,7 @@ ROLE_USERS = {"office": "office", "unit_office": "lead_office", "handler": "lead
 
 # Not pages of a menu: downloads, htmx fragments, sign-in steps, the API and duplicate names of one URL.
 NOT_PAGES = {
-    "login", "logout", "healthz", "otp_verify", "proposer_contact", "my_data",
+    "login", "logout", "healthz", "livez", "otp_verify", "proposer_contact", "my_data",
     "workbench:notification_badge", "workbench:unit_search", "supervision:unread_badge",
     "reports:dashboard", "reports:dashboard_xlsx", "reports:chart_xlsx", "reports:evaluation_export",
     "reports:summary_docx", "reports:area_summary_docx", "portal:index",
@@ -28,7 +28,7 @@ NOT_PAGES = {
 OBJECT_PAGES = {
     "workbench:assign", "replies:draft", "replies:feedback", "replies:review", "replies:copy", "replies:co_opinion",
     "supervision:item", "supervision:key_item", "supervision:digest", "exchange:import_mapping",
-    "exchange:import_preview", "reports:items", "portal:detail", "assist:topics", "otp_setup",
+    "exchange:import_preview", "exchange:import_progress", "reports:items", "portal:detail", "assist:topics", "otp_setup",
 }
 
 
