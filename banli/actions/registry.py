@@ -13,10 +13,11 @@ from typing import Any, Callable
 
 from banli.actions import forms, serializers as s
 from banli.core import access
-from banli.core.errors import DomainError, NotFound
+from banli.core.errors import ConflictError, DomainError, NotFound
 from banli.handling import services as handling
 from banli.handling.choices import RequestStatus
 from banli.handling.models import AdjustmentRequest, ExtensionRequest
+from banli.handling import workflow
 from banli.handling.workflow import TRANSITIONS, allowed_actions
 from banli.replies import services as replies
 from banli.replies.choices import CommitmentState, Rating, ReplyState
@@ -124,6 +125,9 @@ _DRAFT_FIELDS = ("reply_class", "disclosure", "disclosure_reason", "public_summa
 
 def _submit_reply(a, user, d):
     """Save the draft when a body comes with the call (fields left out carry over), then submit if asked."""
+    if d.get("submit"):
+        # A reply someone just submitted is a conflict (409), not a draft that may no longer be saved (400).
+        workflow.check(a, "submit_reply", user)
     reply = replies.current_reply(a)
     if d.get("body"):
         fields = {key: getattr(reply, key) for key in _DRAFT_FIELDS} if reply is not None else {}
@@ -149,7 +153,7 @@ def _review_reply(a, user, d):
 def _send_reply(a, user, d):
     reply = replies.current_reply(a)
     if reply is not None and reply.state == ReplyState.SENT:
-        raise DomainError("该答复已经发送，不需要再次发送。")
+        raise ConflictError("该答复已经发送，不需要再次发送。")  # a second tab, or a colleague was quicker
     reply = _current_in(a, (ReplyState.APPROVED,), "该事项的答复尚未完成审核签发，不能发送。")
     reply = replies.reply_send(reply=reply, actor=user)
     return Outcome("答复已发送给提案人。", reply)

@@ -46,7 +46,7 @@ def reply_check(reply: Reply, move: str) -> ReplyMove:
     spec = REPLY_MOVES[move]
     if reply.state not in spec.sources:
         if move == "send" and reply.state == ReplyState.SENT:
-            raise DomainError("该答复已经发送，不需要再次发送。")
+            raise ConflictError("该答复已经发送，不需要再次发送。")
         raise DomainError(spec.wrong_state.format(state=ReplyState(reply.state).label))
     return spec
 
