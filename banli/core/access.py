@@ -981,6 +981,19 @@ def awaiting_sign_off_q() -> Q:
     return _at_review_step_q(Role.LEADER)
 
 
+def awaiting_co_opinion_sign_off_q() -> Q:
+    """Co assignments whose 会办意见 waits for the co unit's leader's sign-off (审签)."""
+    from banli.replies.choices import CoOpinionState
+    from banli.replies.models import CoOpinion
+
+    return Q(pk__in=CoOpinion.objects.filter(state=CoOpinionState.PENDING).values("assignment_id"))
+
+
+def may_sign_off_co_opinion(user, assignment) -> bool:
+    """A leader of the co unit (or of the unit above it) signs off its 会办意见."""
+    return acting_role(user, assignment, {Role.LEADER}) is not None
+
+
 def scoped_assignments(user) -> QuerySet:
     """Assignments the user works on: the office's sessions and the unit's own items (administrator: all)."""
     from banli.handling.models import Assignment

@@ -18,6 +18,8 @@ class ReplyState(models.TextChoices):
 
 class CoOpinionState(models.TextChoices):
     DRAFT = "draft", "草稿"
+    PENDING = "pending", "待本单位领导审签"
+    RETURNED = "returned", "领导已退回"
     SENT = "sent", "已送主办单位"
 
 

@@ -102,8 +102,10 @@ def practices_from_records(sl: figures.Slice) -> list[str]:
     if approved or returned:
         out.append(f"（{CN_NUM[len(out)]}）严格审核把关。答复函经科室、办公室核稿、领导审签逐级审核{approved + returned}次，"
                    f"其中退回修改{returned}次。")
-    if verbs.get("send_co_opinion"):
-        out.append(f"（{CN_NUM[len(out)]}）认真做好会办。按时向主办单位送达会办意见{verbs['send_co_opinion']}件。")
+    # A 会办意见 reaches the lead either sent directly or signed off by the co unit's leader.
+    co_sent = verbs.get("send_co_opinion", 0) + verbs.get("approve_co_opinion", 0)
+    if co_sent:
+        out.append(f"（{CN_NUM[len(out)]}）认真做好会办。按时向主办单位送达会办意见{co_sent}件。")
     extensions = verbs.get("request_extension", 0)
     if extensions:
         out.append(f"（{CN_NUM[len(out)]}）强化时限管理。对确需延期的事项按程序申请延期{extensions}次。")

@@ -192,6 +192,10 @@ def handler_workbench(user, clock: Clock) -> list[Section]:
 def leader_workbench(user, clock: Clock) -> list[Section]:
     base = access.handled_assignments(user)
     sections = [_section("to_sign_off", "待审核签发的答复", base.filter(access.awaiting_sign_off_q()), clock)]
+    co_waiting = base.filter(role=AssignmentRole.CO, state=AssignmentState.IN_PROGRESS).filter(
+        access.awaiting_co_opinion_sign_off_q())
+    sections.append(_section("co_opinion_sign_off", "待审签的会办意见", co_waiting, clock,
+                             hint="本单位设置会办意见须经领导审签：审签后送主办单位，或写明理由退回修改"))
     answering = base.filter(role__in=ANSWERING).exclude(state=AssignmentState.WITHDRAWN)
     figures = answering.aggregate(
         total=Count("id"),
