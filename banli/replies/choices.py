@@ -34,6 +34,17 @@ class Rating(models.TextChoices):
     UNSATISFIED = "unsatisfied", "不满意"
 
 
+class UnsatisfiedOutcome(models.TextChoices):
+    """What became of an item a proposer rated 不满意 in the first round (the last round counts)."""
+
+    PENDING = "pending", "待重新办理或决定"
+    REHANDLING = "rehandling", "重新办理中"
+    SATISFIED = "satisfied", "重新办理后满意"
+    BASIC = "basic", "重新办理后基本满意"
+    UNSATISFIED = "unsatisfied", "重新办理后仍不满意"
+    CLOSED_AS_IS = "closed_as_is", "交办机构决定按现状办结"
+
+
 class CommitmentState(models.TextChoices):
     OPEN = "open", "落实中"
     DONE = "done", "已落实"

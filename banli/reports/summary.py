@@ -47,7 +47,18 @@ def _kind_word(session) -> str:
     return "提案" if session.body == Body.CPPCC else "建议"
 
 
-def basics(session, unit, values: dict, classes: list) -> list[str]:
+def unsatisfied_sentence(counts: dict[str, int]) -> str:
+    """How many were rated 不满意 in the first round and what became of them; "" when none were."""
+    from banli.replies.choices import UnsatisfiedOutcome
+
+    total = sum(counts.values())
+    if not total:
+        return ""
+    parts = "、".join(f"{label}{counts[key]}件" for key, label in UnsatisfiedOutcome.choices if counts.get(key))
+    return f"首轮测评办理结果为“不满意”的{total}件，其中{parts}（满意率等按最后一轮测评计算）。"
+
+
+def basics(session, unit, values: dict, classes: list, unsatisfied: dict | None = None) -> list[str]:
     """基本情况: every number computed from the records."""
     v = values
     word = _kind_word(session)
@@ -70,6 +81,8 @@ def basics(session, unit, values: dict, classes: list) -> list[str]:
             f"满意及基本满意率{_rate(v['basic_satisfaction_rate'])}。"
         )
     out = [text]
+    if unsatisfied_sentence(unsatisfied or {}):
+        out.append(unsatisfied_sentence(unsatisfied or {}))
     if classes:
         out.append("答复类别：" + "，".join(f"{code}类{n}件" for code, n in classes) + "。")
     if v["fulfilment_rate"].denominator:
@@ -210,7 +223,7 @@ def build(session, unit, draft=None, *, today: dt.date | None = None) -> Summary
     values = figures.compute(sl)
     classes = figures.reply_classes(sl)
     word = _kind_word(session)
-    base = basics(session, unit, values, classes)
+    base = basics(session, unit, values, classes, figures.first_round_unsatisfied(sl))
     practices = practices_from_records(sl)
     own_practices = [t for t in (draft.practices.splitlines() if draft and draft.practices else []) if t.strip()]
     problems = [t for t in (draft.problems.splitlines() if draft and draft.problems else []) if t.strip()]

@@ -16,7 +16,8 @@ from banli.handling.deadlines import WorkCalendar
 from banli.handling.models import AdjustmentRequest, Assignment, Event, ExtensionRequest
 from banli.handling.workflow import STATES
 from banli.organizations.choices import Role
-from banli.replies.choices import Rating, ReplyState
+from banli.replies.choices import Rating, ReplyState, UnsatisfiedOutcome
+from banli.replies.selectors import unsatisfied_outcome_expression
 from banli.replies.models import Feedback, Reply
 
 WARNING_WORKING_DAYS = 5
@@ -89,6 +90,8 @@ def decorate(rows, clock: Clock) -> list:
         state = STATES.get(row.state)
         row.state_text = state.label if state else row.state
         row.state_css = state.colour if state else "secondary"
+        outcome = getattr(row, "unsatisfied_outcome", "")
+        row.unsatisfied_label = UnsatisfiedOutcome(outcome).label if outcome else ""
     return rows
 
 
@@ -314,8 +317,9 @@ def ledger_assignments(user) -> QuerySet:
     else:
         sent = Subquery(latest.filter(state=ReplyState.SENT).values("reply_class")[:1])
         reply_class = Case(When(insider, then=any_state), default=sent)
+    # 首轮不满意 and what became of it: a ledger column, filter and export column.
     return qs.select_related("proposal", "proposal__session", "unit", "lead_section", "handler").annotate(
-        due=F("next_due"), reply_class=reply_class)
+        due=F("next_due"), reply_class=reply_class, unsatisfied_outcome=unsatisfied_outcome_expression())
 
 
 def ledger_sessions(user) -> QuerySet:

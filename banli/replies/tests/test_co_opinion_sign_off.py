@@ -117,6 +117,7 @@ def test_the_unit_sets_it_on_its_review_chain_page_and_the_leader_signs_off_on_t
 
     client.login(username=world.co_handler.username, password=PASSWORD)
     response = client.post(reverse("replies:co_opinion", args=[co.pk]), {"body": "建议统筹用地。"}, follow=True)
+    assert "已送本单位领导审签" in response.content.decode()
     assert "等待本单位领导审签" in response.content.decode()
     assert CoOpinion.objects.get(assignment=co).state == "pending"
 
