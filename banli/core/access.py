@@ -578,6 +578,7 @@ def can_submit_evaluation(user, unit) -> bool:
 INTERNAL_EVENT_VERBS = frozenset({
     "log_contact", "reply_draft", "submit_reply", "approve_reply", "return_reply", "assign_section",
     "reassign_section", "record_commitment", "complete_commitment", "request_extension",
+    "submit_co_opinion", "return_co_opinion",  # a co unit's opinion before its leader lets it go
 })
 # What a proposer sees of the handling: the milestones that concern him.
 PROPOSER_EVENT_VERBS = frozenset({

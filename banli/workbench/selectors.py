@@ -407,14 +407,15 @@ UNIT_NOTICE_VERBS = frozenset({
     "assign", "approve_adjustment", "reject_adjustment", "decide_extension", "assign_section", "reassign_section",
     "submit_reply", "approve_reply", "return_reply", "send_reply", "record_feedback", "complete_feedback",
     "rehandle", "close", "urge", "supervise", "supervision_note", "draft_comment", "merge", "unmerge",
-    "publication_withdrawn",
+    "publication_withdrawn", "submit_co_opinion", "approve_co_opinion", "return_co_opinion",
 })
 # The filters of the notification centre: a kind groups verbs as a clerk thinks of them.
 NOTICE_KINDS = {
     "assign": ("交办与调整", {"register", "assign", "sign", "request_adjustment", "approve_adjustment",
                               "reject_adjustment", "assign_section", "reassign_section", "merge", "unmerge"}),
     "reply": ("答复与审核", {"submit_reply", "approve_reply", "return_reply", "send_reply", "draft_comment",
-                             "publication_withdrawn"}),
+                             "publication_withdrawn", "send_co_opinion", "submit_co_opinion", "approve_co_opinion",
+                             "return_co_opinion"}),
     "rating": ("测评与办结", {"record_feedback", "complete_feedback", "rehandle", "close"}),
     "supervision": ("督办与期限", {"urge", "supervise", "supervision_note", "request_extension", "decide_extension"}),
 }
