@@ -251,6 +251,11 @@ def _not_rated(a, user, ctx):
     return not Feedback.objects.filter(assignment=a, round=a.round, proposer__user=user).exists()
 
 
+def _rated_unsatisfied(a, user, ctx):
+    """重新办理 is offered only when a proposer rated the current round 不满意 (the service refuses otherwise)."""
+    return Feedback.objects.filter(assignment=a, round=a.round, result=Rating.UNSATISFIED).exists()
+
+
 def _may_close(a, user, ctx):
     """Beside 重新办理, 办结 is offered only to the office (its decision to close as it stands)."""
     unsatisfied = Feedback.objects.filter(assignment=a, round=a.round, result=Rating.UNSATISFIED).exists()
@@ -302,7 +307,7 @@ ACTIONS: dict[str, Action] = {
         A("complete_commitment", ("complete_commitment",), forms.CommitmentCompleteForm, s.CompleteCommitmentSerializer,
           _complete_commitment, "完成落实事项", button="完成", style="outline-secondary", offered=_has_open_commitment),
         A("rehandle", ("rehandle",), forms.ReasonForm, s.ReasonSerializer, _rehandle, "重新办理（测评不满意后）",
-          button="重新办理", style="outline-danger"),
+          button="重新办理", style="outline-danger", offered=_rated_unsatisfied),
         A("close", ("close",), forms.OptionalReasonForm, s.ReasonSerializer, _close, "办结", button="办结",
           style="success", offered=_may_close),
         A("withdraw", ("withdraw",), forms.ReasonForm, s.ReasonSerializer, _withdraw, "撤回交办", button="撤回",

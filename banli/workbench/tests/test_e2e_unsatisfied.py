@@ -96,6 +96,8 @@ def test_unsatisfied_to_do_rehandling_then_satisfied_with_the_history_shown(tran
         assert "吴委员" in first and "基本满意" in first
         assert "重新办理：提案人对学位问题不满意，重新研究办理。" in first
         assert "满意" in second and "不满意" not in second
+        # Rated 满意 now: 重新办理 is no longer offered.
+        assert person.page.locator(f"#assignment-{lead.pk} details[data-action=rehandle]").count() == 0
         screenshots(person.page, f"rating-history-{name}")
     # The ledger says what became of the first round's 不满意.
     office.open("/ledger/?unsatisfied=satisfied")

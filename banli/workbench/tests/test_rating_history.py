@@ -80,11 +80,20 @@ def test_the_ledger_filters_and_labels_first_round_unsatisfied_items_by_what_bec
     assert numbers("unsatisfied=closed_as_is")[0] == {str(items["closed_as_is"].pk)}
     assert numbers("unsatisfied=rehandling")[0] == {str(items["rehandling"].pk)}
     assert str(items["fine"].pk) in numbers("")[0]
+    # Re-handled and rated 基本满意 by both: the last round counts.
+    from banli.replies.tests.helpers import rated
+
+    rated(world, items["rehandling"], "basic")
+    assert numbers("unsatisfied=basic")[0] == {str(items["rehandling"].pk)}
+    assert "首轮不满意 · 重新办理后基本满意" in numbers("unsatisfied=basic")[1]
 
 
 def test_the_ledger_export_has_the_first_round_column(client, world, items):
     from banli.exchange.ledger import HEADERS
+    from banli.replies.tests.helpers import rated
 
+    # The second round: one proposer still 不满意, the other 基本满意 — the worst of the last round counts.
+    rated(world, items["rehandling"], "unsatisfied", comment="仍未解决。", co_result="basic")
     client.login(username=world.office.username, password=PASSWORD)
     response = client.get("/exchange/ledger.xlsx")
     ws = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
@@ -94,7 +103,7 @@ def test_the_ledger_export_has_the_first_round_column(client, world, items):
         "关于学位的提案（satisfied）": "重新办理后满意",
         "关于学位的提案（closed_as_is）": "交办机构决定按现状办结",
         "关于学位的提案（pending）": "待重新办理或决定",
-        "关于学位的提案（rehandling）": "重新办理中",
+        "关于学位的提案（rehandling）": "重新办理后仍不满意",
         "关于学位的提案（fine）": None,
     }
 
