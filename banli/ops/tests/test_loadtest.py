@@ -83,3 +83,29 @@ def test_users_keep_their_own_sessions_while_others_sign_in_to_the_same_account(
     for entry, user in ((plan["users"][0], shared), (plan["users"][2], other), (plan["users"][4], shared)):
         assert Session.objects.get(session_key=entry["cookie"]).get_decoded()["_auth_user_id"] == str(user.pk)
     assert Session.objects.count() == 5
+
+
+@pytest.mark.django_db
+def test_with_redis_configured_a_session_outlives_the_cache(settings):
+    import json
+    import os
+    import subprocess
+    import sys
+    from importlib import import_module
+
+    from django.core.cache import cache
+
+    from banli.ops.smoke import ROOT
+
+    # The engine the production settings choose when a Redis cache is configured (read without connecting).
+    env = {**os.environ, "BANLI_CACHE_URL": "redis://127.0.0.1:6399/7", "DJANGO_SETTINGS_MODULE": "banli.settings_test"}
+    engine = json.loads(subprocess.run(  # noqa: S603
+        [sys.executable, "-c", "import json; from django.conf import settings; print(json.dumps(settings.SESSION_ENGINE))"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout)
+    settings.SESSION_ENGINE = engine
+    user = orgs.user_create(username="load_session", password=None, display_name="会话")
+    store = import_module(engine).SessionStore()
+    store["_auth_user_id"] = str(user.pk)
+    store.create()
+    cache.clear()  # Redis restarted, flushed, or the key evicted under maxmemory
+    assert import_module(engine).SessionStore(session_key=store.session_key).get("_auth_user_id") == str(user.pk)
