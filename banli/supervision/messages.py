@@ -18,8 +18,49 @@ def item_link(assignment_id: int) -> str:
 
 
 def render_message(reminder, assignment=None) -> tuple[str, str]:
-    """Subject (first line) and body of a reminder, from the template of its kind."""
-    assignment = assignment or reminder.assignment
+    """Subject (first line) and body of a reminder: from the template of its kind for one item; for a group
+    of items, a subject counting them and each item's own words, numbered, in the body."""
+    parts = render_parts(reminder, assignment)
+    if len(parts) == 1:
+        return parts[0]
+    return combined_words(parts)
+
+
+def combined_words(parts: list[tuple[str, str]]) -> tuple[str, str]:
+    return (f"【办理提醒】您有 {len(parts)} 件事项需要处理",
+            "\n\n".join(f"{i}. {subject}\n{body}" for i, (subject, body) in enumerate(parts, 1)))
+
+
+def render_parts(reminder, assignment=None) -> list[tuple[str, str]]:
+    """Each item's (subject, body) of a reminder, in the order of its item list (one for a single item)."""
+    import copy
+
+    from banli.handling.models import Assignment
+    from banli.replies.models import Commitment
+
+    ids = reminder.item_ids
+    if len(ids) == 1:
+        return [_render_one(reminder, assignment or reminder.assignment)]
+    parts = []
+    if reminder.commitment_id:
+        rows = Commitment.objects.select_related("assignment__proposal", "assignment__unit").in_bulk(ids)
+        for pk in ids:
+            if pk in rows:
+                item = copy.copy(reminder)
+                item.commitment, item.due_date = rows[pk], rows[pk].target_date
+                parts.append(_render_one(item, rows[pk].assignment))
+    else:
+        rows = Assignment.objects.select_related("proposal", "unit").in_bulk(ids)
+        for pk in ids:
+            if pk in rows:
+                item = copy.copy(reminder)
+                if rows[pk].next_due_kind == reminder.kind and rows[pk].next_due:
+                    item.due_date = rows[pk].next_due  # each item's own deadline (the row keeps the earliest)
+                parts.append(_render_one(item, rows[pk]))
+    return parts or [_render_one(reminder, reminder.assignment)]
+
+
+def _render_one(reminder, assignment) -> tuple[str, str]:
     text = render_to_string(
         f"supervision/messages/{reminder.kind}.txt",
         {
@@ -41,18 +82,23 @@ SMS_ITEMS = 3
 
 def combined(deliveries):
     """One message for several reminders to the same address: a copy of the first delivery whose subject counts
-    the items and whose body lists each reminder's own subject and body (a text message: the first few, counted)."""
+    the items (a reminder about a group of items counts each) and whose body lists each item's own subject and
+    body (a text message: the first few, counted)."""
     import copy
 
     from banli.supervision.choices import Channel
 
     first = copy.copy(deliveries[0])
-    n = len(deliveries)
-    first.subject = f"【办理提醒】您有 {n} 件事项需要处理"
+    parts = []
+    for d in deliveries:
+        if d.reminder_id and d.reminder.item_count > 1:
+            parts.extend(render_parts(d.reminder))
+        else:
+            parts.append((d.subject, d.body))
+    n = len(parts)
+    first.subject, first.body = combined_words(parts)
     if first.channel == Channel.SMS:
-        names = "；".join(d.subject for d in deliveries[:SMS_ITEMS])
+        names = "；".join(subject for subject, _ in parts[:SMS_ITEMS])
         more = f"等 {n} 件" if n > SMS_ITEMS else f"共 {n} 件"
         first.body = f"{names}{more}。请登录系统查看：{settings.BANLI_BASE_URL.rstrip('/')}{reverse('supervision:notifications')}"
-    else:
-        first.body = "\n\n".join(f"{i}. {d.subject}\n{d.body}" for i, d in enumerate(deliveries, 1))
     return first
