@@ -80,25 +80,32 @@ def _render_one(reminder, assignment) -> tuple[str, str]:
 SMS_ITEMS = 3
 
 
-def combined(deliveries):
-    """One message for several reminders to the same address: a copy of the first delivery whose subject counts
-    the items (a reminder about a group of items counts each) and whose body lists each item's own subject and
-    body (a text message: the first few, counted)."""
+def combined(deliveries, limit: int | None = None) -> list:
+    """The messages for several reminders to the same address (or one reminder about a group of items): copies
+    of the first delivery, each carrying at most `limit` items, whose subject counts the items (a reminder
+    about a group counts each) and whose body lists each item's own subject and body (a text message: the
+    first few, counted). One item alone keeps its own words."""
     import copy
 
     from banli.supervision.choices import Channel
 
-    first = copy.copy(deliveries[0])
     parts = []
     for d in deliveries:
         if d.reminder_id and d.reminder.item_count > 1:
             parts.extend(render_parts(d.reminder))
         else:
             parts.append((d.subject, d.body))
-    n = len(parts)
-    first.subject, first.body = combined_words(parts)
-    if first.channel == Channel.SMS:
-        names = "；".join(subject for subject, _ in parts[:SMS_ITEMS])
-        more = f"等 {n} 件" if n > SMS_ITEMS else f"共 {n} 件"
-        first.body = f"{names}{more}。请登录系统查看：{settings.BANLI_BASE_URL.rstrip('/')}{reverse('supervision:notifications')}"
-    return first
+    limit = limit or len(parts)
+    out = []
+    for start in range(0, len(parts), limit):
+        chunk = parts[start:start + limit]
+        message = copy.copy(deliveries[0])
+        message.subject, message.body = chunk[0] if len(chunk) == 1 else combined_words(chunk)
+        if message.channel == Channel.SMS and len(chunk) > 1:
+            n = len(chunk)
+            names = "；".join(subject for subject, _ in chunk[:SMS_ITEMS])
+            more = f"等 {n} 件" if n > SMS_ITEMS else f"共 {n} 件"
+            message.body = (f"{names}{more}。请登录系统查看："
+                            f"{settings.BANLI_BASE_URL.rstrip('/')}{reverse('supervision:notifications')}")
+        out.append(message)
+    return out

@@ -116,7 +116,8 @@ def fan_out_pending(*, now=None) -> dict:
                 done[key] += count
 
 
-# A reminder message carries at most this many items: the rest go in the next one.
+# A reminder message carries at most this many items: the rest go in the next one (also within one
+# reminder about a group of items).
 BATCH_MAX = 30
 _OPEN = (DeliveryState.PENDING, DeliveryState.RETRYING, DeliveryState.SENDING)
 
@@ -171,10 +172,10 @@ def deliver_due(*, now=None, limit: int = 500) -> dict:
                 d.subject, d.body = messages.render_message(d.reminder)
                 words[d.pk] = {"subject": d.subject, "body": d.body}
         several = len(group) > 1 or (group[0].reminder_id and group[0].reminder.item_count > 1)
-        message = messages.combined(group) if several else group[0]
+        outgoing = messages.combined(group, BATCH_MAX) if several else [group[0]]
         started = timezone.now()
         try:
-            detail = channels.send(message)
+            detail = "\n".join(filter(None, (channels.send(message) for message in outgoing)))
             ok = True
         except channels.DeliveryError as exc:
             detail, ok = str(exc), False

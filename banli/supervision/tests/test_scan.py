@@ -249,3 +249,41 @@ def test_two_workers_sending_at_once_send_each_reminder_once():
         bodies = "\n".join(m.body for m in mail.outbox if m.to == [address])
         for item in Assignment.objects.values_list("pk", flat=True):
             assert bodies.count(f"/supervision/items/{item}/") == 1
+
+
+def test_a_units_items_are_reminded_in_one_row_and_each_item_once(world):
+    from banli.supervision import selectors
+
+    items = [lead_item(world, reply_due=D(2025, 10, 10)) for _ in range(3)]
+    with frozen(D(2025, 10, 9)):
+        first = services.scan_deadlines()
+        again = services.scan_deadlines()
+    assert first["created"] == 3 and first["reminders"] == 1 and again["created"] == 0
+    row = Reminder.objects.get()
+    assert row.item_count == 3 and sorted(row.item_ids) == sorted(i.pk for i in items) and row.threshold == 1
+    for item in items:  # each item's page shows the reminder it was in
+        assert list(selectors.reminders_for_assignment(world.office, item)) == [row]
+
+
+def test_an_item_entering_a_window_already_warned_today_or_before_is_warned_itself(world):
+    early = lead_item(world, reply_due=D(2025, 10, 17))
+    with frozen(D(2025, 10, 13)):  # 4 working days left: inside the five-day window
+        assert services.scan_deadlines()["created"] == 1
+        late = lead_item(world, reply_due=D(2025, 10, 17))  # assigned later the same day
+        assert services.scan_deadlines()["created"] == 1  # the newcomer only
+    with frozen(D(2025, 10, 14)):
+        assert services.scan_deadlines()["created"] == 0  # both already warned at five days
+    with frozen(D(2025, 10, 16)):
+        assert services.scan_deadlines()["created"] == 2  # one working day left, both together
+    rows = {(r.threshold, tuple(sorted(r.item_ids))) for r in Reminder.objects.all()}
+    assert rows == {(5, (early.pk,)), (5, (late.pk,)), (1, tuple(sorted((early.pk, late.pk))))}
+
+
+def test_overdue_items_get_one_reminder_per_working_day_late_in_groups(world):
+    items = [lead_item(world, reply_due=D(2025, 10, 10)) for _ in range(2)]
+    for day in (D(2025, 10, 11), D(2025, 10, 11), D(2025, 10, 13)):
+        with frozen(day):
+            services.scan_deadlines()
+    rows = sorted((r.threshold, r.item_count) for r in Reminder.objects.all())
+    assert rows == [(-2, 2), (-1, 2)]
+    assert {i for r in Reminder.objects.all() for i in r.item_ids} == {i.pk for i in items}
