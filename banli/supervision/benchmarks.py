@@ -30,8 +30,10 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-TODAY = dt.date(2025, 10, 9)  # a working day just after the National Day holiday
-NEXT_DAY = dt.date(2025, 10, 10)  # the next working day
+# A working day just after the National Day holiday; BANLI_BENCH_SCAN_DATE names another one, e.g. a working
+# day near the day `load_demo --scale` ran when the benchmark measures that database (BANLI_BENCH_USE_DB=1):
+# its deadlines lie around the day it was generated.
+TODAY = dt.date.fromisoformat(os.environ.get("BANLI_BENCH_SCAN_DATE") or "2025-10-09")
 ASSIGNMENTS_PER_PROPOSAL = 2.34  # what the generator averages (lead or split, plus 0–2 co units)
 
 
@@ -128,6 +130,10 @@ def bench_scan_deadlines():
     yield ("supervision.scan_generate_seconds", time.perf_counter() - started, "s")
 
     calendar = WorkCalendar.load()
+    assert calendar.is_workday(TODAY), f"{TODAY} is not a working day: the scan would skip it"
+    NEXT_DAY = TODAY + dt.timedelta(days=1)  # the next working day
+    while not calendar.is_workday(NEXT_DAY):
+        NEXT_DAY += dt.timedelta(days=1)
     bare_sql = {day: _bare_sql(day, calendar) for day in (TODAY, NEXT_DAY)}
 
     def bare(day=TODAY):

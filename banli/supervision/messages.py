@@ -42,13 +42,24 @@ def render_parts(reminder, assignment=None) -> list[tuple[str, str]]:
     if len(ids) == 1:
         return [_render_one(reminder, assignment or reminder.assignment)]
     parts = []
+    calendar = None
+    if reminder.threshold < 0:  # an overdue group: each item is as many working days late as its own deadline says
+        from banli.handling.deadlines import WorkCalendar
+
+        calendar = WorkCalendar.load()
+
+    def late(item):
+        if calendar is not None and item.due_date and item.due_date < reminder.scan_date:
+            item.threshold = min(-1, calendar.working_days_between(reminder.scan_date, item.due_date))
+        return item
+
     if reminder.commitment_id:
         rows = Commitment.objects.select_related("assignment__proposal", "assignment__unit").in_bulk(ids)
         for pk in ids:
             if pk in rows:
                 item = copy.copy(reminder)
                 item.commitment, item.due_date = rows[pk], rows[pk].target_date
-                parts.append(_render_one(item, rows[pk].assignment))
+                parts.append(_render_one(late(item), rows[pk].assignment))
     else:
         rows = Assignment.objects.select_related("proposal", "unit").in_bulk(ids)
         for pk in ids:
@@ -56,7 +67,7 @@ def render_parts(reminder, assignment=None) -> list[tuple[str, str]]:
                 item = copy.copy(reminder)
                 if rows[pk].next_due_kind == reminder.kind and rows[pk].next_due:
                     item.due_date = rows[pk].next_due  # each item's own deadline (the row keeps the earliest)
-                parts.append(_render_one(item, rows[pk]))
+                parts.append(_render_one(late(item), rows[pk]))
     return parts or [_render_one(reminder, reminder.assignment)]
 
 

@@ -378,17 +378,21 @@ def find_due(today: dt.date, calendar: WorkCalendar | None = None) -> list[tuple
 # What one reminder row groups: the same kind, level and threshold, the same unit, handler, session and key
 # flag (so the first item tells the fan-out whom to tell and the message is one unit's list), and for a
 # proposer's rating the same proposal (proposers hear only of their own proposal).
-GROUP_COLUMNS = "kind, level, threshold, unit_id, handler_id, session_id, key_item, grp"
+GROUP_COLUMNS = "kind, level, tkey, unit_id, handler_id, session_id, key_item, grp"
+# Overdue items are grouped whatever their days late (one row per unit and level, not per due date): an
+# item is late by one more working day on each scan, and its reminder of the day is the row holding it
+# since the day it reached that many days late. Warnings group by their threshold.
+TKEY = "CASE WHEN {t}.threshold < 0 THEN -1 ELSE {t}.threshold END"
 INSERT_COLUMNS = ("kind, level, item_key, assignment_id, commitment_id, unit_id, due_date, threshold, items, "
                   "item_count, scan_date, scan_token, batch, message, created_by_id, created_at")
 
 
 def _seen_items(table: str) -> str:
-    """The items earlier reminder rows hold, one row each: (kind, threshold, item, scan_date)."""
+    """The items earlier reminder rows of the scan hold, one row each: (kind, tkey, item, scan_date)."""
     if connection.vendor == "postgresql":
-        return (f"SELECT r.kind, r.threshold, CAST(i.item AS BIGINT) AS item, r.scan_date FROM {table} r "
+        return (f"SELECT r.kind, {TKEY.format(t='r')} AS tkey, CAST(i.item AS BIGINT) AS item, r.scan_date FROM {table} r "
                 f"CROSS JOIN LATERAL unnest(string_to_array(btrim(r.items, ','), ',')) AS i(item)")
-    return (f"SELECT r.kind, r.threshold, CAST(i.value AS INTEGER) AS item, r.scan_date FROM {table} r, "
+    return (f"SELECT r.kind, {TKEY.format(t='r')} AS tkey, CAST(i.value AS INTEGER) AS item, r.scan_date FROM {table} r, "
             f"json_each('[' || trim(r.items, ',') || ']') AS i")
 
 
@@ -409,9 +413,9 @@ def grouped_inserts(plan: ScanPlan, today: dt.date, token: str, now) -> list[tup
     with_sql, selects = plan.kind_selects(grouping=True)
     if not selects:
         return []
-    thresholds = ", ".join(str(int(t)) for t in plan.thresholds) or "0"
-    seen = (f"seen AS (SELECT * FROM ({_seen_items(table)}) AS s0 WHERE s0.threshold IN ({thresholds}) "
-            f"AND s0.scan_date >= {sql_date(plan.oldest_since)})")
+    thresholds = ", ".join(str(int(t)) for t in plan.thresholds if t > 0) or "0"
+    seen = (f"seen AS (SELECT * FROM ({_seen_items(table)}) AS s0 WHERE s0.tkey IN (-1, {thresholds}) "
+            f"AND s0.scan_date >= {sql_date(plan.oldest_since)} AND s0.kind <> {sql_str(ReminderKind.MANUAL)})")
     head = with_sql + (", " if with_sql else "WITH ")
     statements = []
     fixed = [connection.ops.adapt_datefield_value(today), token, connection.ops.adapt_datetimefield_value(now)]
@@ -423,8 +427,9 @@ def grouped_inserts(plan: ScanPlan, today: dt.date, token: str, now) -> list[tup
             f"SELECT f.kind, f.level, CASE WHEN COUNT(*) = 1 THEN '' ELSE 'u' || CAST(f.unit_id AS TEXT) || ':' END "
             f"|| {sql_str(prefix)} || CAST(MIN(f.item) AS TEXT), "
             f"MIN(f.assignment_id), MIN(f.commitment_id), f.unit_id, "
-            f"MIN(f.due_date), f.threshold, {_item_list('f.item')}, COUNT(*), %s, %s, '', '', NULL, %s "
-            f"FROM found f WHERE NOT EXISTS (SELECT 1 FROM seen s WHERE s.kind = f.kind AND s.threshold = f.threshold "
+            f"MIN(f.due_date), MIN(f.threshold), {_item_list('f.item')}, COUNT(*), %s, %s, '', '', NULL, %s "
+            f"FROM (SELECT found.*, {TKEY.format(t='found')} AS tkey FROM found) AS f "
+            f"WHERE NOT EXISTS (SELECT 1 FROM seen s WHERE s.kind = f.kind AND s.tkey = f.tkey "
             f"AND s.item = f.item AND s.scan_date >= f.since) "
             f"GROUP BY {', '.join('f.' + c for c in GROUP_COLUMNS.split(', '))} ON CONFLICT DO NOTHING"
         )

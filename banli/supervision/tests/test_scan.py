@@ -287,3 +287,20 @@ def test_overdue_items_get_one_reminder_per_working_day_late_in_groups(world):
     rows = sorted((r.threshold, r.item_count) for r in Reminder.objects.all())
     assert rows == [(-2, 2), (-1, 2)]
     assert {i for r in Reminder.objects.all() for i in r.item_ids} == {i.pk for i in items}
+
+
+def test_overdue_items_of_different_deadlines_share_a_row_each_with_its_own_days_late(world):
+    from banli.supervision import messages
+
+    lead_item(world, reply_due=D(2025, 10, 10))
+    lead_item(world, reply_due=D(2025, 10, 11))  # the 调休 Saturday
+    with frozen(D(2025, 10, 13)):
+        assert services.scan_deadlines()["created"] == 2
+        assert services.scan_deadlines()["created"] == 0
+    row = Reminder.objects.get()
+    assert row.item_count == 2 and row.level == "overdue"
+    subject, body = messages.render_message(row)
+    assert subject == "【办理提醒】您有 2 件事项需要处理"
+    assert "已逾期2个工作日" in body and "已逾期1个工作日" in body
+    with frozen(D(2025, 10, 14)):  # one more working day late: each item's reminder of the day
+        assert services.scan_deadlines()["created"] == 2
