@@ -1,4 +1,5 @@
-"""The deadline scan, set-based: the database finds the due items and inserts their reminders itself.
+"""The deadline scan, set-based: the database finds the due items and inserts their reminders itself,
+one row per group of a unit's items.
 
 Thresholds are working days. A due date D is `r` working days away when r working days lie in (today, D].
 Threshold t (with the next lower threshold l, or 0) fires while l < r <= t, so a scan missed on one day is
@@ -11,10 +12,17 @@ matter today, which threshold each due date reaches, and hands the database two 
   due_soon(pol, km, due, threshold)          the dates inside today's warning windows,
 where `pol` is the reminder policy (0 the default, 1… an office's own) and `km` the key mode (0 an
 ordinary item, 1 a key item with its policy's key thresholds, 2… a key item with thresholds of its own).
-Each kind of deadline is then ONE statement, `INSERT … SELECT … ON CONFLICT DO NOTHING`, whose SELECT is
-an index range scan on the assignments' stored next deadline (next_due) joined with those tables; the unique constraint on
-(item, kind, due date, threshold) absorbs rows an earlier or a racing scan already inserted. The policy
-join (proposal → session → office) and the key-item join appear only when such rows exist.
+Each kind of deadline is then ONE statement, `INSERT … SELECT … GROUP BY … ON CONFLICT DO NOTHING`
+(grouped_inserts), whose SELECT is an index range scan on the assignments' stored next deadline (next_due)
+joined with those tables. It does not write a row per item: the items found are grouped into one reminder
+row per unit, handler, session, key flag, kind, level and threshold (overdue items: whatever their days late),
+listing its items; a few rows per unit, however many items. An item already listed in an earlier row of the
+same kind and threshold written since the day the item reached it (`since` in the small tables) is left
+out, so a repeated scan, and a warning window seen again the next working day, remind nobody twice, while
+an item that reaches a window later (a new assignment, a moved deadline) is still reminded. The unique
+constraint on (item key, kind, due date, threshold), the item key naming the group's first item, absorbs
+the rows a racing scan already inserted. The policy join (proposal → session → office) and the key-item
+join appear only when such rows exist.
 """
 from __future__ import annotations
 
@@ -419,7 +427,10 @@ def grouped_inserts(plan: ScanPlan, today: dt.date, token: str, now) -> list[tup
     head = with_sql + (", " if with_sql else "WITH ")
     statements = []
     fixed = [connection.ops.adapt_datefield_value(today), token, connection.ops.adapt_datetimefield_value(now)]
+    last_day = max([hi for _, hi in plan.merged], default=today)
     for spec, select, params in selects:
+        if spec.model == "commitment" and not _any_open_commitment(spec, last_day):
+            continue  # nothing to find: skip planning a statement over the small tables (a few ms each)
         prefix = "c" if spec.model == "commitment" else "a"
         sql = (
             f"INSERT INTO {table} ({INSERT_COLUMNS}) "
@@ -435,3 +446,10 @@ def grouped_inserts(plan: ScanPlan, today: dt.date, token: str, now) -> list[tup
         )
         statements.append((spec, sql, params + fixed))
     return statements
+
+
+def _any_open_commitment(spec: KindSpec, before: dt.date) -> bool:
+    """Whether any open commitment has a target date before `before` (one probe of its state/date index)."""
+    from banli.replies.models import Commitment
+
+    return Commitment.objects.filter(state__in=spec.states, **{f"{spec.due_field}__lt": before}).exists()

@@ -78,6 +78,9 @@ def scan_deadlines(*, today: dt.date | None = None, now=None) -> dict:
                 # reminders once per found item; hash joins read each side once (and without nested loops the
                 # inflated costs must not call in the JIT compiler). Undone right after.
                 cur.execute("SET LOCAL enable_nestloop = off; SET LOCAL jit = off")
+                # Nothing is sent before the send step commits, and that commit flushes the log up to it: a
+                # crash before then loses only rows the next scan writes again (the scan is idempotent).
+                cur.execute("SET LOCAL synchronous_commit = off")
             for _spec, sql, params in scanning.grouped_inserts(plan, today, token, now):
                 cur.execute(sql, params)
                 rows += max(cur.rowcount, 0)
