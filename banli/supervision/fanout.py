@@ -46,7 +46,7 @@ def _this_scan(t: dict, *, with_key: bool = False) -> str:
     whether the item is a key item: marked key or under supervision)."""
     key = (f", (p.is_key OR EXISTS (SELECT 1 FROM {t['supervision']} sv WHERE sv.proposal_id = a.proposal_id)) "
            f"AS is_key" if with_key else "")
-    return (f"r AS (SELECT rm.id, rm.kind, rm.level, rm.unit_id, rm.assignment_id, rm.item_count, a.handler_id, "
+    return (f"r AS (SELECT rm.id, rm.kind, rm.level, rm.unit_id, rm.assignment_id, rm.item_count, rm.items, a.handler_id, "
             f"a.proposal_id, "
             f"s.assigning_office_id AS office_id{key} "
             f"FROM {t['reminder']} rm JOIN {t['assignment']} a ON a.id = rm.assignment_id "
@@ -64,7 +64,10 @@ def notify(token: str, now) -> int:
         f"SELECT r.id AS reminder_id, r.handler_id AS user_id FROM r "
         f"WHERE r.handler_id IS NOT NULL AND r.kind NOT IN ({q(ReminderKind.SIGN)}, {q(ReminderKind.FEEDBACK)})",
         f"SELECT r.id, g.user_id FROM r JOIN {t['grant']} g ON g.unit_id = r.unit_id AND g.role = {q(access.REMINDER_UNIT_ROLE)}",
-        f"SELECT r.id, pr.user_id FROM r JOIN {t['link']} l ON l.proposal_id = r.proposal_id "
+        # the proposers of each item of a rating reminder (a unit's group lists several proposals)
+        f"SELECT r.id, pr.user_id FROM r {scanning.unnest_items('r', 'ri').format(reminder=t['reminder'])} "
+        f"JOIN {t['assignment']} a2 ON a2.id = ri.item "
+        f"JOIN {t['link']} l ON l.proposal_id = a2.proposal_id "
         f"JOIN {t['proposer']} pr ON pr.id = l.proposer_id "
         f"WHERE r.kind = {q(ReminderKind.FEEDBACK)} AND pr.user_id IS NOT NULL",
         f"SELECT r.id, g.user_id FROM r JOIN {t['grant']} g ON g.unit_id = r.unit_id AND g.role = {q(access.REMINDER_ESCALATED_UNIT_ROLE)} "

@@ -17,10 +17,11 @@ def item_link(assignment_id: int) -> str:
     return reverse("supervision:item", args=[assignment_id])
 
 
-def render_message(reminder, assignment=None) -> tuple[str, str]:
+def render_message(reminder, assignment=None, user=None) -> tuple[str, str]:
     """Subject (first line) and body of a reminder: from the template of its kind for one item; for a group
-    of items, a subject counting them and each item's own words, numbered, in the body."""
-    parts = render_parts(reminder, assignment)
+    of items, a subject counting them and each item's own words, numbered, in the body. For `user`, only the
+    items he may see (a proposer reads his own proposals of a unit's rating reminder)."""
+    parts = render_parts(reminder, assignment, user)
     if len(parts) == 1:
         return parts[0]
     return combined_words(parts)
@@ -31,15 +32,22 @@ def combined_words(parts: list[tuple[str, str]]) -> tuple[str, str]:
             "\n\n".join(f"{i}. {subject}\n{body}" for i, (subject, body) in enumerate(parts, 1)))
 
 
-def render_parts(reminder, assignment=None) -> list[tuple[str, str]]:
-    """Each item's (subject, body) of a reminder, in the order of its item list (one for a single item)."""
+def render_parts(reminder, assignment=None, user=None) -> list[tuple[str, str]]:
+    """Each item's (subject, body) of a reminder, in the order of its item list (one for a single item);
+    for `user`, the items he may see."""
     import copy
 
+    from banli.core import access
     from banli.handling.models import Assignment
     from banli.replies.models import Commitment
 
     ids = reminder.item_ids
-    if len(ids) == 1:
+    if len(ids) > 1 and user is not None and not reminder.commitment_id:
+        visible = set(access.visible_assignments(user).filter(pk__in=ids).values_list("pk", flat=True))
+        ids = [pk for pk in ids if pk in visible]
+        if not ids:
+            return [("【办理提醒】相关事项已不在您的查看范围内", "")]
+    if len(reminder.item_ids) == 1:
         return [_render_one(reminder, assignment or reminder.assignment)]
     parts = []
     calendar = None
@@ -103,7 +111,7 @@ def combined(deliveries, limit: int | None = None) -> list:
     parts = []
     for d in deliveries:
         if d.reminder_id and d.reminder.item_count > 1:
-            parts.extend(render_parts(d.reminder))
+            parts.extend(render_parts(d.reminder, user=d.user))
         else:
             parts.append((d.subject, d.body))
     limit = limit or len(parts)

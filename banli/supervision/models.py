@@ -229,7 +229,7 @@ class Notification(models.Model):
             return self.title, self.body
         from banli.supervision.messages import render_message
 
-        return render_message(self.reminder)
+        return render_message(self.reminder, user=self.user)
 
     @property
     def shown_title(self) -> str:

@@ -349,10 +349,8 @@ class ScanPlan:
         kind = sql_str(spec.kind) if spec.kind else f"{row}.next_due_kind"
         extra = ""
         if grouping:
-            # a proposer's rating reminder goes to the proposers of that proposal only: one group per proposal
-            grp = f"CASE WHEN {kind} = {sql_str(ReminderKind.FEEDBACK)} THEN a.proposal_id ELSE 0 END"
             extra = (f", {row}.id AS item, a.handler_id AS handler_id, a.session_id AS session_id, "
-                     f"a.key_item AS key_item, {grp} AS grp, t.since AS since")
+                     f"a.key_item AS key_item, t.since AS since")
         sql = (f"SELECT {kind} AS kind, {level} AS level, {item_key} AS item_key, a.id AS assignment_id, "
                f"{commitment} AS commitment_id, a.unit_id AS unit_id, {due} AS due_date, t.threshold AS threshold"
                f"{extra} FROM {source} {' '.join(joins)} WHERE {' AND '.join(where)}")
@@ -384,15 +382,24 @@ def find_due(today: dt.date, calendar: WorkCalendar | None = None) -> list[tuple
 
 
 # What one reminder row groups: the same kind, level and threshold, the same unit, handler, session and key
-# flag (so the first item tells the fan-out whom to tell and the message is one unit's list), and for a
-# proposer's rating the same proposal (proposers hear only of their own proposal).
-GROUP_COLUMNS = "kind, level, tkey, unit_id, handler_id, session_id, key_item, grp"
+# flag (so the first item tells the fan-out whom to tell and the message is one unit's list). A rating
+# reminder's proposers are found item by item (fanout.notify), and each reads only the items he may see.
+GROUP_COLUMNS = "kind, level, tkey, unit_id, handler_id, session_id, key_item"
 # Overdue items are grouped whatever their days late (one row per unit and level, not per due date): an
 # item is late by one more working day on each scan, and its reminder of the day is the row holding it
 # since the day it reached that many days late. Warnings group by their threshold.
 TKEY = "CASE WHEN {t}.threshold < 0 THEN -1 ELSE {t}.threshold END"
 INSERT_COLUMNS = ("kind, level, item_key, assignment_id, commitment_id, unit_id, due_date, threshold, items, "
                   "item_count, scan_date, scan_token, batch, message, created_by_id, created_at")
+
+
+def unnest_items(alias: str, out: str) -> str:
+    """A join listing each item of the reminder rows `alias` as `out`.item (an integer)."""
+    if connection.vendor == "postgresql":
+        return (f"CROSS JOIN LATERAL (SELECT CAST(x AS BIGINT) AS item FROM "
+                f"unnest(string_to_array(btrim({alias}.items, ','), ',')) AS x) AS {out}")
+    return (f"JOIN (SELECT j.id AS rid, CAST(je.value AS INTEGER) AS item FROM {{reminder}} j, "
+            f"json_each('[' || trim(j.items, ',') || ']') AS je) AS {out} ON {out}.rid = {alias}.id")
 
 
 def _seen_items(table: str) -> str:

@@ -173,13 +173,13 @@ def deliver_due(*, now=None, limit: int = 500) -> dict:
         taken = [delivery_id for delivery_id, attempts in chunk if _claim(delivery_id, attempts, now)]
         if not taken:
             continue  # another worker took them
-        rows = Delivery.objects.select_related("webhook", *messages.RELATED).in_bulk(taken)
+        rows = Delivery.objects.select_related("webhook", "user", *messages.RELATED).in_bulk(taken)
         group = [rows[pk] for pk in taken]
         words = {}
         for d in group:
             if not d.subject and d.reminder_id:
                 # rendered at the first try and kept, so retries and the failed list show the same words
-                d.subject, d.body = messages.render_message(d.reminder)
+                d.subject, d.body = messages.render_message(d.reminder, user=d.user)
                 words[d.pk] = {"subject": d.subject, "body": d.body}
         several = len(group) > 1 or (group[0].reminder_id and group[0].reminder.item_count > 1)
         outgoing = messages.combined(group, BATCH_MAX) if several else [group[0]]

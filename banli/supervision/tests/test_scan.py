@@ -304,3 +304,25 @@ def test_overdue_items_of_different_deadlines_share_a_row_each_with_its_own_days
     assert "已逾期2个工作日" in body and "已逾期1个工作日" in body
     with frozen(D(2025, 10, 14)):  # one more working day late: each item's reminder of the day
         assert services.scan_deadlines()["created"] == 2
+
+
+def test_a_units_rating_reminder_tells_each_proposer_of_his_own_proposal_only(world):
+    from banli.supervision import messages
+
+    give_contacts(world)
+    mine = lead_item(world, reply_due=D(2025, 9, 1), proposers=[world.proposer_record])
+    theirs = lead_item(world, reply_due=D(2025, 9, 1), proposers=[world.other_proposer_record])
+    Assignment.objects.filter(pk__in=[mine.pk, theirs.pk]).update(state="replied", feedback_due=D(2025, 10, 10))
+    with frozen(D(2025, 10, 9)):
+        assert services.scan_deadlines()["created"] == 2
+        services.fan_out_pending()
+    row = Reminder.objects.get(kind="feedback")
+    assert row.item_count == 2  # one row for the unit
+    for user, own, other in ((world.proposer, mine, theirs), (world.other_proposer, theirs, mine)):
+        note = Notification.objects.get(user=user, reminder=row)
+        assert own.proposal.number in note.shown_title and other.proposal.number not in note.shown_body
+        assert other.proposal.number not in note.shown_title
+    office = Notification.objects.get(user=world.lead_office, reminder=row)
+    assert office.shown_title == "【办理提醒】您有 2 件事项需要处理"
+    subject, body = messages.render_message(row, user=world.lead_office)
+    assert mine.proposal.number in body and theirs.proposal.number in body
