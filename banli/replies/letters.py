@@ -37,7 +37,7 @@ def salutation_for(proposal) -> str:
     names = []
     for link in proposal.proposer_links.select_related("proposer").order_by("-is_lead", "position", "id"):
         name = link.proposer.name
-        if link.proposer.kind == "member" and not name.endswith(suffix):
+        if link.proposer.kind in ("member", "deputy") and not name.endswith(suffix):
             name += suffix
         names.append(name)
     return f"{'、'.join(names)}：" if names else ""
