@@ -11,7 +11,7 @@ import django_filters
 from django.db import transaction
 from django.db.models import Q
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -37,6 +37,33 @@ from banli.reports.choices import EvaluationState, RuleKind, RuleMode
 from banli.reports.models import Evaluation, Rule, RuleSet, ScoreEntry
 
 ID = {"min_value": 1, "max_value": 2**63 - 1}
+
+
+def decimal_field(max_digits: int, *, signed: bool = False, **kwargs) -> serializers.DecimalField:
+    """A decimal with two places, sent as a string ("2", "0.5"); the schema's pattern says exactly what DRF takes."""
+    whole = max_digits - 2
+    pattern = rf"^{'-?' if signed else ''}[0-9]{{1,{whole}}}(\.[0-9]{{1,2}})?$"
+
+    @extend_schema_field({"type": "string", "pattern": pattern, "example": "1.5"})
+    class Decimal(serializers.DecimalField):
+        def __init__(self, **kw):
+            super().__init__(max_digits=max_digits, decimal_places=2, coerce_to_string=True, **kw)
+
+    if not signed:
+        kwargs.setdefault("min_value", 0)
+    return Decimal(**kwargs)
+
+
+def _check_email(value: str, field: str = "email") -> str:
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    if value:
+        try:
+            validate_email(value)
+        except ValidationError:
+            raise DomainError("邮箱格式不正确。", field=field) from None
+    return value
 WRITE_METHODS = ["get", "post", "patch", "delete", "head", "options"]
 
 
@@ -82,24 +109,24 @@ class UserCreateSerializer(serializers.Serializer):
                                      help_text="初始密码：用户首次登录须修改；省略则只能单点登录")
     display_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
-    email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
 
-    def validate_password(self, value):
-        from django.contrib.auth.password_validation import validate_password
-        from django.core.exceptions import ValidationError
 
-        if value:
-            try:
-                validate_password(value)
-            except ValidationError as exc:
-                raise serializers.ValidationError(list(exc.messages)) from exc
-        return value
+def _check_password(value) -> None:
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    if value:
+        try:
+            validate_password(value)
+        except ValidationError as exc:
+            raise DomainError("初始密码不符合要求：" + "".join(exc.messages), field="password") from exc
 
 
 class UserUpdateSerializer(serializers.Serializer):
     display_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
-    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True)
     is_active = serializers.BooleanField(required=False)
 
 
@@ -139,6 +166,8 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     def create(self, request):
         data = _valid(UserCreateSerializer, request.data)
+        _check_password(data.get("password"))
+        _check_email(data["email"])
         user = orgs.user_create(actor=request.user, username=data["username"], password=data.get("password"),
                                 display_name=data["display_name"], phone=data["phone"], email=data["email"],
                                 must_change_password=bool(data.get("password")))
@@ -147,6 +176,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def partial_update(self, request, pk=None):
         user = self.get_object()
         data = _valid(UserUpdateSerializer, request.data)
+        _check_email(data.get("email", ""))
         orgs.user_update(actor=request.user, user=user, **data)
         return Response(UserSerializer(self.get_queryset().get(pk=user.pk)).data)
 
@@ -243,7 +273,7 @@ class ProposerWriteSerializer(serializers.Serializer):
     sector = serializers.CharField(max_length=100, required=False, allow_blank=True, default="",
                                    help_text="界别/代表团")
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
-    email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
     user = serializers.IntegerField(required=False, allow_null=True, help_text="登录账号（用户编号）", **ID)
 
 
@@ -252,7 +282,7 @@ class ProposerUpdateSerializer(ProposerWriteSerializer):
     kind = serializers.ChoiceField(choices=ProposerKind.choices, required=False)
     sector = serializers.CharField(max_length=100, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
-    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True)
 
 
 class ProposerFilter(StrictFilters, django_filters.FilterSet):
@@ -293,6 +323,7 @@ class ProposerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def create(self, request):
         data = _valid(ProposerWriteSerializer, request.data)
+        _check_email(data["email"])
         proposer = proposals.proposer_create(actor=request.user, name=data["name"], kind=data["kind"],
                                              sector=data["sector"], phone=data["phone"], email=data["email"],
                                              user=_account(data))
@@ -301,6 +332,7 @@ class ProposerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def partial_update(self, request, pk=None):
         proposer = self.get_object()
         data = dict(_valid(ProposerUpdateSerializer, request.data))
+        _check_email(data.get("email", ""))
         if "user" in data:
             data["user"] = _account(data)
         proposer = proposals.proposer_update(actor=request.user, proposer=proposer, **data)
@@ -560,13 +592,12 @@ class RuleSetCopySerializer(serializers.Serializer):
     session = serializers.IntegerField(**ID)
     source = serializers.IntegerField(help_text="复制的来源细则（如内置示例细则）", **ID)
     name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    cap = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=0, required=False, allow_null=True,
-                                   default=None)
+    cap = decimal_field(6, required=False, allow_null=True, default=None)
 
 
 class RuleSetUpdateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    cap = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=0)
+    name = serializers.CharField(max_length=100, required=False)
+    cap = decimal_field(6, required=False)
 
 
 class RuleWriteSerializer(serializers.Serializer):
@@ -575,11 +606,10 @@ class RuleWriteSerializer(serializers.Serializer):
     mode = serializers.ChoiceField(choices=RuleMode.choices)
     metric = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     conditions = serializers.ListField(child=serializers.DictField(), required=False, default=list, max_length=20)
-    points = serializers.DecimalField(max_digits=6, decimal_places=2, required=False, default=0)
-    target = serializers.DecimalField(max_digits=6, decimal_places=2, required=False, allow_null=True, default=None)
+    points = decimal_field(6, signed=True, required=False, default="0")
+    target = decimal_field(6, signed=True, required=False, allow_null=True, default=None)
     tiers = serializers.ListField(child=serializers.DictField(), required=False, default=list, max_length=20)
-    max_points = serializers.DecimalField(max_digits=6, decimal_places=2, required=False, allow_null=True,
-                                         default=None)
+    max_points = decimal_field(6, signed=True, required=False, allow_null=True, default=None)
     position = serializers.IntegerField(min_value=1, max_value=1000, required=False, allow_null=True, default=None)
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
@@ -625,7 +655,8 @@ class RuleSetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def partial_update(self, request, pk=None):
         rule_set = self.get_object()
         data = _valid(RuleSetUpdateSerializer, request.data)
-        reports.rule_set_update(actor=request.user, rule_set=rule_set, name=data["name"], cap=data["cap"])
+        reports.rule_set_update(actor=request.user, rule_set=rule_set, name=data.get("name", rule_set.name),
+                                cap=data.get("cap", rule_set.cap))
         return Response(RuleSetSerializer(self.get_queryset().get(pk=rule_set.pk)).data)
 
     @extend_schema(request=RuleWriteSerializer, responses={201: RuleSerializer, **ERRORS},
@@ -650,7 +681,7 @@ class ScoreEntryCreateSerializer(serializers.Serializer):
     session = serializers.IntegerField(**ID)
     unit = serializers.IntegerField(**ID)
     rule = serializers.IntegerField(help_text="依据指标为 entry 的考核项目", **ID)
-    quantity = serializers.DecimalField(max_digits=8, decimal_places=2, min_value=0)
+    quantity = decimal_field(8)
     evidence = serializers.CharField(max_length=20_000)
     proposals = serializers.ListField(child=serializers.IntegerField(**ID), required=False, default=list,
                                       max_length=200, help_text="相关事项（提案建议编号）")
@@ -717,8 +748,8 @@ class EvaluationSubmitSerializer(serializers.Serializer):
 
 
 class EvaluationDecideSerializer(serializers.Serializer):
-    corrected_total = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=0, required=False,
-                                               allow_null=True, default=None, help_text="调整后的得分；不调整则省略")
+    corrected_total = decimal_field(6, required=False, allow_null=True, default=None,
+                                    help_text="调整后的得分；不调整则省略")
     note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 

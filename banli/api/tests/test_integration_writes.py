@@ -40,7 +40,9 @@ def test_the_administrator_creates_lists_updates_and_deactivates_users(world, ap
 
     _error(admin.post("/api/v1/users", {"username": "new_clerk"}, format="json"), 409, "conflict")
     weak = _error(admin.post("/api/v1/users", {"username": "weak", "password": "123"}, format="json"), 400)
-    assert "password" in weak["message"]
+    assert weak["field"] == "password" and "errors" not in weak
+    assert _error(admin.post("/api/v1/users", {"username": "bad_mail", "email": "no-at-sign"}, format="json"),
+                  400)["field"] == "email"
 
     assert admin.get("/api/v1/users", {"q": "new_clerk"}).json()["count"] == 1
     changed = admin.patch(f"/api/v1/users/{user.pk}", {"display_name": "教育局联络员 新"}, format="json")
