@@ -7,6 +7,8 @@ same registry action as `/assignments/{id}/actions/<key>`, so there is no second
 """
 from __future__ import annotations
 
+import re
+
 import django_filters
 from django.db import transaction
 from django.db.models import Q
@@ -103,8 +105,7 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class UserCreateSerializer(serializers.Serializer):
-    username = serializers.RegexField(r"^[\w.@+-]+$", max_length=150,
-                                      error_messages={"invalid": "用户名只能包含字母、数字和 @/./+/-/_ 。"})
+    username = serializers.CharField(max_length=150, help_text="字母、数字和 @/./+/-/_")
     password = serializers.CharField(max_length=128, required=False, allow_null=True, trim_whitespace=False,
                                      help_text="初始密码：用户首次登录须修改；省略则只能单点登录")
     display_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
@@ -166,6 +167,8 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     def create(self, request):
         data = _valid(UserCreateSerializer, request.data)
+        if not re.fullmatch(r"[\w.@+-]+", data["username"]):
+            raise DomainError("用户名只能包含字母、数字和 @/./+/-/_ 。", field="username")
         _check_password(data.get("password"))
         _check_email(data["email"])
         user = orgs.user_create(actor=request.user, username=data["username"], password=data.get("password"),
