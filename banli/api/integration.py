@@ -13,13 +13,14 @@ import django_filters
 from django.db import transaction
 from django.db.models import Q
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from banli.actions.registry import ACTIONS
 from banli.api import serializers as s
+from banli.api.schema import POSITIVE_ID
 from banli.api.views import ERRORS, IdFilter, Pagination, StrictBooleanFilter, StrictFilters, _valid, run_action
 from banli.core import access
 from banli.core.errors import DomainError, NotFound, PermissionDenied
@@ -670,6 +671,25 @@ class RuleSetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         data = _valid(RuleWriteSerializer, request.data)
         rule = reports.rule_save(actor=request.user, rule_set=rule_set, **data)
         return Response(RuleSerializer(rule).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["PATCH"], request=RuleWriteSerializer, responses={200: RuleSerializer, **ERRORS},
+                   parameters=[OpenApiParameter("rule_id", POSITIVE_ID, OpenApiParameter.PATH)],
+                   summary="修改考核项目（交办机构；须给出整条项目）")
+    @extend_schema(methods=["DELETE"], responses={204: None, **ERRORS},
+                   parameters=[OpenApiParameter("rule_id", POSITIVE_ID, OpenApiParameter.PATH)],
+                   summary="删除考核项目（交办机构；已有佐证的不能删）")
+    @action(detail=True, methods=["patch", "delete"], url_path=r"rules/(?P<rule_id>[0-9]+)")
+    def rule(self, request, pk=None, rule_id=None):
+        rule_set = self.get_object()
+        rule = Rule.objects.filter(pk=int(rule_id), rule_set=rule_set).first() if len(rule_id) < 19 else None
+        if rule is None:
+            raise NotFound("这份细则中没有该考核项目。")
+        if request.method == "DELETE":
+            reports.rule_delete(actor=request.user, rule=rule)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        data = _valid(RuleWriteSerializer, request.data)
+        rule = reports.rule_save(actor=request.user, rule_set=rule_set, rule=rule, **data)
+        return Response(RuleSerializer(rule).data)
 
 
 class ScoreEntrySerializer(serializers.ModelSerializer):

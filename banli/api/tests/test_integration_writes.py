@@ -362,6 +362,23 @@ def test_rule_sets_score_entries_and_self_evaluation(world, api, replied):
                                                                          "mode": "per", "metric": "no_such"},
                               format="json"), 400)
 
+    rule_id = rule.json()["id"]
+    patched = office.patch(f"/api/v1/rule-sets/{rule_set.pk}/rules/{rule_id}",
+                           {"kind": "bonus", "label": "获区领导批示", "metric": "entry", "mode": "per", "points": "2"},
+                           format="json")
+    assert patched.status_code == 200 and patched.json()["label"] == "获区领导批示", patched.content
+    assert Event.objects.filter(verb="rule_save", payload__rule=rule_id).count() == 2
+    _error(api(world.lead_office).patch(f"/api/v1/rule-sets/{rule_set.pk}/rules/{rule_id}",
+                                        {"kind": "bonus", "label": "改", "mode": "per", "metric": "entry"},
+                                        format="json"), 403)
+    _error(office.delete(f"/api/v1/rule-sets/{rule_set.pk}/rules/{template.rules.first().pk}"), 404)
+    spare = office.post(f"/api/v1/rule-sets/{rule_set.pk}/rules",
+                        {"kind": "bonus", "label": "临时项目", "metric": "entry", "mode": "per", "points": "1"},
+                        format="json").json()["id"]
+    _error(api(world.office, scope="read").delete(f"/api/v1/rule-sets/{rule_set.pk}/rules/{spare}"), 403)
+    assert office.delete(f"/api/v1/rule-sets/{rule_set.pk}/rules/{spare}").status_code == 204
+    assert Event.objects.filter(verb="rule_delete", payload__rule=spare).exists()
+
     entry_body = {"session": world.session.pk, "unit": world.lead_unit.pk, "rule": rule.json()["id"],
                   "quantity": "2", "evidence": "区领导批示两件"}
     _error(api(world.lead_office).post("/api/v1/score-entries", entry_body, format="json"), 403)
@@ -410,7 +427,7 @@ NEW_OPERATIONS = {
     "/api/v1/co-opinions": {"get", "post"}, "/api/v1/co-opinions/{id}": {"get"},
     "/api/v1/feedback": {"get", "post"}, "/api/v1/feedback/{id}": {"get"},
     "/api/v1/rule-sets": {"get", "post"}, "/api/v1/rule-sets/{id}": {"get", "patch"},
-    "/api/v1/rule-sets/{id}/rules": {"post"},
+    "/api/v1/rule-sets/{id}/rules": {"post"}, "/api/v1/rule-sets/{id}/rules/{rule_id}": {"patch", "delete"},
     "/api/v1/score-entries": {"get", "post"}, "/api/v1/score-entries/{id}": {"get"},
     "/api/v1/evaluations": {"get", "post"}, "/api/v1/evaluations/{id}": {"get"},
     "/api/v1/evaluations/{id}/submit": {"post"}, "/api/v1/evaluations/{id}/decide": {"post"},
