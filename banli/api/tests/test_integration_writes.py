@@ -447,3 +447,25 @@ def test_the_schema_lists_every_write_endpoint_with_the_one_error_body(world, ap
                 assert ref.endswith("/Error"), (path, method, code)
     kinds = schema["components"]["schemas"]["ProposerKindEnum"]["enum"]
     assert kinds == ["member", "deputy", "body", "sector", "committee"]
+
+
+def test_a_letter_addresses_a_registered_deputy_as_such_and_a_committee_by_its_name(world, api):
+    from banli.proposals.models import Proposal
+    from banli.replies.letters import salutation_for
+
+    office = api(world.office)
+    for name, kind in (("钱代表", "deputy"), ("社会法制委员会", "committee")):
+        assert office.post("/api/v1/proposers", {"name": name, "kind": kind}, format="json").status_code == 201
+    from banli.proposals.models import Proposer
+
+    created = office.post("/api/v1/proposals", {
+        "session": world.session.pk, "kind": "suggestion", "number": "J2025001", "title": "关于学位的建议",
+        "proposers": [{"name": "孙", "kind": "deputy"}, {"name": "社会法制委员会", "kind": "committee"}]}, format="json")
+    assert created.status_code == 201, created.content
+    assert salutation_for(Proposal.objects.get(pk=created.json()["id"])) == "孙代表、社会法制委员会："
+    assert Proposer.objects.filter(name="社会法制委员会").count() == 1
+    second = office.post("/api/v1/proposals", {
+        "session": world.session.pk, "kind": "suggestion", "number": "J2025002", "title": "关于医院的建议",
+        "proposers": [{"name": "钱代表", "kind": "deputy"}, {"name": "社会法制委员会", "kind": "committee"}]},
+        format="json")
+    assert salutation_for(Proposal.objects.get(pk=second.json()["id"])) == "钱代表、社会法制委员会："
