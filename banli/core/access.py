@@ -578,6 +578,7 @@ def can_submit_evaluation(user, unit) -> bool:
 INTERNAL_EVENT_VERBS = frozenset({
     "log_contact", "reply_draft", "submit_reply", "approve_reply", "return_reply", "assign_section",
     "reassign_section", "record_commitment", "complete_commitment", "request_extension",
+    "submit_co_opinion", "return_co_opinion",  # a co unit's opinion before its leader lets it go
 })
 # What a proposer sees of the handling: the milestones that concern him.
 PROPOSER_EVENT_VERBS = frozenset({
@@ -979,6 +980,19 @@ def awaiting_unit_check_q() -> Q:
 def awaiting_sign_off_q() -> Q:
     """Assignments whose reply waits for a leader's review or sign-off (审核签发)."""
     return _at_review_step_q(Role.LEADER)
+
+
+def awaiting_co_opinion_sign_off_q() -> Q:
+    """Co assignments whose 会办意见 waits for the co unit's leader's sign-off (审签)."""
+    from banli.replies.choices import CoOpinionState
+    from banli.replies.models import CoOpinion
+
+    return Q(pk__in=CoOpinion.objects.filter(state=CoOpinionState.PENDING).values("assignment_id"))
+
+
+def may_sign_off_co_opinion(user, assignment) -> bool:
+    """A leader of the co unit (or of the unit above it) signs off its 会办意见."""
+    return acting_role(user, assignment, {Role.LEADER}) is not None
 
 
 def scoped_assignments(user) -> QuerySet:

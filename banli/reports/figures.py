@@ -412,6 +412,18 @@ def reply_classes(sl: Slice) -> list[tuple[str, int]]:
     return [(r["reply_class_code"] or "未分类", r["n"]) for r in rows]
 
 
+def first_round_unsatisfied(sl: Slice) -> dict[str, int]:
+    """Lead/split items a proposer rated 不满意 in the first round, counted by what became of them
+    (UnsatisfiedOutcome: re-handled then 满意 / 基本满意 / still 不满意, 重新办理中, closed as it stands, waiting)."""
+    from banli.replies.selectors import first_round_unsatisfied_q, unsatisfied_outcome_expression
+
+    rows = (
+        record_queryset(ASSIGNMENT, sl.resolve()).filter(ANSWERING).filter(first_round_unsatisfied_q())
+        .annotate(outcome=unsatisfied_outcome_expression()).order_by().values("outcome").annotate(n=Count("pk"))
+    )
+    return {r["outcome"]: r["n"] for r in rows}
+
+
 def items_of_class(sl: Slice, code: str) -> QuerySet:
     return record_queryset(ASSIGNMENT, sl.resolve()).filter(REPLIED).annotate(
         reply_class_code=final_reply_class()).filter(reply_class_code=code)
