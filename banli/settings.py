@@ -521,6 +521,11 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["RatingEnum"] = "banli.replies.choic
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
     "AssignmentStateEnum": "banli.handling.choices.AssignmentState",
     "ReplyStateEnum": "banli.replies.choices.ReplyState",
+    # The integrator's write endpoints (issue 17, point 16): one name per choice set.
+    "RoleEnum": "banli.organizations.choices.Role",
+    "AssignmentRoleEnum": "banli.handling.choices.AssignmentRole",
+    "ProposerKindEnum": "banli.proposals.choices.ProposerKind",
+    "RuleKindEnum": "banli.reports.choices.RuleKind",
 })
 
 # Load balancers and nginx's plain-HTTP server ask the health endpoints without TLS: answered, not redirected.
