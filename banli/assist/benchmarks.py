@@ -76,7 +76,8 @@ def bench_category_cross_validation():
     5-fold cross-validation over 2 shuffles (seeds 2–3; the recipe was explored on seed 100 only). Every choice
     of the model is made by `TextClassifier.fit` on the outer training folds (inner 3-fold CV), so the figure is
     the nested one. Unlabelled text: the held-out fold's texts without labels (as `assist_eval --train --test`
-    uses the test file), and for the messages a second figure with messages_replies.jsonl added. The coverage
+    uses the test file); on the same outer folds, in the same run, the figure without any unlabelled text, and for
+    the messages with messages_replies.jsonl (alone, and with the held-out texts). The coverage
     lines give the accuracy of the suggestions shown when only the surest 50% / 80% / 100% are shown, with the
     score an office would set as its threshold for that share.
     """
