@@ -185,16 +185,17 @@ def baseline_predict(train: list[dict], test: list[dict]) -> list[str]:
     return [str(p) for p in model.predict([text(r) for r in test])]
 
 
-def ordered_split_category(rows: list[dict], *, key: str, train_share: float = 0.7, unlabelled: list[dict] = ()) -> dict:
+def ordered_split_category(rows: list[dict], *, key: str, train_share: float = 0.7, unlabelled: list[dict] = (),
+                           transductive: bool = True) -> dict:
     """Train on the first rows in the order of `key` (a year, or the filing number within one year), test on the
-    rest, with the test rows' texts as unlabelled text: the temporal check. The baseline is fitted on the same
-    split."""
+    rest, with the test rows' texts as unlabelled text unless not `transductive`: the temporal check. The baseline
+    is fitted on the same split."""
     from sklearn.metrics import f1_score
 
     ordered = sorted(rows, key=lambda r: (str(r.get(key) or "")))
     cut = int(len(ordered) * train_share)
     train, test = ordered[:cut], ordered[cut:]
-    model = TextClassifier().fit(train, [r["category"] for r in train], unlabelled=_texts(unlabelled) + _texts(test))
+    model = TextClassifier().fit(train, [r["category"] for r in train], unlabelled=_texts(unlabelled) + (_texts(test) if transductive else []))
     result = evaluate_category(model, test)
     truth = [r["category"] for r in test]
     result["baseline_macro_f1"] = round(float(f1_score(truth, baseline_predict(train, test), labels=sorted(set(truth)),

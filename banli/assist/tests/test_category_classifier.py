@@ -40,13 +40,15 @@ def test_fast_scoring_equals_the_vectorizers_and_the_linear_model(model, history
 def test_the_model_is_the_plain_svm_plus_the_nb_svm_on_ratio_scaled_features(model, history):
     from sklearn.svm import LinearSVC
 
-    from banli.assist.classifier import NB_ALPHA, NB_C
+    from banli.assist.classifier import NB_ALPHA, NB_C, SVM_MAX_ITER, SVM_TOL
+
+    bounds = {"class_weight": "balanced", "tol": SVM_TOL, "max_iter": SVM_MAX_ITER, "random_state": 0}
 
     docs = history[:12]
     labels = np.array([r["category"] for r in history])
     x_train = model._matrix([_views(d) for d in history])
     x = model._matrix([_views(d) for d in docs])
-    expected = LinearSVC(C=model.c, class_weight="balanced", random_state=0).fit(x_train, labels).decision_function(x)
+    expected = LinearSVC(C=model.c, **bounds).fit(x_train, labels).decision_function(x)
     if not model.use_nb:
         np.testing.assert_allclose(model.decision(docs), expected, atol=1e-6)
         return
@@ -55,7 +57,7 @@ def test_the_model_is_the_plain_svm_plus_the_nb_svm_on_ratio_scaled_features(mod
         mine = labels == label
         p, q = NB_ALPHA + present[mine].sum(axis=0), NB_ALPHA + present[~mine].sum(axis=0)
         ratio = np.log((p / p.sum()) / (q / q.sum()))
-        nb = LinearSVC(C=NB_C, class_weight="balanced", random_state=0).fit(x_train.multiply(ratio).tocsr(), mine)
+        nb = LinearSVC(C=NB_C, **bounds).fit(x_train.multiply(ratio).tocsr(), mine)
         expected[:, i] += nb.decision_function(x.multiply(ratio).tocsr())
     np.testing.assert_allclose(model.decision(docs), expected, atol=1e-6)
 
@@ -168,3 +170,15 @@ def test_a_large_history_chooses_its_variant_on_a_stratified_sample_and_fits_on_
     model = TextClassifier().fit(history, [r["category"] for r in history])
     assert model.cv_ and model.cv_["macro_f1"] > 0
     assert model.rank({"title": "关于治理河道污水的建议", "content": "污水直排河道。"})[0].label == "资源环境"
+
+
+def test_fits_stopped_by_the_iteration_bound_are_counted_not_hidden(history, monkeypatch):
+    import banli.assist.classifier as classifier
+
+    labels = [r["category"] for r in history]
+    model = TextClassifier().fit(history, labels)
+    assert model.cv_["svm_fits"] > 0
+    assert model.cv_["svm_fits_stopped_at_max_iter"] == 0  # the small history converges within the bound
+    monkeypatch.setattr(classifier, "SVM_MAX_ITER", 1)
+    bounded = TextClassifier().fit(history, labels)
+    assert bounded.cv_["svm_fits_stopped_at_max_iter"] == bounded.cv_["svm_fits"] == model.cv_["svm_fits"]
