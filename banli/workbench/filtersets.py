@@ -19,6 +19,44 @@ from banli.proposals.search import matching_proposals_q
 from banli.workbench.selectors import ledger_assignments, overdue_q
 
 
+CACHED_CHOICES = ("session", "unit", "handler")
+CHOICES_KEY = "ledger-choices:"
+CHOICES_SECONDS = 60
+
+
+def cached_choices(name: str, field) -> list:
+    """A filter menu's (value, label) options, kept a minute and dropped whenever a session, unit, user or role
+    grant changes here (another server process sees the change within the minute)."""
+    from django.core.cache import cache
+
+    key = CHOICES_KEY + name
+    choices = cache.get(key)
+    if choices is None:
+        choices = [("" if value == "" else str(value), str(label)) for value, label in field.choices]
+        cache.set(key, choices, CHOICES_SECONDS)
+    return choices
+
+
+def forget_choices(**kwargs) -> None:
+    from django.core.cache import cache
+
+    cache.delete_many([CHOICES_KEY + name for name in CACHED_CHOICES])
+
+
+def _connect_choice_signals():
+    from django.contrib.auth import get_user_model
+    from django.db.models.signals import post_delete, post_save
+
+    from banli.organizations.models import RoleGrant
+
+    for model in (Session, Unit, RoleGrant, get_user_model()):
+        post_save.connect(forget_choices, sender=model, dispatch_uid=f"ledger-choices-save-{model.__name__}")
+        post_delete.connect(forget_choices, sender=model, dispatch_uid=f"ledger-choices-delete-{model.__name__}")
+
+
+_connect_choice_signals()
+
+
 class ChineseOrderingFilter(django_filters.OrderingFilter):
     """The sort menu in Chinese: django-filter's "(descending)" suffix is not translated."""
 
@@ -62,6 +100,12 @@ class LedgerFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         self.today = today
         self.filters["handler"].field.label_from_instance = lambda u: u.label
+        for name in CACHED_CHOICES:
+            # The menus' options from the cache (the lists are the same for everyone); the field keeps its queryset,
+            # so a chosen value is still checked against the database.
+            field = self.form.fields.get(name)
+            if isinstance(field, forms.ModelChoiceField):
+                field.widget.choices = cached_choices(name, field)
         for field in self.form.fields.values():
             field.widget.attrs.setdefault("class", "form-control form-control-sm" if isinstance(field.widget, forms.TextInput) else "form-select form-select-sm")
 
