@@ -78,8 +78,9 @@ test: install system-deps
 test-fast: install
 	$(PY) -m pytest -m "not e2e and not slow" $(PYTEST_ARGS)
 
+# banli/__init__ (Celery's app) would default the settings to banli.settings, which needs production keys.
 bench: install
-	$(PY) -m banli.bench $(BENCH_ARGS)
+	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-banli.settings_test} $(PY) -m banli.bench $(BENCH_ARGS)
 
 # Known vulnerabilities in the installed dependencies (pip-audit: OSV, then PyPI advisory data) and a static
 # security linter over the code (bandit; fails on medium and high findings, low ones are explained in

@@ -529,12 +529,19 @@ def report_sessions(user) -> QuerySet:
     everything, offices, units = report_scope(user)
     if everything:
         return Session.objects.all()
+    from banli.handling.models import Assignment
+
     q = Q(pk__in=[])
     for path in offices:
         q |= Q(assigning_office__path__startswith=path)
-    for path in units:
-        q |= Q(proposals__assignments__unit__path__startswith=path)
-    return Session.objects.filter(q).distinct()
+    if units:
+        # An index probe per session (sessions are few) on the assignment's own session column, never a join of
+        # every proposal and assignment with DISTINCT.
+        unit_q = Q(pk__in=[])
+        for path in units:
+            unit_q |= Q(unit__path__startswith=path)
+        q |= Q(Exists(Assignment.objects.filter(unit_q, session_id=OuterRef("pk"))))
+    return Session.objects.filter(q)
 
 
 def report_units(user) -> QuerySet:
