@@ -224,7 +224,7 @@ def bench_ledger_at_scale():
         ("office_search", "office", {"q": "教育"}, {"q": "教育"},
          (page_sql + f"WHERE {search}{live} ORDER BY {order} LIMIT 51", count + search + live)),
         ("office_deep_page", "office", {"after": deep_cursor, "page": 501}, {"p": "501"},
-         (page_sql + f"WHERE {live} AND ({order}) > (%s, %s, %s) ORDER BY {order} LIMIT 51", count + live)),
+         (page_sql + f"WHERE {live} AND ({order}) > (CAST(%s AS boolean), CAST(%s AS date), %s) ORDER BY {order} LIMIT 51", count + live)),
         ("unit_first", "unit", {}, {"unit__id__exact": unit.pk},
          (page_sql + f"WHERE a.unit_id = {unit.pk} AND {live} ORDER BY {order} LIMIT 51",
           count + f"a.unit_id = {unit.pk} AND {live}")),
