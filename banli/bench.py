@@ -14,6 +14,36 @@ import time
 import traceback
 
 
+class QueryCounter:
+    """Counts the SQL statements the default connection runs while active (every statement of a request through
+    the test client, its middleware and template included). Django's query log cannot be used across requests:
+    each request empties it (reset_queries on request_started), and kept it stops growing at 9,000 entries."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+    def __enter__(self):
+        from django.db import connection
+
+        self._cm = connection.execute_wrapper(self)
+        self._cm.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self._cm.__exit__(*exc)
+
+
+def count_queries(fn) -> int:
+    """How many SQL statements one call of `fn` runs."""
+    with QueryCounter() as counter:
+        fn()
+    return counter.count
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Banli benchmarks")
     parser.add_argument("-k", dest="only", default="", help="run only benchmarks whose name contains this")

@@ -244,18 +244,34 @@ def ledger_scope_q(user) -> Q | None:
     The scope is resolved to ids first, so the database sees plain `session_id IN (…)` / `unit_id IN (…)` that
     the ledger's indexes serve, never a semi-join over all proposals: the assigning office reads the items of
     the sessions it assigns, unit staff their units' own assignments, a proposer the items he signed."""
-    from banli.organizations.models import Unit
-    from banli.proposals.models import ProposalProposer, Session
-
     if not getattr(user, "is_authenticated", False):
         return Q(pk__in=[])
     if reads_everything(user):
         return None
+    # Resolved once per request (the page and its session list both ask), never kept beyond it.
+    from banli.core.context import request_memo
+
+    memo = request_memo.get()
+    key = ("ledger_scope", user.pk)
+    if memo is not None and key in memo:
+        return memo[key]
+    q = _ledger_scope_q(user)
+    if memo is not None:
+        memo[key] = q
+    return q
+
+
+def _ledger_scope_q(user) -> Q | None:
+    from banli.organizations.models import Unit
+    from banli.proposals.models import ProposalProposer, Session
+
     q = Q(pk__in=[])
-    sessions = office_sessions_q(user)
-    if sessions is not None:
-        ids = list(Session.objects.filter(sessions).values_list("pk", flat=True))
-        if ids and len(ids) == Session.objects.count():
+    offices = office_scopes(user)
+    if offices:
+        # Every session with its office's path in one read (sessions are few): the user's own and "all of them".
+        rows = list(Session.objects.values_list("pk", "assigning_office__path"))
+        ids = [pk for pk, path in rows if path is not None and any(path.startswith(u.path) for u in offices)]
+        if ids and len(ids) == len(rows):
             return None  # every session: no filter at all
         if ids:
             q |= Q(session_id__in=ids)
@@ -513,12 +529,19 @@ def report_sessions(user) -> QuerySet:
     everything, offices, units = report_scope(user)
     if everything:
         return Session.objects.all()
+    from banli.handling.models import Assignment
+
     q = Q(pk__in=[])
     for path in offices:
         q |= Q(assigning_office__path__startswith=path)
-    for path in units:
-        q |= Q(proposals__assignments__unit__path__startswith=path)
-    return Session.objects.filter(q).distinct()
+    if units:
+        # An index probe per session (sessions are few) on the assignment's own session column, never a join of
+        # every proposal and assignment with DISTINCT.
+        unit_q = Q(pk__in=[])
+        for path in units:
+            unit_q |= Q(unit__path__startswith=path)
+        q |= Q(Exists(Assignment.objects.filter(unit_q, session_id=OuterRef("pk"))))
+    return Session.objects.filter(q)
 
 
 def report_units(user) -> QuerySet:

@@ -6,6 +6,9 @@ import ipaddress
 from functools import lru_cache
 
 client_ip: contextvars.ContextVar[str] = contextvars.ContextVar("banli_client_ip", default="")
+# Reads resolved once per request (e.g. a user's ledger scope), dropped when the request ends; None outside a
+# request, so code called directly (tests, commands) always reads afresh.
+request_memo: contextvars.ContextVar[dict | None] = contextvars.ContextVar("banli_request_memo", default=None)
 
 
 @lru_cache(maxsize=8)
@@ -54,7 +57,9 @@ class RequestContextMiddleware:
 
     def __call__(self, request):
         token = client_ip.set(request_ip(request))
+        memo = request_memo.set({})
         try:
             return self.get_response(request)
         finally:
+            request_memo.reset(memo)
             client_ip.reset(token)

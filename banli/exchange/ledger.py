@@ -2,7 +2,8 @@
 
 Rows are made from the assignments in chunks (one query per chunk for proposers, their phones, who may see
 them in full, co/lead units, reply classes and ratings), so an export of any size holds one chunk in memory;
-the .xlsx is written by openpyxl in write-only mode to a temporary file and the CSV streams line by line.
+the .xlsx download and the CSV stream as they are made (xlsx_chunks, csv_lines); write_xlsx (openpyxl, write-only)
+stays for files written to disk.
 """
 from __future__ import annotations
 
@@ -196,6 +197,15 @@ def write_xlsx(rows, target, *, title: str = "台账") -> None:
         count += 1
     ws.auto_filter.ref = f"A1:{get_column_letter(len(HEADERS))}{count + 1}"
     wb.save(target)
+
+
+def xlsx_chunks(rows, *, title: str = "台账") -> Iterator[bytes]:
+    """The ledger workbook as it is made (banli.exchange.xlsx_stream): the same layout as write_xlsx, the first
+    bytes at once, one chunk of rows in memory."""
+    from banli.exchange.xlsx_stream import stream_xlsx
+
+    return stream_xlsx(safe_row(HEADERS), (safe_row(row) for row in rows), widths=[w for _, w in LEDGER_COLUMNS],
+                       title=title)
 
 
 def xlsx_tempfile(rows) -> tempfile.SpooledTemporaryFile:

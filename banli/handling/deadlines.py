@@ -42,6 +42,19 @@ DEFAULT_RULES: dict[str, Rule] = {
 }
 
 
+CALENDAR_VERSION_KEY = "work-calendar-version"
+CALENDAR_CACHE_SECONDS = 60
+
+
+def forget_calendar(**kwargs) -> None:
+    """The entered days changed: cached answers of WorkCalendar.add_working_days_cached no longer hold."""
+    import time
+
+    from django.core.cache import cache
+
+    cache.set(CALENDAR_VERSION_KEY, time.time_ns(), None)
+
+
 class WorkCalendar:
     """Answers "is this a working day" from the package plus the overrides loaded once."""
 
@@ -53,6 +66,20 @@ class WorkCalendar:
         from banli.handling.models import HolidayOverride
 
         return cls(dict(HolidayOverride.objects.values_list("date", "is_workday")))
+
+    @classmethod
+    def add_working_days_cached(cls, start: dt.date, days: int) -> dt.date:
+        """add_working_days over the stored calendar, remembered a minute (pages ask it on every view); any change
+        to the entered days forgets it at once in this process (forget_calendar), others see it within the minute."""
+        from django.core.cache import cache
+
+        version = cache.get(CALENDAR_VERSION_KEY, 0)
+        key = f"work-calendar:{version}:{start.isoformat()}:{days}"
+        day = cache.get(key)
+        if day is None:
+            day = cls.load().add_working_days(start, days)
+            cache.set(key, day, CALENDAR_CACHE_SECONDS)
+        return day
 
     def is_workday(self, day: dt.date) -> bool:
         if day in self.overrides:

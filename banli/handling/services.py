@@ -388,6 +388,9 @@ def holiday_year_set(*, year: int, days, actor, now=None) -> dict:
     HolidayOverride.objects.filter(date__in=[d.date for d in days]).delete()
     HolidayOverride.objects.bulk_create(
         [HolidayOverride(date=d.date, is_workday=d.is_workday, name=d.name[:50]) for d in days])
+    from banli.handling.deadlines import forget_calendar
+
+    forget_calendar()  # bulk_create sends no signal
     recounted = _recount_deadlines(actor, now)
     summary = {"year": year, "holidays": sum(not d.is_workday for d in days), "workdays": sum(d.is_workday for d in days),
                "replaced": removed, "recounted": recounted}

@@ -112,11 +112,50 @@ def _cursor():
 
 
 def pending_events() -> int:
-    from banli.handling.models import Event
-    from banli.reports.models import FigureCursor
+    return _state()[0]
 
-    last = FigureCursor.objects.order_by("pk").values_list("last_event_id", flat=True).first() or 0
-    return Event.objects.filter(pk__gt=last)[: SYNC_LIMIT + 1].count()
+
+def _state() -> tuple[int, bool]:
+    """(events not yet folded into the cells, up to SYNC_LIMIT + 1; whether any cell exists), in one query."""
+    from django.db import connection
+
+    from banli.handling.models import Event
+    from banli.reports.models import FigureCell, FigureCursor
+
+    q = connection.ops.quote_name
+    events, cursors, cells = (q(m._meta.db_table) for m in (Event, FigureCursor, FigureCell))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM {events} WHERE id > COALESCE((SELECT last_event_id FROM "
+            f"{cursors} ORDER BY id LIMIT 1), 0) LIMIT %s) pending), EXISTS(SELECT 1 FROM {cells})",
+            [SYNC_LIMIT + 1])
+        pending, exists = cursor.fetchone()
+    return int(pending), bool(exists)
+
+
+PATHS_KEY = "figure-cells-paths"
+PATHS_SECONDS = 60
+
+
+def _paths() -> tuple[dict, dict]:
+    """Every unit's path and every session's office path, kept a minute (dropped when a unit or session changes)."""
+    from django.core.cache import cache
+
+    from banli.organizations.models import Unit
+    from banli.proposals.models import Session
+
+    cached = cache.get(PATHS_KEY)
+    if cached is None:
+        cached = (dict(Unit.objects.values_list("pk", "path")),
+                  dict(Session.objects.values_list("pk", "assigning_office__path")))
+        cache.set(PATHS_KEY, cached, PATHS_SECONDS)
+    return cached
+
+
+def forget_paths(**kwargs) -> None:
+    from django.core.cache import cache
+
+    cache.delete(PATHS_KEY)
 
 
 def _write(pairs: set[tuple[int, int]], today: dt.date) -> int:
@@ -236,18 +275,15 @@ class CellSource:
     """The figures and chart breakdowns of one slice, added up from the cells (the same answers as figures.*)."""
 
     def __init__(self, sl: Slice):
-        from banli.organizations.models import Unit
-        from banli.proposals.models import Session
         from banli.reports.models import FigureCell
 
-        pending = pending_events()
-        if not FigureCell.objects.exists():
+        pending, exists = _state()
+        if not exists:
             refresh()  # first use: every cell from the raw rows
         elif pending and pending <= SYNC_LIMIT:
             refresh(limit=SYNC_LIMIT)  # a few changes since the last tick: folded in now, the page is exact
         self.slice = sl = sl.resolve()
-        paths = dict(Unit.objects.values_list("pk", "path"))
-        offices = dict(Session.objects.values_list("pk", "assigning_office__path"))
+        paths, offices = _paths()
         cells = FigureCell.objects.all()
         if sl.session_id:
             cells = cells.filter(session_id=sl.session_id)

@@ -21,6 +21,61 @@ from banli.replies.selectors import first_round_unsatisfied_q
 from banli.workbench.selectors import ledger_assignments, overdue_q
 
 
+CACHED_CHOICES = ("session", "unit", "handler")
+CHOICES_KEY = "ledger-choices:"
+CHOICES_SECONDS = 60
+
+
+def cached_choices(name: str, field) -> list:
+    """A filter menu's (value, label) options, kept a minute and dropped whenever a session, unit, user or role
+    grant changes here (another server process sees the change within the minute)."""
+    from django.core.cache import cache
+
+    key = CHOICES_KEY + name
+    choices = cache.get(key)
+    if choices is None:
+        choices = [("" if value == "" else str(value), str(label)) for value, label in field.choices]
+        cache.set(key, choices, CHOICES_SECONDS)
+    return choices
+
+
+def forget_choices(**kwargs) -> None:
+    from django.core.cache import cache
+
+    cache.delete_many([CHOICES_KEY + name for name in CACHED_CHOICES])
+
+
+def _connect_choice_signals():
+    from django.contrib.auth import get_user_model
+    from django.db.models.signals import post_delete, post_save
+
+    from banli.organizations.models import RoleGrant
+
+    for model in (Session, Unit, RoleGrant, get_user_model()):
+        post_save.connect(forget_choices, sender=model, dispatch_uid=f"ledger-choices-save-{model.__name__}")
+        post_delete.connect(forget_choices, sender=model, dispatch_uid=f"ledger-choices-delete-{model.__name__}")
+
+
+_connect_choice_signals()
+
+
+class FastSelect(forms.Select):
+    """Django's Select, rendered in Python rather than through a template per option (the ledger's menus list
+    every unit and handler; as templates they cost more than the page's queries). Same markup."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        from django.utils.html import escape, format_html_join
+        from django.utils.safestring import mark_safe
+
+        final = self.build_attrs(self.attrs, attrs)
+        selected = {"" if v is None else str(v) for v in (value if isinstance(value, (list, tuple)) else [value])}
+        options = "".join(
+            f'<option value="{escape(v)}"{" selected" if str(v) in selected else ""}>{escape(label)}</option>'
+            for v, label in ((("" if v is None else str(v)), label) for v, label in self.choices))
+        attributes = format_html_join("", ' {}="{}"', ((k, v) for k, v in final.items() if v not in (None, False)))
+        return mark_safe(f'<select name="{escape(name)}"{attributes}>{options}</select>')  # noqa: S308 - escaped
+
+
 class ChineseOrderingFilter(django_filters.OrderingFilter):
     """The sort menu in Chinese: django-filter's "(descending)" suffix is not translated."""
 
@@ -66,7 +121,15 @@ class LedgerFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         self.today = today
         self.filters["handler"].field.label_from_instance = lambda u: u.label
+        for name in CACHED_CHOICES:
+            # The menus' options from the cache (the lists are the same for everyone); the field keeps its queryset,
+            # so a chosen value is still checked against the database.
+            field = self.form.fields.get(name)
+            if isinstance(field, forms.ModelChoiceField):
+                field.widget.choices = cached_choices(name, field)
         for field in self.form.fields.values():
+            if type(field.widget) is forms.Select:
+                field.widget.__class__ = FastSelect
             field.widget.attrs.setdefault("class", "form-control form-control-sm" if isinstance(field.widget, forms.TextInput) else "form-select form-select-sm")
 
     def filter_text(self, queryset, name, value):

@@ -24,6 +24,7 @@ from django.db.models.expressions import RawSQL
 COUNT_CAP = 10_000
 RANK_LIMIT = 1_000
 FAR = "9999-12-31"  # empty due dates sort last
+DEFERRED = ("proposal__body", "proposal__search_text")
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,6 @@ def capped_count(qs: QuerySet) -> tuple[int, bool, dt.datetime | None]:
     """The number of rows, exact up to COUNT_CAP (reads at most COUNT_CAP + 1 rows); a count that was slow to
     make (a common word searched) is cached briefly, keyed by its SQL, i.e. by the user's scope and the filters.
     Returns (count, capped, when it was counted if it came from the cache)."""
-    import hashlib
     import time
 
     from django.core.cache import cache
@@ -140,18 +140,59 @@ def capped_count(qs: QuerySet) -> tuple[int, bool, dt.datetime | None]:
         sql, params = counting.query.sql_with_params()
     except EmptyResultSet:
         return 0, False, None  # a scope that holds nothing: no query at all
-    key = "ledger-count:" + hashlib.sha256(f"{sql}|{params!r}".encode()).hexdigest()
+    key = _count_key(sql, params)
     cached = cache.get(key)
     if cached is not None:
         n, at = cached
         return (cap, True, at) if n > cap else (n, False, at)
     started = time.perf_counter()
     n = counting.count()
-    if time.perf_counter() - started > SLOW_COUNT_SECONDS:
+    _remember_slow_count(key, n, time.perf_counter() - started)
+    return _capped(n)
+
+
+def _capped(n: int, at=None) -> tuple[int, bool, dt.datetime | None]:
+    return (COUNT_CAP, True, at) if n > COUNT_CAP else (n, False, at)
+
+
+def _count_key(sql: str, params) -> str:
+    import hashlib
+
+    return "ledger-count:" + hashlib.sha256(f"{sql}|{params!r}".encode()).hexdigest()
+
+
+def _remember_slow_count(key: str, n: int, seconds: float) -> None:
+    if seconds > SLOW_COUNT_SECONDS:
+        from django.core.cache import cache
         from django.utils import timezone
 
         cache.set(key, (n, timezone.now()), COUNT_CACHE_SECONDS)
-    return (cap, True, None) if n > cap else (n, False, None)
+
+
+@dataclass
+class CountPlan:
+    """The capped count to make within the page's own query (one round trip for count, page and rows), or the
+    count already known (from the short cache, or nothing to count)."""
+
+    sql: str = ""
+    params: tuple = ()
+    key: str = ""
+    known: tuple | None = None  # (count, capped, counted_at)
+
+
+def count_plan(qs: QuerySet) -> CountPlan:
+    from django.core.cache import cache
+
+    counting = qs.order_by().values("pk")[: COUNT_CAP + 1]
+    try:
+        sql, params = counting.query.sql_with_params()
+    except EmptyResultSet:
+        return CountPlan(known=(0, False, None))
+    key = _count_key(sql, params)
+    cached = cache.get(key)
+    if cached is not None:
+        return CountPlan(known=_capped(*cached))
+    return CountPlan(sql=f"SELECT COUNT(*) FROM ({sql}) ledger_counted", params=tuple(params), key=key)
 
 
 def _with_row_extras(qs: QuerySet) -> QuerySet:
@@ -168,8 +209,16 @@ def _page_number(raw) -> int:
         return 1
 
 
-def keyset_page(qs: QuerySet, params, *, per_page: int, sort: Sort, count: int, capped: bool) -> LedgerPage:
-    """The page after `after`, before `before`, from a date or a number, or the first page."""
+def keyset_page(qs: QuerySet, params, *, per_page: int, sort: Sort, count: int | None = None, capped: bool = False,
+                plan: CountPlan | None = None) -> LedgerPage:
+    """The page after `after`, before `before`, from a date or a number, or the first page.
+
+    With a count `plan` instead of a count, the count is made in the same query as the page's rows."""
+    counted_at = None
+    if count is None:
+        plan = plan or count_plan(qs)
+        if plan.known is not None:
+            (count, capped, counted_at), plan = plan.known, None
     table = connection.ops.quote_name(qs.model._meta.db_table)
     exprs = sort.expressions(table)
     order = [RawSQL(e, []).desc() if sort.descending else RawSQL(e, []).asc() for e in exprs]
@@ -193,24 +242,32 @@ def keyset_page(qs: QuerySet, params, *, per_page: int, sort: Sort, count: int, 
             number = None
     backwards = before is not None and after is None
     if backwards:
+        if plan is not None:
+            count, capped, counted_at = capped_count(qs)
         ids = _ids(beyond(backward_op, before).order_by(*backwards_order), per_page + 1)
         more_before = len(ids) > per_page
         ids = list(reversed(ids[:per_page]))
         more_after = True
+        rows = _rows(qs, ids)
     else:
         base = qs
         if after is not None:
             base = beyond(forward_op, after)
         elif start is not None:
             base = beyond(forward_op + "=", start)
-        ids = _ids(base.order_by(*order), per_page + 1)
-        more_after = len(ids) > per_page
-        ids = ids[:per_page]
+        rows, counted = _page_rows(qs, base.order_by(*order), per_page + 1, order, plan)
+        if plan is not None:
+            if counted is None:  # no row on this page to carry the count
+                count, capped, counted_at = capped_count(qs)
+            else:
+                count, capped, counted_at = _capped(counted)
+        more_after = len(rows) > per_page
+        rows = rows[:per_page]
         more_before = after is not None or start is not None
-    rows = _rows(qs, ids)
     if backwards and not more_before:
         number = 1
-    page = LedgerPage(rows=rows, count=count, capped=capped, number=number, per_page=per_page, jumped=jumped)
+    page = LedgerPage(rows=rows, count=count, capped=capped, number=number, per_page=per_page, jumped=jumped,
+                      counted_at=counted_at)
     if rows and more_after:
         page.next_params = {"after": encode_cursor(sort.values_of(rows[-1]))}
         if number:
@@ -228,11 +285,38 @@ def _ids(ordered: QuerySet, n: int) -> list[int]:
     return list(ordered.values_list("pk", flat=True)[:n])
 
 
+def _page_rows(qs: QuerySet, ordered: QuerySet, n: int, order, plan: CountPlan | None) -> tuple[list, int | None]:
+    """The first `n` rows of `ordered` with what a row shows, and the capped count when planned, in one query.
+
+    The page's ids are a sub-select of the assignment row alone (ordered index and LIMIT, planned on its own: a
+    sub-select with LIMIT is never flattened into the joins), the count an uncorrelated sub-select made once."""
+    import time
+
+    try:
+        ids_sql, ids_params = ordered.values_list("pk", flat=True)[:n].query.sql_with_params()
+    except EmptyResultSet:
+        return [], (0 if plan is not None else None)
+    table = connection.ops.quote_name(qs.model._meta.db_table)
+    rows_qs = qs.order_by().extra(where=[f'{table}."id" IN ({ids_sql})'], params=list(ids_params))  # noqa: S610
+    rows_qs = _with_row_extras(rows_qs.defer(*DEFERRED))
+    if plan is not None:
+        rows_qs = rows_qs.annotate(ledger_counted=RawSQL(plan.sql, plan.params, output_field=IntegerField()))
+    started = time.perf_counter()
+    rows = list(rows_qs.order_by(*order))
+    if plan is None or not rows:
+        return rows, None
+    counted = rows[0].ledger_counted
+    _remember_slow_count(plan.key, counted, time.perf_counter() - started)
+    return rows, counted
+
+
 def _rows(qs: QuerySet, ids: list[int]) -> list:
     """The full rows of these ids (joins, reply class and 并案 lookups for the page only), in the ids' order."""
     if not ids:
         return []
-    by_id = {row.pk: row for row in _with_row_extras(qs.order_by().filter(pk__in=ids))}
+    # The proposal's long columns (body, search words) are not shown: left in the database.
+    lean = qs.order_by().filter(pk__in=ids).defer(*DEFERRED)
+    by_id = {row.pk: row for row in _with_row_extras(lean)}
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
@@ -286,6 +370,9 @@ def ranked(qs: QuerySet, text: str) -> QuerySet:
 
 def ledger_page(qs: QuerySet, params, *, per_page: int, ordering: str = "", text: str = "") -> LedgerPage:
     """One page of the filtered ledger `qs` for the request's parameters (see the module's docstring)."""
+    if not (text and not ordering) and ordering in SORTS:
+        # Keyset orders: the count travels with the page's rows (one query for count, page and rows).
+        return _ledger_page(qs, params, per_page=per_page, ordering=ordering, text=text, count=None, capped=False)
     count, capped, counted_at = capped_count(qs)
     page = _ledger_page(qs, params, per_page=per_page, ordering=ordering, text=text, count=count, capped=capped)
     page.counted_at = counted_at

@@ -48,7 +48,7 @@ class Clock:
     @classmethod
     def now(cls, today: dt.date | None = None) -> "Clock":
         today = today or timezone.localdate()
-        return cls(today=today, warn_until=WorkCalendar.load().add_working_days(today, WARNING_WORKING_DAYS))
+        return cls(today=today, warn_until=WorkCalendar.add_working_days_cached(today, WARNING_WORKING_DAYS))
 
     def light(self, due: dt.date | None) -> str:
         if due is None:

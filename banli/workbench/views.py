@@ -30,6 +30,7 @@ from banli.proposals.selectors import merge_group
 from banli.replies import selectors as reply_selectors
 from banli.replies.models import CoOpinion, Commitment, Feedback, Reply
 from banli.workbench import roles, selectors, services
+from banli.workbench import ledger_html
 from banli.workbench.filtersets import filtered_ledger
 from banli.workbench.forms import ProposalForm, SessionForm
 
@@ -248,12 +249,21 @@ def ledger(request):
             target[name] = value
         return "?" + target.urlencode()
 
-    context = {"nav": "ledger", "filter": filterset, "page": page, "rows": rows, "query": query.urlencode(),
+    context = {"nav": "ledger", "filter": filterset, "page": page, "rows": rows, "rows_html": ledger_html.rows_html(rows),
+               "query": query.urlencode(),
                "total": page.count_label, "next_url": link(page.next_params), "previous_url": link(page.previous_params),
                "jump_fields": [(k, v) for k, values in query.lists() if k != "ordering" for v in values]}
     if assist.can_use_assist(request.user) and not request.htmx:
         # 热点归类 per session the user has items in, newest first.
-        context["topic_sessions"] = selectors.ledger_sessions(request.user)[:6]
+        # A list of links, kept a minute per user (it probes each session for the user's rows).
+        from django.core.cache import cache
+
+        key = f"ledger-topic-sessions:{request.user.pk}"
+        sessions = cache.get(key)
+        if sessions is None:
+            sessions = [(s.pk, str(s)) for s in selectors.ledger_sessions(request.user)[:6]]
+            cache.set(key, sessions, 60)
+        context["topic_sessions"] = sessions
     template = "workbench/_ledger_table.html" if request.htmx and request.htmx.target == "ledger-table" else "workbench/ledger.html"
     return render(request, template, context)
 

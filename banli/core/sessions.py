@@ -1,0 +1,35 @@
+"""The sign-in session, saved on activity at most once a minute instead of on every request.
+
+SESSION_SAVE_EVERY_REQUEST keeps the inactivity timeout (SESSION_COOKIE_AGE) counting from the last request, but
+makes every page view a database write and a commit. Here a request that changes nothing in the session saves it
+only when its last save is at least BANLI_SESSION_TOUCH_SECONDS old, so a session still ends after
+SESSION_COOKIE_AGE of inactivity, at most that many seconds early, never later. A session that changed is saved
+as Django always does.
+"""
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.contrib.sessions.middleware import SessionMiddleware
+from django.utils.cache import patch_vary_headers
+
+TOUCHED = "_banli_touched"
+
+
+class ThrottledSessionMiddleware(SessionMiddleware):
+    def process_response(self, request, response):
+        session = getattr(request, "session", None)
+        if session is None or not settings.SESSION_SAVE_EVERY_REQUEST:
+            return super().process_response(request, response)
+        touch = getattr(settings, "BANLI_SESSION_TOUCH_SECONDS", 60)
+        if not session.modified and not session.is_empty():
+            now = time.time()
+            if now - session.get(TOUCHED, 0) < touch:
+                # Nothing to save and saved a moment ago: answer without the write.
+                patch_vary_headers(response, ("Cookie",))
+                return response
+            session[TOUCHED] = now
+        elif session.modified and not session.is_empty():
+            session[TOUCHED] = time.time()
+        return super().process_response(request, response)

@@ -1,0 +1,49 @@
+"""The ledger table's rows as HTML, made in Python: the same markup the template wrote, at a fraction of the cost.
+
+Fifty rows of a dozen template variables each (a URL reversed per row, filters, a choice label) were most of the
+ledger page's Python time at a million assignments; the page now costs about what its queries cost. Every text is
+escaped here (django.utils.html.escape); the template receives one safe string.
+"""
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+_PLACEHOLDER = 987654321
+
+
+def rows_html(rows) -> SafeString:
+    """<tr> elements for decorated ledger rows (selectors.decorate), or the empty-list row."""
+    if not rows:
+        return mark_safe('<tr><td colspan="8" class="text-body-secondary p-3">没有符合条件的事项。</td></tr>')
+    url = reverse("workbench:proposal", args=[_PLACEHOLDER])
+    before, after = url.split(str(_PLACEHOLDER), 1)
+    out = []
+    for r in rows:
+        proposal, unit, handler = r.proposal, r.unit, r.handler
+        due = r.due.isoformat() if r.due else "—"
+        badges = ' <span class="badge text-bg-danger" data-key-item>重点</span>' if r.key_item else ""
+        if proposal.merged_with_id:
+            badges += ' <span class="badge text-bg-warning" data-merged="item" title="并入件：与主件合并办理、分别答复">并案</span>'
+        elif getattr(r, "merge_head", False):
+            badges += ' <span class="badge text-bg-warning" data-merged="head" title="主件：有其他事项并入本件">并案</span>'
+        unit_name, role = escape(unit.name), escape(r.get_role_display())
+        reply_class = getattr(r, "reply_class", None)
+        unsatisfied = ""
+        if getattr(r, "unsatisfied_label", ""):
+            unsatisfied = (f'<div class="small text-danger" data-unsatisfied-outcome="{escape(r.unsatisfied_outcome)}">'
+                           f'首轮不满意 · {escape(r.unsatisfied_label)}</div>')
+        out.append(
+            f'<tr data-light="{r.light}">'
+            f'<td class="text-nowrap"><span class="light light-{r.light}" title="{escape(r.light_label)}"></span> {due}</td>'
+            f'<td class="text-nowrap"><a href="{before}{r.proposal_id}{after}#assignment-{r.pk}">{escape(proposal.number)}</a></td>'
+            f'<td class="ledger-title">{escape(proposal.title)}{badges}'
+            f'<div class="d-sm-none small text-body-secondary">{unit_name}（{role}）</div></td>'
+            f'<td class="d-none d-md-table-cell small">{escape(proposal.session.name)}</td>'
+            f'<td class="d-none d-sm-table-cell">{unit_name}<span class="text-body-secondary small">（{role}）</span></td>'
+            f'<td class="d-none d-lg-table-cell small">{escape(handler.label) if handler else ""}</td>'
+            f'<td><span class="badge text-bg-{r.state_css}">{escape(r.state_text)}</span>{unsatisfied}</td>'
+            f'<td class="d-none d-md-table-cell">{escape(reply_class) if reply_class else ""}</td>'
+            "</tr>")
+    return mark_safe("\n".join(out))  # noqa: S308 - every value above is escaped
