@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from banli.api import scores, views
+from banli.api import scores, subscriptions, views
 from banli.api.auth import ApiDocsReader, docs_page
 
 app_name = "api"
@@ -15,6 +15,7 @@ router.register("proposals", views.ProposalViewSet, basename="proposal")
 router.register("assignments", views.AssignmentViewSet, basename="assignment")
 router.register("replies", views.ReplyViewSet, basename="reply")
 router.register("events", views.EventViewSet, basename="event")
+router.register("subscriptions", subscriptions.SubscriptionViewSet, basename="subscription")
 
 urlpatterns = [
     path("auth/token", views.TokenView.as_view(), name="token"),
