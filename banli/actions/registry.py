@@ -66,6 +66,10 @@ def _pending(model, assignment):
 def _need_pending(model, assignment, what):
     request = _pending(model, assignment)
     if request is None:
+        latest = model.objects.filter(assignment=assignment).order_by("-requested_at", "-id").first()
+        if latest is not None:
+            # Decided a moment ago by a colleague, or by this office in another tab: a lost race, not bad input.
+            raise ConflictError(f"该{what}刚刚已被审批（{latest.get_status_display()}），本次未重复审批，请刷新后查看。")
         raise DomainError(f"该事项没有待审批的{what}。")
     return request
 
