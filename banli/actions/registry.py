@@ -155,10 +155,11 @@ def _review_reply(a, user, d):
 
 
 def _send_reply(a, user, d):
-    reply = replies.current_reply(a)
+    reply = replies.current_reply(a)  # read once: a second read could see a colleague's send just committed
     if reply is not None and reply.state == ReplyState.SENT:
         raise ConflictError("该答复已经发送，不需要再次发送。")  # a second tab, or a colleague was quicker
-    reply = _current_in(a, (ReplyState.APPROVED,), "该事项的答复尚未完成审核签发，不能发送。")
+    if reply is None or reply.state != ReplyState.APPROVED:
+        raise DomainError("该事项的答复尚未完成审核签发，不能发送。")
     reply = replies.reply_send(reply=reply, actor=user)
     return Outcome("答复已发送给提案人。", reply)
 

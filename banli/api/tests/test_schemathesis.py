@@ -2,6 +2,7 @@
 schemathesis has (`--checks all`): no request, valid or not, by the office, a unit or anonymous, makes the server
 fail; schema-valid input is accepted, invalid input refused; every status code, content type, header and body is
 the one the schema declares. Bounded in examples and time."""
+import os
 import time
 
 import pytest
@@ -82,7 +83,7 @@ def test_no_generated_request_makes_a_server_error(world, wsgi_app):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", wsgi_app,
                                             headers={"Authorization": f"Bearer {tokens['office']}"})
     started = time.monotonic()
-    failures, tried = [], 0
+    failures, tried, responses = [], 0, 0
     # Reads first, then the token endpoint and the writes: every kind is reached within the budget.
     operations = sorted((result.ok() for result in schema.get_all_operations()),
                         key=lambda op: (op.method.upper() != "GET", "{" in op.path, op.path))
@@ -101,7 +102,9 @@ def test_no_generated_request_makes_a_server_error(world, wsgi_app):
         @given(case=st.one_of(*strategies), who=st.sampled_from([*tokens, None]))
         def check(case, who):
             headers = {"Authorization": f"Bearer {tokens[who]}"} if who else {}
+            nonlocal responses
             response = case.call(headers=headers)
+            responses += 1
             if response.status_code >= 500:
                 failures.append(f"{case.method} {case.formatted_path} {case.query} {case.body!r:.200} → {response.status_code}")
                 return
@@ -110,7 +113,7 @@ def test_no_generated_request_makes_a_server_error(world, wsgi_app):
             except (Exception, BaseExceptionGroup) as exc:  # a failed check: collected, reported together below
                 found = [f"{getattr(e, 'title', type(e).__name__)}: {' '.join(str(getattr(e, 'message', e)).split())[:160]}"
                          for e in getattr(exc, "exceptions", [exc])
-                         if not _business_refusal(e, response)]
+                         if not os.environ.get("BANLI_ST_TOLERANT") or not _business_refusal(e, response)]
                 if not found:
                     return
                 failures.append(f"{case.method} {case.path} {case.query} {(case.body.get('proposers') if isinstance(case.body, dict) else case.body)!r:.300} as {who} → "
@@ -118,5 +121,6 @@ def test_no_generated_request_makes_a_server_error(world, wsgi_app):
 
         check()
         tried += 1
+    print(f"schemathesis: {tried} operations, {responses} responses checked, {len(failures)} failures")
     assert not failures, f"{len(failures)} failures:\n" + "\n".join(failures[:40])
     assert tried >= 10, f"only {tried} of {len(operations)} operations fit in the time budget"
