@@ -11,11 +11,20 @@ from rest_framework.response import Response
 from banli.api.errors import error_responses
 from banli.api.views import Pagination, _valid
 from banli.core import access
-from banli.core.errors import DomainError, PermissionDenied
+from banli.core.errors import NotFound, PermissionDenied
 from banli.organizations.models import Unit
 from banli.supervision import services
 from banli.supervision.integration import subscribable_verbs
 from banli.supervision.models import Delivery, EventSubscription
+
+
+# What the service accepts, said in the schema too: an http(s) address with a host, an optional port and path.
+URL_PATTERN = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$"
+
+
+def _url_field(**kwargs):
+    return serializers.RegexField(URL_PATTERN, max_length=500, help_text="http:// 或 https:// 地址",
+                                  error_messages={"invalid": "推送地址必须是 http:// 或 https:// 开头的地址。"}, **kwargs)
 
 
 def _verb_field(**kwargs):
@@ -38,17 +47,17 @@ class SubscriptionCreatedSerializer(SubscriptionSerializer):
 
 class SubscriptionCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
-    url = serializers.URLField(max_length=500, help_text="http:// 或 https:// 地址")
+    url = _url_field()
     verbs = _verb_field(min_length=1, max_length=60, help_text="订阅的事件（事件日志的 verb）")
     office = serializers.IntegerField(required=False, allow_null=True, min_value=1,
                                       help_text="交办机构编号；留空：本人唯一的交办机构，系统管理员为全部事项")
-    secret = serializers.CharField(required=False, allow_blank=True, max_length=200, min_length=16,
+    secret = serializers.CharField(required=False, allow_blank=True, max_length=200, min_length=16, trim_whitespace=False,
                                    help_text="签名密钥（至少 16 个字符）；留空由系统生成")
 
 
 class SubscriptionUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False)
-    url = serializers.URLField(max_length=500, required=False)
+    url = _url_field(required=False)
     verbs = _verb_field(min_length=1, max_length=60, required=False)
     is_active = serializers.BooleanField(required=False)
     new_secret = serializers.BooleanField(required=False, help_text="true：生成新的签名密钥（只在本次回应中显示）")
@@ -65,12 +74,21 @@ class SubscriptionDeliverySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def _pk(pk) -> int:
+    """The id in the path: digits only (the schema says integer), anything else is not found."""
+    if not (isinstance(pk, int) or (str(pk).isascii() and str(pk).isdigit())):
+        raise NotFound("找不到该推送订阅。")
+    return int(pk)
+
+
 def _office_for(user, office_id):
     """The office a new subscription belongs to: the one named, or the caller's only one (None: the admin's)."""
     if office_id is not None:
         office = Unit.objects.filter(pk=office_id).first()
-        if office is None or not access.may_subscribe_for(user, office):
-            raise DomainError(f"不能为编号为 {office_id} 的单位设置事件推送。", field="office")
+        if office is None:
+            raise NotFound(f"找不到编号为 {office_id} 的单位。", field="office")
+        if not access.may_subscribe_for(user, office):
+            raise PermissionDenied(f"不能为「{office}」设置事件推送。")
         return office
     choices = access.subscription_offices(user)
     if not choices:
@@ -104,7 +122,7 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     @extend_schema(request=SubscriptionUpdateSerializer,
                    responses={200: SubscriptionCreatedSerializer, **error_responses(400, 401, 403, 404)})
     def partial_update(self, request, pk=None):
-        subscription = access.require_subscription(request.user, pk)
+        subscription = access.require_subscription(request.user, _pk(pk))
         data = _valid(SubscriptionUpdateSerializer, request.data)
         subscription, secret = services.subscription_update(
             subscription=subscription, actor=request.user, name=data.get("name"), url=data.get("url"),
@@ -118,7 +136,7 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     @action(detail=True, methods=["get"], pagination_class=Pagination)
     def deliveries(self, request, pk=None):
         """The delivery log of one subscription: each event pushed, its state, tries, last answer and error."""
-        subscription = access.require_subscription(request.user, pk)
+        subscription = access.require_subscription(request.user, _pk(pk))
         rows = Delivery.objects.filter(subscription=subscription).order_by("-created_at", "-id")
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(SubscriptionDeliverySerializer(page, many=True).data)

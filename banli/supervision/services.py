@@ -438,7 +438,7 @@ def subscription_create(*, actor, office, name: str, url: str, verbs, secret: st
     if not access.may_subscribe_for(actor, office):
         raise PermissionDenied("只有交办机构（为本机构的届次）或系统管理员可以设置事件推送。")
     verbs = _clean_subscription(url=url, verbs=verbs, name=name)
-    secret = (secret or "").strip() or secrets_module.token_urlsafe(32)
+    secret = secret or secrets_module.token_urlsafe(32)
     if len(secret) < SECRET_MIN_CHARS:
         raise DomainError(f"签名密钥至少 {SECRET_MIN_CHARS} 个字符（留空由系统生成）。", field="secret")
     now = now or timezone.now()

@@ -9,8 +9,8 @@ import pytest
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
-BUDGET_SECONDS = 60
-EXAMPLES_PER_OPERATION = 8
+BUDGET_SECONDS = 100
+EXAMPLES_PER_OPERATION = 5
 
 
 def _business_refusal(failure, response) -> bool:
