@@ -3,7 +3,7 @@ a URL to event verbs and reads each subscription's delivery log. The pushes them
 banli.supervision.integration (signed JSON, retried by the delivery pass)."""
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -22,9 +22,14 @@ from banli.supervision.models import Delivery, EventSubscription
 URL_PATTERN = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$"
 
 
+@extend_schema_field({"type": "string", "pattern": URL_PATTERN, "maxLength": 500, "description": "http:// 或 https:// 地址"})
+class HttpUrlField(serializers.RegexField):
+    """An http(s) address, checked by the same pattern the schema states."""
+
+
 def _url_field(**kwargs):
-    return serializers.RegexField(URL_PATTERN, max_length=500, help_text="http:// 或 https:// 地址",
-                                  error_messages={"invalid": "推送地址必须是 http:// 或 https:// 开头的地址。"}, **kwargs)
+    return HttpUrlField(URL_PATTERN, max_length=500, help_text="http:// 或 https:// 地址",
+                        error_messages={"invalid": "推送地址必须是 http:// 或 https:// 开头的地址。"}, **kwargs)
 
 
 def _verb_field(**kwargs):

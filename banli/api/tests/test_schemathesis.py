@@ -1,8 +1,10 @@
 """Property-based run over the OpenAPI document (schemathesis, through Django's WSGI app) with every check
 schemathesis has (`--checks all`): no request, valid or not, by the office, a unit or anonymous, makes the server
 fail; schema-valid input is accepted, invalid input refused; every status code, content type, header and body is
-the one the schema declares. Bounded in examples and time."""
-import os
+the one the schema declares. Nothing is tolerated: where a rule of the case cannot be stated in the schema, the answer
+is one the checks accept for valid input: 409 when the state moved on (an action already taken, a request already
+decided), 404 for an id in the body that names nothing, 401 for wrong credentials. Bounded in examples and time
+(derandomized, so the same requests every run); every operation is reached."""
 import time
 
 import pytest
@@ -11,31 +13,6 @@ pytestmark = pytest.mark.django_db(transaction=False)
 
 BUDGET_SECONDS = 100
 EXAMPLES_PER_OPERATION = 5
-
-
-def _business_refusal(failure, response) -> bool:
-    if ("submitted_on" in response.text and "日期格式错误" in response.text) or '"proposers":{' in response.text:
-        # Not done (issue 17, point 18): which generated "format: date" strings DRF's date parser refuses, and
-        # which proposer reference the oneOf of ProposerRefField allows that the field refuses, are still to be
-        # found; both answer a clear 400 naming the field.
-        return True
-    if "in cookie" in str(getattr(failure, "message", failure)):
-        # The session cookie is the pages' sign-in; a request with a token is not about it.
-        return True
-    """A schema-valid request refused by a rule of the case (an action in the wrong state, an unknown unit id in
-    the body, a wrong password): 400 with the rule's Chinese message and no field errors. The schema cannot say
-    which states allow which action; what it can say (types, bounds, enums, required fields) is checked, since
-    a request the serializers refuse carries `errors` and still fails the check."""
-    if "positive_data_acceptance" not in type(failure).__module__ + getattr(failure, "title", "") and \
-            "Schema-valid request rejected" not in getattr(failure, "title", ""):
-        return False
-    if response.status_code != 400:
-        return False
-    try:
-        body = response.json()
-    except ValueError:
-        return False
-    return isinstance(body, dict) and "errors" not in body and bool(body.get("message"))
 
 
 @pytest.fixture
@@ -113,9 +90,7 @@ def test_no_generated_request_makes_a_server_error(world, wsgi_app):
             except (Exception, BaseExceptionGroup) as exc:  # a failed check: collected, reported together below
                 found = [f"{getattr(e, 'title', type(e).__name__)}: {' '.join(str(getattr(e, 'message', e)).split())[:160]}"
                          for e in getattr(exc, "exceptions", [exc])
-                         if not os.environ.get("BANLI_ST_TOLERANT") or not _business_refusal(e, response)]
-                if not found:
-                    return
+                         ]
                 failures.append(f"{case.method} {case.path} {case.query} {(case.body.get('proposers') if isinstance(case.body, dict) else case.body)!r:.300} as {who} → "
                                 f"{response.status_code}: {'; '.join(found)} — {response.text[:200]}")
 
@@ -123,4 +98,4 @@ def test_no_generated_request_makes_a_server_error(world, wsgi_app):
         tried += 1
     print(f"schemathesis: {tried} operations, {responses} responses checked, {len(failures)} failures")
     assert not failures, f"{len(failures)} failures:\n" + "\n".join(failures[:40])
-    assert tried >= 10, f"only {tried} of {len(operations)} operations fit in the time budget"
+    assert tried == len(operations), f"only {tried} of {len(operations)} operations fit in the time budget"
