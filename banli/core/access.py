@@ -654,6 +654,13 @@ def review_refusal(user, assignment, reply, step) -> str | None:
     return None
 
 
+def review_step_just_taken(user, assignment, step, earlier_step) -> bool:
+    """The user may not take `step` because it is not his role's, but the step before, which was his role's, has
+    just been taken (by a colleague, or by himself in another tab): a lost race (409), not a refusal (403)."""
+    return (acting_role(user, assignment, {step.role}) is None
+            and acting_role(user, assignment, {earlier_step.role}) is not None)
+
+
 # --- supervision (督办催办) -------------------------------------------------------------------------
 
 

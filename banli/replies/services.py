@@ -310,8 +310,7 @@ def reply_review(*, reply: Reply, actor, approve: bool, reason: str = "", checkl
         taken = (ReviewRecord.objects.filter(reply=reply, position__lt=step.position).order_by("-position")
                  .select_related("reviewer").first())
         earlier = next((s for s in steps if taken is not None and s.position == taken.position), None)
-        if (earlier is not None and access.acting_role(actor, assignment, {step.role}) is None
-                and access.acting_role(actor, assignment, {earlier.role}) is not None):
+        if earlier is not None and access.review_step_just_taken(actor, assignment, step, earlier):
             # The step this reviewer takes was just taken (by a colleague, or in another tab): a lost race.
             raise ConflictError(f"「{earlier.name}」环节刚刚已由{taken.reviewer}审核，当前为「{step.name}」环节，"
                                 f"本次未重复审核，请刷新后查看。")
