@@ -78,8 +78,10 @@ test: install system-deps
 test-fast: install
 	$(PY) -m pytest -m "not e2e and not slow" $(PYTEST_ARGS)
 
+# The test settings (throw-away keys, a throw-away database): `banli` itself defaults to the production settings,
+# which refuse to start without keys, before banli.bench could choose.
 bench: install
-	$(PY) -m banli.bench $(BENCH_ARGS)
+	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-banli.settings_test} $(PY) -m banli.bench $(BENCH_ARGS)
 
 # Known vulnerabilities in the installed dependencies (pip-audit: OSV, then PyPI advisory data) and a static
 # security linter over the code (bandit; fails on medium and high findings, low ones are explained in

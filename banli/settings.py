@@ -475,10 +475,12 @@ BANLI_REPLICA_VIEWS = env_list("BANLI_REPLICA_VIEWS", [
 MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware"),
                   "banli.ops.middleware.ReplicaMiddleware")
 
-# Several web servers behave as one: with BANLI_CACHE_URL (Redis) the sessions live there too, beside the
-# rate-limit counters; sign-in failures (django-axes) are counted in the shared database either way.
+# Several web servers behave as one: with BANLI_CACHE_URL (Redis) the sessions are read from there, beside the
+# rate-limit counters; sign-in failures (django-axes) are counted in the shared database either way. Sessions are
+# written through to the database as well (cached_db): a Redis restart, a flush or an eviction under maxmemory
+# must not sign every user out in the middle of his work.
 if BANLI_CACHE_URL:
-    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Celery: one queue per kind of work, so workers on several machines can each take some kinds (see deploy/).
 CELERY_TASK_DEFAULT_QUEUE = "default"
@@ -519,6 +521,11 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["RatingEnum"] = "banli.replies.choic
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
     "AssignmentStateEnum": "banli.handling.choices.AssignmentState",
     "ReplyStateEnum": "banli.replies.choices.ReplyState",
+    # The integrator's write endpoints (issue 17, point 16): one name per choice set.
+    "RoleEnum": "banli.organizations.choices.Role",
+    "AssignmentRoleEnum": "banli.handling.choices.AssignmentRole",
+    "ProposerKindEnum": "banli.proposals.choices.ProposerKind",
+    "RuleKindEnum": "banli.reports.choices.RuleKind",
 })
 
 # Load balancers and nginx's plain-HTTP server ask the health endpoints without TLS: answered, not redirected.

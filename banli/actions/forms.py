@@ -122,6 +122,14 @@ class ReviewForm(_Decision):
     reason = forms.CharField(label="意见/退回理由", required=False, widget=textarea(2))
 
 
+class CoOpinionSignOffForm(_Decision):
+    decision = forms.ChoiceField(
+        label="审签意见", choices=[("approve", "同意，送主办单位"), ("return", "退回修改")], widget=forms.RadioSelect,
+        initial="approve",
+    )
+    reason = forms.CharField(label="意见/退回理由", required=False, widget=textarea(2), help_text="退回时必填")
+
+
 class FeedbackForm(ActionForm):
     attitude = forms.ChoiceField(label="办理态度", choices=Rating.choices, widget=forms.RadioSelect)
     result = forms.ChoiceField(label="办理结果", choices=Rating.choices, widget=forms.RadioSelect)

@@ -20,7 +20,7 @@ from banli.handling.models import AdjustmentRequest, ExtensionRequest
 from banli.handling import workflow
 from banli.handling.workflow import TRANSITIONS, allowed_actions
 from banli.replies import services as replies
-from banli.replies.choices import CommitmentState, Rating, ReplyState
+from banli.replies.choices import CoOpinionState, CommitmentState, Rating, ReplyState
 from banli.replies.models import Commitment, Feedback
 
 
@@ -121,7 +121,19 @@ def _send_co_opinion(a, user, d):
     opinion = replies.co_opinion_send(assignment=a, actor=user, body=d["body"],
                                       contact_person=d.get("contact_person", ""),
                                       contact_phone=d.get("contact_phone", ""))
+    if opinion.state == CoOpinionState.PENDING:
+        return Outcome("会办意见已送本单位领导审签，审签后送主办单位。", opinion)
     return Outcome("会办意见已送主办单位。", opinion)
+
+
+def _sign_off_co_opinion(a, user, d):
+    opinion = replies.pending_co_opinion(a)
+    if opinion is None:
+        raise DomainError("该事项没有待审签的会办意见。")
+    opinion = replies.co_opinion_sign_off(opinion=opinion, actor=user, approve=d["approve"], reason=d.get("reason", ""))
+    if d["approve"]:
+        return Outcome("会办意见已审签，已送主办单位。", opinion)
+    return Outcome("会办意见已退回修改。", opinion)
 
 
 _DRAFT_FIELDS = ("reply_class", "disclosure", "disclosure_reason", "public_summary", "contact_person", "contact_phone")
@@ -218,6 +230,14 @@ def _has_pending(model):
     return lambda a, user, ctx: _pending(model, a) is not None
 
 
+def _no_pending_co_opinion(a, user, ctx):
+    return replies.pending_co_opinion(a) is None
+
+
+def _has_pending_co_opinion(a, user, ctx):
+    return replies.pending_co_opinion(a) is not None
+
+
 def _may_review(a, user, ctx):
     return access.may_review_reply(user, a, ctx["reply"])
 
@@ -234,6 +254,11 @@ def _may_draft(a, user, ctx):
 
 def _not_rated(a, user, ctx):
     return not Feedback.objects.filter(assignment=a, round=a.round, proposer__user=user).exists()
+
+
+def _rated_unsatisfied(a, user, ctx):
+    """重新办理 is offered only when a proposer rated the current round 不满意 (the service refuses otherwise)."""
+    return Feedback.objects.filter(assignment=a, round=a.round, result=Rating.UNSATISFIED).exists()
 
 
 def _may_close(a, user, ctx):
@@ -265,7 +290,11 @@ ACTIONS: dict[str, Action] = {
         A("log_contact", ("log_contact",), forms.ContactForm, s.LogContactSerializer, _log_contact, "登记沟通记录",
           button="登记"),
         A("send_co_opinion", ("send_co_opinion",), forms.CoOpinionForm, s.CoOpinionSerializer, _send_co_opinion,
-          "发送会办意见", button="发送会办意见"),
+          "发送会办意见（本单位设置须领导审签的，先送领导审签）", button="发送会办意见",
+          offered=_no_pending_co_opinion),
+        A("sign_off_co_opinion", ("approve_co_opinion", "return_co_opinion"), forms.CoOpinionSignOffForm,
+          s.SignOffCoOpinionSerializer, _sign_off_co_opinion, "领导审签会办意见：同意送主办单位或退回（须写理由）",
+          button="提交审签意见", offered=_has_pending_co_opinion),
         A("submit_reply", ("save_reply_draft", "submit_reply"), forms.ReplyForm, s.SubmitReplySerializer, _submit_reply,
           "提交答复审核（可同时保存草稿）", button="保存草稿", offered=_may_draft),
         A("review_reply", ("approve_reply", "return_reply"), forms.ReviewForm, s.ReviewReplySerializer, _review_reply,
@@ -283,7 +312,7 @@ ACTIONS: dict[str, Action] = {
         A("complete_commitment", ("complete_commitment",), forms.CommitmentCompleteForm, s.CompleteCommitmentSerializer,
           _complete_commitment, "完成落实事项", button="完成", style="outline-secondary", offered=_has_open_commitment),
         A("rehandle", ("rehandle",), forms.ReasonForm, s.ReasonSerializer, _rehandle, "重新办理（测评不满意后）",
-          button="重新办理", style="outline-danger"),
+          button="重新办理", style="outline-danger", offered=_rated_unsatisfied),
         A("close", ("close",), forms.OptionalReasonForm, s.ReasonSerializer, _close, "办结", button="办结",
           style="success", offered=_may_close),
         A("withdraw", ("withdraw",), forms.ReasonForm, s.ReasonSerializer, _withdraw, "撤回交办", button="撤回",

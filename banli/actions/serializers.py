@@ -103,6 +103,11 @@ class ReviewReplySerializer(serializers.Serializer):
     checklist = serializers.DictField(required=False, default=dict)
 
 
+class SignOffCoOpinionSerializer(serializers.Serializer):
+    approve = serializers.BooleanField()
+    reason = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
 class RateSerializer(serializers.Serializer):
     attitude = serializers.ChoiceField(choices=Rating.choices)
     result = serializers.ChoiceField(choices=Rating.choices)

@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from banli.api import scores, subscriptions, views
+from banli.api import integration, scores, subscriptions, views
 from banli.api.auth import ApiDocsReader, docs_page
 
 app_name = "api"
@@ -15,12 +15,27 @@ router.register("proposals", views.ProposalViewSet, basename="proposal")
 router.register("assignments", views.AssignmentViewSet, basename="assignment")
 router.register("replies", views.ReplyViewSet, basename="reply")
 router.register("events", views.EventViewSet, basename="event")
+router.register("users", integration.UserViewSet, basename="user")
+router.register("role-grants", integration.RoleGrantViewSet, basename="role-grant")
+router.register("proposers", integration.ProposerViewSet, basename="proposer")
+router.register("deadline-policies", integration.DeadlinePolicyViewSet, basename="deadline-policy")
+router.register("commitments", integration.CommitmentViewSet, basename="commitment")
+router.register("contacts", integration.ContactViewSet, basename="contact")
+router.register("co-opinions", integration.CoOpinionViewSet, basename="co-opinion")
+router.register("feedback", integration.FeedbackViewSet, basename="feedback")
+router.register("rule-sets", integration.RuleSetViewSet, basename="rule-set")
+router.register("score-entries", integration.ScoreEntryViewSet, basename="score-entry")
+router.register("evaluations", integration.EvaluationViewSet, basename="evaluation")
 router.register("subscriptions", subscriptions.SubscriptionViewSet, basename="subscription")
 
 urlpatterns = [
     path("auth/token", views.TokenView.as_view(), name="token"),
     path("figures", views.FiguresView.as_view(), name="figures"),
     path("scores", scores.ScoreView.as_view(), name="scores"),
+    path("proposals/<int:proposal_pk>/proposers",
+         integration.CosignerViewSet.as_view({"get": "list", "post": "create"}), name="proposal-proposers"),
+    path("proposals/<int:proposal_pk>/proposers/<int:pk>",
+         integration.CosignerViewSet.as_view({"delete": "destroy"}), name="proposal-proposer"),
     *[
         path(f"assignments/<int:pk>/actions/{key}", view.as_view(), name=f"assignment-action-{key}")
         for key, view in views.action_views().items()

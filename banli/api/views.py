@@ -424,6 +424,18 @@ def _created(obj) -> dict | None:
     return {"type": obj._meta.model_name, "id": obj.pk}
 
 
+def run_action(request, key: str, assignment_id: int, data: dict):
+    """One registry action on an assignment; the one path for `/assignments/{id}/actions/<key>` and the
+    collections' POST (commitments, contacts, co-opinions, feedback). An item the caller may not see is 404
+    before anything else, so a guessed id reveals nothing; the service decides the rest."""
+    action = ACTIONS[key]
+    access.require_assignment(request.user, assignment_id)
+    cleaned = dict(_valid(action.serializer, data))
+    with transaction.atomic():
+        assignment = access.require_assignment(request.user, assignment_id)
+        return action.run(assignment, request.user, cleaned)
+
+
 class ActionResultSerializer(s.AssignmentSerializer):
     created = serializers.DictField(read_only=True, allow_null=True, required=False,
                                     help_text="本次操作新建的记录：类型（如 reply、commitment）与编号")
@@ -438,13 +450,7 @@ class AssignmentActionView(APIView):
     action_key = ""
 
     def post(self, request, pk: int):
-        action = ACTIONS[self.action_key]
-        # An item the caller may not see is 404 before anything else, so a guessed id reveals nothing.
-        access.require_assignment(request.user, pk)
-        data = dict(_valid(action.serializer, request.data if isinstance(request.data, dict) else {}))
-        with transaction.atomic():
-            assignment = access.require_assignment(request.user, pk)
-            outcome = action.run(assignment, request.user, data)
+        outcome = run_action(request, self.action_key, pk, request.data if isinstance(request.data, dict) else {})
         fresh = access.visible_assignments(request.user).select_related(
             "proposal", "unit", "lead_section", "handler"
         ).filter(pk=pk).first() or Assignment.objects.select_related("proposal", "unit").get(pk=pk)

@@ -578,6 +578,7 @@ def can_submit_evaluation(user, unit) -> bool:
 INTERNAL_EVENT_VERBS = frozenset({
     "log_contact", "reply_draft", "submit_reply", "approve_reply", "return_reply", "assign_section",
     "reassign_section", "record_commitment", "complete_commitment", "request_extension",
+    "submit_co_opinion", "return_co_opinion",  # a co unit's opinion before its leader lets it go
 })
 # What a proposer sees of the handling: the milestones that concern him.
 PROPOSER_EVENT_VERBS = frozenset({
@@ -1043,6 +1044,19 @@ def awaiting_sign_off_q() -> Q:
     return _at_review_step_q(Role.LEADER)
 
 
+def awaiting_co_opinion_sign_off_q() -> Q:
+    """Co assignments whose 会办意见 waits for the co unit's leader's sign-off (审签)."""
+    from banli.replies.choices import CoOpinionState
+    from banli.replies.models import CoOpinion
+
+    return Q(pk__in=CoOpinion.objects.filter(state=CoOpinionState.PENDING).values("assignment_id"))
+
+
+def may_sign_off_co_opinion(user, assignment) -> bool:
+    """A leader of the co unit (or of the unit above it) signs off its 会办意见."""
+    return acting_role(user, assignment, {Role.LEADER}) is not None
+
+
 def scoped_assignments(user) -> QuerySet:
     """Assignments the user works on: the office's sessions and the unit's own items (administrator: all)."""
     from banli.handling.models import Assignment
@@ -1299,3 +1313,101 @@ def token_allows(token, method: str) -> bool:
 def may_manage_token(user, token) -> bool:
     """A user lists and revokes his own API tokens only."""
     return bool(getattr(user, "pk", None)) and token.user_id == user.pk
+
+
+# --- the integrator's write endpoints (issue 17, point 16) ---------------------------------------------------
+
+
+def can_manage_users(user) -> bool:
+    """Accounts and their role grants are kept by the system administrator (the admin pages are his alone;
+    no office or unit page grants roles today); a staff account the admin site lets change grants, too."""
+    return bool(getattr(user, "is_authenticated", False)) and (
+        getattr(user, "is_superuser", False) or is_admin(user)
+        or (getattr(user, "is_staff", False) and user.has_perm("organizations.change_rolegrant")))
+
+
+def can_manage_proposers(user) -> bool:
+    """Proposers (委员, 代表, 党派团体, 界别, 专委会) are registered with the items: by an assigning office, or
+    corrected by the administrator (as registration data)."""
+    return registers_anything(user)
+
+
+def visible_proposers(user) -> QuerySet:
+    """Proposers the user may list: every one for who registers items; for everyone else those named on the
+    items he sees (names are printed on those items anyway)."""
+    from banli.proposals.models import ProposalProposer, Proposer
+
+    if not getattr(user, "is_authenticated", False):
+        return Proposer.objects.none()
+    if registers_anything(user) or reads_everything(user):
+        return Proposer.objects.all()
+    links = ProposalProposer.objects.filter(proposal__in=visible_proposals(user).values("pk"))
+    return Proposer.objects.filter(pk__in=links.values("proposer_id"))
+
+
+def can_set_deadlines(user, session) -> bool:
+    """A session's deadline policies (how long signing, replying, rating may take): its assigning office, or the
+    administrator as configuration."""
+    return is_admin(user) or can_assign_session(user, session)
+
+
+def _visible_contacts(user) -> QuerySet:
+    """Contact records are a unit's internal papers (can_view_internal): the unit's own staff only."""
+    from banli.handling.models import ContactRecord
+
+    if not getattr(user, "is_authenticated", False):
+        return ContactRecord.objects.none()
+    return ContactRecord.objects.filter(_unit_staff_q(user, "assignment__"))
+
+
+def visible_rule_sets(user) -> QuerySet:
+    """Rule sets the user may read: those of the sessions whose figures he reads, and the shipped templates."""
+    from banli.reports.models import RuleSet
+
+    if not can_read_reports(user):
+        return RuleSet.objects.none()
+    return RuleSet.objects.filter(Q(session__in=report_sessions(user).values("pk"))
+                                  | Q(session__isnull=True, office__isnull=True))
+
+
+def visible_score_entries(user) -> QuerySet:
+    """Bonus entries: the session's office, and a unit's staff for their own unit (their score's evidence)."""
+    from banli.reports.models import ScoreEntry
+
+    if not getattr(user, "is_authenticated", False):
+        return ScoreEntry.objects.none()
+    q = Q(pk__in=[])
+    sessions = office_sessions_q(user)
+    if sessions is not None:
+        q |= Q(session__in=_sessions(sessions))
+    units = unit_subtree_q(user)
+    if units is not None:
+        q |= Q(unit__in=_units(units))
+    if reads_everything(user):
+        return ScoreEntry.objects.all()
+    return ScoreEntry.objects.filter(q)
+
+
+def visible_evaluations(user) -> QuerySet:
+    """自评: the unit's own staff and the session's office; the administrator reads them (area summary)."""
+    from banli.reports.models import Evaluation
+
+    if not getattr(user, "is_authenticated", False):
+        return Evaluation.objects.none()
+    if reads_everything(user):
+        return Evaluation.objects.all()
+    q = Q(pk__in=[])
+    sessions = office_sessions_q(user)
+    if sessions is not None:
+        q |= Q(session__in=_sessions(sessions))
+    units = unit_subtree_q(user)
+    if units is not None:
+        q |= Q(unit__in=_units(units))
+    return Evaluation.objects.filter(q)
+
+
+rule("handling.contactrecord")(_visible_contacts)
+rule("proposals.proposer")(visible_proposers)
+rule("reports.ruleset")(visible_rule_sets)
+rule("reports.scoreentry")(visible_score_entries)
+rule("reports.evaluation")(visible_evaluations)

@@ -25,7 +25,7 @@ from banli.core.cells import safe_row
 LEDGER_COLUMNS = [
     ("序号", 6), ("届次", 24), ("提案号", 12), ("案由", 48), ("提案人", 20), ("主办单位", 22), ("会办单位", 28),
     ("承办科室", 14), ("承办人", 10), ("签收时间", 12), ("答复时间", 12), ("答复类别", 9), ("满意度", 10),
-    ("状态", 12), ("是否逾期", 9), ("并案", 20), ("提案人电话", 30),
+    ("状态", 12), ("是否逾期", 9), ("并案", 20), ("首轮不满意处理", 18), ("提案人电话", 30),
 ]
 # Personal information in the ledger: shown in full only to whom banli.core.pii allows, masked for the rest.
 PHONE_COLUMN = "提案人电话"
@@ -44,6 +44,15 @@ def _worst_rating(results: list[str]) -> str:
     if not results:
         return ""
     return RATING_LABELS[min(results, key=RATING_ORDER.__getitem__)]
+
+
+def _unsatisfied_label(assignment, ratings: dict) -> str:
+    """首轮不满意处理: what became of an item rated 不满意 in the first round ("" for the others)."""
+    from banli.replies.choices import UnsatisfiedOutcome
+    from banli.replies.selectors import unsatisfied_outcome
+
+    outcome = unsatisfied_outcome(round=assignment.round, state=assignment.state, results_by_round=ratings)
+    return UnsatisfiedOutcome(outcome).label if outcome else ""
 
 
 def _chunk_rows(chunk: list[Assignment], start: int, today: dt.date, viewer, seen, phone_cache) -> list[list]:
@@ -78,8 +87,10 @@ def _chunk_rows(chunk: list[Assignment], start: int, today: dt.date, viewer, see
                       .order_by("assignment_id", "round", "version").values_list("assignment_id", "reply_class")):
         classes[aid] = code  # the last sent version wins
     ratings: dict[tuple[int, int], list[str]] = defaultdict(list)
+    rounds_of: dict[int, dict[int, list[str]]] = defaultdict(dict)
     for aid, rnd, result in Feedback.objects.filter(assignment_id__in=ids).values_list("assignment_id", "round", "result"):
         ratings[(aid, rnd)].append(result)
+        rounds_of[aid][rnd] = ratings[(aid, rnd)]
     merged = _merge_labels(proposal_ids)
     rows = []
     for offset, a in enumerate(chunk):
@@ -108,6 +119,7 @@ def _chunk_rows(chunk: list[Assignment], start: int, today: dt.date, viewer, see
             state_label(a.state),
             "是" if a.export_overdue else "否",
             merged.get(p.pk, ""),
+            _unsatisfied_label(a, rounds_of.get(a.pk, {})),
             "、".join(pii.export_value(phone, "phone", i in full) for i, phone in phones.get(p.pk, [])),
         ])
     return rows

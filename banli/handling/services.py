@@ -545,3 +545,61 @@ def assignment_create_many(*, actor, items: list[tuple], now=None) -> list[Assig
     for status, pks in by_status.items():
         Proposal.objects.filter(pk__in=pks).update(status=status)
     return created
+
+
+# --- deadline policies (how each step's due date is counted for a session and kind) ----------------------------
+
+
+@transaction.atomic
+def deadline_policy_set(*, actor, session, kind: str, step: str, unit: str, amount: int = 0,
+                        fixed_date: dt.date | None = None, policy=None, exclusive: bool = False):
+    """Set how one step's due date is counted for `session` and `kind` (days, working days, months or a fixed
+    date). Applies to assignments made from now on; the ones already made keep their dates.
+    `policy`: the row to change; `exclusive`: a policy already set for the step is a conflict (the API's create)."""
+    from banli.handling.models import DeadlinePolicy
+    from banli.proposals.choices import ProposalKind
+
+    if actor is not None and not access.can_set_deadlines(actor, session):
+        raise PermissionDenied("只有该届次的交办机构才能设置办理期限规则。")
+    if kind not in ProposalKind.values:
+        raise DomainError("类型应为提案或建议。", field="kind")
+    if step not in DeadlineStep.values:
+        raise DomainError(f"未知的环节「{step}」。", field="step")
+    if unit not in DeadlineUnit.values:
+        raise DomainError(f"未知的计算方式「{unit}」。", field="unit")
+    if unit == DeadlineUnit.FIXED_DATE:
+        if fixed_date is None:
+            raise DomainError("按固定日期计算时须填写固定日期。", field="fixed_date")
+        amount = 0
+    else:
+        fixed_date = None
+        if amount is None or not 1 <= amount <= 3650:
+            raise DomainError("期限数量应为 1 到 3650 之间的整数。", field="amount")
+    fields = {"unit": unit, "amount": amount, "fixed_date": fixed_date}
+    label = f"{session.name}{ProposalKind(kind).label}「{DeadlineStep(step).label}」"
+    if policy is None:
+        existing = DeadlinePolicy.objects.select_for_update().filter(session=session, kind=kind, step=step).first()
+        if existing is not None and exclusive:
+            raise ConflictError(f"{label}已有期限规则（编号{existing.pk}），请修改该规则。", field="step")
+        policy = existing
+    else:
+        policy = DeadlinePolicy.objects.select_for_update().get(pk=policy.pk)
+        if (policy.session_id, policy.kind, policy.step) != (session.pk, kind, step):
+            clash = DeadlinePolicy.objects.filter(session=session, kind=kind, step=step).exclude(pk=policy.pk).first()
+            if clash is not None:
+                raise ConflictError(f"{label}已有期限规则（编号{clash.pk}）。", field="step")
+    before = None
+    if policy is None:
+        with conflict_on_duplicate(f"{label}的期限规则刚刚已由他人设置，请刷新后查看。"):
+            policy = DeadlinePolicy.objects.create(session=session, kind=kind, step=step, **fields)
+    else:
+        before = {"unit": policy.unit, "amount": policy.amount, "fixed_date": str(policy.fixed_date or "")}
+        policy.session, policy.kind, policy.step = session, kind, step
+        for key, value in fields.items():
+            setattr(policy, key, value)
+        with conflict_on_duplicate(f"{label}已有期限规则。"):
+            policy.save()
+    workflow.write_event(verb="deadline_policy_set", actor=actor, payload={
+        "policy": policy.pk, "session": session.pk, "kind": kind, "step": step, "before": before,
+        "after": {"unit": unit, "amount": amount, "fixed_date": str(fixed_date or "")}})
+    return policy

@@ -82,6 +82,14 @@ TRANSITIONS: dict[str, Transition] = {
             [UNIT_OFFICE, HANDLER],
         ),
         _t("send_co_opinion", "发送会办意见", [S.IN_PROGRESS], S.OPINION_SENT, [UNIT_OFFICE, HANDLER], assignment_roles=[AssignmentRole.CO]),
+        # A unit whose 会办意见 needs its leader's sign-off: the opinion waits (the item stays in progress), the
+        # co unit's leader signs it off (it goes to the lead) or returns it with a reason.
+        _t("submit_co_opinion", "会办意见送领导审签", [S.IN_PROGRESS], None, [UNIT_OFFICE, HANDLER],
+           assignment_roles=[AssignmentRole.CO]),
+        _t("approve_co_opinion", "审签会办意见", [S.IN_PROGRESS], S.OPINION_SENT, [LEADER],
+           assignment_roles=[AssignmentRole.CO]),
+        _t("return_co_opinion", "退回会办意见", [S.IN_PROGRESS], None, [LEADER], reason=True,
+           assignment_roles=[AssignmentRole.CO]),
         _t("submit_reply", "提交答复审核", [S.IN_PROGRESS, S.REHANDLING], S.REPLY_REVIEW, [UNIT_OFFICE, HANDLER], assignment_roles=ANSWERING),
         _t("save_reply_draft", "起草答复", [S.IN_PROGRESS, S.REHANDLING], None, [UNIT_OFFICE, HANDLER],
            assignment_roles=ANSWERING),

@@ -101,6 +101,24 @@ def _loadavg() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def _server_log_figures(log: Path, workers: int):
+    """What the server itself reports: workers killed for silence, workers started beyond the first ones
+    (a killed or recycled worker drops what it holds), requests answered with 5xx, errors logged."""
+    lines = log.read_text(errors="replace").splitlines()
+    statuses = []
+    for line in lines:
+        if '"gunicorn.access"' in line:
+            try:
+                statuses.append(int(json.loads(line).get("status", 0)))
+            except (ValueError, AttributeError):
+                pass
+    yield "load.server.worker_timeouts", sum("WORKER TIMEOUT" in line for line in lines), "workers"
+    yield "load.server.worker_restarts", max(sum("Booting worker" in line for line in lines) - workers, 0), "workers"
+    yield "load.server.answers_5xx", sum(status >= 500 for status in statuses), "requests"
+    yield "load.server.error_lines", sum('"level": "ERROR"' in line or '"level": "CRITICAL"' in line
+                                         for line in lines), "lines"
+
+
 def bench_production_load():
     """N users of mixed roles for D seconds on gunicorn (the production config) and PostgreSQL, demo-sized data."""
     import psycopg
@@ -191,8 +209,11 @@ def bench_production_load():
         yield "load.cpu_cores", os.cpu_count() or 0, "cores"
         yield "load.web_workers", gunicorn_conf.workers, "processes"
         yield "load.web_threads", gunicorn_conf.threads, "threads"
-        for sample in result.samples:
-            print(f"# production_load error sample: {sample}", file=sys.stderr)
+        yield from _server_log_figures(var / "web.log", gunicorn_conf.workers)
+        for error in sorted(result.examples):
+            for example in result.examples[error]:
+                print(f"# production_load error {error} ({result.error_kinds[error]} in all), e.g. {example}",
+                      file=sys.stderr)
     finally:
         if server is not None and server.poll() is None:
             os.killpg(server.pid, signal.SIGTERM)
@@ -204,6 +225,11 @@ def bench_production_load():
         admin(f'DROP DATABASE IF EXISTS "{load_db}" WITH (FORCE)')
         import shutil
 
+        if (var / "web.log").exists():  # kept for reading after the run: every request and what the server said
+            kept = ROOT / "var" / "bench-load-web.log"
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(var / "web.log", kept)
+            print(f"# production_load: the server's log is in {kept}", file=sys.stderr)
         shutil.rmtree(var, ignore_errors=True)
 
 

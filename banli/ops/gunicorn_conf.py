@@ -11,8 +11,12 @@ Every value comes from the environment (banli.env, failing loudly):
   BANLI_BIND             address to listen on (default 127.0.0.1:8000; behind nginx keep it on loopback)
   BANLI_WEB_WORKERS      worker processes (default 2 x cores + 1, cores as the scheduler lets this process use)
   BANLI_WEB_THREADS      threads per worker (default 4); each worker's database pool holds as many connections
-  BANLI_WEB_TIMEOUT      seconds: a worker silent this long is restarted, and each SQL statement of a request
-                         is cut off after it (PostgreSQL statement_timeout); nginx waits a little longer
+  BANLI_WEB_TIMEOUT      seconds: a worker silent this long is restarted (a gthread worker's heartbeat comes
+                         from its main loop, so a slow request never triggers it), a stopping worker finishes
+                         its requests within it, and each SQL statement of a request is cut off after it
+                         (PostgreSQL statement_timeout); nginx waits a little longer
+  BANLI_WEB_BACKLOG      connections waiting for a free thread (default 2048, capped by net.core.somaxconn)
+  BANLI_WEB_KEEPALIVE    seconds a connection stays open for the next request (default 0, see below)
   BANLI_TRUSTED_PROXIES  proxies whose X-Forwarded-Proto/-For gunicorn believes (default loopback)
 """
 from __future__ import annotations
@@ -31,8 +35,21 @@ worker_class = "gthread"
 workers = env_int("BANLI_WEB_WORKERS", 2 * _cores + 1)
 threads = env_int("BANLI_WEB_THREADS", 4)
 timeout = env_int("BANLI_WEB_TIMEOUT", 60)
-graceful_timeout = 30
-keepalive = 5
+# A stopping worker (max_requests, a reload) finishes the requests it has accepted within this; the ones still
+# waiting in the backlog are taken by the other workers.
+graceful_timeout = timeout
+# One queue, first come first served. A worker accepts a connection only while one of its threads is free
+# (worker_connections = threads); every other request waits in the listening socket's backlog, which all workers
+# take from in arrival order, so under overload a request waits its turn instead of being stacked behind a slow
+# one in one worker's private queue (gunicorn's default: up to 1000 connections per worker) while another worker
+# idles. The backlog must hold every request that may wait: the kernel caps it at net.core.somaxconn.
+backlog = env_int("BANLI_WEB_BACKLOG", 2048)
+# Keep-alive off: a kept-alive connection would hold a worker's slot between a person's clicks (and jump the
+# queue), and a server closing an idle one while the client reuses it resets that request. nginx in front keeps
+# the browsers' connections alive; to gunicorn on loopback a connection per request costs well under 1 ms.
+keepalive = env_int("BANLI_WEB_KEEPALIVE", 0)
+# With keep-alive turned on, as many idle connections as threads may wait beside the busy ones.
+worker_connections = threads * 2 if keepalive else threads
 # A worker is replaced after this many requests (with jitter, so not all at once): bounds slow memory growth.
 max_requests = env_int("BANLI_WEB_MAX_REQUESTS", 2000)
 max_requests_jitter = max_requests // 10
@@ -46,8 +63,9 @@ if env_str("BANLI_CONTROL_SOCKET"):
     control_socket = env_str("BANLI_CONTROL_SOCKET")
 else:
     control_socket_disable = True
-if workers < 1 or threads < 1 or timeout < 5:
-    raise SettingError("BANLI_WEB_WORKERS and BANLI_WEB_THREADS must be at least 1, BANLI_WEB_TIMEOUT at least 5")
+if workers < 1 or threads < 1 or timeout < 5 or backlog < 64 or keepalive < 0:
+    raise SettingError("BANLI_WEB_WORKERS and BANLI_WEB_THREADS must be at least 1, BANLI_WEB_TIMEOUT at least 5, "
+                       "BANLI_WEB_BACKLOG at least 64 and BANLI_WEB_KEEPALIVE not negative")
 
 # What the Django settings read in the workers: one pooled connection per thread, statements bounded by the
 # request timeout, JSON logs, hashed and compressed static files (collected by `make serve` / deploy/).

@@ -20,8 +20,15 @@ class ProposalKind(models.TextChoices):
 
 
 class ProposerKind(models.TextChoices):
-    MEMBER = "member", "委员/代表"
+    MEMBER = "member", "委员"
+    DEPUTY = "deputy", "代表"
     BODY = "body", "党派团体"
+    SECTOR = "sector", "界别"
+    COMMITTEE = "committee", "专委会"
+
+
+# People (a member or deputy) rather than bodies: a letter adds 委员/代表 after their names.
+PERSON_KINDS = ("member", "deputy")
 
 
 class ProposalStatus(models.TextChoices):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 
 from banli.core import access
-from banli.core.errors import ConflictError, DomainError, PermissionDenied
+from banli.core.errors import ConflictError, DomainError, NotFound, PermissionDenied
 from banli.handling.workflow import write_event
 from banli.organizations.choices import Role
 from banli.proposals.choices import ProposalKind, ProposalStatus, ProposerKind
@@ -90,6 +90,140 @@ def proposer_from_ref(ref) -> Proposer:
     if isinstance(ref, dict):
         return proposer_match(name=str(ref.get("name") or ""), kind=ref.get("kind") or None)
     return proposer_match(name=str(ref))
+
+
+PROPOSER_FIELDS = ("name", "kind", "sector", "phone", "email", "user")
+
+
+def _require_proposer_keeper(actor) -> None:
+    if actor is not None and not access.can_manage_proposers(actor):
+        raise PermissionDenied("只有交办机构或系统管理员才能登记、修改提案人。")
+
+
+def _lock_name(key: str) -> None:
+    """Serialise concurrent registrations of one name until the transaction ends (PostgreSQL advisory lock; other
+    databases serialise writes anyway), so two simultaneous requests cannot both find none and both insert."""
+    import zlib
+
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [0x62616E6C, zlib.crc32(key.encode()) - 2**31])
+
+
+def _check_proposer_account(user, proposer=None) -> None:
+    if user is None:
+        return
+    taken = Proposer.objects.filter(user=user).exclude(pk=getattr(proposer, "pk", None)).first()
+    if taken is not None:
+        raise ConflictError(f"该账号已关联提案人「{taken.name}」（编号{taken.pk}）。", field="user")
+
+
+@transaction.atomic
+def proposer_create(*, actor, name: str, kind: str = ProposerKind.MEMBER, sector: str = "", phone: str = "",
+                    email: str = "", user=None) -> Proposer:
+    """Register a proposer (委员, 代表, 党派团体, 界别, 专委会). One already registered under the same name and kind
+    is a conflict naming it, never a silent second one (proposer_match finds it by that name)."""
+    _require_proposer_keeper(actor)
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("提案人姓名（名称）不能为空。", field="name")
+    if kind not in ProposerKind.values:
+        raise DomainError(f"提案人类型「{kind}」无效，应为 {'/'.join(ProposerKind.values)} 之一。", field="kind")
+    _lock_name(f"proposer:{kind}:{name}")
+    same = Proposer.objects.filter(name=name, kind=kind).order_by("id").first()
+    if same is not None:
+        raise ConflictError(f"已有{ProposerKind(kind).label}「{name}」（编号{same.pk}），请直接使用该编号。", field="name")
+    _check_proposer_account(user)
+    try:
+        with transaction.atomic():
+            proposer = Proposer.objects.create(name=name, kind=kind, sector=(sector or "").strip(), user=user,
+                                               phone=phone or None, email=email or "")
+    except IntegrityError as exc:
+        raise ConflictError("该提案人刚刚已由他人登记，请刷新后查看。", field="name") from exc
+    write_event(verb="proposer_create", actor=actor,
+                payload={"proposer": proposer.pk, "name": name, "kind": kind, "user": getattr(user, "pk", None)})
+    return proposer
+
+
+@transaction.atomic
+def proposer_update(*, actor, proposer: Proposer, **fields) -> Proposer:
+    """Correct a proposer's name, kind, sector, contact or sign-in account; the change is logged (personal data
+    such as the phone number only as "changed")."""
+    _require_proposer_keeper(actor)
+    unknown = set(fields) - set(PROPOSER_FIELDS)
+    if unknown:
+        raise DomainError(f"不能修改这些字段：{'、'.join(sorted(unknown))}。")
+    locked = Proposer.objects.select_for_update().get(pk=proposer.pk)
+    if "name" in fields:
+        fields["name"] = (fields["name"] or "").strip()
+        if not fields["name"]:
+            raise DomainError("提案人姓名（名称）不能为空。", field="name")
+    if "kind" in fields and fields["kind"] not in ProposerKind.values:
+        raise DomainError(f"提案人类型「{fields['kind']}」无效。", field="kind")
+    if "phone" in fields:
+        fields["phone"] = fields["phone"] or None
+    changed = {k: v for k, v in fields.items() if getattr(locked, k) != v}
+    if not changed:
+        return locked
+    name, kind = changed.get("name", locked.name), changed.get("kind", locked.kind)
+    if {"name", "kind"} & changed.keys():
+        same = Proposer.objects.filter(name=name, kind=kind).exclude(pk=locked.pk).first()
+        if same is not None:
+            raise ConflictError(f"已有{ProposerKind(kind).label}「{name}」（编号{same.pk}），不能重复登记。", field="name")
+    if "user" in changed:
+        _check_proposer_account(changed["user"], locked)
+    for key, value in changed.items():
+        setattr(locked, key, value)
+    locked.save(update_fields=list(changed))
+    if "name" in changed:
+        for link in ProposalProposer.objects.filter(proposer=locked).select_related("proposal"):
+            proposal_search_refresh(proposal=link.proposal)
+    write_event(verb="proposer_update", actor=actor, payload={
+        "proposer": locked.pk,
+        "changed": {k: ("已修改" if k in ("phone", "email") else getattr(v, "pk", v)) for k, v in changed.items()},
+    })
+    return locked
+
+
+@transaction.atomic
+def proposal_cosigner_add(*, actor, proposal: Proposal, proposer) -> ProposalProposer:
+    """Add a co-signer (附议人/联名人) to a registered item, after the ones it has."""
+    if actor is not None and not access.can_correct_registration(actor, proposal):
+        raise PermissionDenied("只有交办机构才能修改提案建议的登记信息。")
+    proposer = proposer_from_ref(proposer)
+    Proposal.objects.select_for_update().filter(pk=proposal.pk).first()
+    if ProposalProposer.objects.filter(proposal=proposal, proposer=proposer).exists():
+        raise ConflictError(f"「{proposer.name}」已是该件的提案人。", field="proposer")
+    last = ProposalProposer.objects.filter(proposal=proposal).order_by("-position").values_list("position", flat=True).first()
+    try:
+        with transaction.atomic():
+            link = ProposalProposer.objects.create(proposal=proposal, proposer=proposer, is_lead=False,
+                                                   position=(last if last is not None else -1) + 1)
+    except IntegrityError as exc:
+        raise ConflictError(f"「{proposer.name}」已是该件的提案人。", field="proposer") from exc
+    proposal_search_refresh(proposal=proposal)
+    write_event(verb="cosigner_add", actor=actor, proposal=proposal,
+                payload={"proposer": proposer.pk, "name": proposer.name})
+    return link
+
+
+@transaction.atomic
+def proposal_cosigner_remove(*, actor, proposal: Proposal, proposer) -> None:
+    """Take a co-signer off a registered item; the lead proposer stays (register the item anew to change him)."""
+    if actor is not None and not access.can_correct_registration(actor, proposal):
+        raise PermissionDenied("只有交办机构才能修改提案建议的登记信息。")
+    Proposal.objects.select_for_update().filter(pk=proposal.pk).first()
+    link = ProposalProposer.objects.filter(proposal=proposal, proposer=proposer).first()
+    if link is None:
+        raise NotFound("该提案人不在这件提案建议的提案人中。")
+    if link.is_lead:
+        raise DomainError("领衔人不能移除。", field="proposer")
+    link.delete()
+    proposal_search_refresh(proposal=proposal)
+    write_event(verb="cosigner_remove", actor=actor, proposal=proposal,
+                payload={"proposer": proposer.pk, "name": proposer.name})
 
 
 @transaction.atomic

@@ -18,6 +18,8 @@ class ReplyState(models.TextChoices):
 
 class CoOpinionState(models.TextChoices):
     DRAFT = "draft", "草稿"
+    PENDING = "pending", "待本单位领导审签"
+    RETURNED = "returned", "领导已退回"
     SENT = "sent", "已送主办单位"
 
 
@@ -30,6 +32,17 @@ class Rating(models.TextChoices):
     SATISFIED = "satisfied", "满意"
     BASIC = "basic", "基本满意"
     UNSATISFIED = "unsatisfied", "不满意"
+
+
+class UnsatisfiedOutcome(models.TextChoices):
+    """What became of an item a proposer rated 不满意 in the first round (the last round counts)."""
+
+    PENDING = "pending", "待重新办理或决定"
+    REHANDLING = "rehandling", "重新办理中"
+    SATISFIED = "satisfied", "重新办理后满意"
+    BASIC = "basic", "重新办理后基本满意"
+    UNSATISFIED = "unsatisfied", "重新办理后仍不满意"
+    CLOSED_AS_IS = "closed_as_is", "交办机构决定按现状办结"
 
 
 class CommitmentState(models.TextChoices):

@@ -8,6 +8,7 @@ import re
 from django.utils import timezone
 
 from banli.handling.choices import AssignmentRole, AssignmentState
+from banli.proposals.choices import PERSON_KINDS
 from banli.replies import documents
 from banli.replies.choices import DocumentKind
 from banli.replies.documents import LetterContext
@@ -37,7 +38,7 @@ def salutation_for(proposal) -> str:
     names = []
     for link in proposal.proposer_links.select_related("proposer").order_by("-is_lead", "position", "id"):
         name = link.proposer.name
-        if link.proposer.kind == "member" and not name.endswith(suffix):
+        if link.proposer.kind in PERSON_KINDS and not name.endswith(suffix):
             name += suffix
         names.append(name)
     return f"{'、'.join(names)}：" if names else ""

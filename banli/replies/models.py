@@ -58,6 +58,8 @@ class ReviewChain(models.Model):
     unit = models.OneToOneField("organizations.Unit", on_delete=models.CASCADE, related_name="review_chain")
     # Off by default: one person approving two steps of one reply (e.g. a deputy signing as head) is refused.
     allow_same_reviewer = models.BooleanField("允许同一人审核多个环节", default=False)
+    # When on, the unit's 会办意见 waits for its leader's sign-off (审签) before the lead unit sees it.
+    co_opinion_needs_leader = models.BooleanField("会办意见须经本单位领导审签", default=False)
 
     class Meta:
         verbose_name = "审核链"
@@ -108,6 +110,13 @@ class CoOpinion(models.Model):
     document = models.FileField(upload_to=random_name, blank=True)
     doc_number = models.CharField("文号", max_length=60, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The co unit's leader who signed it off (or returned it), when the unit's setting asks for it.
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name="审签领导",
+    )
+    signed_at = models.DateTimeField("审签时间", null=True, blank=True)
+    return_reason = models.TextField("退回理由", blank=True)
 
     class Meta:
         verbose_name = "会办意见"

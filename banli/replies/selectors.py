@@ -137,3 +137,91 @@ def unit_person(unit, name: str):
     people = User.objects.filter(is_active=True, grants__unit__path__startswith=unit.path).distinct()
     return (people.filter(username=name).first()
             or people.filter(Q(display_name=name) | Q(display_name__endswith=f" {name}")).first())
+
+
+# --- 不满意 in the first round, and what became of it ---------------------------------------------------
+
+
+def first_round_unsatisfied_q() -> "Q":
+    """Assignments a proposer rated 不满意 (办理结果) in the first round."""
+    from django.db.models import Exists, OuterRef, Q
+
+    from banli.replies.choices import Rating
+    from banli.replies.models import Feedback
+
+    return Q(Exists(Feedback.objects.filter(assignment=OuterRef("pk"), round=1, result=Rating.UNSATISFIED)))
+
+
+def unsatisfied_outcome_expression():
+    """For an assignment rated 不满意 in the first round: what became of it (UnsatisfiedOutcome), from its rounds.
+
+    Not re-handled: closed as it stands by the office, or still waiting; re-handled: the last round's ratings
+    count (the worst of them), or 重新办理中 while the new round is not rated yet. Other assignments: ""."""
+    from django.db.models import CharField, Exists, OuterRef, Value, When, Case
+
+    from banli.replies.choices import Rating, UnsatisfiedOutcome as O
+    from banli.replies.models import Feedback
+
+    def last_round(result):
+        return Exists(Feedback.objects.filter(assignment=OuterRef("pk"), round=OuterRef("round"), result=result))
+
+    first = first_round_unsatisfied_q()
+    return Case(
+        When(~first, then=Value("")),
+        When(round=1, state=AssignmentState.CLOSED, then=Value(O.CLOSED_AS_IS)),
+        When(round=1, then=Value(O.PENDING)),
+        When(last_round(Rating.UNSATISFIED), then=Value(O.UNSATISFIED)),
+        When(last_round(Rating.BASIC), then=Value(O.BASIC)),
+        When(last_round(Rating.SATISFIED), then=Value(O.SATISFIED)),
+        default=Value(O.REHANDLING),
+        output_field=CharField(),
+    )
+
+
+def unsatisfied_outcome(*, round: int, state: str, results_by_round: dict) -> str:
+    """The same as unsatisfied_outcome_expression for one assignment whose ratings are loaded
+    (`results_by_round`: round -> the results given in it)."""
+    from banli.replies.choices import Rating, UnsatisfiedOutcome as O
+
+    if Rating.UNSATISFIED not in results_by_round.get(1, ()):
+        return ""
+    if round == 1:
+        return O.CLOSED_AS_IS if state == AssignmentState.CLOSED else O.PENDING
+    last = results_by_round.get(round, ())
+    for result, outcome in ((Rating.UNSATISFIED, O.UNSATISFIED), (Rating.BASIC, O.BASIC),
+                            (Rating.SATISFIED, O.SATISFIED)):
+        if result in last:
+            return outcome
+    return O.REHANDLING
+
+
+def rating_rounds(user, assignment, feedbacks: list, events: list | None = None) -> list[dict]:
+    """The rating history of one assignment by round: each round's ratings the user may read (a proposer: his
+    own) and what ended the round (重新办理 with its reason and deadline, or the office's 按现状办结 with its reason).
+
+    `feedbacks`: the assignment's ratings (loaded by the caller); `events`: its rehandle/close events, if loaded."""
+    from banli.handling.models import Event
+
+    if not feedbacks:
+        return []
+    sees_all = access.is_office_for(user, assignment.proposal) or access.is_unit_staff_for(user, assignment)
+    shown = [fb for fb in feedbacks if sees_all or fb.proposer.user_id == user.pk]
+    if not (sees_all or shown):
+        return []  # another unit's staff, or a co-signer who did not rate
+    if events is None:
+        events = list(Event.objects.filter(assignment=assignment, verb__in=("rehandle", "close")).order_by("id"))
+    ends: dict[int, dict] = {}
+    for event in events:
+        payload = event.payload or {}
+        if event.verb == "rehandle":
+            # The event names the new round; it ends the round before it.
+            ends[int(payload.get("round", 2)) - 1] = {"kind": "rehandle", "label": "重新办理", "reason": event.reason,
+                                                       "at": event.created_at, "due": payload.get("reply_due")}
+        elif event.verb == "close" and payload.get("closed_as_is"):
+            ends[assignment.round] = {"kind": "closed_as_is", "label": "交办机构决定按现状办结", "reason": event.reason,
+                                      "at": event.created_at}
+    rounds = []
+    for number in sorted({fb.round for fb in feedbacks} | set(ends)):
+        rounds.append({"round": number, "ratings": [fb for fb in shown if fb.round == number], "end": ends.get(number),
+                       "current": number == assignment.round})
+    return rounds

@@ -166,33 +166,101 @@ def _store_upload(fieldfile, upload, kind) -> None:
 # --- co-opinions --------------------------------------------------------------------------------
 
 
+def co_opinion_needs_leader(unit) -> bool:
+    """The unit's setting: its 会办意见 waits for its leader's sign-off before it goes to the lead unit."""
+    return ReviewChain.objects.filter(unit=unit, co_opinion_needs_leader=True).exists()
+
+
 @transaction.atomic
-def co_opinion_send(*, assignment, actor, body: str, contact_person: str = "", contact_phone: str = "",
-                    attachments=None, now=None) -> CoOpinion:
-    """A co unit sends its written opinion (text, .docx and attachments) to the lead unit (会办意见)."""
-    now = now or timezone.now()
-    workflow.check(assignment, "send_co_opinion", actor)
-    if not (body or "").strip():
-        raise DomainError("会办意见内容不能为空。", field="body")
-    checked = [(upload, _checked_upload(upload, field="attachments")) for upload in attachments or []]
+def co_opinion_set_sign_off(*, unit, needs_leader: bool, actor=None) -> ReviewChain:
+    """Turn the unit's 会办意见 leader sign-off on or off (recorded)."""
+    chain, _ = ReviewChain.objects.get_or_create(unit=unit)
+    if chain.co_opinion_needs_leader != needs_leader:
+        chain.co_opinion_needs_leader = needs_leader
+        chain.save(update_fields=["co_opinion_needs_leader"])
+        workflow.write_event(verb="co_opinion_sign_off_set", actor=actor,
+                             payload={"unit": unit.pk, "co_opinion_needs_leader": needs_leader})
+    return chain
+
+
+def _co_opinion_number(assignment, now) -> str:
     prefix = _unit_prefix(assignment.unit) + "会办"
     year = timezone.localdate(now).year
     existing = CoOpinion.objects.filter(assignment__unit=assignment.unit, doc_number__startswith=f"{prefix}〔{year}〕")
-    opinion = CoOpinion.objects.create(
-        assignment=assignment, round=assignment.round, body=body.strip(), contact_person=contact_person,
-        contact_phone=contact_phone, state=CoOpinionState.SENT, written_by=actor, sent_by=actor, sent_at=now,
-        doc_number=_next_number(prefix, year, existing.values_list("doc_number", flat=True)),
-    )
-    workflow.perform(assignment, "send_co_opinion", actor, now=now, changes={"opinion_sent_at": now},
-                     payload={"co_opinion": opinion.pk, "doc_number": opinion.doc_number})
+    return _next_number(prefix, year, existing.values_list("doc_number", flat=True))
+
+
+def pending_co_opinion(assignment) -> CoOpinion | None:
+    """The co unit's opinion waiting for its leader's sign-off, if any."""
+    return CoOpinion.objects.filter(assignment=assignment, state=CoOpinionState.PENDING).order_by("-id").first()
+
+
+@transaction.atomic
+def co_opinion_send(*, assignment, actor, body: str, contact_person: str = "", contact_phone: str = "",
+                    attachments=None, now=None) -> CoOpinion:
+    """A co unit sends its written opinion (text, .docx and attachments) to the lead unit (会办意见).
+
+    When the unit's setting asks for it, the opinion first waits for the unit's leader (co_opinion_sign_off)."""
+    now = now or timezone.now()
+    needs_leader = co_opinion_needs_leader(assignment.unit)
+    workflow.check(assignment, "submit_co_opinion" if needs_leader else "send_co_opinion", actor)
+    if not (body or "").strip():
+        raise DomainError("会办意见内容不能为空。", field="body")
+    if needs_leader and pending_co_opinion(assignment) is not None:
+        raise ConflictError("本单位的会办意见已送领导审签，请等待审签结果。")
+    checked = [(upload, _checked_upload(upload, field="attachments")) for upload in attachments or []]
+    if needs_leader:
+        opinion = CoOpinion.objects.create(
+            assignment=assignment, round=assignment.round, body=body.strip(), contact_person=contact_person,
+            contact_phone=contact_phone, state=CoOpinionState.PENDING, written_by=actor,
+        )
+        workflow.perform(assignment, "submit_co_opinion", actor, now=now, payload={"co_opinion": opinion.pk})
+    else:
+        opinion = CoOpinion.objects.create(
+            assignment=assignment, round=assignment.round, body=body.strip(), contact_person=contact_person,
+            contact_phone=contact_phone, state=CoOpinionState.SENT, written_by=actor, sent_by=actor, sent_at=now,
+            doc_number=_co_opinion_number(assignment, now),
+        )
+        workflow.perform(assignment, "send_co_opinion", actor, now=now, changes={"opinion_sent_at": now},
+                         payload={"co_opinion": opinion.pk, "doc_number": opinion.doc_number})
     # Files are written last: a lost race above rolls back before anything reached the disk.
     for upload, kind in checked:
         attachment = CoOpinionAttachment(opinion=opinion, name=uploads.offered_name(getattr(upload, "name", ""), kind),
                                          uploaded_by=actor)
         _store_upload(attachment.file, upload, kind)
         attachment.save()
-    opinion_id = opinion.pk
-    transaction.on_commit(lambda: co_opinion_freeze_document(opinion_id=opinion_id))
+    if not needs_leader:
+        opinion_id = opinion.pk
+        transaction.on_commit(lambda: co_opinion_freeze_document(opinion_id=opinion_id))
+    return opinion
+
+
+@transaction.atomic
+def co_opinion_sign_off(*, opinion: CoOpinion, actor, approve: bool, reason: str = "", now=None) -> CoOpinion:
+    """The co unit's leader signs off its 会办意见 (it goes to the lead unit) or returns it with a reason."""
+    now = now or timezone.now()
+    assignment = workflow.fresh_assignment(opinion.assignment_id)
+    action = "approve_co_opinion" if approve else "return_co_opinion"
+    workflow.check(assignment, action, actor, reason=reason)
+    if opinion.state != CoOpinionState.PENDING:
+        raise ConflictError("该会办意见已经审签或退回，请刷新后查看。")
+    if approve:
+        changes = {"state": CoOpinionState.SENT, "signed_by": actor, "signed_at": now, "sent_by": actor,
+                   "sent_at": now, "doc_number": _co_opinion_number(assignment, now)}
+    else:
+        changes = {"state": CoOpinionState.RETURNED, "signed_by": actor, "signed_at": now,
+                   "return_reason": reason.strip()}
+    if not CoOpinion.objects.filter(pk=opinion.pk, state=CoOpinionState.PENDING).update(**changes):
+        raise ConflictError("该会办意见刚刚已由他人审签或退回，请刷新后查看。")
+    payload = {"co_opinion": opinion.pk}
+    if approve:
+        payload["doc_number"] = changes["doc_number"]
+    workflow.perform(assignment, action, actor, now=now, reason=reason,
+                     changes={"opinion_sent_at": now} if approve else None, payload=payload)
+    opinion.refresh_from_db()
+    if approve:
+        opinion_id = opinion.pk
+        transaction.on_commit(lambda: co_opinion_freeze_document(opinion_id=opinion_id))
     return opinion
 
 

@@ -218,19 +218,27 @@ def co_opinion(request, assignment_id: int):
     error = ""
     if request.method == "POST":
         try:
-            services.co_opinion_send(assignment=assignment, actor=request.user, body=request.POST.get("body", ""),
-                                     contact_person=request.POST.get("contact_person", ""),
-                                     contact_phone=request.POST.get("contact_phone", ""),
-                                     attachments=request.FILES.getlist("attachments"))
-            messages.success(request, "会办意见已发送给主办单位。")
+            opinion = services.co_opinion_send(
+                assignment=assignment, actor=request.user, body=request.POST.get("body", ""),
+                contact_person=request.POST.get("contact_person", ""),
+                contact_phone=request.POST.get("contact_phone", ""),
+                attachments=request.FILES.getlist("attachments"))
+            messages.success(request, "会办意见已送本单位领导审签，审签后送主办单位。" if opinion.state == "pending"
+                             else "会办意见已发送给主办单位。")
             return redirect("replies:co_opinion", assignment_id=assignment.pk)
         except PermissionDenied as exc:
             error = str(exc)
         except services.DomainError as exc:
             error = str(exc)
+    opinions = list(CoOpinion.objects.filter(assignment=assignment).select_related("signed_by")
+                    .prefetch_related("attachments"))
     return render(request, "replies/co_opinion.html", {
         "assignment": assignment, "proposal": assignment.proposal, "error": error,
-        "opinions": CoOpinion.objects.filter(assignment=assignment).prefetch_related("attachments"),
+        "opinions": opinions,
+        # A returned opinion is written again; one waiting for the leader or already sent is not.
+        "may_write": not any(o.state in ("pending", "sent") for o in opinions),
+        "needs_leader": services.co_opinion_needs_leader(assignment.unit),
+        "may_sign_off": access.may_sign_off_co_opinion(request.user, assignment),
         "upload_limit_mb": settings.BANLI_UPLOAD_MAX_BYTES // (1024 * 1024),
         "title": letters.letter_title(assignment.proposal, co_opinion=True),
     })
@@ -384,6 +392,8 @@ def chain(request):
                               "checklist_required": "清单" in parts[2:], "reviewers": reviewers})
             services.review_chain_set(unit=unit, steps=steps, actor=request.user,
                                       allow_same_reviewer=request.POST.get("allow_same_reviewer") == "1")
+            services.co_opinion_set_sign_off(unit=unit, actor=request.user,
+                                             needs_leader=request.POST.get("co_opinion_needs_leader") == "1")
             messages.success(request, f"审核流程已保存，共{len(steps)}个环节。")
             return redirect(f"{request.path}?unit={unit.pk}")
         except services.DomainError as exc:

@@ -65,7 +65,8 @@ def build(session, *, today: dt.date | None = None) -> AreaSummary:
     classes = figures.reply_classes(sl)
     area = office.parent if office.parent_id else office
     area_name = "全区" if office.parent_id is None else area.name
-    base = summary.basics(session, SimpleNamespace(name=area_name), values, classes)
+    base = summary.basics(session, SimpleNamespace(name=area_name), values, classes,
+                          figures.first_round_unsatisfied(sl))
     by_unit = figures.compute_grouped(sl, "unit")
     units = {u.pk: u for u in Unit.objects.filter(pk__in=[k for k in by_unit if k])}
     rows, scores = [], []

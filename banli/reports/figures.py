@@ -185,9 +185,47 @@ def _contact_before_reply() -> Q:
     return ANSWERING & Exists(contacts)
 
 
+def reply_due_on(day: dt.date):
+    """The reply deadline in force on `day`, from the stored history: the deadline of the last extension approved
+    by the end of that day, else the deadline set when the item was assigned (reply_due_original; reply_due for
+    rows without it). Today's reply_due already holds every extension approved so far."""
+    from django.db.models.functions import Coalesce
+
+    from banli.handling.models import ExtensionRequest
+
+    approved = (ExtensionRequest.objects.filter(assignment=OuterRef("pk"), status="approved",
+                                                 decided_at__lt=_day_start(day + dt.timedelta(days=1)))
+                .order_by("-decided_at", "-id").values("approved_due")[:1])
+    return Coalesce(Subquery(approved), "reply_due_original", "reply_due")
+
+
+def overdue_on(day: dt.date) -> Q:
+    """Lead/split items overdue at the end of `day`: assigned by then, not answered by then, and past the reply
+    deadline in force that day (an extension approved later does not move it back). On today itself this is
+    the stored columns alone: not answered, an open state, past reply_due."""
+    if day >= timezone.localdate():
+        return ANSWERING & Q(replied_at__isnull=True, reply_due__lt=day, state__in=OPEN_STATES)
+    day_end = _day_start(day + dt.timedelta(days=1))
+    answered_later = Q(replied_at__gte=day_end)  # answered after that day: it was still owed then
+    return ANSWERING & Q(assigned_at__lt=day_end) & (
+        Q(replied_at__isnull=True, state__in=OPEN_STATES) | answered_later
+    ) & Q(pk__in=_due_before(day))
+
+
+def _due_before(day: dt.date):
+    """The ids of items whose reply deadline in force on `day` was before it (as an IN, so the aggregates'
+    filters can hold it)."""
+    from banli.handling.models import Assignment
+
+    # extensions only move the deadline later: one in force before `day` means an original one before it
+    return (Assignment.objects.filter(Q(reply_due_original__lt=day) | Q(reply_due_original__isnull=True),
+                                      role__in=ANSWERING_ROLES)
+            .annotate(due_then=reply_due_on(day)).filter(due_then__lt=day).values("pk"))
+
+
 def _overdue(sl: Slice) -> Q:
-    """Lead/split items past their reply deadline and not answered yet, on the slice's date."""
-    return ANSWERING & Q(replied_at__isnull=True, reply_due__lt=sl.today, state__in=OPEN_STATES)
+    """Lead/split items past their reply deadline and not answered yet, on the slice's date (see overdue_on)."""
+    return overdue_on(sl.today)
 
 
 def _commitments_due(sl: Slice) -> Q:
@@ -412,6 +450,18 @@ def reply_classes(sl: Slice) -> list[tuple[str, int]]:
     return [(r["reply_class_code"] or "未分类", r["n"]) for r in rows]
 
 
+def first_round_unsatisfied(sl: Slice) -> dict[str, int]:
+    """Lead/split items a proposer rated 不满意 in the first round, counted by what became of them
+    (UnsatisfiedOutcome: re-handled then 满意 / 基本满意 / still 不满意, 重新办理中, closed as it stands, waiting)."""
+    from banli.replies.selectors import first_round_unsatisfied_q, unsatisfied_outcome_expression
+
+    rows = (
+        record_queryset(ASSIGNMENT, sl.resolve()).filter(ANSWERING).filter(first_round_unsatisfied_q())
+        .annotate(outcome=unsatisfied_outcome_expression()).order_by().values("outcome").annotate(n=Count("pk"))
+    )
+    return {r["outcome"]: r["n"] for r in rows}
+
+
 def items_of_class(sl: Slice, code: str) -> QuerySet:
     return record_queryset(ASSIGNMENT, sl.resolve()).filter(REPLIED).annotate(
         reply_class_code=final_reply_class()).filter(reply_class_code=code)
@@ -449,7 +499,6 @@ def overdue_by_week(sl: Slice, weeks: int = 12) -> list[tuple[dt.date, int]]:
     for i, day in enumerate(ends):
         # Compare timestamps with the end of the day (local time) rather than casting every row to a date.
         day_end = _day_start(day + dt.timedelta(days=1))
-        aggs[f"w{i}"] = Count("pk", filter=ANSWERING & Q(reply_due__lt=day, assigned_at__lt=day_end) & (
-            Q(replied_at__isnull=True) | Q(replied_at__gte=day_end)))
+        aggs[f"w{i}"] = Count("pk", filter=overdue_on(day))
     row = record_queryset(ASSIGNMENT, sl).aggregate(**aggs)
     return [(day, row[f"w{i}"]) for i, day in enumerate(ends)]

@@ -47,7 +47,18 @@ def _kind_word(session) -> str:
     return "提案" if session.body == Body.CPPCC else "建议"
 
 
-def basics(session, unit, values: dict, classes: list) -> list[str]:
+def unsatisfied_sentence(counts: dict[str, int]) -> str:
+    """How many were rated 不满意 in the first round and what became of them; "" when none were."""
+    from banli.replies.choices import UnsatisfiedOutcome
+
+    total = sum(counts.values())
+    if not total:
+        return ""
+    parts = "、".join(f"{label}{counts[key]}件" for key, label in UnsatisfiedOutcome.choices if counts.get(key))
+    return f"首轮测评办理结果为“不满意”的{total}件，其中{parts}（满意率等按最后一轮测评计算）。"
+
+
+def basics(session, unit, values: dict, classes: list, unsatisfied: dict | None = None) -> list[str]:
     """基本情况: every number computed from the records."""
     v = values
     word = _kind_word(session)
@@ -70,6 +81,8 @@ def basics(session, unit, values: dict, classes: list) -> list[str]:
             f"满意及基本满意率{_rate(v['basic_satisfaction_rate'])}。"
         )
     out = [text]
+    if unsatisfied_sentence(unsatisfied or {}):
+        out.append(unsatisfied_sentence(unsatisfied or {}))
     if classes:
         out.append("答复类别：" + "，".join(f"{code}类{n}件" for code, n in classes) + "。")
     if v["fulfilment_rate"].denominator:
@@ -102,8 +115,10 @@ def practices_from_records(sl: figures.Slice) -> list[str]:
     if approved or returned:
         out.append(f"（{CN_NUM[len(out)]}）严格审核把关。答复函经科室、办公室核稿、领导审签逐级审核{approved + returned}次，"
                    f"其中退回修改{returned}次。")
-    if verbs.get("send_co_opinion"):
-        out.append(f"（{CN_NUM[len(out)]}）认真做好会办。按时向主办单位送达会办意见{verbs['send_co_opinion']}件。")
+    # A 会办意见 reaches the lead either sent directly or signed off by the co unit's leader.
+    co_sent = verbs.get("send_co_opinion", 0) + verbs.get("approve_co_opinion", 0)
+    if co_sent:
+        out.append(f"（{CN_NUM[len(out)]}）认真做好会办。按时向主办单位送达会办意见{co_sent}件。")
     extensions = verbs.get("request_extension", 0)
     if extensions:
         out.append(f"（{CN_NUM[len(out)]}）强化时限管理。对确需延期的事项按程序申请延期{extensions}次。")
@@ -208,7 +223,7 @@ def build(session, unit, draft=None, *, today: dt.date | None = None) -> Summary
     values = figures.compute(sl)
     classes = figures.reply_classes(sl)
     word = _kind_word(session)
-    base = basics(session, unit, values, classes)
+    base = basics(session, unit, values, classes, figures.first_round_unsatisfied(sl))
     practices = practices_from_records(sl)
     own_practices = [t for t in (draft.practices.splitlines() if draft and draft.practices else []) if t.strip()]
     problems = [t for t in (draft.problems.splitlines() if draft and draft.problems else []) if t.strip()]

@@ -3,7 +3,8 @@ inserted, each ONE `INSERT … SELECT … ON CONFLICT DO NOTHING` over the rows 
 The scan writes only the reminders; the send step writes both, per scan in the outbox (services.fan_out_pending),
 and a manual 催办 writes both at once.
 
-Who hears about a reminder: the handler and the unit office first (the unit office only, for a signature;
+A reminder of the scan is about a group of a unit's items with the same handler (see scan.GROUP_COLUMNS);
+its first item (`assignment_id`) stands for the group in what follows. Who hears about a reminder: the handler and the unit office first (the unit office only, for a signature;
 the proposers and the unit office, for a rating deadline); once escalated, the unit's leaders and the
 assigning office too. Everyone gets a notification in the notification centre; deliveries follow each
 user's channel preference (e-mail on, SMS off by default), plus the channels an office forces for overdue
@@ -45,7 +46,8 @@ def _this_scan(t: dict, *, with_key: bool = False) -> str:
     whether the item is a key item: marked key or under supervision)."""
     key = (f", (p.is_key OR EXISTS (SELECT 1 FROM {t['supervision']} sv WHERE sv.proposal_id = a.proposal_id)) "
            f"AS is_key" if with_key else "")
-    return (f"r AS (SELECT rm.id, rm.kind, rm.level, rm.unit_id, rm.assignment_id, a.handler_id, a.proposal_id, "
+    return (f"r AS (SELECT rm.id, rm.kind, rm.level, rm.unit_id, rm.assignment_id, rm.item_count, rm.items, a.handler_id, "
+            f"a.proposal_id, "
             f"s.assigning_office_id AS office_id{key} "
             f"FROM {t['reminder']} rm JOIN {t['assignment']} a ON a.id = rm.assignment_id "
             f"JOIN {t['proposal']} p ON p.id = a.proposal_id JOIN {t['session']} s ON s.id = p.session_id "
@@ -62,7 +64,10 @@ def notify(token: str, now) -> int:
         f"SELECT r.id AS reminder_id, r.handler_id AS user_id FROM r "
         f"WHERE r.handler_id IS NOT NULL AND r.kind NOT IN ({q(ReminderKind.SIGN)}, {q(ReminderKind.FEEDBACK)})",
         f"SELECT r.id, g.user_id FROM r JOIN {t['grant']} g ON g.unit_id = r.unit_id AND g.role = {q(access.REMINDER_UNIT_ROLE)}",
-        f"SELECT r.id, pr.user_id FROM r JOIN {t['link']} l ON l.proposal_id = r.proposal_id "
+        # the proposers of each item of a rating reminder (a unit's group lists several proposals)
+        f"SELECT r.id, pr.user_id FROM r {scanning.unnest_items('r', 'ri').format(reminder=t['reminder'])} "
+        f"JOIN {t['assignment']} a2 ON a2.id = ri.item "
+        f"JOIN {t['link']} l ON l.proposal_id = a2.proposal_id "
         f"JOIN {t['proposer']} pr ON pr.id = l.proposer_id "
         f"WHERE r.kind = {q(ReminderKind.FEEDBACK)} AND pr.user_id IS NOT NULL",
         f"SELECT r.id, g.user_id FROM r JOIN {t['grant']} g ON g.unit_id = r.unit_id AND g.role = {q(access.REMINDER_ESCALATED_UNIT_ROLE)} "
@@ -74,12 +79,14 @@ def notify(token: str, now) -> int:
         f"INSERT INTO {t['notification']} (user_id, reminder_id, digest_id, level, title, body, link, is_key, "
         f"created_at, read_at) "
         f"WITH {_this_scan(t, with_key=True)}, rec AS ({recipients}) "
-        f"SELECT rec.user_id, r.id, NULL, r.level, '', '', %s || CAST(r.assignment_id AS TEXT) || '/', r.is_key, %s, "
+        f"SELECT rec.user_id, r.id, NULL, r.level, '', '', CASE WHEN r.item_count > 1 THEN %s "
+        f"ELSE %s || CAST(r.assignment_id AS TEXT) || '/' END, r.is_key, %s, "
         f"NULL FROM rec JOIN r ON r.id = rec.reminder_id JOIN {t['user']} u ON u.id = rec.user_id "
         f"WHERE u.is_active ON CONFLICT DO NOTHING"
     )
     with connection.cursor() as cur:
-        cur.execute(sql, [token, _link_prefix(), connection.ops.adapt_datetimefield_value(now)])
+        cur.execute(sql, [token, reverse("supervision:notifications"), _link_prefix(),
+                          connection.ops.adapt_datetimefield_value(now)])
         return cur.rowcount
 
 

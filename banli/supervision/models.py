@@ -91,11 +91,18 @@ class ReminderPolicy(models.Model):
 
 
 class Reminder(models.Model):
-    """One warning, overdue notice or manual 催办 about one item; created once per (item, kind, due date, threshold).
+    """One warning or overdue notice about a unit's items, or one manual 催办 about one item.
 
+    The deadline scan writes one row per group of items that reach the same threshold of the same kind on
+    the same day for the same unit, handler, session and key flag (a proposer's rating: the same proposal):
+    `items` lists them (",12,57,", assignment ids; commitment ids for a commitment), `item_count` counts them,
+    and `assignment` / `commitment` is the group's first item, which carries everything the fan-out reads
+    (handler, proposal, session, key flag). An item is in one group per (kind, threshold) it reaches (see
+    scan.py: the scan leaves out items an earlier group already holds), so each warning reaches it once.
     `threshold` counts working days: 5 and 1 are warnings before the due date, -1, -2, … the days overdue
-    (one per working day), 0 a manual reminder. The unique constraint is what makes two scans racing
-    create a reminder once.
+    (one per working day), 0 a manual reminder. The unique constraint (`item_key` is "a<id>" or "c<id>" for one item,
+    "u<unit>:a<first id>" for a group)
+    is what makes two scans racing create a group once.
     """
 
     kind = models.CharField("类型", max_length=12, choices=ReminderKind.choices)
@@ -109,8 +116,10 @@ class Reminder(models.Model):
         db_index=False,
     )
     unit = models.ForeignKey("organizations.Unit", on_delete=models.PROTECT, related_name="reminders", db_index=False)
-    due_date = models.DateField("期限", null=True, blank=True)
+    due_date = models.DateField("期限", null=True, blank=True, help_text="一组事项中最早的期限")
     threshold = models.SmallIntegerField("阈值(工作日)", default=0)
+    items = models.TextField("事项", blank=True, default="", help_text="逗号分隔的交办（落实事项）id，首尾带逗号")
+    item_count = models.PositiveIntegerField("事项数", default=1)
     scan_date = models.DateField("生成日期")
     scan_token = models.CharField(max_length=32, editable=False)
     batch = models.CharField(max_length=32, blank=True, help_text="同一次人工催办")
@@ -144,6 +153,12 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}{self.get_level_display()} {self.item_key} {self.threshold}"
+
+    @property
+    def item_ids(self) -> list[int]:
+        """The ids the row is about (assignments; commitments for a commitment), the first item first."""
+        ids = [int(part) for part in self.items.split(",") if part]
+        return ids or [self.commitment_id if self.commitment_id else self.assignment_id]
 
     @property
     def days_late(self) -> int:
@@ -215,7 +230,7 @@ class Notification(models.Model):
             return self.title, self.body
         from banli.supervision.messages import render_message
 
-        return render_message(self.reminder)
+        return render_message(self.reminder, user=self.user)
 
     @property
     def shown_title(self) -> str:

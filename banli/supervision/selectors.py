@@ -10,7 +10,7 @@ from banli.handling.choices import AssignmentState, DueKind
 from banli.handling.deadlines import WorkCalendar
 from banli.handling.workflow import OPEN_STATES, STATES
 from banli.supervision import messages
-from banli.supervision.choices import DeliveryState
+from banli.supervision.choices import DeliveryState, ReminderKind
 from banli.supervision.models import Notification, Reminder, Supervision
 
 
@@ -37,8 +37,15 @@ def failed_deliveries(user) -> QuerySet:
 
 
 def reminders_for_assignment(user, assignment) -> QuerySet:
-    """Reminders sent about one item (the caller has checked the user may see the item)."""
-    return Reminder.objects.filter(assignment=assignment).select_related("created_by").order_by("-created_at", "-id")
+    """Reminders sent about one item, alone or in its unit's group (the caller has checked the user may see the
+    item). A group lists its items (",12,57,"); a commitment's group lists commitment ids."""
+    from banli.replies.models import Commitment
+
+    about = Q(items__contains=f",{assignment.pk},") & ~Q(kind=ReminderKind.COMMITMENT)
+    for commitment_id in Commitment.objects.filter(assignment=assignment).values_list("pk", flat=True):
+        about |= Q(kind=ReminderKind.COMMITMENT, items__contains=f",{commitment_id},")
+    return (Reminder.objects.filter(Q(assignment=assignment) | (Q(unit_id=assignment.unit_id) & about))
+            .select_related("created_by").order_by("-created_at", "-id"))
 
 
 def key_items(user) -> QuerySet:

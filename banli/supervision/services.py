@@ -49,14 +49,17 @@ from banli.supervision.models import (
 
 
 def scan_deadlines(*, today: dt.date | None = None, now=None) -> dict:
-    """Create today's reminders (once each) and leave them in the outbox for the send step; return the counts.
+    """Create today's reminders (once per item) and leave them in the outbox for the send step; return the counts.
 
-    Set-based: one INSERT … SELECT … ON CONFLICT DO NOTHING per kind of deadline (scan.ScanPlan), in one
+    Set-based and grouped: per kind of deadline ONE INSERT … SELECT … GROUP BY … ON CONFLICT DO NOTHING
+    (scan.grouped_inserts) writes one reminder row per unit, handler, session, key flag, kind and threshold,
+    listing its items, leaving out items an earlier row already holds for that kind and threshold; in one
     transaction that also puts the scan's token in the outbox (DeliveryQueue). The send step (`fan_out_pending`,
     called right after by the scheduler, the worker and `manage.py scan_deadlines`, and by `deliver_due`) then
     writes every channel's share of those reminders: the notification centre's entries and the e-mail, SMS
     and robot deliveries, each by one INSERT … SELECT, and sends them. The scan itself stays one short
-    transaction over the deadline columns, and a crash between the two steps loses nothing.
+    transaction over the deadline columns, its writes a few rows per unit, and a crash between the two steps
+    loses nothing. `created` counts the items reminded, `reminders` the rows written.
     Runs only on working days: on a holiday nothing is due to anyone, and the windows catch up on the
     next working day.
     """
@@ -66,26 +69,32 @@ def scan_deadlines(*, today: dt.date | None = None, now=None) -> dict:
     if not calendar.is_workday(today):
         return {"date": today.isoformat(), "skipped": "holiday", "created": 0}
     token = uuid.uuid4().hex
-    by_kind = {}
+    by_kind: dict[str, int] = {}
+    rows = 0
     with transaction.atomic():
         plan = scanning.ScanPlan(today, calendar)
-        with_sql, selects = plan.kind_selects()
-        insert = (f"INSERT INTO {Reminder._meta.db_table} ({plan.COLUMNS}, scan_date, scan_token, batch, message, "
-                  f"created_by_id, created_at) ")
-        fixed = [connection.ops.adapt_datefield_value(today), token, connection.ops.adapt_datetimefield_value(now)]
         with connection.cursor() as cur:
-            for spec, select, params in selects:
-                # INSERT first, its WITH inside: both databases take it, and SQLite's driver counts the rows
-                cur.execute(
-                    f"{insert}{with_sql} SELECT {plan.COLUMNS}, %s, %s, '', '', NULL, %s FROM ({select}) AS due "
-                    f"WHERE TRUE ON CONFLICT DO NOTHING",
-                    fixed + params,
-                )
-                by_kind[str(spec.kind) or spec.model] = cur.rowcount  # assignments: all their kinds at once
+            if connection.vendor == "postgresql":
+                # The planner guesses a row or two from the small VALUES tables and would probe the earlier
+                # reminders once per found item; hash joins read each side once (and without nested loops the
+                # inflated costs must not call in the JIT compiler). Undone right after.
+                cur.execute("SET LOCAL enable_nestloop = off; SET LOCAL jit = off")
+                # Nothing is sent before the send step commits, and that commit flushes the log up to it: a
+                # crash before then loses only rows the next scan writes again (the scan is idempotent).
+                cur.execute("SET LOCAL synchronous_commit = off")
+            for _spec, sql, params in scanning.grouped_inserts(plan, today, token, now):
+                cur.execute(sql, params)
+                rows += max(cur.rowcount, 0)
+            if connection.vendor == "postgresql":
+                cur.execute("SET LOCAL enable_nestloop TO DEFAULT; SET LOCAL jit TO DEFAULT")
+            if rows:
+                cur.execute(f"SELECT kind, SUM(item_count) FROM {Reminder._meta.db_table} WHERE scan_token = %s "
+                            f"GROUP BY kind", [token])
+                by_kind = {kind: int(n) for kind, n in cur.fetchall()}
         # Only the rows this scan inserted carry its token: a racing scan's rows are its own to fan out.
-        if any(by_kind.values()):
+        if rows:
             DeliveryQueue.objects.create(token=token, created_at=now)
-    return {"date": today.isoformat(), "created": sum(by_kind.values()), "by_kind": by_kind}
+    return {"date": today.isoformat(), "created": sum(by_kind.values()), "reminders": rows, "by_kind": by_kind}
 
 
 # --- deliveries ----------------------------------------------------------------------------------
@@ -118,7 +127,8 @@ def fan_out_pending(*, now=None) -> dict:
                 done[key] += count
 
 
-# A reminder message carries at most this many items: the rest go in the next one.
+# A reminder message carries at most this many items: the rest go in the next one (also within one
+# reminder about a group of items).
 BATCH_MAX = 30
 _OPEN = (DeliveryState.PENDING, DeliveryState.RETRYING, DeliveryState.SENDING)
 
@@ -165,19 +175,22 @@ def deliver_due(*, now=None, limit: int = 500) -> dict:
         taken = [delivery_id for delivery_id, attempts in chunk if _claim(delivery_id, attempts, now)]
         if not taken:
             continue  # another worker took them
-        rows = Delivery.objects.select_related("webhook", "subscription", *messages.RELATED).in_bulk(taken)
+        rows = Delivery.objects.select_related("webhook", "user", "subscription", *messages.RELATED).in_bulk(taken)
         group = [rows[pk] for pk in taken]
         words = {}
         for d in group:
             if not d.subject and d.reminder_id:
                 # rendered at the first try and kept, so retries and the failed list show the same words
-                d.subject, d.body = messages.render_message(d.reminder)
+                d.subject, d.body = messages.render_message(d.reminder, user=d.user)
                 words[d.pk] = {"subject": d.subject, "body": d.body}
-        message = group[0] if len(group) == 1 else messages.combined(group)
+        several = len(group) > 1 or (group[0].reminder_id and group[0].reminder.item_count > 1)
+        outgoing = messages.combined(group, BATCH_MAX) if several else [group[0]]
         started = timezone.now()
         try:
-            detail = channels.send(message)
-            ok, code = True, getattr(detail, "status", None)
+            answers = [channels.send(message) for message in outgoing]
+            detail = "\n".join(filter(None, answers))
+            # the HTTP status the other side answered (an integrator's event push is always one message)
+            ok, code = True, getattr(answers[-1], "status", None) if answers else None
         except channels.DeliveryError as exc:
             detail, ok, code = str(exc), False, exc.status
         if len(group) > 1:
@@ -273,6 +286,7 @@ def urge_send(*, actor, assignments, message: str, now=None) -> list[Reminder]:
                               field="assignments")
         reminders.append(Reminder.objects.create(
             kind=ReminderKind.MANUAL, level=ReminderLevel.MANUAL, item_key=f"a{a.pk}", assignment=a, unit_id=a.unit_id,
+            items=f",{a.pk},", item_count=1,
             due_date=a.reply_due if a.answers else a.opinion_due, threshold=0, scan_date=timezone.localdate(now),
             scan_token=batch, batch=batch, message=message, created_by=actor, created_at=now,
         ))

@@ -16,6 +16,8 @@ from banli.organizations.models import Unit
 from banli.proposals.choices import ProposalKind
 from banli.proposals.models import Session
 from banli.proposals.search import matching_proposals_q
+from banli.replies.choices import UnsatisfiedOutcome
+from banli.replies.selectors import first_round_unsatisfied_q
 from banli.workbench.selectors import ledger_assignments, overdue_q
 
 
@@ -46,6 +48,8 @@ class LedgerFilter(django_filters.FilterSet):
                                          choices=[("true", "仅重点提案"), ("false", "非重点提案")])
     overdue = django_filters.ChoiceFilter(label="逾期", method="filter_overdue", empty_label="全部",
                                           choices=[("true", "已逾期"), ("false", "未逾期")])
+    unsatisfied = django_filters.ChoiceFilter(label="首轮不满意", method="filter_unsatisfied", empty_label="全部",
+                                              choices=[("any", "首轮测评不满意（全部）")] + UnsatisfiedOutcome.choices)
     handler = django_filters.ModelChoiceFilter(label="承办人", field_name="handler", empty_label="全部承办人",
                                                queryset=access.handler_users())
     ordering = ChineseOrderingFilter(
@@ -84,6 +88,14 @@ class LedgerFilter(django_filters.FilterSet):
         if value not in ("true", "false"):
             return queryset
         return queryset.filter(key_item=value == "true")  # marked key or under supervision
+
+    def filter_unsatisfied(self, queryset, name, value):
+        # Rated 不满意 in the first round: all of them, or by what became of them (ledger_assignments annotates it).
+        if value == "any":
+            return queryset.filter(first_round_unsatisfied_q())
+        if value in UnsatisfiedOutcome.values:
+            return queryset.filter(unsatisfied_outcome=value)
+        return queryset
 
     def filter_overdue(self, queryset, name, value):
         if value not in ("true", "false"):

@@ -16,7 +16,8 @@ from banli.handling.deadlines import WorkCalendar
 from banli.handling.models import AdjustmentRequest, Assignment, Event, ExtensionRequest
 from banli.handling.workflow import STATES
 from banli.organizations.choices import Role
-from banli.replies.choices import Rating, ReplyState
+from banli.replies.choices import Rating, ReplyState, UnsatisfiedOutcome
+from banli.replies.selectors import unsatisfied_outcome_expression
 from banli.replies.models import Feedback, Reply
 
 WARNING_WORKING_DAYS = 5
@@ -89,6 +90,8 @@ def decorate(rows, clock: Clock) -> list:
         state = STATES.get(row.state)
         row.state_text = state.label if state else row.state
         row.state_css = state.colour if state else "secondary"
+        outcome = getattr(row, "unsatisfied_outcome", "")
+        row.unsatisfied_label = UnsatisfiedOutcome(outcome).label if outcome else ""
     return rows
 
 
@@ -192,6 +195,10 @@ def handler_workbench(user, clock: Clock) -> list[Section]:
 def leader_workbench(user, clock: Clock) -> list[Section]:
     base = access.handled_assignments(user)
     sections = [_section("to_sign_off", "待审核签发的答复", base.filter(access.awaiting_sign_off_q()), clock)]
+    co_waiting = base.filter(role=AssignmentRole.CO, state=AssignmentState.IN_PROGRESS).filter(
+        access.awaiting_co_opinion_sign_off_q())
+    sections.append(_section("co_opinion_sign_off", "待审签的会办意见", co_waiting, clock,
+                             hint="本单位设置会办意见须经领导审签：审签后送主办单位，或写明理由退回修改"))
     answering = base.filter(role__in=ANSWERING).exclude(state=AssignmentState.WITHDRAWN)
     figures = answering.aggregate(
         total=Count("id"),
@@ -310,8 +317,9 @@ def ledger_assignments(user) -> QuerySet:
     else:
         sent = Subquery(latest.filter(state=ReplyState.SENT).values("reply_class")[:1])
         reply_class = Case(When(insider, then=any_state), default=sent)
+    # 首轮不满意 and what became of it: a ledger column, filter and export column.
     return qs.select_related("proposal", "proposal__session", "unit", "lead_section", "handler").annotate(
-        due=F("next_due"), reply_class=reply_class)
+        due=F("next_due"), reply_class=reply_class, unsatisfied_outcome=unsatisfied_outcome_expression())
 
 
 def ledger_sessions(user) -> QuerySet:
@@ -399,14 +407,15 @@ UNIT_NOTICE_VERBS = frozenset({
     "assign", "approve_adjustment", "reject_adjustment", "decide_extension", "assign_section", "reassign_section",
     "submit_reply", "approve_reply", "return_reply", "send_reply", "record_feedback", "complete_feedback",
     "rehandle", "close", "urge", "supervise", "supervision_note", "draft_comment", "merge", "unmerge",
-    "publication_withdrawn",
+    "publication_withdrawn", "submit_co_opinion", "approve_co_opinion", "return_co_opinion",
 })
 # The filters of the notification centre: a kind groups verbs as a clerk thinks of them.
 NOTICE_KINDS = {
     "assign": ("交办与调整", {"register", "assign", "sign", "request_adjustment", "approve_adjustment",
                               "reject_adjustment", "assign_section", "reassign_section", "merge", "unmerge"}),
     "reply": ("答复与审核", {"submit_reply", "approve_reply", "return_reply", "send_reply", "draft_comment",
-                             "publication_withdrawn"}),
+                             "publication_withdrawn", "send_co_opinion", "submit_co_opinion", "approve_co_opinion",
+                             "return_co_opinion"}),
     "rating": ("测评与办结", {"record_feedback", "complete_feedback", "rehandle", "close"}),
     "supervision": ("督办与期限", {"urge", "supervise", "supervision_note", "request_extension", "decide_extension"}),
 }

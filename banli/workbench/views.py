@@ -21,12 +21,13 @@ from banli.assist.selectors import suggest_quietly
 from banli.core import access
 from banli.core.errors import ConflictError, DomainError, PermissionDenied
 from banli.handling.choices import AssignmentRole, AssignmentState
-from banli.handling.models import Assignment, ContactRecord
+from banli.handling.models import Assignment, ContactRecord, Event
 from banli.organizations.choices import UnitKind
 from banli.organizations.models import Unit
 from banli.proposals import services as proposal_services
 from banli.proposals.models import Proposal, Session
 from banli.proposals.selectors import merge_group
+from banli.replies import selectors as reply_selectors
 from banli.replies.models import CoOpinion, Commitment, Feedback, Reply
 from banli.workbench import roles, selectors, services
 from banli.workbench.filtersets import filtered_ledger
@@ -116,6 +117,11 @@ def _assignment_cards(user, proposal, bound=None):
     contacts_of = grouped(ContactRecord.objects.select_related("recorded_by").order_by("contacted_on", "id"))
     commitments_of = grouped(Commitment.objects.order_by("target_date", "id"))
     feedbacks_of = grouped(Feedback.objects.select_related("proposer").order_by("round", "id"))
+    # What ended each rated round (重新办理, or the office's 按现状办结): one query, only for items with ratings.
+    ends_of = {pk: [] for pk, feedbacks in feedbacks_of.items() if feedbacks}
+    if ends_of:
+        for event in Event.objects.filter(assignment_id__in=list(ends_of), verb__in=("rehandle", "close")).order_by("id"):
+            ends_of[event.assignment_id].append(event)
     live_leads = [a for a in assignments if a.role == AssignmentRole.LEAD and a.state != AssignmentState.WITHDRAWN]
     is_office = access.sees_withdrawn_assignments(user, proposal)
     cards = []
@@ -150,6 +156,7 @@ def _assignment_cards(user, proposal, bound=None):
             "contacts": contacts_of[a.pk] if internal else [],
             "commitments": commitments_of[a.pk] if (internal or is_office) else [],
             "feedbacks": feedbacks_of[a.pk] if (internal or is_office) else [],
+            "rating_rounds": reply_selectors.rating_rounds(user, a, feedbacks_of[a.pk], ends_of.get(a.pk, [])),
             "progress": selectors.progress_percent(a),
         })
     return assignments, cards

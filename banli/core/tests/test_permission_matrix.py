@@ -206,7 +206,7 @@ row("api:subscription-deliveries", ok=OFFICE_ADMIN)
 # Actions: whoever sees the item reaches the action's own role and input checks; nobody else learns it exists.
 for _action in ("sign", "request_adjustment", "decide_adjustment", "assign_handler", "log_contact", "send_co_opinion",
                 "submit_reply", "review_reply", "send_reply", "rate", "request_extension", "decide_extension",
-                "add_commitment", "complete_commitment", "close", "rehandle", "withdraw"):
+                "add_commitment", "complete_commitment", "close", "rehandle", "withdraw", "sign_off_co_opinion"):
     row(f"api:assignment-action-{_action}", method="POST", ok=SEES_A, reach=True)
 
 

@@ -13,7 +13,7 @@ from banli.handling import services as handling
 pytestmark = pytest.mark.django_db
 
 EXPECTED = ["序号", "届次", "提案号", "案由", "提案人", "主办单位", "会办单位", "承办科室", "承办人", "签收时间",
-            "答复时间", "答复类别", "满意度", "状态", "是否逾期", "并案", "提案人电话"]
+            "答复时间", "答复类别", "满意度", "状态", "是否逾期", "并案", "首轮不满意处理", "提案人电话"]
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def test_the_xlsx_has_the_office_layout_with_real_dates_frozen_header_and_filter
     ws = load_workbook(io.BytesIO(data)).active
     assert [c.value for c in ws[1]] == EXPECTED == HEADERS
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == "A1:Q4"
+    assert ws.auto_filter.ref == "A1:R4"
     assert ws.column_dimensions["D"].width == 48
     rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
     assert len(rows) == 3

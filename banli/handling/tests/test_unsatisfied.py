@@ -53,3 +53,11 @@ def test_the_office_closes_as_it_stands_only_with_a_reason_on_record(world):
     event = Event.objects.get(assignment=lead, verb="close")
     assert event.reason.startswith("受规划条件限制") and event.payload["closed_as_is"] is True
     assert _section(world.office, "assigning_office", "unsatisfied").count == 0
+
+
+def test_rehandling_is_offered_only_after_an_unsatisfied_rating(world):
+    lead, _ = assign(world, make_proposal(world))
+    lead = walk_to(world, lead, "rated")  # both proposers rated 满意
+    for user in (world.lead_office, world.office):
+        keys = {o.key for o in offered_actions(lead, user, {"reply": replies.current_reply(lead)})}
+        assert "rehandle" not in keys and "close" in keys

@@ -46,3 +46,54 @@ def east_asia_font(run) -> str:
 
     fonts = run._element.rPr.find(qn("w:rFonts"))
     return fonts.get(qn("w:eastAsia"))
+
+
+def rated(world, lead, result: str, *, comment: str = "", co_result: str | None = None):
+    """Both proposers rate the lead's current round (办理结果 `result`; the co-signer `co_result`, default the same)."""
+    from banli.replies.choices import Rating
+
+    for actor, res in ((world.proposer, result), (world.co_proposer, co_result or result)):
+        lead.refresh_from_db()
+        services.feedback_record(assignment=lead, actor=actor, attitude="satisfied", result=res,
+                                 comment=comment if res == Rating.UNSATISFIED else "")
+    lead.refresh_from_db()
+    return lead
+
+
+def rehandled_and_replied(world, lead, *, reason: str = "重新研究办理"):
+    """Re-handle an item rated 不满意 and send the new round's reply through the unit's chain."""
+    from banli.core.testing import review_through
+    from banli.handling import services as handling
+
+    lead = handling.assignment_rehandle(assignment=lead, actor=world.lead_office, reason=reason)
+    reply = services.reply_save_draft(assignment=lead, actor=world.lead_handler, reply_class="A",
+                                      body="经重新研究，学位问题答复如下：新建学校已开工。")
+    reply = services.reply_submit(reply=reply, actor=world.lead_handler)
+    reply = review_through(reply)
+    services.reply_send(reply=reply, actor=world.lead_office)
+    lead.refresh_from_db()
+    return lead
+
+
+def first_round_outcomes(world):
+    """Five lead items: re-handled then 满意; closed as it stands by the office; waiting; re-handled and not
+    yet rated; rated 满意 at once (not counted)."""
+    from banli.handling import services as handling
+
+    items = {}
+    for key in ("satisfied", "closed_as_is", "pending", "rehandling", "fine"):
+        proposal = make_proposal(world, title=f"关于学位的提案（{key}）")
+        lead, _ = assign(world, proposal, co=False)
+        lead = walk_to(world, lead, "replied")
+        if key == "fine":
+            items[key] = rated(world, lead, "satisfied")
+            continue
+        lead = rated(world, lead, "unsatisfied", comment="学位问题没有解决。", co_result="basic")
+        if key == "closed_as_is":
+            lead = handling.assignment_close(assignment=lead, actor=world.office, reason="受规划条件限制，已当面说明。")
+        elif key in ("satisfied", "rehandling"):
+            lead = rehandled_and_replied(world, lead)
+            if key == "satisfied":
+                lead = rated(world, lead, "satisfied")
+        items[key] = lead
+    return items

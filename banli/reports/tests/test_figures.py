@@ -170,3 +170,32 @@ def test_only_contacts_before_the_reply_count_for_the_contact_rate(world):
                          now=ASSIGNED + 41 * DAY)
     v = figures.compute(_unit_slice(world))
     assert v["contact_rate"].numerator == 1 and v["contact_rate"].denominator == 3
+
+
+def test_overdue_at_a_past_date_counts_the_deadline_then_in_force_and_answers_given_later(world):
+    from banli.handling.models import Assignment, ExtensionRequest
+
+    extended, answered_late = _lead(world), _lead(world)
+    due = extended.reply_due
+    # Extended a week after its deadline had passed: the new deadline holds from the approval, not before.
+    ExtensionRequest.objects.create(
+        assignment=extended, requested_by=world.lead_office, reason="需要调研", requested_due=due + 60 * DAY,
+        status="approved", decided_by=world.office, approved_due=due + 60 * DAY,
+        decided_at=dt.datetime.combine(due + 7 * DAY, dt.time(10), tzinfo=ASSIGNED.tzinfo))
+    Assignment.objects.filter(pk=extended.pk).update(reply_due=due + 60 * DAY)
+    # Answered twenty days late: overdue until then.
+    Assignment.objects.filter(pk=answered_late.pk).update(
+        state="replied", replied_at=dt.datetime.combine(due + 20 * DAY, dt.time(15), tzinfo=ASSIGNED.tzinfo))
+
+    def overdue(day):
+        sl = Slice(session_id=world.session.pk, as_of=day)
+        return figures.compute(sl)["overdue"].value, list(figures.items(figures.FIGURES["overdue"], sl)
+                                                             .order_by("pk").values_list("pk", flat=True))
+
+    assert overdue(due) == (0, [])  # the deadline day itself is not late
+    assert overdue(due + 3 * DAY) == (2, sorted([extended.pk, answered_late.pk]))
+    assert overdue(due + 10 * DAY) == (1, [answered_late.pk])  # extended by then
+    assert overdue(due + 25 * DAY) == (0, [])  # answered by then
+    assert overdue(ASSIGNED.date() - DAY) == (0, [])  # not even assigned yet
+    trend = dict(figures.overdue_by_week(Slice(session_id=world.session.pk, as_of=due + 24 * DAY), weeks=4))
+    assert trend[due + 3 * DAY] == 2 and trend[due + 10 * DAY] == 1 and trend[due + 24 * DAY] == 0

@@ -216,10 +216,14 @@ def test_two_workers_racing_create_each_reminder_once():
         services.fan_out_pending()  # both workers go on to the send step at once too
 
     _race(scan_and_fan_out)
-    assert sum(r["created"] for r in results) == 5 == Reminder.objects.count()
+    # Five items reminded once each, in two rows: the three at five working days and the two at one.
+    assert sum(r["created"] for r in results) == 5 == sum(Reminder.objects.values_list("item_count", flat=True))
+    items = [i for r in Reminder.objects.all() for i in r.item_ids]
+    assert sorted(items) == sorted(Assignment.objects.values_list("pk", flat=True))
+    assert Reminder.objects.count() == 2
     # each scan's reminders were fanned out by exactly one worker: one notification per (user, reminder)
-    assert Notification.objects.count() == 10
-    assert Delivery.objects.count() == 10  # an e-mail each to the handler and the unit office
+    assert Notification.objects.count() == 4
+    assert Delivery.objects.count() == 4  # an e-mail each to the handler and the unit office
     assert connection.vendor in {"sqlite", "postgresql"}
 
 
@@ -236,12 +240,89 @@ def test_two_workers_sending_at_once_send_each_reminder_once():
         lead_item(world, reply_due=D(2025, 10, 10))
     services.scan_deadlines(today=D(2025, 10, 9))
     services.fan_out_pending()
-    assert Delivery.objects.count() == 12  # the handler and the unit office hear of each of the six items
+    assert Delivery.objects.count() == 2  # the handler and the unit office hear of the six items, in one row each
     _race(services.deliver_due)
     assert set(Delivery.objects.values_list("state", flat=True)) == {"sent"}
-    assert DeliveryAttempt.objects.count() == 12  # one try per delivery, whichever worker took it
+    assert DeliveryAttempt.objects.count() == 2  # one try per delivery, whichever worker took it
     # However the two workers split the rows, each item reached each address once.
     for address in ("edu_handler@example.gov.cn", "edu_office@example.gov.cn"):
         bodies = "\n".join(m.body for m in mail.outbox if m.to == [address])
-        for item in Delivery.objects.filter(address=address).values_list("reminder__assignment_id", flat=True):
+        for item in Assignment.objects.values_list("pk", flat=True):
             assert bodies.count(f"/supervision/items/{item}/") == 1
+
+
+def test_a_units_items_are_reminded_in_one_row_and_each_item_once(world):
+    from banli.supervision import selectors
+
+    items = [lead_item(world, reply_due=D(2025, 10, 10)) for _ in range(3)]
+    with frozen(D(2025, 10, 9)):
+        first = services.scan_deadlines()
+        again = services.scan_deadlines()
+    assert first["created"] == 3 and first["reminders"] == 1 and again["created"] == 0
+    row = Reminder.objects.get()
+    assert row.item_count == 3 and sorted(row.item_ids) == sorted(i.pk for i in items) and row.threshold == 1
+    for item in items:  # each item's page shows the reminder it was in
+        assert list(selectors.reminders_for_assignment(world.office, item)) == [row]
+
+
+def test_an_item_entering_a_window_already_warned_today_or_before_is_warned_itself(world):
+    early = lead_item(world, reply_due=D(2025, 10, 17))
+    with frozen(D(2025, 10, 13)):  # 4 working days left: inside the five-day window
+        assert services.scan_deadlines()["created"] == 1
+        late = lead_item(world, reply_due=D(2025, 10, 17))  # assigned later the same day
+        assert services.scan_deadlines()["created"] == 1  # the newcomer only
+    with frozen(D(2025, 10, 14)):
+        assert services.scan_deadlines()["created"] == 0  # both already warned at five days
+    with frozen(D(2025, 10, 16)):
+        assert services.scan_deadlines()["created"] == 2  # one working day left, both together
+    rows = {(r.threshold, tuple(sorted(r.item_ids))) for r in Reminder.objects.all()}
+    assert rows == {(5, (early.pk,)), (5, (late.pk,)), (1, tuple(sorted((early.pk, late.pk))))}
+
+
+def test_overdue_items_get_one_reminder_per_working_day_late_in_groups(world):
+    items = [lead_item(world, reply_due=D(2025, 10, 10)) for _ in range(2)]
+    for day in (D(2025, 10, 11), D(2025, 10, 11), D(2025, 10, 13)):
+        with frozen(day):
+            services.scan_deadlines()
+    rows = sorted((r.threshold, r.item_count) for r in Reminder.objects.all())
+    assert rows == [(-2, 2), (-1, 2)]
+    assert {i for r in Reminder.objects.all() for i in r.item_ids} == {i.pk for i in items}
+
+
+def test_overdue_items_of_different_deadlines_share_a_row_each_with_its_own_days_late(world):
+    from banli.supervision import messages
+
+    lead_item(world, reply_due=D(2025, 10, 10))
+    lead_item(world, reply_due=D(2025, 10, 11))  # the 调休 Saturday
+    with frozen(D(2025, 10, 13)):
+        assert services.scan_deadlines()["created"] == 2
+        assert services.scan_deadlines()["created"] == 0
+    row = Reminder.objects.get()
+    assert row.item_count == 2 and row.level == "overdue"
+    subject, body = messages.render_message(row)
+    assert subject == "【办理提醒】您有 2 件事项需要处理"
+    assert "已逾期2个工作日" in body and "已逾期1个工作日" in body
+    with frozen(D(2025, 10, 14)):  # one more working day late: each item's reminder of the day
+        assert services.scan_deadlines()["created"] == 2
+
+
+def test_a_units_rating_reminder_tells_each_proposer_of_his_own_proposal_only(world):
+    from banli.supervision import messages
+
+    give_contacts(world)
+    mine = lead_item(world, reply_due=D(2025, 9, 1), proposers=[world.proposer_record])
+    theirs = lead_item(world, reply_due=D(2025, 9, 1), proposers=[world.other_proposer_record])
+    Assignment.objects.filter(pk__in=[mine.pk, theirs.pk]).update(state="replied", feedback_due=D(2025, 10, 10))
+    with frozen(D(2025, 10, 9)):
+        assert services.scan_deadlines()["created"] == 2
+        services.fan_out_pending()
+    row = Reminder.objects.get(kind="feedback")
+    assert row.item_count == 2  # one row for the unit
+    for user, own, other in ((world.proposer, mine, theirs), (world.other_proposer, theirs, mine)):
+        note = Notification.objects.get(user=user, reminder=row)
+        assert own.proposal.number in note.shown_title and other.proposal.number not in note.shown_body
+        assert other.proposal.number not in note.shown_title
+    office = Notification.objects.get(user=world.lead_office, reminder=row)
+    assert office.shown_title == "【办理提醒】您有 2 件事项需要处理"
+    subject, body = messages.render_message(row, user=world.lead_office)
+    assert mine.proposal.number in body and theirs.proposal.number in body

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('handling', '0009_ledger_indexes'),
         ('organizations', '0002_user_session_version'),
-        ('supervision', '0005_outbox_notification_count'),
+        ('supervision', '0006_reminder_groups'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
