@@ -66,6 +66,10 @@ def _pending(model, assignment):
 def _need_pending(model, assignment, what):
     request = _pending(model, assignment)
     if request is None:
+        latest = model.objects.filter(assignment=assignment).order_by("-requested_at", "-id").first()
+        if latest is not None:
+            # Decided a moment ago by a colleague, or by this office in another tab: a lost race, not bad input.
+            raise ConflictError(f"该{what}刚刚已被审批（{latest.get_status_display()}），本次未重复审批，请刷新后查看。")
         raise DomainError(f"该事项没有待审批的{what}。")
     return request
 
@@ -163,10 +167,11 @@ def _review_reply(a, user, d):
 
 
 def _send_reply(a, user, d):
-    reply = replies.current_reply(a)
+    reply = replies.current_reply(a)  # read once: a second read could see a colleague's send just committed
     if reply is not None and reply.state == ReplyState.SENT:
         raise ConflictError("该答复已经发送，不需要再次发送。")  # a second tab, or a colleague was quicker
-    reply = _current_in(a, (ReplyState.APPROVED,), "该事项的答复尚未完成审核签发，不能发送。")
+    if reply is None or reply.state != ReplyState.APPROVED:
+        raise DomainError("该事项的答复尚未完成审核签发，不能发送。")
     reply = replies.reply_send(reply=reply, actor=user)
     return Outcome("答复已发送给提案人。", reply)
 

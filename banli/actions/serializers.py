@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from banli.core.errors import NotFound
 from banli.handling.choices import ContactMethod, ContactPhase
 from banli.organizations.models import Unit, User
 from banli.replies.choices import Disclosure, Rating
@@ -14,14 +15,14 @@ ID = {"min_value": 1, "max_value": 2**63 - 1}
 def _unit(pk, field):
     unit = Unit.objects.filter(pk=pk).first()
     if unit is None:
-        raise serializers.ValidationError({field: f"找不到编号为 {pk} 的单位。"})
+        raise NotFound(f"找不到编号为 {pk} 的单位。", field=field)
     return unit
 
 
 def _user(pk, field):
     user = User.objects.filter(pk=pk, is_active=True).first()
     if user is None:
-        raise serializers.ValidationError({field: f"找不到编号为 {pk} 的用户。"})
+        raise NotFound(f"找不到编号为 {pk} 的用户。", field=field)
     return user
 
 

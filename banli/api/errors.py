@@ -78,7 +78,8 @@ def exception_handler(exc, context):
         return Response(error_body("conflict", DUPLICATE_MESSAGE), status=status.HTTP_409_CONFLICT)
     if isinstance(exc, NotFound) or isinstance(exc, Http404):
         message = exc.message if isinstance(exc, NotFound) else _DRF_MESSAGES["not_found"]
-        return Response(error_body("not_found", message), status=status.HTTP_404_NOT_FOUND)
+        field = exc.field if isinstance(exc, NotFound) else None
+        return Response(error_body("not_found", message, field=field), status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, PermissionDenied):
         return Response(error_body("permission_denied", exc.message), status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, ConflictError):

@@ -73,7 +73,7 @@ WRITE_METHODS = ["get", "post", "patch", "delete", "head", "options"]
 def _get(model, pk, field: str, what: str):
     obj = model.objects.filter(pk=pk).first() if pk is not None else None
     if obj is None:
-        raise DomainError(f"找不到编号为 {pk} 的{what}。", field=field)
+        raise NotFound(f"找不到编号为 {pk} 的{what}。", field=field)
     return obj
 
 
@@ -651,7 +651,7 @@ class RuleSetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         data = _valid(RuleSetCopySerializer, request.data)
         source = self.get_queryset().filter(pk=data["source"]).first()
         if source is None:
-            raise DomainError(f"找不到编号为 {data['source']} 的细则。", field="source")
+            raise NotFound(f"找不到编号为 {data['source']} 的细则。", field="source")
         rule_set = reports.rule_set_copy(actor=request.user, source=source, session=_session(data["session"]),
                                          name=data["name"], cap=data["cap"])
         return Response(RuleSetSerializer(self.get_queryset().get(pk=rule_set.pk)).data, status=status.HTTP_201_CREATED)
@@ -743,7 +743,7 @@ class ScoreEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             raise PermissionDenied("只有该届次的交办机构才能设置考核细则、录入加分佐证或核定自评。")
         rule = Rule.objects.filter(pk=data["rule"], rule_set=scoring.rule_set_for(session)).first()
         if rule is None:
-            raise DomainError(f"本届次的考核细则中没有编号为 {data['rule']} 的考核项目。", field="rule")
+            raise NotFound(f"本届次的考核细则中没有编号为 {data['rule']} 的考核项目。", field="rule")
         items = list(access.visible_proposals(request.user).filter(pk__in=data["proposals"], session=session))
         if len(items) != len(set(data["proposals"])):
             raise DomainError("相关事项应为本届次的提案建议编号。", field="proposals")

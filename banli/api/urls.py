@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from banli.api import integration, scores, views
+from banli.api import integration, scores, subscriptions, views
 from banli.api.auth import ApiDocsReader, docs_page
 
 app_name = "api"
@@ -26,6 +26,7 @@ router.register("feedback", integration.FeedbackViewSet, basename="feedback")
 router.register("rule-sets", integration.RuleSetViewSet, basename="rule-set")
 router.register("score-entries", integration.ScoreEntryViewSet, basename="score-entry")
 router.register("evaluations", integration.EvaluationViewSet, basename="evaluation")
+router.register("subscriptions", subscriptions.SubscriptionViewSet, basename="subscription")
 
 urlpatterns = [
     path("auth/token", views.TokenView.as_view(), name="token"),

@@ -23,7 +23,7 @@ from banli.api.schema import POSITIVE_ID
 from banli.api.errors import PasswordChangeRequired, error_body, error_responses
 from banli.api.selectors import figures
 from banli.core import access
-from banli.core.errors import DomainError, PermissionDenied
+from banli.core.errors import DomainError, NotFound, PermissionDenied
 from banli.workbench.filtersets import LedgerFilter
 from banli.workbench.selectors import ledger_assignments
 from banli.handling import services as handling
@@ -107,7 +107,7 @@ class Pagination(PageNumberPagination):
 def _unit(pk, field="unit") -> Unit:
     unit = Unit.objects.filter(pk=pk).first() if pk is not None else None
     if unit is None:
-        raise DomainError(f"找不到编号为 {pk} 的单位。", field=field)
+        raise NotFound(f"找不到编号为 {pk} 的单位。", field=field)
     return unit
 
 
@@ -116,7 +116,7 @@ def _user(pk, field="handler") -> User | None:
         return None
     user = User.objects.filter(pk=pk, is_active=True).first()
     if user is None:
-        raise DomainError(f"找不到编号为 {pk} 的用户。", field=field)
+        raise NotFound(f"找不到编号为 {pk} 的用户。", field=field)
     return user
 
 
@@ -136,7 +136,7 @@ class TokenView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(request=s.TokenRequestSerializer,
-                   responses={200: s.TokenResponseSerializer, **error_responses(400, 403, 429)},
+                   responses={200: s.TokenResponseSerializer, **error_responses(400, 401, 403, 429)},
                    auth=[], operation_id="auth_token")
     def post(self, request):
         from banli.api.services import api_token_create
@@ -144,7 +144,9 @@ class TokenView(APIView):
         data = _valid(s.TokenRequestSerializer, request.data)
         user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
-            return Response(error_body("invalid_credentials", "用户名或密码不正确。"), status=status.HTTP_400_BAD_REQUEST)
+            # 401: the request is well formed, the credentials are not valid ones (a schema cannot know passwords).
+            return Response(error_body("invalid_credentials", "用户名或密码不正确。"), status=status.HTTP_401_UNAUTHORIZED,
+                            headers={"WWW-Authenticate": 'Bearer realm="api"'})
         if access.password_change_pending(user):
             raise PasswordChangeRequired()
         token, raw = api_token_create(user=user, scope=data.get("scope") or "write", days=data.get("days"),
@@ -257,7 +259,7 @@ class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         data = _valid(s.ProposalCreateSerializer, request.data)
         session = Session.objects.filter(pk=data["session"]).first()
         if session is None:
-            raise DomainError(f"找不到编号为 {data['session']} 的届次。", field="session")
+            raise NotFound(f"找不到编号为 {data['session']} 的届次。", field="session")
         proposal = proposals.proposal_create(
             actor=request.user, session=session, number=data["number"], title=data["title"],
             proposers=data["proposers"], kind=data["kind"], body=data["body"], category=data["category"],

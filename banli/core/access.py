@@ -678,6 +678,13 @@ def review_refusal(user, assignment, reply, step) -> str | None:
     return None
 
 
+def review_step_just_taken(user, assignment, step, earlier_step) -> bool:
+    """The user may not take `step` because it is not his role's, but the step before, which was his role's, has
+    just been taken (by a colleague, or by himself in another tab): a lost race (409), not a refusal (403)."""
+    return (acting_role(user, assignment, {step.role}) is None
+            and acting_role(user, assignment, {earlier_step.role}) is not None)
+
+
 # --- supervision (督办催办) -------------------------------------------------------------------------
 
 
@@ -703,6 +710,61 @@ def office_deliveries(user) -> QuerySet:
     for unit in office_scopes(user):
         q |= Q(office__path__startswith=unit.path)
     return Delivery.objects.filter(q)
+
+
+# --- integrators' event subscriptions (出站推送) ----------------------------------------------------
+
+def can_manage_subscriptions(user) -> bool:
+    """Event pushes to other systems are set up by an assigning office (for its sessions) or the administrator."""
+    return bool(office_scopes(user)) or is_admin(user)
+
+
+def subscription_offices(user) -> list:
+    """The offices the user may subscribe for; None in the list stands for every item (the administrator's)."""
+    offices = list(office_scopes(user))
+    return ([None] if is_admin(user) else []) + offices
+
+
+def may_subscribe_for(user, office) -> bool:
+    if office is None:
+        return is_admin(user)
+    return any(office.is_within(unit) for unit in office_scopes(user))
+
+
+def visible_subscriptions(user) -> QuerySet:
+    """The subscriptions a user keeps and whose delivery log he reads: his offices' (and those below), all for the
+    administrator."""
+    from banli.supervision.models import EventSubscription
+
+    if is_admin(user):
+        return EventSubscription.objects.all()
+    q = Q(pk__in=[])
+    for unit in office_scopes(user):
+        q |= Q(office__path__startswith=unit.path)
+    return EventSubscription.objects.filter(q)
+
+
+def may_manage_subscription(user, subscription) -> bool:
+    return visible_subscriptions(user).filter(pk=subscription.pk).exists()
+
+
+def require_subscription(user, subscription_id):
+    subscription = visible_subscriptions(user).filter(pk=subscription_id).select_related("office").first()
+    if subscription is None:
+        note_refusal(user, "找不到该推送订阅。", subscription=subscription_id)
+        raise NotFound("找不到该推送订阅。")
+    return subscription
+
+
+def subscription_events(subscription) -> QuerySet:
+    """The events a subscription may receive: those of the items its office assigns (every item's for the
+    administrator's), never a unit's internal steps (drafts, review, contacts), nor security or system events."""
+    from banli.handling.models import Event
+
+    q = Q(proposal__isnull=False) & ~Q(verb__in=INTERNAL_EVENT_VERBS)
+    if subscription.office_id is not None:
+        q &= Q(proposal__session__assigning_office__path__startswith=subscription.office.path)
+    return Event.objects.filter(q)
 
 
 # --- querysets for the API and exports (same rules as the can_view_* helpers above) ----------
@@ -1193,6 +1255,7 @@ def _register_rules() -> None:
     rule("replies.commitment")(_visible_commitments)
     rule("handling.event")(event_rows_visible_to)
     rule("supervision.delivery")(office_deliveries)
+    rule("supervision.eventsubscription")(visible_subscriptions)
     rule("replies.documenttemplate")(visible_templates)
     rule("replies.replydelivery")(_visible_reply_copies)
     rule("proposals.session", "report")(report_sessions)

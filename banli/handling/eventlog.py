@@ -83,9 +83,10 @@ def _valid(row) -> bool:
 def _wait_for_stream(stream: str) -> None:
     """On PostgreSQL, queue the writers of one stream (until their transactions end) instead of letting them
     race for the same chain link: 30 contacts logged at once on one item all get written, in turn, where the
-    retries below would run out. SQLite writers are serialised by the database already."""
-    if connection.vendor != "postgresql" or not connection.in_atomic_block or not stream.startswith("proposal:"):
-        return  # outside a transaction the lock would end with its own statement; security/system rows retry
+    retries below would run out (the system stream too: 30 integrators' subscriptions made at once). SQLite writers
+    are serialised by the database already."""
+    if connection.vendor != "postgresql" or not connection.in_atomic_block or stream == "security":
+        return  # outside a transaction the lock would end with its own statement; security rows retry
     key = int.from_bytes(hashlib.blake2b(f"banli-event-stream:{stream}".encode(), digest_size=8).digest(), "big",
                          signed=True)
     with connection.cursor() as cursor:

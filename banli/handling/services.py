@@ -47,10 +47,14 @@ def assignment_create(*, proposal, unit, role: str, actor, now=None, parent: Ass
     if not unit.is_active:
         raise DomainError(f"单位「{unit}」已停用，不能交办。", field="unit")
     actor_role = _check_may_assign(actor, proposal, parent, unit)
-    live = Assignment.objects.filter(proposal=proposal).exclude(state=AssignmentState.WITHDRAWN)
-    if live.filter(unit=unit).exists():
+    # One read of the live assignments (one snapshot): a duplicate committed a moment ago is seen as the
+    # duplicate it is (409), not as "there is already a lead" (a rule refusal, 400).
+    live = list(Assignment.objects.filter(proposal=proposal).exclude(state=AssignmentState.WITHDRAWN)
+                .values_list("unit_id", "role", "parent_id"))
+    if any(unit_id == unit.pk for unit_id, _, _ in live):
         raise ConflictError(f"该事项已交办给「{unit}」，不能重复交办。", field="unit")
-    if role == AssignmentRole.LEAD and parent is None and live.filter(role=AssignmentRole.LEAD, parent__isnull=True).exists():
+    if role == AssignmentRole.LEAD and parent is None and any(
+            r == AssignmentRole.LEAD and p is None for _, r, p in live):
         raise DomainError("该事项已有主办单位；如需多个单位分别答复，请选择“分办”。", field="role")
     due = deadlines.assignment_deadlines(proposal.session, proposal.kind, _today(now))
     try:
@@ -273,9 +277,19 @@ def extension_decide(*, request: ExtensionRequest, actor, approve: bool, approve
     now = now or timezone.now()
     assignment = workflow.fresh_assignment(request.assignment_id)
     workflow.check(assignment, "decide_extension", actor)
-    changes = {}
     if approve:
         approved_due = approved_due or request.requested_due
+    elif not (note or "").strip():
+        raise DomainError("不同意延期时请填写理由。", field="note")
+    # The request is claimed before the date is checked against the deadline: a decision someone has just taken
+    # (which moved the deadline) is a conflict (409), not this decision's date being wrong.
+    _claim_request(
+        ExtensionRequest, request, status=RequestStatus.APPROVED if approve else RequestStatus.REJECTED,
+        decided_by=actor, decided_at=now, approved_due=approved_due if approve else None, decision_note=note,
+    )
+    assignment = workflow.fresh_assignment(request.assignment_id)
+    changes = {}
+    if approve:
         if approved_due <= assignment.reply_due:
             raise DomainError("批准的期限必须晚于现在的答复期限。", field="approved_due")
         if assignment.reply_due_max and approved_due > assignment.reply_due_max:
@@ -283,12 +297,6 @@ def extension_decide(*, request: ExtensionRequest, actor, approve: bool, approve
                 f"批准的期限不能晚于{assignment.reply_due_max:%Y年%m月%d日}（交办后最长期限）。", field="approved_due"
             )
         changes["reply_due"] = approved_due
-    elif not (note or "").strip():
-        raise DomainError("不同意延期时请填写理由。", field="note")
-    _claim_request(
-        ExtensionRequest, request, status=RequestStatus.APPROVED if approve else RequestStatus.REJECTED,
-        decided_by=actor, decided_at=now, approved_due=approved_due if approve else None, decision_note=note,
-    )
     workflow.perform(
         assignment, "decide_extension", actor, reason=note, now=now, changes=changes,
         payload={"request": request.pk, "approved": approve, "old_due": assignment.reply_due.isoformat(),

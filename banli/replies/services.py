@@ -375,6 +375,13 @@ def reply_review(*, reply: Reply, actor, approve: bool, reason: str = "", checkl
         raise DomainError("审核链配置已变化，请退回后重新提交。")
     refusal = access.review_refusal(actor, assignment, reply, step)
     if refusal is not None:
+        taken = (ReviewRecord.objects.filter(reply=reply, position__lt=step.position).order_by("-position")
+                 .select_related("reviewer").first())
+        earlier = next((s for s in steps if taken is not None and s.position == taken.position), None)
+        if earlier is not None and access.review_step_just_taken(actor, assignment, step, earlier):
+            # The step this reviewer takes was just taken (by a colleague, or in another tab): a lost race.
+            raise ConflictError(f"「{earlier.name}」环节刚刚已由{taken.reviewer}审核，当前为「{step.name}」环节，"
+                                f"本次未重复审核，请刷新后查看。")
         raise PermissionDenied(refusal)
     role = access.review_role(actor, assignment, step)
     action = "approve_reply" if approve else "return_reply"

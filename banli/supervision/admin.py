@@ -16,6 +16,7 @@ from banli.supervision.models import (
     ReminderPolicy,
     Supervision,
     SupervisionNote,
+    EventSubscription,
     UnitWebhook,
 )
 
@@ -119,3 +120,20 @@ class ChannelPreferenceAdmin(admin.ModelAdmin):
     list_display = ("user", "email", "sms", "digest")
     list_filter = ("email", "sms", "digest")
     raw_id_fields = ("user",)
+
+
+@admin.register(EventSubscription)
+class EventSubscriptionAdmin(admin.ModelAdmin):
+    """Read-only here: subscriptions are kept on their page (and the API), which write the event and never show
+    the secret again."""
+
+    list_display = ("name", "office", "url", "is_active", "created_at")
+    list_filter = ("is_active",)
+    fields = ("name", "office", "url", "verbs", "is_active", "cursor", "created_by", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

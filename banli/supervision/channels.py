@@ -27,7 +27,24 @@ from banli.supervision.choices import Channel, WebhookKind
 
 
 class DeliveryError(Exception):
-    """The channel did not accept the message; the text says why (it is shown to the office)."""
+    """The channel did not accept the message; the text says why (it is shown to the office). `status` is the
+    HTTP status the other side answered, when it answered one."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+class Answer(str):
+    """What the other side answered (the text recorded on the attempt), with its HTTP status when it has one."""
+
+    status: int | None = None
+
+
+def answer(text: str, status: int | None = None) -> Answer:
+    result = Answer(text)
+    result.status = status
+    return result
 
 
 def send(delivery) -> str:
@@ -37,6 +54,8 @@ def send(delivery) -> str:
         return get_sms_backend().send(delivery.address, f"{delivery.subject}\n{delivery.body}")
     if delivery.channel == Channel.WEBHOOK:
         return send_webhook(delivery)
+    if delivery.channel == Channel.EVENT:
+        return send_event(delivery)
     raise DeliveryError(f"未知渠道 {delivery.channel}")
 
 
@@ -52,9 +71,13 @@ def send_email(delivery) -> str:
 
 def post_json(url: str, payload: dict, *, headers: dict | None = None) -> tuple[int, str]:
     """POST JSON and return (status, body); network errors and non-2xx answers raise DeliveryError."""
+    return post_bytes(url, json.dumps(payload, ensure_ascii=False).encode("utf-8"), headers=headers)
+
+
+def post_bytes(url: str, data: bytes, *, headers: dict | None = None) -> tuple[int, str]:
+    """POST a JSON body given as bytes (signed as they are) and return (status, body)."""
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise DeliveryError(f"推送地址必须以 http:// 或 https:// 开头：{url[:80]}")
-    data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     request = urllib.request.Request(
         url, data=data, method="POST", headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})}
     )
@@ -63,7 +86,7 @@ def post_json(url: str, payload: dict, *, headers: dict | None = None) -> tuple[
         with urllib.request.urlopen(request, timeout=settings.BANLI_HTTP_TIMEOUT) as response:  # nosec B310
             return response.status, response.read(20000).decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
-        raise DeliveryError(f"HTTP {exc.code}: {exc.read(500).decode('utf-8', 'replace')}") from exc
+        raise DeliveryError(f"HTTP {exc.code}: {exc.read(500).decode('utf-8', 'replace')}", status=exc.code) from exc
     except (urllib.error.URLError, OSError) as exc:
         raise DeliveryError(f"无法连接 {urllib.parse.urlsplit(url).netloc}：{exc}") from exc
 
@@ -168,3 +191,26 @@ def send_webhook(delivery) -> str:
     if body.get("errcode", 0) != 0:
         raise DeliveryError(f"机器人拒绝：{raw[:300]}")
     return f"HTTP {status} {raw[:200]}"
+
+
+# --- integrators' event subscriptions (出站推送) ----------------------------------------------------
+
+
+def send_event(delivery) -> Answer:
+    """POST one signed event document to a subscriber; any 2xx answer is accepted (see supervision.integration)."""
+    from banli.supervision import integration
+
+    subscription = delivery.subscription
+    if subscription is None or not subscription.is_active:
+        raise DeliveryError("该推送订阅已停用，未发送。")
+    timestamp = int(time.time())
+    body = integration.signed_body(delivery.body, delivery_id=delivery.dedupe_key, timestamp=timestamp)
+    headers = {
+        "X-Banli-Event": delivery.subject,
+        "X-Banli-Delivery": delivery.dedupe_key,
+        "X-Banli-Timestamp": str(timestamp),
+        "X-Banli-Signature": integration.signature(subscription.secret, body),
+        "User-Agent": "Banli-Webhook/1",
+    }
+    status, raw = post_bytes(subscription.url, body, headers=headers)
+    return answer(f"HTTP {status} {raw[:200]}", status)

@@ -22,6 +22,7 @@ class Channel(models.TextChoices):
     EMAIL = "email", "电子邮件"
     SMS = "sms", "短信"
     WEBHOOK = "webhook", "工作群机器人"
+    EVENT = "event", "外部系统推送"
 
 
 class DeliveryState(models.TextChoices):

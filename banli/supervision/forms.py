@@ -62,3 +62,23 @@ class HolidayDayForm(forms.Form):
                                         coerce=lambda v: v == "1", widget=forms.Select(attrs={"class": "form-select"}))
     name = forms.CharField(label="说明", max_length=50, required=False,
                            widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "如：春节"}))
+
+
+class SubscriptionForm(forms.Form):
+    """An integrator's event subscription (出站推送): the office it belongs to, its address and its events."""
+
+    office = forms.ChoiceField(label="交办机构")
+    name = forms.CharField(label="名称", max_length=100, help_text="如“省平台对接”“12345 热线”")
+    url = forms.URLField(label="推送地址", max_length=500, assume_scheme="https")
+    verbs = forms.MultipleChoiceField(label="订阅事件", widget=forms.CheckboxSelectMultiple)
+    secret = forms.CharField(label="签名密钥", required=False, max_length=200,
+                             help_text="至少 16 个字符；留空由系统生成，只显示一次")
+
+    def __init__(self, *args, offices=(), verbs=None, editing=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["office"].choices = [("" if o is None else str(o.pk), "全部事项（系统管理员）" if o is None else o.name)
+                                         for o in offices]
+        self.fields["verbs"].choices = list((verbs or {}).items())
+        if editing:
+            del self.fields["office"]
+            del self.fields["secret"]

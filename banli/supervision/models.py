@@ -5,6 +5,7 @@ from functools import cached_property
 
 from django.conf import settings
 from django.db import models
+from encrypted_fields.fields import EncryptedCharField
 
 from banli.supervision.choices import (
     Channel,
@@ -275,6 +276,34 @@ class UnitWebhook(models.Model):
         return f"{self.unit} {self.get_kind_display()}"
 
 
+class EventSubscription(models.Model):
+    """An integrator's address (a provincial platform, a 12345 hotline system) that receives signed JSON for the
+    event verbs it chose, of the items its owner may see: an assigning office's sessions, or every item for a
+    subscription the administrator keeps (`office` empty)."""
+
+    office = models.ForeignKey(
+        "organizations.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="event_subscriptions",
+        verbose_name="交办机构", help_text="留空：系统管理员的订阅（全部事项）",
+    )
+    name = models.CharField("名称", max_length=100)
+    url = models.URLField("推送地址", max_length=500)
+    verbs = models.JSONField("订阅事件", default=list)
+    # Encrypted at rest like personal data: the secret must be read back to sign each delivery.
+    secret = EncryptedCharField("签名密钥", max_length=200)
+    is_active = models.BooleanField("启用", default=True)
+    cursor = models.BigIntegerField(default=0, help_text="已检查到的事件编号（此前的事件已生成推送）")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "事件推送订阅"
+        verbose_name_plural = "事件推送订阅"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Delivery(models.Model):
     """One message to send on one channel (e-mail, SMS, group robot), with its retries; never silently lost."""
 
@@ -285,6 +314,11 @@ class Delivery(models.Model):
                              db_index=False)
     webhook = models.ForeignKey(UnitWebhook, null=True, blank=True, on_delete=models.PROTECT, related_name="deliveries",
                                 db_index=False)
+    subscription = models.ForeignKey(EventSubscription, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="deliveries", db_index=False)
+    event = models.ForeignKey("handling.Event", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                              db_index=False)
+    response_code = models.PositiveSmallIntegerField("响应码", null=True, blank=True)
     address = models.CharField("地址", max_length=500)
     subject = models.CharField("标题", max_length=200)
     body = models.TextField("内容")
@@ -314,6 +348,8 @@ class Delivery(models.Model):
             models.Index(fields=["office", "state"], name="delivery_office_state"),
             models.Index(fields=["user"], condition=models.Q(user__isnull=False), name="delivery_user"),
             models.Index(fields=["webhook"], condition=models.Q(webhook__isnull=False), name="delivery_webhook"),
+            models.Index(fields=["subscription", "created_at"], condition=models.Q(subscription__isnull=False),
+                         name="delivery_subscription"),
             models.Index(fields=["digest"], condition=models.Q(digest__isnull=False), name="delivery_digest"),
         ]
 
@@ -351,6 +387,7 @@ class DeliveryAttempt(models.Model):
     started_at = models.DateTimeField()
     ok = models.BooleanField("成功")
     detail = models.TextField("结果", blank=True)
+    response_code = models.PositiveSmallIntegerField("响应码", null=True, blank=True)
 
     class Meta:
         verbose_name = "发送记录"

@@ -140,3 +140,15 @@ def is_key_item(proposal) -> bool:
     from banli.supervision.models import Supervision
 
     return bool(proposal.is_key) or Supervision.objects.filter(proposal=proposal).exists()
+
+
+def subscriptions(user) -> QuerySet:
+    """The event subscriptions the user keeps (his offices', all for the administrator)."""
+    return access.visible_subscriptions(user).select_related("office", "created_by").order_by("-created_at", "-id")
+
+
+def subscription_deliveries(subscription) -> QuerySet:
+    """One subscription's delivery log, newest first (the caller has checked the user may read it)."""
+    from banli.supervision.models import Delivery
+
+    return Delivery.objects.filter(subscription=subscription).order_by("-created_at", "-id")

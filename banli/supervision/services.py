@@ -7,6 +7,7 @@ delivery per dedupe key; deliveries are claimed by compare-and-set, so several w
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 
 from django.conf import settings
@@ -163,6 +164,7 @@ def deliver_due(*, now=None, limit: int = 500) -> dict:
 
     now = now or timezone.now()
     fan_out_pending(now=now)
+    subscriptions_fan_out(now=now)
     due = list(
         Delivery.objects.filter(state__in=_OPEN, next_attempt_at__lte=now)
         .order_by("channel", "address", "id")
@@ -173,7 +175,7 @@ def deliver_due(*, now=None, limit: int = 500) -> dict:
         taken = [delivery_id for delivery_id, attempts in chunk if _claim(delivery_id, attempts, now)]
         if not taken:
             continue  # another worker took them
-        rows = Delivery.objects.select_related("webhook", "user", *messages.RELATED).in_bulk(taken)
+        rows = Delivery.objects.select_related("webhook", "user", "subscription", *messages.RELATED).in_bulk(taken)
         group = [rows[pk] for pk in taken]
         words = {}
         for d in group:
@@ -185,17 +187,19 @@ def deliver_due(*, now=None, limit: int = 500) -> dict:
         outgoing = messages.combined(group, BATCH_MAX) if several else [group[0]]
         started = timezone.now()
         try:
-            detail = "\n".join(filter(None, (channels.send(message) for message in outgoing)))
-            ok = True
+            answers = [channels.send(message) for message in outgoing]
+            detail = "\n".join(filter(None, answers))
+            # the HTTP status the other side answered (an integrator's event push is always one message)
+            ok, code = True, getattr(answers[-1], "status", None) if answers else None
         except channels.DeliveryError as exc:
-            detail, ok = str(exc), False
+            detail, ok, code = str(exc), False, exc.status
         if len(group) > 1:
             detail = f"与另外 {len(group) - 1} 条提醒合并为一条发送。{detail}"
         with transaction.atomic():
             for d in group:  # each row read after its claim: `attempts` already counts this try
                 tries = d.attempts
                 DeliveryAttempt.objects.create(delivery=d, number=tries, started_at=started, ok=ok,
-                                               detail=(detail or "")[:2000])
+                                               detail=(detail or "")[:2000], response_code=code)
                 if ok:
                     state, changes = DeliveryState.SENT, {"sent_at": now, "last_error": ""}
                 elif tries >= d.max_attempts:
@@ -203,7 +207,8 @@ def deliver_due(*, now=None, limit: int = 500) -> dict:
                 else:
                     state = DeliveryState.RETRYING
                     changes = {"last_error": detail, "next_attempt_at": now + retry_delay(tries)}
-                Delivery.objects.filter(pk=d.pk, attempts=tries).update(state=state, **words.get(d.pk, {}), **changes)
+                Delivery.objects.filter(pk=d.pk, attempts=tries).update(state=state, response_code=code,
+                                                                        **words.get(d.pk, {}), **changes)
                 counts[state] += 1
     return counts
 
@@ -407,3 +412,124 @@ def require_digest(user, digest_id) -> Digest:
     if digest is None:
         raise NotFound("找不到该简报。")
     return digest
+
+
+# --- integrators' event subscriptions (出站推送) ----------------------------------------------------
+
+# An event younger than this may still have a lower-numbered neighbour in a transaction not yet committed: the
+# cursor stops before it, the next pass looks again (the dedupe key keeps each event's delivery single).
+EVENT_SETTLE = dt.timedelta(seconds=60)
+EVENT_MAX_ATTEMPTS = 6
+SECRET_MIN_CHARS = 16
+
+
+def _clean_subscription(*, url: str, verbs, name: str) -> list[str]:
+    from banli.supervision.integration import subscribable_verbs
+
+    known = subscribable_verbs()
+    if not (name or "").strip():
+        raise DomainError("请填写订阅名称。", field="name")
+    if not str(url).lower().startswith(("http://", "https://")):
+        raise DomainError("推送地址必须以 http:// 或 https:// 开头。", field="url")
+    verbs = list(dict.fromkeys(verbs or []))
+    if not verbs:
+        raise DomainError("请至少选择一种事件。", field="verbs")
+    unknown = [v for v in verbs if v not in known]
+    if unknown:
+        raise DomainError(f"不能订阅这些事件：{'、'.join(unknown)}（单位内部的草稿、审核和沟通不对外推送）。", field="verbs")
+    return verbs
+
+
+@transaction.atomic
+def subscription_create(*, actor, office, name: str, url: str, verbs, secret: str = "", now=None):
+    """An office (for its own sessions) or the administrator (office None: every item) subscribes a URL to event
+    verbs; returns (subscription, secret). Only events from now on are pushed, not the history."""
+    import secrets as secrets_module
+
+    from banli.handling.models import Event
+    from banli.supervision.models import EventSubscription
+
+    if not access.may_subscribe_for(actor, office):
+        raise PermissionDenied("只有交办机构（为本机构的届次）或系统管理员可以设置事件推送。")
+    verbs = _clean_subscription(url=url, verbs=verbs, name=name)
+    secret = secret or secrets_module.token_urlsafe(32)
+    if len(secret) < SECRET_MIN_CHARS:
+        raise DomainError(f"签名密钥至少 {SECRET_MIN_CHARS} 个字符（留空由系统生成）。", field="secret")
+    now = now or timezone.now()
+    cursor = Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    subscription = EventSubscription.objects.create(
+        office=office, name=name.strip(), url=url, verbs=verbs, secret=secret, cursor=cursor, created_by=actor,
+        created_at=now,
+    )
+    write_event(verb="subscription_create", actor=actor, now=now,
+                payload={"subscription": subscription.pk, "url": url, "verbs": verbs, "office": office and office.pk})
+    return subscription, secret
+
+
+@transaction.atomic
+def subscription_update(*, subscription, actor, name: str | None = None, url: str | None = None, verbs=None,
+                        is_active: bool | None = None, new_secret: bool = False, now=None):
+    """Change a subscription's name, address, verbs or state, or give it a new secret; returns (subscription,
+    the new secret or "")."""
+    import secrets as secrets_module
+
+    from banli.supervision.models import EventSubscription
+
+    if not access.may_manage_subscription(actor, subscription):
+        raise NotFound("找不到该推送订阅。")
+    current = EventSubscription.objects.select_for_update().get(pk=subscription.pk)
+    changes = {
+        "name": current.name if name is None else name,
+        "url": current.url if url is None else url,
+        "verbs": current.verbs if verbs is None else verbs,
+    }
+    changes["verbs"] = _clean_subscription(**changes)
+    changes["name"] = changes["name"].strip()
+    if is_active is not None:
+        changes["is_active"] = bool(is_active)
+    secret = secrets_module.token_urlsafe(32) if new_secret else ""
+    if secret:
+        changes["secret"] = secret
+    for key, value in changes.items():
+        setattr(current, key, value)
+    current.save(update_fields=list(changes))
+    write_event(verb="subscription_update", actor=actor, now=now,
+                payload={"subscription": current.pk, "url": current.url, "verbs": current.verbs,
+                         "is_active": current.is_active, "new_secret": bool(secret)})
+    return current, secret
+
+
+def subscriptions_fan_out(*, now=None, limit: int = 500) -> int:
+    """Queue one delivery per (subscription, event) for the committed events each active subscription may receive
+    (its verbs, its office's items, never a unit's internal steps); return how many events were looked at.
+
+    Reads only committed rows, so nothing is pushed that a rollback takes back; idempotent by the dedupe key
+    (two workers, or a pass run twice, queue each event once); deliver_due then sends them with its retries."""
+    from django.db.models import Max, Min
+
+    from banli.handling.models import Event
+    from banli.supervision.integration import event_document
+    from banli.supervision.models import EventSubscription
+
+    now = now or timezone.now()
+    seen = 0
+    for sub in EventSubscription.objects.filter(is_active=True).select_related("office"):
+        events = list(
+            access.subscription_events(sub).filter(pk__gt=sub.cursor, verb__in=sub.verbs)
+            .select_related("proposal", "assignment", "assignment__unit").order_by("pk")[:limit]
+        )
+        Delivery.objects.bulk_create([
+            Delivery(channel=Channel.EVENT, dedupe_key=f"evt-{sub.pk}-{event.pk}", subscription=sub, event=event,
+                     address=sub.url[:500], subject=event.verb,
+                     body=json.dumps(event_document(event), ensure_ascii=False, sort_keys=True),
+                     office=sub.office, max_attempts=EVENT_MAX_ATTEMPTS, next_attempt_at=now, created_at=now)
+            for event in events
+        ], ignore_conflicts=True)
+        seen += len(events)
+        top = events[-1].pk if len(events) == limit else (Event.objects.aggregate(m=Max("pk"))["m"] or 0)
+        young = (Event.objects.filter(pk__gt=sub.cursor, pk__lte=top, created_at__gt=now - EVENT_SETTLE)
+                 .aggregate(m=Min("pk"))["m"])
+        cursor = min(top, young - 1) if young else top
+        if cursor > sub.cursor:
+            EventSubscription.objects.filter(pk=sub.pk, cursor=sub.cursor).update(cursor=cursor)
+    return seen

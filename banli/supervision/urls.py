@@ -16,6 +16,8 @@ urlpatterns = [
     path("urge/", views.urge, name="urge"),
     path("deliveries/failed/", views.failed_deliveries, name="failed_deliveries"),
     path("deliveries/<int:pk>/retry/", views.delivery_retry, name="delivery_retry"),
+    path("subscriptions/", views.subscriptions, name="subscriptions"),
+    path("subscriptions/<int:pk>/", views.subscription, name="subscription"),
     path("digests/<int:pk>/", views.digest, name="digest"),
     path("calendar/", views.holiday_calendar, name="holiday_calendar"),
 ]

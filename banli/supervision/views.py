@@ -243,3 +243,72 @@ def holiday_calendar(request):
         "preview_holidays": sum(not d.is_workday for d in preview or ()),
         "preview_workdays": sum(d.is_workday for d in preview or ()),
     })
+
+
+# --- integrators' event subscriptions (出站推送) ----------------------------------------------------
+
+
+def _subscription_offices(user):
+    offices = access.subscription_offices(user)
+    if not offices:
+        raise Http404("只有交办机构或系统管理员可以设置事件推送。")
+    return offices
+
+
+@login_required
+def subscriptions(request):
+    """The list of subscriptions and the form for a new one."""
+    from banli.supervision.forms import SubscriptionForm
+    from banli.supervision.integration import subscribable_verbs
+
+    offices = _subscription_offices(request.user)
+    form = SubscriptionForm(request.POST or None, offices=offices, verbs=subscribable_verbs())
+    if request.method == "POST" and form.is_valid():
+        by_key = {"" if o is None else str(o.pk): o for o in offices}
+        try:
+            subscription, secret = services.subscription_create(
+                actor=request.user, office=by_key[form.cleaned_data["office"]], name=form.cleaned_data["name"],
+                url=form.cleaned_data["url"], verbs=form.cleaned_data["verbs"], secret=form.cleaned_data["secret"],
+            )
+        except DomainError as exc:
+            form.add_error(getattr(exc, "field", None) if getattr(exc, "field", None) in form.fields else None,
+                           exc.message)
+        else:
+            messages.success(request, f"已添加推送订阅「{subscription.name}」。签名密钥（只显示这一次，请妥善保存）：{secret}")
+            return redirect("supervision:subscription", pk=subscription.pk)
+    return render(request, "supervision/subscriptions.html",
+                  {"form": form, "rows": selectors.subscriptions(request.user)})
+
+
+@login_required
+def subscription(request, pk):
+    """One subscription: change it, pause it, give it a new secret, and read its delivery log."""
+    from banli.supervision.forms import SubscriptionForm
+    from banli.supervision.integration import subscribable_verbs
+
+    sub = access.require_subscription(request.user, pk)
+    initial = {"name": sub.name, "url": sub.url, "verbs": sub.verbs}
+    form = SubscriptionForm(request.POST or None, initial=initial, verbs=subscribable_verbs(), editing=True)
+    if request.method == "POST":
+        what = request.POST.get("do", "save")
+        try:
+            if what == "save":
+                if not form.is_valid():
+                    raise DomainError("请检查填写的内容。")
+                sub, _ = services.subscription_update(subscription=sub, actor=request.user, **form.cleaned_data)
+                messages.success(request, "已保存。")
+            elif what in ("pause", "resume"):
+                sub, _ = services.subscription_update(subscription=sub, actor=request.user, is_active=what == "resume")
+                messages.success(request, "已启用。" if sub.is_active else "已停用，停用期间的事件不再推送。")
+            elif what == "secret":
+                sub, secret = services.subscription_update(subscription=sub, actor=request.user, new_secret=True)
+                messages.success(request, f"已生成新的签名密钥（只显示这一次，请妥善保存）：{secret}")
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            return redirect("supervision:subscription", pk=sub.pk)
+    page = Paginator(selectors.subscription_deliveries(sub), 50).get_page(request.GET.get("page"))
+    labels = subscribable_verbs()
+    return render(request, "supervision/subscription.html", {
+        "sub": sub, "form": form, "page": page, "verb_labels": [labels.get(v, v) for v in sub.verbs],
+    })

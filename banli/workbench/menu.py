@@ -59,6 +59,7 @@ MENU = (
         Item("答复落实", "replies:commitments", STAFF),
         Item("测评未反馈", "replies:missing_feedback", STAFF),
         Item("发送失败", "supervision:failed_deliveries", (OFFICE, ADMIN)),
+        Item("事件推送", "supervision:subscriptions", (OFFICE, ADMIN)),
         Item("工作日历", "supervision:holiday_calendar", (OFFICE, ADMIN)),
     ), nav="supervision"),
     Group("统计", (

@@ -131,7 +131,7 @@ def test_adjustment_and_extension_requests_are_decided_by_the_office(world, item
     assert act(api(world.lead_office), a, "request_extension", {"reason": "需调研", "requested_due": due.isoformat()}).status_code == 200
     assert act(api(world.lead_office), a, "decide_extension", {"approve": True}).status_code == 403
     assert act(api(world.office), a, "decide_extension", {"approve": True}).json()["reply_due"] == due.isoformat()
-    assert act(api(world.office), a, "decide_extension", {"approve": True}).status_code == 400
+    assert act(api(world.office), a, "decide_extension", {"approve": True}).status_code == 409  # decided a moment ago: a conflict
 
 
 def test_an_unsatisfied_rating_leads_to_rehandling_and_withdraw_takes_an_item_back(world, item, api):

@@ -22,7 +22,7 @@ def test_a_user_exchanges_username_and_password_for_a_token_and_uses_it_as_beare
 
 def test_a_wrong_password_gets_a_chinese_message_and_no_token(world, api):
     response = api().post("/api/v1/auth/token", {"username": "office", "password": "wrong"}, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 401
     assert response.json() == {"code": "invalid_credentials", "message": "用户名或密码不正确。"}
 
 

@@ -343,7 +343,7 @@ def test_rule_sets_score_entries_and_self_evaluation(world, api, replied):
     assert template.pk in _ids(office, "/api/v1/rule-sets")
     body = {"session": world.session.pk, "source": template.pk, "name": "本届考核细则"}
     for user in (world.lead_office, world.proposer):
-        _error(api(user).post("/api/v1/rule-sets", body, format="json"), 403 if user is world.lead_office else 400)
+        _error(api(user).post("/api/v1/rule-sets", body, format="json"), 403 if user is world.lead_office else 404)  # a source he may not see: not found
     _error(api(world.office, scope="read").post("/api/v1/rule-sets", body, format="json"), 403)
     response = office.post("/api/v1/rule-sets", body, format="json")
     assert response.status_code == 201, response.content

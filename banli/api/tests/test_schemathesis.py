@@ -1,40 +1,38 @@
 """Property-based run over the OpenAPI document (schemathesis, through Django's WSGI app) with every check
 schemathesis has (`--checks all`): no request, valid or not, by the office, a unit or anonymous, makes the server
 fail; schema-valid input is accepted, invalid input refused; every status code, content type, header and body is
-the one the schema declares. Bounded in examples and time."""
+the one the schema declares. Nothing is tolerated: where a rule of the case cannot be stated in the schema, the answer
+is one the checks accept for valid input: 409 when the state moved on (an action already taken, a request already
+decided), 404 for an id in the body that names nothing, 401 for wrong credentials. Bounded in examples and time
+(derandomized, so the same requests every run); every operation is reached."""
 import time
 
 import pytest
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
-BUDGET_SECONDS = 60
-EXAMPLES_PER_OPERATION = 8
+BUDGET_SECONDS = 100
+EXAMPLES_PER_OPERATION = 5
 
 
-def _business_refusal(failure, response) -> bool:
-    if ("submitted_on" in response.text and "日期格式错误" in response.text) or '"proposers":{' in response.text:
-        # Not done (issue 17, point 18): which generated "format: date" strings DRF's date parser refuses, and
-        # which proposer reference the oneOf of ProposerRefField allows that the field refuses, are still to be
-        # found; both answer a clear 400 naming the field.
-        return True
-    if "in cookie" in str(getattr(failure, "message", failure)):
-        # The session cookie is the pages' sign-in; a request with a token is not about it.
-        return True
-    """A schema-valid request refused by a rule of the case (an action in the wrong state, an unknown unit id in
-    the body, a wrong password): 400 with the rule's Chinese message and no field errors. The schema cannot say
-    which states allow which action; what it can say (types, bounds, enums, required fields) is checked, since
-    a request the serializers refuse carries `errors` and still fails the check."""
-    if "positive_data_acceptance" not in type(failure).__module__ + getattr(failure, "title", "") and \
-            "Schema-valid request rejected" not in getattr(failure, "title", ""):
-        return False
-    if response.status_code != 400:
-        return False
-    try:
-        body = response.json()
-    except ValueError:
-        return False
-    return isinstance(body, dict) and "errors" not in body and bool(body.get("message"))
+# Not done (issue 17, point 18): the integrator's write collections merged from issue 17.16 still answer some
+# schema-valid bodies with a rule's 400 the schema cannot state (a password the validators refuse, a contact dated
+# before the assignment, an opinion on a lead assignment, a deadline amount the step's unit does not allow, an
+# e-mail the schema's "format: email" lets through and the service's check does not). Listed
+# by operation and message so that nothing else is tolerated; each is to become a 409/404 or a schema bound.
+NOT_YET_AGREED = {
+    ("POST", "/api/v1/users"): ("初始密码不符合要求", "用户名只能包含"),
+    ("POST", "/api/v1/contacts"): ("沟通日期不能早于交办日期",),
+    ("POST", "/api/v1/co-opinions"): ("只适用于会办单位",),
+    ("POST", "/api/v1/deadline-policies"): ("期限数量应为",),
+    ("POST", "/api/v1/proposers"): ("邮箱格式不正确",),
+}
+
+
+def _not_yet_agreed(case, response, failure) -> bool:
+    messages = NOT_YET_AGREED.get((case.method.upper(), case.path), ())
+    return (response.status_code == 400 and "Schema-valid request rejected" in getattr(failure, "title", "")
+            and any(m in response.text for m in messages))
 
 
 @pytest.fixture
@@ -82,7 +80,7 @@ def test_no_generated_request_makes_a_server_error(world, wsgi_app):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", wsgi_app,
                                             headers={"Authorization": f"Bearer {tokens['office']}"})
     started = time.monotonic()
-    failures, tried = [], 0
+    failures, tried, responses = [], 0, 0
     # Reads first, then the token endpoint and the writes: every kind is reached within the budget.
     operations = sorted((result.ok() for result in schema.get_all_operations()),
                         key=lambda op: (op.method.upper() != "GET", "{" in op.path, op.path))
@@ -101,16 +99,17 @@ def test_no_generated_request_makes_a_server_error(world, wsgi_app):
         @given(case=st.one_of(*strategies), who=st.sampled_from([*tokens, None]))
         def check(case, who):
             headers = {"Authorization": f"Bearer {tokens[who]}"} if who else {}
+            nonlocal responses
             response = case.call(headers=headers)
+            responses += 1
             if response.status_code >= 500:
-                failures.append(f"{case.method} {case.formatted_path} {case.query} {case.body!r:.200} → {response.status_code}")
+                failures.append(f"{case.method} {case.formatted_path} {case.query} {case.body!r:.200} as {who} → {response.status_code}")
                 return
             try:
                 case.validate_response(response, checks=checks, headers=headers)
             except (Exception, BaseExceptionGroup) as exc:  # a failed check: collected, reported together below
                 found = [f"{getattr(e, 'title', type(e).__name__)}: {' '.join(str(getattr(e, 'message', e)).split())[:160]}"
-                         for e in getattr(exc, "exceptions", [exc])
-                         if not _business_refusal(e, response)]
+                         for e in getattr(exc, "exceptions", [exc]) if not _not_yet_agreed(case, response, e)]
                 if not found:
                     return
                 failures.append(f"{case.method} {case.path} {case.query} {(case.body.get('proposers') if isinstance(case.body, dict) else case.body)!r:.300} as {who} → "
@@ -118,5 +117,6 @@ def test_no_generated_request_makes_a_server_error(world, wsgi_app):
 
         check()
         tried += 1
+    print(f"schemathesis: {tried} operations, {responses} responses checked, {len(failures)} failures")
     assert not failures, f"{len(failures)} failures:\n" + "\n".join(failures[:40])
-    assert tried >= 10, f"only {tried} of {len(operations)} operations fit in the time budget"
+    assert tried == len(operations), f"only {tried} of {len(operations)} operations fit in the time budget"

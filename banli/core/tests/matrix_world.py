@@ -75,6 +75,8 @@ def _supervision(w):
     w.notification = Notification.objects.filter(user=w.lead_handler).order_by("id").first()
     w.digest = Digest.objects.filter(user=w.office).order_by("id").first()  # the office's own digest
     w.delivery = Delivery.objects.order_by("id").first()
+    w.subscription = sup.subscription_create(actor=w.office, office=w.office_unit, name="省平台",
+                                             url="http://127.0.0.1:9/hook", verbs=["sign", "send_reply"])[0]
 
 
 def _exchange(w):

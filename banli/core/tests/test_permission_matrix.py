@@ -133,6 +133,8 @@ row("supervision:failed_deliveries", ok=OFFICE_ADMIN)
 row("supervision:delivery_retry", method="POST", ok=OFFICE_ADMIN)
 row("supervision:digest", ok=OFFICE)  # the office's own weekly digest
 row("supervision:holiday_calendar", ok=OFFICE_ADMIN)
+row("supervision:subscriptions", ok=OFFICE_ADMIN)  # integrators' event pushes: an assigning office or the admin
+row("supervision:subscription", ok=OFFICE_ADMIN)  # the office's own subscription (the admin keeps them all)
 
 # --- reports ------------------------------------------------------------------------------------
 row("reports:home", ok=STAFF_ALL)
@@ -198,6 +200,9 @@ row("api:assignment-detail", ok=SEES_A)
 row("api:reply-detail", ok=SEES_A)
 row("api:reply-document", ok=SEES_A)
 row("api:event-detail", ok=SEES_A)
+row("api:subscription-list", ok=SIGNED_IN)  # filtered: empty for anyone but an office or the administrator
+row("api:subscription-detail", ok=OFFICE_ADMIN)
+row("api:subscription-deliveries", ok=OFFICE_ADMIN)
 # Actions: whoever sees the item reaches the action's own role and input checks; nobody else learns it exists.
 for _action in ("sign", "request_adjustment", "decide_adjustment", "assign_handler", "log_contact", "send_co_opinion",
                 "submit_reply", "review_reply", "send_reply", "rate", "request_extension", "decide_extension",
@@ -256,6 +261,7 @@ def _first_event(w):
 API_DETAIL = {
     "session": lambda w: w.session.pk, "unit": lambda w: w.lead_unit.pk, "proposal": lambda w: w.item_a.pk,
     "assignment": lambda w: w.lead_a.pk, "reply": lambda w: w.reply_a.pk, "event": _first_event,
+    "subscription": lambda w: w.subscription.pk,
 }
 BY_NAME = {
     "workbench:proposal": {"pk": "item_a"}, "workbench:assign": {"pk": "item_a"},
@@ -263,6 +269,7 @@ BY_NAME = {
     "workbench:proposal_merge": {"pk": "item_a"}, "workbench:proposal_unmerge": {"pk": "item_a"},
     "replies:co_opinion": {"assignment_id": "co_a"}, "supervision:notification_read": {"pk": "notification"},
     "supervision:delivery_retry": {"pk": "delivery"}, "supervision:digest": {"pk": "digest"},
+    "supervision:subscription": {"pk": "subscription"},
     "exchange:import_mapping": {"pk": "batch"}, "exchange:import_preview": {"pk": "batch"},
     "exchange:import_progress": {"pk": "batch"},
 }

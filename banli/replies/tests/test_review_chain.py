@@ -1,7 +1,7 @@
 """Review chain per unit: configurable steps, the office's check list, 征求意见稿, 二次把关, frozen versions."""
 import pytest
 
-from banli.core.errors import DomainError, PermissionDenied
+from banli.core.errors import ConflictError, DomainError, PermissionDenied
 from banli.organizations.choices import Role
 from banli.replies import services
 from banli.replies.choices import ReplyState
@@ -98,8 +98,11 @@ def test_assigning_office_second_check_comes_last_and_only_the_office_takes_it(w
     assert reply.state == ReplyState.IN_REVIEW
     with pytest.raises(DomainError, match="不能发送"):
         services.reply_send(reply=reply, actor=world.lead_office)
-    with pytest.raises(PermissionDenied):
+    # The leader's step is done (his second click, or a second tab): a conflict, not his to take again.
+    with pytest.raises(ConflictError, match="「签发」环节刚刚已由"):
         services.reply_review(reply=reply, actor=world.lead_leader, approve=True, checklist=ALL_PASS)
+    with pytest.raises(PermissionDenied):  # and nobody but the office takes the office's step
+        services.reply_review(reply=reply, actor=world.lead_office, approve=True, checklist=ALL_PASS)
     with pytest.raises(DomainError, match="核稿清单"):
         services.reply_review(reply=reply, actor=world.office, approve=True)
     reply = services.reply_review(reply=reply, actor=world.office, approve=True, checklist=ALL_PASS)

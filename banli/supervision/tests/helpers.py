@@ -60,8 +60,9 @@ class LoopbackHTTP:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's naming
                 length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length) or b"{}")
-                outer.requests.append({"path": self.path, "headers": dict(self.headers), "json": body})
+                raw = self.rfile.read(length)
+                body = json.loads(raw or b"{}")
+                outer.requests.append({"path": self.path, "headers": dict(self.headers), "json": body, "raw": raw})
                 n = len(outer.requests)
                 if outer.always_fail or n <= outer.fail_first:
                     self.send_response(500)
