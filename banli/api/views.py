@@ -450,6 +450,8 @@ class AssignmentActionView(APIView):
     action_key = ""
 
     def post(self, request, pk: int):
+        # An item the caller may not see is 404 before the body is read (an unreadable body would say 415).
+        access.require_assignment(request.user, pk)
         outcome = run_action(request, self.action_key, pk, request.data if isinstance(request.data, dict) else {})
         fresh = access.visible_assignments(request.user).select_related(
             "proposal", "unit", "lead_section", "handler"
