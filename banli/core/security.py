@@ -17,7 +17,7 @@ _pending: contextvars.ContextVar[list | None] = contextvars.ContextVar("banli_pe
 
 def log(verb: str, *, user=None, request=None, payload: dict | None = None) -> None:
     """Write one security event now (outside any transaction that might roll back)."""
-    from banli.handling.workflow import write_event
+    from banli.core.eventlog import write_event
 
     ip = request_ip(request) if request is not None else client_ip.get()
     write_event(verb=f"security.{verb}", actor=user if getattr(user, "pk", None) else None,

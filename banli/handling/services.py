@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from banli.core import access
+from banli.core import access, eventlog
 from banli.core.errors import ConflictError, DomainError, PermissionDenied, conflict_on_duplicate
 from banli.handling import deadlines, workflow
 from banli.handling.choices import AssignmentRole, AssignmentState, ContactMethod, ContactPhase, DeadlineStep, DeadlineUnit, RequestStatus
@@ -62,7 +62,7 @@ def assignment_create(*, proposal, unit, role: str, actor, now=None, parent: Ass
             )
     except IntegrityError as exc:
         raise ConflictError(f"该事项刚刚已交办给「{unit}」，请刷新后查看。") from exc
-    workflow.write_event(
+    eventlog.write_event(
         verb="assign", actor=actor, actor_role=actor_role, assignment=assignment, to_state=AssignmentState.PENDING_SIGN,
         payload={"unit": unit.pk, "unit_name": unit.name, "role": role,
                  "reply_due": due["reply_due"].isoformat(), "parent": parent.pk if parent else None},
@@ -235,7 +235,7 @@ def contact_log(*, assignment: Assignment, actor, phase: str, method: str, conta
         assignment=fresh, phase=phase, method=method, contacted_on=contacted_on,
         people=people.strip(), summary=summary.strip(), recorded_by=actor,
     )
-    workflow.write_event(verb="log_contact", actor=actor, actor_role=role, assignment=fresh, from_state=fresh.state,
+    eventlog.write_event(verb="log_contact", actor=actor, actor_role=role, assignment=fresh, from_state=fresh.state,
                          to_state=fresh.state, now=now,
                          payload={"contact": record.pk, "phase": phase, "method": method, "date": contacted_on.isoformat()})
     return record
@@ -391,7 +391,7 @@ def holiday_year_set(*, year: int, days, actor, now=None) -> dict:
     recounted = _recount_deadlines(actor, now)
     summary = {"year": year, "holidays": sum(not d.is_workday for d in days), "workdays": sum(d.is_workday for d in days),
                "replaced": removed, "recounted": recounted}
-    workflow.write_event(verb="holiday_calendar", actor=actor, now=now, payload=summary)
+    eventlog.write_event(verb="holiday_calendar", actor=actor, now=now, payload=summary)
     return summary
 
 
@@ -407,7 +407,7 @@ def holiday_day_set(*, date: dt.date, is_workday: bool, name: str, actor, now=No
     HolidayOverride.objects.update_or_create(date=date, defaults={"is_workday": is_workday, "name": (name or "")[:50]})
     recounted = _recount_deadlines(actor, now)
     summary = {"date": date.isoformat(), "is_workday": is_workday, "name": name, "recounted": recounted}
-    workflow.write_event(verb="holiday_calendar", actor=actor, now=now, payload=summary)
+    eventlog.write_event(verb="holiday_calendar", actor=actor, now=now, payload=summary)
     return summary
 
 
@@ -423,7 +423,7 @@ def holiday_day_delete(*, date: dt.date, actor, now=None) -> dict:
         raise DomainError("该日期没有录入过，可能刚被他人删除，请刷新后查看。")
     recounted = _recount_deadlines(actor, now)
     summary = {"date": date.isoformat(), "deleted": True, "recounted": recounted}
-    workflow.write_event(verb="holiday_calendar", actor=actor, now=now, payload=summary)
+    eventlog.write_event(verb="holiday_calendar", actor=actor, now=now, payload=summary)
     return summary
 
 
@@ -466,7 +466,7 @@ def _recount_deadlines(actor, now) -> int:
         if not won:
             continue  # changed meanwhile: the next change of the calendar counts it again
         count += 1
-        workflow.write_event(verb="deadline_recount", actor=actor, assignment=a, now=now,
+        eventlog.write_event(verb="deadline_recount", actor=actor, assignment=a, now=now,
                              payload={f: [old.isoformat(), new.isoformat()] for f, (old, new) in changes.items()})
     return count
 
@@ -517,8 +517,8 @@ def assignment_create_many(*, actor, items: list[tuple], now=None) -> list[Assig
             created = Assignment.objects.bulk_create(rows, batch_size=500)
     except IntegrityError as exc:
         raise ConflictError("其中有事项刚刚已被交办，请刷新后重新导入。") from exc
-    workflow.write_events([
-        workflow.build_event(
+    eventlog.write_events([
+        eventlog.build_event(
             verb="assign", actor=actor, actor_role=roles[a.proposal.session_id], assignment=a, to_state="pending_sign",
             payload={"unit": a.unit_id, "unit_name": a.unit.name, "role": a.role, "reply_due": a.reply_due.isoformat(),
                      "parent": None},

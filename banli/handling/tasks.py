@@ -7,6 +7,6 @@ from celery import shared_task
 @shared_task(name="handling.anchor_events")
 def anchor_events_task() -> dict | None:
     """Today's anchor of the event chains (written once a day; a second run the same day writes nothing)."""
-    from banli.handling import eventlog
+    from banli.core import eventlog
 
     return eventlog.anchor_due()

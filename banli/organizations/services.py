@@ -6,7 +6,7 @@ from django.db import IntegrityError, models, transaction
 
 from banli.core.access import forget_grants
 from banli.core.errors import DomainError
-from banli.handling.workflow import write_event
+from banli.core.eventlog import write_event
 from banli.organizations.choices import Role, UnitKind
 from banli.organizations.models import RoleGrant, Unit, User
 

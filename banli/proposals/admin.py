@@ -5,7 +5,6 @@ from django import forms
 from django.contrib import admin
 
 from banli.core.admin import CaseRecordAdmin, CaseRecordInline
-from banli.handling.models import Assignment
 from banli.proposals.models import Proposal, ProposalProposer, Proposer, Session
 
 
@@ -106,25 +105,13 @@ class ProposerLinkInline(CaseRecordInline):
     show_change_link = False
 
 
-class AssignmentInline(CaseRecordInline):
-    model = Assignment
-
-    fields = ("unit", "role", "state_name", "round", "parent", "assigned_at", "reply_due", "replied_at", "closed_at")
-    readonly_fields = fields
-    fk_name = "proposal"
-
-    @admin.display(description="状态")
-    def state_name(self, obj):
-        return obj.state_label
-
-
 @admin.register(Proposal)
 class ProposalAdmin(CaseRecordAdmin):
     list_display = ("number", "title", "kind", "session", "category", "is_key", "status", "submitted_on")
     list_filter = ("session", "kind", "status", "is_key", "category")
     search_fields = ("number", "title", "body", "proposers__name")
     list_select_related = ("session",)
-    inlines = [ProposerLinkInline, AssignmentInline]
+    inlines = [ProposerLinkInline]  # banli.handling.admin adds the assignments (handling sits above proposals)
 
 
 @admin.register(ProposalProposer)

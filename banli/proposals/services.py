@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 
 from banli.core import access
 from banli.core.errors import ConflictError, DomainError, PermissionDenied
-from banli.handling.workflow import write_event
+from banli.core.eventlog import write_event
 from banli.organizations.choices import Role
 from banli.proposals.choices import ProposalKind, ProposalStatus, ProposerKind
 from banli.proposals.models import Proposal, ProposalProposer, Proposer, Session
@@ -279,7 +279,7 @@ def proposal_create_many(*, actor, session: Session, items: list[dict]) -> list[
 
     Each item holds number, title, proposers (names or Proposer objects, the lead first) and optionally kind, body,
     category, is_key. A refusal names the item's number; nothing is written then."""
-    from banli.handling.workflow import build_event, write_events
+    from banli.core.eventlog import build_event, write_events
 
     _require_office_of(actor, session.assigning_office)
     seen: set[tuple[str, str]] = set()

@@ -110,7 +110,7 @@ def test_proposal_status_is_derived_from_its_assignments(demo, db):
 
 
 def test_demo_history_lies_in_the_past_and_its_event_chains_verify(demo, db):
-    from banli.handling import eventlog
+    from banli.core import eventlog
 
     assert not Event.objects.filter(created_at__gt=timezone.now()).exists()
     assert Event.objects.filter(verb="sign").count() > 100
