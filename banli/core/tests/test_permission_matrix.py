@@ -6,16 +6,19 @@ sign in / 401). A new URL without a row fails `test_every_url_has_a_row`. Object
 that cross-unit access is always probed, and every URL with an id is probed again with an id that exists
 for no one (a guessed id) to make sure nothing answers it.
 
-Set BANLI_MATRIX_PROBE=1 to print what each role actually gets (used when adding rows).
+Set BANLI_MATRIX_PROBE=<file> to write what each role actually gets there (used when adding rows; run it with
+-p no:xdist). Each URL is its own test, all starting from one world built once for the module.
 """
 from __future__ import annotations
 
+import copy
 import os
 import re
 from urllib.parse import urlencode
 
 import pytest
-from django.test import Client
+from django.db import transaction
+from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from banli.core.tests import matrix_world
@@ -307,9 +310,43 @@ def _guess(kwargs):
     return guessed if guessed != kwargs else None
 
 
+@pytest.fixture(scope="module")
+def _matrix_world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The matrix world and one signed-in session per role, built once for the module (as Django's
+    TestCase.setUpTestData does) and rolled back after it; each URL's test runs in its own savepoint. Its files
+    (templates, import files) stay in one media folder that every test of the module uses."""
+    media = tmp_path_factory.mktemp("matrix-media")
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media):
+        block = transaction.atomic()
+        block.__enter__()
+        try:
+            w = matrix_world.build()
+            cookies = {}
+            for role, user in _users(w).items():
+                client = Client()
+                if user is not None:
+                    client.force_login(user)
+                cookies[role] = client.cookies
+            yield w, cookies, media
+        finally:
+            transaction.set_rollback(True)
+            block.__exit__(None, None, None)
+
+
 @pytest.fixture
-def world(db):
-    return matrix_world.build()
+def world(_matrix_world, db, settings):
+    settings.MEDIA_ROOT = _matrix_world[2]
+    return copy.deepcopy(_matrix_world[0])
+
+
+@pytest.fixture
+def clients(_matrix_world, db):
+    """role -> a Client signed in as that role's user (anonymous: none)."""
+    result = {}
+    for role, cookies in _matrix_world[1].items():
+        result[role] = Client(raise_request_exception=False)
+        result[role].cookies = copy.deepcopy(cookies)
+    return result
 
 
 def _request(client, method, url):
@@ -325,53 +362,47 @@ def test_every_url_has_a_row():
     assert not stale, f"rows for URLs that no longer exist: {stale}"
 
 
-def test_every_role_gets_what_the_table_says_for_every_url(world):
+PROBE = os.environ.get("BANLI_MATRIX_PROBE")  # a file: what each role gets is appended there (run without xdist)
+ROUTES = all_url_names()
+MATRIX_NAMES = sorted(name for name in ROUTES if name in TABLE or PROBE)
+
+
+@pytest.mark.parametrize("name", MATRIX_NAMES)
+def test_every_role_gets_what_the_table_says_for_the_url(name, world, clients):
+    """One test per URL (so the matrix spreads over the workers); each starts from the same world."""
     users = _users(world)
-    clients = {}
-    for role, user in users.items():
-        client = Client(raise_request_exception=False)
-        if user is not None:
-            client.force_login(user)
-        clients[role] = client
-    probe = os.environ.get("BANLI_MATRIX_PROBE")
-    mismatches, table = [], []
-    routes = all_url_names()
-    for name in sorted(routes):
-        if name not in TABLE and not probe:
-            continue
-        kwargs_of, spec = TABLE.get(name, (None, rule(method="GET")))
-        kwargs = kwargs_of(world) if kwargs_of else default_kwargs(name, routes[name], world)
-        url = reverse(name, kwargs=kwargs)
-        if name in QUERIES:
-            url += "?" + urlencode(QUERIES[name](world))
-        observed = {}
-        for role in ROLES:
-            response = _request(clients[role], spec["method"], url)
-            if spec["method"] == "POST" and users[role] is not None:
-                users[role].refresh_from_db()  # "sign out everywhere" moved the session version on
-                clients[role].force_login(users[role])  # a POST may sign out or rotate the session
-            observed[role] = probe_outcome(response, spec["reach"] and users[role] is not None)
-            if observed[role] == "ok" and role in ("other_handler", "other_proposer", "public") and kwargs:
-                raw = b"".join(response.streaming_content) if response.streaming else response.content
-                body = raw.decode(errors="ignore")
-                if world.item_a.title in body and spec["expected"][role] != "ok":
-                    observed[role] = "leak"
-        table.append((name, spec["method"], observed))
-        for role in ROLES:
-            if observed[role] != spec["expected"][role]:
-                mismatches.append(f"{name} [{spec['method']} {url}] {role}: expected {spec['expected'][role]}, got {observed[role]}")
-        guessed = _guess(kwargs)
-        if guessed:
-            gurl = reverse(name, kwargs=guessed)
-            for role in ("office", "admin", "handler", "proposer"):
-                outcome = probe_outcome(_request(clients[role], spec["method"], gurl))
-                if spec["method"] == "POST":
-                    users[role].refresh_from_db()
-                    clients[role].force_login(users[role])
-                if outcome not in ("deny", "login", "method"):
-                    mismatches.append(f"{name} [{gurl}] {role}: a guessed id answered {outcome}")
-    if probe:
-        with open(probe, "w") as out:
-            for name, method, observed in table:
-                out.write(f"{name:45s} {method:4s} " + " ".join(f"{r}={observed[r]}" for r in ROLES) + "\n")
+    mismatches = []
+    kwargs_of, spec = TABLE.get(name, (None, rule(method="GET")))
+    kwargs = kwargs_of(world) if kwargs_of else default_kwargs(name, ROUTES[name], world)
+    url = reverse(name, kwargs=kwargs)
+    if name in QUERIES:
+        url += "?" + urlencode(QUERIES[name](world))
+    observed = {}
+    for role in ROLES:
+        response = _request(clients[role], spec["method"], url)
+        if spec["method"] == "POST" and users[role] is not None:
+            users[role].refresh_from_db()  # "sign out everywhere" moved the session version on
+            clients[role].force_login(users[role])  # a POST may sign out or rotate the session
+        observed[role] = probe_outcome(response, spec["reach"] and users[role] is not None)
+        if observed[role] == "ok" and role in ("other_handler", "other_proposer", "public") and kwargs:
+            raw = b"".join(response.streaming_content) if response.streaming else response.content
+            body = raw.decode(errors="ignore")
+            if world.item_a.title in body and spec["expected"][role] != "ok":
+                observed[role] = "leak"
+    for role in ROLES:
+        if observed[role] != spec["expected"][role]:
+            mismatches.append(f"{name} [{spec['method']} {url}] {role}: expected {spec['expected'][role]}, got {observed[role]}")
+    guessed = _guess(kwargs)
+    if guessed:
+        gurl = reverse(name, kwargs=guessed)
+        for role in ("office", "admin", "handler", "proposer"):
+            outcome = probe_outcome(_request(clients[role], spec["method"], gurl))
+            if spec["method"] == "POST":
+                users[role].refresh_from_db()
+                clients[role].force_login(users[role])
+            if outcome not in ("deny", "login", "method"):
+                mismatches.append(f"{name} [{gurl}] {role}: a guessed id answered {outcome}")
+    if PROBE:
+        with open(PROBE, "a") as out:
+            out.write(f"{name:45s} {spec['method']:4s} " + " ".join(f"{r}={observed[r]}" for r in ROLES) + "\n")
     assert not mismatches, "\n".join(mismatches)
