@@ -12,8 +12,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from banli.core import access, eventlog
+from banli.core.access import can_keep_calendar
 from banli.core.errors import ConflictError, DomainError, PermissionDenied, conflict_on_duplicate
-from banli.handling import deadlines, workflow
+from banli.handling import deadlines, holidays, workflow
 from banli.handling.choices import AssignmentRole, AssignmentState, ContactMethod, ContactPhase, DeadlineStep, DeadlineUnit, RequestStatus
 from banli.handling.models import (
     AdjustmentRequest,
@@ -22,7 +23,10 @@ from banli.handling.models import (
     ExtensionRequest,
     SectionAssignment,
 )
+from banli.handling.models import HolidayOverride
 from banli.organizations.choices import UnitKind
+from banli.proposals.models import Proposal
+from banli.replies.models import Feedback
 
 
 def _today(now) -> dt.date:
@@ -300,8 +304,6 @@ def extension_decide(*, request: ExtensionRequest, actor, approve: bool, approve
 @transaction.atomic
 def assignment_rehandle(*, assignment: Assignment, actor, reason: str, now=None) -> Assignment:
     """Reopen an item rated 不满意 for a new round with a new deadline (重新办理)."""
-    from banli.replies.models import Feedback
-
     now = now or timezone.now()
     workflow.check(assignment, "rehandle", actor, reason=reason)
     unsatisfied = Feedback.objects.filter(assignment=assignment, round=assignment.round, result="unsatisfied").exists()
@@ -319,8 +321,6 @@ def assignment_rehandle(*, assignment: Assignment, actor, reason: str, now=None)
 @transaction.atomic
 def assignment_close(*, assignment: Assignment, actor, reason: str = "", now=None) -> Assignment:
     """Close a replied item (办结): after all proposers rated, or after the feedback deadline passed."""
-    from banli.replies.models import Feedback
-
     now = now or timezone.now()
     workflow.check(assignment, "close", actor, reason=reason)
     if assignment.state == AssignmentState.REPLIED:
@@ -361,8 +361,6 @@ RECOUNTED_DEADLINES = (
 
 
 def _require_calendar_editor(actor) -> None:
-    from banli.core.access import can_keep_calendar
-
     if not can_keep_calendar(actor):
         raise PermissionDenied("只有交办机构可以维护节假日安排。")
 
@@ -374,9 +372,6 @@ def holiday_year_set(*, year: int, days, actor, now=None) -> dict:
     All or nothing: the old entries go and the new ones come in one transaction, then the deadlines still
     ahead that are counted in working days are counted again. Returns what changed.
     """
-    from banli.handling import holidays
-    from banli.handling.models import HolidayOverride
-
     _require_calendar_editor(actor)
     now = now or timezone.now()
     days = list(days)
@@ -398,8 +393,6 @@ def holiday_year_set(*, year: int, days, actor, now=None) -> dict:
 @transaction.atomic
 def holiday_day_set(*, date: dt.date, is_workday: bool, name: str, actor, now=None) -> dict:
     """Enter or correct one day (a holiday the notice added later, a local day off)."""
-    from banli.handling.models import HolidayOverride
-
     _require_calendar_editor(actor)
     now = now or timezone.now()
     if date is None:
@@ -414,8 +407,6 @@ def holiday_day_set(*, date: dt.date, is_workday: bool, name: str, actor, now=No
 @transaction.atomic
 def holiday_day_delete(*, date: dt.date, actor, now=None) -> dict:
     """Remove one entered day: the package's calendar (or Monday to Friday) counts it again."""
-    from banli.handling.models import HolidayOverride
-
     _require_calendar_editor(actor)
     now = now or timezone.now()
     deleted, _ = HolidayOverride.objects.filter(date=date).delete()
@@ -532,7 +523,6 @@ def assignment_create_many(*, actor, items: list[tuple], now=None) -> list[Assig
         if status != proposal.status:
             by_status.setdefault(status, []).append(pk)
             proposal.status = status
-    from banli.proposals.models import Proposal
 
     for status, pks in by_status.items():
         Proposal.objects.filter(pk__in=pks).update(status=status)

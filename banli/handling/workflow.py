@@ -13,10 +13,14 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from banli.core.access import acting_role
 from banli.core.errors import ConflictError, DomainError, PermissionDenied
 from banli.core.eventlog import write_event
+from banli.core.security import note_denial
 from banli.handling.choices import FINAL_STATES, STATE_COLOURS, AssignmentRole, AssignmentState, state_label
+from banli.handling.models import Assignment
 from banli.organizations.choices import Role
+from banli.proposals.models import Proposal
 
 
 @dataclass(frozen=True)
@@ -144,8 +148,6 @@ def check(assignment, action: str, actor, *, reason: str = "", role: str | None 
 
     `role` skips the role lookup when the caller already checked a narrower rule (a review chain step).
     """
-    from banli.core.access import acting_role
-
     transition = TRANSITIONS[action]
     if assignment.role not in transition.assignment_roles:
         allowed = "、".join(AssignmentRole(r).label for r in transition.assignment_roles)
@@ -154,8 +156,6 @@ def check(assignment, action: str, actor, *, reason: str = "", role: str | None 
     if role is None:
         message = f"您没有权限对该事项执行「{transition.label}」。"
         if log:
-            from banli.core.security import note_denial
-
             note_denial(actor, message, action=action, assignment=assignment.pk)
         raise PermissionDenied(message)
     if assignment.state not in transition.sources:
@@ -193,8 +193,6 @@ def perform(assignment, action: str, actor, *, reason: str = "", payload: dict |
 
     Must run inside a transaction (services are @transaction.atomic). Returns the fresh assignment.
     """
-    from banli.handling.models import Assignment
-
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("workflow.perform must run inside transaction.atomic")
     transition = TRANSITIONS[action]
@@ -230,8 +228,6 @@ def perform(assignment, action: str, actor, *, reason: str = "", payload: dict |
 def fresh_assignment(assignment_id: int):
     """Reload an assignment with what permission checks need (services that reach it through a request,
     a reply or a commitment must not act on a stale copy)."""
-    from banli.handling.models import Assignment
-
     return Assignment.objects.select_related("proposal__session__assigning_office", "unit").get(pk=assignment_id)
 
 
@@ -258,9 +254,6 @@ def derive_proposal_status(states_by_role: list[tuple[str, str]]) -> str:
 
 def refresh_proposal_status(proposal) -> str:
     """Recompute and store the proposal's derived status (same transaction as the change)."""
-    from banli.handling.models import Assignment
-    from banli.proposals.models import Proposal
-
     pairs = list(Assignment.objects.filter(proposal=proposal).values_list("role", "state"))
     status = derive_proposal_status(pairs)
     if status != proposal.status:

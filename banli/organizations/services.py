@@ -9,6 +9,7 @@ from banli.core.errors import DomainError
 from banli.core.eventlog import write_event
 from banli.organizations.choices import Role, UnitKind
 from banli.organizations.models import RoleGrant, Unit, User
+from banli.organizations.selectors import normalize_unit_name
 
 
 @transaction.atomic
@@ -97,8 +98,6 @@ def user_sign_out_everywhere(*, user: User) -> User:
 @transaction.atomic
 def unit_add_alias(*, unit: Unit, alias: str, actor=None) -> Unit:
     """Register another name under which files refer to the unit (e.g. 龙岗区教育局 for 区教育局)."""
-    from banli.organizations.selectors import normalize_unit_name
-
     alias = (alias or "").strip()
     if not alias:
         raise DomainError("别名不能为空。", field="aliases")
