@@ -68,15 +68,21 @@ beat: install
 scheduler: install
 	$(PY) manage.py run_scheduler
 
+# The suite runs on PYTEST_WORKERS processes (pytest-xdist; default: one per core), each with its own test database
+# (SQLite: var/test-banli-<pid>.sqlite3; PostgreSQL: test_<name>_gw0, _gw1, ...). Tests go out in runs of one file, so
+# a file's shared test world (conftest.py `world`) is built about once per worker. PYTEST_WORKERS=0: one process.
+PYTEST_WORKERS ?= auto
+PYTEST_XDIST = $(if $(filter 0,$(PYTEST_WORKERS)),-p no:xdist,-n $(PYTEST_WORKERS) --dist load)
+
 test: install system-deps
 	@mkdir -p $(ARTIFACTS)
 	@echo "截图与测试产物目录 (screenshots): $(ARTIFACTS)"
 	@# The layering (pyproject.toml [tool.importlinter]: pages and API above features above the domain).
 	$(VENV)/bin/lint-imports
-	BANLI_ARTIFACTS=$(ARTIFACTS) $(PY) -m pytest $(PYTEST_ARGS)
+	BANLI_ARTIFACTS=$(ARTIFACTS) $(PY) -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 test-fast: install
-	$(PY) -m pytest -m "not e2e and not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_XDIST) -m "not e2e and not slow" $(PYTEST_ARGS)
 
 # The test settings (throw-away keys, a throw-away database): `banli` itself defaults to the production settings,
 # which refuse to start without keys, before banli.bench could choose.

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "banli.assist",
     "banli.portal",
     "banli.workbench",
+    "banli.demo",
     "banli.exchange",
     "banli.api",
 ]
@@ -137,7 +138,7 @@ AUTH_USER_MODEL = "organizations.User"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "banli.core.demo_auth.DemoModeModelBackend",
+    "banli.demo.auth.DemoModeModelBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -13,7 +13,7 @@ from banli.api.choices import TokenScope
 from banli.api.models import ApiToken, token_digest
 from banli.core import access
 from banli.core.errors import DomainError, NotFound
-from banli.handling.workflow import write_event
+from banli.core.eventlog import write_event
 
 TOKEN_PREFIX = "banli_"
 # A token's use is a security event once per token, client address and hour; every use updates last_used_*.

@@ -21,8 +21,24 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from banli.core.errors import NotFound
+from banli.core.security import note_denial
 from banli.handling.choices import AssignmentRole, AssignmentState
+from banli.handling.models import Assignment, Event
 from banli.organizations.choices import UNIT_ROLES, Role, UnitKind
+from banli.organizations.models import RoleGrant, Unit, User
+from banli.proposals.models import Proposal, ProposalProposer, Session
+from banli.replies.choices import CoOpinionState, ReplyState, ReviewDecision, StepKind
+from banli.replies.models import (
+    CoOpinion,
+    Commitment,
+    DocumentTemplate,
+    Feedback,
+    Reply,
+    ReplyDelivery,
+    ReviewChainStep,
+    ReviewRecord,
+)
+from banli.supervision.models import Delivery
 
 _CACHE_ATTR = "_banli_grants"
 
@@ -33,8 +49,6 @@ def grants(user) -> list:
         return []
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
-        from banli.organizations.models import RoleGrant
-
         cached = list(RoleGrant.objects.filter(user=user).select_related("unit", "unit__parent"))
         setattr(user, _CACHE_ATTR, cached)
     return cached
@@ -89,8 +103,6 @@ def office_scopes(user) -> list:
 
 
 def _proposer_of(user, proposal) -> bool:
-    from banli.proposals.models import ProposalProposer
-
     return ProposalProposer.objects.filter(proposal=proposal, proposer__user=user).exists()
 
 
@@ -147,9 +159,6 @@ def proposal_visibility_q(user) -> Q | None:
 
     Each part is an uncorrelated `IN (subquery)` over a small, indexed set (the user's sessions, his units'
     assignments, his own proposer links), so the database evaluates it once, not once per proposal."""
-    from banli.handling.models import Assignment
-    from banli.proposals.models import ProposalProposer
-
     if has_role(user, Role.ADMIN) or getattr(user, "is_superuser", False):
         return None
     q = Q(pk__in=[])
@@ -187,29 +196,21 @@ def unit_subtree_q(user) -> Q | None:
 
 
 def _sessions(q: Q):
-    from banli.proposals.models import Session
-
     return Session.objects.filter(q).values("pk")
 
 
 def office_sessions(user):
     """The sessions the user assigns as an assigning office (none if he is no assigning office)."""
-    from banli.proposals.models import Session
-
     q = office_sessions_q(user)
     return Session.objects.filter(q) if q is not None else Session.objects.none()
 
 
 def _units(q: Q):
-    from banli.organizations.models import Unit
-
     return Unit.objects.filter(q).values("pk")
 
 
 def visible_proposals(user) -> QuerySet:
     """Every proposal the user may see."""
-    from banli.proposals.models import Proposal
-
     qs = Proposal.objects.all()
     if not getattr(user, "is_authenticated", False):
         return qs.none()
@@ -219,8 +220,6 @@ def visible_proposals(user) -> QuerySet:
 
 def visible_assignments(user) -> QuerySet:
     """Assignments of the proposals the user may see (who handles what is not secret between units)."""
-    from banli.handling.models import Assignment
-
     if not getattr(user, "is_authenticated", False):
         return Assignment.objects.none()
     q = proposal_visibility_q(user)
@@ -233,8 +232,6 @@ def visible_assignments(user) -> QuerySet:
 def units_with_assignments(units: QuerySet) -> list[int]:
     """The ids of these units that hold assignments (one index probe each): usually a unit's subtree comes down to
     the unit itself, and `unit_id = X` lets the index serve the order where `unit_id IN (X, its sections)` cannot."""
-    from banli.handling.models import Assignment
-
     return list(units.filter(Exists(Assignment.objects.filter(unit_id=OuterRef("pk")))).values_list("pk", flat=True))
 
 
@@ -289,8 +286,6 @@ def handled_assignments(user) -> QuerySet:
     """Assignments handled by the user's own units (the unit staff's working set).
 
     Filtered by unit id in a subquery, so the (unit, state) index serves each list."""
-    from banli.handling.models import Assignment
-
     units = unit_subtree_q(user)
     if units is None:
         return Assignment.objects.none()
@@ -299,8 +294,6 @@ def handled_assignments(user) -> QuerySet:
 
 def office_assignments(user) -> QuerySet:
     """Assignments of the sessions the user assigns as an assigning office."""
-    from banli.handling.models import Assignment
-
     if not office_scopes(user):
         return Assignment.objects.none()
     return Assignment.objects.filter(proposal__session__in=office_sessions(user))
@@ -315,8 +308,6 @@ def can_view_proposal(user, proposal) -> bool:
 
 def note_refusal(user, message: str, **ids) -> None:
     """A refusal answered with 404 (so as not to reveal what exists) is still a security event."""
-    from banli.core.security import note_denial
-
     note_denial(user, message, **ids)
 
 
@@ -324,8 +315,6 @@ def require_proposal(user, proposal_id):
     """The proposal if the user may see it; NotFound otherwise (never reveal that it exists)."""
     proposal = visible_proposals(user).select_related("session", "session__assigning_office").filter(pk=proposal_id).first()
     if proposal is None:
-        from banli.core.security import note_denial
-
         note_denial(user, "proposal not visible", proposal=proposal_id)
         raise NotFound("找不到该事项，或您没有查看权限。")
     return proposal
@@ -336,16 +325,12 @@ def can_view_assignment(user, assignment) -> bool:
 
 
 def require_assignment(user, assignment_id):
-    from banli.handling.models import Assignment
-
     assignment = (
         Assignment.objects.select_related("proposal", "proposal__session", "proposal__session__assigning_office", "unit")
         .filter(pk=assignment_id)
         .first()
     )
     if assignment is None or not can_view_assignment(user, assignment):
-        from banli.core.security import note_denial
-
         note_denial(user, "assignment not visible", assignment=assignment_id)
         raise NotFound("找不到该交办记录，或您没有查看权限。")
     return assignment
@@ -360,16 +345,12 @@ def can_view_reply(user, reply, *, item_visible: bool = False) -> bool:
     """Sent replies: anyone who sees the item. Drafts: the unit's staff, and the office at its own check step.
 
     `item_visible`: the caller has checked already that the user sees the item (the proposal page)."""
-    from banli.replies.choices import ReplyState
-
     assignment = reply.assignment
     if reply.state == ReplyState.SENT:
         return item_visible or can_view_assignment(user, assignment)
     if can_view_internal(user, assignment):
         return True
     if reply.state == ReplyState.IN_REVIEW:
-        from banli.replies.models import ReviewChainStep
-
         step = ReviewChainStep.objects.filter(
             chain__unit=assignment.unit, position=reply.review_position
         ).first()
@@ -384,8 +365,6 @@ def can_view_reply(user, reply, *, item_visible: bool = False) -> bool:
 
 def require_reply(user, reply_id):
     """The reply version if the user may read it; NotFound otherwise (drafts of other units never show)."""
-    from banli.replies.models import Reply
-
     reply = (
         Reply.objects.select_related("assignment__proposal__session__assigning_office", "assignment__unit")
         .filter(pk=reply_id)
@@ -398,8 +377,6 @@ def require_reply(user, reply_id):
 
 
 def require_co_opinion(user, opinion_id):
-    from banli.replies.models import CoOpinion
-
     opinion = (
         CoOpinion.objects.select_related("assignment__proposal__session__assigning_office", "assignment__unit")
         .filter(pk=opinion_id)
@@ -414,8 +391,6 @@ def require_co_opinion(user, opinion_id):
 def require_feedback(user, feedback_id):
     """A rating with what it carries (a paper form's scan is personal information): the assigning office of the
     item, the rated unit's staff and the proposer who rated; NotFound for everyone else."""
-    from banli.replies.models import Feedback
-
     feedback = (
         Feedback.objects.select_related("assignment__proposal__session__assigning_office", "assignment__unit",
                                         "proposer")
@@ -437,8 +412,6 @@ def can_view_feedback(user, feedback) -> bool:
 
 def require_reply_copy(user, delivery_id):
     """A proposer's own copy of a sent reply (each co-signer has his own); the unit and office see every copy."""
-    from banli.replies.models import ReplyDelivery
-
     delivery = (
         ReplyDelivery.objects.select_related("reply__assignment__proposal__session__assigning_office",
                                              "reply__assignment__unit", "proposer")
@@ -477,9 +450,6 @@ def can_view_co_opinion(user, opinion, *, leads=None) -> bool:
     """A co-opinion: its own unit always; once sent, the lead unit's staff and the assigning office.
 
     `leads`: the item's live lead assignments with their units, when the caller has them loaded."""
-    from banli.handling.models import Assignment
-    from banli.replies.choices import CoOpinionState
-
     if can_view_internal(user, opinion.assignment):
         return True
     if opinion.state != CoOpinionState.SENT:
@@ -524,8 +494,6 @@ def report_scope_q(scope, prefix: str = "") -> Q | None:
 
 def report_sessions(user) -> QuerySet:
     """Sessions whose figures the user may read."""
-    from banli.proposals.models import Session
-
     everything, offices, units = report_scope(user)
     if everything:
         return Session.objects.all()
@@ -546,8 +514,6 @@ def report_sessions(user) -> QuerySet:
 
 def report_units(user) -> QuerySet:
     """Handling units whose figures the user may read (the office: every handling unit; staff: their own)."""
-    from banli.organizations.models import Unit
-
     everything, offices, units = report_scope(user)
     qs = Unit.objects.exclude(kind=UnitKind.ASSIGNING_OFFICE)
     if everything or offices:
@@ -640,9 +606,6 @@ def visible_events(user, proposal, assignments, events) -> list:
 
 def may_review_reply(user, assignment, reply) -> bool:
     """The user holds the role of the reply's current review step for the assignment's unit."""
-    from banli.replies.choices import ReplyState
-    from banli.replies.models import ReviewChainStep
-
     if reply is None or reply.state != ReplyState.IN_REVIEW:
         return False
     step = ReviewChainStep.objects.filter(chain__unit=assignment.unit, position=reply.review_position).select_related(
@@ -657,9 +620,6 @@ def review_refusal(user, assignment, reply, step) -> str | None:
     and, unless the unit's chain allows it, one person approves one step of a reply, and nobody reviews at a
     handler's (科室) step the draft he wrote himself.
     """
-    from banli.replies.choices import ReviewDecision, StepKind
-    from banli.replies.models import ReviewRecord
-
     if acting_role(user, assignment, {step.role}) is None:
         return f"当前审核环节为「{step.name}」，您没有该环节的审核权限。"
     named = list(step.reviewers.all())
@@ -690,8 +650,6 @@ def review_step_just_taken(user, assignment, step, earlier_step) -> bool:
 
 def can_note_supervision(user, supervision) -> bool:
     """A key item's tracking notes: its assigning office, its supervising leader, and the units handling it."""
-    from banli.handling.models import Assignment
-
     if supervision.leader_id and supervision.leader_id == getattr(user, "pk", None):
         return True
     if is_office_for(user, supervision.proposal):
@@ -702,8 +660,6 @@ def can_note_supervision(user, supervision) -> bool:
 
 def office_deliveries(user) -> QuerySet:
     """Outgoing messages the user watches as an assigning office (to see and resend failed ones)."""
-    from banli.supervision.models import Delivery
-
     if has_role(user, Role.ADMIN):
         return Delivery.objects.all()
     q = Q(pk__in=[])
@@ -794,10 +750,6 @@ def visible_replies(user) -> QuerySet:
     """Replies the user may read, the rule of can_view_reply as one queryset: sent ones of visible items;
     drafts only for the unit's staff, the office at its own review step and the item's proposers at a
     征求意见稿 step. The administrator reads the sent letters; drafts never leave the unit, not even for him."""
-    from banli.proposals.models import ProposalProposer
-    from banli.replies.choices import ReplyState, StepKind
-    from banli.replies.models import Reply, ReviewChainStep
-
     if not getattr(user, "is_authenticated", False):
         return Reply.objects.none()
     sent = Q(state=ReplyState.SENT)
@@ -829,8 +781,6 @@ def event_rows_visible_to(user) -> QuerySet:
     """The event rows the user may read, as one queryset (the API's /events): the same rule as
     visible_events() — a unit's own assignments in full, the user's own acts, the other state changes for
     the office and the units on the item, the milestones for a proposer; security events only the admin."""
-    from banli.handling.models import Assignment, Event
-
     if not getattr(user, "is_authenticated", False):
         return Event.objects.none()
     if reads_everything(user):
@@ -934,8 +884,6 @@ def can_correct_registration(user, proposal) -> bool:
 
 def registration_sessions(user) -> QuerySet:
     """Sessions the user may register items into (the administrator: every session)."""
-    from banli.proposals.models import Session
-
     return Session.objects.all() if is_admin(user) else office_sessions(user)
 
 
@@ -989,8 +937,6 @@ def can_edit_rule_set(user, rule_set) -> bool:
 
 def handler_users(unit=None, *, active_only: bool = False) -> QuerySet:
     """Users holding the handler role in `unit` or one of its sections (no unit: in any unit)."""
-    from banli.organizations.models import User
-
     q = Q(grants__role=Role.HANDLER)
     if unit is not None:
         q &= Q(grants__unit__path__startswith=unit.path)
@@ -1007,16 +953,12 @@ def is_handler_of(user, unit) -> bool:
 
 def digest_recipients() -> QuerySet:
     """Who takes the periodic digest: leaders of units and assigning-office staff."""
-    from banli.organizations.models import User
-
     return User.objects.filter(is_active=True, grants__role__in=[Role.LEADER, Role.ASSIGNING_OFFICE]).distinct()
 
 
 def digest_scope(user) -> tuple[QuerySet, list]:
     """What a digest covers: an office's sessions' assignments and a leader's units' assignments, with the
     names of those offices and units."""
-    from banli.handling.models import Assignment
-
     qs = Assignment.objects.none()
     names = []
     if is_office(user):
@@ -1044,9 +986,6 @@ def _at_review_step_q(role: str) -> Q:
     """Assignments with an in-review reply whose current review step is taken by `role`.
 
     An uncorrelated `pk IN (…)` over the replies in review (a small set), not an EXISTS per assignment."""
-    from banli.replies.choices import ReplyState
-    from banli.replies.models import Reply, ReviewChainStep
-
     step = ReviewChainStep.objects.filter(chain__unit=OuterRef("assignment__unit"), position=OuterRef("review_position"),
                                           role=role)
     return Q(pk__in=Reply.objects.filter(state=ReplyState.IN_REVIEW).filter(Exists(step)).values("assignment_id"))
@@ -1082,8 +1021,6 @@ def may_sign_off_co_opinion(user, assignment) -> bool:
 
 def scoped_assignments(user) -> QuerySet:
     """Assignments the user works on: the office's sessions and the unit's own items (administrator: all)."""
-    from banli.handling.models import Assignment
-
     if is_admin(user):
         return Assignment.objects.all()
     return Assignment.objects.filter(
@@ -1097,9 +1034,6 @@ def scoped_assignments(user) -> QuerySet:
 
 def office_assigned_units(user) -> QuerySet:
     """Units the user's assigning offices hand items to (in the sessions they assign)."""
-    from banli.handling.models import Assignment
-    from banli.organizations.models import Unit
-
     if not is_office(user):
         return Unit.objects.none()
     return Unit.objects.filter(pk__in=Assignment.objects.filter(
@@ -1109,8 +1043,6 @@ def office_assigned_units(user) -> QuerySet:
 def template_units(user) -> list:
     """Units whose document templates the user maintains: a unit office its own units; an assigning office
     the units it assigns to and the units of its own subtree; the administrator every unit."""
-    from banli.organizations.models import Unit
-
     if is_admin(user):
         return list(Unit.objects.exclude(kind=UnitKind.SECTION).order_by("sort_order", "id"))
     units = {g.unit.pk: g.unit for g in grants(user) if g.role == Role.UNIT_OFFICE and g.unit_id}
@@ -1151,8 +1083,6 @@ def may_open_templates(user) -> bool:
 
 def visible_templates(user) -> QuerySet:
     """Active and past templates the user maintains (the defaults are shown to everyone who maintains any)."""
-    from banli.replies.models import DocumentTemplate
-
     qs = DocumentTemplate.objects.all()
     if is_admin(user):
         return qs
@@ -1191,10 +1121,6 @@ def restrict(queryset: QuerySet, user, action: str = "view") -> QuerySet:
 
 
 def _visible_co_opinions(user) -> QuerySet:
-    from banli.handling.models import Assignment
-    from banli.replies.choices import CoOpinionState
-    from banli.replies.models import CoOpinion
-
     if not getattr(user, "is_authenticated", False):
         return CoOpinion.objects.none()
     # No shortcut for the administrator: a co-opinion is a unit's internal paper (see can_view_co_opinion).
@@ -1209,8 +1135,6 @@ def _visible_co_opinions(user) -> QuerySet:
 
 
 def _visible_feedback(user) -> QuerySet:
-    from banli.replies.models import Feedback
-
     if not getattr(user, "is_authenticated", False):
         return Feedback.objects.none()
     return Feedback.objects.filter(Q(proposer__user=user) | _office_q(user, "assignment__")
@@ -1218,14 +1142,10 @@ def _visible_feedback(user) -> QuerySet:
 
 
 def _visible_commitments(user) -> QuerySet:
-    from banli.replies.models import Commitment
-
     return Commitment.objects.filter(assignment__in=scoped_assignments(user).values("pk"))
 
 
 def _visible_reply_copies(user) -> QuerySet:
-    from banli.replies.models import ReplyDelivery
-
     if not getattr(user, "is_authenticated", False):
         return ReplyDelivery.objects.none()
     if is_admin(user):

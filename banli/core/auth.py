@@ -24,7 +24,10 @@ from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from banli.api.errors import PASSWORD_CHANGE_MESSAGE
 from banli.core import access, security
+from banli.organizations.models import User
+from banli.organizations.services import user_sign_out_everywhere
 
 # Paths a signed-in user may reach before finishing the second factor or the password change.
 OPEN_PREFIXES = ("/static/", "/login", "/logout", "/account/2fa", "/healthz", "/oidc/", "/public/")
@@ -50,8 +53,6 @@ class SignInGuardMiddleware:
                 if two_factor_required(user) and not user_has_device(user, confirmed=True):
                     return redirect("otp_setup")
             if access.password_change_pending(user) and path.startswith("/api/"):
-                from banli.api.errors import PASSWORD_CHANGE_MESSAGE
-
                 return JsonResponse({"code": "password_change_required", "message": PASSWORD_CHANGE_MESSAGE},
                                     status=403, json_dumps_params={"ensure_ascii": False})
             if user.must_change_password and not path.startswith("/password/"):
@@ -125,8 +126,6 @@ def account_security(request):
 @login_required
 @require_POST
 def sign_out_everywhere(request):
-    from banli.organizations.services import user_sign_out_everywhere
-
     user = user_sign_out_everywhere(user=request.user)
     update_session_auth_hash(request, user)  # keep this session, end all others
     messages.success(request, "已退出其他所有设备上的登录。")
@@ -145,8 +144,6 @@ class BanliOIDCBackend(OIDCAuthenticationBackend):
     """Map the identity platform's claim (settings.BANLI_OIDC_USER_CLAIM) to an existing Banli account."""
 
     def filter_users_by_claims(self, claims):
-        from banli.organizations.models import User
-
         value = claims.get(settings.BANLI_OIDC_USER_CLAIM)
         if not value:
             return User.objects.none()

@@ -28,6 +28,8 @@ from django.conf import settings
 from django.db import connection
 
 from banli.core.errors import DomainError
+from banli.handling.models import Event
+from banli.organizations.models import Unit
 
 MANIFEST = "manifest.json"
 ENCRYPTED = ".age"
@@ -193,9 +195,6 @@ def verify(backup_dir: Path) -> dict:
 
 
 def _database_is_empty() -> bool:
-    from banli.handling.models import Event
-    from banli.organizations.models import Unit
-
     try:
         return not Unit.objects.exists() and not Event.objects.exists()
     except Exception:  # no tables yet: certainly empty

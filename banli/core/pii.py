@@ -3,6 +3,10 @@ from __future__ import annotations
 
 from banli.core import access
 from banli.core.errors import PermissionDenied
+from banli.core.security import log
+from banli.handling.models import Event
+from banli.proposals.models import ProposalProposer, Proposer
+from banli.replies.models import Feedback, Reply
 
 PII_FIELDS = {"phone": "电话", "id_number": "证件号码", "address": "地址"}
 
@@ -49,8 +53,6 @@ def may_see_full(user, proposer) -> bool:
 
 def full_view_proposers(user, proposer_ids) -> set[int]:
     """Of `proposer_ids`, those whose full values `user` may see: may_see_full for many proposers in one query."""
-    from banli.proposals.models import ProposalProposer, Proposer
-
     ids = set(proposer_ids)
     if not ids or not getattr(user, "is_authenticated", False):
         return set()
@@ -69,8 +71,6 @@ def export_value(value: str | None, field: str, full: bool) -> str:
 
 def reveal(user, proposer, field: str) -> str:
     """The full value for a user who may see it; the view is written to the security log."""
-    from banli.core.security import log
-
     if field not in PII_FIELDS:
         raise ValueError(field)
     if not may_see_full(user, proposer):
@@ -81,10 +81,6 @@ def reveal(user, proposer, field: str) -> str:
 
 def proposer_data_export(user) -> dict:
     """Everything Banli holds about the signed-in proposer (个人信息查阅复制权)."""
-    from banli.handling.models import Event
-    from banli.proposals.models import Proposer
-    from banli.replies.models import Feedback, Reply
-
     proposer = Proposer.objects.filter(user=user).first()
     account = {"username": user.username, "display_name": user.display_name, "email": user.email, "phone": user.phone}
     if proposer is None:

@@ -9,6 +9,7 @@ from django.dispatch import receiver
 from django.http import FileResponse
 
 from banli.core.context import client_ip, request_ip
+from banli.core.eventlog import write_event
 
 # Refusals raised inside a transaction that then rolls back would lose their event row; they are kept
 # here and written by the middleware once the view has returned.
@@ -17,8 +18,6 @@ _pending: contextvars.ContextVar[list | None] = contextvars.ContextVar("banli_pe
 
 def log(verb: str, *, user=None, request=None, payload: dict | None = None) -> None:
     """Write one security event now (outside any transaction that might roll back)."""
-    from banli.handling.workflow import write_event
-
     ip = request_ip(request) if request is not None else client_ip.get()
     write_event(verb=f"security.{verb}", actor=user if getattr(user, "pk", None) else None,
                 payload=payload or {}, client_ip=ip)

@@ -6,14 +6,14 @@ import datetime as dt
 from celery import shared_task
 from django.utils import timezone
 
+from banli.core import uploads
+
 SWEEP_EVERY = dt.timedelta(hours=24)
 
 
 @shared_task(name="core.sweep_orphan_files")
 def sweep_orphan_files() -> dict:
     """Remove stored files no row points at (older than a day)."""
-    from banli.core import uploads
-
     return uploads.sweep_orphans()
 
 
@@ -24,7 +24,6 @@ def sweep_if_due(*, now=None) -> dict | None:
     if last and now - last < SWEEP_EVERY:
         return None
     _last_sweep["at"] = now
-    from banli.core import uploads
 
     return uploads.sweep_orphans(now=now)
 

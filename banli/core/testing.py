@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 from django.utils import timezone
 
+from banli.core.access import review_refusal
 from banli.handling import services as handling
 from banli.handling.choices import AssignmentRole
 from banli.organizations import services as orgs
@@ -20,6 +21,8 @@ from banli.proposals import services as proposals
 from banli.proposals.choices import Body, Level
 from banli.proposals.models import Proposer
 from banli.replies import services as replies
+from banli.replies.choices import ReplyState
+from banli.replies.models import ReviewChainStep
 
 PASSWORD = "Banli-test-2026!"
 
@@ -122,10 +125,6 @@ def review_through(reply, *, now=None, steps: int | None = None, first=None):
     holds the step's role (the world's people first; a colleague is added to the unit when none is left).
 
     `steps` stops after that many approvals; `first` is who takes the first step (e.g. the unit office)."""
-    from banli.core.access import review_refusal
-    from banli.replies.choices import ReplyState
-    from banli.replies.models import ReviewChainStep
-
     assignment = reply.assignment
     done = 0
     while reply.state == ReplyState.IN_REVIEW and (steps is None or done < steps):

@@ -18,7 +18,7 @@ from banli.exchange.choices import BatchKind, BatchState
 from banli.exchange.files import ImportFileError
 from banli.exchange.models import ColumnMapping, ImportBatch
 from banli.exchange.tables import read_table
-from banli.handling.workflow import write_event
+from banli.core.eventlog import write_event
 from banli.organizations.choices import Role
 
 

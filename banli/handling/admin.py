@@ -15,6 +15,7 @@ from banli.handling.models import (
     SectionAssignment,
 )
 from banli.handling.workflow import STATES
+from banli.proposals.admin import ProposalAdmin
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -140,3 +141,19 @@ class HolidayOverrideAdmin(admin.ModelAdmin):
     list_filter = ("is_workday",)
     search_fields = ("name",)
     date_hierarchy = "date"
+
+
+class AssignmentInline(CaseRecordInline):
+    model = Assignment
+
+    fields = ("unit", "role", "state_name", "round", "parent", "assigned_at", "reply_due", "replied_at", "closed_at")
+    readonly_fields = fields
+    fk_name = "proposal"
+
+    @admin.display(description="状态")
+    def state_name(self, obj):
+        return obj.state_label
+
+
+# The proposal's page in the admin lists its assignments: added here, since the handling app sits above proposals.
+ProposalAdmin.inlines = [*ProposalAdmin.inlines, AssignmentInline]

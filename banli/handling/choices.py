@@ -31,6 +31,11 @@ STATE_COLOURS: dict[str, str] = {
     AssignmentState.WITHDRAWN: "secondary",
 }
 
+def state_label(key: str) -> str:
+    """The Chinese label of an assignment state (the key itself when it is none of them)."""
+    return AssignmentState(key).label if key in AssignmentState.values else key
+
+
 # States an assignment never leaves.
 FINAL_STATES = frozenset({AssignmentState.OPINION_SENT, AssignmentState.CLOSED, AssignmentState.WITHDRAWN})
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import chinese_calendar
 
 from banli.core.errors import DomainError
+from banli.handling.models import HolidayOverride
 
 # One holiday item of the notice: "二、春节：2月15日（农历腊月二十八、周日）至23日（…）放假调休，共9天。2月14日（周六）上班。"
 # One festival or several sharing the days ("六、国庆节、中秋节：10月1日至8日放假调休，共8天。").
@@ -148,8 +149,6 @@ def check_year(year: int, days: list[Day]) -> None:
 def uncovered_years(today: dt.date) -> list[int]:
     """Years whose deadlines are already being counted but that have no holiday data: this year, and from
     November (when the next year's notice comes out and deadlines start to reach into it) the next one."""
-    from banli.handling.models import HolidayOverride
-
     years = [today.year] + ([today.year + 1] if today.month >= 11 else [])
     missing = [y for y in years if not package_covers(y)]
     if not missing:

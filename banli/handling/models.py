@@ -15,6 +15,7 @@ from banli.handling.choices import (
     DeadlineUnit,
     DueKind,
     RequestStatus,
+    STATE_COLOURS,
 )
 from banli.proposals.choices import ProposalKind
 
@@ -177,15 +178,11 @@ class Assignment(models.Model):
 
     @property
     def state_label(self) -> str:
-        from banli.handling.workflow import STATES
-
-        return STATES[self.state].label
+        return AssignmentState(self.state).label
 
     @property
     def state_colour(self) -> str:
-        from banli.handling.workflow import STATES
-
-        return STATES[self.state].colour
+        return STATE_COLOURS[self.state]
 
     @property
     def answers(self) -> bool:

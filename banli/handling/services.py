@@ -11,9 +11,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from banli.core import access
+from banli.core import access, eventlog
+from banli.core.access import can_keep_calendar
 from banli.core.errors import ConflictError, DomainError, PermissionDenied, conflict_on_duplicate
-from banli.handling import deadlines, workflow
+from banli.handling import deadlines, holidays, workflow
 from banli.handling.choices import AssignmentRole, AssignmentState, ContactMethod, ContactPhase, DeadlineStep, DeadlineUnit, RequestStatus
 from banli.handling.models import (
     AdjustmentRequest,
@@ -22,7 +23,10 @@ from banli.handling.models import (
     ExtensionRequest,
     SectionAssignment,
 )
+from banli.handling.models import HolidayOverride
 from banli.organizations.choices import UnitKind
+from banli.proposals.models import Proposal
+from banli.replies.models import Feedback
 
 
 def _today(now) -> dt.date:
@@ -66,7 +70,7 @@ def assignment_create(*, proposal, unit, role: str, actor, now=None, parent: Ass
             )
     except IntegrityError as exc:
         raise ConflictError(f"该事项刚刚已交办给「{unit}」，请刷新后查看。") from exc
-    workflow.write_event(
+    eventlog.write_event(
         verb="assign", actor=actor, actor_role=actor_role, assignment=assignment, to_state=AssignmentState.PENDING_SIGN,
         payload={"unit": unit.pk, "unit_name": unit.name, "role": role,
                  "reply_due": due["reply_due"].isoformat(), "parent": parent.pk if parent else None},
@@ -239,7 +243,7 @@ def contact_log(*, assignment: Assignment, actor, phase: str, method: str, conta
         assignment=fresh, phase=phase, method=method, contacted_on=contacted_on,
         people=people.strip(), summary=summary.strip(), recorded_by=actor,
     )
-    workflow.write_event(verb="log_contact", actor=actor, actor_role=role, assignment=fresh, from_state=fresh.state,
+    eventlog.write_event(verb="log_contact", actor=actor, actor_role=role, assignment=fresh, from_state=fresh.state,
                          to_state=fresh.state, now=now,
                          payload={"contact": record.pk, "phase": phase, "method": method, "date": contacted_on.isoformat()})
     return record
@@ -308,8 +312,6 @@ def extension_decide(*, request: ExtensionRequest, actor, approve: bool, approve
 @transaction.atomic
 def assignment_rehandle(*, assignment: Assignment, actor, reason: str, now=None) -> Assignment:
     """Reopen an item rated 不满意 for a new round with a new deadline (重新办理)."""
-    from banli.replies.models import Feedback
-
     now = now or timezone.now()
     workflow.check(assignment, "rehandle", actor, reason=reason)
     unsatisfied = Feedback.objects.filter(assignment=assignment, round=assignment.round, result="unsatisfied").exists()
@@ -327,8 +329,6 @@ def assignment_rehandle(*, assignment: Assignment, actor, reason: str, now=None)
 @transaction.atomic
 def assignment_close(*, assignment: Assignment, actor, reason: str = "", now=None) -> Assignment:
     """Close a replied item (办结): after all proposers rated, or after the feedback deadline passed."""
-    from banli.replies.models import Feedback
-
     now = now or timezone.now()
     workflow.check(assignment, "close", actor, reason=reason)
     if assignment.state == AssignmentState.REPLIED:
@@ -369,8 +369,6 @@ RECOUNTED_DEADLINES = (
 
 
 def _require_calendar_editor(actor) -> None:
-    from banli.core.access import can_keep_calendar
-
     if not can_keep_calendar(actor):
         raise PermissionDenied("只有交办机构可以维护节假日安排。")
 
@@ -382,9 +380,6 @@ def holiday_year_set(*, year: int, days, actor, now=None) -> dict:
     All or nothing: the old entries go and the new ones come in one transaction, then the deadlines still
     ahead that are counted in working days are counted again. Returns what changed.
     """
-    from banli.handling import holidays
-    from banli.handling.models import HolidayOverride
-
     _require_calendar_editor(actor)
     now = now or timezone.now()
     days = list(days)
@@ -402,15 +397,13 @@ def holiday_year_set(*, year: int, days, actor, now=None) -> dict:
     recounted = _recount_deadlines(actor, now)
     summary = {"year": year, "holidays": sum(not d.is_workday for d in days), "workdays": sum(d.is_workday for d in days),
                "replaced": removed, "recounted": recounted}
-    workflow.write_event(verb="holiday_calendar", actor=actor, now=now, payload=summary)
+    eventlog.write_event(verb="holiday_calendar", actor=actor, now=now, payload=summary)
     return summary
 
 
 @transaction.atomic
 def holiday_day_set(*, date: dt.date, is_workday: bool, name: str, actor, now=None) -> dict:
     """Enter or correct one day (a holiday the notice added later, a local day off)."""
-    from banli.handling.models import HolidayOverride
-
     _require_calendar_editor(actor)
     now = now or timezone.now()
     if date is None:
@@ -418,15 +411,13 @@ def holiday_day_set(*, date: dt.date, is_workday: bool, name: str, actor, now=No
     HolidayOverride.objects.update_or_create(date=date, defaults={"is_workday": is_workday, "name": (name or "")[:50]})
     recounted = _recount_deadlines(actor, now)
     summary = {"date": date.isoformat(), "is_workday": is_workday, "name": name, "recounted": recounted}
-    workflow.write_event(verb="holiday_calendar", actor=actor, now=now, payload=summary)
+    eventlog.write_event(verb="holiday_calendar", actor=actor, now=now, payload=summary)
     return summary
 
 
 @transaction.atomic
 def holiday_day_delete(*, date: dt.date, actor, now=None) -> dict:
     """Remove one entered day: the package's calendar (or Monday to Friday) counts it again."""
-    from banli.handling.models import HolidayOverride
-
     _require_calendar_editor(actor)
     now = now or timezone.now()
     deleted, _ = HolidayOverride.objects.filter(date=date).delete()
@@ -434,7 +425,7 @@ def holiday_day_delete(*, date: dt.date, actor, now=None) -> dict:
         raise DomainError("该日期没有录入过，可能刚被他人删除，请刷新后查看。")
     recounted = _recount_deadlines(actor, now)
     summary = {"date": date.isoformat(), "deleted": True, "recounted": recounted}
-    workflow.write_event(verb="holiday_calendar", actor=actor, now=now, payload=summary)
+    eventlog.write_event(verb="holiday_calendar", actor=actor, now=now, payload=summary)
     return summary
 
 
@@ -477,7 +468,7 @@ def _recount_deadlines(actor, now) -> int:
         if not won:
             continue  # changed meanwhile: the next change of the calendar counts it again
         count += 1
-        workflow.write_event(verb="deadline_recount", actor=actor, assignment=a, now=now,
+        eventlog.write_event(verb="deadline_recount", actor=actor, assignment=a, now=now,
                              payload={f: [old.isoformat(), new.isoformat()] for f, (old, new) in changes.items()})
     return count
 
@@ -528,8 +519,8 @@ def assignment_create_many(*, actor, items: list[tuple], now=None) -> list[Assig
             created = Assignment.objects.bulk_create(rows, batch_size=500)
     except IntegrityError as exc:
         raise ConflictError("其中有事项刚刚已被交办，请刷新后重新导入。") from exc
-    workflow.write_events([
-        workflow.build_event(
+    eventlog.write_events([
+        eventlog.build_event(
             verb="assign", actor=actor, actor_role=roles[a.proposal.session_id], assignment=a, to_state="pending_sign",
             payload={"unit": a.unit_id, "unit_name": a.unit.name, "role": a.role, "reply_due": a.reply_due.isoformat(),
                      "parent": None},
@@ -543,7 +534,6 @@ def assignment_create_many(*, actor, items: list[tuple], now=None) -> list[Assig
         if status != proposal.status:
             by_status.setdefault(status, []).append(pk)
             proposal.status = status
-    from banli.proposals.models import Proposal
 
     for status, pks in by_status.items():
         Proposal.objects.filter(pk__in=pks).update(status=status)

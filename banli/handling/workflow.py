@@ -7,16 +7,20 @@ whose message a person can read.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from banli.core.access import acting_role
 from banli.core.errors import ConflictError, DomainError, PermissionDenied
-from banli.handling.choices import FINAL_STATES, STATE_COLOURS, AssignmentRole, AssignmentState
+from banli.core.eventlog import write_event
+from banli.core.security import note_denial
+from banli.handling.choices import FINAL_STATES, STATE_COLOURS, AssignmentRole, AssignmentState, state_label
+from banli.handling.models import Assignment
 from banli.organizations.choices import Role
+from banli.proposals.models import Proposal
 
 
 @dataclass(frozen=True)
@@ -147,18 +151,11 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
-def state_label(key: str) -> str:
-    state = STATES.get(key)
-    return state.label if state else key
-
-
 def check(assignment, action: str, actor, *, reason: str = "", role: str | None = None, log: bool = True) -> str:
     """Raise a DomainError when `actor` may not take `action` on `assignment` now; return the role used.
 
     `role` skips the role lookup when the caller already checked a narrower rule (a review chain step).
     """
-    from banli.core.access import acting_role
-
     transition = TRANSITIONS[action]
     if assignment.role not in transition.assignment_roles:
         allowed = "、".join(AssignmentRole(r).label for r in transition.assignment_roles)
@@ -167,8 +164,6 @@ def check(assignment, action: str, actor, *, reason: str = "", role: str | None 
     if role is None:
         message = f"您没有权限对该事项执行「{transition.label}」。"
         if log:
-            from banli.core.security import note_denial
-
             note_denial(actor, message, action=action, assignment=assignment.pk)
         raise PermissionDenied(message)
     if assignment.state not in transition.sources:
@@ -200,64 +195,12 @@ def allowed_actions(assignment, actor) -> list[Transition]:
     return result
 
 
-def write_event(*, verb: str, actor=None, actor_role: str = "", proposal=None, assignment=None,
-                from_state: str = "", to_state: str = "", reason: str = "", payload: dict | None = None, now=None,
-                client_ip: str | None = None):
-    """Append one row to the event log (hash-chained); call inside the transaction of the change it records."""
-    from banli.handling import eventlog
-
-    return eventlog.append(build_event(
-        verb=verb, actor=actor, actor_role=actor_role, proposal=proposal, assignment=assignment,
-        from_state=from_state, to_state=to_state, reason=reason, payload=payload, now=now, client_ip=client_ip))
-
-
-def write_events(events: list) -> list:
-    """Append many unsaved events (from build_event) in one insert: a bulk service's rows, chained per stream
-    after each stream's last row; a writer racing on one of the streams makes the insert fail (event_chain_no_fork)."""
-    from banli.handling import eventlog
-    from banli.handling.models import Event
-
-    for event in events:
-        event.stream = eventlog.stream_for(event.proposal_id, event.verb)
-    last: dict[str, str] = {}
-    for stream, hash_ in (Event.objects.filter(stream__in={e.stream for e in events})
-                          .order_by("id").values_list("stream", "hash")):
-        last[stream] = hash_
-    return Event.objects.bulk_create(eventlog.chain_new_rows(events, last), batch_size=500)
-
-
-def build_event(*, verb: str, actor=None, actor_role: str = "", proposal=None, assignment=None,
-                from_state: str = "", to_state: str = "", reason: str = "", payload: dict | None = None, now=None,
-                client_ip: str | None = None):
-    """The unsaved event row write_event appends (the same row for one change or for a bulk service's many)."""
-    from banli.core.context import client_ip as current_ip
-    from banli.handling.models import Event
-
-    if proposal is None and assignment is not None:
-        proposal = assignment.proposal
-    return Event(
-        proposal=proposal,
-        assignment=assignment,
-        actor=actor if getattr(actor, "pk", None) else None,
-        actor_role=actor_role,
-        verb=verb,
-        from_state=from_state,
-        to_state=to_state,
-        reason=reason or "",
-        payload=json.loads(json.dumps(payload or {}, default=str)),
-        created_at=now or timezone.now(),
-        client_ip=client_ip if client_ip is not None else current_ip.get(),
-    )
-
-
 def perform(assignment, action: str, actor, *, reason: str = "", payload: dict | None = None,
             changes: dict | None = None, now=None, actor_role: str | None = None):
     """Take `action` on `assignment`: check, compare-and-set the state (and `changes`), write the event.
 
     Must run inside a transaction (services are @transaction.atomic). Returns the fresh assignment.
     """
-    from banli.handling.models import Assignment
-
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("workflow.perform must run inside transaction.atomic")
     transition = TRANSITIONS[action]
@@ -293,8 +236,6 @@ def perform(assignment, action: str, actor, *, reason: str = "", payload: dict |
 def fresh_assignment(assignment_id: int):
     """Reload an assignment with what permission checks need (services that reach it through a request,
     a reply or a commitment must not act on a stale copy)."""
-    from banli.handling.models import Assignment
-
     return Assignment.objects.select_related("proposal__session__assigning_office", "unit").get(pk=assignment_id)
 
 
@@ -321,9 +262,6 @@ def derive_proposal_status(states_by_role: list[tuple[str, str]]) -> str:
 
 def refresh_proposal_status(proposal) -> str:
     """Recompute and store the proposal's derived status (same transaction as the change)."""
-    from banli.handling.models import Assignment
-    from banli.proposals.models import Proposal
-
     pairs = list(Assignment.objects.filter(proposal=proposal).values_list("role", "state"))
     status = derive_proposal_status(pairs)
     if status != proposal.status:

@@ -46,7 +46,7 @@ def prepare(users: int) -> dict:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from banli.core import access
-    from banli.core.demo import DEMO_EMAIL_DOMAIN
+    from banli.demo.builder import DEMO_EMAIL_DOMAIN
     from banli.organizations.choices import Role
 
     # The demo's accounts sign in only in demo mode; the load runs the production settings, so they become
@@ -87,7 +87,7 @@ def prepare(users: int) -> dict:
         else:
             client = Client()
             user = model.objects.get(pk=user.pk)  # with the password set above: the session's hash is made from it
-            client.force_login(user, backend="banli.core.demo_auth.DemoModeModelBackend")
+            client.force_login(user, backend="banli.demo.auth.DemoModeModelBackend")
             device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
             if device is not None:  # the demo's office enrolled a second factor: the session has passed it
                 session = client.session

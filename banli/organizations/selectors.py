@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from banli.core import access
 from banli.core.errors import DomainError
 from banli.organizations.choices import UnitKind
 from banli.organizations.models import Unit
@@ -91,6 +92,4 @@ def sections_of(unit: Unit):
 
 def handlers_of(unit: Unit):
     """Users holding the handler role in the unit or one of its sections."""
-    from banli.core import access
-
     return access.handler_users(unit, active_only=True)

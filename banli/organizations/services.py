@@ -7,9 +7,10 @@ from django.db import IntegrityError, models, transaction
 from banli.core import access
 from banli.core.access import forget_grants
 from banli.core.errors import ConflictError, DomainError, PermissionDenied
-from banli.handling.workflow import write_event
+from banli.core.eventlog import write_event
 from banli.organizations.choices import Role, UnitKind
 from banli.organizations.models import RoleGrant, Unit, User
+from banli.organizations.selectors import normalize_unit_name
 
 
 @transaction.atomic
@@ -156,8 +157,6 @@ def user_sign_out_everywhere(*, user: User) -> User:
 @transaction.atomic
 def unit_add_alias(*, unit: Unit, alias: str, actor=None) -> Unit:
     """Register another name under which files refer to the unit (e.g. 龙岗区教育局 for 区教育局)."""
-    from banli.organizations.selectors import normalize_unit_name
-
     alias = (alias or "").strip()
     if not alias:
         raise DomainError("别名不能为空。", field="aliases")

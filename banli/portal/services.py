@@ -38,7 +38,7 @@ def public_text(reply) -> str:
 @transaction.atomic
 def reply_publish(*, reply_id: int, now=None):
     """Copy a sent reply approved for disclosure to the portal; anything else is not published (idempotent)."""
-    from banli.handling import workflow
+    from banli.core import eventlog
     from banli.portal.models import PublicReply
     from banli.replies.choices import Disclosure, ReplyState
     from banli.replies.letters import letter_title
@@ -58,7 +58,7 @@ def reply_publish(*, reply_id: int, now=None):
         reply_class=reply.reply_class, disclosure=reply.disclosure, text=public_text(reply), round=reply.round,
         replied_on=timezone.localdate(reply.sent_at or now), published_at=now,
     )
-    workflow.write_event(verb="reply_published", assignment=reply.assignment, now=now,
+    eventlog.write_event(verb="reply_published", assignment=reply.assignment, now=now,
                          payload={"reply": reply.pk, "publication": publication.pk, "disclosure": reply.disclosure})
     return publication
 
@@ -80,7 +80,7 @@ def public_reply_withdraw(*, publication, actor, reason: str, now=None):
     """Take a publication off the portal, with the office's reason (the row and the event stay as the record)."""
     from banli.core import access
     from banli.core.errors import ConflictError, DomainError, PermissionDenied
-    from banli.handling import workflow
+    from banli.core import eventlog
     from banli.portal.models import PublicReply
 
     now = now or timezone.now()
@@ -96,7 +96,7 @@ def public_reply_withdraw(*, publication, actor, reason: str, now=None):
         withdrawn_at=now, withdrawn_by=actor, withdraw_reason=reason)
     if not won:
         raise ConflictError("该公开答复已经撤回。")
-    workflow.write_event(verb="publication_withdrawn", actor=actor, assignment=assignment, now=now, reason=reason,
+    eventlog.write_event(verb="publication_withdrawn", actor=actor, assignment=assignment, now=now, reason=reason,
                          payload={"publication": publication.pk, "reply": publication.reply_id})
     publication.refresh_from_db()
     return publication

@@ -5,7 +5,8 @@ from django import forms
 from django.contrib import admin
 
 from banli.core.admin import CaseRecordAdmin, CaseRecordInline
-from banli.handling.models import Assignment
+from banli.core.pii import PII_FIELDS, mask_phone, masked, may_see_full
+from banli.core.security import log
 from banli.proposals.models import Proposal, ProposalProposer, Proposer, Session
 
 
@@ -36,7 +37,6 @@ class MaskedProposerForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from banli.core.pii import PII_FIELDS, masked
 
         for name, label in PII_FIELDS.items():
             if name not in self.fields:
@@ -70,8 +70,6 @@ class ProposerAdmin(admin.ModelAdmin):
         return False
 
     def _full(self, request, obj) -> bool:
-        from banli.core.pii import may_see_full
-
         return obj is None or may_see_full(request.user, obj)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -85,17 +83,12 @@ class ProposerAdmin(admin.ModelAdmin):
         response = super().change_view(request, object_id, form_url, extra_context)
         obj = Proposer.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
         if request.method == "GET" and response.status_code == 200 and obj is not None and self._full(request, obj):
-            from banli.core.pii import PII_FIELDS
-            from banli.core.security import log
-
             log("pii_view", user=request.user, request=request,
                 payload={"proposer": int(object_id), "fields": list(PII_FIELDS), "via": "admin"})
         return response
 
     @admin.display(description="电话")
     def masked_phone(self, obj):
-        from banli.core.pii import mask_phone
-
         return mask_phone(obj.phone)
 
 
@@ -106,25 +99,13 @@ class ProposerLinkInline(CaseRecordInline):
     show_change_link = False
 
 
-class AssignmentInline(CaseRecordInline):
-    model = Assignment
-
-    fields = ("unit", "role", "state_name", "round", "parent", "assigned_at", "reply_due", "replied_at", "closed_at")
-    readonly_fields = fields
-    fk_name = "proposal"
-
-    @admin.display(description="状态")
-    def state_name(self, obj):
-        return obj.state_label
-
-
 @admin.register(Proposal)
 class ProposalAdmin(CaseRecordAdmin):
     list_display = ("number", "title", "kind", "session", "category", "is_key", "status", "submitted_on")
     list_filter = ("session", "kind", "status", "is_key", "category")
     search_fields = ("number", "title", "body", "proposers__name")
     list_select_related = ("session",)
-    inlines = [ProposerLinkInline, AssignmentInline]
+    inlines = [ProposerLinkInline]  # banli.handling.admin adds the assignments (handling sits above proposals)
 
 
 @admin.register(ProposalProposer)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 
 from banli.core import access
+from banli.proposals.models import Proposal
 
 
 @dataclass
@@ -30,8 +31,6 @@ class MergeGroup:
 
 def merge_group(*, user, proposal) -> MergeGroup | None:
     """The proposal's 并案 group (None when it is handled on its own); two queries whatever the group's size."""
-    from banli.proposals.models import Proposal
-
     head_id = proposal.merged_with_id or proposal.pk
     columns = ("pk", "number", "title", "status", "merged_with_id", "session_id")
     rows = list(Proposal.objects.filter(Q(pk=head_id) | Q(merged_with_id=head_id)).only(*columns))

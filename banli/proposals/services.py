@@ -5,7 +5,8 @@ from django.db import IntegrityError, transaction
 
 from banli.core import access
 from banli.core.errors import ConflictError, DomainError, NotFound, PermissionDenied
-from banli.handling.workflow import write_event
+from banli.core.eventlog import build_event, write_event, write_events
+from banli.core.security import note_denial
 from banli.organizations.choices import Role
 from banli.proposals.choices import ProposalKind, ProposalStatus, ProposerKind
 from banli.proposals.models import Proposal, ProposalProposer, Proposer, Session
@@ -321,8 +322,6 @@ def _label(proposal) -> str:
 def _require_merging_office(actor, proposal, message: str) -> None:
     # Grouping items is a handling decision of the session's assigning office; the administrator acts on no case.
     if actor is not None and not access.can_decide_handling(actor, proposal):
-        from banli.core.security import note_denial
-
         note_denial(actor, message, proposal=proposal.pk)
         raise PermissionDenied(message)
 
@@ -413,8 +412,6 @@ def proposal_create_many(*, actor, session: Session, items: list[dict]) -> list[
 
     Each item holds number, title, proposers (names or Proposer objects, the lead first) and optionally kind, body,
     category, is_key. A refusal names the item's number; nothing is written then."""
-    from banli.handling.workflow import build_event, write_events
-
     _require_office_of(actor, session.assigning_office)
     seen: set[tuple[str, str]] = set()
     for item in items:

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from banli.core import uploads
-from banli.core import access
+from banli.core import access, eventlog
 from banli.core.errors import ConflictError, DomainError, PermissionDenied, conflict_on_duplicate
 from banli.handling import deadlines, workflow
 from banli.handling.choices import DeadlineStep
@@ -121,7 +121,7 @@ def review_chain_set(*, unit, steps: list, actor=None, allow_same_reviewer: bool
                                               kind=spec["kind"], checklist_required=bool(spec["checklist_required"]))
         step.reviewers.set(spec.get("reviewers") or ())
         result.append(step)
-    workflow.write_event(verb="review_chain_set", actor=actor,
+    eventlog.write_event(verb="review_chain_set", actor=actor,
                          payload={"unit": unit.pk, "allow_same_reviewer": chain.allow_same_reviewer,
                                   "steps": [[s.name, s.role, s.kind, [u.pk for u in s.reviewers.all()]] for s in result]})
     return result
@@ -178,7 +178,7 @@ def co_opinion_set_sign_off(*, unit, needs_leader: bool, actor=None) -> ReviewCh
     if chain.co_opinion_needs_leader != needs_leader:
         chain.co_opinion_needs_leader = needs_leader
         chain.save(update_fields=["co_opinion_needs_leader"])
-        workflow.write_event(verb="co_opinion_sign_off_set", actor=actor,
+        eventlog.write_event(verb="co_opinion_sign_off_set", actor=actor,
                              payload={"unit": unit.pk, "co_opinion_needs_leader": needs_leader})
     return chain
 
@@ -337,7 +337,7 @@ def reply_save_draft(*, assignment, actor, body: str, reply_class: str = "", dis
             if opinion.assignment.proposal_id != lead_proposal or opinion.state != CoOpinionState.SENT:
                 raise DomainError("只能吸收本事项已送达的会办意见。", field="adopted_opinions")
         reply.adopted_opinions.set(adopted_opinions)
-    workflow.write_event(verb="reply_draft", actor=actor, assignment=assignment,
+    eventlog.write_event(verb="reply_draft", actor=actor, assignment=assignment,
                          payload={"reply": reply.pk, "version": reply.version}, now=now)
     return reply
 
@@ -509,7 +509,7 @@ def draft_comment_add(*, reply: Reply, actor, body: str, now=None) -> DraftComme
         raise DomainError("请填写您对答复稿的意见。", field="body")
     comment = DraftComment.objects.create(reply=reply, proposer=link.proposer, author=actor, body=body.strip(),
                                           created_at=now)
-    workflow.write_event(verb="draft_comment", actor=actor, actor_role=Role.PROPOSER, assignment=reply.assignment,
+    eventlog.write_event(verb="draft_comment", actor=actor, actor_role=Role.PROPOSER, assignment=reply.assignment,
                          payload={"reply": reply.pk, "comment": comment.pk}, now=now)
     return comment
 
@@ -544,7 +544,7 @@ def document_template_upload(*, unit, kind: str, file, actor) -> DocumentTemplat
     template = DocumentTemplate(unit=unit, kind=kind, uploaded_by=actor)
     _store_upload(template.file, ContentFile(content), kind_checked)
     template.save()
-    workflow.write_event(verb="document_template_upload", actor=actor,
+    eventlog.write_event(verb="document_template_upload", actor=actor,
                          payload={"template": template.pk, "unit": getattr(unit, "pk", None), "kind": kind})
     return template
 
@@ -580,7 +580,7 @@ def reply_send(*, reply: Reply, actor, now=None) -> Reply:
         if name != office.name:
             copies.append(ReplyDelivery(reply=reply, kind=DeliveryKind.CC, name=name, delivered_at=now))
     ReplyDelivery.objects.bulk_create(copies)
-    workflow.write_event(verb="reply_delivered", actor=actor, assignment=fresh, now=now,
+    eventlog.write_event(verb="reply_delivered", actor=actor, assignment=fresh, now=now,
                          payload={"reply": reply.pk, "copies": [[c.kind, c.name] for c in copies]})
     reply.refresh_from_db()
     reply_id = reply.pk
@@ -717,7 +717,7 @@ def feedback_callback_record(*, feedback: Feedback, actor, confirmed: bool, note
         raise DomainError("请填写回访情况。", field="note")
     callback = FeedbackCallback.objects.create(feedback=feedback, confirmed=bool(confirmed), note=note.strip(),
                                                recorded_by=actor, created_at=now)
-    workflow.write_event(verb="feedback_callback", actor=actor, actor_role=role, assignment=assignment, now=now,
+    eventlog.write_event(verb="feedback_callback", actor=actor, actor_role=role, assignment=assignment, now=now,
                          payload={"feedback": feedback.pk, "confirmed": bool(confirmed)})
     return callback
 
@@ -758,7 +758,7 @@ def commitment_record(*, assignment, actor, description: str, target_date: dt.da
     commitment = Commitment.objects.create(assignment=fresh, reply=reply, description=description.strip(),
                                            target_date=target_date, recorded_by=actor,
                                            section=section or fresh.lead_section)
-    workflow.write_event(verb="record_commitment", actor=actor, actor_role=role, assignment=fresh,
+    eventlog.write_event(verb="record_commitment", actor=actor, actor_role=role, assignment=fresh,
                          from_state=fresh.state, to_state=fresh.state, now=now,
                          payload={"commitment": commitment.pk, "target_date": target_date.isoformat()})
     return commitment
@@ -796,7 +796,7 @@ def commitment_progress_report(*, commitment: Commitment, actor, note: str, now=
     )
     if not won:
         raise DomainError("该落实事项已经完成，不需要再报告进展。")
-    workflow.write_event(verb="commitment_progress", actor=actor, assignment=assignment, now=now,
+    eventlog.write_event(verb="commitment_progress", actor=actor, assignment=assignment, now=now,
                          payload={"commitment": commitment.pk})
     commitment.refresh_from_db()
     return commitment

@@ -18,7 +18,7 @@ from banli.core.access import (
     can_view_unit_report,
 )
 from banli.core.errors import ConflictError, DomainError, PermissionDenied
-from banli.handling.workflow import write_event
+from banli.core.eventlog import write_event
 from banli.reports import scoring
 from banli.reports.choices import EvaluationState, RuleMode
 from banli.reports.models import Evaluation, Rule, RuleSet, ScoreEntry, SummaryDraft

@@ -1,6 +1,6 @@
 """Benchmarks of the deadline scan (run by `make bench`).
 
-`bench_scan_deadlines` fills the database with the `load_demo --scale` generator (banli.core.demo_scale:
+`bench_scan_deadlines` fills the database with the `load_demo --scale` generator (banli.demo.scale:
 proposals with assignments whose states and deadlines come from simulated timelines) until it holds
 1,000,000 assignments on PostgreSQL (50,000 on SQLite; BANLI_BENCH_SCAN_ROWS to change), as of a fixed
 working day, then times, each as a ratio to ONE bare indexed SQL query returning the same (id, due date)
@@ -50,7 +50,7 @@ def _assignments() -> int:
 
 def _fill(n: int) -> int:
     """Top the database up to about `n` assignments with the --scale generator, as of TODAY 10:00."""
-    from banli.core.demo_scale import generate
+    from banli.demo.scale import generate
     from banli.organizations.models import User
 
     missing = n - _assignments()

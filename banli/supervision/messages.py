@@ -6,7 +6,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from banli.handling.workflow import STATES
+from banli.handling.choices import state_label
 
 # What rendering a reminder reads; select_related these to render a page of them in one query.
 RELATED = ("reminder__assignment__proposal", "reminder__assignment__unit", "reminder__commitment")
@@ -87,7 +87,7 @@ def _render_one(reminder, assignment) -> tuple[str, str]:
             "assignment": assignment,
             "proposal": assignment.proposal,
             "unit": assignment.unit,
-            "state_label": STATES[assignment.state].label if assignment.state in STATES else assignment.state,
+            "state_label": state_label(assignment.state),
             "link": settings.BANLI_BASE_URL.rstrip("/") + item_link(assignment.pk),
         },
     ).strip()

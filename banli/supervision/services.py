@@ -20,7 +20,8 @@ from django.utils import timezone
 from banli.core import access
 from banli.core.errors import DomainError, NotFound, PermissionDenied
 from banli.handling.deadlines import WorkCalendar
-from banli.handling.workflow import STATES, write_event
+from banli.core.eventlog import write_event
+from banli.handling.workflow import STATES
 from banli.handling import services as handling_services
 from banli.organizations.choices import Role
 from banli.supervision import fanout, messages

@@ -30,7 +30,7 @@ def _pages():
     """(name, username, url, params) for every role's work page and the ledger views users open most."""
     from django.urls import reverse
 
-    from banli.core import demo_texts as T
+    from banli.demo import texts as T
     from banli.handling.models import Assignment
 
     code = T.DEPARTMENTS[0][0]
@@ -61,7 +61,7 @@ def _pages():
 
 def _leader():
     """A leader of the first department (the generator makes handlers and unit offices, not leaders)."""
-    from banli.core import demo_texts as T
+    from banli.demo import texts as T
     from banli.organizations import services as orgs
     from banli.organizations.choices import Role
     from banli.organizations.models import Unit, User
@@ -98,7 +98,7 @@ def _measure(pages, repeat: int = 5) -> dict[str, tuple[float, int]]:
 
 
 def bench_workbench_pages_scale():
-    from banli.core.demo_scale import generate
+    from banli.demo.scale import generate
 
     n = _scale()
     started = time.perf_counter()
@@ -131,7 +131,7 @@ def _ledger_target() -> int:
 
 def _top_up(n: int) -> None:
     """Fill the database up to about `n` assignments with the --scale generator (parallel on PostgreSQL)."""
-    from banli.core.demo_scale import analyze, generate
+    from banli.demo.scale import analyze, generate
     from banli.handling.models import Assignment
 
     missing = n - Assignment.objects.count()
@@ -162,7 +162,7 @@ def bench_ledger_at_scale():
     from django.test import Client
     from django.urls import reverse
 
-    from banli.core import demo_texts as T
+    from banli.demo import texts as T
     from banli.handling.models import Assignment
     from banli.organizations.models import Unit
     from banli.proposals.models import Session

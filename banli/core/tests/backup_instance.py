@@ -23,7 +23,7 @@ def build():
 
 
 def report():
-    from banli.handling import eventlog
+    from banli.core import eventlog
     from banli.proposals.models import Proposer
     from banli.reports import figures
 

@@ -59,7 +59,31 @@ def build():
     w.extra = SimpleNamespace()
     _supervision(w)
     _exchange(w)
+    _integration(w)
     return w
+
+
+def _integration(w):
+    """What the integrator's write endpoints name: a contact, a deadline policy, a rule set with a rule, a score
+    entry and a self-evaluation of unit A, a role grant."""
+
+    from banli.organizations.models import RoleGrant
+    from banli.reports import services as reports
+    from banli.reports.models import RuleSet
+
+    w.contact_a = handling.contact_log(assignment=w.lead_a, actor=w.lead_handler, phase="during", method="phone",
+                                       contacted_on=timezone.localdate(),
+                                       people="李委员", summary="电话沟通办理思路")
+    w.deadline_policy = handling.deadline_policy_set(actor=w.office, session=w.session, kind="proposal",
+                                                     step="sign", unit="working_days", amount=5)
+    template = RuleSet.objects.get(session__isnull=True, office__isnull=True)
+    w.rule_set = reports.rule_set_copy(actor=w.office, source=template, session=w.session, name="本届考核细则")
+    w.rule = reports.rule_save(actor=w.office, rule_set=w.rule_set, kind="bonus", label="获领导批示", mode="per",
+                               metric="entry", points=1)
+    w.score_entry = reports.score_entry_record(actor=w.office, session=w.session, unit=w.lead_unit, rule=w.rule,
+                                               quantity=1, evidence="区领导批示一件")
+    w.evaluation = reports.evaluation_prepare(actor=w.lead_office, session=w.session, unit=w.lead_unit)
+    w.role_grant = RoleGrant.objects.filter(user=w.lead_handler).order_by("id").first()
 
 
 def _supervision(w):

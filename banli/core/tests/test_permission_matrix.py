@@ -6,16 +6,19 @@ sign in / 401). A new URL without a row fails `test_every_url_has_a_row`. Object
 that cross-unit access is always probed, and every URL with an id is probed again with an id that exists
 for no one (a guessed id) to make sure nothing answers it.
 
-Set BANLI_MATRIX_PROBE=1 to print what each role actually gets (used when adding rows).
+Set BANLI_MATRIX_PROBE=<file> to write what each role actually gets there (used when adding rows; run it with
+-p no:xdist). Each URL is its own test, all starting from one world built once for the module.
 """
 from __future__ import annotations
 
+import copy
 import os
 import re
 from urllib.parse import urlencode
 
 import pytest
-from django.test import Client
+from django.db import transaction
+from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from banli.core.tests import matrix_world
@@ -144,7 +147,7 @@ row("reports:chart_xlsx", ok=STAFF_ALL)
 row("reports:figures", ok=STAFF_ALL)
 row("reports:items", ok=STAFF_ALL)  # the items behind a figure, restricted to the reader's scope
 row("reports:score", query=_session_unit, ok=UNIT_A_OFFICE_ADMIN)
-row("reports:evaluation_export", query=_session_unit, ok=())  # nothing to export before a 自评 exists
+row("reports:evaluation_export", query=_session_unit, ok=UNIT_A_OFFICE_ADMIN)  # unit A's 自评 (the world prepares one)
 row("reports:rules", query=_session_unit, ok=STAFF_ALL)
 row("reports:summary", query=_session_unit, ok=UNIT_A_OFFICE_ADMIN)
 row("reports:summary_docx", query=_session_unit, ok=UNIT_A_OFFICE_ADMIN)
@@ -203,6 +206,28 @@ row("api:event-detail", ok=SEES_A)
 row("api:subscription-list", ok=SIGNED_IN)  # filtered: empty for anyone but an office or the administrator
 row("api:subscription-detail", ok=OFFICE_ADMIN)
 row("api:subscription-deliveries", ok=OFFICE_ADMIN)
+# The integrator's write endpoints (issue 17.16). Lists are filtered to what the caller may see.
+for _collection in ("user", "role-grant", "proposer", "deadline-policy", "commitment", "contact", "co-opinion",
+                    "feedback", "rule-set", "score-entry", "evaluation"):
+    row(f"api:{_collection}-list", ok=SIGNED_IN)
+row("api:user-detail", ok={"handler", "admin"})  # the administrator, and the user his own account
+row("api:user-deactivate", method="POST", ok={"handler", "admin"}, reach=True)
+row("api:role-grant-detail", ok={"handler", "admin"})
+row("api:proposer-detail", ok=SEES_A)
+row("api:proposal-proposers", ok=SEES_A)
+row("api:proposal-proposer", method="DELETE", ok=SEES_A - {"admin"}, reach=True)  # co-signers: the item's office
+row("api:deadline-policy-detail", ok=SIGNED_IN)
+row("api:commitment-detail", ok=UNIT_A_OFFICE_ADMIN)
+row("api:contact-detail", ok=STAFF_A)  # a contact record stays with the unit's own staff
+row("api:co-opinion-detail", ok=STAFF_A | {"office"})  # between the units and the office
+row("api:feedback-detail", ok=STAFF_A | {"office"})  # the co-signer's own rating: not another proposer's
+row("api:rule-set-detail", ok=STAFF_ALL)
+row("api:rule-set-rules", method="POST", ok=STAFF_ALL, reach=True)
+row("api:rule-set-rule", method="PATCH", ok=STAFF_ALL, reach=True)
+row("api:score-entry-detail", ok=UNIT_A_OFFICE_ADMIN)
+row("api:evaluation-detail", ok=UNIT_A_OFFICE_ADMIN)
+row("api:evaluation-submit", method="POST", ok=UNIT_A_OFFICE_ADMIN, reach=True)
+row("api:evaluation-decide", method="POST", ok=UNIT_A_OFFICE_ADMIN, reach=True)
 # Actions: whoever sees the item reaches the action's own role and input checks; nobody else learns it exists.
 for _action in ("sign", "request_adjustment", "decide_adjustment", "assign_handler", "log_contact", "send_co_opinion",
                 "submit_reply", "review_reply", "send_reply", "rate", "request_extension", "decide_extension",
@@ -261,7 +286,11 @@ def _first_event(w):
 API_DETAIL = {
     "session": lambda w: w.session.pk, "unit": lambda w: w.lead_unit.pk, "proposal": lambda w: w.item_a.pk,
     "assignment": lambda w: w.lead_a.pk, "reply": lambda w: w.reply_a.pk, "event": _first_event,
-    "subscription": lambda w: w.subscription.pk,
+    "subscription": lambda w: w.subscription.pk, "user": lambda w: w.lead_handler.pk,
+    "role": lambda w: w.role_grant.pk, "proposer": lambda w: w.proposer_record.pk,
+    "deadline": lambda w: w.deadline_policy.pk, "commitment": lambda w: w.commitment_a.pk,
+    "contact": lambda w: w.contact_a.pk, "co": lambda w: w.opinion_a.pk, "feedback": lambda w: w.feedback_a.pk,
+    "rule": lambda w: w.rule_set.pk, "score": lambda w: w.score_entry.pk, "evaluation": lambda w: w.evaluation.pk,
 }
 BY_NAME = {
     "workbench:proposal": {"pk": "item_a"}, "workbench:assign": {"pk": "item_a"},
@@ -269,13 +298,14 @@ BY_NAME = {
     "workbench:proposal_merge": {"pk": "item_a"}, "workbench:proposal_unmerge": {"pk": "item_a"},
     "replies:co_opinion": {"assignment_id": "co_a"}, "supervision:notification_read": {"pk": "notification"},
     "supervision:delivery_retry": {"pk": "delivery"}, "supervision:digest": {"pk": "digest"},
-    "supervision:subscription": {"pk": "subscription"},
+    "supervision:subscription": {"pk": "subscription"}, "api:proposal-proposer": {"pk": "co_proposer_record"},
     "exchange:import_mapping": {"pk": "batch"}, "exchange:import_preview": {"pk": "batch"},
     "exchange:import_progress": {"pk": "batch"},
 }
 BY_PARAM = {
     "assignment_id": "lead_a", "reply_id": "reply_a", "opinion_id": "opinion_a", "attachment_id": "attachment_a",
     "delivery_id": "delivery_a", "template_id": "template_a", "feedback_id": "feedback_a", "public_id": "public_reply", "proposal_id": "item_a", "proposer_id": "proposer_record", "session_id": "session", "unit_id": "lead_unit",
+    "proposal_pk": "item_a", "rule_id": "rule",
 }
 LITERALS = {"kind": "proposal_reply", "fmt": "xlsx", "action": "log_contact", "field": "phone"}
 
@@ -285,7 +315,7 @@ def default_kwargs(name: str, route: str, w) -> dict:
     kwargs = {}
     for param in re.findall(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>", route):
         param = param[0] or param[1]
-        if name.startswith("api:") and param == "pk":
+        if name.startswith("api:") and param == "pk" and name not in BY_NAME:
             base = name.split(":")[1].split("-")[0]
             kwargs[param] = API_DETAIL.get(base, lambda w: w.lead_a.pk)(w) if base != "assignment" else w.lead_a.pk
             continue
@@ -314,14 +344,50 @@ def _guess(kwargs):
     return guessed if guessed != kwargs else None
 
 
+@pytest.fixture(scope="module")
+def _matrix_world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The matrix world and one signed-in session per role, built once for the module (as Django's
+    TestCase.setUpTestData does) and rolled back after it; each URL's test runs in its own savepoint. Its files
+    (templates, import files) stay in one media folder that every test of the module uses."""
+    media = tmp_path_factory.mktemp("matrix-media")
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media):
+        block = transaction.atomic()
+        block.__enter__()
+        try:
+            w = matrix_world.build()
+            cookies = {}
+            for role, user in _users(w).items():
+                client = Client()
+                if user is not None:
+                    client.force_login(user)
+                cookies[role] = client.cookies
+            yield w, cookies, media
+        finally:
+            transaction.set_rollback(True)
+            block.__exit__(None, None, None)
+
+
 @pytest.fixture
-def world(db):
-    return matrix_world.build()
+def world(_matrix_world, db, settings):
+    settings.MEDIA_ROOT = _matrix_world[2]
+    return copy.deepcopy(_matrix_world[0])
+
+
+@pytest.fixture
+def clients(_matrix_world, db):
+    """role -> a Client signed in as that role's user (anonymous: none)."""
+    result = {}
+    for role, cookies in _matrix_world[1].items():
+        result[role] = Client(raise_request_exception=False)
+        result[role].cookies = copy.deepcopy(cookies)
+    return result
 
 
 def _request(client, method, url):
     if method == "POST":
         return client.post(url, {}, HTTP_HX_REQUEST="true")
+    if method in ("PATCH", "DELETE"):  # API only: an empty JSON body reaches the endpoint's own checks
+        return client.generic(method, url, b"{}", content_type="application/json")
     return client.get(url)
 
 
@@ -332,53 +398,47 @@ def test_every_url_has_a_row():
     assert not stale, f"rows for URLs that no longer exist: {stale}"
 
 
-def test_every_role_gets_what_the_table_says_for_every_url(world):
+PROBE = os.environ.get("BANLI_MATRIX_PROBE")  # a file: what each role gets is appended there (run without xdist)
+ROUTES = all_url_names()
+MATRIX_NAMES = sorted(name for name in ROUTES if name in TABLE or PROBE)
+
+
+@pytest.mark.parametrize("name", MATRIX_NAMES)
+def test_every_role_gets_what_the_table_says_for_the_url(name, world, clients):
+    """One test per URL (so the matrix spreads over the workers); each starts from the same world."""
     users = _users(world)
-    clients = {}
-    for role, user in users.items():
-        client = Client(raise_request_exception=False)
-        if user is not None:
-            client.force_login(user)
-        clients[role] = client
-    probe = os.environ.get("BANLI_MATRIX_PROBE")
-    mismatches, table = [], []
-    routes = all_url_names()
-    for name in sorted(routes):
-        if name not in TABLE and not probe:
-            continue
-        kwargs_of, spec = TABLE.get(name, (None, rule(method="GET")))
-        kwargs = kwargs_of(world) if kwargs_of else default_kwargs(name, routes[name], world)
-        url = reverse(name, kwargs=kwargs)
-        if name in QUERIES:
-            url += "?" + urlencode(QUERIES[name](world))
-        observed = {}
-        for role in ROLES:
-            response = _request(clients[role], spec["method"], url)
-            if spec["method"] == "POST" and users[role] is not None:
-                users[role].refresh_from_db()  # "sign out everywhere" moved the session version on
-                clients[role].force_login(users[role])  # a POST may sign out or rotate the session
-            observed[role] = probe_outcome(response, spec["reach"] and users[role] is not None)
-            if observed[role] == "ok" and role in ("other_handler", "other_proposer", "public") and kwargs:
-                raw = b"".join(response.streaming_content) if response.streaming else response.content
-                body = raw.decode(errors="ignore")
-                if world.item_a.title in body and spec["expected"][role] != "ok":
-                    observed[role] = "leak"
-        table.append((name, spec["method"], observed))
-        for role in ROLES:
-            if observed[role] != spec["expected"][role]:
-                mismatches.append(f"{name} [{spec['method']} {url}] {role}: expected {spec['expected'][role]}, got {observed[role]}")
-        guessed = _guess(kwargs)
-        if guessed:
-            gurl = reverse(name, kwargs=guessed)
-            for role in ("office", "admin", "handler", "proposer"):
-                outcome = probe_outcome(_request(clients[role], spec["method"], gurl))
-                if spec["method"] == "POST":
-                    users[role].refresh_from_db()
-                    clients[role].force_login(users[role])
-                if outcome not in ("deny", "login", "method"):
-                    mismatches.append(f"{name} [{gurl}] {role}: a guessed id answered {outcome}")
-    if probe:
-        with open(probe, "w") as out:
-            for name, method, observed in table:
-                out.write(f"{name:45s} {method:4s} " + " ".join(f"{r}={observed[r]}" for r in ROLES) + "\n")
+    mismatches = []
+    kwargs_of, spec = TABLE.get(name, (None, rule(method="GET")))
+    kwargs = kwargs_of(world) if kwargs_of else default_kwargs(name, ROUTES[name], world)
+    url = reverse(name, kwargs=kwargs)
+    if name in QUERIES:
+        url += "?" + urlencode(QUERIES[name](world))
+    observed = {}
+    for role in ROLES:
+        response = _request(clients[role], spec["method"], url)
+        if spec["method"] != "GET" and users[role] is not None:
+            users[role].refresh_from_db()  # "sign out everywhere" moved the session version on
+            clients[role].force_login(users[role])  # a POST may sign out or rotate the session
+        observed[role] = probe_outcome(response, spec["reach"] and users[role] is not None)
+        if observed[role] == "ok" and role in ("other_handler", "other_proposer", "public") and kwargs:
+            raw = b"".join(response.streaming_content) if response.streaming else response.content
+            body = raw.decode(errors="ignore")
+            if world.item_a.title in body and spec["expected"][role] != "ok":
+                observed[role] = "leak"
+    for role in ROLES:
+        if observed[role] != spec["expected"][role]:
+            mismatches.append(f"{name} [{spec['method']} {url}] {role}: expected {spec['expected'][role]}, got {observed[role]}")
+    guessed = _guess(kwargs)
+    if guessed:
+        gurl = reverse(name, kwargs=guessed)
+        for role in ("office", "admin", "handler", "proposer"):
+            outcome = probe_outcome(_request(clients[role], spec["method"], gurl))
+            if spec["method"] != "GET":
+                users[role].refresh_from_db()
+                clients[role].force_login(users[role])
+            if outcome not in ("deny", "login", "method"):
+                mismatches.append(f"{name} [{gurl}] {role}: a guessed id answered {outcome}")
+    if PROBE:
+        with open(PROBE, "a") as out:
+            out.write(f"{name:45s} {spec['method']:4s} " + " ".join(f"{r}={observed[r]}" for r in ROLES) + "\n")
     assert not mismatches, "\n".join(mismatches)

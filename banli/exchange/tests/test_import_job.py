@@ -126,6 +126,6 @@ def test_a_bulk_imported_item_is_the_same_as_one_registered_and_assigned_by_hand
         return shown, assignments, events, links
 
     assert shape(bulk) == shape(by_hand)
-    from banli.handling.eventlog import verify
+    from banli.core.eventlog import verify
 
     assert verify()[1] is None  # the bulk rows are chained like the others

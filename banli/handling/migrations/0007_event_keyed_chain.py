@@ -9,7 +9,7 @@ from django.utils import timezone
 
 
 def mark_legacy_rows(apps, schema_editor):
-    from banli.handling import eventlog
+    from banli.core import eventlog
 
     Event = apps.get_model("handling", "Event")
     last = Event.objects.order_by("-id").values_list("id", flat=True).first()

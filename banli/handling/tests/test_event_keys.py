@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from banli.core.testing import assign, make_proposal, walk_to
-from banli.handling import eventlog
+from banli.core import eventlog
 from banli.handling.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -150,7 +150,7 @@ def test_rows_from_before_the_key_still_verify_and_no_plain_row_is_accepted_afte
     assert marker.payload["legacy_last_id"] == chain[-1].pk or marker.payload["legacy_last_id"] >= chain[-1].pk
     assert eventlog.verify()[1] is None
     # A row appended now is keyed; a plain one slipped in after the marker is refused.
-    from banli.handling.workflow import write_event
+    from banli.core.eventlog import write_event
 
     write_event(verb="note", proposal=chain[0].proposal)
     assert eventlog.verify()[1] is None

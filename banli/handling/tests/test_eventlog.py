@@ -8,9 +8,9 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
 from banli.core.testing import assign, build_world, make_proposal, walk_to
-from banli.handling import eventlog
+from banli.core import eventlog
 from banli.handling.models import Event
-from banli.handling.workflow import write_event
+from banli.core.eventlog import write_event
 
 pytestmark = pytest.mark.django_db
 

@@ -55,7 +55,7 @@ def test_a_session_cookie_is_filed_where_the_server_s_own_cookie_goes():
 
 def _session_of(user) -> str:
     client = Client()
-    client.force_login(user, backend="banli.core.demo_auth.DemoModeModelBackend")
+    client.force_login(user, backend="banli.demo.auth.DemoModeModelBackend")
     return client.cookies["sessionid"].value
 
 

@@ -15,7 +15,7 @@ from banli.core.errors import DomainError, NotFound, PermissionDenied
 from banli.core.testing import assign, make_proposal, make_user, walk_to
 from banli.handling import services as handling
 from banli.handling.models import Event
-from banli.handling.workflow import write_event
+from banli.core.eventlog import write_event
 from banli.organizations import services as orgs
 from banli.organizations.choices import Role, UnitKind
 from banli.proposals import services as proposals

@@ -3,7 +3,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from banli.handling import eventlog
+from banli.core import eventlog
 
 
 class Command(BaseCommand):

@@ -18,7 +18,7 @@ from django.utils.module_loading import import_string
 
 from banli.assist.tasks import retrain_if_stale
 from banli.core.tasks import sweep_if_due
-from banli.handling.eventlog import anchor_due
+from banli.core.eventlog import anchor_due
 from banli.supervision import services
 from banli.supervision.choices import DigestPeriod
 from banli.supervision.tasks import run_scan

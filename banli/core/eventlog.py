@@ -1,4 +1,8 @@
-"""The append-only event log as keyed hash chains: appending a row, verifying every chain, daily anchors.
+"""The append-only event log as keyed hash chains: writing a row, verifying every chain, daily anchors.
+
+Every app records what happens through `write_event` (one row) or `build_event` + `write_events` (a bulk service's
+rows). The log lives in core, below the domain apps, so any of them may write to it; the Event model itself is the
+table handling_event, looked up by its app label here (no import of a domain app).
 
 A stream is one proposal's history ("proposal:<id>"), the security log ("security") or everything else
 ("system"). Each row's hash covers its content and the previous row's hash in the same stream; a unique
@@ -22,13 +26,22 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from banli.core.context import client_ip as current_ip
 
 GENESIS = "0" * 64
 KEYED = 2
 MARKER_VERB = "security.eventlog_keyed"
 anchor_log = logging.getLogger("banli.anchor")
+
+
+def event_model():
+    """The Event model (banli.handling.models.Event, table handling_event)."""
+    return apps.get_model("handling", "Event")
 
 
 def stream_for(proposal_id: int | None, verb: str) -> str:
@@ -95,7 +108,7 @@ def _wait_for_stream(stream: str) -> None:
 
 def append(event) -> object:
     """Insert `event` (unsaved Event) at the end of its stream's chain; retries when another writer won."""
-    from banli.handling.models import Event
+    Event = event_model()
 
     event.stream = stream_for(event.proposal_id, event.verb)
     event.scheme = KEYED
@@ -136,7 +149,7 @@ class Break:
 def legacy_limit() -> int:
     """The id of the last row allowed to carry a plain SHA-256: named by the keyed marker the keying migration wrote
     (0 on an instance that was keyed from the start, or whose marker does not verify)."""
-    from banli.handling.models import Event
+    Event = event_model()
 
     marker = Event.objects.filter(verb=MARKER_VERB, scheme=KEYED).order_by("id").first()
     if marker is None or not _valid(marker):
@@ -146,7 +159,7 @@ def legacy_limit() -> int:
 
 def verify(*, stream: str | None = None) -> tuple[int, Break | None]:
     """Walk every chain in id order; return (rows checked, first broken link or None)."""
-    from banli.handling.models import Event
+    Event = event_model()
 
     limit = legacy_limit()
     qs = Event.objects.all()
@@ -179,7 +192,7 @@ def _heads(last_id: int) -> list[tuple[str, int, str]]:
     """The head (last row) of every stream among the rows up to `last_id`."""
     from django.db.models import Max
 
-    from banli.handling.models import Event
+    Event = event_model()
 
     ids = [row["last"] for row in Event.objects.filter(id__lte=last_id).values("stream").annotate(last=Max("id"))]
     return list(Event.objects.filter(id__in=ids).values_list("stream", "id", "hash"))
@@ -188,9 +201,7 @@ def _heads(last_id: int) -> list[tuple[str, int, str]]:
 def anchor_create(*, path: Path | None = None, now=None) -> dict:
     """Append the current heads of every chain to the anchor file (0600) and the `banli.anchor` logger."""
     from django.db.models import Max
-    from django.utils import timezone
-
-    from banli.handling.models import Event
+    Event = event_model()
 
     last_id = Event.objects.aggregate(last=Max("id"))["last"] or 0
     heads = _heads(last_id)
@@ -207,8 +218,6 @@ def anchor_create(*, path: Path | None = None, now=None) -> dict:
 
 def anchor_due(*, now=None) -> dict | None:
     """Write today's anchor unless the file already has one from today (the scheduler calls this every round)."""
-    from django.utils import timezone
-
     now = now or timezone.now()
     today = timezone.localdate(now).isoformat()
     path = Path(settings.BANLI_EVENT_ANCHOR_FILE)
@@ -228,7 +237,7 @@ class AnchorProblem:
 
 def verify_anchors(*, path: Path | None = None) -> tuple[int, AnchorProblem | None]:
     """Check the chains against every anchor in the file: (anchors checked, first one that no longer matches)."""
-    from banli.handling.models import Event
+    Event = event_model()
 
     path = Path(path or settings.BANLI_EVENT_ANCHOR_FILE)
     if not path.exists():
@@ -249,3 +258,46 @@ def verify_anchors(*, path: Path | None = None) -> tuple[int, AnchorProblem | No
             return checked, AnchorProblem(number, anchor.get("at", ""), "各链末端与锚点不符（记录被改写或截断）")
         checked += 1
     return checked, None
+
+
+def write_event(*, verb: str, actor=None, actor_role: str = "", proposal=None, assignment=None,
+                from_state: str = "", to_state: str = "", reason: str = "", payload: dict | None = None, now=None,
+                client_ip: str | None = None):
+    """Append one row to the event log (hash-chained); call inside the transaction of the change it records."""
+    return append(build_event(
+        verb=verb, actor=actor, actor_role=actor_role, proposal=proposal, assignment=assignment,
+        from_state=from_state, to_state=to_state, reason=reason, payload=payload, now=now, client_ip=client_ip))
+
+
+def write_events(events: list) -> list:
+    """Append many unsaved events (from build_event) in one insert: a bulk service's rows, chained per stream
+    after each stream's last row; a writer racing on one of the streams makes the insert fail (event_chain_no_fork)."""
+    Event = event_model()
+    for event in events:
+        event.stream = stream_for(event.proposal_id, event.verb)
+    last: dict[str, str] = {}
+    for stream, hash_ in (Event.objects.filter(stream__in={e.stream for e in events})
+                          .order_by("id").values_list("stream", "hash")):
+        last[stream] = hash_
+    return Event.objects.bulk_create(chain_new_rows(events, last), batch_size=500)
+
+
+def build_event(*, verb: str, actor=None, actor_role: str = "", proposal=None, assignment=None,
+                from_state: str = "", to_state: str = "", reason: str = "", payload: dict | None = None, now=None,
+                client_ip: str | None = None):
+    """The unsaved event row write_event appends (the same row for one change or for a bulk service's many)."""
+    if proposal is None and assignment is not None:
+        proposal = assignment.proposal
+    return event_model()(
+        proposal=proposal,
+        assignment=assignment,
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_role=actor_role,
+        verb=verb,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason or "",
+        payload=json.loads(json.dumps(payload or {}, default=str)),
+        created_at=now or timezone.now(),
+        client_ip=client_ip if client_ip is not None else current_ip.get(),
+    )

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from banli.core import demo_texts as T
+from banli.demo import texts as T
 from banli.handling import services as handling
 from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.handling.deadlines import WorkCalendar, add_months

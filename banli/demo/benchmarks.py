@@ -6,7 +6,7 @@ import time
 
 def bench_load_demo_scale():
     """Generate 5,000 proposals and report the rate (proposals and events per second)."""
-    from banli.core.demo_scale import generate
+    from banli.demo.scale import generate
 
     started = time.perf_counter()
     result = generate(5000, batch_size=2500, seed=11)

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from banli.core import demo_texts as T
-from banli.handling import deadlines, eventlog
+from banli.core import eventlog
+from banli.demo import texts as T
+from banli.handling import deadlines
 from banli.handling.choices import AssignmentRole, AssignmentState, DeadlineStep
 from banli.handling.models import Assignment, ContactRecord, Event
 from banli.handling.workflow import derive_proposal_status
@@ -90,7 +91,7 @@ class Context:
 
 def _prepare(n: int, seed: int, now, session_id: int | None = None, label: str = "件") -> Context:
     """Units, accounts, proposers and a new session (or the one given), through the services (reused when present)."""
-    from banli.core.demo import DemoLoader
+    from banli.demo.builder import DemoLoader
 
     office_unit = Unit.objects.filter(name=T.DISTRICT_OFFICE[0]).first()
     if office_unit is None:

@@ -16,7 +16,7 @@ from banli.handling.workflow import STATES, derive_proposal_status
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
     """The demo data loaded once for this module, rolled back at its end."""
-    from banli.core.demo import load_demo
+    from banli.demo.builder import load_demo
 
     with django_db_blocker.unblock():
         with transaction.atomic():
@@ -38,7 +38,7 @@ def test_demo_has_assignments_in_every_workflow_state(demo, db):
 
 
 def test_seed_001_unit_has_33_city_items_4_lead_1_split_28_co_all_answered_on_time_and_satisfied(demo, db):
-    from banli.core.demo import CITY_SESSION
+    from banli.demo.builder import CITY_SESSION
     from banli.replies.models import Feedback
 
     city_items = Assignment.objects.filter(unit__name="深圳市滨海区人民政府", proposal__session__name=CITY_SESSION)
@@ -75,7 +75,7 @@ def test_a_later_proposal_on_the_same_subject_is_merged_and_handled_beside_its_h
 
 
 def test_district_government_hands_city_items_on_to_its_departments(demo, db):
-    from banli.core.demo import CITY_SESSION
+    from banli.demo.builder import CITY_SESSION
 
     handed_on = Assignment.objects.filter(parent__unit__name="深圳市滨海区人民政府",
                                           proposal__session__name=CITY_SESSION)
@@ -94,7 +94,7 @@ def test_demo_has_about_twenty_departments_with_two_to_four_sections(demo, db):
 
 
 def test_every_role_has_a_demo_account(demo, db):
-    from banli.core.demo import demo_accounts
+    from banli.demo.builder import demo_accounts
     from banli.organizations.choices import Role
 
     roles = {role for account in demo_accounts() for role in account["role_keys"]}
@@ -110,7 +110,7 @@ def test_proposal_status_is_derived_from_its_assignments(demo, db):
 
 
 def test_demo_history_lies_in_the_past_and_its_event_chains_verify(demo, db):
-    from banli.handling import eventlog
+    from banli.core import eventlog
 
     assert not Event.objects.filter(created_at__gt=timezone.now()).exists()
     assert Event.objects.filter(verb="sign").count() > 100
@@ -130,7 +130,7 @@ def test_second_run_of_load_demo_changes_nothing(demo, db, settings):
 
 
 def test_demo_accounts_prints_one_account_per_role_in_a_table(demo, db, settings):
-    from banli.core.demo import DEMO_PASSWORD
+    from banli.demo.builder import DEMO_PASSWORD
 
     settings.DEMO_MODE = True
     out = io.StringIO()
@@ -141,7 +141,7 @@ def test_demo_accounts_prints_one_account_per_role_in_a_table(demo, db, settings
 
 
 def test_demo_passwords_work_only_in_demo_mode(demo, db, client, settings):
-    from banli.core.demo import DEMO_PASSWORD
+    from banli.demo.builder import DEMO_PASSWORD
 
     settings.DEMO_MODE = False
     assert not client.login(username="edu_office", password=DEMO_PASSWORD)

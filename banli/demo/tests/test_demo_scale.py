@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Count
 
-from banli.handling import eventlog
+from banli.core import eventlog
 from banli.handling.deadlines import next_due
 from banli.handling.models import Assignment, Event
 from banli.handling.workflow import STATES, TRANSITIONS, derive_proposal_status

@@ -39,7 +39,7 @@ class Command(BaseCommand):
         parser.add_argument("--all", action="store_true", help="列出全部演示账号")
 
     def handle(self, *args, all: bool, **options):
-        from banli.core.demo import DEMO_PASSWORD, demo_accounts
+        from banli.demo.builder import DEMO_PASSWORD, demo_accounts
 
         accounts = demo_accounts()
         if not accounts:

@@ -22,7 +22,7 @@ class Command(BaseCommand):
     def handle(self, *args, scale: int, batch: int, seed: int, workers: int, **options):
         if scale:
             return self.handle_scale(scale, batch, seed, workers)
-        from banli.core.demo import DEMO_PASSWORD, demo_exists, load_demo
+        from banli.demo.builder import DEMO_PASSWORD, demo_exists, load_demo
 
         if demo_exists():
             self.stdout.write("演示数据已存在，未做任何改动。")
@@ -39,7 +39,7 @@ class Command(BaseCommand):
         ))
 
     def handle_scale(self, scale: int, batch: int, seed: int, workers: int):
-        from banli.core.demo_scale import generate
+        from banli.demo.scale import generate
 
         if scale < 0:
             raise CommandError("--scale 必须是正整数（要生成的交办条数）。")

@@ -6,7 +6,7 @@ from django.contrib.auth.backends import ModelBackend
 
 
 def is_demo_account(user) -> bool:
-    from banli.core.demo import DEMO_EMAIL_DOMAIN
+    from banli.demo.builder import DEMO_EMAIL_DOMAIN
 
     return (user.email or "").lower().endswith("@" + DEMO_EMAIL_DOMAIN)
 
