@@ -115,6 +115,14 @@ def _uses_shared_world(item) -> bool:
     return True
 
 
+def pytest_collection_modifyitems(items):
+    # pytest-django creates the test databases only for tests that declare database use (a django_db marker or the
+    # db fixtures); `world` asks for `db` at run time, so a run of world tests alone would find no tables.
+    for item in items:
+        if "world" in getattr(item, "fixturenames", ()) and item.get_closest_marker("django_db") is None:
+            item.add_marker(pytest.mark.django_db)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     # Before any fixture of the test, so the world's transaction is the outer one and `db`'s is a savepoint in it.

@@ -160,6 +160,24 @@ def due_date(session, kind: str, step: str, start: dt.date, work_calendar: WorkC
     return apply_rule(rule_for(session, kind, step), start, work_calendar)
 
 
+class RehandleDeadlines:
+    """The re-handling deadline of items rated 不满意 (DeadlineStep.REHANDLE counted from the rating's day), for
+    many rows at once: one policy read per session and kind, the calendar read once and only when needed."""
+
+    def __init__(self):
+        self._rules: dict[tuple[int, str], Rule] = {}
+        self._calendar: WorkCalendar | None = None
+
+    def due(self, session, kind: str, rated_on: dt.date) -> dt.date:
+        key = (session.pk, kind)
+        if key not in self._rules:
+            self._rules[key] = rule_for(session, kind, DeadlineStep.REHANDLE)
+        rule = self._rules[key]
+        if rule.unit == DeadlineUnit.WORKING_DAYS and self._calendar is None:
+            self._calendar = WorkCalendar.load()
+        return apply_rule(rule, rated_on, self._calendar)
+
+
 def assignment_deadlines(session, kind: str, start: dt.date) -> dict[str, dt.date]:
     """All deadlines an assignment gets when it is made on `start`."""
     cal = WorkCalendar.load()

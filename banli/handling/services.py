@@ -314,10 +314,13 @@ def assignment_rehandle(*, assignment: Assignment, actor, reason: str, now=None)
     """Reopen an item rated 不满意 for a new round with a new deadline (重新办理)."""
     now = now or timezone.now()
     workflow.check(assignment, "rehandle", actor, reason=reason)
-    unsatisfied = Feedback.objects.filter(assignment=assignment, round=assignment.round, result="unsatisfied").exists()
-    if not unsatisfied:
+    rated_at = (Feedback.objects.filter(assignment=assignment, round=assignment.round, result="unsatisfied")
+                .order_by("submitted_at").values_list("submitted_at", flat=True).first())
+    if rated_at is None:
         raise DomainError("只有办理结果被测评为“不满意”的事项才能重新办理。")
-    new_due = deadlines.due_date(assignment.proposal.session, assignment.proposal.kind, DeadlineStep.REHANDLE, _today(now))
+    # Counted from the 不满意 rating, as the to-do lists show it: taking 重新办理 late does not buy more time.
+    new_due = deadlines.RehandleDeadlines().due(assignment.proposal.session, assignment.proposal.kind,
+                                                min(_today(rated_at), _today(now)))
     return workflow.perform(
         assignment, "rehandle", actor, reason=reason, now=now,
         changes={"round": F("round") + 1, "reply_due": new_due, "feedback_due": None, "replied_at": None},

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from banli.core import access
 from banli.handling.choices import FINAL_STATES, AssignmentRole, AssignmentState
-from banli.handling.deadlines import WorkCalendar
+from banli.handling.deadlines import RehandleDeadlines, WorkCalendar
 from banli.handling.models import AdjustmentRequest, Assignment, Event, ExtensionRequest
 from banli.handling.workflow import STATES
 from banli.organizations.choices import Role
@@ -123,7 +123,24 @@ def _unsatisfied() -> Q:
     return Q(Exists(rated), state__in=(AssignmentState.REPLIED, AssignmentState.RATED))
 
 
-UNSATISFIED_HINT = "提案人测评为“不满意”：承办单位应重新办理；如确需按现状办结，由交办机构决定并说明理由"
+UNSATISFIED_HINT = ("提案人测评为“不满意”：承办单位应在期限内重新办理（期限自测评之日起计算）；"
+                    "如确需按现状办结，由交办机构决定并说明理由")
+
+
+def _unsatisfied_section(base: QuerySet, title: str, clock: Clock) -> Section:
+    """Items rated 不满意, each with its re-handling deadline counted from the rating (what 重新办理 will set)."""
+    rated_at = Feedback.objects.filter(
+        assignment=OuterRef("pk"), round=OuterRef("round"), result=Rating.UNSATISFIED
+    ).order_by("submitted_at").values("submitted_at")[:1]
+    qs = with_rows(base.filter(_unsatisfied())).annotate(rated_at=Subquery(rated_at))
+    count = qs.count()
+    rows = list(qs.order_by(F("key_item").desc(), "rated_at", "id")[:ROW_LIMIT]) if count else []
+    rehandle = RehandleDeadlines()
+    for row in rows:
+        row.due = rehandle.due(row.proposal.session, row.proposal.kind, timezone.localdate(row.rated_at))
+    rows = decorate(rows, clock)
+    return Section(key="unsatisfied", title=title, count=count, rows=rows, hint=UNSATISFIED_HINT,
+                   red=sum(1 for r in rows if r.light == "red"))
 
 
 def office_workbench(user, clock: Clock) -> list[Section]:
@@ -149,7 +166,7 @@ def office_workbench(user, clock: Clock) -> list[Section]:
     sections.append(Section("overdue_units", "逾期事项（按单位）", sum(r["n"] for r in by_unit), by_unit, kind="units", red=len(by_unit)))
     review = base.filter(access.awaiting_office_review_q())
     sections.append(_section("office_review", "待交办机构审核的答复", review, clock))
-    sections.append(_section("unsatisfied", "测评不满意待处理", base.filter(_unsatisfied()), clock, hint=UNSATISFIED_HINT))
+    sections.append(_unsatisfied_section(base, "测评不满意待处理", clock))
     return sections
 
 
@@ -162,7 +179,7 @@ def unit_office_workbench(user, clock: Clock) -> list[Section]:
         _section("to_check", "待核稿的答复", base.filter(access.awaiting_unit_check_q()), clock),
         _section("to_send", "已签发待发送", base.filter(state=AssignmentState.REPLY_REVIEW).filter(Exists(approved)), clock),
         _section("co_due", "会办意见待送", base.filter(role=AssignmentRole.CO, state__in=(AssignmentState.SIGNED, AssignmentState.IN_PROGRESS)), clock),
-        _section("unsatisfied", "测评不满意待重新办理", base.filter(_unsatisfied()), clock, hint=UNSATISFIED_HINT),
+        _unsatisfied_section(base, "测评不满意待重新办理", clock),
         _section("rehandling", "重新办理", base.filter(state=AssignmentState.REHANDLING), clock),
     ]
 

@@ -61,3 +61,25 @@ def test_rehandling_is_offered_only_after_an_unsatisfied_rating(world):
     for user in (world.lead_office, world.office):
         keys = {o.key for o in offered_actions(lead, user, {"reply": replies.current_reply(lead)})}
         assert "rehandle" not in keys and "close" in keys
+
+
+def test_the_to_do_rows_show_the_rehandling_deadline_counted_from_the_rating_and_rehandling_keeps_it(world):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from banli.handling.deadlines import add_months
+    from banli.replies.models import Feedback
+
+    lead = _rated_unsatisfied(world)
+    rated_on = timezone.localdate() - dt.timedelta(days=40)  # rated 40 days ago: the month has run out
+    Feedback.objects.filter(assignment=lead, result="unsatisfied").update(
+        submitted_at=timezone.now() - dt.timedelta(days=40))
+    expected = add_months(rated_on, 1)  # DeadlineStep.REHANDLE's default: one month
+    for user, role in ((world.lead_office, "unit_office"), (world.office, "assigning_office")):
+        row = _section(user, role, "unsatisfied").rows[0]
+        assert row.due == expected and row.light == "red"
+    handling.assignment_rehandle(assignment=lead, actor=world.lead_office, reason="重新研究办理")
+    lead.refresh_from_db()
+    assert lead.reply_due == expected  # taking 重新办理 late buys no time
+    assert lead.next_due == expected and lead.next_due_kind == "reply"
