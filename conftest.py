@@ -79,6 +79,9 @@ class _SharedWorld:
 
         if self.block is not None:
             block, self.block, self.world, self.module = self.block, None, None, None
+            if not connection.in_atomic_block:
+                # The connection was closed under it (its uncommitted world went with it): nothing to roll back.
+                return
             if connection.atomic_blocks and connection.atomic_blocks[-1] is not block:
                 raise RuntimeError("the shared test world's transaction is not the innermost one: a module-scoped "
                                    "fixture opened a transaction inside it (use the root `world` or its own only)")

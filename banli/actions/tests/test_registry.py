@@ -31,8 +31,9 @@ def test_every_action_has_a_page_form_an_api_endpoint_a_permission_row_and_a_lab
 def test_every_workflow_transition_is_reachable_through_some_action():
     covered = {t for action in ACTIONS.values() for t in action.transitions}
     # complete_feedback is taken by the rating service itself when the last proposer has rated; progress on a
-    # commitment is reported on the commitments page (one commitment, not one assignment, is its object).
-    assert set(TRANSITIONS) - covered == {"complete_feedback", "report_commitment_progress"}
+    # commitment is reported on the commitments page (one commitment, not one assignment, is its object);
+    # submit_co_opinion is what send_co_opinion takes when the co unit's leader must sign off first.
+    assert set(TRANSITIONS) - covered == {"complete_feedback", "report_commitment_progress", "submit_co_opinion"}
 
 
 @pytest.mark.django_db

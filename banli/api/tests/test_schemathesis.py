@@ -26,6 +26,7 @@ NOT_YET_AGREED = {
     ("POST", "/api/v1/co-opinions"): ("只适用于会办单位",),
     ("POST", "/api/v1/deadline-policies"): ("期限数量应为",),
     ("POST", "/api/v1/proposers"): ("邮箱格式不正确",),
+    ("POST", "/api/v1/feedback"): ("只适用于主办、分办单位",),  # which role the named assignment has
 }
 
 
