@@ -24,8 +24,8 @@ from banli.api.errors import PasswordChangeRequired, error_body, error_responses
 from banli.api.selectors import figures
 from banli.core import access
 from banli.core.errors import DomainError, NotFound, PermissionDenied
-from banli.workbench.filtersets import LedgerFilter
-from banli.workbench.selectors import ledger_assignments
+from banli.ledger.filtersets import LedgerFilter
+from banli.ledger.selectors import ledger_assignments
 from banli.handling import services as handling
 from banli.handling.models import Assignment, Event
 from banli.organizations import services as orgs

@@ -147,7 +147,7 @@ def ledger_rows(queryset: QuerySet, *, viewer=None, today: dt.date | None = None
     how many values went out in full and masked, for the export's security event.
     """
     today = today or timezone.localdate()
-    from banli.workbench.selectors import overdue_q
+    from banli.ledger.selectors import overdue_q
 
     # Overdue means what the ledger page means by it: the current step's deadline has passed.
     qs = queryset.select_related("proposal__session", "unit", "lead_section", "handler").annotate(

@@ -210,7 +210,7 @@ def import_bodies(request):
 
 
 def _ledger_queryset(request):
-    from banli.workbench.filtersets import filtered_ledger
+    from banli.ledger.filtersets import filtered_ledger
 
     filterset = filtered_ledger(request)
     if not filterset.is_valid():

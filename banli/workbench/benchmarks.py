@@ -189,7 +189,7 @@ def bench_ledger_at_scale():
     from django.test import RequestFactory
 
     from banli.workbench import selectors
-    from banli.workbench.filtersets import filtered_ledger
+    from banli.ledger.filtersets import filtered_ledger
 
     factory = RequestFactory()
     clients_users = {"office": office, "unit": unit_user}
@@ -348,7 +348,7 @@ def _export(client, user):
     from openpyxl import Workbook
 
     from banli.exchange import ledger as exports
-    from banli.workbench.filtersets import filtered_ledger
+    from banli.ledger.filtersets import filtered_ledger
 
     from django.db.models import Count
 

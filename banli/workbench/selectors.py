@@ -11,13 +11,13 @@ from django.db.models import BooleanField, Case, Count, Exists, ExpressionWrappe
 from django.utils import timezone
 
 from banli.core import access
+from banli.ledger.selectors import due_expression, ledger_assignments, ledger_page, ledger_sessions, overdue_q  # noqa: F401
 from banli.handling.choices import FINAL_STATES, AssignmentRole, AssignmentState
 from banli.handling.deadlines import RehandleDeadlines, WorkCalendar
 from banli.handling.models import AdjustmentRequest, Assignment, Event, ExtensionRequest
 from banli.handling.workflow import STATES
 from banli.organizations.choices import Role
 from banli.replies.choices import Rating, ReplyState, UnsatisfiedOutcome
-from banli.replies.selectors import unsatisfied_outcome_expression
 from banli.replies.models import Feedback, Reply
 
 WARNING_WORKING_DAYS = 5
@@ -26,16 +26,6 @@ ANSWERING = (AssignmentRole.LEAD, AssignmentRole.SPLIT)
 LIVE_STATES = tuple(s for s in AssignmentState if s not in FINAL_STATES)
 PROGRESS_STEPS = [AssignmentState.PENDING_SIGN, AssignmentState.SIGNED, AssignmentState.IN_PROGRESS, AssignmentState.REPLY_REVIEW,
                   AssignmentState.REPLIED, AssignmentState.RATED, AssignmentState.CLOSED]
-
-
-def due_expression():
-    """The deadline an assignment owes in its current state: the stored column (handling.deadlines.next_due)."""
-    return F("next_due")
-
-
-def overdue_q(today: dt.date) -> Q:
-    """Assignments whose current step's deadline has passed (a range on the indexed next_due column)."""
-    return Q(next_due__lt=today)
 
 
 @dataclass
@@ -313,50 +303,6 @@ def workbench_for(user, role: str, clock: Clock | None = None) -> list[Section]:
     if not access.may_act_as(user, role):
         return []
     return WORKBENCHES[role](user, clock)
-
-
-# --- the ledger -------------------------------------------------------------------------------
-
-
-def ledger_assignments(user) -> QuerySet:
-    """Every assignment the user may see in the ledger, with what a ledger row shows (one query per page).
-
-    The user's scope is resolved first into plain `session_id IN (…)` / `unit_id IN (…)` on the assignment row
-    (access.ledger_scope_q), no filter when it covers everything; the due date shown is the stored next_due.
-    The class a row shows, filters on and sorts by is a draft's class only for who may read the draft."""
-    scope = access.ledger_scope_q(user)
-    qs = Assignment.objects.all() if scope is None else Assignment.objects.filter(scope)
-    latest = Reply.objects.filter(assignment=OuterRef("pk"), round=OuterRef("round")).order_by("-version")
-    any_state = Subquery(latest.values("reply_class")[:1])
-    insider = access.unsent_replies_visible_q(user)
-    if insider is None:
-        reply_class = any_state
-    else:
-        sent = Subquery(latest.filter(state=ReplyState.SENT).values("reply_class")[:1])
-        reply_class = Case(When(insider, then=any_state), default=sent)
-    # 首轮不满意 and what became of it: a ledger column, filter and export column.
-    return qs.select_related("proposal", "proposal__session", "unit", "lead_section", "handler").annotate(
-        due=F("next_due"), reply_class=reply_class, unsatisfied_outcome=unsatisfied_outcome_expression())
-
-
-def ledger_sessions(user) -> QuerySet:
-    """The sessions the user has ledger rows in, newest first: one indexed EXISTS probe per session (sessions are
-    few), never a pass over every proposal."""
-    from banli.proposals.models import Session
-
-    scope = access.ledger_scope_q(user)
-    rows = Assignment.objects.filter(session_id=OuterRef("pk"))
-    if scope is not None:
-        rows = rows.filter(scope)
-    return Session.objects.filter(Exists(rows)).order_by("-year", "-pk")
-
-
-def ledger_page(qs: QuerySet, params, per_page: int):
-    """One page of a filtered ledger queryset, costing the same on any page (banli.workbench.ledger)."""
-    from banli.workbench import ledger
-
-    return ledger.ledger_page(qs, params, per_page=per_page, ordering=(params.get("ordering") or "").strip(),
-                              text=(params.get("q") or "").strip())
 
 
 # --- the proposal page ------------------------------------------------------------------------

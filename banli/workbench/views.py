@@ -31,7 +31,7 @@ from banli.replies import selectors as reply_selectors
 from banli.replies.models import CoOpinion, Commitment, Feedback, Reply
 from banli.workbench import roles, selectors, services
 from banli.workbench import ledger_html
-from banli.workbench.filtersets import filtered_ledger
+from banli.ledger.filtersets import filtered_ledger
 from banli.workbench.forms import ProposalForm, SessionForm
 
 LEDGER_PAGE_SIZE = 50

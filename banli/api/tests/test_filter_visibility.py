@@ -183,7 +183,7 @@ def _ledger_answers(world, names) -> dict:
     """The ledger page's rows (with the class each shows) and its CSV/xlsx rows, per user and filter value; the
     page and both exports start from the same filtered_ledger()."""
     from banli.exchange import ledger
-    from banli.workbench.filtersets import LedgerFilter, filtered_ledger
+    from banli.ledger.filtersets import LedgerFilter, filtered_ledger
 
     answers = {}
     values = _values(LedgerFilter, world)

@@ -1,6 +1,6 @@
 """Indexes in the ledger's own order (key items first, then the next due date, then id), one per common filter.
 
-PostgreSQL only: expression indexes whose expressions the ledger query repeats (banli.workbench.ledger), so
+PostgreSQL only: expression indexes whose expressions the ledger query repeats (banli.ledger.keyset), so
 page 1 and any later page (keyset: rows after the last one shown) read about 50 index entries, whatever the
 number of rows. Partial on live rows where the ledger hides withdrawn ones unless a state is chosen.
 """

@@ -10,7 +10,7 @@ from banli.core.testing import assign, make_proposal
 from banli.handling import services as handling
 from banli.handling.models import Assignment
 from banli.handling.deadlines import next_due
-from banli.workbench import ledger
+from banli.ledger import keyset as ledger
 from banli.workbench.tests.test_query_counts import bulk_items, count_queries
 
 pytestmark = pytest.mark.django_db

@@ -18,7 +18,7 @@ from banli.proposals.models import Session
 from banli.proposals.search import matching_proposals_q
 from banli.replies.choices import UnsatisfiedOutcome
 from banli.replies.selectors import first_round_unsatisfied_q
-from banli.workbench.selectors import ledger_assignments, overdue_q
+from banli.ledger.selectors import ledger_assignments, overdue_q
 
 
 CACHED_CHOICES = ("session", "unit", "handler")
