@@ -79,7 +79,7 @@ test: install system-deps
 	@echo "截图与测试产物目录 (screenshots): $(ARTIFACTS)"
 	@# The layering (pyproject.toml [tool.importlinter]: pages and API above features above the domain).
 	$(VENV)/bin/lint-imports
-	BANLI_ARTIFACTS=$(ARTIFACTS) $(PY) -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
+	BANLI_ARTIFACTS=$(ARTIFACTS) $(PY) -m pytest $(PYTEST_XDIST) --durations=20 $(PYTEST_ARGS)
 
 test-fast: install
 	$(PY) -m pytest $(PYTEST_XDIST) -m "not e2e and not slow" $(PYTEST_ARGS)
