@@ -34,8 +34,19 @@ def make_user(username: str, display_name: str, *grants) -> object:
     return user
 
 
+def _seed_data() -> None:
+    """The rows data migrations seed (the shipped 考核细则 template): a browser test's flush of the database removes
+    them, and a world built after it in the same test process must find them as a real instance does."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("banli.reports.migrations.0002_seed_rule_set").forwards(apps, None)
+
+
 def build_world(*, year: int = 2025) -> SimpleNamespace:
     """Units of a district with two handling units (each with sections), one user per role, one session."""
+    _seed_data()
     w = SimpleNamespace()
     w.office_unit = orgs.unit_create(name="区政府督查室", kind=UnitKind.ASSIGNING_OFFICE)
     w.lead_unit = orgs.unit_create(name="区教育局", aliases=["教育局"])

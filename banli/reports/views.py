@@ -466,7 +466,9 @@ def rules_page(request):
             messages.error(request, exc.message)
         return redirect(reverse("reports:rules") + "?" + urlencode({"session": session.pk}))
     rules = []
+    metric_labels = dict(scoring.metric_choices())
     for rule in rule_set.rules.all().order_by("position", "id") if rule_set else []:
+        rule.metric_label = metric_labels.get(rule.metric, rule.metric)
         rule.conditions_json = json.dumps(rule.conditions, ensure_ascii=False)
         rule.tiers_json = json.dumps(rule.tiers, ensure_ascii=False)
         rules.append(rule)

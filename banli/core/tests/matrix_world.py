@@ -76,9 +76,7 @@ def _integration(w):
                                        people="李委员", summary="电话沟通办理思路")
     w.deadline_policy = handling.deadline_policy_set(actor=w.office, session=w.session, kind="proposal",
                                                      step="sign", unit="working_days", amount=5)
-    # The shipped template comes from a data migration, which a flushed (transactional) test database lacks.
-    template = (RuleSet.objects.filter(session__isnull=True, office__isnull=True).first()
-                or RuleSet.objects.create(name="考核细则模板"))
+    template = RuleSet.objects.get(session__isnull=True, office__isnull=True)  # seeded again by build_world
     w.rule_set = reports.rule_set_copy(actor=w.office, source=template, session=w.session, name="本届考核细则")
     w.rule = reports.rule_save(actor=w.office, rule_set=w.rule_set, kind="bonus", label="获领导批示", mode="per",
                                metric="entry", points=1)

@@ -276,7 +276,8 @@ def test_an_unsatisfied_rating_reopens_the_item_for_a_second_round_with_a_new_de
     later = timezone.make_aware(dt.datetime(2025, 4, 10, 9))
     again = handling.assignment_rehandle(assignment=lead, actor=world.office, reason="提案人不满意", now=later)
     assert again.state == "rehandling" and again.round == 2
-    assert again.reply_due == dt.date(2025, 5, 10) and again.replied_at is None
+    # The re-handling month counts from the 不满意 rating (3 March), not from when 重新办理 was taken.
+    assert again.reply_due == dt.date(2025, 4, 3) and again.replied_at is None
     v = replies.reply_save_draft(assignment=again, actor=world.lead_handler, body="再次答复", reply_class="A")
     assert (v.round, v.version) == (2, 1)
     v = replies.reply_submit(reply=v, actor=world.lead_handler, now=later)
