@@ -1313,12 +1313,13 @@ def visible_rule_sets(user) -> QuerySet:
                                   | Q(session__isnull=True, office__isnull=True))
 
 
-def visible_score_entries(user) -> QuerySet:
-    """Bonus entries: the session's office, and a unit's staff for their own unit (their score's evidence)."""
-    from banli.reports.models import ScoreEntry
-
+def _session_or_unit_rows(model, user) -> QuerySet:
+    """Rows of `model` (with session and unit) for the session's office and the unit's own staff; all of them
+    for who reads everything."""
     if not getattr(user, "is_authenticated", False):
-        return ScoreEntry.objects.none()
+        return model.objects.none()
+    if reads_everything(user):
+        return model.objects.all()
     q = Q(pk__in=[])
     sessions = office_sessions_q(user)
     if sessions is not None:
@@ -1326,27 +1327,21 @@ def visible_score_entries(user) -> QuerySet:
     units = unit_subtree_q(user)
     if units is not None:
         q |= Q(unit__in=_units(units))
-    if reads_everything(user):
-        return ScoreEntry.objects.all()
-    return ScoreEntry.objects.filter(q)
+    return model.objects.filter(q)
+
+
+def visible_score_entries(user) -> QuerySet:
+    """Bonus entries: the session's office, and a unit's staff for their own unit (their score's evidence)."""
+    from banli.reports.models import ScoreEntry
+
+    return _session_or_unit_rows(ScoreEntry, user)
 
 
 def visible_evaluations(user) -> QuerySet:
     """自评: the unit's own staff and the session's office; the administrator reads them (area summary)."""
     from banli.reports.models import Evaluation
 
-    if not getattr(user, "is_authenticated", False):
-        return Evaluation.objects.none()
-    if reads_everything(user):
-        return Evaluation.objects.all()
-    q = Q(pk__in=[])
-    sessions = office_sessions_q(user)
-    if sessions is not None:
-        q |= Q(session__in=_sessions(sessions))
-    units = unit_subtree_q(user)
-    if units is not None:
-        q |= Q(unit__in=_units(units))
-    return Evaluation.objects.filter(q)
+    return _session_or_unit_rows(Evaluation, user)
 
 
 rule("handling.contactrecord")(_visible_contacts)
