@@ -9,10 +9,23 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import BasePermission
 
-from banli.api.errors import PasswordChangeRequired
+from banli.api.models import ApiToken, token_digest
+from banli.api.services import api_token_used
 from banli.core import access
 from banli.core.access import password_change_pending
+from banli.core.context import request_ip
 from banli.core.errors import PermissionDenied
+
+# Here, not in banli.api.errors: the API settings import this module while rest_framework.views loads, and
+# banli.api.errors imports rest_framework.views.
+PASSWORD_CHANGE_MESSAGE = "首次登录须先修改管理员设置的初始密码：请在网页上登录并修改密码后，再获取或使用 API 令牌。"
+
+
+class PasswordChangeRequired(exceptions.PermissionDenied):
+    """The account must change its initial password before it may use the API."""
+
+    default_code = "password_change_required"
+    default_detail = PASSWORD_CHANGE_MESSAGE
 
 
 class BearerTokenAuthentication(BaseAuthentication):
@@ -36,10 +49,6 @@ class BearerTokenAuthentication(BaseAuthentication):
         return self.authenticate_credentials(raw, request)
 
     def authenticate_credentials(self, raw, request=None):
-        from banli.api.models import ApiToken, token_digest
-        from banli.api.services import api_token_used
-        from banli.core.context import request_ip
-
         token = ApiToken.objects.select_related("user").filter(digest=token_digest(raw)).first()
         if token is None:
             raise exceptions.AuthenticationFailed("令牌无效，请重新获取。")
@@ -62,8 +71,6 @@ class TokenScopeAllows(BasePermission):
     message = "该令牌为只读令牌，不能执行写操作；请使用读写权限的令牌。"
 
     def has_permission(self, request, view):
-        from banli.api.models import ApiToken
-
         token = request.auth if isinstance(request.auth, ApiToken) else None
         if not access.token_allows(token, request.method):
             # Our own error (not DRF's), so that the answer keeps this message instead of the generic one.

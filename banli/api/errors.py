@@ -3,20 +3,14 @@ from __future__ import annotations
 
 from django.db import IntegrityError
 from django.http import Http404
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.views import set_rollback
 
+from banli.api.auth import PASSWORD_CHANGE_MESSAGE
+from banli.api.serializers import ErrorSerializer
 from banli.core.errors import DUPLICATE_MESSAGE, ConflictError, DomainError, NotFound, PermissionDenied
-
-PASSWORD_CHANGE_MESSAGE = "首次登录须先修改管理员设置的初始密码：请在网页上登录并修改密码后，再获取或使用 API 令牌。"
-
-
-class PasswordChangeRequired(exceptions.PermissionDenied):
-    """The account must change its initial password before it may use the API."""
-
-    default_code = "password_change_required"
-    default_detail = PASSWORD_CHANGE_MESSAGE
-
 
 _DRF_MESSAGES = {
     "not_authenticated": "请先登录或在请求头中提供令牌（Authorization: Bearer <令牌>）。",
@@ -55,9 +49,6 @@ ERROR_DESCRIPTIONS = {
 
 def error_responses(*codes: int) -> dict:
     """OpenAPI responses for the error codes an operation may answer, all with the one error body."""
-    from drf_spectacular.utils import OpenApiResponse
-
-    from banli.api.serializers import ErrorSerializer
 
     return {code: OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[code]) for code in codes}
 
@@ -72,8 +63,6 @@ def exception_handler(exc, context):
     """Map domain errors and DRF errors to one JSON shape with a stable code and a Chinese message."""
     if isinstance(exc, IntegrityError):
         # A constraint no service translated yet: still a lost race or a duplicate, never a 500.
-        from rest_framework.views import set_rollback
-
         set_rollback()
         return Response(error_body("conflict", DUPLICATE_MESSAGE), status=status.HTTP_409_CONFLICT)
     if isinstance(exc, NotFound) or isinstance(exc, Http404):

@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 
 import django_filters
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
 from django_filters.rest_framework import DjangoFilterBackend
@@ -35,9 +38,11 @@ from banli.proposals.choices import ProposalKind, ProposerKind
 from banli.proposals.models import Proposal, Proposer, Session
 from banli.replies.choices import CommitmentState, CoOpinionState
 from banli.replies.models import Commitment, CoOpinion, Feedback
+from banli.reports import scoring
 from banli.reports import services as reports
 from banli.reports.choices import EvaluationState, RuleKind, RuleMode
 from banli.reports.models import Evaluation, Rule, RuleSet, ScoreEntry
+from banli.reports.selectors import require_report_slice
 
 ID = {"min_value": 1, "max_value": 2**63 - 1}
 
@@ -58,9 +63,6 @@ def decimal_field(max_digits: int, *, signed: bool = False, **kwargs) -> seriali
 
 
 def _check_email(value: str, field: str = "email") -> str:
-    from django.core.exceptions import ValidationError
-    from django.core.validators import validate_email
-
     if value:
         try:
             validate_email(value)
@@ -115,9 +117,6 @@ class UserCreateSerializer(serializers.Serializer):
 
 
 def _check_password(value) -> None:
-    from django.contrib.auth.password_validation import validate_password
-    from django.core.exceptions import ValidationError
-
     if value:
         try:
             validate_password(value)
@@ -735,8 +734,6 @@ class ScoreEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @extend_schema(request=ScoreEntryCreateSerializer, responses={201: ScoreEntrySerializer, **ERRORS},
                    summary="录入加减分佐证（交办机构）")
     def create(self, request):
-        from banli.reports import scoring
-
         data = _valid(ScoreEntryCreateSerializer, request.data)
         session, unit = _session(data["session"]), _unit(data["unit"])
         if not access.can_manage_scores(request.user, session):
@@ -802,8 +799,6 @@ class EvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @extend_schema(request=EvaluationPrepareSerializer, responses={201: EvaluationSerializer, **ERRORS},
                    summary="生成（或刷新）单位自评")
     def create(self, request):
-        from banli.reports.selectors import require_report_slice
-
         data = _valid(EvaluationPrepareSerializer, request.data)
         session, unit = require_report_slice(request.user, session_id=data["session"], unit_id=data["unit"])
         evaluation = reports.evaluation_prepare(actor=request.user, session=session, unit=unit)

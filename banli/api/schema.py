@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from drf_spectacular.openapi import AutoSchema
+from rest_framework import serializers
 
 from banli.api.errors import ERROR_DESCRIPTIONS
+from banli.api.serializers import ErrorSerializer
 
 POSITIVE_ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
 
@@ -13,8 +15,6 @@ class BanliAutoSchema(AutoSchema):
     """drf-spectacular's schema plus the error answers every operation may give."""
 
     def _get_response_bodies(self, direction="response"):
-        from banli.api.serializers import ErrorSerializer
-
         responses = super()._get_response_bodies(direction)
         if direction != "response":
             return responses
@@ -26,8 +26,6 @@ class BanliAutoSchema(AutoSchema):
         return responses
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
-        from rest_framework import serializers
-
         result = super()._map_serializer_field(field, direction, bypass_extensions)
         if direction == "request" and isinstance(field, serializers.IntegerField) and isinstance(result, dict):
             # The database's integers: DRF refuses what does not fit.

@@ -1,6 +1,8 @@
 """The REST API: thin views over the selectors (reads, filtered by banli.core.access) and the services (writes)."""
 from __future__ import annotations
 
+import datetime as dt
+
 import django_filters
 from django import forms
 from django.contrib.auth import authenticate
@@ -19,15 +21,19 @@ from rest_framework.views import APIView
 
 from banli.actions.registry import ACTIONS
 from banli.api import serializers as s
+from banli.api.auth import PasswordChangeRequired
+from banli.api.errors import error_body, error_responses
 from banli.api.schema import POSITIVE_ID
-from banli.api.errors import PasswordChangeRequired, error_body, error_responses
+from banli.api.scores import _id_param
 from banli.api.selectors import figures
+from banli.api.services import api_token_create
 from banli.core import access
 from banli.core.errors import DomainError, NotFound, PermissionDenied
-from banli.ledger.filtersets import LedgerFilter
-from banli.ledger.selectors import ledger_assignments
+from banli.exchange.documents import reply_docx
 from banli.handling import services as handling
 from banli.handling.models import Assignment, Event
+from banli.ledger.filtersets import LedgerFilter
+from banli.ledger.selectors import ledger_assignments
 from banli.organizations import services as orgs
 from banli.organizations.models import Unit, User
 from banli.proposals import services as proposals
@@ -36,6 +42,7 @@ from banli.proposals.models import Proposal, ProposalProposer, Session
 from banli.replies import services as replies
 from banli.replies.choices import ReplyState
 from banli.replies.models import Reply
+from banli.reports.selectors import require_report_slice
 
 ERRORS = {
     400: OpenApiResponse(s.ErrorSerializer, description="请求数据有误"),
@@ -139,8 +146,6 @@ class TokenView(APIView):
                    responses={200: s.TokenResponseSerializer, **error_responses(400, 401, 403, 429)},
                    auth=[], operation_id="auth_token")
     def post(self, request):
-        from banli.api.services import api_token_create
-
         data = _valid(s.TokenRequestSerializer, request.data)
         user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
@@ -342,8 +347,6 @@ class ReplyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @action(detail=True, methods=["get"])
     def document(self, request, pk=None):
         """The reply letter as .docx."""
-        from banli.exchange.documents import reply_docx
-
         reply = self.get_object()
         response = HttpResponse(
             reply_docx(reply), content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -357,8 +360,6 @@ class SinceField(django_filters.fields.IsoDateTimeField):
     where PostgreSQL itself refuses offsets beyond ±15:59."""
 
     def to_python(self, value):
-        import datetime as dt
-
         result = super().to_python(value)
         if result is None or result.tzinfo is None:
             return result
@@ -405,9 +406,6 @@ class FiguresView(APIView):
         responses={200: s.FiguresSerializer, **error_responses(400, 401, 404)},
     )
     def get(self, request):
-        from banli.api.scores import _id_param
-        from banli.reports.selectors import require_report_slice
-
         params = {key: _id_param(request, key, required=False) for key in ("session", "unit")}
         require_report_slice(request.user, session_id=params["session"], unit_id=params["unit"])
         return Response(figures(request.user, session_id=params["session"], unit_id=params["unit"]))

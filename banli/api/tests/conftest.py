@@ -1,12 +1,12 @@
 import pytest
 from rest_framework.test import APIClient
 
+from banli.api.services import api_token_create
+
 
 @pytest.fixture
 def api():
     """`api(user)` → an APIClient sending that user's bearer token (None: anonymous)."""
-    from banli.api.services import api_token_create
-
     raw_tokens = {}
 
     def make(user=None, scope="write"):

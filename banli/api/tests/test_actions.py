@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from banli.core.testing import assign, make_proposal, walk_to
 from banli.handling.models import Event
+from banli.organizations.models import User
 
 pytestmark = pytest.mark.django_db
 
@@ -159,8 +160,6 @@ def test_wrong_role_wrong_state_wrong_unit_are_403_400_404(world, item, api):
 
 
 def test_the_administrator_reads_everything_but_cannot_rate_or_sign(world, item, api):
-    from banli.organizations.models import User
-
     proposal, lead, co = item
     a = walk_to(world, lead, "replied")
     root = User.objects.create_superuser("root", "root@example.org", "x" * 12)

@@ -1,5 +1,8 @@
 """Token authentication and the JSON error shape."""
+import re
+
 import pytest
+from drf_spectacular.validation import validate_schema
 
 from banli.core.testing import PASSWORD
 
@@ -50,8 +53,6 @@ def test_an_invalid_token_is_refused(world, api):
 
 
 def test_the_openapi_document_validates_and_names_every_endpoint(world, api):
-    from drf_spectacular.validation import validate_schema
-
     response = api(world.office).get("/api/v1/openapi.json")
     assert response.status_code == 200
     schema = response.json()
@@ -70,7 +71,5 @@ def test_the_interactive_docs_are_served_locally_without_a_cdn(world, api, clien
     html = response.content.decode()
     assert "/static/drf_spectacular_sidecar/" in html
     # No script, style or font from another host (the page's random tokens may spell anything, so look at URLs).
-    import re
-
     assert not re.findall(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", html, re.I)
     assert not re.findall(r"(?:cdn\.|unpkg\.com|jsdelivr|cdnjs|googleapis)", html, re.I)

@@ -6,6 +6,7 @@ import math
 import pytest
 from rest_framework.test import APIClient
 
+from banli.api.models import ApiToken
 from banli.core.testing import PASSWORD, assign, make_proposal, make_user, walk_to
 from banli.organizations.models import User
 from banli.reports import figures as defs
@@ -64,7 +65,6 @@ def test_an_account_with_its_initial_password_gets_no_token(fresh):
     r = APIClient().post("/api/v1/auth/token", {"username": "newcomer", "password": PASSWORD}, format="json")
     assert r.status_code == 403
     assert r.json()["code"] == "password_change_required" and "修改" in r.json()["message"]
-    from banli.api.models import ApiToken
 
     assert not ApiToken.objects.filter(user=fresh).exists()
 

@@ -1,9 +1,14 @@
 """Read endpoints for every role: the same visibility rules as the pages; another unit's item is a 404."""
+import io
+
 import pytest
 from django.utils import timezone
+from docx import Document
 
 from banli.core.testing import assign, make_proposal, walk_to
 from banli.handling import services as handling
+from banli.organizations.models import User
+from banli.proposals import services as proposals
 from banli.replies import services as replies
 
 pytestmark = pytest.mark.django_db
@@ -38,8 +43,6 @@ def test_each_role_lists_only_the_proposals_it_may_see(world, items, api):
 
 
 def test_a_django_superuser_reads_everything(world, items, api):
-    from banli.organizations.models import User
-
     root = User.objects.create_superuser("root", "root@example.org", "x" * 12)
     assert _titles(api(root)) == BOTH
     assert api(root).get(f"/api/v1/assignments/{items[4].pk}").status_code == 200
@@ -100,9 +103,6 @@ def test_a_draft_reply_is_seen_only_by_its_unit_and_a_sent_one_by_everyone_on_th
 
 
 def test_the_reply_letter_downloads_as_docx(world, items, api):
-    import io
-
-    from docx import Document
 
     mine, lead, *_ = items
     walk_to(world, lead, "replied")
@@ -160,8 +160,6 @@ def test_list_endpoints_use_a_constant_number_of_queries(world, api, django_asse
 
 
 def test_a_proposal_says_which_item_it_is_merged_into_and_the_api_cannot_change_it(world, items, api):
-    from banli.proposals import services as proposals
-
     mine, _lead, _co, health, _health_a = items
     twin = make_proposal(world, title="关于增加中小学学位的提案")
     proposals.proposal_merge(actor=world.office, proposal=twin, into=mine)

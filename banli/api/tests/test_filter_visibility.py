@@ -16,10 +16,17 @@ import django_filters
 import pytest
 from django import forms
 from django.test import Client, RequestFactory
+from openpyxl import load_workbook
 
+from banli.api import views
 from banli.core import access
 from banli.core.testing import assign, make_proposal, walk_to
+from banli.exchange import ledger
+from banli.handling import services as handling
 from banli.handling.models import Assignment, Event
+from banli.ledger.filtersets import LedgerFilter, filtered_ledger
+from banli.organizations import services as orgs
+from banli.organizations.choices import UnitKind
 from banli.organizations.models import Unit
 from banli.proposals.models import Proposal, Session
 from banli.replies import services as replies
@@ -44,9 +51,6 @@ def case(world):
     walk_to(world, sent, "replied")
     review, _ = assign(world, make_proposal(world, title="关于课后服务的提案"))
     walk_to(world, review, "reply_review")
-    from banli.handling import services as handling
-    from banli.organizations import services as orgs
-    from banli.organizations.choices import UnitKind
 
     clinic = orgs.unit_create(name="医政科", kind=UnitKind.SECTION, parent=world.other_unit)
     other = handling.assignment_create(proposal=make_proposal(world, title="关于社区医院的提案",
@@ -114,8 +118,6 @@ def _values(filterset_class, world) -> dict[str, list[str]]:
 
 
 def _api_lists():
-    from banli.api import views
-
     return {
         "/api/v1/assignments": views.AssignmentViewSet,
         "/api/v1/proposals": views.ProposalViewSet,
@@ -182,9 +184,6 @@ def test_the_reply_class_filter_ignores_another_units_draft(case, api):
 def _ledger_answers(world, names) -> dict:
     """The ledger page's rows (with the class each shows) and its CSV/xlsx rows, per user and filter value; the
     page and both exports start from the same filtered_ledger()."""
-    from banli.exchange import ledger
-    from banli.ledger.filtersets import LedgerFilter, filtered_ledger
-
     answers = {}
     values = _values(LedgerFilter, world)
     for name in names:
@@ -223,8 +222,6 @@ def _csv_rows(response):
 
 
 def _xlsx_rows(response):
-    from openpyxl import load_workbook
-
     if response.status_code != 200:
         return response.status_code
     book = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)

@@ -7,7 +7,13 @@ import pytest
 from django.utils import timezone
 
 from banli.core.testing import assign, make_proposal, walk_to
-from banli.handling.models import Event
+from banli.handling import services as handling
+from banli.handling.models import ContactRecord, Event
+from banli.organizations.models import RoleGrant, User
+from banli.proposals.models import Proposal, Proposer
+from banli.replies.letters import salutation_for
+from banli.replies.models import Commitment, CoOpinion, Feedback
+from banli.reports.models import Evaluation, RuleSet, ScoreEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -26,8 +32,6 @@ def _error(response, status, code=None):
 
 
 def test_the_administrator_creates_lists_updates_and_deactivates_users(world, api):
-    from banli.organizations.models import User
-
     admin = api(world.admin)
     response = admin.post("/api/v1/users", {"username": "new_clerk", "password": "Xq7-kalm-Banli-2026",
                                             "display_name": "新联络员"}, format="json")
@@ -60,8 +64,6 @@ def test_the_administrator_creates_lists_updates_and_deactivates_users(world, ap
 
 @pytest.mark.parametrize("who", ["office", "lead_office", "proposer", "other_handler"])
 def test_only_the_administrator_keeps_users_everyone_else_sees_himself(world, api, who):
-    from banli.organizations.models import User
-
     user = getattr(world, who)
     client = api(user)
     _error(client.post("/api/v1/users", {"username": "intruder"}, format="json"), 403, "permission_denied")
@@ -90,8 +92,6 @@ def test_a_read_only_token_of_the_administrator_writes_nothing(world, api):
 
 
 def test_the_administrator_grants_and_revokes_roles(world, api):
-    from banli.organizations.models import RoleGrant
-
     admin = api(world.admin)
     user = world.other_handler
     response = admin.post("/api/v1/role-grants", {"user": user.pk, "role": "leader", "unit": world.other_unit.pk},
@@ -116,8 +116,6 @@ def test_the_administrator_grants_and_revokes_roles(world, api):
 
 
 def test_the_office_registers_proposers_of_every_kind_and_never_twice(world, api):
-    from banli.proposals.models import Proposer
-
     office = api(world.office)
     ids = {}
     for kind, name in (("member", "王委员"), ("deputy", "赵代表"), ("body", "民革深圳市委会"), ("sector", "经济界"),
@@ -195,8 +193,6 @@ def test_the_office_adds_and_removes_co_signers(world, api):
 
 
 def test_the_office_sets_deadline_policies_that_new_assignments_follow(world, api):
-    from banli.handling import services as handling
-
     office = api(world.office)
     body = {"session": world.session.pk, "kind": "proposal", "step": "sign", "unit": "calendar_days", "amount": 9}
     response = office.post("/api/v1/deadline-policies", body, format="json")
@@ -231,7 +227,6 @@ def replied(world):
     lead, co = assign(world, proposal)
     lead = walk_to(world, lead, "replied")
     other = make_proposal(world, title="关于社区医院的提案", proposers=[world.other_proposer_record])
-    from banli.handling import services as handling
 
     other_a = handling.assignment_create(proposal=other, unit=world.other_unit, role="lead", actor=world.office)
     return lead, co, other_a
@@ -244,8 +239,6 @@ def _ids(client, path, **params):
 
 
 def test_commitments_as_a_collection(world, api, replied):
-    from banli.replies.models import Commitment
-
     lead, co, other_a = replied
     body = {"assignment": lead.pk, "description": "年内建成停车场", "target_date": "2026-12-31"}
     response = api(world.lead_handler).post("/api/v1/commitments", body, format="json")
@@ -269,8 +262,6 @@ def test_commitments_as_a_collection(world, api, replied):
 
 
 def test_contacts_as_a_collection_seen_by_the_unit_only(world, api, replied):
-    from banli.handling.models import ContactRecord
-
     lead, co, other_a = replied
     body = {"assignment": lead.pk, "phase": "before", "method": "phone", "contacted_on": timezone.localdate().isoformat(),
             "people": "李委员", "summary": "电话沟通办理思路"}
@@ -289,9 +280,6 @@ def test_contacts_as_a_collection_seen_by_the_unit_only(world, api, replied):
 
 
 def test_co_opinions_as_a_collection(world, api, replied):
-    from banli.replies.models import CoOpinion
-
-    from banli.handling import services as handling
 
     lead, co, other_a = replied
     co = handling.assignment_sign(assignment=co, actor=world.co_office)
@@ -312,8 +300,6 @@ def test_co_opinions_as_a_collection(world, api, replied):
 
 
 def test_feedback_as_a_collection(world, api, replied):
-    from banli.replies.models import Feedback
-
     lead, co, other_a = replied
     body = {"assignment": lead.pk, "attitude": "satisfied", "result": "basic", "comment": "基本解决"}
     _error(api(world.lead_handler).post("/api/v1/feedback", body, format="json"), 403)
@@ -336,8 +322,6 @@ def test_feedback_as_a_collection(world, api, replied):
 
 
 def test_rule_sets_score_entries_and_self_evaluation(world, api, replied):
-    from banli.reports.models import Evaluation, RuleSet, ScoreEntry
-
     office = api(world.office)
     template = RuleSet.objects.get(session__isnull=True, office__isnull=True)
     assert template.pk in _ids(office, "/api/v1/rule-sets")
@@ -450,13 +434,9 @@ def test_the_schema_lists_every_write_endpoint_with_the_one_error_body(world, ap
 
 
 def test_a_letter_addresses_a_registered_deputy_as_such_and_a_committee_by_its_name(world, api):
-    from banli.proposals.models import Proposal
-    from banli.replies.letters import salutation_for
-
     office = api(world.office)
     for name, kind in (("钱代表", "deputy"), ("社会法制委员会", "committee")):
         assert office.post("/api/v1/proposers", {"name": name, "kind": kind}, format="json").status_code == 201
-    from banli.proposals.models import Proposer
 
     created = office.post("/api/v1/proposals", {
         "session": world.session.pk, "kind": "suggestion", "number": "J2025001", "title": "关于学位的建议",

@@ -11,11 +11,12 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from banli.api.services import api_token_create
 from banli.core.testing import assign, make_proposal, walk_to
 from banli.handling import services as handling
 from banli.handling.models import AdjustmentRequest, ContactRecord, ExtensionRequest, SectionAssignment
 from banli.replies import services as replies
-from banli.replies.models import CoOpinion, Commitment, Feedback, Reply, ReplyDelivery, ReviewRecord
+from banli.replies.models import Commitment, CoOpinion, Feedback, Reply, ReplyDelivery, ReviewRecord
 from banli.supervision.models import EventSubscription
 
 pytestmark = [
@@ -28,8 +29,6 @@ PARALLEL = 30
 
 def _race(user, url, body) -> Counter:
     """POST `body` to `url` as `user` from PARALLEL threads released together; the status codes counted."""
-    from banli.api.services import api_token_create
-
     key = api_token_create(user=user, scope="write")[1]
     clients = []
     for _ in range(PARALLEL):

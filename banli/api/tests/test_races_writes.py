@@ -5,6 +5,10 @@ from django.db import connection  # noqa: F401 (the skipif condition reads it)
 
 from banli.api.tests.test_races import PARALLEL, _race
 from banli.core.testing import assign, make_proposal, walk_to
+from banli.handling.models import DeadlinePolicy
+from banli.organizations.models import RoleGrant, User
+from banli.proposals.models import ProposalProposer, Proposer
+from banli.replies.models import Feedback
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -14,11 +18,6 @@ pytestmark = [
 
 def _scenarios(world):
     """(name, user, url, body, rows made)"""
-    from banli.handling.models import DeadlinePolicy
-    from banli.organizations.models import RoleGrant, User
-    from banli.proposals.models import ProposalProposer, Proposer
-    from banli.replies.models import Feedback
-
     out = [
         ("POST /users", world.admin, "/api/v1/users", {"username": "race_user", "display_name": "并发用户"},
          lambda: User.objects.filter(username="race_user").count()),

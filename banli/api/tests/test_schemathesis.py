@@ -8,6 +8,18 @@ decided), 404 for an id in the body that names nothing, 401 for wrong credential
 import time
 
 import pytest
+import schemathesis
+from django.core import signals
+from django.core.cache import cache
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import CHECKS, load_all_checks
+
+from banli.api.services import api_token_create
+from banli.core.testing import assign, make_proposal, walk_to
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -40,11 +52,6 @@ def _not_yet_agreed(case, response, failure) -> bool:
 def wsgi_app():
     """Django's WSGI app without the per-request connection closing, so requests share the test transaction;
     REMOTE_ADDR set as every real WSGI server sets it; the rate-limit counters cleared afterwards."""
-    from django.core import signals
-    from django.core.cache import cache
-    from django.core.wsgi import get_wsgi_application
-    from django.db import close_old_connections
-
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     django_app = get_wsgi_application()
@@ -62,14 +69,6 @@ def wsgi_app():
 
 
 def test_no_generated_request_makes_a_server_error(world, wsgi_app):
-    import schemathesis
-    from hypothesis import HealthCheck, Phase, given, settings, strategies as st
-    from banli.api.services import api_token_create
-    from schemathesis import GenerationMode
-
-    from schemathesis.checks import CHECKS, load_all_checks
-
-    from banli.core.testing import assign, make_proposal, walk_to
 
     load_all_checks()
     checks = CHECKS.get_all()

@@ -2,9 +2,13 @@
 user's own page, and their use is logged."""
 import datetime as dt
 import hashlib
+import importlib
+from types import SimpleNamespace
 
 import pytest
 import time_machine
+from django.apps import apps
+from django.db import connection
 from django.utils import timezone
 
 from banli.api.models import ApiToken
@@ -102,11 +106,6 @@ def test_each_use_is_logged_with_the_address_once_an_hour(client, world):
 
 
 def test_tokens_issued_before_keep_working_hashed_and_their_plain_keys_are_deleted(client, world):
-    import importlib
-    from types import SimpleNamespace
-
-    from django.apps import apps
-    from django.db import connection
 
     old_key = "0123456789abcdef0123456789abcdef01234567"
     with connection.cursor() as cursor:
