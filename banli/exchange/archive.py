@@ -17,9 +17,13 @@ import zlib
 from pathlib import Path
 
 from django.utils import timezone
-from banli.core.cells import safe_row
 
+from banli.core.cells import safe_row
+from banli.exchange.documents import co_opinion_docx, proposal_docx, reply_docx
 from banli.handling.choices import AssignmentState
+from banli.handling.models import ContactRecord, Event
+from banli.proposals.models import Proposal
+from banli.replies.models import Commitment, CoOpinion, Feedback, Reply
 
 MANIFEST = "MANIFEST.sha256"
 
@@ -34,7 +38,7 @@ def _json(data) -> bytes:
 
 
 def _xlsx(headers: list[str], rows: list[list]) -> bytes:
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # noqa: PLC0415 - about 1 s to load: only when a workbook is read or written
 
     wb = Workbook()
     ws = wb.active
@@ -59,10 +63,6 @@ def _fixed_zipinfo(name: str) -> zipfile.ZipInfo:
 
 def proposal_files(proposal) -> dict[str, bytes]:
     """The files of one proposal's folder (names relative to the folder)."""
-    from banli.exchange.documents import co_opinion_docx, proposal_docx, reply_docx
-    from banli.handling.models import ContactRecord, Event
-    from banli.replies.models import CoOpinion, Commitment, Feedback, Reply
-
     files: dict[str, bytes] = {}
     files["提案.docx"] = proposal_docx(proposal)
     assignments = list(proposal.assignments.select_related("unit", "lead_section", "handler").order_by("id"))
@@ -124,8 +124,6 @@ def proposal_files(proposal) -> dict[str, bytes]:
 
 def build_archive(session, target) -> dict:
     """Write the archive of `session` to `target` (path or binary file); returns a summary."""
-    from banli.proposals.models import Proposal
-
     hashes: dict[str, str] = {}
     index_rows = []
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:

@@ -13,18 +13,19 @@ import tempfile
 import time
 import tracemalloc
 
+from django.utils import timezone
+
+from banli.exchange import ledger
 from banli.handling.choices import AssignmentRole, AssignmentState
+from banli.handling.models import Assignment
+from banli.organizations.choices import UnitKind
+from banli.organizations.models import Unit
+from banli.proposals.models import Proposal, ProposalProposer, Proposer, Session
 
 ROWS = int(os.environ.get("BANLI_BENCH_LEDGER_ROWS", "100000"))
 
 
 def _seed(n: int):
-    from django.utils import timezone
-
-    from banli.handling.models import Assignment
-    from banli.organizations.choices import UnitKind
-    from banli.organizations.models import Unit
-    from banli.proposals.models import Proposal, ProposalProposer, Proposer, Session
 
     office = Unit.objects.create(name="基准交办机构", kind=UnitKind.ASSIGNING_OFFICE)
     units = [Unit.objects.create(name=f"基准单位{i}") for i in range(20)]
@@ -55,9 +56,6 @@ def _rss_mb() -> float:
 
 def bench_ledger_export_100k():
     """Time and peak resident memory of the .xlsx and CSV exports (no tracing, so the time is real)."""
-    from banli.exchange import ledger
-    from banli.handling.models import Assignment
-
     _seed(ROWS)
     yield "exchange.ledger_seeded_process_max_rss", _rss_mb(), "MB"
     qs = Assignment.objects.order_by("proposal__number", "id")

@@ -8,8 +8,11 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from docx import Document
 
 from banli.exchange.files import ImportFileError, open_office_zip
+from banli.proposals import services as proposals
+from banli.proposals.models import Proposal
 
 _MARKER = re.compile(r"^\s*(?:第\s*)?([0-9A-Za-z][0-9A-Za-z\-]*)\s*号")
 _TOKEN = re.compile(r"[0-9A-Za-z][0-9A-Za-z\-]*")
@@ -18,8 +21,6 @@ MAX_BODY_CHARS = 200_000
 
 def docx_paragraphs(data: bytes, filename: str) -> list[str]:
     """The non-empty paragraphs of a .docx (tables included, in order), after the file checks."""
-    from docx import Document
-
     if not (filename or "").lower().endswith(".docx"):
         if (filename or "").lower().endswith((".doc", ".docm", ".wps")):
             raise ImportFileError(f"「{filename}」不是 .docx 文件，请在 Word 中另存为“Word 文档（.docx）”后再上传。")
@@ -70,8 +71,6 @@ def _body_from(lines: list[str], proposal) -> str:
 
 def plan_bodies(*, session, files: list[tuple[str, bytes]], kind: str = "proposal") -> BodyPlan:
     """Which proposals of `session` get which body from `files`; nothing is written."""
-    from banli.proposals.models import Proposal
-
     plan = BodyPlan()
     known = {p.number: p for p in Proposal.objects.filter(session=session, kind=kind)}
     found: dict[str, str] = {}
@@ -122,8 +121,6 @@ def _add(plan: BodyPlan, found: dict, proposal, body: str, source: str) -> None:
 @transaction.atomic
 def apply_bodies(*, plan: BodyPlan, actor) -> int:
     """Write the planned bodies through proposal_update (events written), all or nothing."""
-    from banli.proposals import services as proposals
-
     if not plan.ok:
         raise ImportFileError("正文文件中还有错误，不能导入：" + "；".join(plan.errors))
     for proposal, body, _ in plan.updates:

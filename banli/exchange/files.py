@@ -26,7 +26,7 @@ class ImportFileError(DomainError):
 
 
 def cell_name(row: int, column: int) -> str:
-    from openpyxl.utils import get_column_letter
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415 - about 1 s to load: only when a workbook is read or written
 
     return f"第{row}行第{get_column_letter(column)}列"
 

@@ -16,10 +16,19 @@ from django.db import transaction
 
 from banli.core.errors import DomainError
 from banli.exchange.files import ImportFileError, cell_name
+from banli.exchange.models import ColumnMapping
 from banli.exchange.tables import Table
+from banli.handling import services as handling
 from banli.handling.choices import AssignmentRole, AssignmentState
+from banli.handling.models import Assignment
+from banli.handling.services import assignments_key_set
+from banli.organizations.choices import UnitKind
+from banli.organizations.models import Unit
 from banli.organizations.selectors import normalize_unit_name, unit_match
+from banli.proposals import services as proposals
 from banli.proposals.choices import ProposalKind
+from banli.proposals.models import Proposal
+from banli.supervision.selectors import is_key_item
 
 
 @dataclass(frozen=True)
@@ -78,8 +87,6 @@ def guess_mapping(headers: list[str]) -> dict[str, str]:
 
 
 def remembered_mapping(headers: list[str]) -> dict[str, str] | None:
-    from banli.exchange.models import ColumnMapping
-
     saved = ColumnMapping.objects.filter(header_key=header_key(headers)).first()
     if saved is None:
         return None
@@ -271,11 +278,6 @@ ROLE_LABELS = dict(AssignmentRole.choices)
 def make_plan(*, session, table: Table, mapping: dict[str, str], default_kind: str = ProposalKind.PROPOSAL,
               answers: dict[str, int] | None = None) -> Plan:
     """What importing `table` into `session` would do, without writing anything."""
-    from banli.handling.models import Assignment
-    from banli.organizations.choices import UnitKind
-    from banli.organizations.models import Unit
-    from banli.proposals.models import Proposal
-
     plan = Plan()
     problems = check_mapping(table.headers, mapping)
     if problems:
@@ -394,12 +396,6 @@ def apply_plan(*, plan: Plan, session, actor, progress=None) -> dict[str, int]:
     New items (a fresh list: almost every row) go through the bulk services, a chunk of rows at a time; updates,
     withdrawals and new units for items already registered go one by one. `progress(done, total)` is called
     with the rows done so far (the transaction is still open: nothing is visible to others until the end)."""
-    from banli.handling import services as handling
-    from banli.handling.models import Assignment
-    from banli.organizations.models import Unit
-    from banli.proposals import services as proposals
-    from banli.proposals.models import Proposal
-
     if not plan.ok:
         raise ImportFileError("导入计划中还有错误或待确认的单位，不能导入。")
     rows_by_number = {}
@@ -442,9 +438,6 @@ def apply_plan(*, plan: Plan, session, actor, progress=None) -> dict[str, int]:
                 proposal = Proposal.objects.get(session=session, kind=row.kind, number=row.number)
                 proposals.proposal_update(actor=actor, proposal=proposal, **change.data["fields"])
                 if "is_key" in change.data["fields"]:
-                    from banli.handling.services import assignments_key_set
-                    from banli.supervision.selectors import is_key_item
-
                     assignments_key_set(proposal_ids=[proposal.pk], key=is_key_item(proposal))
             elif change.action == "withdraw":
                 assignment = Assignment.objects.select_related("proposal__session__assigning_office", "unit").get(

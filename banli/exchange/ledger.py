@@ -17,10 +17,17 @@ from typing import Iterator
 from django.db.models import BooleanField, ExpressionWrapper, QuerySet
 from django.utils import timezone
 
+from banli.core import pii
+from banli.core.cells import safe_row
+from banli.exchange.xlsx_stream import stream_xlsx
 from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.handling.models import Assignment
 from banli.handling.workflow import state_label
-from banli.core.cells import safe_row
+from banli.ledger.selectors import overdue_q
+from banli.proposals.models import Proposal, ProposalProposer, Proposer
+from banli.replies.choices import ReplyState, UnsatisfiedOutcome
+from banli.replies.models import Feedback, Reply
+from banli.replies.selectors import unsatisfied_outcome
 
 # (header, column width in characters)
 LEDGER_COLUMNS = [
@@ -49,19 +56,11 @@ def _worst_rating(results: list[str]) -> str:
 
 def _unsatisfied_label(assignment, ratings: dict) -> str:
     """首轮不满意处理: what became of an item rated 不满意 in the first round ("" for the others)."""
-    from banli.replies.choices import UnsatisfiedOutcome
-    from banli.replies.selectors import unsatisfied_outcome
-
     outcome = unsatisfied_outcome(round=assignment.round, state=assignment.state, results_by_round=ratings)
     return UnsatisfiedOutcome(outcome).label if outcome else ""
 
 
 def _chunk_rows(chunk: list[Assignment], start: int, today: dt.date, viewer, seen, phone_cache) -> list[list]:
-    from banli.core import pii
-    from banli.proposals.models import ProposalProposer, Proposer
-    from banli.replies.choices import ReplyState
-    from banli.replies.models import Feedback, Reply
-
     proposal_ids = {a.proposal_id for a in chunk}
     ids = [a.pk for a in chunk]
     proposers: dict[int, list[str]] = defaultdict(list)
@@ -128,8 +127,6 @@ def _chunk_rows(chunk: list[Assignment], start: int, today: dt.date, viewer, see
 
 def _merge_labels(proposal_ids) -> dict[int, str]:
     """并案 of each proposal: "并入第N号" for a merged item, "主件（第M、K号并入）" for a group's head."""
-    from banli.proposals.models import Proposal
-
     labels = {pk: f"并入第{number}号" for pk, number in Proposal.objects.filter(
         pk__in=proposal_ids, merged_with__isnull=False).values_list("pk", "merged_with__number")}
     items: dict[int, list[str]] = defaultdict(list)
@@ -147,7 +144,6 @@ def ledger_rows(queryset: QuerySet, *, viewer=None, today: dt.date | None = None
     how many values went out in full and masked, for the export's security event.
     """
     today = today or timezone.localdate()
-    from banli.ledger.selectors import overdue_q
 
     # Overdue means what the ledger page means by it: the current step's deadline has passed.
     qs = queryset.select_related("proposal__session", "unit", "lead_section", "handler").annotate(
@@ -168,10 +164,10 @@ def ledger_rows(queryset: QuerySet, *, viewer=None, today: dt.date | None = None
 
 def write_xlsx(rows, target, *, title: str = "台账") -> None:
     """Write the ledger to `target` (a path or binary file): frozen header, autofilter, widths, real dates."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
+    from openpyxl import Workbook  # noqa: PLC0415 - about 1 s to load: only when a workbook is read or written
+    from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415 - about 1 s to load: only when a workbook is read or written
+    from openpyxl.styles import Alignment, Font, PatternFill  # noqa: PLC0415 - about 1 s to load: only when a workbook is read or written
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415 - about 1 s to load: only when a workbook is read or written
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=title[:31])
@@ -202,8 +198,6 @@ def write_xlsx(rows, target, *, title: str = "台账") -> None:
 def xlsx_chunks(rows, *, title: str = "台账") -> Iterator[bytes]:
     """The ledger workbook as it is made (banli.exchange.xlsx_stream): the same layout as write_xlsx, the first
     bytes at once, one chunk of rows in memory."""
-    from banli.exchange.xlsx_stream import stream_xlsx
-
     return stream_xlsx(safe_row(HEADERS), (safe_row(row) for row in rows), widths=[w for _, w in LEDGER_COLUMNS],
                        title=title)
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import io
 
+from banli.core.cells import safe_row
+from banli.exchange.documents import notice_docx
 from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.handling.models import Assignment
 from banli.organizations.models import Unit
-from banli.core.cells import safe_row
 
 
 def rows_for(session, unit) -> list[dict]:
@@ -27,14 +28,12 @@ def units_of(session) -> list[tuple[Unit, int]]:
 
 
 def notice_docx_for(session, unit) -> bytes:
-    from banli.exchange.documents import notice_docx
-
     return notice_docx(session=session, unit=unit, rows=rows_for(session, unit))
 
 
 def notice_xlsx_for(session, unit) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from openpyxl import Workbook  # noqa: PLC0415 - about 1 s to load: only when a workbook is read or written
+    from openpyxl.styles import Font  # noqa: PLC0415 - about 1 s to load: only when a workbook is read or written
 
     wb = Workbook()
     ws = wb.active

@@ -6,20 +6,28 @@ bodies.apply_bodies); what this module stores itself is the uploaded file and th
 from __future__ import annotations
 
 import hashlib
+import logging
 
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from banli.assist import selectors as assist
+from banli.assist.services import category_decide
 from banli.core import access
-from banli.core.errors import ConflictError, PermissionDenied
-from banli.exchange import importer
+from banli.core.errors import ConflictError, DomainError, PermissionDenied
+from banli.core.eventlog import write_event
+from banli.exchange import importer, tasks
+from banli.exchange.bodies import apply_bodies, docx_paragraphs, plan_bodies
 from banli.exchange.choices import BatchKind, BatchState
 from banli.exchange.files import ImportFileError
 from banli.exchange.models import ColumnMapping, ImportBatch
 from banli.exchange.tables import read_table
-from banli.core.eventlog import write_event
 from banli.organizations.choices import Role
+from banli.organizations.models import Unit, User
+from banli.organizations.services import unit_add_alias
+from banli.proposals.models import Proposal
 
 
 def require_office_of_session(actor, session) -> None:
@@ -51,8 +59,6 @@ def batch_create(*, actor, session, filename: str, data: bytes, kind: str = Batc
         table = read_table(data, filename)
         mapping = importer.mapping_for(table.headers)
     else:
-        from banli.exchange.bodies import docx_paragraphs
-
         docx_paragraphs(data, filename)
         mapping = {}
     batch = ImportBatch(kind=kind, session=session, proposal_kind=proposal_kind, filename=filename[:255],
@@ -82,9 +88,6 @@ def batch_set_mapping(*, batch: ImportBatch, actor, mapping: dict[str, str]) -> 
 @transaction.atomic
 def batch_answer(*, batch: ImportBatch, actor, answers: dict[str, int], remember: bool = False) -> ImportBatch:
     """Record which unit an unsure name means; with `remember`, add the name to the unit's aliases."""
-    from banli.organizations.models import Unit
-    from banli.organizations.services import unit_add_alias
-
     require_office_of_session(actor, batch.session)
     merged = dict(batch.answers)
     for name, unit_id in answers.items():
@@ -110,9 +113,6 @@ def plan_category_suggestions(*, plan, actor) -> dict[str, list[dict]]:
 
     Empty when no category model has been trained yet, or when the model cannot be used (advisory only).
     """
-    from banli.assist import selectors as assist
-    from banli.proposals.models import Proposal
-
     out: dict[str, list[dict]] = {}
     for change in plan.changes:
         if change.action != "register":
@@ -147,9 +147,6 @@ def batch_import(*, batch: ImportBatch, actor, fill_categories: bool = False, pr
     suggested = plan_category_suggestions(plan=plan, actor=actor) if fill_categories else {}
     counts = importer.apply_plan(plan=plan, session=batch.session, actor=actor, progress=progress)
     if suggested:
-        from banli.assist.services import category_decide
-        from banli.proposals.models import Proposal
-
         for proposal in Proposal.objects.filter(session=batch.session, number__in=list(suggested), category=""):
             if proposal.kind != plan.kinds[proposal.number]:
                 continue
@@ -175,8 +172,6 @@ def progress_key(batch_id: int) -> str:
 
 def batch_progress(batch: ImportBatch) -> dict:
     """Rows done and total of a running import (from the cache: the job's transaction is not visible yet)."""
-    from django.core.cache import cache
-
     progress = cache.get(progress_key(batch.pk)) or {"done": 0, "total": 0}
     total = progress["total"]
     progress["percent"] = int(100 * progress["done"] / total) if total else 0
@@ -188,8 +183,6 @@ def batch_import_start(*, batch: ImportBatch, actor, fill_categories: bool = Fal
     """Queue the import of a list batch as a background job (Celery, or a thread of this process in the embedded
     mode); the job imports all or nothing exactly as batch_import does. A batch queued, running or imported already
     is a conflict, so a double click or a second office user starts nothing twice."""
-    from banli.exchange import tasks
-
     require_office_of_session(actor, batch.session)
     plan = batch_plan(batch)
     if not plan.ok:
@@ -198,7 +191,6 @@ def batch_import_start(*, batch: ImportBatch, actor, fill_categories: bool = Fal
         state=BatchState.QUEUED, error="", fill_categories=fill_categories)
     if not claimed:
         raise ConflictError("该清单已在导入或已经导入，请刷新页面查看。")
-    from django.core.cache import cache
 
     cache.set(progress_key(batch.pk), {"done": 0, "total": len({c.number for c in plan.changes})}, 24 * 3600)
     transaction.on_commit(lambda: tasks.enqueue_import(batch_id=batch.pk, actor_id=actor.pk))
@@ -211,12 +203,6 @@ def batch_import_run(*, batch_id: int, actor_id: int) -> dict:
 
     Idempotent: a job delivered twice, or after a worker died mid-way (nothing was written: one transaction),
     imports once; a refusal leaves the batch "not finished" with the reason, for the office to correct and retry."""
-    import logging
-
-    from django.core.cache import cache
-
-    from banli.core.errors import DomainError
-    from banli.organizations.models import User
 
     if not ImportBatch.objects.filter(pk=batch_id, state__in=RUNNING_STATES).update(state=BatchState.RUNNING):
         return {"skipped": "not queued"}
@@ -263,8 +249,6 @@ def import_list(*, actor, session, filename: str, data: bytes, proposal_kind: st
 def import_bodies(*, actor, session, files: list[tuple[str, bytes]], proposal_kind: str = "proposal",
                   dry_run: bool = False):
     """Proposal bodies from .docx files: returns (plan, number written or None)."""
-    from banli.exchange.bodies import apply_bodies, plan_bodies
-
     require_office_of_session(actor, session)
     plan = plan_bodies(session=session, files=files, kind=proposal_kind)
     if dry_run or not plan.ok:

@@ -9,8 +9,8 @@ import csv
 import datetime as dt
 import io
 import re
-from xml.etree import ElementTree
 from dataclasses import dataclass, field
+from xml.etree import ElementTree
 
 from banli.exchange.files import (
     MAX_CELL_CHARS,
@@ -47,7 +47,7 @@ def _xlsx_text(value) -> str:
     """A cell's text with the file format's character escapes undone: Excel writes a carriage return typed in a
     cell as ``_x000D_`` (OOXML's _xHHHH_ escape), which openpyxl leaves in the text; line breaks become \n."""
     if isinstance(value, str) and "_x" in value:
-        from openpyxl.utils.escape import unescape
+        from openpyxl.utils.escape import unescape  # noqa: PLC0415 - about 1 s to load: only when a workbook is read or written
 
         value = unescape(value).replace("\r\n", "\n").replace("\r", "\n")
     return _text(value)
@@ -106,7 +106,7 @@ def _finish(headers_row: tuple[int, list[str]] | None, rows: list[tuple[int, lis
 
 def read_xlsx(data: bytes, filename: str = "清单.xlsx") -> Table:
     """The first sheet of an .xlsx as a Table."""
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # noqa: PLC0415 - about 1 s to load: only when a workbook is read or written
 
     archive = open_office_zip(data, filename, expect="xlsx")
     paths = _sheet_paths(archive)
@@ -126,7 +126,10 @@ def read_xlsx(data: bytes, filename: str = "清单.xlsx") -> Table:
             match = _MERGE.search(archive.read(part))
             if match:
                 ref = match.group(1).decode()
-                from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
+                from openpyxl.utils.cell import (  # noqa: PLC0415 - about 1 s to load: only when a workbook is read or written
+                    column_index_from_string,
+                    coordinate_from_string,
+                )
 
                 col, row = coordinate_from_string(ref.split(":")[0])
                 raise ImportFileError(

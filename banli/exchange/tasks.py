@@ -9,19 +9,18 @@ from celery import shared_task
 from django.conf import settings
 from django.db import connections
 
+# The module, not its names: exchange.services imports this module back (a cycle).
+from banli.exchange import services
+
 
 @shared_task(name="exchange.import_list", acks_late=True)
 def import_list_task(batch_id: int, actor_id: int) -> dict:
-    from banli.exchange.services import batch_import_run
-
-    return batch_import_run(batch_id=batch_id, actor_id=actor_id)
+    return services.batch_import_run(batch_id=batch_id, actor_id=actor_id)
 
 
 def _in_thread(batch_id: int, actor_id: int) -> None:
-    from banli.exchange.services import batch_import_run
-
     try:
-        batch_import_run(batch_id=batch_id, actor_id=actor_id)
+        services.batch_import_run(batch_id=batch_id, actor_id=actor_id)
     except Exception:  # recorded on the batch and logged by batch_import_run; a thread has no one to raise to
         pass
     finally:

@@ -3,6 +3,7 @@ print assignment notices, download a session's archive. Views are thin: services
 from __future__ import annotations
 
 import tempfile
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
@@ -16,8 +17,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from banli.core import access
 from banli.core.errors import DomainError
 from banli.exchange import importer, ledger, notices, services
+from banli.exchange.archive import build_archive
 from banli.exchange.choices import BatchKind
 from banli.exchange.models import ImportBatch
+from banli.ledger.filtersets import filtered_ledger
 from banli.organizations.models import Unit
 from banli.proposals.choices import ProposalKind
 from banli.proposals.models import Session
@@ -46,8 +49,6 @@ def _batch(user, pk) -> ImportBatch:
 
 
 def _attachment(response, filename: str):
-    from urllib.parse import quote
-
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response
 
@@ -56,7 +57,6 @@ def _upload(request, name="file"):
     upload = request.FILES.get(name)
     if upload is None:
         raise DomainError("请选择要上传的文件。")
-    from django.conf import settings
 
     if upload.size > settings.BANLI_UPLOAD_MAX_BYTES:
         raise DomainError(
@@ -210,8 +210,6 @@ def import_bodies(request):
 
 
 def _ledger_queryset(request):
-    from banli.ledger.filtersets import filtered_ledger
-
     filterset = filtered_ledger(request)
     if not filterset.is_valid():
         raise Http404("筛选条件有误。")
@@ -273,8 +271,6 @@ def notice_download(request, session_id, unit_id, fmt):
 @login_required
 @require_GET
 def archive_download(request, session_id):
-    from banli.exchange.archive import build_archive
-
     session = _office_session(request.user, session_id)
     handle = tempfile.TemporaryFile()
     build_archive(session, handle)

@@ -2,13 +2,13 @@
 import io
 
 import pytest
+from docx import Document
+from openpyxl import Workbook
 
 HEADERS = ["序号", "编号", "案由", "提案人", "类别", "主办单位", "会办单位", "分办单位", "是否重点"]
 
 
 def xlsx_bytes(rows, headers=HEADERS, *, setup=None) -> bytes:
-    from openpyxl import Workbook
-
     wb = Workbook()
     ws = wb.active
     ws.title = "交办清单"
@@ -23,8 +23,6 @@ def xlsx_bytes(rows, headers=HEADERS, *, setup=None) -> bytes:
 
 
 def docx_bytes(paragraphs) -> bytes:
-    from docx import Document
-
     doc = Document()
     for text in paragraphs:
         doc.add_paragraph(text)

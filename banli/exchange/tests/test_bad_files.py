@@ -4,9 +4,12 @@ import io
 import zipfile
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
+from banli.core.testing import PASSWORD
 from banli.exchange import services
 from banli.exchange.files import ImportFileError
+from banli.exchange.models import ImportBatch
 from banli.exchange.tests.conftest import LIST_ROWS, docx_bytes, xlsx_bytes
 from banli.handling.models import Assignment, Event
 from banli.proposals.models import Proposal
@@ -132,10 +135,6 @@ def test_an_upload_over_the_size_limit_is_refused(refused, settings):
 
 
 def test_the_upload_page_shows_the_reason_and_keeps_nothing(world, client):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from banli.core.testing import PASSWORD
-    from banli.exchange.models import ImportBatch
 
     client.login(username="office", password=PASSWORD)
 

@@ -2,11 +2,13 @@
 import io
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from docx import Document
 from openpyxl import load_workbook
 
 from banli.core.testing import PASSWORD, assign, make_proposal
 from banli.exchange import services
+from banli.exchange.models import ImportBatch
 from banli.exchange.tests.conftest import docx_bytes
 from banli.handling.models import Event
 
@@ -66,14 +68,11 @@ def test_a_word_file_without_a_known_number_is_an_error_and_nothing_is_written(w
 
 
 def test_the_bodies_page_previews_then_imports(world, items, client):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     client.login(username="office", password=PASSWORD)
     response = client.post("/exchange/bodies/", {"session": world.session.pk, "kind": "proposal",
                                                   "files": [SimpleUploadedFile("第20250002号.docx", docx_bytes(["新正文"]))]})
     html = response.content.decode()
     assert response.status_code == 200 and "确认导入 1 件正文" in html
-    from banli.exchange.models import ImportBatch
 
     batch = ImportBatch.objects.get(kind="bodies")
     client.post("/exchange/bodies/", {"session": world.session.pk, "kind": "proposal", "confirm": "1", "batch": batch.pk})

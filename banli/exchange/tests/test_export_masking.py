@@ -2,14 +2,17 @@
 security event with the client's address."""
 import csv
 import io
+import zipfile
 
 import pytest
 from django.core.signals import request_finished
 from django.db import close_old_connections
 from openpyxl import load_workbook
 
+from banli.core.security import SecurityEventMiddleware
 from banli.core.testing import assign, make_proposal
 from banli.exchange.ledger import HEADERS, PHONE_COLUMN
+from banli.exchange.views import ledger_csv
 from banli.handling.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -99,9 +102,6 @@ def test_a_csv_export_is_logged_when_it_has_gone_out_with_its_counts(world, clie
 
 
 def test_a_csv_export_the_client_stopped_reading_is_logged_as_incomplete(world, rf, item):
-    from banli.core.security import SecurityEventMiddleware
-    from banli.exchange.views import ledger_csv
-
     request = rf.get("/exchange/ledger.csv")
     request.user = world.admin
     response = SecurityEventMiddleware(ledger_csv)(request)
@@ -130,8 +130,6 @@ def test_every_download_is_logged_not_only_the_ledger(world, client, item):
 
 def test_no_other_export_carries_proposers_personal_information(world, client, item):
     """Notices, the archive and the reports tables name proposers at most; phones, IDs and addresses never."""
-    import zipfile
-
     client.force_login(world.office)
     session = world.session.pk
     blobs = [client.get(f"/exchange/notices/{session}/{world.lead_unit.pk}.{fmt}").content for fmt in ("xlsx", "docx")]

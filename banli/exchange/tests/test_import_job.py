@@ -5,12 +5,14 @@ import pytest
 from django.core.cache import cache
 
 from banli.core.errors import ConflictError, DomainError
+from banli.core.eventlog import verify
 from banli.exchange import services
 from banli.exchange.choices import BatchState
 from banli.exchange.models import ImportBatch
 from banli.exchange.tests.conftest import xlsx_bytes
 from banli.handling import services as handling
 from banli.handling.models import Assignment, Event
+from banli.proposals import services as proposals
 from banli.proposals.models import Proposal
 
 
@@ -101,8 +103,6 @@ def test_a_refused_job_writes_nothing_records_why_and_can_be_retried(world, list
 @pytest.mark.django_db
 def test_a_bulk_imported_item_is_the_same_as_one_registered_and_assigned_by_hand(world):
     """The bulk services must stay what proposal_create and assignment_create do, field by field and event by event."""
-    from banli.proposals import services as proposals
-
     by_hand = proposals.proposal_create(actor=world.office, session=world.session, number="A1", title="关于甲的提案",
                                         proposers=["李委员", "新委员"], category="教育", is_key=True)
     handling.assignment_create(proposal=by_hand, unit=world.lead_unit, role="lead", actor=world.office)
@@ -126,6 +126,5 @@ def test_a_bulk_imported_item_is_the_same_as_one_registered_and_assigned_by_hand
         return shown, assignments, events, links
 
     assert shape(bulk) == shape(by_hand)
-    from banli.core.eventlog import verify
 
     assert verify()[1] is None  # the bulk rows are chained like the others

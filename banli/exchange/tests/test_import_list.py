@@ -1,12 +1,20 @@
 """Importing an assignment list: columns, dry run, all-or-nothing import through the services, re-import."""
+import io
+import zipfile
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from banli.core.errors import DomainError, PermissionDenied
+from banli.core.testing import PASSWORD
 from banli.exchange import importer, services
 from banli.exchange.tables import read_table
 from banli.exchange.tests.conftest import HEADERS, LIST_ROWS, xlsx_bytes
+from banli.handling import services as handling
 from banli.handling.models import Assignment, Event
+from banli.organizations.services import unit_add_alias
 from banli.proposals.models import Proposal
 
 pytestmark = pytest.mark.django_db
@@ -75,8 +83,6 @@ def test_a_corrected_file_updates_only_what_changed(world, list_file):
 
 
 def test_a_signed_assignment_is_not_withdrawn_by_a_corrected_file(world, list_file):
-    from banli.handling import services as handling
-
     run(world, list_file)
     co = Assignment.objects.get(proposal__number="20250001", role="co")
     handling.assignment_sign(assignment=co, actor=world.co_office)
@@ -108,7 +114,6 @@ def test_an_unsure_unit_name_is_asked_and_the_answer_can_be_remembered_as_an_ali
     assert Proposal.objects.count() == 0
     plan, counts = run(world, xlsx_bytes(rows), answers={"龙岗区教育局": world.lead_unit.pk})
     assert counts == {"register": 1, "assign": 1}
-    from banli.organizations.services import unit_add_alias
 
     unit_add_alias(unit=world.lead_unit, alias="龙岗区教育局", actor=world.office)
     rows2 = [[1, "20250022", "乙", "李委员", "", "龙岗区教育局", "", "", ""]]
@@ -141,9 +146,6 @@ def test_bad_cells_are_named_by_row_and_column(world):
 
 
 def test_a_refusal_by_a_service_rolls_back_the_whole_import(world, list_file, monkeypatch):
-    from banli.core.errors import DomainError
-    from banli.handling import services as handling
-
     real = handling.assignment_create_many
     calls = {"n": 0}
 
@@ -176,8 +178,6 @@ def test_columns_are_guessed_from_other_wordings_and_a_mapping_is_remembered_by_
 
 
 def test_only_the_sessions_assigning_office_may_import(world, list_file):
-    from banli.core.errors import PermissionDenied
-
     for user in (world.lead_office, world.admin, world.proposer):
         with pytest.raises(PermissionDenied):
             services.import_list(actor=user, session=world.session, filename="x.xlsx", data=list_file)
@@ -206,9 +206,6 @@ def test_the_management_command_previews_then_imports(world, list_file, tmp_path
 
 
 def test_the_import_pages_go_from_upload_to_columns_to_preview_to_import(world, client, list_file):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from banli.core.testing import PASSWORD
 
     client.login(username="office", password=PASSWORD)
     assert client.get("/exchange/").status_code == 200
@@ -227,9 +224,6 @@ def test_the_import_pages_go_from_upload_to_columns_to_preview_to_import(world, 
 
 
 def test_an_unsure_name_is_answered_on_the_preview_page(world, client):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from banli.core.testing import PASSWORD
 
     client.login(username="office", password=PASSWORD)
     data = xlsx_bytes([[1, "20250051", "甲", "李委员", "", "龙岗区教育局", "", "", ""]])
@@ -245,17 +239,12 @@ def test_an_unsure_name_is_answered_on_the_preview_page(world, client):
 
 
 def test_units_and_proposers_cannot_open_the_import_pages(world, client):
-    from banli.core.testing import PASSWORD
-
     client.login(username="edu_office", password=PASSWORD)
     assert client.get("/exchange/import/").status_code == 403
 
 
 def test_line_breaks_excel_escapes_as_x000d_come_back_as_line_breaks():
     """Excel stores a carriage return typed in a cell as _x000D_; openpyxl leaves the escape in the text."""
-    import io
-    import zipfile
-
     plain = xlsx_bytes([["20250041", "关于甲的提案\r\n（第二行）", "李委员", "区教育局", "", "价格_x005F_x0041_"]],
                        headers=["提案号", "题目", "领衔人", "主办", "协办", "备注"])
     escaped = io.BytesIO()

@@ -7,8 +7,12 @@ import pytest
 from openpyxl import load_workbook
 
 from banli.core.testing import PASSWORD, assign, make_proposal, walk_to
+from banli.exchange import ledger
 from banli.exchange.ledger import HEADERS
 from banli.handling import services as handling
+from banli.handling.models import Assignment
+from banli.proposals import services as proposals
+from banli.proposals.models import Proposal
 
 pytestmark = pytest.mark.django_db
 
@@ -83,9 +87,6 @@ def test_the_csv_streams_with_a_bom_and_iso_dates(client, ledger_world):
 
 
 def test_the_export_says_which_items_are_merged_and_into_which(client, ledger_world):
-    from banli.proposals import services as proposals
-    from banli.proposals.models import Proposal
-
     w = ledger_world
     first, second = Proposal.objects.get(number="20250001"), Proposal.objects.get(number="20250002")
     proposals.proposal_merge(actor=w.office, proposal=second, into=first)
@@ -97,9 +98,6 @@ def test_the_export_says_which_items_are_merged_and_into_which(client, ledger_wo
 
 
 def test_the_ledger_rows_take_a_constant_number_of_queries(ledger_world, django_assert_max_num_queries):
-    from banli.exchange import ledger
-    from banli.handling.models import Assignment
-
     for i in range(10):
         p = make_proposal(ledger_world, title=f"提案{i}")
         assign(ledger_world, p)

@@ -5,6 +5,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from banli.exchange.archive import archive_path_for, build_archive
+from banli.proposals.models import Session
+
 
 class Command(BaseCommand):
     help = "生成届次归档包（.zip，含索引和 SHA-256 校验清单）。"
@@ -14,9 +17,6 @@ class Command(BaseCommand):
         parser.add_argument("--out", default="", help="输出文件或目录（默认当前目录）")
 
     def handle(self, *args, **options):
-        from banli.exchange.archive import archive_path_for, build_archive
-        from banli.proposals.models import Session
-
         key = options["session"]
         session = Session.objects.filter(pk=int(key)).first() if key.isdigit() else Session.objects.filter(name=key).first()
         if session is None:

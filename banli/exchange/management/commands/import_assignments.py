@@ -6,6 +6,10 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from banli.core.errors import DomainError
+from banli.exchange import importer, services
+from banli.exchange.tables import read_table
+from banli.organizations.models import User
+from banli.proposals.models import Session
 
 
 class Command(BaseCommand):
@@ -23,11 +27,6 @@ class Command(BaseCommand):
         parser.add_argument("--apply", action="store_true", help="确认导入（全部成功或全部不导入）")
 
     def handle(self, *args, **options):
-        from banli.exchange import importer, services
-        from banli.exchange.tables import read_table
-        from banli.organizations.models import User
-        from banli.proposals.models import Session
-
         path = Path(options["path"])
         if not path.exists():
             raise CommandError(f"找不到文件 {path}")

@@ -6,6 +6,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from banli.core.errors import DomainError
+from banli.exchange import services
+from banli.organizations.models import User
+from banli.proposals.models import Session
 
 
 class Command(BaseCommand):
@@ -19,10 +22,6 @@ class Command(BaseCommand):
         parser.add_argument("--apply", action="store_true")
 
     def handle(self, *args, **options):
-        from banli.exchange import services
-        from banli.organizations.models import User
-        from banli.proposals.models import Session
-
         key = options["session"]
         session = Session.objects.filter(pk=int(key)).first() if key.isdigit() else Session.objects.filter(name=key).first()
         actor = User.objects.filter(username=options["actor"]).first()

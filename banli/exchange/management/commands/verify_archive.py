@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from banli.exchange.archive import verify_archive
+
 
 class Command(BaseCommand):
     help = "按 SHA-256 校验清单核验归档包，指出被改动、缺失或多出的文件。"
@@ -11,8 +13,6 @@ class Command(BaseCommand):
         parser.add_argument("path")
 
     def handle(self, *args, **options):
-        from banli.exchange.archive import verify_archive
-
         problems = verify_archive(options["path"])
         if problems:
             for problem in problems:
