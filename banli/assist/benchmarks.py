@@ -4,20 +4,80 @@ Nothing here is shipped trained: every model is fitted inside the benchmark and 
 """
 from __future__ import annotations
 
+import io
 import json
+import os
 import random
+import tempfile
 import time
 from pathlib import Path
 
 from django.conf import settings
+from django.core.management import call_command
+from django.test import override_settings
+from threadpoolctl import threadpool_limits
 
+from banli.assist.evaluation import cross_validate_category, ordered_split_category
+from banli.assist.replycheck import extract_points
+from banli.assist.services import assist_model_train
+from banli.assist.similarity import SimilarityIndex
+from banli.assist.textproc import sentences
 
+# Also read by the point-extraction test (banli/assist/tests/test_point_extraction.py).
+# proposal_number → number of top-level points in its 具体建议 section, counted by reading each proposal.
+# Nested lists (（一） holding 1. 2. 3., or 1. holding 一是 二是) count once, as their outer item.
+EXPECTED_POINT_COUNTS = {
+    "0001": 3,  # （一）（二）（三）, each with nested 1. 2. and （1）①
+    "0002": 3,  # 一是 二是 三是
+    "0003": 2,  # 1、2、
+    "0004": 1,  # one unnumbered paragraph
+    "0005": 3,  # 1、2、3、
+    "0006": 2,  # （一）（二）, each with 1. 2. 3.
+    "0007": 3,  # 一、二、三、
+    "0008": 3,  # 具体，一是 二是 三是
+    "0009": 4,  # 一、… 四、
+    "0010": 3,  # 为此建议：一、二、三、 then a closing wish
+    "0012": 4,  # 一是 … 四是, item 二是 holds a nested 一是 二是 三是
+    "0013": 4,  # 1、… 4、
+    "0016": 6,  # 一是 … 六是
+    "0018": 3,  # 1. 2. 3.
+    "0021": 3,  # 1. 2. 3.
+    "0022": 5,  # （1）… （5）
+    "0026": 4,  # 一是 … 四是
+    "0027": 4,  # 一是 … 四是
+    "0029": 3,  # 1. 2. 3.
+    "0031": 3,  # 一、二、三、 with nested 一是 二是
+    "0033": 4,  # 1．… 4.
+    "0036": 5,  # 一、… 五、
+    "0037": 6,  # （一）… （六） with nested 一是…
+    "0038": 5,  # （一）… （五）
+    "0039": 4,  # 1. … 4. inline, separated by ；
+    "0040": 3,  # 一是 二是 三是
+    "0042": 6,  # 1. … 6.
+    "0045": 4,  # 一是 … 四是
+    "0047": 3,  # 一、二、三、 with nested 二是 三是
+    "0055": 4,  # 一是 … 四是
+    "0060": 4,  # 1. … 4., each with nested 一是 …
+    "0062": 4,  # 1. … 4.
+    # Read later, where the first extractor found one point or too few: the layouts real drafting produces.
+    "0098": 3,  # ……的建议1、2、3、 (the first item runs on from its lead-in)
+    "0132": 3,  # ……的建议1、2、3、
+    "0142": 3,  # 一是由…… 二是由…… 三是请……
+    "0162": 5,  # （－）（二）…（五）, the first typed with a dash
+    "0185": 5,  # ……对策和建议1、… 5、
+    "0193": 4,  # ……相关建议1、… 4、
+    "0222": 4,  # 一，二，三，四， (commas), item 二 holding 1，2，3，4，
+    "0233": 6,  # 1、… 6、
+    "0299": 3,  # 1，2，3， (commas)
+    "0323": 4,  # ……相关建议一是… 四是
+    "0392": 8,  # 1; 2；3；4、… 8、, two items after a comma
+    "0432": 3,  # 1. 2. 3., the second after a closing parenthesis
+    "0464": 3,  # 首先，其次，最后，
+}
 
 
 def shared_data_dir() -> Path:
     """../shared/data beside the repository (CI layout), or beside a parent folder for a git worktree."""
-    import os
-
     if os.environ.get("BANLI_SHARED_DATA"):
         return Path(os.environ["BANLI_SHARED_DATA"])
     for parent in Path(settings.BASE_DIR).resolve().parents:
@@ -81,8 +141,6 @@ def bench_category_cross_validation():
     lines give the accuracy of the suggestions shown when only the surest 50% / 80% / 100% are shown, with the
     score an office would set as its threshold for that share.
     """
-    from banli.assist.evaluation import cross_validate_category
-
     for name, label in (("proposals_2019.jsonl", "proposals_2019"), ("messages_labeled.jsonl", "messages")):
         rows = _rows(name)
         if not rows:
@@ -124,8 +182,6 @@ def bench_category_temporal():
     with several years in the file the last year is the test set. A weaker check than next year's proposals:
     the topics of one year's later filings are those of its earlier ones.
     """
-    from banli.assist.evaluation import ordered_split_category
-
     rows = _rows("proposals_2019.jsonl")
     if not rows:
         return
@@ -146,8 +202,6 @@ def bench_category_temporal():
 def training_items(count: int, *, seed: int = 5) -> list[dict]:
     """`count` items recombined at run time from the sentences of the labelled files (each keeps its source's
     category): a history of realistic size and wording, nothing stored."""
-    from banli.assist.textproc import sentences
-
     labelled = _rows("proposals_2019.jsonl") + _rows("messages_labeled.jsonl")
     if not labelled:
         return []
@@ -166,13 +220,6 @@ def bench_category_training_5000():
     code path of `assist_train` and the periodic retraining (inner CV, final fit, storing the bundle), on one
     core: numeric libraries held to one thread, and the CPU time of this process reported (not stretched when
     other processes share the machine) beside the wall time."""
-    import tempfile
-
-    from django.test import override_settings
-    from threadpoolctl import threadpool_limits
-
-    from banli.assist.services import assist_model_train
-
     items = training_items(6000)
     if not items:
         return
@@ -189,9 +236,6 @@ def bench_category_training_5000():
 
 def bench_point_extraction():
     """Share of the hand-checked proposals whose extracted point count matches the count read by hand."""
-    from banli.assist.replycheck import extract_points
-    from banli.assist.tests.test_point_extraction import EXPECTED_POINT_COUNTS
-
     rows = {r["proposal_number"]: r for r in _rows("proposals_2019.jsonl")}
     if not rows:
         return
@@ -211,8 +255,6 @@ def shuffled_real_proposals(count: int, *, seed: int = 8):
     Real sentences give the index a realistic vocabulary (far more distinct bigrams than the topic
     generator), so the latency measured is that of real text; nothing is stored.
     """
-    from banli.assist.textproc import sentences
-
     sources = _rows("proposals_2019.jsonl") + _rows("messages_labeled.jsonl") + _rows("messages_replies.jsonl")
     if not sources:
         return
@@ -233,8 +275,6 @@ def bench_similar_search_100k():
 
 
 def _similar_latency(label: str, rows):
-    from banli.assist.similarity import SimilarityIndex
-
     started = time.perf_counter()
     index = SimilarityIndex([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
     yield f"assist.similar.{label}.build_100k", time.perf_counter() - started, "s"
@@ -253,10 +293,6 @@ def _similar_latency(label: str, rows):
 def bench_routing_split():
     """`assist_eval --task routing` on a split of messages_replies.jsonl: the first 70% of the file (by id) to
     train, the rest to test; the lead unit read from the reply as the command reads it."""
-    import io
-    import tempfile
-
-    from django.core.management import call_command
 
     rows = sorted(_rows("messages_replies.jsonl"), key=lambda r: r.get("id", 0))
     if not rows:

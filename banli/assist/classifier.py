@@ -6,9 +6,12 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 from scipy import sparse
+
+from banli.assist.textproc import compact, tokens
 
 # One recipe for both kinds of text (proposals and citizen messages), chosen by repeated 5-fold
 # cross-validation on both evaluation files at once (see README, 智能辅助). Every block is L2-normalised on
@@ -58,21 +61,17 @@ class Scored:
 
 
 def _views(doc: dict) -> dict[str, str]:
-    from banli.assist.textproc import compact
-
     title = compact(doc.get("title") or "")
     body = compact(doc.get("content") or doc.get("body") or "")
     return {"title": title, "body": body, "words": " ".join(_tokens(title + "。" + body))}
 
 
 def _tokens(text: str) -> list[str]:
-    from banli.assist.textproc import tokens
-
     return tokens(text)
 
 
 def _vectorizers(n_docs: int) -> dict:
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: PLC0415 - scikit-learn takes seconds to load: only where a model is fitted
 
     # min_df=2 drops n-grams seen once (names, typos); a tiny history keeps every n-gram instead.
     min_df = 2 if n_docs >= 20 else 1
@@ -85,7 +84,7 @@ def _vectorizers(n_docs: int) -> dict:
 
 def _svm(c: float):
     """The class-balanced linear SVM of both halves, with the bounds above."""
-    from sklearn.svm import LinearSVC
+    from sklearn.svm import LinearSVC  # noqa: PLC0415 - scikit-learn takes seconds to load: only where a model is fitted
 
     return LinearSVC(C=c, class_weight="balanced", tol=SVM_TOL, max_iter=SVM_MAX_ITER, random_state=0)
 
@@ -93,7 +92,7 @@ def _svm(c: float):
 def softmax_temperature(decisions: np.ndarray, truth: np.ndarray) -> float:
     """The temperature t for which softmax(t · decisions) has the least log-loss on the true columns `truth`
     (temperature scaling, fitted on out-of-fold decisions by the category and the routing model)."""
-    from scipy.optimize import minimize_scalar
+    from scipy.optimize import minimize_scalar  # noqa: PLC0415 - scikit-learn kin: only where a model is fitted
 
     def log_loss(t: float) -> float:
         z = decisions * t
@@ -215,8 +214,8 @@ class TextClassifier:
     def _select(self, x, labels: np.ndarray) -> None:
         """Pick C and the NB-SVM half by inner cross-validation on the labelled rows; fit the temperature on the
         chosen variant's out-of-fold decisions and keep its figures in `cv_`."""
-        from sklearn.metrics import f1_score
-        from sklearn.model_selection import StratifiedKFold
+        from sklearn.metrics import f1_score  # noqa: PLC0415 - scikit-learn takes seconds to load: only where a model is fitted
+        from sklearn.model_selection import StratifiedKFold  # noqa: PLC0415 - scikit-learn takes seconds to load: only where a model is fitted
 
         classes, counts = np.unique(labels, return_counts=True)
         self.cv_ = {}
@@ -224,7 +223,7 @@ class TextClassifier:
             self.temperature = DEFAULT_TEMPERATURE
             return
         if len(labels) > SELECT_MAX_ROWS:
-            from sklearn.model_selection import train_test_split
+            from sklearn.model_selection import train_test_split  # noqa: PLC0415 - scikit-learn takes seconds to load: only where a model is fitted
 
             keep, _ = train_test_split(np.arange(len(labels)), train_size=SELECT_MAX_ROWS, stratify=labels, random_state=0)
             x, labels = x[np.sort(keep)], labels[np.sort(keep)]
@@ -301,8 +300,6 @@ class TextClassifier:
         Those two calls cost about 5 ms per view in input checks for a single row; the sums here cost
         a fraction of a millisecond.
         """
-        from itertools import repeat
-
         compiled = getattr(self, "_compiled", None) or self._compile()
         coef = self.coef_
         total = self.intercept_.copy()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 
@@ -11,7 +12,11 @@ CALIBRATION_BINS = 10
 
 
 def _figures(truth: list[str], predicted: list[str], top3_hits: int, ms: float, top_scores: list[float], cpu_ms: float) -> dict:
-    from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+    from sklearn.metrics import (  # noqa: PLC0415 - scikit-learn takes seconds to load: only where a model is fitted
+        accuracy_score,
+        f1_score,
+        precision_recall_fscore_support,
+    )
 
     labels = sorted(set(truth) | set(predicted))
     precision, recall, f1, support = precision_recall_fscore_support(truth, predicted, labels=labels, zero_division=0)
@@ -91,10 +96,8 @@ def cross_validate_category(rows: list[dict], *, folds: int = 5, repeats: int = 
     mean and the standard deviation of the macro-F1 of single folds, the spread to expect on a new set of that
     size. With `baseline`, the textbook model's macro-F1 on the same folds is reported beside it.
     """
-    import warnings
-
-    from sklearn.metrics import f1_score
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.metrics import f1_score  # noqa: PLC0415 - scikit-learn takes seconds to load: only where a model is fitted
+    from sklearn.model_selection import StratifiedKFold  # noqa: PLC0415 - scikit-learn takes seconds to load: only where a model is fitted
 
     labels = np.array([r["category"] for r in rows])
     tally = _Tally()
@@ -173,9 +176,9 @@ def coverage_table(right: list[bool], scores: list[float], *, coverages=(0.5, 0.
 def baseline_predict(train: list[dict], test: list[dict]) -> list[str]:
     """The textbook model, the yardstick of every figure: one TF-IDF of character 1–3-grams of title and body
     (sublinear term frequency) and a linear SVM, as scikit-learn gives them, nothing chosen on any data."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.pipeline import make_pipeline
-    from sklearn.svm import LinearSVC
+    from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: PLC0415 - scikit-learn takes seconds to load: only where a model is fitted
+    from sklearn.pipeline import make_pipeline  # noqa: PLC0415 - scikit-learn takes seconds to load: only where a model is fitted
+    from sklearn.svm import LinearSVC  # noqa: PLC0415 - scikit-learn takes seconds to load: only where a model is fitted
 
     def text(r):
         return f"{r.get('title') or ''} {r.get('content') or ''}"
@@ -190,7 +193,7 @@ def ordered_split_category(rows: list[dict], *, key: str, train_share: float = 0
     """Train on the first rows in the order of `key` (a year, or the filing number within one year), test on the
     rest, with the test rows' texts as unlabelled text unless not `transductive`: the temporal check. The baseline
     is fitted on the same split."""
-    from sklearn.metrics import f1_score
+    from sklearn.metrics import f1_score  # noqa: PLC0415 - scikit-learn takes seconds to load: only where a model is fitted
 
     ordered = sorted(rows, key=lambda r: (str(r.get(key) or "")))
     cut = int(len(ordered) * train_share)

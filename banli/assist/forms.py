@@ -1,5 +1,9 @@
 """智能辅助: forms for recording decisions and checking drafts."""
+import re
+
 from django import forms
+
+from banli.assist.models import AssistSetting
 
 
 class CategoryDecisionForm(forms.Form):
@@ -21,8 +25,6 @@ class RoutingDecisionForm(forms.Form):
     co = forms.CharField(label="会办单位", required=False, help_text="多个单位用顿号或逗号分隔")
 
     def clean_co(self):
-        import re
-
         return [u.strip() for u in re.split(r"[、,，;；\s]+", self.cleaned_data.get("co") or "") if u.strip()]
 
 
@@ -35,8 +37,6 @@ class DraftCheckForm(forms.Form):
 
 class AssistSettingForm(forms.ModelForm):
     class Meta:
-        from banli.assist.models import AssistSetting
-
         model = AssistSetting
         fields = ["category_min_score", "routing_min_score"]
         widgets = {f: forms.NumberInput(attrs={"step": "0.05", "min": "0", "max": "1"}) for f in fields}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from banli.assist.textproc import normalize, words
+from banli.assist.textproc import normalize, sentences, words
 
 CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
@@ -234,8 +234,6 @@ def reply_paragraphs(reply: str) -> list[str]:
     """A reply's paragraphs; one long paragraph is cut into sentences so that an answer can be located."""
     paras = [p.strip() for p in re.split(r"\n\s*\n|\n(?=\s*[（(]?[一二三四五六七八九十\d]{1,3}[)）、．.])|\n", reply or "") if p.strip()]
     if len(paras) <= 2:
-        from banli.assist.textproc import sentences
-
         paras = [s for p in paras for s in sentences(p)]
     return paras
 

@@ -1,6 +1,7 @@
 """The routing model (智能交办): lead and co units from past assignments, with supporting words and items."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,7 +53,7 @@ def _category_columns(docs: list[dict], categories: list[str]):
 
 def _soft_categories(x_train, train_labels: list[str], x_test, categories: list[str]):
     """Category columns for held-out rows as the model will see a new item: guessed from its text."""
-    from sklearn.svm import LinearSVC
+    from sklearn.svm import LinearSVC  # noqa: PLC0415 - scikit-learn takes seconds to load: only where a model is fitted
 
     known = [i for i, c in enumerate(train_labels) if c]
     if len({train_labels[i] for i in known}) < 2:
@@ -74,10 +75,8 @@ def _fit_temperature(texts: list[str], leads: np.ndarray, cats=None, cat_labels=
     With a fixed temperature the right unit among thirty often showed 0.10 beside a co-handling unit's 0.55;
     fitted, a lead score reads as how often such a suggestion was right in this instance's own history.
     """
-    import warnings
-
-    from sklearn.model_selection import StratifiedKFold
-    from sklearn.svm import LinearSVC
+    from sklearn.model_selection import StratifiedKFold  # noqa: PLC0415 - scikit-learn takes seconds to load: only where a model is fitted
+    from sklearn.svm import LinearSVC  # noqa: PLC0415 - scikit-learn takes seconds to load: only where a model is fitted
 
     classes, counts = np.unique(leads, return_counts=True)
     # Only items whose lead unit led at least one other item can be held out; units seen once stay in training.
@@ -122,7 +121,7 @@ def _fit_temperature(texts: list[str], leads: np.ndarray, cats=None, cat_labels=
 
 def _vectorizers():
     """The routing features: jieba words and characters 1–2, each TF-IDF with sublinear term frequency."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: PLC0415 - scikit-learn takes seconds to load: only where a model is fitted
 
     return (TfidfVectorizer(analyzer=words, sublinear_tf=True),
             TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True))
@@ -132,9 +131,9 @@ class RoutingModel:
     """Lead unit: a class-balanced linear SVM; every involved unit: one-vs-rest SVMs; words: jieba TF-IDF."""
 
     def fit(self, docs: list[dict], unit_lists: list[list[str]]) -> "RoutingModel":
-        from sklearn.multiclass import OneVsRestClassifier
-        from sklearn.preprocessing import MultiLabelBinarizer
-        from sklearn.svm import LinearSVC
+        from sklearn.multiclass import OneVsRestClassifier  # noqa: PLC0415 - scikit-learn takes seconds to load: only where a model is fitted
+        from sklearn.preprocessing import MultiLabelBinarizer  # noqa: PLC0415 - scikit-learn takes seconds to load: only where a model is fitted
+        from sklearn.svm import LinearSVC  # noqa: PLC0415 - scikit-learn takes seconds to load: only where a model is fitted
 
         pairs = [(d, u) for d, u in zip(docs, unit_lists) if u]
         if not pairs:

@@ -3,15 +3,25 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from dataclasses import dataclass
 
 from django.db.models import Count, Max, Q
+from django.db.models.functions import TruncMonth
 
 from banli.assist import store
-from banli.assist.choices import SuggestionTask
+from banli.assist.choices import SuggestionOutcome, SuggestionTask
+from banli.assist.models import AssistSetting, ModelTraining, SuggestionDecision
+from banli.assist.replycheck import check_reply
+from banli.assist.similarity import MIN_SIMILAR, NEAR_DUPLICATE, SimilarityIndex, group_topics
 from banli.core import access
 from banli.core.errors import DomainError, PermissionDenied
 from banli.handling.choices import AssignmentRole, AssignmentState
+from banli.handling.models import Assignment
+from banli.organizations.models import Unit
+from banli.proposals.models import Proposal
+from banli.replies.choices import ReplyState
+from banli.replies.models import Reply
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +62,6 @@ def _office_of(user, proposal):
 
 def suggestion_threshold(*, user, proposal, task: str) -> float:
     """The least score a suggestion needs to be shown, as the assigning office set it (0: every suggestion)."""
-    from banli.assist.models import AssistSetting
-
     office = _office_of(user, proposal)
     setting = AssistSetting.objects.filter(office=office).first() if office is not None else None
     if setting is None:
@@ -96,7 +104,6 @@ def routing_suggestions(*, user, proposal) -> list[dict]:
     bundle = store.load_bundle(SuggestionTask.ROUTING)
     if bundle is None:
         return []
-    from banli.organizations.models import Unit
 
     known = _units_this_office_assigns(user, proposal, bundle)
     doc = _doc(proposal)
@@ -151,9 +158,6 @@ _index_cache: dict = {}
 
 def _proposal_index():
     """The similarity index of every proposal, rebuilt in this process when proposals change."""
-    from banli.assist.similarity import SimilarityIndex
-    from banli.proposals.models import Proposal
-
     stamp = tuple(Proposal.objects.aggregate(n=Count("pk"), t=Max("updated_at")).values())
     with _index_lock:
         if _index_cache.get("stamp") == stamp:
@@ -179,9 +183,6 @@ class SimilarItem:
 def similar_proposals(*, user, proposal, limit: int = 8) -> list[SimilarItem]:
     """The proposals most like this one, of this and past sessions, that the user may see; best first."""
     require_assist(user)
-    from banli.assist.similarity import MIN_SIMILAR, NEAR_DUPLICATE
-    from banli.replies.choices import ReplyState
-    from banli.replies.models import Reply
 
     hits = _proposal_index().search(proposal.title, proposal.body, limit=max(limit * 5, 40), exclude={proposal.pk})
     scores = {h.key: h.score for h in hits if h.score >= MIN_SIMILAR}
@@ -211,10 +212,6 @@ def similar_proposals(*, user, proposal, limit: int = 8) -> list[SimilarItem]:
 def session_topics(*, user, session, max_topics: int = 20) -> list[dict]:
     """The session's proposals the user may see, grouped into topics (热点), biggest first."""
     require_assist(user)
-    from collections import Counter
-
-    from banli.assist.similarity import group_topics
-    from banli.handling.models import Assignment
 
     items = list(access.visible_proposals(user).filter(session=session).only("pk", "number", "title", "body", "session_id"))
     by_pk = {p.pk: p for p in items}
@@ -252,8 +249,6 @@ def reply_check(*, user, reply):
 
 def draft_check(*, proposal, body: str, reply_class: str = "", contact_person: str = "", contact_phone: str = ""):
     """The reply check of a text not yet saved (live check while the handler writes)."""
-    from banli.assist.replycheck import check_reply
-
     return check_reply(
         proposal_body=proposal.body,
         reply_body=body,
@@ -266,9 +261,6 @@ def draft_check(*, proposal, body: str, reply_class: str = "", contact_person: s
 def suggestion_accuracy(*, user, task: str) -> dict:
     """How often the office took the top suggestion, from the decision log."""
     require_assist(user)
-    from banli.assist.models import SuggestionDecision
-
-    from banli.assist.choices import SuggestionOutcome
 
     figures = SuggestionDecision.objects.filter(task=task).exclude(outcome=SuggestionOutcome.IGNORED).aggregate(
         n=Count("pk"), top1=Count("pk", filter=Q(top1_hit=True)), top3=Count("pk", filter=Q(top3_hit=True))
@@ -285,10 +277,6 @@ def assist_performance(*, user) -> dict:
     """How well the suggestions do in this instance, for the user's assigning offices: per month and task the
     suggestions shown (each logged with the decision taken), accepted, changed, ignored and the top-3 hit rate;
     the model in use with its own cross-validated figure from its last training; the last trainings."""
-    from django.db.models.functions import TruncMonth
-
-    from banli.assist.choices import SuggestionOutcome
-    from banli.assist.models import ModelTraining, SuggestionDecision
 
     if not access.can_read_assist_performance(user):
         raise PermissionDenied("只有交办机构可以查看智能辅助成效。")

@@ -9,9 +9,15 @@ from django.utils import timezone
 
 from banli.assist import store
 from banli.assist.choices import SuggestionOutcome, SuggestionTask, TrainingOutcome
-from banli.assist.models import SuggestionDecision
+from banli.assist.classifier import TextClassifier
+from banli.assist.models import AssistSetting, ModelTraining, SuggestionDecision
+from banli.assist.routing import RoutingModel
+from banli.core import access
 from banli.core.errors import DomainError, PermissionDenied
 from banli.handling.choices import AssignmentRole, AssignmentState
+from banli.handling.models import Assignment
+from banli.proposals.models import Proposal
+from banli.proposals.services import proposal_update
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +37,6 @@ def _version(now: dt.datetime) -> str:
 
 def category_training_rows() -> list[dict]:
     """The instance's own history for the category model: every proposal that has a category."""
-    from banli.proposals.models import Proposal
-
     return [
         {"title": title, "content": body, "category": category}
         for title, body, category in Proposal.objects.exclude(category="").values_list("title", "body", "category")
@@ -41,9 +45,6 @@ def category_training_rows() -> list[dict]:
 
 def routing_training_rows() -> list[dict]:
     """Past assignments as {title, content, units}: the lead (or first split) unit first, then co units."""
-    from banli.handling.models import Assignment
-    from banli.proposals.models import Proposal
-
     by_proposal: dict[int, list[tuple[int, str]]] = {}
     order = {AssignmentRole.LEAD: 0, AssignmentRole.SPLIT: 1, AssignmentRole.CO: 2}
     for proposal_id, role, unit_name in (
@@ -59,8 +60,6 @@ def routing_training_rows() -> list[dict]:
 
 def unlabelled_rows(limit: int = MAX_UNLABELLED) -> list[dict]:
     """Texts of the instance's items that have no category yet (new proposals before they are assigned)."""
-    from banli.proposals.models import Proposal
-
     return [
         {"title": title, "content": body}
         for title, body in Proposal.objects.filter(category="").order_by("-created_at", "-id").values_list("title", "body")[:limit]
@@ -69,8 +68,6 @@ def unlabelled_rows(limit: int = MAX_UNLABELLED) -> list[dict]:
 
 def office_units() -> dict[int, list[str]]:
     """Per assigning office, the names of the units it has handed items to (its sessions' direct assignments)."""
-    from banli.handling.models import Assignment
-
     out: dict[int, set[str]] = {}
     pairs = (
         Assignment.objects.exclude(state=AssignmentState.WITHDRAWN).filter(parent__isnull=True)
@@ -95,10 +92,6 @@ def assist_model_train(*, task: str, rows: list[dict] | None = None, unlabelled:
     retraining whose figure is more than REFUSE_MARGIN below that of the model in use is refused (logged, the
     old model stays) unless `force`; the returned meta then has "refused": True.
     """
-    from banli.assist.classifier import TextClassifier
-    from banli.assist.models import ModelTraining
-    from banli.assist.routing import RoutingModel
-
     now = now or timezone.now()
     extra = {}
     if task == SuggestionTask.CATEGORY:
@@ -145,8 +138,6 @@ def assist_model_train(*, task: str, rows: list[dict] | None = None, unlabelled:
 def may_decide(actor, proposal) -> bool:
     """The assigning office of the proposal's session decides category and units (the administrator acts on
     no case)."""
-    from banli.core import access
-
     return access.can_decide_handling(actor, proposal)
 
 
@@ -158,8 +149,6 @@ def _check_may_decide(actor, proposal) -> None:
 @transaction.atomic
 def category_decide(*, proposal, label: str, suggested: list[dict], actor) -> SuggestionDecision:
     """Set the proposal's category (logged as a proposal update) and log it against the suggestions shown."""
-    from banli.proposals.services import proposal_update
-
     label = (label or "").strip()
     if not label:
         raise DomainError("请选择或填写类别。", field="label")
@@ -218,9 +207,6 @@ def suggestion_decision_record(*, proposal, task: str, suggested: list[dict], de
 @transaction.atomic
 def assist_setting_save(*, office, actor, category_min_score: float, routing_min_score: float):
     """The office's thresholds below which suggestions are not shown; only that office (or the administrator)."""
-    from banli.assist.models import AssistSetting
-    from banli.core import access
-
     if not access.can_set_assist_thresholds(actor, office):
         raise PermissionDenied("只有该交办机构可以修改智能辅助设置。")
     for name, value in (("category_min_score", category_min_score), ("routing_min_score", routing_min_score)):

@@ -37,7 +37,7 @@ class SimilarityIndex:
     """Sparse char-bigram TF-IDF of titles and bodies; a query touches only the postings of its own terms."""
 
     def __init__(self, keys: list[int], titles: list[str], bodies: list[str]):
-        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: PLC0415 - scikit-learn takes seconds to load: only where a model is fitted
 
         self.keys = np.asarray(keys, dtype=np.int64)
         self.vectorizer = TfidfVectorizer(
@@ -102,8 +102,8 @@ def group_topics(keys: list[int], titles: list[str], bodies: list[str], *, max_t
         return []
     if n < 4:
         return [Topic(words=_top_words(titles), keys=list(keys))]
-    from sklearn.cluster import KMeans
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.cluster import KMeans  # noqa: PLC0415 - scikit-learn takes seconds to load: only where a model is fitted
+    from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: PLC0415 - scikit-learn takes seconds to load: only where a model is fitted
 
     docs = [words(f"{t} {t} {normalize(b)[:BODY_CHARS]}") for t, b in zip(titles, bodies)]
     vectorizer = TfidfVectorizer(analyzer=lambda d: d, sublinear_tf=True, min_df=1, max_df=0.5 if n > 10 else 1.0)

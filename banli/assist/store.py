@@ -22,7 +22,7 @@ def model_path(task: str) -> Path:
 
 def save_bundle(task: str, bundle: dict) -> Path:
     """Write a trained bundle atomically so that a running process never loads half a file."""
-    import joblib
+    import joblib  # noqa: PLC0415 - only where a model file is read or written
 
     path = model_path(task)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -37,7 +37,7 @@ def save_bundle(task: str, bundle: dict) -> Path:
 
 def load_bundle(task: str) -> dict | None:
     """The trained bundle of a task ({"model", "meta"}), or None when none has been trained yet."""
-    import joblib
+    import joblib  # noqa: PLC0415 - only where a model file is read or written
 
     path = model_path(task)
     try:

@@ -8,7 +8,9 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from banli.assist import store
 from banli.assist.choices import SuggestionTask
+from banli.assist.services import assist_model_train
 from banli.core.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -17,8 +19,6 @@ log = logging.getLogger(__name__)
 @shared_task(name="assist.retrain_models")
 def retrain_models() -> dict:
     """Retrain the category and routing models from the instance's own history; skip a task without data."""
-    from banli.assist.services import assist_model_train
-
     done = {}
     for task in (SuggestionTask.CATEGORY, SuggestionTask.ROUTING):
         try:
@@ -33,9 +33,6 @@ def retrain_if_stale(*, now=None) -> dict:
     """The embedded scheduler's retraining: retrain each task whose model is missing or older than
     BANLI_ASSIST_RETRAIN_HOURS (default 24), so new categories and assignments reach the suggestions daily
     without a broker. A task without enough history is tried again after the same interval, not every tick."""
-    from banli.assist import store
-    from banli.assist.services import assist_model_train
-
     now = now or timezone.now()
     max_age = dt.timedelta(hours=settings.BANLI_ASSIST_RETRAIN_HOURS)
     done = {}

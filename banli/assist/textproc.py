@@ -5,6 +5,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+import rjieba
+
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"[\u4e00-\u9fffA-Za-z]")
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])")
@@ -39,7 +41,7 @@ def compact(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _jieba():
-    import jieba
+    import jieba  # noqa: PLC0415 - loads its dictionary: only for keyword extraction
 
     jieba.setLogLevel(60)
     jieba.initialize()
@@ -61,8 +63,6 @@ def tokens(text: str) -> list[str]:
     rjieba is jieba's algorithm and dictionary in Rust, about 15 times faster on a long proposal, which
     keeps a suggestion well under 20 ms.
     """
-    import rjieba
-
     return [w for w in rjieba.cut(text) if not w.isspace()]
 
 

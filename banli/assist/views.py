@@ -3,18 +3,21 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseForbidden
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from banli.assist import selectors, services
 from banli.assist.choices import SuggestionTask
-from banli.assist.forms import CategoryDecisionForm, DraftCheckForm, RoutingDecisionForm
+from banli.assist.forms import AssistSettingForm, CategoryDecisionForm, DraftCheckForm, RoutingDecisionForm
+from banli.assist.models import AssistSetting
 from banli.assist.selectors import suggest_quietly
 from banli.core import access
 from banli.core.errors import DomainError
 from banli.handling.choices import AssignmentRole
+from banli.proposals.models import Session
 
 
 def assist_view(view):
@@ -118,8 +121,6 @@ def similar(request, proposal_id: int):
 
 @assist_view
 def session_topics(request, session_id: int):
-    from banli.proposals.models import Session
-
     session = get_object_or_404(Session, pk=session_id)
     topics = selectors.session_topics(user=request.user, session=session)
     return _render(request, "assist/_topics.html", {"session": session, "topics": topics}, title=f"{session} · 热点归类")
@@ -154,9 +155,6 @@ def draft_check(request, proposal_id: int):
 @require_http_methods(["GET", "POST"])
 def office_performance(request):
     """智能辅助成效: per month how the suggestions did, the models' own figures, and the office's thresholds."""
-    from banli.assist.forms import AssistSettingForm
-    from banli.assist.models import AssistSetting
-
     offices = access.office_scopes(request.user)
     forms = []
     for office in offices:
@@ -165,10 +163,8 @@ def office_performance(request):
         form = AssistSettingForm(data, instance=setting, prefix=f"o{office.pk}")
         if data is not None and form.is_valid():
             services.assist_setting_save(office=office, actor=request.user, **form.cleaned_data)
-            from django.contrib import messages
 
             messages.success(request, f"已保存{office.name}的智能辅助最低把握度。")
-            from django.shortcuts import redirect
 
             return redirect("assist:office")
         forms.append((office, form))

@@ -4,7 +4,14 @@ import datetime as dt
 import pytest
 from django.test import override_settings
 
+from banli.assist import store
+from banli.assist.classifier import TextClassifier
+from banli.assist.routing import RoutingModel
 from banli.assist.tests.helpers import UNIT_FOR_CATEGORY, generated_history
+from banli.handling import services as handling
+from banli.organizations import services as orgs
+from banli.proposals import services as proposals
+from banli.proposals.choices import Body, Level
 
 
 @pytest.fixture(autouse=True)
@@ -16,10 +23,6 @@ def _assist_models_in_tmp(settings, tmp_path):
 def trained_models_dir(tmp_path_factory):
     """Category and routing models trained once on the generated history (unit names as in the test world), stored
     as `assist_model_train` stores them (it also logs the training in the database, which a session fixture has not)."""
-    from banli.assist import store
-    from banli.assist.classifier import TextClassifier
-    from banli.assist.routing import RoutingModel
-
     path = tmp_path_factory.mktemp("trained-assist")
     with override_settings(BANLI_ASSIST_DIR=path):
         rows = generated_history(per_category=10)
@@ -33,9 +36,6 @@ def trained_models_dir(tmp_path_factory):
 
 
 def _past_session(w):
-    from banli.proposals import services as proposals
-    from banli.proposals.choices import Body, Level
-
     return proposals.session_create(
         actor=w.office, name="区政协四届四次会议", body=Body.CPPCC, level=Level.DISTRICT, year=2024,
         assigning_office=w.office_unit,
@@ -45,10 +45,6 @@ def _past_session(w):
 @pytest.fixture
 def history_world(world):
     """The named world plus a past session whose generated proposals carry categories and assignments."""
-    from banli.handling import services as handling
-    from banli.organizations import services as orgs
-    from banli.proposals import services as proposals
-
     w = world
     w.env_unit = orgs.unit_create(name="区生态环境局")
     unit_for = {category: orgs_unit for category, orgs_unit in zip(
@@ -72,8 +68,6 @@ def history_world(world):
 @pytest.fixture
 def trained_world(world, settings, trained_models_dir):
     """The named world using models trained on the generated history, and one past-session proposal."""
-    from banli.proposals import services as proposals
-
     settings.BANLI_ASSIST_DIR = trained_models_dir
     world.past_session = _past_session(world)
     world.past_proposal = proposals.proposal_create(

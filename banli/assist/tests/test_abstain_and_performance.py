@@ -6,8 +6,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from banli.assist import store
+from banli.assist import selectors, store
 from banli.assist.models import AssistSetting, ModelTraining, SuggestionDecision
+from banli.assist.routing import RoutingModel
+from banli.assist.selectors import assist_performance
 from banli.assist.services import assist_model_train, assist_setting_save, suggestion_decision_record
 from banli.assist.tests.helpers import generated_history
 from banli.core.errors import DomainError, PermissionDenied
@@ -25,8 +27,6 @@ def _proposal(w, **text):
 
 
 def test_suggestions_below_the_offices_threshold_are_not_shown_and_the_page_says_why(client, trained_world):
-    from banli.assist import selectors
-
     w = trained_world
     p = _proposal(w)
     vague = _proposal(w, title="建议", body="")
@@ -87,7 +87,6 @@ def test_the_performance_page_counts_per_month_shown_accepted_changed_ignored_an
                                    decided={"label": decided}, actor=w.office)
     outcomes = list(SuggestionDecision.objects.order_by("id").values_list("outcome", flat=True))
     assert outcomes == ["accepted", "overridden", "overridden", "ignored"]
-    from banli.assist.selectors import assist_performance
 
     months = assist_performance(user=w.office)["months"]
     assert len(months) == 1
@@ -131,8 +130,6 @@ def test_a_retraining_with_a_worse_figure_is_refused_and_logged_and_the_old_mode
 
 
 def test_routing_takes_the_category_so_an_education_item_is_led_by_the_education_bureau():
-    from banli.assist.routing import RoutingModel
-
     rows = generated_history(per_category=10)
     model = RoutingModel().fit(rows, [r["units"] for r in rows])
     assert model.categories == sorted({r["category"] for r in rows})

@@ -1,7 +1,9 @@
 """The category and routing models, trained on a small generated corpus (no shared data needed)."""
+import numpy as np
 import pytest
 
-from banli.assist.classifier import TextClassifier
+from banli.assist import routing
+from banli.assist.classifier import TextClassifier, softmax_temperature
 from banli.assist.evaluation import cross_validate_category
 from banli.assist.routing import RoutingModel
 from banli.assist.tests.helpers import generated_history
@@ -42,11 +44,6 @@ def test_routing_model_suggests_lead_unit_with_supporting_words_and_past_items(h
 def test_routing_lead_scores_are_calibrated_on_the_instances_own_history(history):
     """The temperature is fitted on out-of-fold decisions and is the one the scores use (with the fixed default,
     the right unit among many showed a low score beside a co-handling unit's high one)."""
-    import numpy as np
-
-    from banli.assist import routing
-    from banli.assist.classifier import softmax_temperature
-
     model = RoutingModel().fit(history, [r["units"] for r in history])
     assert model.temperature != routing.DEFAULT_TEMPERATURE
     doc = {"title": "关于治理河道污水和扬尘的建议", "content": "污水直排河道，扬尘严重，建议加强环境监测。"}
@@ -67,6 +64,5 @@ def test_routing_temperature_is_fitted_when_many_units_led_only_once(history):
     for i in range(0, len(units), 4):
         units[i][0] = f"单次主办单位{i}"
     model = RoutingModel().fit(history, units)
-    from banli.assist import routing
 
     assert model.temperature != routing.DEFAULT_TEMPERATURE

@@ -3,9 +3,21 @@ import pickle
 
 import numpy as np
 import pytest
+from sklearn.svm import LinearSVC
 
-from banli.assist.classifier import DEFAULT_TEMPERATURE, TextClassifier, _two_columns, _views
-from banli.assist.evaluation import cross_validate_category
+import banli.assist.classifier as classifier
+from banli.assist.classifier import (
+    C_GRID,
+    DEFAULT_TEMPERATURE,
+    NB_ALPHA,
+    NB_C,
+    SVM_MAX_ITER,
+    SVM_TOL,
+    TextClassifier,
+    _two_columns,
+    _views,
+)
+from banli.assist.evaluation import coverage_table, cross_validate_category
 from banli.assist.tests.helpers import generated_history
 from banli.assist.textproc import compact, tokens
 
@@ -38,10 +50,6 @@ def test_fast_scoring_equals_the_vectorizers_and_the_linear_model(model, history
 
 
 def test_the_model_is_the_plain_svm_plus_the_nb_svm_on_ratio_scaled_features(model, history):
-    from sklearn.svm import LinearSVC
-
-    from banli.assist.classifier import NB_ALPHA, NB_C, SVM_MAX_ITER, SVM_TOL
-
     bounds = {"class_weight": "balanced", "tol": SVM_TOL, "max_iter": SVM_MAX_ITER, "random_state": 0}
 
     docs = history[:12]
@@ -106,8 +114,6 @@ def test_a_pickled_model_ranks_the_same_after_loading(model):
 
 
 def test_a_bundle_stored_before_the_word_view_still_ranks(model, history):
-    from sklearn.svm import LinearSVC
-
     views = [_views(d) for d in history]
     old = {"c": 5.0, "title_weight": 1.0, "title_vec": model.vectorizers["title"], "body_vec": model.vectorizers["body"]}
     old_x = np.hstack([old["title_vec"].transform([v["title"] for v in views]).toarray(),
@@ -128,8 +134,6 @@ def test_repeated_cross_validation_reports_the_spread_over_folds(history):
 
 
 def test_c_and_the_nb_half_are_chosen_by_inner_cross_validation_on_the_training_rows(model):
-    from banli.assist.classifier import C_GRID
-
     variants = model.cv_["variants"]
     assert len(variants) == 2 * len(C_GRID)
     chosen = f"C={model.c}{'+NB' if model.use_nb else ''}"
@@ -156,16 +160,12 @@ def test_self_training_adds_the_sure_unlabelled_items_with_their_suggested_label
 
 
 def test_coverage_table_gives_the_accuracy_of_the_surest_items():
-    from banli.assist.evaluation import coverage_table
-
     table = coverage_table([True, True, False, True], [0.9, 0.8, 0.7, 0.2], coverages=(0.5, 1.0))
     assert table["50%"] == {"accuracy": 1.0, "threshold": 0.8, "shown": 2}
     assert table["100%"] == {"accuracy": 0.75, "threshold": 0.2, "shown": 4}
 
 
 def test_a_large_history_chooses_its_variant_on_a_stratified_sample_and_fits_on_all(history, monkeypatch):
-    import banli.assist.classifier as classifier
-
     monkeypatch.setattr(classifier, "SELECT_MAX_ROWS", 24)
     model = TextClassifier().fit(history, [r["category"] for r in history])
     assert model.cv_ and model.cv_["macro_f1"] > 0
@@ -173,8 +173,6 @@ def test_a_large_history_chooses_its_variant_on_a_stratified_sample_and_fits_on_
 
 
 def test_fits_stopped_by_the_iteration_bound_are_counted_not_hidden(history, monkeypatch):
-    import banli.assist.classifier as classifier
-
     labels = [r["category"] for r in history]
     model = TextClassifier().fit(history, labels)
     assert model.cv_["svm_fits"] > 0

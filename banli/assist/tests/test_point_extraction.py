@@ -1,59 +1,9 @@
 """Point extraction, checked against counts read by hand in proposals_2019.jsonl (texts stay in ../shared/data)."""
 import pytest
 
+from banli.assist.benchmarks import EXPECTED_POINT_COUNTS
 from banli.assist.replycheck import extract_points
 from banli.assist.tests.helpers import shared_rows
-
-# proposal_number → number of top-level points in its 具体建议 section, counted by reading each proposal.
-# Nested lists (（一） holding 1. 2. 3., or 1. holding 一是 二是) count once, as their outer item.
-EXPECTED_POINT_COUNTS = {
-    "0001": 3,  # （一）（二）（三）, each with nested 1. 2. and （1）①
-    "0002": 3,  # 一是 二是 三是
-    "0003": 2,  # 1、2、
-    "0004": 1,  # one unnumbered paragraph
-    "0005": 3,  # 1、2、3、
-    "0006": 2,  # （一）（二）, each with 1. 2. 3.
-    "0007": 3,  # 一、二、三、
-    "0008": 3,  # 具体，一是 二是 三是
-    "0009": 4,  # 一、… 四、
-    "0010": 3,  # 为此建议：一、二、三、 then a closing wish
-    "0012": 4,  # 一是 … 四是, item 二是 holds a nested 一是 二是 三是
-    "0013": 4,  # 1、… 4、
-    "0016": 6,  # 一是 … 六是
-    "0018": 3,  # 1. 2. 3.
-    "0021": 3,  # 1. 2. 3.
-    "0022": 5,  # （1）… （5）
-    "0026": 4,  # 一是 … 四是
-    "0027": 4,  # 一是 … 四是
-    "0029": 3,  # 1. 2. 3.
-    "0031": 3,  # 一、二、三、 with nested 一是 二是
-    "0033": 4,  # 1．… 4.
-    "0036": 5,  # 一、… 五、
-    "0037": 6,  # （一）… （六） with nested 一是…
-    "0038": 5,  # （一）… （五）
-    "0039": 4,  # 1. … 4. inline, separated by ；
-    "0040": 3,  # 一是 二是 三是
-    "0042": 6,  # 1. … 6.
-    "0045": 4,  # 一是 … 四是
-    "0047": 3,  # 一、二、三、 with nested 二是 三是
-    "0055": 4,  # 一是 … 四是
-    "0060": 4,  # 1. … 4., each with nested 一是 …
-    "0062": 4,  # 1. … 4.
-    # Read later, where the first extractor found one point or too few: the layouts real drafting produces.
-    "0098": 3,  # ……的建议1、2、3、 (the first item runs on from its lead-in)
-    "0132": 3,  # ……的建议1、2、3、
-    "0142": 3,  # 一是由…… 二是由…… 三是请……
-    "0162": 5,  # （－）（二）…（五）, the first typed with a dash
-    "0185": 5,  # ……对策和建议1、… 5、
-    "0193": 4,  # ……相关建议1、… 4、
-    "0222": 4,  # 一，二，三，四， (commas), item 二 holding 1，2，3，4，
-    "0233": 6,  # 1、… 6、
-    "0299": 3,  # 1，2，3， (commas)
-    "0323": 4,  # ……相关建议一是… 四是
-    "0392": 8,  # 1; 2；3；4、… 8、, two items after a comma
-    "0432": 3,  # 1. 2. 3., the second after a closing parenthesis
-    "0464": 3,  # 首先，其次，最后，
-}
 
 
 @pytest.fixture(scope="module")

@@ -1,15 +1,24 @@
 """Training from the database, the decision log, the commands and the retraining job."""
+import datetime as dt
 import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
-from banli.assist import store
+from banli.assist import selectors, store
 from banli.assist.services import assist_model_train, suggestion_decision_record
-from banli.assist.tasks import retrain_models
+from banli.assist.tasks import retrain_if_stale, retrain_models
 from banli.assist.tests.helpers import generated_history
 from banli.core.errors import DomainError, PermissionDenied
-from banli.core.testing import make_proposal
+from banli.core.testing import make_proposal, make_user
+from banli.handling import services as handling
+from banli.organizations import services as orgs
+from banli.organizations.choices import Role, UnitKind
+from banli.proposals import services as proposals
+from banli.proposals.choices import Body, Level
+from banli.proposals.models import Proposal
+from banli.supervision.management.commands.run_scheduler import tick
 
 pytestmark = pytest.mark.django_db
 
@@ -80,13 +89,6 @@ def test_the_retraining_job_trains_what_has_data_and_skips_the_rest(history_worl
 
 
 def test_the_embedded_scheduler_retrains_missing_or_day_old_models_and_not_every_tick(history_world, settings):
-    import datetime as dt
-
-    from django.utils import timezone
-
-    from banli.assist import store
-    from banli.assist.tasks import retrain_if_stale
-    from banli.supervision.management.commands.run_scheduler import tick
 
     now = timezone.now()
     first = retrain_if_stale(now=now)
@@ -99,11 +101,6 @@ def test_the_embedded_scheduler_retrains_missing_or_day_old_models_and_not_every
 
 
 def test_retraining_without_history_is_not_retried_every_tick(db, settings):
-    import datetime as dt
-
-    from django.utils import timezone
-
-    from banli.assist.tasks import retrain_if_stale
 
     now = timezone.now()
     first = retrain_if_stale(now=now)
@@ -113,16 +110,6 @@ def test_retraining_without_history_is_not_retried_every_tick(db, settings):
 
 def test_routing_offers_only_units_the_items_own_office_assigns_to(history_world):
     """One instance, two assigning offices: the city's bureaus are not offered for a district item, and back."""
-    import datetime as dt
-
-    from banli.assist import selectors
-    from banli.core.testing import make_user
-    from banli.handling import services as handling
-    from banli.organizations import services as orgs
-    from banli.organizations.choices import Role, UnitKind
-    from banli.proposals import services as proposals
-    from banli.proposals.choices import Body, Level
-    from banli.proposals.models import Proposal
 
     w = history_world
     city_office_unit = orgs.unit_create(name="市政府督查室", kind=UnitKind.ASSIGNING_OFFICE)

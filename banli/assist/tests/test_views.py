@@ -1,11 +1,17 @@
 """The assist pages and fragments: who may use them, what they show, and the decision log."""
+import re
+
 import pytest
 from django.urls import reverse
 
+from banli.assist import selectors, store
 from banli.assist.models import SuggestionDecision
-from banli.assist.selectors import suggestion_accuracy
-from banli.core.testing import assign
+from banli.assist.selectors import routing_suggestions, suggestion_accuracy
+from banli.assist.similarity import MIN_SIMILAR, Hit
+from banli.core.testing import assign, walk_to
+from banli.handling import services as handling
 from banli.proposals import services as proposals
+from banli.replies import services as replies
 
 pytestmark = pytest.mark.django_db
 
@@ -93,8 +99,6 @@ def test_only_the_assigning_office_may_record_a_routing_decision(client, trained
 
 
 def test_similar_items_offer_same_session_duplicates_for_merging_and_show_past_replies(client, trained_world, proposal):
-    from banli.core.testing import walk_to
-
     w = trained_world
     twin = make_proposal(w, title="关于增加学校学位和补充教师编制的建议", body=SCHOOL["body"])
     past = w.past_proposal
@@ -107,11 +111,8 @@ def test_similar_items_offer_same_session_duplicates_for_merging_and_show_past_r
 
 
 def test_reply_check_shows_each_point_and_the_flags_to_the_unit_but_not_to_other_units(client, trained_world, proposal):
-    from banli.replies import services as replies
-
     w = trained_world
     lead_a = proposal.assignments.get(role="lead")
-    from banli.handling import services as handling
 
     handling.assignment_sign(assignment=lead_a, actor=w.lead_office)
     lead_a.refresh_from_db()
@@ -138,8 +139,6 @@ def test_a_draft_being_written_can_be_checked_before_it_is_saved(client, trained
 
 def test_session_topics_group_the_sessions_items(client, history_world):
     """Reached from the ledger; every item once, linked, with its lead unit; a unit leading several is named."""
-    import re
-
     w = history_world
     ledger = _get(client, w.office, reverse("workbench:ledger"), page=True).content.decode()
     url = reverse("assist:topics", args=[w.past_session.pk])
@@ -157,9 +156,6 @@ def test_session_topics_group_the_sessions_items(client, history_world):
 
 
 def test_a_proposal_already_in_the_history_is_not_shown_as_its_own_past_item(trained_world):
-    from banli.assist import store
-    from banli.assist.selectors import routing_suggestions
-
     model = store.load_bundle("routing")["model"]
     title = model.past_titles[0]
     body = "具体建议：" + title
@@ -171,9 +167,6 @@ def test_a_proposal_already_in_the_history_is_not_shown_as_its_own_past_item(tra
 
 
 def test_weak_neighbours_are_not_offered_as_similar(trained_world, proposal, monkeypatch):
-    from banli.assist import selectors
-    from banli.assist.similarity import MIN_SIMILAR, Hit
-
     w = trained_world
     close = make_proposal(w, title="关于增加学校学位和补充教师编制的建议", body=SCHOOL["body"])
     far = make_proposal(w, title="关于整治河道黑臭水体的建议", body="具体建议：一、清淤疏浚河道。二、截污纳管。")

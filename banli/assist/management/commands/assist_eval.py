@@ -3,7 +3,17 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from banli.assist.classifier import TextClassifier
+from banli.assist.evaluation import (
+    _texts,
+    baseline_predict,
+    cross_validate_category,
+    evaluate_category,
+    evaluate_routing,
+)
 from banli.assist.management.commands._jsonl import read_jsonl
+from banli.assist.routing import RoutingModel
+from banli.assist.weaklabels import routing_rows
 
 
 class Command(BaseCommand):
@@ -34,9 +44,6 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
 
     def _category(self, train, test, unlabelled, transductive, folds, repeats, baseline):
-        from banli.assist.classifier import TextClassifier
-        from banli.assist.evaluation import _texts, baseline_predict, cross_validate_category, evaluate_category
-
         train_rows = [r for r in read_jsonl(train) if r.get("category")]
         if len({r["category"] for r in train_rows}) < 2:
             raise CommandError("训练数据至少需要两个类别。")
@@ -52,7 +59,7 @@ class Command(BaseCommand):
         result["model_cv"] = model.cv_
         result["pseudo_labelled"] = model.pseudo_labelled
         if baseline and test_rows:
-            from sklearn.metrics import f1_score
+            from sklearn.metrics import f1_score  # noqa: PLC0415 - scikit-learn takes seconds to load: only where a model is fitted
 
             truth = [r["category"] for r in test_rows]
             result["baseline_macro_f1"] = round(float(f1_score(
@@ -60,10 +67,6 @@ class Command(BaseCommand):
         return result
 
     def _routing(self, train, test):
-        from banli.assist.evaluation import evaluate_routing
-        from banli.assist.routing import RoutingModel
-        from banli.assist.weaklabels import routing_rows
-
         train_rows = routing_rows(read_jsonl(train))
         if len({r["units"][0] for r in train_rows}) < 2:
             raise CommandError("训练数据至少需要两个不同的主办单位（units 字段，或答复文本中写明的部门）。")
