@@ -17,12 +17,19 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from django.db import transaction
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from banli.handling.models import Assignment, Event
+from banli.handling.workflow import STATES
+from banli.organizations.models import Unit
+from banli.proposals.models import Session
+from banli.replies.models import Commitment, Feedback
 from banli.reports import figures
 from banli.reports.figures import ASSIGNMENT, COMMITMENT, FIGURES, RATING, Slice, Value
+from banli.reports.models import FigureCell, FigureCursor
 
 SYNC_LIMIT = 1000  # a page folds in at most this many pending events itself; beyond, the scheduler does
 WEEKS = 12
@@ -48,9 +55,6 @@ def _empty() -> dict:
 
 def compute_cells(cell_q: Q, today: dt.date) -> dict[tuple, dict]:
     """Every cell's data over the assignments matching `cell_q` (grouped queries over those rows only)."""
-    from banli.handling.models import Assignment
-    from banli.replies.models import Commitment, Feedback
-
     sl = Slice(as_of=today)
     live = cell_q & ~Q(state="withdrawn")
     cells: dict[tuple, dict] = defaultdict(_empty)
@@ -105,8 +109,6 @@ def _week_aggregates(today: dt.date):
 
 
 def _cursor():
-    from banli.reports.models import FigureCursor
-
     cursor = FigureCursor.objects.select_for_update().order_by("pk").first()
     return cursor or FigureCursor.objects.create(last_event_id=0)
 
@@ -117,10 +119,6 @@ def pending_events() -> int:
 
 def _state() -> tuple[int, bool]:
     """(events not yet folded into the cells, up to SYNC_LIMIT + 1; whether any cell exists), in one query."""
-    from django.db import connection
-
-    from banli.handling.models import Event
-    from banli.reports.models import FigureCell, FigureCursor
 
     q = connection.ops.quote_name
     events, cursors, cells = (q(m._meta.db_table) for m in (Event, FigureCursor, FigureCell))
@@ -139,10 +137,6 @@ PATHS_SECONDS = 60
 
 def _paths() -> tuple[dict, dict]:
     """Every unit's path and every session's office path, kept a minute (dropped when a unit or session changes)."""
-    from django.core.cache import cache
-
-    from banli.organizations.models import Unit
-    from banli.proposals.models import Session
 
     cached = cache.get(PATHS_KEY)
     if cached is None:
@@ -153,15 +147,11 @@ def _paths() -> tuple[dict, dict]:
 
 
 def forget_paths(**kwargs) -> None:
-    from django.core.cache import cache
-
     cache.delete(PATHS_KEY)
 
 
 def _write(pairs: set[tuple[int, int]], today: dt.date) -> int:
     """Recompute the cells of these (session, unit) pairs (delete and insert, in one transaction)."""
-    from banli.reports.models import FigureCell
-
     by_session: dict[int, list[int]] = defaultdict(list)
     for session_id, unit_id in pairs:
         by_session[session_id].append(unit_id)
@@ -183,9 +173,6 @@ def refresh(*, today: dt.date | None = None, limit: int | None = None) -> dict:
     """Fold the events newer than the cursor into the cells (and rebuild cells of a past day); returns counts.
 
     With `limit`, does nothing when more events than that are pending (a page leaves them to the scheduler)."""
-    from banli.handling.models import Assignment, Event
-    from banli.reports.models import FigureCell
-
     today = today or timezone.localdate()
     cursor = _cursor()
     events = Event.objects.filter(pk__gt=cursor.last_event_id)
@@ -215,9 +202,6 @@ def refresh(*, today: dt.date | None = None, limit: int | None = None) -> dict:
 
 def rebuild(*, today: dt.date | None = None) -> dict:
     """Every cell from scratch (after a bulk load that wrote no events the cursor could follow)."""
-    from banli.handling.models import Assignment, Event
-    from banli.reports.models import FigureCell
-
     today = today or timezone.localdate()
     with transaction.atomic():
         cursor = _cursor()
@@ -233,8 +217,6 @@ def rebuild(*, today: dt.date | None = None) -> dict:
 
 def check(*, today: dt.date | None = None) -> list[str]:
     """Differences between the stored cells and a full recount from the raw rows (empty: they agree)."""
-    from banli.reports.models import FigureCell
-
     today = today or timezone.localdate()
     stored = {(c.session_id, c.unit_id, c.section_id, c.parent_unit_id, c.role, c.kind): c.data
               for c in FigureCell.objects.all()}
@@ -275,8 +257,6 @@ class CellSource:
     """The figures and chart breakdowns of one slice, added up from the cells (the same answers as figures.*)."""
 
     def __init__(self, sl: Slice):
-        from banli.reports.models import FigureCell
-
         pending, exists = _state()
         if not exists:
             refresh()  # first use: every cell from the raw rows
@@ -350,8 +330,6 @@ class CellSource:
         return total
 
     def states(self, sl=None) -> list[tuple[str, int]]:
-        from banli.handling.workflow import STATES
-
         rows = self._sum("states")
         return [(key, rows[key]) for key in STATES if rows.get(key)]
 

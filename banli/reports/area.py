@@ -10,8 +10,11 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 from django.utils import timezone
+from docx.shared import Pt
 
-from banli.reports import figures, scoring, summary
+from banli.core.errors import DomainError
+from banli.organizations.models import Unit
+from banli.reports import documents, figures, scoring, summary
 
 UNIT_COLUMNS = ["承办单位", "交办件数", "主办", "分办", "会办", "答复率", "按时办结率", "满意率", "办结率", "考核得分"]
 
@@ -34,8 +37,6 @@ class AreaSummary:
 
 def _score_line(session, unit) -> tuple[str, str]:
     """A unit's 自评 in one sentence (base, each bonus line, deductions, total) and its total for the table."""
-    from banli.core.errors import DomainError
-
     try:
         result = scoring.score(session, unit)
     except DomainError as exc:
@@ -56,8 +57,6 @@ def _score_line(session, unit) -> tuple[str, str]:
 
 def build(session, *, today: dt.date | None = None) -> AreaSummary:
     """The area summary of `session` for its assigning office: totals, a row per unit, each unit's 自评."""
-    from banli.organizations.models import Unit
-
     office = session.assigning_office
     word = summary._kind_word(session)
     sl = figures.Slice(session_id=session.pk, as_of=today).resolve()
@@ -96,9 +95,6 @@ def build(session, *, today: dt.date | None = None) -> AreaSummary:
 
 def area_docx(built: AreaSummary) -> bytes:
     """The area summary in the official layout, with the per-unit table after 二、各单位办理情况."""
-    from docx.shared import Pt
-
-    from banli.reports import documents
 
     document, gb = documents._gb_document()
     documents._title(document, gb, built.title)

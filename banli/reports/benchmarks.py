@@ -10,7 +10,17 @@ import os
 import random
 import time
 
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
 from banli.handling.choices import AssignmentRole, AssignmentState
+from banli.handling.models import Assignment, ContactRecord
+from banli.organizations.choices import UnitKind
+from banli.organizations.models import Unit
+from banli.proposals.models import Proposal, Proposer, Session
+from banli.replies.models import Commitment, Feedback, Reply
+from banli.reports import charts, figures
 
 ASSIGNMENTS = int(os.environ.get("BANLI_BENCH_REPORTS_ASSIGNMENTS", "100000"))
 UNITS = 50
@@ -18,14 +28,6 @@ UNITS = 50
 
 def _generate(n_assignments: int):
     """Bulk-create one session with n assignments (half lead/split with replies, ratings, contacts; half co)."""
-    from django.contrib.auth import get_user_model
-    from django.db import transaction
-
-    from banli.handling.models import Assignment, ContactRecord
-    from banli.organizations.choices import UnitKind
-    from banli.organizations.models import Unit
-    from banli.proposals.models import Proposal, Proposer, Session
-    from banli.replies.models import Commitment, Feedback, Reply
 
     rng = random.Random(7)
     tz = dt.timezone(dt.timedelta(hours=8))
@@ -101,9 +103,6 @@ def _generate(n_assignments: int):
 
 
 def _measure(fn):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     with CaptureQueriesContext(connection) as ctx:
         started = time.perf_counter()
         result = fn()
@@ -113,10 +112,6 @@ def _measure(fn):
 
 def bench_figures_100k():
     """Every figure for a session of 100,000 assignments: time and query count (SQLite, or DATABASE_URL)."""
-    from django.db import connection
-
-    from banli.handling.models import Assignment
-    from banli.reports import charts, figures
 
     started = time.perf_counter()
     session, units = _generate(ASSIGNMENTS)

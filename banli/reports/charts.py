@@ -11,9 +11,12 @@ from typing import Callable
 
 from django.conf import settings
 
+from banli.core.cells import safe_row
+from banli.handling.workflow import STATES
+from banli.organizations.models import Unit
+from banli.replies.choices import NATIONAL_REPLY_CLASSES, Rating
 from banli.reports import figures
 from banli.reports.figures import Slice
-from banli.core.cells import safe_row
 
 STATE_LABELS = None
 
@@ -40,23 +43,17 @@ def min_rank_sample() -> int:
 
 
 def _progress(sl: Slice, opts: dict, src=figures) -> Table:
-    from banli.handling.workflow import STATES
-
     rows = [[STATES[key].label, n] for key, n in src.states(sl)]
     return Table("progress", "办理进度（按状态）", ["状态", "件数"], rows, kind="bar")
 
 
 def _classes(sl: Slice, opts: dict, src=figures) -> Table:
-    from banli.replies.choices import NATIONAL_REPLY_CLASSES
-
     labels = dict(NATIONAL_REPLY_CLASSES)
     rows = [[f"{code}类" + (f" {labels[code]}" if code in labels else ""), n] for code, n in src.reply_classes(sl)]
     return Table("classes", "答复类别", ["类别", "件数"], rows, kind="pie")
 
 
 def _ratings(sl: Slice, opts: dict, src=figures) -> Table:
-    from banli.replies.choices import Rating
-
     rows = [[Rating(key).label, n] for key, n in src.ratings(sl)]
     return Table("ratings", "测评结果（按提案人逐人计，最后一轮）", ["办理结果", "测评数"], rows, kind="pie")
 
@@ -78,8 +75,6 @@ RANKABLE = ["on_time_rate", "reply_rate", "satisfaction_rate", "basic_satisfacti
 
 def _rank(sl: Slice, opts: dict, src=figures) -> Table:
     """Rates by unit (or, inside one unit, by lead section), ranked; too small samples are listed unranked."""
-    from banli.organizations.models import Unit
-
     rate = opts.get("rate") if opts.get("rate") in RANKABLE else "on_time_rate"
     minimum = int(opts.get("min") or min_rank_sample())
     group = "lead_section" if sl.unit_id else "unit"
@@ -123,9 +118,9 @@ def build_all(sl: Slice, opts: dict | None = None, src=figures) -> list[Table]:
 
 def to_xlsx(tables: list[Table], *, heading: str = "") -> bytes:
     """The tables as a workbook, one sheet each, with the heading and the note under the numbers."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    from openpyxl import Workbook  # noqa: PLC0415 - about 1 s to load: only when a workbook is read or written
+    from openpyxl.styles import Font  # noqa: PLC0415 - about 1 s to load: only when a workbook is read or written
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415 - about 1 s to load: only when a workbook is read or written
 
     wb = Workbook()
     wb.remove(wb.active)

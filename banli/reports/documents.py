@@ -8,15 +8,16 @@ from __future__ import annotations
 import io
 
 from django.utils import timezone
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Pt
 
-from banli.reports.scoring import fmt
 from banli.core.cells import safe_row
+from banli.replies import documents as gb
+from banli.reports.scoring import fmt
 
 
 def _gb_document():
-    from docx import Document
-
-    from banli.replies import documents as gb
 
     document = Document()
     gb._setup_page(document)
@@ -24,23 +25,16 @@ def _gb_document():
 
 
 def _title(document, gb, text: str) -> None:
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-
     gb._add_text(document, text, gb.FONT_TITLE, gb.SIZE_2, align=WD_ALIGN_PARAGRAPH.CENTER, exact=False)
     gb._add_text(document, "", gb.FONT_BODY, gb.SIZE_3)
 
 
 def _line(document, gb, text: str, *, left=False) -> None:
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-
     gb._add_text(document, text, gb.FONT_BODY, gb.SIZE_3, align=WD_ALIGN_PARAGRAPH.LEFT if left else None,
                  first_line_chars=0 if left else 2)
 
 
 def _sign_off(document, gb, unit_name: str, date_text: str) -> None:
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Pt
-
     gb._add_text(document, "", gb.FONT_BODY, gb.SIZE_3)
     for text in (unit_name, date_text):
         paragraph = gb._add_text(document, text, gb.FONT_BODY, gb.SIZE_3, align=WD_ALIGN_PARAGRAPH.RIGHT)
@@ -86,8 +80,8 @@ def _evaluation_footer(evaluation) -> list[str]:
 
 def evaluation_xlsx(evaluation) -> bytes:
     """The 自评表 as a workbook: one row per scored line with its evidence."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
+    from openpyxl import Workbook  # noqa: PLC0415 - about 1 s to load: only when a workbook is read or written
+    from openpyxl.styles import Alignment, Font  # noqa: PLC0415 - about 1 s to load: only when a workbook is read or written
 
     wb = Workbook()
     ws = wb.active
@@ -115,8 +109,6 @@ def evaluation_xlsx(evaluation) -> bytes:
 
 def evaluation_docx(evaluation) -> bytes:
     """The 自评表 as an official-layout document with a table of the lines."""
-    from docx.shared import Pt
-
     document, gb = _gb_document()
     _title(document, gb, f"{evaluation.unit.name}{evaluation.session.name}办理工作自评表")
     _line(document, gb, f"评分细则：{evaluation.rule_set.name}", left=True)

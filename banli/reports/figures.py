@@ -24,11 +24,17 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from banli.core.access import report_scope, report_scope_q
+from banli.core.errors import DomainError
 from banli.handling.choices import AssignmentRole, AssignmentState
-from banli.handling.workflow import OPEN_STATES
+from banli.handling.models import Assignment, ContactRecord, ExtensionRequest
+from banli.handling.workflow import OPEN_STATES, STATES
+from banli.organizations.models import Unit
+from banli.replies.models import Commitment, Feedback, Reply
+from banli.replies.selectors import first_round_unsatisfied_q, unsatisfied_outcome_expression
 
 ASSIGNMENT, RATING, COMMITMENT = "assignment", "rating", "commitment"
 RECORD_LABELS = {ASSIGNMENT: "交办事项", RATING: "测评（按提案人计）", COMMITMENT: "落实事项"}
@@ -65,8 +71,6 @@ class Slice:
     def resolve(self) -> "Slice":
         """Fill the unit's materialised path (one query when a unit is given)."""
         if self.unit_id and not self.unit_path:
-            from banli.organizations.models import Unit
-
             path = Unit.objects.filter(pk=self.unit_id).values_list("path", flat=True).first()
             return replace(self, unit_path=path or "/nonexistent/")
         return self
@@ -80,8 +84,6 @@ class Slice:
         p = prefix
         q = ~Q(**{f"{p}state": AssignmentState.WITHDRAWN})
         if self.scope is not None:
-            from banli.core.access import report_scope_q
-
             allowed = report_scope_q(self.scope, p)
             if allowed is not None:
                 q &= allowed
@@ -114,8 +116,6 @@ class Slice:
 
     def for_user(self, user) -> "Slice":
         """The slice limited to what `user` may read (see banli.core.access.report_scope)."""
-        from banli.core.access import report_scope
-
         return replace(self, scope=report_scope(user))
 
     def as_params(self) -> dict:
@@ -134,8 +134,6 @@ class Slice:
 
 def slice_from_params(params) -> Slice:
     """Build a slice from request parameters; bad values raise DomainError naming the parameter."""
-    from banli.core.errors import DomainError
-
     def _int(name):
         raw = (params.get(name) or "").strip()
         if not raw:
@@ -176,8 +174,6 @@ CLOSED = Q(role__in=ANSWERING_ROLES, state=AssignmentState.CLOSED) | Q(role=Assi
 
 
 def _contact_before_reply() -> Q:
-    from banli.handling.models import ContactRecord
-
     replied_on = TruncDate(ExpressionWrapper(OuterRef("replied_at"), output_field=DateTimeField()))
     # One correlated lookup per item: a contact on or before the reply date, or any contact while not answered yet.
     contacts = ContactRecord.objects.filter(assignment=OuterRef("pk")).filter(
@@ -189,9 +185,6 @@ def reply_due_on(day: dt.date):
     """The reply deadline in force on `day`, from the stored history: the deadline of the last extension approved
     by the end of that day, else the deadline set when the item was assigned (reply_due_original; reply_due for
     rows without it). Today's reply_due already holds every extension approved so far."""
-    from django.db.models.functions import Coalesce
-
-    from banli.handling.models import ExtensionRequest
 
     approved = (ExtensionRequest.objects.filter(assignment=OuterRef("pk"), status="approved",
                                                  decided_at__lt=_day_start(day + dt.timedelta(days=1)))
@@ -215,8 +208,6 @@ def overdue_on(day: dt.date) -> Q:
 def _due_before(day: dt.date):
     """The ids of items whose reply deadline in force on `day` was before it (as an IN, so the aggregates'
     filters can hold it)."""
-    from banli.handling.models import Assignment
-
     # extensions only move the deadline later: one in force before `day` means an original one before it
     return (Assignment.objects.filter(Q(reply_due_original__lt=day) | Q(reply_due_original__isnull=True),
                                       role__in=ANSWERING_ROLES)
@@ -310,9 +301,6 @@ RATES = [k for k, f in FIGURES.items() if f.kind == "rate"]
 
 def record_queryset(record: str, sl: Slice) -> QuerySet:
     """All records of one kind inside the slice (before a figure's own condition)."""
-    from banli.handling.models import Assignment
-    from banli.replies.models import Commitment, Feedback
-
     if record == ASSIGNMENT:
         return Assignment.objects.filter(sl.q())
     if record == RATING:
@@ -432,8 +420,6 @@ def compute_grouped(sl: Slice, group: str) -> dict[object, dict[str, Value]]:
 
 def final_reply_class() -> Subquery:
     """The class of the latest reply sent in the assignment's current round."""
-    from banli.replies.models import Reply
-
     return Subquery(
         Reply.objects.filter(assignment=OuterRef("pk"), round=OuterRef("round"), state="sent")
         .order_by("-version").values("reply_class")[:1]
@@ -453,8 +439,6 @@ def reply_classes(sl: Slice) -> list[tuple[str, int]]:
 def first_round_unsatisfied(sl: Slice) -> dict[str, int]:
     """Lead/split items a proposer rated 不满意 in the first round, counted by what became of them
     (UnsatisfiedOutcome: re-handled then 满意 / 基本满意 / still 不满意, 重新办理中, closed as it stands, waiting)."""
-    from banli.replies.selectors import first_round_unsatisfied_q, unsatisfied_outcome_expression
-
     rows = (
         record_queryset(ASSIGNMENT, sl.resolve()).filter(ANSWERING).filter(first_round_unsatisfied_q())
         .annotate(outcome=unsatisfied_outcome_expression()).order_by().values("outcome").annotate(n=Count("pk"))
@@ -469,8 +453,6 @@ def items_of_class(sl: Slice, code: str) -> QuerySet:
 
 def states(sl: Slice) -> list[tuple[str, int]]:
     """Assignments by workflow state, in workflow order (one query)."""
-    from banli.handling.workflow import STATES
-
     rows = dict(record_queryset(ASSIGNMENT, sl.resolve()).order_by().values_list("state").annotate(n=Count("pk")))
     return [(key, rows[key]) for key in STATES if rows.get(key)]
 

@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from banli.core.errors import DomainError
 from banli.reports import figures
 from banli.reports.choices import ENTRY_METRIC, OPERATORS, RuleKind, RuleMode
+from banli.reports.models import RuleSet, ScoreEntry
 
 _OPS = {">=": operator.ge, "<=": operator.le, "==": operator.eq, ">": operator.gt, "<": operator.lt}
 TWO = Decimal("0.01")
@@ -63,8 +64,6 @@ class Score:
 
 def rule_set_for(session):
     """The rule set that applies to a session: its own, else its office's (or an ancestor's), else the template."""
-    from banli.reports.models import RuleSet
-
     own = RuleSet.objects.filter(session=session, is_active=True).first()
     if own:
         return own
@@ -160,8 +159,6 @@ def _line_for(rule, values, entries, sl) -> Line:
 
 def score(session, unit, *, rule_set=None, as_of=None) -> Score:
     """A unit's score for a session under its rule set, with every line and its evidence."""
-    from banli.reports.models import ScoreEntry
-
     rule_set = rule_set or rule_set_for(session)
     sl = figures.Slice(session_id=session.pk, unit_id=unit.pk, as_of=as_of).resolve()
     values = figures.compute(sl)

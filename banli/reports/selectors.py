@@ -4,7 +4,10 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from banli.core import access
-from banli.core.access import report_scope
+from banli.core.access import can_view_unit_report, note_refusal, report_scope
+from banli.core.errors import NotFound
+from banli.organizations.models import Unit
+from banli.reports.figures import ASSIGNMENT, RATING
 
 
 def report_sessions(user) -> QuerySet:
@@ -18,10 +21,6 @@ REPORT_NOT_FOUND = "找不到该届次或单位，或您没有查看其统计和
 def require_report_slice(user, *, session_id: int | None, unit_id: int | None):
     """The session and unit whose figures (or score) the user asks for, each None when not asked; NotFound,
     the same for /figures and /scores and the pages, when he may read no figures at all, or not these."""
-    from banli.core.access import can_view_unit_report, note_refusal
-    from banli.core.errors import NotFound
-    from banli.organizations.models import Unit
-
     everything, offices, units = report_scope(user)
     session = unit = None
     refused = not (everything or offices or units)
@@ -47,15 +46,12 @@ def default_unit(user):
     everything, offices, units = report_scope(user)
     if everything or offices or not units:
         return None
-    from banli.organizations.models import Unit
 
     return Unit.objects.filter(path=units[0]).first()
 
 
 def item_rows(figure_record: str, qs: QuerySet) -> QuerySet:
     """The item list's queryset with what its rows show, loaded in one query."""
-    from banli.reports.figures import ASSIGNMENT, RATING
-
     if figure_record == ASSIGNMENT:
         return qs.select_related("proposal", "unit").order_by("proposal__number", "id")
     if figure_record == RATING:

@@ -14,7 +14,12 @@ from dataclasses import dataclass, field
 from django.db.models import Count
 from django.utils import timezone
 
-from banli.handling.choices import AssignmentRole
+from banli.core.errors import DomainError
+from banli.handling.choices import AssignmentRole, ContactMethod, ContactPhase
+from banli.handling.models import Assignment, ContactRecord, Event
+from banli.proposals.choices import Body
+from banli.replies.choices import UnsatisfiedOutcome
+from banli.replies.models import Feedback, Reply
 from banli.reports import figures, scoring
 
 CN_NUM = "一二三四五六七八九十"
@@ -42,15 +47,11 @@ def _rate(v: figures.Value) -> str:
 
 
 def _kind_word(session) -> str:
-    from banli.proposals.choices import Body
-
     return "提案" if session.body == Body.CPPCC else "建议"
 
 
 def unsatisfied_sentence(counts: dict[str, int]) -> str:
     """How many were rated 不满意 in the first round and what became of them; "" when none were."""
-    from banli.replies.choices import UnsatisfiedOutcome
-
     total = sum(counts.values())
     if not total:
         return ""
@@ -95,9 +96,6 @@ def basics(session, unit, values: dict, classes: list, unsatisfied: dict | None 
 
 def practices_from_records(sl: figures.Slice) -> list[str]:
     """主要做法 as the records show it: contacts by phase and method, review steps, co-opinions, supervision."""
-    from banli.handling.choices import ContactMethod, ContactPhase
-    from banli.handling.models import ContactRecord, Event
-
     contacts = list(ContactRecord.objects.filter(sl.q("assignment__")).order_by()
                     .values_list("phase", "method").annotate(n=Count("pk")))
     verbs = dict(Event.objects.filter(sl.q("assignment__")).order_by().values_list("verb").annotate(n=Count("pk")))
@@ -142,9 +140,6 @@ def _points(text: str, limit: int = 160) -> str:
 
 def typical_cases(session, unit, draft) -> list[str]:
     """典型案例: the items the unit marked (else its key items), quoting the proposal and the reply."""
-    from banli.handling.models import Assignment
-    from banli.replies.models import Feedback, Reply
-
     chosen = list(draft.typical.all()) if draft is not None and draft.pk else []
     if not chosen:
         sl = figures.Slice(session_id=session.pk, unit_id=unit.pk).resolve()
@@ -195,8 +190,6 @@ def problems_from_records(values: dict) -> list[str]:
 
 def self_evaluation(session, unit) -> list[str]:
     """自评, from the score: base, each bonus and deduction line, the cap and the total."""
-    from banli.core.errors import DomainError
-
     try:
         result = scoring.score(session, unit)
     except DomainError as exc:

@@ -1,18 +1,29 @@
 """统计与考核: figure pages, item lists, dashboard, scores and the annual summary. Views stay thin."""
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+from urllib.parse import quote
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
-from django.shortcuts import render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 
 from banli.core import access
-from banli.core.access import can_view_unit_report
+from banli.core.access import can_manage_scores, can_submit_evaluation, can_view_area_summary, can_view_unit_report
 from banli.core.errors import DomainError
 from banli.handling.choices import AssignmentRole, AssignmentState
-from banli.reports import aggregates, figures, selectors
+from banli.handling.models import Assignment
+from banli.organizations.models import Unit
+from banli.proposals.choices import ProposalKind
+from banli.proposals.models import Session
+from banli.reports import aggregates, area, charts, documents, figures, scoring, selectors, services, summary
+from banli.reports.choices import RuleKind, RuleMode
+from banli.reports.models import Evaluation, Rule, SummaryDraft
 
 
 def _render(request, template: str, context: dict):
@@ -24,16 +35,12 @@ def _slice_for(request) -> figures.Slice:
     """The slice asked for, limited to what the user may read; unit staff default to their own unit."""
     sl = figures.slice_from_params(request.GET)
     if sl.unit_id:
-        from banli.organizations.models import Unit
-
         unit = Unit.objects.filter(pk=sl.unit_id).first()
         if unit is None or not can_view_unit_report(request.user, unit):
             raise Http404("找不到该单位，或您没有查看其统计的权限。")
     else:
         unit = selectors.default_unit(request.user)
         if unit is not None:
-            from dataclasses import replace
-
             sl = replace(sl, unit_id=unit.pk)
     return sl.for_user(request.user)
 
@@ -76,8 +83,6 @@ def _class_url(sl) -> str:
 
 
 def _filter_context(request, sl) -> dict:
-    from banli.proposals.choices import ProposalKind
-
     return {
         "sessions": selectors.report_sessions(request.user), "units": selectors.report_units(request.user),
         "kinds": ProposalKind.choices, "roles": AssignmentRole.choices,
@@ -124,8 +129,6 @@ def _chart_opts(request) -> dict:
 @login_required
 def dashboard(request):
     """The assigning office's dashboard (all units) or a unit's (its own, by section)."""
-    from banli.reports import charts
-
     _require_reader(request)
     sl = _slice_for(request)
     sl = sl.resolve()
@@ -140,8 +143,6 @@ def dashboard(request):
         headline.append(v)
     unit = None
     if sl.unit_id:
-        from banli.organizations.models import Unit
-
         unit = Unit.objects.get(pk=sl.unit_id)
     query = urlencode({**sl.as_params(), **opts})
     score_url = summary_url = ""
@@ -157,9 +158,6 @@ def dashboard(request):
 
 
 def _xlsx_response(content: bytes, filename: str):
-    from urllib.parse import quote
-
-    from django.http import HttpResponse
 
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
@@ -169,8 +167,6 @@ def _xlsx_response(content: bytes, filename: str):
 @login_required
 def chart_xlsx(request, key: str):
     """One chart's numbers as a workbook."""
-    from banli.reports import charts
-
     _require_reader(request)
     if key not in charts.CHARTS:
         raise Http404("没有这个图表。")
@@ -182,8 +178,6 @@ def chart_xlsx(request, key: str):
 @login_required
 def dashboard_xlsx(request):
     """Every chart's numbers and every figure, one sheet each."""
-    from banli.reports import charts
-
     _require_reader(request)
     sl = _slice_for(request).resolve()
     values = figures.compute(sl)
@@ -207,8 +201,6 @@ def _session_and_unit(request, source=None, *, required=True):
 
     Nothing chosen: the current session and the user's own unit. The office has no unit of its own; with
     `required=False` the unit is then None and the page asks for one instead of failing."""
-    from banli.organizations.models import Unit
-
     source = source or request.GET
     session_id, unit_id = source.get("session", ""), source.get("unit", "")
     unit = None
@@ -236,19 +228,12 @@ def _picker(request, session, unit, *, units=True) -> dict:
 
 
 def _redirect_back(session, unit, name="reports:score"):
-    from django.shortcuts import redirect
-
     return redirect(reverse(name) + "?" + urlencode({"session": session.pk, "unit": unit.pk}))
 
 
 @login_required
 def score_page(request):
     """A unit's score with every line, its evidence and items; its 自评 and the office's decision."""
-    from django.contrib import messages
-
-    from banli.core.access import can_manage_scores, can_submit_evaluation
-    from banli.reports import scoring, services
-    from banli.reports.models import Evaluation
 
     source = request.POST if request.method == "POST" else request.GET
     _require_reader(request)
@@ -271,8 +256,6 @@ def score_page(request):
                                            note=request.POST.get("note", ""))
                 messages.success(request, "已核定该单位自评。")
             elif action == "entry":
-                from banli.reports.models import Rule
-
                 rule = Rule.objects.filter(pk=request.POST.get("rule") or 0, metric="entry").first()
                 if rule is None:
                     raise DomainError("请选择要录入的考核项目。", field="rule")
@@ -313,10 +296,6 @@ def score_page(request):
 @login_required
 def evaluation_export(request, fmt: str):
     """The 自评表 as .xlsx or .docx."""
-    from django.http import HttpResponse
-
-    from banli.reports import documents
-    from banli.reports.models import Evaluation
 
     if fmt not in ("xlsx", "docx"):
         raise Http404("只能导出 xlsx 或 docx。")
@@ -327,7 +306,6 @@ def evaluation_export(request, fmt: str):
     name = f"{unit.name}{session.name}自评表"
     if fmt == "xlsx":
         return _xlsx_response(documents.evaluation_xlsx(evaluation), f"{name}.xlsx")
-    from urllib.parse import quote
 
     response = HttpResponse(documents.evaluation_docx(evaluation),
                             content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
@@ -341,12 +319,6 @@ def evaluation_export(request, fmt: str):
 @login_required
 def summary_page(request):
     """The unit edits its sections of the annual summary; computed figures are shown locked."""
-    from django.contrib import messages
-
-    from banli.core.access import can_submit_evaluation
-    from banli.handling.models import Assignment
-    from banli.reports import services, summary
-    from banli.reports.models import SummaryDraft
 
     source = request.POST if request.method == "POST" else request.GET
     _require_reader(request)
@@ -380,12 +352,6 @@ def summary_page(request):
 
 @login_required
 def summary_docx(request):
-    from urllib.parse import quote
-
-    from django.http import HttpResponse
-
-    from banli.reports import documents, summary
-    from banli.reports.models import SummaryDraft
 
     session, unit = _session_and_unit(request)
     draft = SummaryDraft.objects.filter(session=session, unit=unit).first()
@@ -399,15 +365,6 @@ def summary_docx(request):
 @login_required
 def rules_page(request):
     """The session's evaluation rule set: everyone who reads scores sees it; its assigning office edits it."""
-    import json
-
-    from django.contrib import messages
-    from django.shortcuts import redirect
-
-    from banli.core.access import can_manage_scores
-    from banli.reports import scoring, services
-    from banli.reports.choices import RuleKind, RuleMode
-    from banli.reports.models import Rule
 
     _require_reader(request)
     source = request.POST if request.method == "POST" else request.GET
@@ -482,10 +439,6 @@ def rules_page(request):
 @login_required
 def compare_page(request):
     """Year over year: every figure per session side by side, and items of earlier sessions still open."""
-    from dataclasses import replace
-
-    from banli.handling.models import Assignment
-    from banli.proposals.models import Session
 
     _require_reader(request)
     sl = _slice_for(request)
@@ -516,8 +469,6 @@ def compare_page(request):
 
 
 def _area_session(request):
-    from banli.core.access import can_view_area_summary
-
     sessions = selectors.report_sessions(request.user)
     raw = request.GET.get("session", "")
     session = (sessions.filter(pk=int(raw)).first() if raw.isdigit() else None) if raw else current_session(sessions)
@@ -529,8 +480,6 @@ def _area_session(request):
 @login_required
 def area_summary_page(request):
     """全区办理工作总结: the office's report on a whole session, every unit in one table, each unit's 自评."""
-    from banli.reports import area
-
     session = _area_session(request)
     built = area.build(session)
     return _render(request, "reports/area_summary.html", {
@@ -541,11 +490,6 @@ def area_summary_page(request):
 
 @login_required
 def area_summary_docx(request):
-    from urllib.parse import quote
-
-    from django.http import HttpResponse
-
-    from banli.reports import area
 
     built = area.build(_area_session(request))
     response = HttpResponse(area.area_docx(built),

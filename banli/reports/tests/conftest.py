@@ -2,12 +2,12 @@
 import pytest
 from django.db import transaction
 
+from banli.core.testing import build_world
+from banli.reports.testing import build_seed_001
+
 
 @pytest.fixture(scope="module")
 def seed_world(django_db_setup, django_db_blocker):
-    from banli.core.testing import build_world
-    from banli.reports.testing import build_seed_001
-
     with django_db_blocker.unblock():
         block = transaction.atomic()
         block.__enter__()

@@ -7,6 +7,7 @@ from banli.core.testing import make_proposal, walk_to
 from banli.handling import services as handling
 from banli.proposals import services as proposals
 from banli.proposals.choices import Body, Level
+from banli.proposals.models import Session
 
 
 def test_previous_sessions_side_by_side_with_items_carried_over(client, world):
@@ -67,7 +68,6 @@ def test_every_compare_column_equals_that_sessions_own_figures_page(client, worl
     heads = re.findall(r'<th data-session="(\d+)">(.*?)</th>', table)
     assert len(heads) == 3
     rows = re.findall(r'<tr><th title="[^"]*">(.*?)</th>(.*?)</tr>', table)
-    from banli.proposals.models import Session
 
     for column, (session_id, name) in enumerate(heads):
         session = Session.objects.get(pk=session_id)

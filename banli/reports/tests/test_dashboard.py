@@ -7,6 +7,8 @@ from django.contrib.staticfiles import finders
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from banli.core.testing import make_proposal
+from banli.handling import services as handling
 from banli.reports import aggregates, charts
 from banli.reports.figures import Slice
 
@@ -42,9 +44,6 @@ def test_office_dashboard_draws_every_chart_from_local_assets(client, world, see
 
 
 def test_units_below_the_minimum_sample_are_listed_but_not_ranked(world, seed):
-    from banli.core.testing import make_proposal
-    from banli.handling import services as handling
-
     proposal = make_proposal(world)
     handling.assignment_create(proposal=proposal, unit=world.other_unit, role="lead", actor=world.office)
     table = charts.build("rank", Slice(session_id=world.session.pk).resolve(), {"rate": "reply_rate", "min": "3"})

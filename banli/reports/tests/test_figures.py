@@ -2,6 +2,8 @@ import datetime as dt
 
 import pytest
 
+from banli.handling.models import Assignment, ExtensionRequest
+from banli.replies import services as replies
 from banli.reports import figures
 from banli.reports.figures import Slice
 from banli.reports.testing import build_seed_001
@@ -126,7 +128,6 @@ def test_a_unit_with_only_co_items_has_no_reply_rates_but_a_close_rate(world):
     assert v["reply_rate"].value is None and v["reply_rate"].display == "—"
     assert v["satisfaction_rate"].value is None
     assert v["close_rate"].value == 0.0
-    from banli.replies import services as replies
 
     co = handling.assignment_sign(assignment=co, actor=world.co_office, now=ASSIGNED + DAY)
     co = handling.assignment_assign_section(assignment=co, actor=world.co_office, section=world.co_section,
@@ -173,8 +174,6 @@ def test_only_contacts_before_the_reply_count_for_the_contact_rate(world):
 
 
 def test_overdue_at_a_past_date_counts_the_deadline_then_in_force_and_answers_given_later(world):
-    from banli.handling.models import Assignment, ExtensionRequest
-
     extended, answered_late = _lead(world), _lead(world)
     due = extended.reply_due
     # Extended a week after its deadline had passed: the new deadline holds from the approval, not before.

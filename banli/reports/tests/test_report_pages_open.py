@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from docx import Document
 
 from banli.core.testing import make_proposal
 from banli.handling import services as handling
@@ -37,8 +38,6 @@ def test_the_office_picks_the_unit_on_the_score_page_itself(client, world_seed):
 
 
 def test_area_summary_has_the_totals_a_row_per_unit_and_each_units_self_evaluation(client, world_seed):
-    from docx import Document
-
     world, case = world_seed
     extra = make_proposal(world, number="20249901", title="关于社区医院的提案")
     handling.assignment_create(proposal=extra, unit=world.other_unit, role="lead", actor=world.office)

@@ -4,6 +4,9 @@ from decimal import Decimal
 import pytest
 
 from banli.core.errors import DomainError, PermissionDenied
+from banli.core.testing import make_proposal
+from banli.handling import services as handling
+from banli.replies import services as replies
 from banli.reports import scoring, services
 from banli.reports.choices import EvaluationState
 from banli.reports.models import Rule
@@ -115,10 +118,6 @@ def test_office_corrects_a_self_evaluation_with_a_reason(world, seed):
 
 
 def test_a_co_only_unit_gets_the_base_points_with_rates_marked_not_applicable(world, seed):
-    from banli.core.testing import make_proposal
-    from banli.handling import services as handling
-    from banli.replies import services as replies
-
     proposal = make_proposal(world)
     co = handling.assignment_create(proposal=proposal, unit=world.co_unit, role="co", actor=world.office)
     co = handling.assignment_sign(assignment=co, actor=world.co_office)

@@ -1,14 +1,13 @@
 import datetime as dt
 from decimal import Decimal
 
+from banli.core.testing import make_proposal
+from banli.handling import services as handling
 from banli.reports import scoring
+from banli.reports.testing import ASSIGNED, answer
 
 
 def test_late_replies_and_unsatisfied_ratings_lose_points(world):
-    from banli.core.testing import make_proposal
-    from banli.handling import services as handling
-    from banli.reports.testing import ASSIGNED, answer
-
     proposal = make_proposal(world)
     a = handling.assignment_create(proposal=proposal, unit=world.lead_unit, role="lead", actor=world.office,
                                    now=ASSIGNED)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from banli.reports import aggregates
+
 
 class Command(BaseCommand):
     help = "核对统计汇总格与按原始记录的完整重算是否一致（--rebuild 先全部重算）"
@@ -11,8 +13,6 @@ class Command(BaseCommand):
         parser.add_argument("--rebuild", action="store_true", help="先按原始记录重建全部汇总格（批量载入数据后使用）")
 
     def handle(self, *args, rebuild: bool, **options):
-        from banli.reports import aggregates
-
         if rebuild:
             self.stdout.write(f"已重建：{aggregates.rebuild()}")
         else:
