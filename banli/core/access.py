@@ -18,19 +18,23 @@ Two ways in: a named predicate for one record (`can_decide_handling(user, propos
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from banli.core.context import request_memo
 from banli.core.errors import NotFound
 from banli.core.security import note_denial
 from banli.handling.choices import AssignmentRole, AssignmentState
-from banli.handling.models import Assignment, Event
+from banli.handling.models import Assignment, ContactRecord, Event
 from banli.organizations.choices import UNIT_ROLES, Role, UnitKind
 from banli.organizations.models import RoleGrant, Unit, User
-from banli.proposals.models import Proposal, ProposalProposer, Session
+from banli.proposals.models import Proposal, ProposalProposer, Proposer, Session
 from banli.replies.choices import CoOpinionState, ReplyState, ReviewDecision, StepKind
 from banli.replies.models import (
-    CoOpinion,
     Commitment,
+    CoOpinion,
     DocumentTemplate,
     Feedback,
     Reply,
@@ -38,7 +42,9 @@ from banli.replies.models import (
     ReviewChainStep,
     ReviewRecord,
 )
-from banli.supervision.models import Delivery
+from banli.reports.models import Evaluation, RuleSet, ScoreEntry
+# The module, not its names: supervision.models reaches this module while it loads (through its messages).
+from banli.supervision import models as supervision_models
 
 _CACHE_ATTR = "_banli_grants"
 
@@ -246,8 +252,6 @@ def ledger_scope_q(user) -> Q | None:
     if reads_everything(user):
         return None
     # Resolved once per request (the page and its session list both ask), never kept beyond it.
-    from banli.core.context import request_memo
-
     memo = request_memo.get()
     key = ("ledger_scope", user.pk)
     if memo is not None and key in memo:
@@ -259,9 +263,6 @@ def ledger_scope_q(user) -> Q | None:
 
 
 def _ledger_scope_q(user) -> Q | None:
-    from banli.organizations.models import Unit
-    from banli.proposals.models import ProposalProposer, Session
-
     q = Q(pk__in=[])
     offices = office_scopes(user)
     if offices:
@@ -497,7 +498,6 @@ def report_sessions(user) -> QuerySet:
     everything, offices, units = report_scope(user)
     if everything:
         return Session.objects.all()
-    from banli.handling.models import Assignment
 
     q = Q(pk__in=[])
     for path in offices:
@@ -552,8 +552,6 @@ def can_view_area_summary(user, session) -> bool:
 
 def session_proposal_stub(session):
     """`is_office_for` takes a proposal; a session's checks need only its assigning office."""
-    from types import SimpleNamespace
-
     return SimpleNamespace(session=session)
 
 
@@ -661,11 +659,11 @@ def can_note_supervision(user, supervision) -> bool:
 def office_deliveries(user) -> QuerySet:
     """Outgoing messages the user watches as an assigning office (to see and resend failed ones)."""
     if has_role(user, Role.ADMIN):
-        return Delivery.objects.all()
+        return supervision_models.Delivery.objects.all()
     q = Q(pk__in=[])
     for unit in office_scopes(user):
         q |= Q(office__path__startswith=unit.path)
-    return Delivery.objects.filter(q)
+    return supervision_models.Delivery.objects.filter(q)
 
 
 # --- integrators' event subscriptions (出站推送) ----------------------------------------------------
@@ -690,14 +688,12 @@ def may_subscribe_for(user, office) -> bool:
 def visible_subscriptions(user) -> QuerySet:
     """The subscriptions a user keeps and whose delivery log he reads: his offices' (and those below), all for the
     administrator."""
-    from banli.supervision.models import EventSubscription
-
     if is_admin(user):
-        return EventSubscription.objects.all()
+        return supervision_models.EventSubscription.objects.all()
     q = Q(pk__in=[])
     for unit in office_scopes(user):
         q |= Q(office__path__startswith=unit.path)
-    return EventSubscription.objects.filter(q)
+    return supervision_models.EventSubscription.objects.filter(q)
 
 
 def may_manage_subscription(user, subscription) -> bool:
@@ -715,8 +711,6 @@ def require_subscription(user, subscription_id):
 def subscription_events(subscription) -> QuerySet:
     """The events a subscription may receive: those of the items its office assigns (every item's for the
     administrator's), never a unit's internal steps (drafts, review, contacts), nor security or system events."""
-    from banli.handling.models import Event
-
     q = Q(proposal__isnull=False) & ~Q(verb__in=INTERNAL_EVENT_VERBS)
     if subscription.office_id is not None:
         q &= Q(proposal__session__assigning_office__path__startswith=subscription.office.path)
@@ -1008,9 +1002,6 @@ def awaiting_sign_off_q() -> Q:
 
 def awaiting_co_opinion_sign_off_q() -> Q:
     """Co assignments whose 会办意见 waits for the co unit's leader's sign-off (审签)."""
-    from banli.replies.choices import CoOpinionState
-    from banli.replies.models import CoOpinion
-
     return Q(pk__in=CoOpinion.objects.filter(state=CoOpinionState.PENDING).values("assignment_id"))
 
 
@@ -1241,8 +1232,6 @@ REMINDER_ESCALATED_OFFICE_ROLE = Role.ASSIGNING_OFFICE
 def may_read_api_docs(user) -> bool:
     """The API's description (OpenAPI document, Swagger and ReDoc pages) lists every endpoint and field: signed-in
     users only, unless the instance opens it on purpose (BANLI_API_DOCS_PUBLIC)."""
-    from django.conf import settings
-
     return bool(getattr(settings, "BANLI_API_DOCS_PUBLIC", False)) or bool(getattr(user, "is_authenticated", False))
 
 
@@ -1278,8 +1267,6 @@ def can_manage_proposers(user) -> bool:
 def visible_proposers(user) -> QuerySet:
     """Proposers the user may list: every one for who registers items; for everyone else those named on the
     items he sees (names are printed on those items anyway)."""
-    from banli.proposals.models import ProposalProposer, Proposer
-
     if not getattr(user, "is_authenticated", False):
         return Proposer.objects.none()
     if registers_anything(user) or reads_everything(user):
@@ -1296,8 +1283,6 @@ def can_set_deadlines(user, session) -> bool:
 
 def _visible_contacts(user) -> QuerySet:
     """Contact records are a unit's internal papers (can_view_internal): the unit's own staff only."""
-    from banli.handling.models import ContactRecord
-
     if not getattr(user, "is_authenticated", False):
         return ContactRecord.objects.none()
     return ContactRecord.objects.filter(_unit_staff_q(user, "assignment__"))
@@ -1305,8 +1290,6 @@ def _visible_contacts(user) -> QuerySet:
 
 def visible_rule_sets(user) -> QuerySet:
     """Rule sets the user may read: those of the sessions whose figures he reads, and the shipped templates."""
-    from banli.reports.models import RuleSet
-
     if not can_read_reports(user):
         return RuleSet.objects.none()
     return RuleSet.objects.filter(Q(session__in=report_sessions(user).values("pk"))
@@ -1332,15 +1315,11 @@ def _session_or_unit_rows(model, user) -> QuerySet:
 
 def visible_score_entries(user) -> QuerySet:
     """Bonus entries: the session's office, and a unit's staff for their own unit (their score's evidence)."""
-    from banli.reports.models import ScoreEntry
-
     return _session_or_unit_rows(ScoreEntry, user)
 
 
 def visible_evaluations(user) -> QuerySet:
     """自评: the unit's own staff and the session's office; the administrator reads them (area summary)."""
-    from banli.reports.models import Evaluation
-
     return _session_or_unit_rows(Evaluation, user)
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import base64
 import io
 
+import qrcode
+import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
@@ -24,7 +26,7 @@ from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from banli.api.errors import PASSWORD_CHANGE_MESSAGE
+from banli.api.auth import PASSWORD_CHANGE_MESSAGE
 from banli.core import access, security
 from banli.organizations.models import User
 from banli.organizations.services import user_sign_out_everywhere
@@ -81,9 +83,6 @@ def otp_verify(request):
 
 
 def _qr_data_uri(config_url: str) -> str:
-    import qrcode
-    import qrcode.image.svg
-
     image = qrcode.make(config_url, image_factory=qrcode.image.svg.SvgPathImage)
     buffer = io.BytesIO()
     image.save(buffer)

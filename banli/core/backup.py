@@ -24,6 +24,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+import pyrage
 from django.conf import settings
 from django.db import connection
 
@@ -47,8 +48,6 @@ def _private_files():
 
 
 def _recipients(recipients=None) -> list:
-    import pyrage
-
     keys = list(recipients if recipients is not None else settings.BANLI_BACKUP_RECIPIENTS)
     if not keys:
         raise DomainError("未配置备份加密公钥 BANLI_BACKUP_RECIPIENTS，不能生成备份（备份必须加密）。"
@@ -60,8 +59,6 @@ def _recipients(recipients=None) -> list:
 
 
 def _identities(identity_file=None) -> list:
-    import pyrage
-
     path = identity_file or settings.BANLI_BACKUP_IDENTITY_FILE
     if not path:
         raise DomainError("这份备份已加密：请用 --identity 或 BANLI_BACKUP_IDENTITY_FILE 指定解密私钥文件。")
@@ -77,16 +74,12 @@ def _identities(identity_file=None) -> list:
 
 
 def _encrypt(source: Path, target: Path, recipients: list) -> None:
-    import pyrage
-
     os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
     pyrage.encrypt_file(str(source), str(target), recipients)
     target.chmod(0o600)
 
 
 def _decrypt(source: Path, target: Path, identities: list) -> None:
-    import pyrage
-
     try:
         pyrage.decrypt_file(str(source), str(target), identities)
     except pyrage.DecryptError as exc:

@@ -5,6 +5,8 @@ import contextvars
 import ipaddress
 from functools import lru_cache
 
+from django.conf import settings
+
 client_ip: contextvars.ContextVar[str] = contextvars.ContextVar("banli_client_ip", default="")
 # Reads resolved once per request (e.g. a user's ledger scope), dropped when the request ends; None outside a
 # request, so code called directly (tests, commands) always reads afresh.
@@ -33,8 +35,6 @@ def request_ip(request) -> str:
     of ours is the client; anything left of it was written by the client and proves nothing. Without trusted
     proxies (the default) the header is ignored and REMOTE_ADDR is the client.
     """
-    from django.conf import settings
-
     remote = request.META.get("REMOTE_ADDR", "") or ""
     networks = trusted_networks(tuple(getattr(settings, "BANLI_TRUSTED_PROXIES", ()) or ()))
     if not networks or not _is_trusted(remote, networks):

@@ -1,6 +1,8 @@
 """Domain errors: their messages are Chinese and say what to fix; views show them as they are."""
 from contextlib import contextmanager
 
+from django.db import IntegrityError, transaction
+
 DUPLICATE_MESSAGE = "同样的记录刚刚已由他人（或您的另一次提交）保存，本次操作未执行，请刷新后查看。"
 
 
@@ -32,8 +34,6 @@ class NotFound(DomainError):
 def conflict_on_duplicate(message: str = DUPLICATE_MESSAGE):
     """Run the block in a savepoint and turn a constraint violation (a duplicate request that lost the race to
     insert the same row) into ConflictError: a 409 on the API, the conflict message on the page, never a 500."""
-    from django.db import IntegrityError, transaction
-
     try:
         with transaction.atomic():
             yield

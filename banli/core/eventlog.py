@@ -29,6 +29,7 @@ from pathlib import Path
 from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from banli.core.context import client_ip as current_ip
@@ -190,8 +191,6 @@ def _heads_digest(heads: list[tuple[str, int, str]]) -> str:
 
 def _heads(last_id: int) -> list[tuple[str, int, str]]:
     """The head (last row) of every stream among the rows up to `last_id`."""
-    from django.db.models import Max
-
     Event = event_model()
 
     ids = [row["last"] for row in Event.objects.filter(id__lte=last_id).values("stream").annotate(last=Max("id"))]
@@ -200,7 +199,6 @@ def _heads(last_id: int) -> list[tuple[str, int, str]]:
 
 def anchor_create(*, path: Path | None = None, now=None) -> dict:
     """Append the current heads of every chain to the anchor file (0600) and the `banli.anchor` logger."""
-    from django.db.models import Max
     Event = event_model()
 
     last_id = Event.objects.aggregate(last=Max("id"))["last"] or 0

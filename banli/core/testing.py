@@ -7,8 +7,10 @@ Tests read like the rule they check: `world.office`, `world.lead_office`, `world
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from types import SimpleNamespace
 
+from django.apps import apps
 from django.utils import timezone
 
 from banli.core.access import review_refusal
@@ -37,9 +39,6 @@ def make_user(username: str, display_name: str, *grants) -> object:
 def _seed_data() -> None:
     """The rows data migrations seed (the shipped 考核细则 template): a browser test's flush of the database removes
     them, and a world built after it in the same test process must find them as a real instance does."""
-    import importlib
-
-    from django.apps import apps
 
     importlib.import_module("banli.reports.migrations.0002_seed_rule_set").forwards(apps, None)
 

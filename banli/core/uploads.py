@@ -10,7 +10,10 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import models
 from django.http import FileResponse, Http404
 from django.utils.encoding import escape_uri_path
 
@@ -164,8 +167,6 @@ def attachment_response(fieldfile, download_name: str, content_type: str | None 
 
 def bytes_upload(data: bytes, name: str = "file"):
     """An in-memory upload for services and tests."""
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     return SimpleUploadedFile(name, data)
 
 
@@ -178,9 +179,6 @@ PRIVATE_DIR = "private"
 
 def referenced_names() -> set[str]:
     """Every stored name a FileField of any model points at (the files that must stay)."""
-    from django.apps import apps
-    from django.db import models
-
     names: set[str] = set()
     for model in apps.get_models():
         for field in model._meta.get_fields():

@@ -5,6 +5,7 @@ import re
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.views.decorators.http import require_GET, require_POST
 
 from banli.core import access, pii
@@ -112,8 +113,6 @@ def bad_request(request, exception=None):
 
 def server_error(request):
     # Standalone page: no database, no session, no context processors (they may be what failed).
-    from django.template import loader
-
     api = _api_error(request, 500, "server_error", "服务器内部错误，已记录，请稍后再试或联系系统管理员。")
     if api is not None:
         return api

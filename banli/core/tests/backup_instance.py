@@ -8,11 +8,14 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.base import ContentFile
 
+from banli.core import eventlog
+from banli.core.testing import assign, build_world, make_proposal, walk_to
+from banli.proposals.models import Proposer
+from banli.replies.models import Reply
+from banli.reports import figures
+
 
 def build():
-    from banli.core.testing import assign, build_world, make_proposal, walk_to
-    from banli.replies.models import Reply
-
     world = build_world()
     for i, state in enumerate(["closed", "rated", "replied", "in_progress", "signed"]):
         lead, _ = assign(world, make_proposal(world, number=f"B{i}"))
@@ -23,10 +26,6 @@ def build():
 
 
 def report():
-    from banli.core import eventlog
-    from banli.proposals.models import Proposer
-    from banli.reports import figures
-
     values = figures.compute(figures.Slice())
     media = {}
     root = Path(settings.MEDIA_ROOT)

@@ -6,11 +6,22 @@ from types import SimpleNamespace
 
 from django.core.files.base import ContentFile
 from django.utils import timezone
+from openpyxl import Workbook
 
 from banli.core.testing import assign, build_world, make_proposal, walk_to
+from banli.exchange import services as ex
 from banli.handling import services as handling
-from banli.organizations.models import User
+from banli.organizations.models import RoleGrant, User
+from banli.portal.models import PublicReply
+from banli.portal.services import publish_pending
 from banli.replies import services as replies
+from banli.replies.choices import DocumentKind
+from banli.replies.documents import default_template_bytes
+from banli.replies.models import CoOpinionAttachment, Reply, ReplyDelivery
+from banli.reports import services as reports
+from banli.reports.models import RuleSet
+from banli.supervision import services as sup
+from banli.supervision.models import Delivery, Digest, Notification
 
 
 def build():
@@ -25,7 +36,6 @@ def build():
     co = handling.assignment_sign(assignment=co, actor=w.co_office)
     co = handling.assignment_assign_section(assignment=co, actor=w.co_office, section=w.co_section, handler=w.co_handler)
     w.opinion_a = replies.co_opinion_send(assignment=co, actor=w.co_handler, body="会办意见：配合推进。")
-    from banli.replies.models import CoOpinionAttachment, Reply, ReplyDelivery
 
     attachment = CoOpinionAttachment(opinion=w.opinion_a, name="数据表.pdf", uploaded_by=w.co_handler)
     attachment.file.save("a.pdf", ContentFile(b"%PDF-1.4 test"), save=True)
@@ -33,8 +43,6 @@ def build():
     w.lead_a, w.co_a = lead, co
     w.reply_a = Reply.objects.filter(assignment=lead, state="sent").first()
     w.delivery_a = ReplyDelivery.objects.filter(reply=w.reply_a, proposer=w.proposer_record).first()
-    from banli.replies.choices import DocumentKind
-    from banli.replies.documents import default_template_bytes
 
     w.template_a = replies.document_template_upload(
         unit=w.lead_unit, kind=DocumentKind.PROPOSAL_REPLY, actor=w.lead_office,
@@ -50,8 +58,6 @@ def build():
     w.item_b = make_proposal(w, number="B001", title="乙单位事项：关于社区医院的提案", proposers=[w.other_proposer_record])
     w.lead_b = handling.assignment_create(proposal=w.item_b, unit=w.other_unit, role="lead", actor=w.office)
     w.lead_b = handling.assignment_sign(assignment=w.lead_b, actor=w.other_office)
-    from banli.portal.models import PublicReply
-    from banli.portal.services import publish_pending
 
     publish_pending()  # publication runs after commit; tests run inside one transaction
     w.public_reply = PublicReply.objects.filter(reply=w.reply_a).first()
@@ -66,10 +72,6 @@ def build():
 def _integration(w):
     """What the integrator's write endpoints name: a contact, a deadline policy, a rule set with a rule, a score
     entry and a self-evaluation of unit A, a role grant."""
-
-    from banli.organizations.models import RoleGrant
-    from banli.reports import services as reports
-    from banli.reports.models import RuleSet
 
     w.contact_a = handling.contact_log(assignment=w.lead_a, actor=w.lead_handler, phase="during", method="phone",
                                        contacted_on=timezone.localdate(),
@@ -87,10 +89,6 @@ def _integration(w):
 
 
 def _supervision(w):
-    from banli.organizations.models import User
-    from banli.supervision import services as sup
-    from banli.supervision.models import Delivery, Digest, Notification
-
     w.supervision_a = sup.supervision_create(actor=w.office, proposal=w.item_a, leader_name="副区长")
     User.objects.filter(pk__in=[w.lead_office.pk, w.lead_handler.pk]).update(email="unit-a@example.gov.cn")
     sup.urge_send(actor=w.office, assignments=[w.lead_b], message="请抓紧办理")
@@ -104,10 +102,6 @@ def _supervision(w):
 
 
 def _exchange(w):
-    from openpyxl import Workbook
-
-    from banli.exchange import services as ex
-
     book = Workbook()
     book.active.append(["提案号", "案由", "提案人", "主办单位"])
     book.active.append(["X1", "关于测试的提案", "李委员", "区教育局"])

@@ -1,11 +1,13 @@
 """Who sees what: unit scoping, proposers see only their items, drafts and contacts stay inside the unit."""
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from banli.core import access
 from banli.core.errors import NotFound
 from banli.core.testing import assign, make_proposal, walk_to
 from banli.handling import services as handling
+from banli.organizations.choices import Role
 from banli.replies import services as replies
 from banli.replies.models import Reply
 
@@ -45,8 +47,6 @@ def test_a_proposer_sees_only_the_items_he_signed(world, items):
 
 
 def test_an_anonymous_visitor_sees_nothing(world, items):
-    from django.contrib.auth.models import AnonymousUser
-
     assert _titles(AnonymousUser()) == []
 
 
@@ -89,8 +89,6 @@ def test_a_sent_reply_is_seen_by_the_proposers_and_the_co_unit(world, items):
 
 
 def test_the_assigning_office_sees_a_draft_only_at_its_own_check_step(world, items):
-    from banli.organizations.choices import Role
-
     mine, lead, co, *_ = items
     replies.review_chain_set(unit=world.lead_unit, steps=[("办公室核稿", Role.UNIT_OFFICE),
                                                           ("督查室二次把关", Role.ASSIGNING_OFFICE)])

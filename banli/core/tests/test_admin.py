@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
@@ -9,7 +10,9 @@ from django.utils import timezone
 from banli.core.admin import CaseRecordAdmin
 from banli.core.testing import PASSWORD, assign, make_proposal, walk_to
 from banli.handling import services as handling
+from banli.handling.models import Event
 from banli.organizations import services as orgs
+from banli.organizations.models import RoleGrant, Unit
 from banli.replies import services as replies
 
 CASE_RECORDS = [
@@ -79,8 +82,6 @@ def test_every_registered_model_detail_opens_for_the_administrator(admin_client,
 
 
 def test_every_foundation_model_is_registered():
-    from django.apps import apps
-
     for label in ["organizations", "proposals", "handling", "replies", "supervision"]:
         for model in apps.get_app_config(label).get_models():
             assert model in admin.site._registry, f"{model._meta.label} 未在管理后台注册"
@@ -97,8 +98,6 @@ def test_case_records_cannot_be_added_changed_or_deleted_in_the_admin(admin_clie
 
 
 def _assert_read_only(admin_client, label):
-    from django.apps import apps
-
     model = apps.get_model(label)
     assert isinstance(admin.site._registry[model], CaseRecordAdmin)
     opts = model._meta
@@ -116,9 +115,6 @@ def _assert_read_only(admin_client, label):
 
 
 def test_role_grant_added_in_the_admin_writes_a_security_event(admin_client, world):
-    from banli.handling.models import Event
-    from banli.organizations.models import RoleGrant
-
     url = reverse("admin:organizations_rolegrant_add")
     response = admin_client.post(url, {"user": world.other_handler.pk, "role": "leader", "unit": world.other_unit.pk})
     assert response.status_code == 302
@@ -127,8 +123,6 @@ def test_role_grant_added_in_the_admin_writes_a_security_event(admin_client, wor
 
 
 def test_unit_added_in_the_admin_gets_its_path(admin_client, world):
-    from banli.organizations.models import Unit
-
     response = admin_client.post(reverse("admin:organizations_unit_add"), {
         "name": "安全监管科", "short_name": "", "kind": "section", "parent": world.other_unit.pk, "code": "",
         "aliases": "[]", "is_active": "on", "sort_order": "0",

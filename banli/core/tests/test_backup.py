@@ -6,9 +6,14 @@ import sys
 import uuid
 from pathlib import Path
 
+import psycopg
+import pyrage
 import pytest
 from django.conf import settings
 from django.db import connection
+
+from banli.core import backup
+from banli.core.errors import DomainError
 
 ROOT = Path(__file__).resolve().parents[3]
 SCRIPT = Path(__file__).with_name("backup_instance.py")
@@ -18,8 +23,6 @@ pytestmark = pytest.mark.slow
 
 def _backup_key(tmp_path):
     """One age key pair for both instances: the source encrypts to the public key, the target decrypts."""
-    import pyrage
-
     path = tmp_path / "backup.key"
     if not path.exists():
         key = pyrage.x25519.Identity.generate()
@@ -77,7 +80,6 @@ def databases(tmp_path):
     base = settings.DATABASES["default"]
     names = [f"banli_bk_{uuid.uuid4().hex[:8]}_{n}" for n in ("src", "dst")]
     host = f"{base.get('USER') or 'postgres'}@{base.get('HOST') or '127.0.0.1'}:{base.get('PORT') or 5432}"
-    import psycopg
 
     def admin():
         return psycopg.connect(f"postgresql://{host}/postgres", autocommit=True)
@@ -116,9 +118,6 @@ def test_a_restored_backup_gives_the_same_figures_documents_and_events(tmp_path,
 
 
 def test_a_tampered_backup_is_refused_naming_the_file(tmp_path):
-    from banli.core import backup
-    from banli.core.errors import DomainError
-
     folder = tmp_path / "bk"
     folder.mkdir()
     (folder / "database.sqlite3").write_bytes(b"data")

@@ -6,6 +6,7 @@ from banli.core.testing import make_proposal
 from banli.handling import services as handling
 from banli.handling.models import Assignment, Event
 from banli.organizations.selectors import normalize_unit_name, resolve_unit
+from banli.proposals import services
 from banli.proposals.models import Proposal
 
 pytestmark = pytest.mark.django_db
@@ -33,8 +34,6 @@ def test_a_duplicate_proposal_number_in_a_session_is_refused_and_nothing_is_writ
 
 
 def test_a_proposal_without_title_or_proposer_is_refused(world):
-    from banli.proposals import services
-
     with pytest.raises(DomainError, match="案由"):
         services.proposal_create(actor=world.office, session=world.session, number="1", title=" ", proposers=["李委员"])
     with pytest.raises(DomainError, match="领衔人"):

@@ -1,5 +1,6 @@
 """Domain errors are translated once for pages (DomainErrorMiddleware): 404, 403, 409, or the message."""
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages import get_messages
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.contrib.sessions.backends.signed_cookies import SessionStore
@@ -14,7 +15,6 @@ def _request(method="get", path="/reports/", **extra):
     request.session = SessionStore()
     request._messages = FallbackStorage(request)
     request.htmx = False
-    from django.contrib.auth.models import AnonymousUser
 
     request.user = AnonymousUser()
     return request

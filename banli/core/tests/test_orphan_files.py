@@ -3,6 +3,7 @@ import datetime as dt
 import io
 import json
 import os
+import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -14,6 +15,7 @@ from banli.core import tasks as core_tasks
 from banli.core import uploads
 from banli.replies import services
 from banli.replies.models import CoOpinionAttachment
+from banli.replies.tests.helpers import lead_and_co_in_progress
 
 
 def _xlsx() -> bytes:
@@ -31,8 +33,6 @@ def _stored(settings) -> set[str]:
 def _stamp_by_the_clock(settings) -> None:
     """Give the stored files the test clock's time (the filesystem keeps the real one), so the sweep's age check
     holds under a travelled clock too (BANLI_TEST_NOW)."""
-    import time
-
     now = time.time()
     for name in _stored(settings):
         os.utime(os.path.join(settings.MEDIA_ROOT, name), (now, now))
@@ -44,8 +44,6 @@ class Later(Exception):
 
 @pytest.fixture
 def co(world):
-    from banli.replies.tests.helpers import lead_and_co_in_progress
-
     return lead_and_co_in_progress(world)[1]
 
 

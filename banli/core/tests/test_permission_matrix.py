@@ -22,6 +22,8 @@ from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from banli.core.tests import matrix_world
+from banli.handling.models import Event
+from banli.reports.charts import CHARTS
 
 ROLES = ["anonymous", "public", "proposer", "other_proposer", "handler", "other_handler", "unit_office",
          "leader", "office", "admin"]
@@ -278,8 +280,6 @@ def all_url_names() -> dict[str, str]:
 
 
 def _first_event(w):
-    from banli.handling.models import Event
-
     return Event.objects.filter(proposal=w.item_a).order_by("id").first().pk
 
 
@@ -320,8 +320,6 @@ def default_kwargs(name: str, route: str, w) -> dict:
             kwargs[param] = API_DETAIL.get(base, lambda w: w.lead_a.pk)(w) if base != "assignment" else w.lead_a.pk
             continue
         if name == "reports:chart_xlsx" and param == "key":
-            from banli.reports.charts import CHARTS
-
             kwargs[param] = next(iter(CHARTS))
             continue
         if name == "reports:items" and param == "key":

@@ -3,11 +3,14 @@ import json
 
 import pytest
 from django.db import connection
+from django.urls import reverse
+from encrypted_fields.fields import EncryptedFieldMixin
 
 from banli.core import pii
 from banli.core.errors import PermissionDenied
 from banli.core.testing import PASSWORD, assign, make_proposal
 from banli.handling.models import Event
+from banli.organizations import services as orgs
 from banli.proposals.models import Proposer
 
 pytestmark = pytest.mark.django_db
@@ -47,8 +50,6 @@ def test_the_full_value_is_shown_only_to_those_who_need_it_and_each_view_is_logg
 
 
 def test_key_rotation_keeps_old_values_readable(member, settings):
-    from encrypted_fields.fields import EncryptedFieldMixin
-
     field = Proposer._meta.get_field("phone")
     old_keys = settings.SALT_KEY
     settings.SALT_KEY = ["banli-field-key-2", *old_keys]
@@ -77,8 +78,6 @@ def test_a_proposer_downloads_everything_banli_holds_about_him(world, member, cl
 
 
 def _contact_urls(member, proposal_id):
-    from django.urls import reverse
-
     return (reverse("proposer_contact", args=[proposal_id, member.pk]),
             reverse("proposer_contact_reveal", args=[proposal_id, member.pk, "phone"]))
 
@@ -119,10 +118,6 @@ def test_another_unit_cannot_learn_who_signed_the_item(world, member, client):
 def test_the_system_administrator_sees_masked_values_in_the_admin_and_can_still_replace_them(member, client):
     """README: administrators see masked values. The admin's edit form holds no full number in any input; a new
     number typed in replaces the stored one, an empty input keeps it; nothing was seen in full, nothing logged."""
-    from django.urls import reverse
-
-    from banli.organizations import services as orgs
-    from banli.proposals.models import Proposer
 
     root = orgs.user_create(username="root", password=PASSWORD, display_name="超级管理员", is_superuser=True)
     client.force_login(root)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+from django.urls import reverse
 
 KEYS = {
     "SECRET_KEY": "a-production-secret-key-0123456789abcdef",
@@ -58,8 +59,6 @@ def test_the_demo_needs_nothing_set_and_asks_no_second_factor(tmp_path):
 
 
 def test_the_office_must_set_up_a_second_factor_when_it_is_required(client, world, settings):
-    from django.urls import reverse
-
     settings.BANLI_REQUIRE_2FA = True
     for user in (world.office, world.admin):
         client.force_login(user)

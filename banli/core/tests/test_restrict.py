@@ -11,9 +11,12 @@ import pytest
 from django.db import transaction
 
 from banli.core import access
+from banli.core.testing import assign, make_proposal, walk_to
 from banli.core.tests import matrix_world
 from banli.handling.models import Assignment
-from banli.proposals.models import Proposal
+from banli.organizations.models import Unit
+from banli.proposals.models import Proposal, Session
+from banli.replies import services as replies
 from banli.replies.models import CoOpinion, DocumentTemplate, Feedback, Reply, ReplyDelivery
 
 ROLES = ("public", "proposer", "other_proposer", "co_proposer", "lead_handler", "other_handler", "lead_office",
@@ -22,9 +25,6 @@ ROLES = ("public", "proposer", "other_proposer", "co_proposer", "lead_handler", 
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
-    from banli.core.testing import assign, make_proposal, walk_to
-    from banli.replies import services as replies
-
     with django_db_blocker.unblock():
         block = transaction.atomic()
         block.__enter__()
@@ -97,9 +97,6 @@ def test_templates_list_the_defaults_and_the_units_each_maintainer_keeps(world, 
 
 
 def test_report_rules_narrow_any_queryset_of_sessions_and_units(world, users):
-    from banli.organizations.models import Unit
-    from banli.proposals.models import Session
-
     for role, user in users.items():
         assert set(access.restrict(Session.objects.all(), user, "report")) == set(access.report_sessions(user)), role
         assert set(access.restrict(Unit.objects.filter(is_active=True), user, "report")) == set(

@@ -1,6 +1,7 @@
 """The sign-in session is saved on activity at most once per BANLI_SESSION_TOUCH_SECONDS (core.sessions): the idle
 timeout still counts from the last request (to within that many seconds), without a write on every page view."""
 import pytest
+from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -34,8 +35,6 @@ def test_an_unchanged_session_is_saved_once_a_minute_not_on_every_request(world,
 
 
 def test_an_old_touch_saves_again_and_moves_the_expiry(world, settings):
-    from django.contrib.sessions.models import Session
-
     settings.BANLI_SESSION_TOUCH_SECONDS = 60
     client = Client()
     client.force_login(world.office)

@@ -9,12 +9,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import jwt
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from banli.core.testing import PASSWORD
 from banli.handling.models import Event
+from banli.organizations.models import User
 
 pytestmark = pytest.mark.django_db
 
@@ -65,8 +67,6 @@ def test_the_assigning_office_must_enrol_when_two_factor_is_required(world, clie
 
 
 def test_an_account_created_by_an_administrator_must_change_its_password_first(world, client):
-    from banli.organizations.models import User
-
     User.objects.filter(pk=world.lead_handler.pk).update(must_change_password=True)
     _login(client, "edu_handler")
     response = client.get("/ledger/")
@@ -188,7 +188,6 @@ def test_an_identity_without_a_banli_account_is_refused(world, client, provider)
 
 def test_too_many_sign_in_attempts_from_one_address_are_slowed_down(world, client, settings):
     settings.BANLI_RATE_LOGIN = "3/m"
-    from django.core.cache import cache
 
     cache.clear()
     codes = [client.post("/login/", {"username": "edu_office", "password": "wrong"}).status_code for _ in range(5)]

@@ -3,6 +3,7 @@ printed (to set as BANLI_BACKUP_RECIPIENTS)."""
 import os
 from pathlib import Path
 
+import pyrage
 from django.core.management.base import BaseCommand, CommandError
 
 
@@ -13,8 +14,6 @@ class Command(BaseCommand):
         parser.add_argument("--identity", required=True, help="私钥文件路径（不能已存在）")
 
     def handle(self, *args, identity, **options):
-        import pyrage
-
         path = Path(identity)
         if path.exists():
             raise CommandError(f"{path} 已存在，不会覆盖（覆盖会使已有备份无法解密）。")
