@@ -355,7 +355,7 @@ def default_template_bytes(kind: str) -> bytes:
 
 def render_template(template_file, ctx: LetterContext) -> bytes:
     """Fill an office-edited template (docxtpl placeholders) with `ctx`; the body keeps its heading fonts."""
-    from docxtpl import DocxTemplate
+    from docxtpl import DocxTemplate  # noqa: PLC0415 - slow to load: only when a template is filled
 
     template = DocxTemplate(template_file)
     body = template.new_subdoc()

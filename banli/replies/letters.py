@@ -6,12 +6,15 @@ import io
 import re
 
 from django.utils import timezone
+from docx import Document
 
 from banli.handling.choices import AssignmentRole, AssignmentState
+from banli.handling.models import Assignment
 from banli.proposals.choices import PERSON_KINDS
 from banli.replies import documents
 from banli.replies.choices import DocumentKind
 from banli.replies.documents import LetterContext
+from banli.replies.models import DocumentTemplate
 
 
 def kind_word(proposal) -> str:
@@ -79,8 +82,6 @@ def reply_context(reply) -> LetterContext:
 
 
 def co_opinion_context(opinion) -> LetterContext:
-    from banli.handling.models import Assignment
-
     assignment = opinion.assignment
     proposal = assignment.proposal
     lead = Assignment.objects.filter(proposal=proposal, role=AssignmentRole.LEAD).exclude(state=AssignmentState.WITHDRAWN).select_related("unit").first()
@@ -96,8 +97,6 @@ def co_opinion_context(opinion) -> LetterContext:
 
 def template_for(unit, kind: str):
     """The unit's active template of this kind, else the one for every unit, else None (built-in layout)."""
-    from banli.replies.models import DocumentTemplate
-
     found = None
     for template in DocumentTemplate.objects.filter(kind=kind, is_active=True).filter(
         unit__isnull=True
@@ -150,8 +149,6 @@ ALIGN_CLASSES = {1: "text-center", 2: "text-end", 3: "text-justify"}
 def preview_lines(docx: bytes) -> list[dict]:
     """The letter's paragraphs as the page shows them, read back from the very .docx that is downloaded
     (built-in layout, the unit's template or the document frozen at sign-off): the preview cannot drift."""
-    from docx import Document
-
     lines = []
     for paragraph in Document(io.BytesIO(docx)).paragraphs:
         text = paragraph.text

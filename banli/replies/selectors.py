@@ -1,8 +1,19 @@
 """Reads for replies, co-opinions, ratings and commitments: every selector takes the user."""
 from __future__ import annotations
 
+from django.db.models import Case, CharField, Exists, OuterRef, Q, Value, When
+from django.utils import timezone
+
 from banli.core import access
+from banli.core.errors import NotFound
 from banli.handling.choices import AssignmentState
+from banli.handling.models import Assignment, Event
+from banli.organizations.models import User
+from banli.proposals.models import ProposalProposer
+from banli.replies.choices import Rating
+from banli.replies.choices import UnsatisfiedOutcome as O
+from banli.replies.models import Commitment, CoOpinion, DocumentTemplate, Feedback, Reply, ReplyDelivery
+from banli.replies.services import review_steps_for
 
 
 def template_units(user) -> list:
@@ -11,8 +22,6 @@ def template_units(user) -> list:
 
 
 def document_templates(user):
-    from banli.replies.models import DocumentTemplate
-
     qs = DocumentTemplate.objects.filter(is_active=True).select_related("unit", "uploaded_by")
     return list(access.restrict(qs, user))
 
@@ -20,9 +29,6 @@ def document_templates(user):
 def document_template_for(user, template_id):
     """An uploaded template the user maintains (its unit's office, the office assigning to the unit, the
     administrator); NotFound otherwise."""
-    from banli.core.errors import NotFound
-    from banli.replies.models import DocumentTemplate
-
     template = access.restrict(DocumentTemplate.objects.select_related("unit"), user).filter(pk=template_id).first()
     if template is not None:
         return template
@@ -32,16 +38,12 @@ def document_template_for(user, template_id):
 
 def replies_of(user, assignment) -> list:
     """Every version of the assignment's replies the user may read, newest first (all rounds kept)."""
-    from banli.replies.models import Reply
-
     versions = Reply.objects.filter(assignment=assignment).select_related("assignment__unit").order_by("-round", "-version")
     return [r for r in versions if access.can_view_reply(user, r)]
 
 
 def co_opinions_for_lead(user, assignment) -> list:
     """The co-opinions sent on the item, as shown on the lead unit's drafting page."""
-    from banli.replies.models import CoOpinion
-
     opinions = (
         CoOpinion.objects.filter(assignment__proposal_id=assignment.proposal_id, state="sent")
         .select_related("assignment__unit", "assignment__proposal__session__assigning_office")
@@ -52,15 +54,11 @@ def co_opinions_for_lead(user, assignment) -> list:
 
 
 def review_steps(assignment):
-    from banli.replies.services import review_steps_for
-
     return review_steps_for(assignment.unit)
 
 
 def my_reply_copies(user):
     """The proposer's own copies of sent replies (each co-signer has his own)."""
-    from banli.replies.models import ReplyDelivery
-
     return (
         ReplyDelivery.objects.filter(kind="proposer", proposer__user=user)
         .select_related("reply__assignment__proposal__session", "reply__assignment__unit")
@@ -70,10 +68,6 @@ def my_reply_copies(user):
 
 def missing_feedback(user, *, today=None):
     """Ratings still missing after the feedback deadline: (assignment, proposer) pairs, never counted as 满意."""
-    from django.utils import timezone
-
-    from banli.proposals.models import ProposalProposer
-    from banli.replies.models import Feedback
 
     today = today or timezone.localdate()
     assignments = (
@@ -97,18 +91,12 @@ def missing_feedback(user, *, today=None):
 
 def _scoped(user):
     """Assignments the user works on: the office's sessions and the unit's own items."""
-    from banli.handling.models import Assignment
-
     return access.restrict(Assignment.objects.all(), user, "work")
 
 
 def commitments(user, *, state: str | None = None, overdue: bool = False, carried_over_from: int | None = None,
                 today=None):
     """The 落实 list: commitments of the user's items (units, office), or of his own items (proposer)."""
-    from django.db.models import Q
-    from django.utils import timezone
-
-    from banli.replies.models import Commitment
 
     today = today or timezone.localdate()
     qs = Commitment.objects.select_related("assignment__proposal__session", "assignment__unit", "section")
@@ -130,9 +118,6 @@ def commitments(user, *, state: str | None = None, overdue: bool = False, carrie
 
 def unit_person(unit, name: str):
     """A person of `unit` (or its sections) by user name or display name, for naming a review step's reviewers."""
-    from django.db.models import Q
-
-    from banli.organizations.models import User
 
     people = User.objects.filter(is_active=True, grants__unit__path__startswith=unit.path).distinct()
     return (people.filter(username=name).first()
@@ -144,10 +129,6 @@ def unit_person(unit, name: str):
 
 def first_round_unsatisfied_q() -> "Q":
     """Assignments a proposer rated 不满意 (办理结果) in the first round."""
-    from django.db.models import Exists, OuterRef, Q
-
-    from banli.replies.choices import Rating
-    from banli.replies.models import Feedback
 
     return Q(Exists(Feedback.objects.filter(assignment=OuterRef("pk"), round=1, result=Rating.UNSATISFIED)))
 
@@ -157,10 +138,6 @@ def unsatisfied_outcome_expression():
 
     Not re-handled: closed as it stands by the office, or still waiting; re-handled: the last round's ratings
     count (the worst of them), or 重新办理中 while the new round is not rated yet. Other assignments: ""."""
-    from django.db.models import CharField, Exists, OuterRef, Value, When, Case
-
-    from banli.replies.choices import Rating, UnsatisfiedOutcome as O
-    from banli.replies.models import Feedback
 
     def last_round(result):
         return Exists(Feedback.objects.filter(assignment=OuterRef("pk"), round=OuterRef("round"), result=result))
@@ -181,8 +158,6 @@ def unsatisfied_outcome_expression():
 def unsatisfied_outcome(*, round: int, state: str, results_by_round: dict) -> str:
     """The same as unsatisfied_outcome_expression for one assignment whose ratings are loaded
     (`results_by_round`: round -> the results given in it)."""
-    from banli.replies.choices import Rating, UnsatisfiedOutcome as O
-
     if Rating.UNSATISFIED not in results_by_round.get(1, ()):
         return ""
     if round == 1:
@@ -200,8 +175,6 @@ def rating_rounds(user, assignment, feedbacks: list, events: list | None = None)
     own) and what ended the round (重新办理 with its reason and deadline, or the office's 按现状办结 with its reason).
 
     `feedbacks`: the assignment's ratings (loaded by the caller); `events`: its rehandle/close events, if loaded."""
-    from banli.handling.models import Event
-
     if not feedbacks:
         return []
     sees_all = access.is_office_for(user, assignment.proposal) or access.is_unit_staff_for(user, assignment)

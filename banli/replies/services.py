@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from banli.core import uploads
-from banli.core import access, eventlog
+from banli.core import access, eventlog, uploads
 from banli.core.errors import ConflictError, DomainError, PermissionDenied, conflict_on_duplicate
 from banli.handling import deadlines, workflow
 from banli.handling.choices import DeadlineStep
 from banli.organizations.choices import Role
+from banli.portal.services import reply_publish
+from banli.proposals.models import ProposalProposer
+from banli.replies import documents, letters
 from banli.replies.choices import (
     CHECKLIST_ITEMS,
     NATIONAL_REPLY_CLASSES,
@@ -26,6 +29,7 @@ from banli.replies.choices import (
     ReviewDecision,
     StepKind,
 )
+from banli.replies.letters import default_cc
 from banli.replies.models import (
     Commitment,
     CoOpinion,
@@ -266,8 +270,6 @@ def co_opinion_sign_off(*, opinion: CoOpinion, actor, approve: bool, reason: str
 
 def co_opinion_freeze_document(*, opinion_id: int) -> CoOpinion:
     """Store the sent co-opinion's .docx (idempotent)."""
-    from banli.replies import letters
-
     opinion = CoOpinion.objects.select_related("assignment__proposal__session", "assignment__unit").get(pk=opinion_id)
     if opinion.document:
         return opinion
@@ -454,8 +456,6 @@ def _next_reply_number(assignment, now) -> str:
 
 def reply_freeze_document(*, reply_id: int) -> Reply:
     """Store the signed-off letter as it was signed (idempotent: an existing document is kept)."""
-    from banli.replies import letters
-
     reply = Reply.objects.select_related("assignment__proposal__session__assigning_office", "assignment__unit").get(pk=reply_id)
     if reply.document or reply.state not in (ReplyState.APPROVED, ReplyState.SENT):
         return reply
@@ -496,8 +496,6 @@ def reply_revise(*, reply: Reply, actor, reason: str, now=None) -> Reply:
 @transaction.atomic
 def draft_comment_add(*, reply: Reply, actor, body: str, now=None) -> DraftComment:
     """A proposer comments on the draft shared with him (征求意见稿) while that step is open."""
-    from banli.proposals.models import ProposalProposer
-
     now = now or timezone.now()
     link = ProposalProposer.objects.filter(proposal_id=reply.assignment.proposal_id, proposer__user=actor).select_related("proposer").first()
     if link is None:
@@ -520,8 +518,6 @@ def draft_comment_add(*, reply: Reply, actor, body: str, now=None) -> DraftComme
 @transaction.atomic
 def document_template_upload(*, unit, kind: str, file, actor) -> DocumentTemplate:
     """The office uploads its edited .docx template for one unit and kind (none: every unit); it replaces the last."""
-    from banli.replies import documents
-
     if kind not in DocumentKind.values:
         raise DomainError("请选择文书类型（提案答复函、建议答复函或会办意见）。", field="kind")
     if not access.can_manage_templates(actor, unit):
@@ -534,8 +530,6 @@ def document_template_upload(*, unit, kind: str, file, actor) -> DocumentTemplat
                                      class_mark="A类", doc_number="样例〔2025〕1号", date="2025年1月1日",
                                      contact_person="样例", contact_phone="0000-0000000", cc=["样例机构"])
     try:
-        import io
-
         documents.render_template(io.BytesIO(content), sample)
     except Exception as exc:  # a broken template must be refused now, not when a letter is due
         raise DomainError(f"模板无法使用：请上传 Word .docx 文件，并检查占位符（如 {{{{ title }}}}、{{{{p body }}}}）是否完整。（{exc.__class__.__name__}）",
@@ -553,9 +547,6 @@ def document_template_upload(*, unit, kind: str, file, actor) -> DocumentTemplat
 def reply_send(*, reply: Reply, actor, now=None) -> Reply:
     """Send the signed-off reply: a copy to every proposer, the assigning office and the 抄送 bodies;
     the feedback deadline starts."""
-    from banli.proposals.models import ProposalProposer
-    from banli.replies.letters import default_cc
-
     now = now or timezone.now()
     assignment = workflow.fresh_assignment(reply.assignment_id)
     reply_check(reply, "send")
@@ -591,8 +582,6 @@ def reply_send(*, reply: Reply, actor, now=None) -> Reply:
 
 def _publish(reply_id: int) -> None:
     """A disclosed reply goes to the public portal once sent (its own idempotent job)."""
-    from banli.portal.services import reply_publish
-
     reply_publish(reply_id=reply_id)
 
 
@@ -628,8 +617,6 @@ def _rated_reply(assignment) -> Reply:
 
 def _store_feedback(*, assignment, reply, proposer, actor, actor_role, attitude, result, comment, contacted_before,
                     on_paper=False, scanned_form=None, now) -> Feedback:
-    from banli.proposals.models import ProposalProposer
-
     if Feedback.objects.filter(reply=reply, proposer=proposer).exists():
         raise ConflictError(ALREADY_RATED.format(name=proposer.name))
     scan_kind = (_checked_upload(scanned_form, field="scanned_form", allowed=SCAN_KINDS, what="测评表扫描件")
@@ -662,8 +649,6 @@ def _store_feedback(*, assignment, reply, proposer, actor, actor_role, attitude,
 def feedback_record(*, assignment, actor, attitude: str, result: str, comment: str = "",
                     contacted_before: bool | None = None, now=None) -> Feedback:
     """A proposer rates the reply himself (办理态度, 办理结果); nobody can rate on his behalf."""
-    from banli.proposals.models import ProposalProposer
-
     now = now or timezone.now()
     link = ProposalProposer.objects.filter(proposal=assignment.proposal, proposer__user=actor).select_related("proposer").first()
     # Asked before the state check: once every proposer has rated, the item's state alone would say less.
@@ -687,8 +672,6 @@ def feedback_record_paper(*, assignment, actor, proposer, attitude: str, result:
 
     The handling unit can never do this: its own rating of itself is the "被满意" the rules forbid.
     """
-    from banli.proposals.models import ProposalProposer
-
     now = now or timezone.now()
     role = access.office_acting_role(actor, assignment)
     if role is None:

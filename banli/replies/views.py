@@ -1,6 +1,7 @@
 """Reply pages: drafting with the co-opinions, review, documents, the proposer's copy and rating, commitments."""
 from __future__ import annotations
 
+import os
 from functools import wraps
 from urllib.parse import quote
 
@@ -9,12 +10,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from banli.core import access, uploads
 from banli.core.errors import NotFound, PermissionDenied
+from banli.handling import workflow
+from banli.organizations.choices import Role
 from banli.replies import letters, selectors, services
-from banli.replies.choices import DocumentKind
+from banli.replies.choices import CHECKLIST_ITEMS, DocumentKind, Rating, ReplyState, StepKind
+from banli.replies.documents import default_template_bytes
+from banli.replies.models import Commitment, CoOpinion, CoOpinionAttachment, Feedback
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -79,8 +85,6 @@ def templates(request):
 
 @domain_view
 def default_template(request, kind: str):
-    from banli.replies.documents import default_template_bytes
-
     if kind not in DocumentKind.values:
         raise Http404("没有该类型的模板。")
     return docx_response(default_template_bytes(kind), f"{DocumentKind(kind).label}模板.docx")
@@ -102,9 +106,6 @@ def _internal_assignment(user, assignment_id):
 @require_http_methods(["GET", "POST"])
 def draft(request, assignment_id: int):
     """The lead (or split) unit's drafting page: the draft, the co-opinions to take in, versions and reviews."""
-    from banli.handling import workflow
-    from banli.replies.models import CoOpinion
-
     assignment = _internal_assignment(request.user, assignment_id)
     reply = services.current_reply(assignment)
     opinions = selectors.co_opinions_for_lead(request.user, assignment)
@@ -152,8 +153,6 @@ def _shows_checklist(step) -> bool:
 @require_http_methods(["GET", "POST"])
 def review(request, reply_id: int):
     """One reply version: read it, review it at the current step (with the check list), reopen or send it."""
-    from banli.replies.choices import CHECKLIST_ITEMS, ReplyState
-
     reply = access.require_reply(request.user, reply_id)
     assignment = reply.assignment
     steps = selectors.review_steps(assignment)
@@ -212,8 +211,6 @@ def review(request, reply_id: int):
 @require_http_methods(["GET", "POST"])
 def co_opinion(request, assignment_id: int):
     """The co unit writes and sends its opinion (text, attachments; the .docx is generated)."""
-    from banli.replies.models import CoOpinion
-
     assignment = _internal_assignment(request.user, assignment_id)
     error = ""
     if request.method == "POST":
@@ -247,8 +244,6 @@ def co_opinion(request, assignment_id: int):
 @domain_view
 def co_opinion_attachment(request, attachment_id: int):
     """A co-opinion's attached file, for those who may read the opinion; always a download, never shown inline."""
-    from banli.replies.models import CoOpinionAttachment
-
     attachment = CoOpinionAttachment.objects.filter(pk=attachment_id).first()
     if attachment is None:
         raise NotFound("找不到该附件。")
@@ -271,8 +266,6 @@ def feedback_scan(request, feedback_id: int):
 
 
 def _ext(name: str) -> str:
-    import os
-
     return os.path.splitext(name or "")[1]
 
 
@@ -287,7 +280,6 @@ def copy(request, delivery_id: int):
     delivery = access.require_reply_copy(request.user, delivery_id)
     services.reply_copy_open(delivery=delivery, actor=request.user)
     reply = delivery.reply
-    from banli.replies.models import Feedback
 
     rated = Feedback.objects.filter(reply=reply, proposer=delivery.proposer).first() if delivery.proposer_id else None
     return render(request, "replies/copy.html", {
@@ -302,8 +294,6 @@ def copy(request, delivery_id: int):
 @require_http_methods(["GET", "POST"])
 def feedback(request, assignment_id: int):
     """征询意见表: the proposer rates 办理态度 and 办理结果 himself."""
-    from banli.replies.choices import Rating
-
     assignment = access.require_assignment(request.user, assignment_id)
     error = ""
     if request.method == "POST":
@@ -327,8 +317,6 @@ def feedback(request, assignment_id: int):
 @require_http_methods(["GET", "POST"])
 def commitments(request):
     """The 落实 list: open, overdue and carried-over commitments; handlers report progress or completion."""
-    from banli.replies.models import Commitment
-
     error = ""
     if request.method == "POST":
         commitment = Commitment.objects.filter(pk=request.POST.get("commitment")).first()
@@ -349,7 +337,6 @@ def commitments(request):
             error = str(exc)
     show = request.GET.get("show", "open")
     qs = selectors.commitments(request.user, state=None if show == "all" else "open", overdue=show == "overdue")
-    from django.utils import timezone
 
     return render(request, "replies/commitments.html", {
         "commitments": qs[:500], "show": show, "error": error, "today": timezone.localdate(),
@@ -361,9 +348,6 @@ def commitments(request):
 @require_http_methods(["GET", "POST"])
 def chain(request):
     """A unit office configures its unit's review chain (one line per step: 名称, 角色[, 征求意见稿][, 清单])."""
-    from banli.organizations.choices import Role
-    from banli.replies.choices import StepKind
-
     units = access.unit_office_units(request.user)
     if not units:
         raise PermissionDenied("只有单位联络员可以配置本单位的审核流程。")

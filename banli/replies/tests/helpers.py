@@ -4,9 +4,12 @@ from __future__ import annotations
 import io
 
 from docx import Document
+from docx.oxml.ns import qn
 
-from banli.core.testing import assign, make_proposal, walk_to
+from banli.core.testing import assign, make_proposal, review_through, walk_to
+from banli.handling import services as handling
 from banli.replies import services
+from banli.replies.choices import Rating
 
 
 def lead_in_progress(world, **proposal_kw):
@@ -17,8 +20,6 @@ def lead_in_progress(world, **proposal_kw):
 
 def lead_and_co_in_progress(world, **proposal_kw):
     """A lead assignment in progress and its co-handler signed, with a section and handler assigned."""
-    from banli.handling import services as handling
-
     lead, co = lead_in_progress(world, **proposal_kw)
     co = handling.assignment_sign(assignment=co, actor=world.co_office)
     co = handling.assignment_assign_section(assignment=co, actor=world.co_office, section=world.co_section,
@@ -42,16 +43,12 @@ def open_docx(content: bytes):
 
 
 def east_asia_font(run) -> str:
-    from docx.oxml.ns import qn
-
     fonts = run._element.rPr.find(qn("w:rFonts"))
     return fonts.get(qn("w:eastAsia"))
 
 
 def rated(world, lead, result: str, *, comment: str = "", co_result: str | None = None):
     """Both proposers rate the lead's current round (办理结果 `result`; the co-signer `co_result`, default the same)."""
-    from banli.replies.choices import Rating
-
     for actor, res in ((world.proposer, result), (world.co_proposer, co_result or result)):
         lead.refresh_from_db()
         services.feedback_record(assignment=lead, actor=actor, attitude="satisfied", result=res,
@@ -62,9 +59,6 @@ def rated(world, lead, result: str, *, comment: str = "", co_result: str | None 
 
 def rehandled_and_replied(world, lead, *, reason: str = "重新研究办理"):
     """Re-handle an item rated 不满意 and send the new round's reply through the unit's chain."""
-    from banli.core.testing import review_through
-    from banli.handling import services as handling
-
     lead = handling.assignment_rehandle(assignment=lead, actor=world.lead_office, reason=reason)
     reply = services.reply_save_draft(assignment=lead, actor=world.lead_handler, reply_class="A",
                                       body="经重新研究，学位问题答复如下：新建学校已开工。")
@@ -78,8 +72,6 @@ def rehandled_and_replied(world, lead, *, reason: str = "重新研究办理"):
 def first_round_outcomes(world):
     """Five lead items: re-handled then 满意; closed as it stands by the office; waiting; re-handled and not
     yet rated; rated 满意 at once (not counted)."""
-    from banli.handling import services as handling
-
     items = {}
     for key in ("satisfied", "closed_as_is", "pending", "rehandling", "fine"):
         proposal = make_proposal(world, title=f"关于学位的提案（{key}）")

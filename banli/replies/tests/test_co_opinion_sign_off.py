@@ -1,14 +1,17 @@
 """A co unit may require its leader's sign-off (审签) before its 会办意见 goes to the lead (a per-unit setting)."""
 import pytest
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from banli.actions.registry import offered_actions
+from banli.api.services import api_token_create
 from banli.core.errors import ConflictError, DomainError, PermissionDenied
 from banli.core.testing import PASSWORD, make_user
 from banli.handling.models import Event
 from banli.organizations.choices import Role
 from banli.replies import selectors, services
 from banli.replies.models import CoOpinion
+from banli.replies.tests.helpers import lead_and_co_in_progress
 from banli.workbench.selectors import Clock, workbench_for
 
 pytestmark = pytest.mark.django_db
@@ -16,17 +19,12 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def item(world):
-    from banli.replies.tests.helpers import lead_and_co_in_progress
-
     world.co_leader = make_user("build_leader", "住建局分管领导 钱坤", (Role.LEADER, world.co_unit))
     return lead_and_co_in_progress(world)
 
 
 @pytest.fixture
 def api():
-    from rest_framework.test import APIClient
-
-    from banli.api.services import api_token_create
 
     def make(user):
         client = APIClient()

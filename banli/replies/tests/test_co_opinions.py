@@ -1,18 +1,18 @@
 """Co-opinions reach the lead's drafting page; the lead's reply records which ones it took in."""
+import io
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from openpyxl import Workbook
 
 from banli.core.errors import DomainError
 from banli.core.testing import assign, make_proposal
 from banli.handling import services as handling
 from banli.replies import selectors, services
+from banli.replies.tests.helpers import lead_and_co_in_progress
 
 
 def _xlsx() -> bytes:
-    import io
-
-    from openpyxl import Workbook
-
     buf = io.BytesIO()
     Workbook().save(buf)
     return buf.getvalue()
@@ -20,8 +20,6 @@ def _xlsx() -> bytes:
 
 @pytest.fixture
 def item(world):
-    from banli.replies.tests.helpers import lead_and_co_in_progress
-
     return lead_and_co_in_progress(world)
 
 

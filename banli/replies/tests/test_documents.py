@@ -6,11 +6,17 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
+from django.utils.html import escape
+from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
+from pypdf import PdfReader
 
 from banli.core.errors import DomainError, PermissionDenied
-from banli.core.testing import assign, make_proposal
+from banli.core.testing import PASSWORD, assign, make_proposal, walk_to
+from banli.handling import services as handling
 from banli.replies import documents, letters, services
 from banli.replies.choices import DocumentKind
 from banli.replies.models import DocumentTemplate
@@ -61,8 +67,6 @@ def test_reply_letter_has_the_official_page_layout_fonts_class_mark_and_contact_
 
 
 def test_document_grid_is_22_lines_of_28_characters_and_page_numbers_carry_dashes(world):
-    from docx.oxml.ns import qn
-
     doc = open_docx(letters.reply_docx(signed_off_reply(world)))
     grid = doc.sections[0]._sectPr.find(qn("w:docGrid"))
     assert grid.get(qn("w:type")) == "lines"
@@ -130,7 +134,6 @@ def test_second_reply_of_a_unit_in_a_year_gets_the_next_number(world):
 def test_co_opinion_document_has_its_own_title_number_and_addressee(world):
     proposal = make_proposal(world, number="20250103")
     _, co = assign(world, proposal)
-    from banli.handling import services as handling
 
     co = handling.assignment_sign(assignment=co, actor=world.co_office)
     co = handling.assignment_assign_section(assignment=co, actor=world.co_office, section=world.co_section,
@@ -147,8 +150,6 @@ def test_co_opinion_document_has_its_own_title_number_and_addressee(world):
 
 
 def test_office_template_with_placeholders_is_used_for_its_unit(world):
-    from docx import Document
-
     base = Document(io.BytesIO(documents.default_template_bytes(DocumentKind.PROPOSAL_REPLY)))
     base.add_paragraph("本单位自定义版式 {{ doc_number }}")
     buffer = io.BytesIO()
@@ -172,7 +173,6 @@ def test_a_broken_template_is_refused_with_a_clear_message(world):
     with pytest.raises(DomainError, match="模板文件未上传：不支持的文件类型"):
         services.document_template_upload(unit=world.lead_unit, kind=DocumentKind.PROPOSAL_REPLY, file=broken,
                                           actor=world.lead_office)
-    from docx import Document
 
     unclosed = Document()
     unclosed.add_paragraph("{{ title ")
@@ -206,7 +206,6 @@ def test_reply_letter_converts_to_pdf_with_libreoffice_and_keeps_its_text(world,
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
         pytest.skip("LibreOffice (soffice) is not installed: run `make system-deps` (Debian libreoffice-writer-nogui)")
-    from pypdf import PdfReader
 
     reply = signed_off_reply(world, number="20250105")
     # Paragraphs of 54 characters fill exactly two lines: 2 indent + 26, then 28.
@@ -237,9 +236,6 @@ def test_reply_letter_converts_to_pdf_with_libreoffice_and_keeps_its_text(world,
 
 
 def test_reply_docx_download_is_for_those_who_may_read_the_reply(world, client):
-    from django.urls import reverse
-
-    from banli.core.testing import PASSWORD
 
     reply = signed_off_reply(world)
     url = reverse("replies:reply_docx", args=[reply.pk])
@@ -253,9 +249,6 @@ def test_reply_docx_download_is_for_those_who_may_read_the_reply(world, client):
 
 @pytest.mark.parametrize("typed", ["李委员、吴委员：", "李文涛委员:"])
 def test_a_salutation_typed_by_the_clerk_is_printed_once_and_the_page_shows_the_document(world, client, typed):
-    from django.urls import reverse
-
-    from banli.core.testing import walk_to
 
     proposal = make_proposal(world, number="20250177")
     lead = walk_to(world, assign(world, proposal)[0], "in_progress")
@@ -270,7 +263,6 @@ def test_a_salutation_typed_by_the_clerk_is_printed_once_and_the_page_shows_the_
     client.force_login(world.lead_office)
     html = client.get(reverse("replies:review", args=[reply.pk])).content.decode()
     shown = [m.strip() for m in re.findall(r"<p class=\"letter-line[^\"]*\" data-letter-line>(.*?)</p>", html)]
-    from django.utils.html import escape
 
     assert shown == [escape(t) for t in texts]
 

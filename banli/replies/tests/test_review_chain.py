@@ -1,6 +1,7 @@
 """Review chain per unit: configurable steps, the office's check list, 征求意见稿, 二次把关, frozen versions."""
 import pytest
 
+from banli.core.access import can_view_reply
 from banli.core.errors import ConflictError, DomainError, PermissionDenied
 from banli.organizations.choices import Role
 from banli.replies import services
@@ -67,8 +68,6 @@ def test_returning_records_the_failed_checklist_and_the_reason(world):
 
 
 def test_consultation_step_shares_the_draft_with_proposers_only_while_it_is_open(world):
-    from banli.core.access import can_view_reply
-
     services.review_chain_set(unit=world.lead_unit, steps=[
         ("征求意见稿", Role.UNIT_OFFICE, "consult"), ("主要领导签发", Role.LEADER)])
     lead, _ = lead_in_progress(world)

@@ -1,7 +1,7 @@
 """Who reviews: each step by its role or its named people, one person one step, the last signer on the letter."""
 import pytest
 
-from banli.core.errors import PermissionDenied
+from banli.core.errors import DomainError, PermissionDenied
 from banli.organizations.choices import Role
 from banli.replies import services
 from banli.replies.choices import ReplyState
@@ -41,8 +41,6 @@ def test_a_step_with_named_people_is_taken_only_by_them(world):
 
 
 def test_a_named_reviewer_must_hold_the_steps_role_in_the_unit(world):
-    from banli.core.errors import DomainError
-
     with pytest.raises(DomainError, match="没有该环节的审核角色"):
         services.review_chain_set(unit=world.lead_unit, steps=[
             {"name": "主要领导签发", "role": Role.LEADER, "reviewers": [world.co_office]}])

@@ -7,17 +7,21 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from docx import Document
+from msoffcrypto.format.ooxml import OOXMLFile
 from openpyxl import Workbook
 
 from banli.core.testing import assign, make_proposal, walk_to
+from banli.handling.models import Event
 from banli.replies import services
 from banli.replies.choices import DocumentKind
 from banli.replies.documents import default_template_bytes
 from banli.replies.models import CoOpinion, CoOpinionAttachment, DocumentTemplate
+from banli.replies.tests.helpers import lead_and_co_in_progress
 
 pytestmark = pytest.mark.django_db
 
@@ -60,8 +64,6 @@ def xlsm() -> bytes:
 
 def encrypted_docx() -> bytes:
     """A real password-protected .docx (Office wraps it in an encrypted OLE container)."""
-    from msoffcrypto.format.ooxml import OOXMLFile
-
     out = io.BytesIO()
     OOXMLFile(io.BytesIO(_docx())).encrypt("机密123", out)
     return out.getvalue()
@@ -81,8 +83,6 @@ REFUSED = [
 
 @pytest.fixture
 def co_item(world):
-    from banli.replies.tests.helpers import lead_and_co_in_progress
-
     return lead_and_co_in_progress(world)
 
 
@@ -226,8 +226,6 @@ def test_a_paper_forms_scan_is_checked_stored_privately_and_shown_only_to_the_of
 
 
 def test_a_refused_download_is_a_security_event_even_though_it_answers_404(world, client, co_item):
-    from banli.handling.models import Event
-
     attachment = _attachment(world, co_item)
     client.force_login(world.other_handler)
     assert client.get(reverse("replies:co_opinion_attachment", args=[attachment.pk]),
@@ -238,8 +236,6 @@ def test_a_refused_download_is_a_security_event_even_though_it_answers_404(world
 
 
 def test_downloads_of_attachments_are_rate_limited(world, client, co_item, settings):
-    from django.core.cache import cache
-
     attachment = _attachment(world, co_item)
     settings.BANLI_RATE_EXPORT = "3/m"
     cache.clear()

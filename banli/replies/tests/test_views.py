@@ -1,11 +1,15 @@
 """Reply pages: drafting with co-opinions, review with the check list, the proposer's copy and rating, 落实."""
+import datetime as dt
+
 import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from banli.core.testing import PASSWORD, assign, make_proposal, walk_to
 from banli.replies import services
 from banli.replies.models import Feedback, ReviewRecord
-from banli.replies.tests.helpers import signed_off_reply
+from banli.replies.tests.helpers import lead_and_co_in_progress, signed_off_reply
 
 
 def login(client, user):
@@ -16,8 +20,6 @@ def login(client, user):
 
 @pytest.fixture
 def item(world):
-    from banli.replies.tests.helpers import lead_and_co_in_progress
-
     return lead_and_co_in_progress(world)
 
 
@@ -68,8 +70,6 @@ def test_review_page_records_the_checklist(world, client, item):
 
 
 def test_co_unit_sends_its_opinion_with_attachments_from_its_page(world, client, item):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     _, co = item
     url = reverse("replies:co_opinion", args=[co.pk])
     login(client, world.co_handler).post(url, {"body": "同意主办单位意见。", "contact_person": "赵磊",
@@ -109,8 +109,6 @@ def test_unit_staff_posting_the_rating_form_is_refused(world, client, who):
 
 
 def test_commitments_page_lists_and_completes(world, client):
-    import datetime as dt
-
     proposal = make_proposal(world)
     lead, _ = assign(world, proposal)
     lead = walk_to(world, lead, "replied")
@@ -142,10 +140,6 @@ def test_unit_office_configures_its_chain_on_a_page(world, client):
 
 
 def test_missing_ratings_page_lists_proposers_who_have_not_rated_after_the_deadline(world, client):
-    import datetime as dt
-
-    import time_machine
-
     reply = signed_off_reply(world)
     services.reply_send(reply=reply, actor=world.lead_office)
     reply.assignment.refresh_from_db()
@@ -157,8 +151,6 @@ def test_missing_ratings_page_lists_proposers_who_have_not_rated_after_the_deadl
 
 
 def test_commitments_and_copies_lists_run_a_fixed_number_of_queries(world, client, django_assert_max_num_queries):
-    import datetime as dt
-
     for _ in range(3):
         proposal = make_proposal(world)
         lead, _ = assign(world, proposal)
