@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from encrypted_fields.fields import EncryptedCharField
 
+from banli.proposals import search
 from banli.proposals.choices import Body, Level, ProposalKind, ProposalStatus, ProposerKind
 
 
@@ -73,12 +74,10 @@ class Proposer(models.Model):
 class ProposalQuerySet(models.QuerySet):
     def bulk_create(self, objs, *args, **kwargs):
         # Bulk writers skip the services; the search words of number, title and body are filled all the same.
-        from banli.proposals.search import search_text_for
-
         objs = list(objs)
         for obj in objs:
             if not obj.search_text:
-                obj.search_text = search_text_for(number=obj.number, title=obj.title, body=obj.body)
+                obj.search_text = search.search_text_for(number=obj.number, title=obj.title, body=obj.body)
         return super().bulk_create(objs, *args, **kwargs)
 
 

@@ -15,6 +15,9 @@ import rjieba
 from django.db import connection
 from django.db.models import BooleanField, F, Func, Q, Value
 
+# The module, not its names: proposals.models imports this module back (a cycle that Django enters from models).
+from banli.proposals import models
+
 TSQUERY_SQL = "to_tsquery('simple'::regconfig, {value})"
 
 
@@ -96,8 +99,6 @@ def matching_proposals_q(value: str, prefix: str = "") -> Q:
 
     PostgreSQL: `proposal_id IN (SELECT id … WHERE tsvector @@ tsquery)`, served by the GIN index. SQLite: a
     substring match per word on number, title, body (the fallback)."""
-    from banli.proposals.models import Proposal, ProposalProposer
-
     value = (value or "").strip()
     if not value:
         return Q()
@@ -108,26 +109,24 @@ def matching_proposals_q(value: str, prefix: str = "") -> Q:
         words = value.split()
         if len(words) == 1:
             # A number is one word of search_text too, so numbers need no second condition.
-            ids = Proposal.objects.filter(WordsMatch(F("search_text"), Value(text))).values("pk")
+            ids = models.Proposal.objects.filter(WordsMatch(F("search_text"), Value(text))).values("pk")
             return Q(**{f"{prefix}pk__in": ids}) | _name_q(words[0], prefix)
         # Each word matches the indexed words or, as part of a proposer's name ("何委" of 何委员, no segmented
         # word), the (small) proposer table by substring; all words must match.
         q = Q()
         for word in words:
             part = tsquery_text(word)
-            ids = Proposal.objects.filter(WordsMatch(F("search_text"), Value(part))).values("pk") if part else None
+            ids = models.Proposal.objects.filter(WordsMatch(F("search_text"), Value(part))).values("pk") if part else None
             q &= (Q(**{f"{prefix}pk__in": ids}) if ids is not None else Q(pk__in=[])) | _name_q(word, prefix)
         return q
     q = Q()
     for word in value.split():
         q &= (Q(**{f"{prefix}title__icontains": word}) | Q(**{f"{prefix}body__icontains": word})
               | Q(**{f"{prefix}number__icontains": word})
-              | Q(**{f"{prefix}pk__in": ProposalProposer.objects.filter(proposer__name__icontains=word)
+              | Q(**{f"{prefix}pk__in": models.ProposalProposer.objects.filter(proposer__name__icontains=word)
                      .values("proposal_id")}))
     return q
 
 
 def _name_q(word: str, prefix: str) -> Q:
-    from banli.proposals.models import ProposalProposer
-
-    return Q(**{f"{prefix}pk__in": ProposalProposer.objects.filter(proposer__name__icontains=word).values("proposal_id")})
+    return Q(**{f"{prefix}pk__in": models.ProposalProposer.objects.filter(proposer__name__icontains=word).values("proposal_id")})

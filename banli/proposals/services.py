@@ -1,7 +1,9 @@
 """Writes for sessions, proposers and proposals."""
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+import zlib
+
+from django.db import IntegrityError, connection, transaction
 
 from banli.core import access
 from banli.core.errors import ConflictError, DomainError, NotFound, PermissionDenied
@@ -104,9 +106,6 @@ def _require_proposer_keeper(actor) -> None:
 def _lock_name(key: str) -> None:
     """Serialise concurrent registrations of one name until the transaction ends (PostgreSQL advisory lock; other
     databases serialise writes anyway), so two simultaneous requests cannot both find none and both insert."""
-    import zlib
-
-    from django.db import connection
 
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

@@ -3,8 +3,11 @@ import pytest
 
 from banli.core.access import visible_events
 from banli.core.errors import ConflictError, DomainError, PermissionDenied
-from banli.core.testing import assign, make_proposal, walk_to
+from banli.core.testing import assign, build_world, make_proposal, make_user, walk_to
 from banli.handling.models import Event
+from banli.handling.tests.test_concurrency import _race
+from banli.organizations import services as orgs
+from banli.organizations.choices import Role, UnitKind
 from banli.proposals import services as proposals
 from banli.proposals.choices import Body, Level
 from banli.proposals.models import Proposal
@@ -58,10 +61,6 @@ def test_only_the_sessions_assigning_office_may_merge(items, who):
 
 
 def test_an_office_of_another_session_may_not_merge_its_items(items):
-    from banli.core.testing import make_user
-    from banli.organizations import services as orgs
-    from banli.organizations.choices import Role, UnitKind
-
     w = items
     city = orgs.unit_create(name="市政协提案委", kind=UnitKind.ASSIGNING_OFFICE)
     stranger = make_user("city_office", "市提案委 钱进", (Role.ASSIGNING_OFFICE, city))
@@ -219,9 +218,6 @@ def test_the_proposer_sees_the_merge_on_his_items_timeline(items):
 @pytest.mark.django_db(transaction=True)
 def test_merging_a_into_b_while_b_goes_into_c_never_makes_a_chain():
     """Two office staff at once: one wins, the other gets a clear refusal; no item's head is itself merged."""
-    from banli.core.testing import build_world
-    from banli.handling.tests.test_concurrency import _race
-
     w = build_world()
     a, b, c = (make_proposal(w, number=n) for n in ("0001", "0002", "0003"))
     # Each loaded what its page showed before either acted.
