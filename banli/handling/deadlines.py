@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import time
 from dataclasses import dataclass
 
 import chinese_calendar
+from django.core.cache import cache
 from django.db.models import Case, CharField, DateField, F, Q, Value, When
 
+# The module, not its names: handling.models imports this module back (a cycle that Django enters from models).
+from banli.handling import models
 from banli.handling.choices import AssignmentRole, AssignmentState, DeadlineStep, DeadlineUnit, DueKind
-
 
 _PACKAGE_HOLIDAYS = chinese_calendar.constants.holidays
 _PACKAGE_WORKDAYS = chinese_calendar.constants.workdays
@@ -48,9 +51,6 @@ CALENDAR_CACHE_SECONDS = 60
 
 def forget_calendar(**kwargs) -> None:
     """The entered days changed: cached answers of WorkCalendar.add_working_days_cached no longer hold."""
-    import time
-
-    from django.core.cache import cache
 
     cache.set(CALENDAR_VERSION_KEY, time.time_ns(), None)
 
@@ -63,16 +63,12 @@ class WorkCalendar:
 
     @classmethod
     def load(cls) -> "WorkCalendar":
-        from banli.handling.models import HolidayOverride
-
-        return cls(dict(HolidayOverride.objects.values_list("date", "is_workday")))
+        return cls(dict(models.HolidayOverride.objects.values_list("date", "is_workday")))
 
     @classmethod
     def add_working_days_cached(cls, start: dt.date, days: int) -> dt.date:
         """add_working_days over the stored calendar, remembered a minute (pages ask it on every view); any change
         to the entered days forgets it at once in this process (forget_calendar), others see it within the minute."""
-        from django.core.cache import cache
-
         version = cache.get(CALENDAR_VERSION_KEY, 0)
         key = f"work-calendar:{version}:{start.isoformat()}:{days}"
         day = cache.get(key)
@@ -133,11 +129,9 @@ def add_months(start: dt.date, months: int) -> dt.date:
 
 def rule_for(session, kind: str, step: str) -> Rule:
     """The session's policy for this kind and step, or the default."""
-    from banli.handling.models import DeadlinePolicy
-
     policy = None
     if session is not None and session.pk:
-        policy = DeadlinePolicy.objects.filter(session=session, kind=kind, step=step).first()
+        policy = models.DeadlinePolicy.objects.filter(session=session, kind=kind, step=step).first()
     if policy is None:
         return DEFAULT_RULES[step]
     return Rule(policy.unit, policy.amount, policy.fixed_date)

@@ -15,16 +15,27 @@ from banli.core import access, eventlog
 from banli.core.access import can_keep_calendar
 from banli.core.errors import ConflictError, DomainError, PermissionDenied, conflict_on_duplicate
 from banli.handling import deadlines, holidays, workflow
-from banli.handling.choices import AssignmentRole, AssignmentState, ContactMethod, ContactPhase, DeadlineStep, DeadlineUnit, RequestStatus
+from banli.handling.choices import (
+    AssignmentRole,
+    AssignmentState,
+    ContactMethod,
+    ContactPhase,
+    DeadlineStep,
+    DeadlineUnit,
+    RequestStatus,
+)
+from banli.handling.deadlines import forget_calendar
 from banli.handling.models import (
     AdjustmentRequest,
     Assignment,
     ContactRecord,
+    DeadlinePolicy,
     ExtensionRequest,
+    HolidayOverride,
     SectionAssignment,
 )
-from banli.handling.models import HolidayOverride
 from banli.organizations.choices import UnitKind
+from banli.proposals.choices import ProposalKind
 from banli.proposals.models import Proposal
 from banli.replies.models import Feedback
 
@@ -394,7 +405,6 @@ def holiday_year_set(*, year: int, days, actor, now=None) -> dict:
     HolidayOverride.objects.filter(date__in=[d.date for d in days]).delete()
     HolidayOverride.objects.bulk_create(
         [HolidayOverride(date=d.date, is_workday=d.is_workday, name=d.name[:50]) for d in days])
-    from banli.handling.deadlines import forget_calendar
 
     forget_calendar()  # bulk_create sends no signal
     recounted = _recount_deadlines(actor, now)
@@ -552,9 +562,6 @@ def deadline_policy_set(*, actor, session, kind: str, step: str, unit: str, amou
     """Set how one step's due date is counted for `session` and `kind` (days, working days, months or a fixed
     date). Applies to assignments made from now on; the ones already made keep their dates.
     `policy`: the row to change; `exclusive`: a policy already set for the step is a conflict (the API's create)."""
-    from banli.handling.models import DeadlinePolicy
-    from banli.proposals.choices import ProposalKind
-
     if actor is not None and not access.can_set_deadlines(actor, session):
         raise PermissionDenied("只有该届次的交办机构才能设置办理期限规则。")
     if kind not in ProposalKind.values:

@@ -1,5 +1,6 @@
 """Issue 17.14: the event chain is keyed (HMAC with BANLI_EVENT_KEY, outside the database) and anchored daily in a
 file that verify_events checks; rows from before the key still verify, a plain row after it does not."""
+import datetime as dt
 import hashlib
 import importlib
 import json
@@ -7,11 +8,14 @@ import os
 import stat
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
-from banli.core.testing import assign, make_proposal, walk_to
 from banli.core import eventlog
+from banli.core.eventlog import write_event
+from banli.core.testing import assign, make_proposal, walk_to
 from banli.handling.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -119,9 +123,6 @@ def test_the_end_of_a_chain_rewritten_is_found_by_the_anchor(chain, settings):
 
 
 def test_one_anchor_a_day(world, settings):
-    import datetime as dt
-
-    from django.utils import timezone
 
     now = timezone.now()
     assert eventlog.anchor_due(now=now) is not None
@@ -143,15 +144,11 @@ def test_rows_from_before_the_key_still_verify_and_no_plain_row_is_accepted_afte
             streams[row.stream] = row.hash
     assert eventlog.verify()[1] is not None  # plain rows without the keying marker are not accepted
     # The keying migration marks them, and they verify as before.
-    from django.apps import apps
-
     importlib.import_module("banli.handling.migrations.0007_event_keyed_chain").mark_legacy_rows(apps, None)
     marker = Event.objects.get(verb=eventlog.MARKER_VERB)
     assert marker.payload["legacy_last_id"] == chain[-1].pk or marker.payload["legacy_last_id"] >= chain[-1].pk
     assert eventlog.verify()[1] is None
     # A row appended now is keyed; a plain one slipped in after the marker is refused.
-    from banli.core.eventlog import write_event
-
     write_event(verb="note", proposal=chain[0].proposal)
     assert eventlog.verify()[1] is None
     forged = Event.objects.order_by("-id").first()

@@ -7,10 +7,10 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
-from banli.core.testing import assign, build_world, make_proposal, walk_to
 from banli.core import eventlog
-from banli.handling.models import Event
 from banli.core.eventlog import write_event
+from banli.core.testing import PASSWORD, assign, build_world, make_proposal, walk_to
+from banli.handling.models import Event
 
 pytestmark = pytest.mark.django_db
 
@@ -93,8 +93,6 @@ def test_removing_a_row_breaks_the_chain_at_the_next_row(world):
 
 
 def test_security_events_have_their_own_chain_with_the_client_address(world, client):
-    from banli.core.testing import PASSWORD
-
     client.post("/login/", {"username": "edu_office", "password": "wrong"}, REMOTE_ADDR="10.1.2.3")
     client.post("/login/", {"username": "edu_office", "password": PASSWORD}, REMOTE_ADDR="10.1.2.3")
     rows = list(Event.objects.filter(stream="security").order_by("id").values_list("verb", "client_ip"))

@@ -18,6 +18,7 @@ from banli.handling.choices import AssignmentRole, AssignmentState, DueKind
 from banli.handling.deadlines import next_due
 from banli.handling.models import Assignment
 from banli.supervision import scan
+from banli.supervision.choices import ReminderKind
 
 pytestmark = pytest.mark.django_db
 
@@ -68,8 +69,6 @@ def test_a_missing_due_date_owes_nothing():
 
 
 def test_the_kinds_are_the_reminder_kinds_of_the_scan():
-    from banli.supervision.choices import ReminderKind
-
     assert set(DueKind.values) <= set(ReminderKind.values)
 
 

@@ -1,12 +1,17 @@
 """不满意 is handled, visibly: a to-do for the lead unit and the office; closing as it stands is the office's decision."""
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from banli.actions.registry import offered_actions
 from banli.core.errors import DomainError, PermissionDenied
 from banli.core.testing import assign, make_proposal, walk_to
 from banli.handling import services as handling
+from banli.handling.deadlines import add_months
 from banli.handling.models import Event
 from banli.replies import services as replies
+from banli.replies.models import Feedback
 from banli.workbench.selectors import Clock, workbench_for
 
 
@@ -64,12 +69,6 @@ def test_rehandling_is_offered_only_after_an_unsatisfied_rating(world):
 
 
 def test_the_to_do_rows_show_the_rehandling_deadline_counted_from_the_rating_and_rehandling_keeps_it(world):
-    import datetime as dt
-
-    from django.utils import timezone
-
-    from banli.handling.deadlines import add_months
-    from banli.replies.models import Feedback
 
     lead = _rated_unsatisfied(world)
     rated_on = timezone.localdate() - dt.timedelta(days=40)  # rated 40 days ago: the month has run out
