@@ -30,6 +30,14 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from banli.demo.scale import generate
+from banli.handling.deadlines import WorkCalendar
+from banli.handling.models import Assignment
+from banli.organizations.models import User
+from banli.supervision import scan, services
+from banli.supervision.models import Delivery, DeliveryQueue, Notification, Reminder
+from banli.supervision.scan import KINDS, Windows, _merge, load_policies
+
 # A working day just after the National Day holiday; BANLI_BENCH_SCAN_DATE names another one, e.g. a working
 # day near the day `load_demo --scale` ran when the benchmark measures that database (BANLI_BENCH_USE_DB=1):
 # its deadlines lie around the day it was generated.
@@ -43,16 +51,11 @@ def _rows_wanted() -> int:
 
 
 def _assignments() -> int:
-    from banli.handling.models import Assignment
-
     return Assignment.objects.count()
 
 
 def _fill(n: int) -> int:
     """Top the database up to about `n` assignments with the --scale generator, as of TODAY 10:00."""
-    from banli.demo.scale import generate
-    from banli.organizations.models import User
-
     missing = n - _assignments()
     if missing > 0:
         now = timezone.make_aware(dt.datetime.combine(TODAY, dt.time(10, 0)))
@@ -66,8 +69,6 @@ def _bare_sql(day: dt.date, calendar) -> tuple[str, list]:
     """The bare indexed query: one UNION ALL statement over the stored next deadline of the assignments
     (next_due, behind its partial index) and the commitments' target date, with the date windows the scan uses:
     overdue rows, rows in an ordinary warning window, and key items' rows in a key warning window."""
-    from banli.supervision.scan import KINDS, Windows, _merge, load_policies
-
     default, by_office = load_policies()
     policies = [default, *by_office.values()]
     ordinary, key = Windows(day, calendar), Windows(day, calendar)
@@ -111,10 +112,6 @@ def _best(fn, repeat: int = 3) -> tuple[float, object]:
 
 
 def bench_scan_deadlines():
-    from banli.handling.deadlines import WorkCalendar
-    from banli.supervision import scan, services
-    from banli.supervision.models import Delivery, DeliveryQueue, Notification, Reminder
-
     n = _rows_wanted()
     if connection.vendor != "postgresql":
         print(f"# supervision: SQLite — scanning {n:,} assignments; set DATABASE_URL=postgres://… for 1,000,000")
@@ -176,9 +173,6 @@ def bench_scan_deadlines():
 
 
 def _scan_figures(bare_s, found, floor_s, reminders_max, notifications_before, deliveries_before, bare, NEXT_DAY):
-    from banli.supervision import services
-    from banli.supervision.models import Delivery, Notification, Reminder
-
     first_s, first = _scan_best(TODAY)
     started = time.perf_counter()
     fanned = services.fan_out_pending()
@@ -217,9 +211,6 @@ def _scan_figures(bare_s, found, floor_s, reminders_max, notifications_before, d
 def _scan_best(day: dt.date, repeat: int = 3) -> tuple[float, dict]:
     """The best of `repeat` committed scans of `day`, as the bare query is the best of its runs: every run but
     the last is undone (its reminders and outbox row deleted, the table vacuumed) so each one writes them all."""
-    from banli.supervision import services
-    from banli.supervision.models import DeliveryQueue, Reminder
-
     best, result = float("inf"), None
     for run in range(repeat):
         last_reminder = Reminder.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
@@ -240,8 +231,6 @@ def _write_floor(day: dt.date, calendar) -> int:
     """Insert the scan's reminder rows into a bare table holding only the uniqueness index, in one committed
     transaction that drops the table again. An ordinary table, not a temporary one: the floor pays the
     write-ahead log like the real table does."""
-    from banli.supervision import scan
-
     plan = scan.ScanPlan(day, calendar)
     with_sql, selects = plan.kind_selects()
     inserted = 0

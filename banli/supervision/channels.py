@@ -23,6 +23,7 @@ from django.core.mail import EmailMessage
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from banli.supervision import integration
 from banli.supervision.choices import Channel, WebhookKind
 
 
@@ -198,8 +199,6 @@ def send_webhook(delivery) -> str:
 
 def send_event(delivery) -> Answer:
     """POST one signed event document to a subscriber; any 2xx answer is accepted (see supervision.integration)."""
-    from banli.supervision import integration
-
     subscription = delivery.subscription
     if subscription is None or not subscription.is_active:
         raise DeliveryError("该推送订阅已停用，未发送。")

@@ -17,16 +17,15 @@ from django.db import connection
 from django.urls import reverse
 
 from banli.core import access
+from banli.handling.models import Assignment
+from banli.organizations.models import RoleGrant, User
+from banli.proposals.models import Proposal, ProposalProposer, Proposer, Session
 from banli.supervision import scan as scanning
 from banli.supervision.choices import Channel, DeliveryState, ReminderKind, ReminderLevel
+from banli.supervision.models import ChannelPreference, Delivery, Notification, Reminder, Supervision, UnitWebhook
 
 
 def _tables() -> dict[str, str]:
-    from banli.handling.models import Assignment
-    from banli.organizations.models import RoleGrant, User
-    from banli.proposals.models import Proposal, ProposalProposer, Proposer, Session
-    from banli.supervision.models import ChannelPreference, Delivery, Notification, Reminder, Supervision, UnitWebhook
-
     models = {"assignment": Assignment, "grant": RoleGrant, "user": User, "proposal": Proposal,
               "link": ProposalProposer, "proposer": Proposer, "session": Session, "pref": ChannelPreference,
               "delivery": Delivery, "notification": Notification, "reminder": Reminder,

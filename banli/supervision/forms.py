@@ -1,6 +1,7 @@
 """督办催办: forms (input shape only; the rules live in services)."""
 from django import forms
 
+from banli.handling.models import Assignment
 from banli.supervision.choices import DigestPeriod, NoteKind
 
 
@@ -34,7 +35,6 @@ class UrgeForm(forms.Form):
 
     def __init__(self, *args, assignments=(), **kwargs):
         super().__init__(*args, **kwargs)
-        from banli.handling.models import Assignment
 
         field = self.fields["assignments"]
         field.queryset = assignments if hasattr(assignments, "model") else Assignment.objects.none()

@@ -2,11 +2,18 @@
 (a delivery being sent, a notification being shown), not for every row the scan inserts."""
 from __future__ import annotations
 
+import copy
+
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from banli.core import access
 from banli.handling.choices import state_label
+from banli.handling.deadlines import WorkCalendar
+from banli.handling.models import Assignment
+from banli.replies.models import Commitment
+from banli.supervision.choices import Channel
 
 # What rendering a reminder reads; select_related these to render a page of them in one query.
 RELATED = ("reminder__assignment__proposal", "reminder__assignment__unit", "reminder__commitment")
@@ -35,11 +42,6 @@ def combined_words(parts: list[tuple[str, str]]) -> tuple[str, str]:
 def render_parts(reminder, assignment=None, user=None) -> list[tuple[str, str]]:
     """Each item's (subject, body) of a reminder, in the order of its item list (one for a single item);
     for `user`, the items he may see."""
-    import copy
-
-    from banli.core import access
-    from banli.handling.models import Assignment
-    from banli.replies.models import Commitment
 
     ids = reminder.item_ids
     if len(ids) > 1 and user is not None and not reminder.commitment_id:
@@ -52,7 +54,6 @@ def render_parts(reminder, assignment=None, user=None) -> list[tuple[str, str]]:
     parts = []
     calendar = None
     if reminder.threshold < 0:  # an overdue group: each item is as many working days late as its own deadline says
-        from banli.handling.deadlines import WorkCalendar
 
         calendar = WorkCalendar.load()
 
@@ -104,9 +105,6 @@ def combined(deliveries, limit: int | None = None) -> list:
     of the first delivery, each carrying at most `limit` items, whose subject counts the items (a reminder
     about a group counts each) and whose body lists each item's own subject and body (a text message: the
     first few, counted). One item alone keeps its own words."""
-    import copy
-
-    from banli.supervision.choices import Channel
 
     parts = []
     for d in deliveries:

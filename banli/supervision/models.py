@@ -15,6 +15,7 @@ from banli.supervision.choices import (
     ReminderLevel,
     WebhookKind,
 )
+from banli.supervision.messages import render_message
 
 
 class Supervision(models.Model):
@@ -228,7 +229,6 @@ class Notification(models.Model):
         """(title, body): stored for a digest, rendered from the reminder's template for a reminder."""
         if self.title or self.reminder_id is None:
             return self.title, self.body
-        from banli.supervision.messages import render_message
 
         return render_message(self.reminder, user=self.user)
 

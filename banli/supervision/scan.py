@@ -34,7 +34,11 @@ from django.conf import settings
 from django.db import connection
 
 from banli.handling.deadlines import WorkCalendar
+from banli.handling.models import Assignment
+from banli.proposals.models import Proposal, Session
+from banli.replies.models import Commitment
 from banli.supervision.choices import ReminderKind, ReminderLevel
+from banli.supervision.models import Reminder, ReminderPolicy, Supervision
 
 
 @dataclass(frozen=True)
@@ -83,8 +87,6 @@ def _clean_days(days) -> tuple[int, ...]:
 
 def load_policies() -> tuple[Policy, dict[int, Policy]]:
     """The default policy and each office's own (a small table, read once per scan)."""
-    from banli.supervision.models import ReminderPolicy
-
     default = default_policy()
     by_office = {}
     for row in ReminderPolicy.objects.all():
@@ -180,9 +182,6 @@ def _merge(ranges):
 
 def _key_items() -> dict[int, tuple[int, ...]]:
     """Key items (marked key or under supervision) and their own thresholds, if any: a small set."""
-    from banli.proposals.models import Proposal
-    from banli.supervision.models import Supervision
-
     keys = {pk: () for pk in Proposal.objects.filter(is_key=True).values_list("pk", flat=True)}
     for proposal_id, days in Supervision.objects.values_list("proposal_id", "warning_days"):
         keys[proposal_id] = _clean_days(days)
@@ -248,9 +247,6 @@ class ScanPlan:
 
     def _oldest_open_due(self) -> dt.date | None:
         """The oldest deadline any open row still has: one index probe per kind (and state)."""
-        from banli.handling.models import Assignment
-        from banli.replies.models import Commitment
-
         parts, params = [], []
         for spec in KINDS:
             table = (Assignment if spec.model == "assignment" else Commitment)._meta.db_table
@@ -306,10 +302,6 @@ class ScanPlan:
     def _kind_select(self, spec: KindSpec, part: str, grouping: bool = False) -> tuple[str, list]:
         """One kind's rows of one table (`past` or `soon`), as the 8 reminder columns; with `grouping`, also
         the item's id and what its group is made of (GROUP_COLUMNS) and the day its reminder was due from."""
-        from banli.handling.models import Assignment
-        from banli.proposals.models import Proposal, Session
-        from banli.replies.models import Commitment
-
         a_table = Assignment._meta.db_table
         if spec.model == "assignment":
             source, row = f"{a_table} a", "a"
@@ -422,8 +414,6 @@ def grouped_inserts(plan: ScanPlan, today: dt.date, token: str, now) -> list[tup
     range scan of `find_due`), less those an earlier reminder of the same kind and threshold already holds
     since the day the item reached it (so a repeated scan, and a warning window seen again the next day,
     remind nobody twice), grouped into one row per GROUP_COLUMNS."""
-    from banli.supervision.models import Reminder
-
     table = Reminder._meta.db_table
     with_sql, selects = plan.kind_selects(grouping=True)
     if not selects:
@@ -457,6 +447,4 @@ def grouped_inserts(plan: ScanPlan, today: dt.date, token: str, now) -> list[tup
 
 def _any_open_commitment(spec: KindSpec, before: dt.date) -> bool:
     """Whether any open commitment has a target date before `before` (one probe of its state/date index)."""
-    from banli.replies.models import Commitment
-
     return Commitment.objects.filter(state__in=spec.states, **{f"{spec.due_field}__lt": before}).exists()

@@ -9,9 +9,11 @@ from banli.core import access
 from banli.handling.choices import AssignmentState, DueKind
 from banli.handling.deadlines import WorkCalendar
 from banli.handling.workflow import OPEN_STATES, STATES
+from banli.organizations.models import Unit
+from banli.replies.models import Commitment, Feedback
 from banli.supervision import messages
 from banli.supervision.choices import DeliveryState, ReminderKind
-from banli.supervision.models import Notification, Reminder, Supervision
+from banli.supervision.models import Delivery, Notification, Reminder, Supervision
 
 
 def notifications_for(user) -> QuerySet:
@@ -39,8 +41,6 @@ def failed_deliveries(user) -> QuerySet:
 def reminders_for_assignment(user, assignment) -> QuerySet:
     """Reminders sent about one item, alone or in its unit's group (the caller has checked the user may see the
     item). A group lists its items (",12,57,"); a commitment's group lists commitment ids."""
-    from banli.replies.models import Commitment
-
     about = Q(items__contains=f",{assignment.pk},") & ~Q(kind=ReminderKind.COMMITMENT)
     for commitment_id in Commitment.objects.filter(assignment=assignment).values_list("pk", flat=True):
         about |= Q(kind=ReminderKind.COMMITMENT, items__contains=f",{commitment_id},")
@@ -69,8 +69,6 @@ def urgeable_assignments(user, unit_id=None) -> QuerySet:
 
 def urge_units(user):
     """Units that have open items from this office."""
-    from banli.organizations.models import Unit
-
     ids = access.office_assignments(user).filter(state__in=OPEN_STATES).values("unit_id")
     return Unit.objects.filter(pk__in=ids).order_by("sort_order", "id")
 
@@ -92,8 +90,6 @@ def _digest_scope(user):
 def digest_data(user, *, today: dt.date) -> dict:
     """Counts by state, items due next week, overdue items with days late, replies awaiting sign-off,
     unsatisfied ratings — what a leader or office reads on Monday morning."""
-    from banli.replies.models import Feedback
-
     qs, scope = _digest_scope(user)
     calendar = WorkCalendar.load()
     by_state = [
@@ -137,8 +133,6 @@ def digest_data(user, *, today: dt.date) -> dict:
 
 def is_key_item(proposal) -> bool:
     """A key item (重点提案): marked key, or under supervision (督办)."""
-    from banli.supervision.models import Supervision
-
     return bool(proposal.is_key) or Supervision.objects.filter(proposal=proposal).exists()
 
 
@@ -149,6 +143,4 @@ def subscriptions(user) -> QuerySet:
 
 def subscription_deliveries(subscription) -> QuerySet:
     """One subscription's delivery log, newest first (the caller has checked the user may read it)."""
-    from banli.supervision.models import Delivery
-
     return Delivery.objects.filter(subscription=subscription).order_by("-created_at", "-id")

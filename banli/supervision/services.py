@@ -8,23 +8,26 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets as secrets_module
 import uuid
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Max, Min
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from banli.core import access
 from banli.core.errors import DomainError, NotFound, PermissionDenied
-from banli.handling.deadlines import WorkCalendar
 from banli.core.eventlog import write_event
-from banli.handling.workflow import STATES
 from banli.handling import services as handling_services
+from banli.handling.deadlines import WorkCalendar
+from banli.handling.models import Event
+from banli.handling.workflow import STATES
 from banli.organizations.choices import Role
-from banli.supervision import fanout, messages
+from banli.proposals.models import Proposal
+from banli.supervision import channels, fanout, messages, selectors, tasks
 from banli.supervision import scan as scanning
 from banli.supervision.choices import (
     Channel,
@@ -34,12 +37,14 @@ from banli.supervision.choices import (
     ReminderKind,
     ReminderLevel,
 )
+from banli.supervision.integration import event_document, subscribable_verbs
 from banli.supervision.models import (
     ChannelPreference,
     Delivery,
     DeliveryAttempt,
     DeliveryQueue,
     Digest,
+    EventSubscription,
     Notification,
     Reminder,
     Supervision,
@@ -161,8 +166,6 @@ def deliver_due(*, now=None, limit: int = 500) -> dict:
     own delivery row, attempt record and outcome. Grouping is within the rows one call takes (`limit`), which
     are taken address by address. A finished scan's notifications and deliveries are written first
     (`fan_out_pending`), so nothing waits for another pass."""
-    from banli.supervision import channels
-
     now = now or timezone.now()
     fan_out_pending(now=now)
     subscriptions_fan_out(now=now)
@@ -231,9 +234,7 @@ def delivery_retry(*, delivery: Delivery, actor, now=None) -> Delivery:
 
 
 def _enqueue_delivery() -> None:
-    from banli.supervision.tasks import deliver_due_task
-
-    deliver_due_task.delay()
+    tasks.deliver_due_task.delay()
 
 
 # --- notification centre -------------------------------------------------------------------------
@@ -305,8 +306,6 @@ def urge_send(*, actor, assignments, message: str, now=None) -> list[Reminder]:
 def supervision_create(*, actor, proposal, leader_name: str, leader=None, warning_days=None, note: str = "",
                        now=None) -> Supervision:
     """Make an item a key item supervised by a named leader (重点督办)."""
-    from banli.proposals.models import Proposal
-
     if not access.is_office_for(actor, proposal):
         raise PermissionDenied("只有交办机构可以确定重点督办事项。")
     leader_name = (leader_name or "").strip()
@@ -366,8 +365,6 @@ def digest_period_start(period: str, today: dt.date) -> dt.date:
 def digest_recipients(period: str):
     """Leaders of units and assigning-office staff who take this digest (weekly unless they chose otherwise;
     the daily digest only for those who asked for it)."""
-    from banli.core import access
-
     qs = access.digest_recipients()
     if period == DigestPeriod.WEEKLY:
         return qs.exclude(channel_preference__digest__in=[DigestPeriod.DAILY, DigestPeriod.NONE])
@@ -376,8 +373,6 @@ def digest_recipients(period: str):
 
 def digests_send(*, period: str = DigestPeriod.WEEKLY, today: dt.date | None = None, now=None) -> dict:
     """Build and queue each recipient's digest for this period, once."""
-    from banli.supervision import selectors
-
     now = now or timezone.now()
     today = today or timezone.localdate(now)
     start = digest_period_start(period, today)
@@ -425,8 +420,6 @@ SECRET_MIN_CHARS = 16
 
 
 def _clean_subscription(*, url: str, verbs, name: str) -> list[str]:
-    from banli.supervision.integration import subscribable_verbs
-
     known = subscribable_verbs()
     if not (name or "").strip():
         raise DomainError("请填写订阅名称。", field="name")
@@ -445,10 +438,6 @@ def _clean_subscription(*, url: str, verbs, name: str) -> list[str]:
 def subscription_create(*, actor, office, name: str, url: str, verbs, secret: str = "", now=None):
     """An office (for its own sessions) or the administrator (office None: every item) subscribes a URL to event
     verbs; returns (subscription, secret). Only events from now on are pushed, not the history."""
-    import secrets as secrets_module
-
-    from banli.handling.models import Event
-    from banli.supervision.models import EventSubscription
 
     if not access.may_subscribe_for(actor, office):
         raise PermissionDenied("只有交办机构（为本机构的届次）或系统管理员可以设置事件推送。")
@@ -472,9 +461,6 @@ def subscription_update(*, subscription, actor, name: str | None = None, url: st
                         is_active: bool | None = None, new_secret: bool = False, now=None):
     """Change a subscription's name, address, verbs or state, or give it a new secret; returns (subscription,
     the new secret or "")."""
-    import secrets as secrets_module
-
-    from banli.supervision.models import EventSubscription
 
     if not access.may_manage_subscription(actor, subscription):
         raise NotFound("找不到该推送订阅。")
@@ -506,11 +492,6 @@ def subscriptions_fan_out(*, now=None, limit: int = 500) -> int:
 
     Reads only committed rows, so nothing is pushed that a rollback takes back; idempotent by the dedupe key
     (two workers, or a pass run twice, queue each event once); deliver_due then sends them with its retries."""
-    from django.db.models import Max, Min
-
-    from banli.handling.models import Event
-    from banli.supervision.integration import event_document
-    from banli.supervision.models import EventSubscription
 
     now = now or timezone.now()
     seen = 0

@@ -6,12 +6,11 @@ import datetime as dt
 from celery import shared_task
 
 from banli.ops.services import heartbeat_record
+from banli.supervision import services
 
 
 def run_scan(today: str | None = None) -> dict:
     """One scan, then the sending of what it queued (after the scan's transaction has committed)."""
-    from banli.supervision import services
-
     result = services.scan_deadlines(today=dt.date.fromisoformat(today) if today else None)
     result.update(services.fan_out_pending())
     result.update(services.deliver_due())
@@ -26,8 +25,6 @@ def scan_deadlines_task(today: str | None = None) -> dict:
 
 @shared_task(name="banli.supervision.tasks.deliver_due_task")
 def deliver_due_task() -> dict:
-    from banli.supervision import services
-
     result = services.deliver_due()
     heartbeat_record(name="delivery", detail=result)
     return result
@@ -35,8 +32,6 @@ def deliver_due_task() -> dict:
 
 @shared_task(name="banli.supervision.tasks.send_digests_task")
 def send_digests_task(period: str = "weekly", today: str | None = None) -> dict:
-    from banli.supervision import services
-
     result = services.digests_send(period=period, today=dt.date.fromisoformat(today) if today else None)
     result.update(services.deliver_due())
     return result

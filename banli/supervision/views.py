@@ -5,24 +5,32 @@ DomainError's message as it is. One view serves the full page and its htmx fragm
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from banli.core import access
 from banli.core.errors import DomainError
+from banli.handling import holidays
+from banli.handling import services as handling
+from banli.handling.models import HolidayOverride
 from banli.supervision import selectors, services
 from banli.supervision.forms import (
     ChannelPreferenceForm,
     HolidayDayForm,
     HolidayNoticeForm,
+    SubscriptionForm,
     SupervisionForm,
     SupervisionNoteForm,
     UrgeForm,
 )
+from banli.supervision.integration import subscribable_verbs
 from banli.supervision.models import ChannelPreference, Notification, Supervision
 
 
@@ -180,13 +188,6 @@ def _recount_message(summary: dict) -> str:
 @login_required
 def holiday_calendar(request):
     """工作日历: the years the calendar package does not know, entered from the State Council's notice."""
-    import datetime as dt
-
-    from django.utils import timezone
-
-    from banli.handling import holidays
-    from banli.handling import services as handling
-    from banli.handling.models import HolidayOverride
 
     _calendar_editor(request.user)
     today = timezone.localdate()
@@ -258,9 +259,6 @@ def _subscription_offices(user):
 @login_required
 def subscriptions(request):
     """The list of subscriptions and the form for a new one."""
-    from banli.supervision.forms import SubscriptionForm
-    from banli.supervision.integration import subscribable_verbs
-
     offices = _subscription_offices(request.user)
     form = SubscriptionForm(request.POST or None, offices=offices, verbs=subscribable_verbs())
     if request.method == "POST" and form.is_valid():
@@ -283,9 +281,6 @@ def subscriptions(request):
 @login_required
 def subscription(request, pk):
     """One subscription: change it, pause it, give it a new secret, and read its delivery log."""
-    from banli.supervision.forms import SubscriptionForm
-    from banli.supervision.integration import subscribable_verbs
-
     sub = access.require_subscription(request.user, pk)
     initial = {"name": sub.name, "url": sub.url, "verbs": sub.verbs}
     form = SubscriptionForm(request.POST or None, initial=initial, verbs=subscribable_verbs(), editing=True)

@@ -4,7 +4,11 @@ import socket
 import uuid
 
 import pytest
+from celery import Celery
+from celery.contrib.testing.worker import start_worker
 
+import banli.supervision.tasks  # noqa: F401 - registers the shared tasks with every app
+from banli.core.testing import build_world
 from banli.supervision.models import Notification, Reminder
 from banli.supervision.tests.helpers import give_contacts, lead_item
 
@@ -24,10 +28,6 @@ def redis_up() -> bool:
 def celery_worker_app():
     if not redis_up():
         pytest.skip("Redis is not reachable on 127.0.0.1:6379 (CI starts redis-server; start one to run this test)")
-    from celery import Celery
-    from celery.contrib.testing.worker import start_worker
-
-    import banli.supervision.tasks  # noqa: F401 - registers the shared tasks with every app
 
     # An app of its own (the project's app stays eager for the other tests) and a queue of its own, so that
     # a parallel test run or another engineer's worker never takes these tasks.
@@ -42,8 +42,6 @@ def celery_worker_app():
 
 @pytest.mark.django_db(transaction=True)
 def test_the_scan_runs_through_a_worker_and_a_second_run_creates_nothing(celery_worker_app):
-    from banli.core.testing import build_world
-
     scan_deadlines_task = celery_worker_app.tasks["banli.supervision.tasks.scan_deadlines_task"]
     world = build_world()
     give_contacts(world)

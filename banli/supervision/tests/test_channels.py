@@ -8,8 +8,17 @@ import pytest
 from django.core import mail
 
 from banli.core.testing import assign, make_proposal
+from banli.handling.models import Assignment
 from banli.supervision import channels, selectors, services
-from banli.supervision.models import ChannelPreference, Delivery, DeliveryAttempt, Notification, UnitWebhook
+from banli.supervision.channels import DeliveryError, post_json
+from banli.supervision.models import (
+    ChannelPreference,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryQueue,
+    Notification,
+    UnitWebhook,
+)
 from banli.supervision.tests.helpers import LoopbackHTTP, LoopbackSMTP, at, frozen, give_contacts, lead_item
 
 D = dt.date
@@ -53,8 +62,6 @@ def test_email_goes_to_the_handler_and_unit_office_with_a_direct_link(warned, se
 
 
 def test_each_kind_has_its_own_email_template(warned):
-    from banli.handling.models import Assignment
-
     # A second item at the same unit, still to be signed tomorrow. (It used to be the same item put back to
     # pending_sign, warned for signing and for its reply at once; an unsigned item now owes its signing only.)
     unsigned, _ = assign(warned, make_proposal(warned), co=False, now=at(D(2025, 7, 1)))
@@ -293,8 +300,6 @@ def test_http_sms_backend_without_a_url_says_what_to_configure(settings):
 
 
 def test_a_push_address_that_is_not_http_is_refused_before_anything_is_opened(tmp_path):
-    from banli.supervision.channels import DeliveryError, post_json
-
     secret = tmp_path / "secret.txt"
     secret.write_text("机密")
     for url in (f"file://{secret}", "ftp://127.0.0.1/x", "gopher://127.0.0.1/"):
@@ -303,8 +308,6 @@ def test_a_push_address_that_is_not_http_is_refused_before_anything_is_opened(tm
 
 
 def test_the_scan_leaves_notifications_and_deliveries_to_the_send_step_which_writes_them_once(warned):
-    from banli.supervision.models import DeliveryQueue
-
     result = scan()
     assert result["created"] == 1 and not Delivery.objects.exists() and not Notification.objects.exists()
     assert DeliveryQueue.objects.filter(queued_at__isnull=True).count() == 1

@@ -12,6 +12,9 @@ from banli.core.testing import PASSWORD, assign, make_proposal
 from banli.handling import holidays
 from banli.handling import services as handling
 from banli.handling.models import Assignment, Event, HolidayOverride
+from banli.supervision import services as supervision
+from banli.supervision.models import Reminder
+from banli.supervision.tests.helpers import frozen, lead_item
 
 # The notice for 2026 as the State Council's office published it (国办发明电〔2025〕号, 正文), which the
 # calendar package also carries: the parser must read it into exactly the package's days.
@@ -201,10 +204,6 @@ def test_the_office_only_links_show_only_to_the_office(client, world):
 
 
 def test_the_scan_keeps_the_entered_holidays_and_works_the_entered_weekend_day(world):
-    from banli.supervision import services as supervision
-    from banli.supervision.tests.helpers import frozen, lead_item
-
-    from banli.supervision.models import Reminder
 
     lead_item(world, reply_due=dt.date(2027, 2, 15), assigned=dt.date(2026, 11, 20))
     with frozen(dt.date(2027, 2, 8)):  # a Monday: a working day until the year is entered
@@ -218,10 +217,6 @@ def test_the_scan_keeps_the_entered_holidays_and_works_the_entered_weekend_day(w
 
 
 def test_a_moved_deadline_is_warned_about_again_for_its_new_date(world, before_the_festival):
-    from banli.supervision import services as supervision
-    from banli.supervision.models import Reminder
-    from banli.supervision.tests.helpers import frozen
-
     with frozen(dt.date(2027, 2, 8)):  # the sign deadline (9th) is one working day away
         supervision.scan_deadlines()
     assert set(Reminder.objects.filter(kind="sign").values_list("due_date", flat=True)) == {dt.date(2027, 2, 9)}

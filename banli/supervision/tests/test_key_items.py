@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 
 from banli.core.errors import DomainError, PermissionDenied
-from banli.supervision import services
+from banli.supervision import selectors, services
 from banli.supervision.models import Supervision
 from banli.supervision.tests.helpers import lead_item
 
@@ -66,6 +66,5 @@ def test_key_items_come_first_in_the_urge_list(world, client):
     plain = lead_item(world, reply_due=dt.date(2025, 11, 1))
     key = lead_item(world, reply_due=dt.date(2025, 12, 1))
     services.supervision_create(actor=world.office, proposal=key.proposal, leader_name="林海")
-    from banli.supervision import selectors
 
     assert list(selectors.urgeable_assignments(world.office, world.lead_unit.pk)) == [key, plain]

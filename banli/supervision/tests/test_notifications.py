@@ -8,6 +8,7 @@ from django.core import mail
 from django.core.management import call_command
 
 from banli.core.errors import DomainError
+from banli.handling.models import Assignment
 from banli.supervision import services
 from banli.supervision.models import ChannelPreference, Digest, Notification, Reminder
 from banli.supervision.tests.helpers import at, frozen, give_contacts, lead_item
@@ -72,8 +73,6 @@ def test_sms_needs_a_phone_number(world):
 
 
 def test_weekly_digest_for_leaders_and_the_office_once_per_week(reminded):
-    from banli.handling.models import Assignment
-
     Assignment.objects.filter(pk=reminded.item.pk).update(reply_due=D(2025, 10, 1))
     with frozen(D(2025, 10, 13)):
         first = services.digests_send(period="weekly")

@@ -5,14 +5,16 @@ import threading
 from io import StringIO
 
 import pytest
+from django.core import mail
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection, connections
 
-from banli.core.testing import assign, make_proposal
+from banli.core.testing import assign, build_world, make_proposal
 from banli.handling.models import Assignment, HolidayOverride
 from banli.replies.models import Commitment
-from banli.supervision import services
-from banli.supervision.models import Delivery, Notification, Reminder, ReminderPolicy, Supervision
+from banli.supervision import messages, selectors, services
+from banli.supervision.models import Delivery, DeliveryAttempt, Notification, Reminder, ReminderPolicy, Supervision
 from banli.supervision.tests.helpers import frozen, give_contacts, lead_item
 
 D = dt.date
@@ -173,8 +175,6 @@ def test_scan_deadlines_command_prints_one_json_line(world):
 
 
 def test_scan_deadlines_command_rejects_a_bad_date(db):
-    from django.core.management.base import CommandError
-
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("scan_deadlines", "--date", "2025/10/09")
 
@@ -203,8 +203,6 @@ def _race(job) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_racing_create_each_reminder_once():
-    from banli.core.testing import build_world
-
     world = build_world()
     give_contacts(world)
     for i in range(5):
@@ -229,10 +227,6 @@ def test_two_workers_racing_create_each_reminder_once():
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_sending_at_once_send_each_reminder_once():
-    from django.core import mail
-
-    from banli.core.testing import build_world
-    from banli.supervision.models import DeliveryAttempt
 
     world = build_world()
     give_contacts(world)
@@ -252,8 +246,6 @@ def test_two_workers_sending_at_once_send_each_reminder_once():
 
 
 def test_a_units_items_are_reminded_in_one_row_and_each_item_once(world):
-    from banli.supervision import selectors
-
     items = [lead_item(world, reply_due=D(2025, 10, 10)) for _ in range(3)]
     with frozen(D(2025, 10, 9)):
         first = services.scan_deadlines()
@@ -290,8 +282,6 @@ def test_overdue_items_get_one_reminder_per_working_day_late_in_groups(world):
 
 
 def test_overdue_items_of_different_deadlines_share_a_row_each_with_its_own_days_late(world):
-    from banli.supervision import messages
-
     lead_item(world, reply_due=D(2025, 10, 10))
     lead_item(world, reply_due=D(2025, 10, 11))  # the 调休 Saturday
     with frozen(D(2025, 10, 13)):
@@ -307,8 +297,6 @@ def test_overdue_items_of_different_deadlines_share_a_row_each_with_its_own_days
 
 
 def test_a_units_rating_reminder_tells_each_proposer_of_his_own_proposal_only(world):
-    from banli.supervision import messages
-
     give_contacts(world)
     mine = lead_item(world, reply_due=D(2025, 9, 1), proposers=[world.proposer_record])
     theirs = lead_item(world, reply_due=D(2025, 9, 1), proposers=[world.other_proposer_record])

@@ -11,11 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from banli.api.services import api_token_create
 from banli.core.errors import DomainError, NotFound, PermissionDenied
+from banli.core.eventlog import write_event
 from banli.core.testing import assign, make_proposal, make_user, walk_to
 from banli.handling import services as handling
 from banli.handling.models import Event
-from banli.core.eventlog import write_event
 from banli.organizations import services as orgs
 from banli.organizations.choices import Role, UnitKind
 from banli.proposals import services as proposals
@@ -181,8 +182,6 @@ def test_a_unit_cannot_subscribe_and_the_administrator_may_subscribe_for_everyth
 
 
 def _api(user):
-    from banli.api.services import api_token_create
-
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token_create(user=user, scope='write')[1]}")
     return client

@@ -1,13 +1,15 @@
 """Manual 催办: the office urges one unit about several items, with a message; logged and counted."""
+import datetime as dt
+
 import pytest
+from django.core import mail
 
 from banli.core.errors import DomainError, PermissionDenied
+from banli.core.testing import assign, make_proposal
 from banli.handling.models import Event
 from banli.supervision import selectors, services
 from banli.supervision.models import Notification, Reminder
 from banli.supervision.tests.helpers import give_contacts, lead_item
-
-import datetime as dt
 
 
 @pytest.fixture
@@ -17,8 +19,6 @@ def items(world):
 
 
 def test_office_urges_a_unit_about_several_items_with_a_message(world, items, django_capture_on_commit_callbacks):
-    from django.core import mail
-
     with django_capture_on_commit_callbacks(execute=True):
         reminders = services.urge_send(actor=world.office, assignments=items, message="请本周内报送办理进展。")
     assert len(reminders) == 2 and {r.batch for r in reminders} == {reminders[0].batch}
@@ -42,8 +42,6 @@ def test_urging_needs_a_message_and_at_least_one_item(world, items):
 
 
 def test_one_urge_goes_to_one_unit(world, items):
-    from banli.core.testing import assign, make_proposal
-
     _, co = assign(world, make_proposal(world), lead=False)
     with pytest.raises(DomainError, match="一个单位"):
         services.urge_send(actor=world.office, assignments=[items[0], co], message="请加快")
