@@ -4,10 +4,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 
+from banli.demo.builder import DEMO_EMAIL_DOMAIN
+
 
 def is_demo_account(user) -> bool:
-    from banli.demo.builder import DEMO_EMAIL_DOMAIN
-
     return (user.email or "").lower().endswith("@" + DEMO_EMAIL_DOMAIN)
 
 

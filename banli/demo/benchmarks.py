@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import time
 
+from banli.demo.scale import generate
+
 
 def bench_load_demo_scale():
     """Generate 5,000 proposals and report the rate (proposals and events per second)."""
-    from banli.demo.scale import generate
-
     started = time.perf_counter()
     result = generate(5000, batch_size=2500, seed=11)
     elapsed = time.perf_counter() - started

@@ -32,10 +32,11 @@ from banli.organizations.choices import Role, UnitKind
 from banli.organizations.models import User
 from banli.proposals import services as proposals
 from banli.proposals.choices import Body, Level, ProposalKind
-from banli.proposals.models import Session
+from banli.proposals.models import Proposal, Session
 from banli.replies import services as replies
 from banli.replies.choices import CoOpinionState, Rating
 from banli.replies.models import CoOpinion
+from banli.supervision import services as supervision
 
 DEMO_PASSWORD = "banli-demo-2026"
 # Demo accounts carry this e-mail domain; banli.core.auth refuses them unless settings.DEMO_MODE.
@@ -83,7 +84,7 @@ NUMERALS = "一二三四五六七八九十"
 def _travel(ts):
     """Freeze the clock at `ts` for services that read the time themselves (auto_now_add, events)."""
     try:
-        import time_machine
+        import time_machine  # noqa: PLC0415 - optional here (a test extra)
     except ImportError:  # pragma: no cover - time-machine ships with the test extras used by `make demo`
         return contextlib.nullcontext()
     return time_machine.travel(ts, tick=False)
@@ -361,8 +362,6 @@ class DemoLoader:
 
     def supervise(self, plan, item) -> None:
         """Plan a key item's supervision: the leader named at assignment, a site visit later (重点督办)."""
-        from banli.supervision import services as supervision
-
         city = item.proposal.session_id == self.city.pk
         leader = None if city else self.users["gov_leader"]
         leader_name = "分管副市长" if city else leader.display_name.split()[-1] + "（副区长）"
@@ -750,8 +749,6 @@ class DemoLoader:
 
     def load_merged_duplicate(self) -> None:
         """A later proposal on the subject of item 15 (AED): assigned to the same bureau and merged into it."""
-        from banli.proposals.models import Proposal
-
         session, year = self.district, self.district.year
         head = Proposal.objects.get(session=session, number=f"{year}0015")
         start = self.days_ago(30)

@@ -15,14 +15,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import multiprocessing
+import queue as queues
 import random
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from banli.core import eventlog
 from banli.demo import texts as T
+from banli.demo.builder import DemoLoader
 from banli.handling import deadlines
 from banli.handling.choices import AssignmentRole, AssignmentState, DeadlineStep
 from banli.handling.models import Assignment, ContactRecord, Event
@@ -91,8 +94,6 @@ class Context:
 
 def _prepare(n: int, seed: int, now, session_id: int | None = None, label: str = "件") -> Context:
     """Units, accounts, proposers and a new session (or the one given), through the services (reused when present)."""
-    from banli.demo.builder import DemoLoader
-
     office_unit = Unit.objects.filter(name=T.DISTRICT_OFFICE[0]).first()
     if office_unit is None:
         DemoLoader().build_units(now - 400 * DAY)
@@ -164,8 +165,6 @@ def generate(n: int = 0, *, assignments: int = 0, batch_size: int = 2000, seed: 
 
 def analyze() -> None:
     """Refresh the planner's statistics after a bulk load (else plans stay wrong until autovacuum comes by)."""
-    from django.db import connection
-
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 
@@ -204,8 +203,6 @@ def _run(ctx, seed, *, first: int, proposals: int, assignments: int, batch_size:
 
 
 def _worker(session_id: int, seed: int, first: int, proposals: int, assignments: int, batch_size: int, now, queue):
-    from django.db import connections
-
     connections.close_all()  # never share the parent's connection
     ctx = _prepare(0, seed, now, session_id=session_id)
     result = _run(ctx, seed, first=first, proposals=proposals, assignments=assignments, batch_size=batch_size,
@@ -215,9 +212,6 @@ def _worker(session_id: int, seed: int, first: int, proposals: int, assignments:
 
 
 def _run_parallel(ctx, seed, *, n, assignments, batch_size, log, now, workers, result) -> ScaleResult:
-    import multiprocessing
-
-    from django.db import connections
 
     connections.close_all()
     mp = multiprocessing.get_context("fork")
@@ -231,7 +225,6 @@ def _run_parallel(ctx, seed, *, n, assignments, batch_size, log, now, workers, r
              for i, (p, a) in enumerate(shares)]
     for proc in procs:
         proc.start()
-    import queue as queues
 
     received = 0
     while received < len(procs):
@@ -568,8 +561,6 @@ EVENT_COLUMNS = ["proposal_id", "assignment_id", "actor_id", "actor_role", "verb
 
 def _insert_events(rows, chunk: int = 5000) -> None:
     """Insert event rows with executemany, in order (ids follow the chain order)."""
-    from django.db import connection
-
     adapt_time = connection.ops.adapt_datetimefield_value
     table = connection.ops.quote_name(Event._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in EVENT_COLUMNS)

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 from django.db.models import Count, Exists, OuterRef, Q
+from django.http import Http404
+
+from banli.organizations.models import Unit
+from banli.portal.models import PublicReply
+from banli.proposals.models import Session
 
 
 def published():
-    from banli.portal.models import PublicReply
-
     # Defence in depth: the copy exists only for disclosed replies, and the join re-checks it.
     return PublicReply.objects.filter(reply__state="sent", reply__disclosure__in=["full", "summary"],
                                       disclosure__in=["full", "summary"], withdrawn_at__isnull=True)
@@ -51,9 +54,6 @@ def counts(qs):
 
 def facets():
     """Sessions, units and categories that have published replies (for the search form)."""
-    from banli.organizations.models import Unit
-    from banli.proposals.models import Session
-
     base = published()
     sessions = Session.objects.filter(pk__in=base.values("session_id")).order_by("-year", "name")
     units = Unit.objects.filter(pk__in=base.values("unit_id")).order_by("sort_order", "name")
@@ -63,8 +63,6 @@ def facets():
 
 
 def require_published(public_id: int):
-    from django.http import Http404
-
     item = published().select_related("session", "unit", "reply").filter(pk=public_id).first()
     if item is None:
         raise Http404("没有该公开答复。")

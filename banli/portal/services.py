@@ -6,6 +6,13 @@ import re
 from django.db import transaction
 from django.utils import timezone
 
+from banli.core import access, eventlog
+from banli.core.errors import ConflictError, DomainError, PermissionDenied
+from banli.portal.models import PublicReply
+from banli.replies.choices import Disclosure, ReplyState
+from banli.replies.letters import letter_title
+from banli.replies.models import Reply
+
 # Personal data removed from anything published: e-mail addresses, ID card numbers, mobile and landline numbers.
 REDACTED = "[已隐去]"
 _PATTERNS = [
@@ -26,8 +33,6 @@ def redact(text: str) -> str:
 
 def public_text(reply) -> str:
     """全文公开: the reply body; 摘要公开: only its summary; both redacted."""
-    from banli.replies.choices import Disclosure
-
     if reply.disclosure == Disclosure.FULL:
         return redact(reply.body)
     if reply.disclosure == Disclosure.SUMMARY:
@@ -38,12 +43,6 @@ def public_text(reply) -> str:
 @transaction.atomic
 def reply_publish(*, reply_id: int, now=None):
     """Copy a sent reply approved for disclosure to the portal; anything else is not published (idempotent)."""
-    from banli.core import eventlog
-    from banli.portal.models import PublicReply
-    from banli.replies.choices import Disclosure, ReplyState
-    from banli.replies.letters import letter_title
-    from banli.replies.models import Reply
-
     now = now or timezone.now()
     reply = Reply.objects.select_related("assignment__proposal__session", "assignment__unit").get(pk=reply_id)
     if reply.state != ReplyState.SENT or reply.disclosure not in (Disclosure.FULL, Disclosure.SUMMARY):
@@ -65,8 +64,6 @@ def reply_publish(*, reply_id: int, now=None):
 
 def publish_pending(*, now=None) -> int:
     """Publish every sent, disclosed reply not yet on the portal (catch-up job; safe to run any time)."""
-    from banli.replies.models import Reply
-
     pending = Reply.objects.filter(state="sent", disclosure__in=["full", "summary"], publication__isnull=True)
     count = 0
     for reply_id in pending.values_list("pk", flat=True):
@@ -78,11 +75,6 @@ def publish_pending(*, now=None) -> int:
 @transaction.atomic
 def public_reply_withdraw(*, publication, actor, reason: str, now=None):
     """Take a publication off the portal, with the office's reason (the row and the event stay as the record)."""
-    from banli.core import access
-    from banli.core.errors import ConflictError, DomainError, PermissionDenied
-    from banli.core import eventlog
-    from banli.portal.models import PublicReply
-
     now = now or timezone.now()
     assignment = publication.reply.assignment
     if not access.can_withdraw_publication(actor, assignment.proposal):

@@ -8,6 +8,8 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from banli.core.access import can_withdraw_publication
+from banli.core.errors import DomainError, PermissionDenied
 from banli.portal import selectors, services
 
 
@@ -35,8 +37,6 @@ def index(request):
 
 
 def detail(request, public_id: int):
-    from banli.core.access import can_withdraw_publication
-
     item = selectors.require_published(public_id)
     may_withdraw = request.user.is_authenticated and can_withdraw_publication(request.user, item.reply.assignment.proposal)
     return render(request, "portal/detail.html", {"item": item, "rounds": selectors.rounds_of(item),
@@ -47,8 +47,6 @@ def detail(request, public_id: int):
 @require_POST
 def withdraw(request, public_id: int):
     """The office takes a publication off the portal, with a reason."""
-    from banli.core.errors import DomainError, PermissionDenied
-
     item = selectors.require_published(public_id)
     try:
         services.public_reply_withdraw(publication=item, actor=request.user, reason=request.POST.get("reason", ""))

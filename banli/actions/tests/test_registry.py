@@ -6,6 +6,8 @@ from rest_framework import serializers
 
 from banli.actions.registry import ACTIONS, offered_actions
 from banli.api import views as api_views
+from banli.core.testing import assign, make_proposal
+from banli.handling import services as handling
 from banli.handling.workflow import TRANSITIONS
 
 
@@ -38,9 +40,6 @@ def test_every_workflow_transition_is_reachable_through_some_action():
 
 @pytest.mark.django_db
 def test_the_page_offers_a_reassignment_under_its_own_label(world):
-    from banli.core.testing import assign, make_proposal
-    from banli.handling import services as handling
-
     lead, _ = assign(world, make_proposal(world), co=False)
     lead = handling.assignment_sign(assignment=lead, actor=world.lead_office)
     offers = {o.key: o for o in offered_actions(lead, world.lead_office, {"reply": None})}

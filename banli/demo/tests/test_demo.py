@@ -2,22 +2,32 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from banli.core import eventlog
+from banli.demo.builder import CITY_SESSION, DEMO_PASSWORD, demo_accounts, load_demo
 from banli.handling.models import Assignment, Event
 from banli.handling.workflow import STATES, derive_proposal_status
+from banli.organizations.choices import Role
+from banli.organizations.models import Unit, User
+from banli.portal import services as portal
+from banli.proposals.models import Proposal
+from banli.replies.models import Feedback
+from banli.supervision.models import Supervision
+from banli.workbench import selectors
+from banli.workbench.selectors import label_events
 
 
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
     """The demo data loaded once for this module, rolled back at its end."""
-    from banli.demo.builder import load_demo
-
     with django_db_blocker.unblock():
         with transaction.atomic():
             assert load_demo() is True
@@ -26,8 +36,6 @@ def demo(django_db_setup, django_db_blocker):
 
 
 def _counts():
-    from django.apps import apps
-
     return {m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.app_label in
             {"organizations", "proposals", "handling", "replies", "supervision"}}
 
@@ -38,9 +46,6 @@ def test_demo_has_assignments_in_every_workflow_state(demo, db):
 
 
 def test_seed_001_unit_has_33_city_items_4_lead_1_split_28_co_all_answered_on_time_and_satisfied(demo, db):
-    from banli.demo.builder import CITY_SESSION
-    from banli.replies.models import Feedback
-
     city_items = Assignment.objects.filter(unit__name="深圳市滨海区人民政府", proposal__session__name=CITY_SESSION)
     assert city_items.count() == 33
     assert dict(city_items.values_list("role").annotate(n=Count("id"))) == {"lead": 4, "split": 1, "co": 28}
@@ -54,16 +59,12 @@ def test_seed_001_unit_has_33_city_items_4_lead_1_split_28_co_all_answered_on_ti
 
 
 def test_key_items_are_supervised_by_a_named_leader_with_a_visit_on_record(demo, db):
-    from banli.supervision.models import Supervision
-
     supervised = Supervision.objects.all()
     assert supervised.count() >= 2
     assert all(s.proposal.is_key and s.leader_name and s.notes.exists() for s in supervised)
 
 
 def test_a_later_proposal_on_the_same_subject_is_merged_and_handled_beside_its_head(demo, db):
-    from banli.proposals.models import Proposal
-
     (item,) = Proposal.objects.filter(merged_with__isnull=False)
     head = item.merged_with
     assert "AED" in item.title and "除颤器" in head.title and item.session_id == head.session_id
@@ -75,8 +76,6 @@ def test_a_later_proposal_on_the_same_subject_is_merged_and_handled_beside_its_h
 
 
 def test_district_government_hands_city_items_on_to_its_departments(demo, db):
-    from banli.demo.builder import CITY_SESSION
-
     handed_on = Assignment.objects.filter(parent__unit__name="深圳市滨海区人民政府",
                                           proposal__session__name=CITY_SESSION)
     assert handed_on.count() >= 33
@@ -84,8 +83,6 @@ def test_district_government_hands_city_items_on_to_its_departments(demo, db):
 
 
 def test_demo_has_about_twenty_departments_with_two_to_four_sections(demo, db):
-    from banli.organizations.models import Unit
-
     gov = Unit.objects.get(name="深圳市滨海区人民政府")
     departments = Unit.objects.filter(parent=gov, kind="handling_unit").annotate(n=Count("children"))
     assert departments.count() >= 20
@@ -94,24 +91,17 @@ def test_demo_has_about_twenty_departments_with_two_to_four_sections(demo, db):
 
 
 def test_every_role_has_a_demo_account(demo, db):
-    from banli.demo.builder import demo_accounts
-    from banli.organizations.choices import Role
-
     roles = {role for account in demo_accounts() for role in account["role_keys"]}
     assert roles == set(Role.values)
 
 
 def test_proposal_status_is_derived_from_its_assignments(demo, db):
-    from banli.proposals.models import Proposal
-
     for proposal in Proposal.objects.prefetch_related("assignments"):
         pairs = [(a.role, a.state) for a in proposal.assignments.all()]
         assert proposal.status == derive_proposal_status(pairs), proposal.number
 
 
 def test_demo_history_lies_in_the_past_and_its_event_chains_verify(demo, db):
-    from banli.core import eventlog
-
     assert not Event.objects.filter(created_at__gt=timezone.now()).exists()
     assert Event.objects.filter(verb="sign").count() > 100
     checked, broken = eventlog.verify()
@@ -130,8 +120,6 @@ def test_second_run_of_load_demo_changes_nothing(demo, db, settings):
 
 
 def test_demo_accounts_prints_one_account_per_role_in_a_table(demo, db, settings):
-    from banli.demo.builder import DEMO_PASSWORD
-
     settings.DEMO_MODE = True
     out = io.StringIO()
     call_command("demo_accounts", stdout=out)
@@ -141,8 +129,6 @@ def test_demo_accounts_prints_one_account_per_role_in_a_table(demo, db, settings
 
 
 def test_demo_passwords_work_only_in_demo_mode(demo, db, client, settings):
-    from banli.demo.builder import DEMO_PASSWORD
-
     settings.DEMO_MODE = False
     assert not client.login(username="edu_office", password=DEMO_PASSWORD)
     settings.DEMO_MODE = True
@@ -151,10 +137,6 @@ def test_demo_passwords_work_only_in_demo_mode(demo, db, client, settings):
 
 def test_every_event_on_a_proposal_timeline_has_a_chinese_label(demo, db):
     """The timeline never shows a machine verb such as `reply_delivered` to a user."""
-    import re
-
-    from banli.portal import services as portal
-    from banli.workbench.selectors import label_events
 
     portal.publish_pending()  # the periodic job's events appear on timelines too
     verbs = Event.objects.filter(proposal__isnull=False).values_list("verb", flat=True).distinct()
@@ -164,10 +146,6 @@ def test_every_event_on_a_proposal_timeline_has_a_chinese_label(demo, db):
 
 
 def test_the_demo_offices_notification_badge_counts_items_not_every_event(demo, db, capsys):
-    from banli.organizations.choices import Role
-    from banli.organizations.models import User
-    from banli.workbench import selectors
-
     everything = Event.objects.filter(assignment__isnull=False).count()
     for office in User.objects.filter(grants__role=Role.ASSIGNING_OFFICE).distinct().order_by("pk"):
         events = selectors.notification_events(office).count()

@@ -1,6 +1,8 @@
 """`load_demo` refuses to create accounts with public passwords outside demo mode."""
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -15,8 +17,6 @@ def test_load_demo_refuses_outside_demo_mode_and_writes_nothing(db, settings):
 
 
 def test_demo_accounts_says_when_no_demo_data_is_loaded(db, capsys):
-    import io
-
     out = io.StringIO()
     call_command("demo_accounts", stdout=out)
     assert "尚未载入演示数据" in out.getvalue()

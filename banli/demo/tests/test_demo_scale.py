@@ -6,6 +6,7 @@ from collections import defaultdict
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import Count
 
 from banli.core import eventlog
@@ -35,8 +36,6 @@ def test_scale_counts_assignments_generated_in_batches_and_ends_with_analyze(db)
 
 @pytest.mark.django_db(transaction=True)
 def test_scale_runs_in_parallel_processes_on_postgresql():
-    from django.db import connection
-
     if connection.vendor != "postgresql":
         pytest.skip("worker processes need a database server (SQLite's test database lives in this process)")
     session, output = _generate(300, workers=2)

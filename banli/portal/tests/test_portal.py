@@ -1,10 +1,15 @@
 """The public portal: disclosed replies only, redacted, searchable without login; nothing else reachable."""
+import re
+
 import pytest
 from django.urls import reverse
 
 from banli.core.testing import assign, make_proposal, walk_to
+from banli.handling import services as handling
+from banli.handling.models import Event
 from banli.portal import services as portal
 from banli.portal.models import PublicReply
+from banli.portal.tasks import publish_pending_task
 from banli.replies import services
 from banli.replies.tests.helpers import lead_in_progress
 
@@ -143,8 +148,6 @@ def test_portal_list_runs_a_fixed_number_of_queries(client, published, django_as
 
 
 def test_the_periodic_task_publishes_what_is_pending(world):
-    from banli.portal.tasks import publish_pending_task
-
     proposal = make_proposal(world)
     lead, _ = assign(world, proposal)
     walk_to(world, lead, "replied")
@@ -152,8 +155,6 @@ def test_the_periodic_task_publishes_what_is_pending(world):
 
 
 def test_a_rehandled_item_is_one_entry_with_its_rounds(client, world, django_capture_on_commit_callbacks):
-    from banli.handling import services as handling
-
     with django_capture_on_commit_callbacks(execute=True):
         first = _reply(world, number="20259101", title="关于校车的提案", body="一、第一轮答复。")
     lead = first.assignment
@@ -179,8 +180,6 @@ def test_a_rehandled_item_is_one_entry_with_its_rounds(client, world, django_cap
 
 
 def test_the_category_filter_lists_each_category_once(client, world, django_capture_on_commit_callbacks):
-    import re
-
     with django_capture_on_commit_callbacks(execute=True):
         for i in range(3):
             _reply(world, number=f"2025920{i}", title=f"关于公交线路的提案{i}", category="交通")
@@ -189,8 +188,6 @@ def test_the_category_filter_lists_each_category_once(client, world, django_capt
 
 
 def test_the_office_withdraws_a_publication_with_a_reason(client, world, published):
-    from banli.handling.models import Event
-
     full = PublicReply.objects.get(reply=published[0])
     url = reverse("portal:withdraw", args=[full.pk])
     client.force_login(world.lead_office)

@@ -6,6 +6,8 @@ import unicodedata
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from banli.demo.builder import DEMO_PASSWORD, demo_accounts
+
 # Shown first, in this order: one account per role and the units a visitor is most likely to try.
 HIGHLIGHTS = [
     "admin", "city_office", "office", "gov_leader", "gov_handler",
@@ -39,8 +41,6 @@ class Command(BaseCommand):
         parser.add_argument("--all", action="store_true", help="列出全部演示账号")
 
     def handle(self, *args, all: bool, **options):
-        from banli.demo.builder import DEMO_PASSWORD, demo_accounts
-
         accounts = demo_accounts()
         if not accounts:
             self.stdout.write("尚未载入演示数据：请先运行 BANLI_DEMO=1 manage.py load_demo。")

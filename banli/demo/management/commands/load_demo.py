@@ -7,6 +7,10 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from banli.demo.builder import DEMO_PASSWORD, demo_exists, load_demo
+from banli.demo.scale import generate
+from banli.reports.aggregates import rebuild
+
 
 class Command(BaseCommand):
     help = ("载入演示数据（可重复执行，已载入则不做任何改动）；--scale N 生成 N 条交办（约 N/2.34 件提案及其办理过程）"
@@ -22,7 +26,6 @@ class Command(BaseCommand):
     def handle(self, *args, scale: int, batch: int, seed: int, workers: int, **options):
         if scale:
             return self.handle_scale(scale, batch, seed, workers)
-        from banli.demo.builder import DEMO_PASSWORD, demo_exists, load_demo
 
         if demo_exists():
             self.stdout.write("演示数据已存在，未做任何改动。")
@@ -39,8 +42,6 @@ class Command(BaseCommand):
         ))
 
     def handle_scale(self, scale: int, batch: int, seed: int, workers: int):
-        from banli.demo.scale import generate
-
         if scale < 0:
             raise CommandError("--scale 必须是正整数（要生成的交办条数）。")
         if not 1 <= workers <= 32:
@@ -48,7 +49,6 @@ class Command(BaseCommand):
         started = time.monotonic()
         result = generate(assignments=scale, batch_size=batch, seed=seed, workers=workers,
                           log=lambda message: self.stdout.write(f"  {message}"))
-        from banli.reports.aggregates import rebuild
 
         rebuild()  # the bulk rows' events are past any cursor: the figure cells are recounted once
         elapsed = time.monotonic() - started
