@@ -13,6 +13,12 @@ import sys
 import time
 import traceback
 
+import django
+from django.apps import apps
+from django.conf import settings
+from django.db import connection
+from django.test.utils import setup_databases, setup_test_environment, teardown_databases
+
 
 class QueryCounter:
     """Counts the SQL statements the default connection runs while active (every statement of a request through
@@ -27,8 +33,6 @@ class QueryCounter:
         return execute(sql, params, many, context)
 
     def __enter__(self):
-        from django.db import connection
-
         self._cm = connection.execute_wrapper(self)
         self._cm.__enter__()
         return self
@@ -51,13 +55,8 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "banli.settings_test")
     os.environ.setdefault("BANLI_VAR_DIR", os.path.join(os.getcwd(), "var", "bench"))
-    import django
-    from django.apps import apps
-    from django.test.utils import setup_test_environment, get_runner  # noqa: F401
-    from django.conf import settings
 
     django.setup()
-    from django.test.utils import setup_databases, teardown_databases
 
     setup_test_environment()
     # BANLI_BENCH_USE_DB=1 measures the configured database as it is (e.g. a million rows loaded once with

@@ -13,25 +13,38 @@ import io
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess  # nosec B404
 import sys
 import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import psycopg
+from django.conf import settings
+from django.db import connection, connections
+from django.test import override_settings
+from django.utils import timezone
+from openpyxl import Workbook
+
+from banli.exchange import services
+from banli.exchange.models import ImportBatch
+from banli.handling import services as handling
+from banli.ops import loadtest
+from banli.organizations import services as orgs
+from banli.organizations.choices import Role, UnitKind
+from banli.proposals import services as proposals
+from banli.proposals.choices import Body, Level
 
 ROOT = Path(__file__).resolve().parents[2]
 IMPORT_ROWS = int(os.environ.get("BANLI_BENCH_IMPORT_ROWS", "1000"))
 
 
 def _import_world():
-    from django.utils import timezone
-
-    from banli.organizations import services as orgs
-    from banli.organizations.choices import Role, UnitKind
-    from banli.proposals import services as proposals
-    from banli.proposals.choices import Body, Level
 
     office_unit = orgs.unit_create(name="导入基准督查室", kind=UnitKind.ASSIGNING_OFFICE)
     units = [orgs.unit_create(name=f"导入基准第{i}局") for i in range(1, 6)]
@@ -43,8 +56,6 @@ def _import_world():
 
 
 def _list_xlsx(rows: int, units, start: int = 0) -> bytes:
-    from openpyxl import Workbook
-
     book = Workbook()
     sheet = book.active
     sheet.append(["编号", "案由", "提案人", "类别", "主办单位", "会办单位", "是否重点"])
@@ -59,16 +70,9 @@ def _list_xlsx(rows: int, units, start: int = 0) -> bytes:
 def bench_exchange_import():
     """Confirming a 交办清单: the background job's rate over IMPORT_ROWS rows (plan, registrations, assignments,
     events, one transaction), beside the rate of the per-row services it replaced for new items."""
-    from banli.exchange import services
-    from banli.handling import services as handling
-    from banli.proposals import services as proposals
-
     office, units, session = _import_world()
     batch = services.batch_create(actor=office, session=session, filename="交办清单.xlsx",
                                   data=_list_xlsx(IMPORT_ROWS, units))
-    from django.test import override_settings
-
-    from banli.exchange.models import ImportBatch
 
     started = time.perf_counter()
     # From the click to the end: the start checks the plan, the job (inline here: the bench runs in autocommit,
@@ -121,11 +125,6 @@ def _server_log_figures(log: Path, workers: int):
 
 def bench_production_load():
     """N users of mixed roles for D seconds on gunicorn (the production config) and PostgreSQL, demo-sized data."""
-    import psycopg
-    from django.conf import settings
-    from django.db import connection, connections
-
-    from banli.ops import loadtest
 
     if connection.vendor != "postgresql":
         print("# production_load: skipped, needs DATABASE_URL=postgres://… (the production database)", file=sys.stderr)
@@ -181,7 +180,6 @@ def bench_production_load():
         server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:banli.ops.gunicorn_conf",  # nosec B603
                                    "banli.wsgi"], cwd=ROOT, env={**env, "BANLI_BIND": f"127.0.0.1:{port}"},
                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        import httpx
 
         base = f"http://127.0.0.1:{port}"
         for _ in range(120):
@@ -193,10 +191,9 @@ def bench_production_load():
             if server.poll() is not None:
                 raise RuntimeError((var / "web.log").read_text()[-3000:])
             time.sleep(0.5)
-        from unittest import mock
 
         with mock.patch.dict(os.environ):  # the config's defaults are the server's, not this process's
-            from banli.ops import gunicorn_conf
+            from banli.ops import gunicorn_conf  # noqa: PLC0415 - importing it sets os.environ defaults
         print(f"# production_load: {users} users for {seconds:.0f} s on {base} "
               f"({gunicorn_conf.workers} gthread workers x {gunicorn_conf.threads} threads), "
               f"load average before {_loadavg()}", file=sys.stderr)
@@ -223,7 +220,6 @@ def bench_production_load():
                 os.killpg(server.pid, signal.SIGKILL)
                 server.wait()
         admin(f'DROP DATABASE IF EXISTS "{load_db}" WITH (FORCE)')
-        import shutil
 
         if (var / "web.log").exists():  # kept for reading after the run: every request and what the server said
             kept = ROOT / "var" / "bench-load-web.log"

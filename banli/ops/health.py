@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import time
 
+import redis
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connections
 from django.utils import timezone
+
+from banli.handling.holidays import uncovered_years
+from banli.ops.models import Heartbeat
 
 SERVING = ("database", "replica", "cache", "broker")
 
@@ -37,16 +42,12 @@ def _database(alias: str):
 
 
 def _cache():
-    from django.core.cache import cache
-
     token = str(time.time())
     cache.set("banli:health", token, 30)
     return {"ok": cache.get("banli:health") == token}
 
 
 def _broker():
-    import redis
-
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2, socket_connect_timeout=2)
     try:
         client.ping()
@@ -55,8 +56,6 @@ def _broker():
 
 
 def _scheduler():
-    from banli.ops.models import Heartbeat
-
     last = Heartbeat.objects.order_by("-at").first()
     if last is None:
         return {"ok": False, "message": "定期任务（期限扫描、提醒发送）尚未运行过"}
@@ -69,8 +68,6 @@ def _scheduler():
 
 
 def _calendar():
-    from banli.handling.holidays import uncovered_years
-
     missing = uncovered_years(timezone.localdate())
     if missing:
         return {"ok": False, "missing_years": missing,

@@ -28,6 +28,14 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+import django
+import httpx
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+
+from banli.organizations.choices import Role
+
 SIGNIN_PASSWORD = "Load-test-2026!x"
 SIGNIN_USERS = 10
 
@@ -37,17 +45,12 @@ SIGNIN_USERS = 10
 
 def prepare(users: int) -> dict:
     """Sessions for `users` simulated users spread over the demo's accounts by role, and what each may open."""
-    import django
-
     django.setup()
-    from django.contrib.auth import get_user_model
-    from django.test import Client
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+    # After django.setup(): this module is loaded by the parent process too, which never sets Django up.
+    from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: PLC0415 - models need django.setup()
 
-    from banli.core import access
-    from banli.demo.builder import DEMO_EMAIL_DOMAIN
-    from banli.organizations.choices import Role
+    from banli.core import access  # noqa: PLC0415 - models need django.setup()
+    from banli.demo.builder import DEMO_EMAIL_DOMAIN  # noqa: PLC0415 - models need django.setup()
 
     # The demo's accounts sign in only in demo mode; the load runs the production settings, so they become
     # ordinary accounts here, as a unit's real ones would be.
@@ -201,8 +204,6 @@ async def sign_in(client, entry: dict, result: Result) -> bool:
 async def user_loop(base_url: str, entry: dict, deadline: float, result: Result, seed: int,
                     timeout: float = CLIENT_TIMEOUT) -> None:
     """One simulated person: a browser of his own (cookie jar and connection), his own random but seeded pages."""
-    import httpx
-
     rng = random.Random(seed)
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1, keepalive_expiry=KEEPALIVE_EXPIRY)
     async with httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits, follow_redirects=False) as client:

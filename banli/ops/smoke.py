@@ -14,10 +14,12 @@ database. Exit status 0 when every check passed; each check prints one line.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess  # nosec B404: starts our own server processes with fixed argument lists
@@ -26,6 +28,13 @@ import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+import django
+import httpx
+import psycopg
+import redis
+from django.test import override_settings
+from django.utils import timezone
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Banli-test-2026!"  # banli.core.testing.PASSWORD, the seed's users' password
@@ -47,17 +56,10 @@ def check(condition, what: str, detail: str = "") -> None:
 
 def seed() -> dict:
     """A small named world, one assigned proposal, a mailbox for the lead unit's office, next year's calendar."""
-    import datetime as dt
-
-    import django
-
     django.setup()
-    from django.utils import timezone
-
-    from banli.core import testing
-    from banli.handling.models import HolidayOverride
-
-    from django.test import override_settings
+    # After django.setup(): this module is loaded by the parent process too, which never sets Django up.
+    from banli.core import testing  # noqa: PLC0415 - models need django.setup()
+    from banli.handling.models import HolidayOverride  # noqa: PLC0415 - models need django.setup()
 
     # Cheap hashes while building (16 accounts); the two accounts the smoke signs in with get real ones below.
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
@@ -160,10 +162,6 @@ def sign_in(client, username: str, password: str):
 
 
 def run(args) -> int:
-    import httpx
-    import psycopg
-    import redis
-
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url.startswith(("postgres://", "postgresql://")):
         print("the production smoke needs DATABASE_URL=postgres://… (PostgreSQL)", file=sys.stderr)
@@ -307,8 +305,6 @@ def run(args) -> int:
         stack.stop()
         admin(f'DROP DATABASE IF EXISTS "{smoke_db}" WITH (FORCE)')
         if not args.keep_logs:
-            import shutil
-
             shutil.rmtree(var, ignore_errors=True)
 
 

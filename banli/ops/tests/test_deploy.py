@@ -5,6 +5,7 @@ day of installation: a service missing, a queue nobody consumes, a variable the 
 limit nginx cuts shorter than the app, a proxy that gives up before the app does, a deploy check that warns.
 """
 import configparser
+import datetime as dt
 import os
 import re
 import secrets
@@ -15,6 +16,10 @@ from unittest import mock
 
 import pytest
 import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from django.conf import settings
 
 from banli.ops.smoke import ROOT
@@ -126,7 +131,7 @@ def test_nginx_lets_an_upload_at_the_app_limit_through_and_waits_longer_than_the
     assert int(example_env()["BANLI_UPLOAD_MAX_BYTES"]) == settings.BANLI_UPLOAD_MAX_BYTES
     (read_timeout,) = nginx_directive(proxy, "proxy_read_timeout")
     with mock.patch.dict(os.environ):  # the config sets the server's defaults in the environment: not in ours
-        from banli.ops import gunicorn_conf
+        from banli.ops import gunicorn_conf  # noqa: PLC0415 - importing it sets os.environ defaults
     assert int(read_timeout.rstrip("s")) > gunicorn_conf.timeout
 
 
@@ -174,12 +179,6 @@ def test_manage_check_deploy_fails_without_https(tmp_path):
 @pytest.mark.skipif(not Path("/usr/sbin/nginx").exists(), reason="nginx is not installed on this machine")
 def test_nginx_accepts_the_site_file(tmp_path):
     """`nginx -t` on the systemd site file as shipped (Debian's nginx), with a throw-away certificate."""
-    import datetime as dt
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "banli.example.gov.cn")])

@@ -10,6 +10,7 @@ from django.utils import timezone
 from banli.handling.models import HolidayOverride
 from banli.ops.models import Heartbeat
 from banli.ops.services import heartbeat_record
+from banli.supervision.tasks import deliver_due_task, run_scan
 
 pytestmark = pytest.mark.django_db
 
@@ -63,8 +64,6 @@ def test_a_configured_broker_that_is_down_fails_the_health(client, settings):
 
 
 def test_the_scan_and_the_delivery_round_leave_a_heartbeat():
-    from banli.supervision.tasks import deliver_due_task, run_scan
-
     run_scan()
     deliver_due_task()
     assert set(Heartbeat.objects.values_list("name", flat=True)) == {"deadline_scan", "delivery"}

@@ -7,13 +7,20 @@ of its own here; the live test signs two users in to the same account while two 
 own, and none of them may lose his session.
 """
 import asyncio
+import json
+import os
+import subprocess
+import sys
+from importlib import import_module
 
 import httpx
 import pytest
 from django.contrib.sessions.models import Session
+from django.core.cache import cache
 from django.test import Client
 
 from banli.ops import loadtest
+from banli.ops.smoke import ROOT
 from banli.organizations import services as orgs
 
 
@@ -87,15 +94,6 @@ def test_users_keep_their_own_sessions_while_others_sign_in_to_the_same_account(
 
 @pytest.mark.django_db
 def test_with_redis_configured_a_session_outlives_the_cache(settings):
-    import json
-    import os
-    import subprocess
-    import sys
-    from importlib import import_module
-
-    from django.core.cache import cache
-
-    from banli.ops.smoke import ROOT
 
     # The engine the production settings choose when a Redis cache is configured (read without connecting).
     env = {**os.environ, "BANLI_CACHE_URL": "redis://127.0.0.1:6399/7", "DJANGO_SETTINGS_MODULE": "banli.settings_test"}

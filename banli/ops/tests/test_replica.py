@@ -3,6 +3,7 @@ from types import SimpleNamespace
 from unittest import mock
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.http import HttpResponse
 from django.test import RequestFactory
 
@@ -68,7 +69,6 @@ def test_router_sends_domain_reads_to_the_replica_but_keeps_sign_in_state_and_tr
     try:
         assert router.db_for_read(Assignment) == "replica"
         assert router.db_for_read(User) is None
-        from django.contrib.sessions.models import Session
 
         assert router.db_for_read(Session) is None
         with mock.patch("banli.ops.routers.connections") as conns:
