@@ -5,21 +5,25 @@ import re
 
 import django_filters
 from django import forms
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db.models import F
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
+from django.utils.html import escape, format_html_join
+from django.utils.safestring import mark_safe
 
 from banli.core import access
 from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.handling.workflow import STATES
-from banli.core import access
+from banli.ledger.selectors import ledger_assignments, overdue_q
 from banli.organizations.choices import UnitKind
-from banli.organizations.models import Unit
+from banli.organizations.models import RoleGrant, Unit
 from banli.proposals.choices import ProposalKind
 from banli.proposals.models import Session
 from banli.proposals.search import matching_proposals_q
 from banli.replies.choices import UnsatisfiedOutcome
 from banli.replies.selectors import first_round_unsatisfied_q
-from banli.ledger.selectors import ledger_assignments, overdue_q
-
 
 CACHED_CHOICES = ("session", "unit", "handler")
 CHOICES_KEY = "ledger-choices:"
@@ -29,8 +33,6 @@ CHOICES_SECONDS = 60
 def cached_choices(name: str, field) -> list:
     """A filter menu's (value, label) options, kept a minute and dropped whenever a session, unit, user or role
     grant changes here (another server process sees the change within the minute)."""
-    from django.core.cache import cache
-
     key = CHOICES_KEY + name
     choices = cache.get(key)
     if choices is None:
@@ -40,16 +42,10 @@ def cached_choices(name: str, field) -> list:
 
 
 def forget_choices(**kwargs) -> None:
-    from django.core.cache import cache
-
     cache.delete_many([CHOICES_KEY + name for name in CACHED_CHOICES])
 
 
 def _connect_choice_signals():
-    from django.contrib.auth import get_user_model
-    from django.db.models.signals import post_delete, post_save
-
-    from banli.organizations.models import RoleGrant
 
     for model in (Session, Unit, RoleGrant, get_user_model()):
         post_save.connect(forget_choices, sender=model, dispatch_uid=f"ledger-choices-save-{model.__name__}")
@@ -64,9 +60,6 @@ class FastSelect(forms.Select):
     every unit and handler; as templates they cost more than the page's queries). Same markup."""
 
     def render(self, name, value, attrs=None, renderer=None):
-        from django.utils.html import escape, format_html_join
-        from django.utils.safestring import mark_safe
-
         final = self.build_attrs(self.attrs, attrs)
         selected = {"" if v is None else str(v) for v in (value if isinstance(value, (list, tuple)) else [value])}
         options = "".join(
@@ -170,8 +163,6 @@ class LedgerFilter(django_filters.FilterSet):
     def qs(self):
         qs = super().qs
         if not self.data.get("ordering"):
-            from django.db.models import F
-
             # Key items (重点提案) first, then by due date: the stored columns the ledger's indexes are built on.
             qs = qs.order_by(F("key_item").desc(), F("next_due").asc(nulls_last=True), "id")
         elif qs.query.order_by:

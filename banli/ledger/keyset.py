@@ -14,12 +14,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import time
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Case, Exists, F, FloatField, IntegerField, OuterRef, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from banli.proposals import search
+from banli.proposals.models import Proposal
 
 COUNT_CAP = 10_000
 RANK_LIMIT = 1_000
@@ -130,9 +137,6 @@ def capped_count(qs: QuerySet) -> tuple[int, bool, dt.datetime | None]:
     """The number of rows, exact up to COUNT_CAP (reads at most COUNT_CAP + 1 rows); a count that was slow to
     make (a common word searched) is cached briefly, keyed by its SQL, i.e. by the user's scope and the filters.
     Returns (count, capped, when it was counted if it came from the cache)."""
-    import time
-
-    from django.core.cache import cache
 
     cap = COUNT_CAP
     counting = qs.order_by().values("pk")[: cap + 1]
@@ -156,16 +160,11 @@ def _capped(n: int, at=None) -> tuple[int, bool, dt.datetime | None]:
 
 
 def _count_key(sql: str, params) -> str:
-    import hashlib
-
     return "ledger-count:" + hashlib.sha256(f"{sql}|{params!r}".encode()).hexdigest()
 
 
 def _remember_slow_count(key: str, n: int, seconds: float) -> None:
     if seconds > SLOW_COUNT_SECONDS:
-        from django.core.cache import cache
-        from django.utils import timezone
-
         cache.set(key, (n, timezone.now()), COUNT_CACHE_SECONDS)
 
 
@@ -181,8 +180,6 @@ class CountPlan:
 
 
 def count_plan(qs: QuerySet) -> CountPlan:
-    from django.core.cache import cache
-
     counting = qs.order_by().values("pk")[: COUNT_CAP + 1]
     try:
         sql, params = counting.query.sql_with_params()
@@ -196,8 +193,6 @@ def count_plan(qs: QuerySet) -> CountPlan:
 
 
 def _with_row_extras(qs: QuerySet) -> QuerySet:
-    from banli.proposals.models import Proposal
-
     # A 并案 head is known by its merged items; asked for the page's rows only.
     return qs.annotate(merge_head=Exists(Proposal.objects.filter(merged_with=OuterRef("proposal_id"))))
 
@@ -290,8 +285,6 @@ def _page_rows(qs: QuerySet, ordered: QuerySet, n: int, order, plan: CountPlan |
 
     The page's ids are a sub-select of the assignment row alone (ordered index and LIMIT, planned on its own: a
     sub-select with LIMIT is never flattened into the joins), the count an uncorrelated sub-select made once."""
-    import time
-
     try:
         ids_sql, ids_params = ordered.values_list("pk", flat=True)[:n].query.sql_with_params()
     except EmptyResultSet:
@@ -357,8 +350,6 @@ def offset_page(qs: QuerySet, params, *, per_page: int, count: int, capped: bool
 
 def ranked(qs: QuerySet, text: str) -> QuerySet:
     """Order search results by relevance: PostgreSQL's ts_rank over the stored words, SQLite title matches first."""
-    from banli.proposals import search
-
     if search.uses_index():
         rank = search.WordsRank(F("proposal__search_text"), Value(search.tsquery_text(text) or "''"),
                                 output_field=FloatField())

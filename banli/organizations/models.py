@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils.crypto import salted_hmac
 
 from banli.organizations.choices import Role, UnitKind
 
@@ -72,8 +73,6 @@ class User(AbstractUser):
         verbose_name_plural = "用户"
 
     def get_session_auth_hash(self):
-        from django.utils.crypto import salted_hmac
-
         return salted_hmac(
             "banli.organizations.User.get_session_auth_hash",
             f"{self.password}:{self.session_version}",
