@@ -10,14 +10,32 @@ grows with the data.
 from __future__ import annotations
 
 import os
+import resource
 import statistics
+import tempfile
 import time
 
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import connection
+from django.db.models import Count
+from django.test import Client, RequestFactory
+from django.urls import reverse
+from openpyxl import Workbook
 
 from banli.bench import QueryCounter, count_queries
-
+from banli.demo import texts as T
+from banli.demo.scale import analyze, generate
+from banli.exchange import ledger as exports
 from banli.handling.choices import AssignmentRole, AssignmentState
+from banli.handling.models import Assignment
+from banli.ledger.filtersets import filtered_ledger
+from banli.organizations import services as orgs
+from banli.organizations.choices import Role
+from banli.organizations.models import Unit, User
+from banli.proposals.models import Proposal, Session
+from banli.reports.aggregates import rebuild
+from banli.workbench import selectors
 
 SMALL = 1000
 
@@ -28,10 +46,6 @@ def _scale() -> int:
 
 def _pages():
     """(name, username, url, params) for every role's work page and the ledger views users open most."""
-    from django.urls import reverse
-
-    from banli.demo import texts as T
-    from banli.handling.models import Assignment
 
     code = T.DEPARTMENTS[0][0]
     handler = f"scale_{code}_handler"
@@ -61,11 +75,6 @@ def _pages():
 
 def _leader():
     """A leader of the first department (the generator makes handlers and unit offices, not leaders)."""
-    from banli.demo import texts as T
-    from banli.organizations import services as orgs
-    from banli.organizations.choices import Role
-    from banli.organizations.models import Unit, User
-
     if not User.objects.filter(username="scale_bench_leader").exists():
         unit = Unit.objects.filter(name=T.DEPARTMENTS[0][1]).order_by("id").first()
         user = orgs.user_create(username="scale_bench_leader", password=None, display_name="压测分管领导")
@@ -73,9 +82,6 @@ def _leader():
 
 
 def _measure(pages, repeat: int = 5) -> dict[str, tuple[float, int]]:
-    from django.test import Client
-
-    from banli.organizations.models import User
 
     results = {}
     clients: dict[str, Client] = {}
@@ -98,8 +104,6 @@ def _measure(pages, repeat: int = 5) -> dict[str, tuple[float, int]]:
 
 
 def bench_workbench_pages_scale():
-    from banli.demo.scale import generate
-
     n = _scale()
     started = time.perf_counter()
     generate(SMALL, batch_size=2000, seed=7)
@@ -131,14 +135,10 @@ def _ledger_target() -> int:
 
 def _top_up(n: int) -> None:
     """Fill the database up to about `n` assignments with the --scale generator (parallel on PostgreSQL)."""
-    from banli.demo.scale import analyze, generate
-    from banli.handling.models import Assignment
-
     missing = n - Assignment.objects.count()
     if missing > 0:
         workers = int(os.environ.get("BANLI_BENCH_WORKERS", "2")) if connection.vendor == "postgresql" else 1
         generate(assignments=missing, batch_size=2000, seed=18, workers=workers)
-        from banli.reports.aggregates import rebuild
 
         rebuild()
     else:
@@ -158,14 +158,6 @@ def _median_ms(fn, repeat: int) -> float:
 def bench_ledger_at_scale():
     """Ledger variants, the Django admin changelist's same views and the raw SQL floor, figures and dashboard, at
     BANLI_BENCH_LEDGER_ASSIGNMENTS assignments (default 1,000,000; generated when missing), medians of 15."""
-    from django.contrib.auth import get_user_model
-    from django.test import Client
-    from django.urls import reverse
-
-    from banli.demo import texts as T
-    from banli.handling.models import Assignment
-    from banli.organizations.models import Unit
-    from banli.proposals.models import Session
 
     repeat = int(os.environ.get("BANLI_BENCH_REPEAT", "15"))
     started = time.perf_counter()
@@ -186,10 +178,6 @@ def bench_ledger_at_scale():
     admin = User.objects.filter(username="bench_admin").first()
     if admin is None:
         admin = User.objects.create_superuser("bench_admin", "bench@example.gov.cn", None)
-    from django.test import RequestFactory
-
-    from banli.workbench import selectors
-    from banli.ledger.filtersets import filtered_ledger
 
     factory = RequestFactory()
     clients_users = {"office": office, "unit": unit_user}
@@ -248,8 +236,6 @@ def bench_ledger_at_scale():
 
         def cold(page=page):
             # The same page with every cache emptied first (counts kept a minute, menus, calendar): the worst case.
-            from django.core.cache import cache
-
             cache.clear()
             page()
 
@@ -315,10 +301,6 @@ def bench_ledger_at_scale():
 
 def _proposal_pages(client, repeat):
     """The proposal page's query count for an item with one assignment and for the one with the most: constant."""
-    from django.db.models import Count
-    from django.urls import reverse
-
-    from banli.proposals.models import Proposal
 
     busiest = (Proposal.objects.annotate(n=Count("assignments")).order_by("-n", "id").values_list("pk", "n").first())
     single = (Proposal.objects.annotate(n=Count("assignments")).filter(n=1).order_by("id").values_list("pk", "n").first())
@@ -340,19 +322,6 @@ def _proposal_pages(client, repeat):
 def _export(client, user):
     """The unit user's whole ledger as .xlsx through the page's link: time to the first byte, to the last, the
     process's peak memory, against the floor: the same rows (same queries) written by openpyxl in write-only mode."""
-    import resource
-    import tempfile
-
-    from django.test import RequestFactory
-    from django.urls import reverse
-    from openpyxl import Workbook
-
-    from banli.exchange import ledger as exports
-    from banli.ledger.filtersets import filtered_ledger
-
-    from django.db.models import Count
-
-    from banli.handling.models import Assignment
 
     # One state of the unit's ledger, the one nearest BANLI_BENCH_EXPORT_ROWS rows (default 5,000), so the run
     # stays short at a million assignments; the ratio to the floor does not depend on the size.

@@ -4,6 +4,8 @@ Forms only parse and validate input; the service they feed decides and writes.
 """
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.utils import timezone
 
@@ -11,7 +13,6 @@ from banli.core.forms import BootstrapMixin, textarea
 from banli.organizations.models import Unit
 from banli.proposals.choices import Body, Level, ProposalKind
 from banli.proposals.models import Session
-
 
 # --- the assigning office ---------------------------------------------------------------------
 
@@ -49,8 +50,6 @@ class ProposalForm(BootstrapMixin, forms.Form):
             self.fields["session"].queryset = sessions
 
     def clean_proposers(self):
-        import re
-
         names = [n.strip() for n in re.split(r"[、,，;；\n]+", self.cleaned_data["proposers"]) if n.strip()]
         if not names:
             raise forms.ValidationError("请至少填写一位提案人（领衔人）。")

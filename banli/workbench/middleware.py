@@ -1,6 +1,10 @@
 """Security headers Django does not set itself: a strict Content-Security-Policy and a Permissions-Policy."""
 from __future__ import annotations
 
+from django.conf import settings
+from django.shortcuts import resolve_url
+from django_htmx.http import HttpResponseClientRedirect
+
 # Everything is served by the app itself (government intranets have no internet), so 'self' is enough.
 # Inline styles are allowed because Bootstrap's components set style attributes; scripts are not.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -43,10 +47,6 @@ class HtmxLoginRedirectMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from django.conf import settings
-        from django.shortcuts import resolve_url
-        from django_htmx.http import HttpResponseClientRedirect
-
         response = self.get_response(request)
         if getattr(request, "htmx", False) and response.status_code in (301, 302):
             location = response.get("Location", "")

@@ -7,18 +7,40 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import BooleanField, Case, Count, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from banli.core import access
-from banli.ledger.selectors import due_expression, ledger_assignments, ledger_page, ledger_sessions, overdue_q  # noqa: F401
 from banli.handling.choices import FINAL_STATES, AssignmentRole, AssignmentState
 from banli.handling.deadlines import RehandleDeadlines, WorkCalendar
 from banli.handling.models import AdjustmentRequest, Assignment, Event, ExtensionRequest
-from banli.handling.workflow import STATES
+from banli.handling.workflow import STATES, TRANSITIONS, state_label
+from banli.ledger.selectors import (  # noqa: F401
+    due_expression,
+    ledger_assignments,
+    ledger_page,
+    ledger_sessions,
+    overdue_q,
+)
 from banli.organizations.choices import Role
+from banli.proposals.models import ProposalProposer
 from banli.replies.choices import Rating, ReplyState, UnsatisfiedOutcome
 from banli.replies.models import Feedback, Reply
+from banli.supervision.models import Supervision
+from banli.workbench.models import NotificationCursor
 
 WARNING_WORKING_DAYS = 5
 ROW_LIMIT = 50
@@ -55,8 +77,6 @@ LIGHT_LABELS = {"red": "已逾期", "yellow": "临近期限", "green": "正常",
 
 def key_item_expression(prefix: str = ""):
     """A key item (重点提案): marked key, or under supervision (督办). `prefix` leads from the row to its assignment."""
-    from banli.supervision.models import Supervision
-
     # An uncorrelated IN over the few supervised items, not a lookup per row of the sort.
     supervised = Supervision.objects.values("proposal_id")
     return ExpressionWrapper(Q(**{f"{prefix}proposal__is_key": True}) | Q(**{f"{prefix}proposal_id__in": supervised}),
@@ -230,8 +250,6 @@ def _rate(part: int, whole: int) -> str:
 
 def proposer_assignments(user) -> QuerySet:
     """The assignments of the items the user signed as a proposer (not withdrawn)."""
-    from banli.proposals.models import ProposalProposer
-
     mine = ProposalProposer.objects.filter(proposer__user=user).values("proposal_id")
     return Assignment.objects.filter(proposal__in=mine).exclude(state=AssignmentState.WITHDRAWN)
 
@@ -315,8 +333,6 @@ def proposal_timeline(user, proposal, assignments) -> list:
 
 def label_events(events) -> list:
     """Attach the Chinese names of each event's action and new state."""
-    from banli.handling.workflow import TRANSITIONS, state_label
-
     events = list(events)
     for event in events:
         transition = TRANSITIONS.get(event.verb)
@@ -386,8 +402,6 @@ NOTICE_KINDS = {
 
 def notification_events(user) -> QuerySet:
     """Events that concern the user, made by someone else: those that need his action or attention."""
-    from banli.proposals.models import ProposalProposer
-
     q = Q(pk__in=[])
     if access.is_unit_staff(user):
         handled = access.handled_assignments(user)
@@ -407,15 +421,11 @@ def _fresh_since():
 
 
 def _cursor(user) -> int:
-    from banli.workbench.models import NotificationCursor
-
     return NotificationCursor.objects.filter(user=user).values_list("last_seen_event_id", flat=True).first() or 0
 
 
 def unread_count(user) -> int:
     """Unread notifications as the centre lists them: one per item and day, counted up to NOTIFICATION_LIMIT."""
-    from django.db.models.functions import TruncDate
-
     unread = notification_events(user).filter(pk__gt=_cursor(user), created_at__gte=_fresh_since()).order_by()
     groups = unread.annotate(day=TruncDate("created_at")).values("proposal_id", "day").distinct()
     return len(groups[:NOTIFICATION_LIMIT])

@@ -3,10 +3,16 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from banli.assist.choices import SuggestionTask
+from banli.assist.services import suggestion_decision_record
 from banli.core.errors import DomainError
 from banli.handling import services as handling
 from banli.handling.choices import AssignmentRole
+from banli.handling.models import Event
+from banli.handling.services import assignments_key_set
 from banli.proposals import services as proposals
+from banli.proposals.models import Proposal
+from banli.supervision.selectors import is_key_item
 from banli.workbench.models import NotificationCursor
 
 ROLE_ORDER = {AssignmentRole.LEAD: 0, AssignmentRole.SPLIT: 1, AssignmentRole.CO: 2}
@@ -29,8 +35,6 @@ def proposal_register(*, actor, session, kind, number, title, proposers, body=""
     proposal = proposals.proposal_create(actor=actor, session=session, kind=kind, number=number, title=title,
                                          proposers=proposers, body=body, category=category, is_key=is_key)
     if category_suggested:  # shown: logged as accepted, changed, or ignored when no category was given
-        from banli.assist.choices import SuggestionTask
-        from banli.assist.services import suggestion_decision_record
 
         suggestion_decision_record(proposal=proposal, task=SuggestionTask.CATEGORY, suggested=category_suggested,
                                    decided={"label": category}, actor=actor)
@@ -69,9 +73,6 @@ def assignments_create_many(*, proposal, actor, units_and_roles: list[tuple],
     ordered = sorted(units_and_roles, key=lambda pair: ROLE_ORDER[pair[1]])
     created = [handling.assignment_create(proposal=proposal, unit=unit, role=role, actor=actor) for unit, role in ordered]
     if routing_suggested:
-        from banli.assist.choices import SuggestionTask
-        from banli.assist.services import suggestion_decision_record
-
         logged, decided = _routing_decision(ordered, routing_suggested)
         suggestion_decision_record(proposal=proposal, task=SuggestionTask.ROUTING, suggested=logged, decided=decided,
                                    actor=actor)
@@ -80,9 +81,6 @@ def assignments_create_many(*, proposal, actor, units_and_roles: list[tuple],
 
 def proposal_mark_key(*, actor, proposal, is_key: bool):
     """Mark or unmark a key item (重点提案)."""
-    from banli.handling.services import assignments_key_set
-    from banli.supervision.selectors import is_key_item
-
     proposal = proposals.proposal_update(actor=actor, proposal=proposal, is_key=is_key)
     assignments_key_set(proposal_ids=[proposal.pk], key=is_key_item(proposal))
     return proposal
@@ -91,8 +89,6 @@ def proposal_mark_key(*, actor, proposal, is_key: bool):
 def proposal_merge_with(*, actor, proposal, other):
     """并案 from the proposal page: the item on the page joins `other`'s group, except that a head (主件) the page
     shows takes a standalone `other` into its own group (the rules themselves are in proposals.proposal_merge)."""
-    from banli.proposals.models import Proposal
-
     is_head = Proposal.objects.filter(merged_with=proposal).exists()
     standalone = other.merged_with_id is None and not Proposal.objects.filter(merged_with=other).exists()
     if is_head and proposal.merged_with_id is None and standalone and other.session_id == proposal.session_id:
@@ -103,8 +99,6 @@ def proposal_merge_with(*, actor, proposal, other):
 @transaction.atomic
 def notifications_mark_read(*, user, up_to: int | None = None) -> NotificationCursor:
     """Mark every notification up to event `up_to` (default: the latest) as read."""
-    from banli.handling.models import Event
-
     if up_to is None:
         up_to = Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
     cursor, _ = NotificationCursor.objects.select_for_update().get_or_create(user=user)

@@ -8,12 +8,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from banli.actions.registry import ACTIONS, offered_actions
 from banli.assist import selectors as assist
@@ -21,17 +23,18 @@ from banli.assist.selectors import suggest_quietly
 from banli.core import access
 from banli.core.errors import ConflictError, DomainError, PermissionDenied
 from banli.handling.choices import AssignmentRole, AssignmentState
+from banli.handling.holidays import uncovered_years
 from banli.handling.models import Assignment, ContactRecord, Event
+from banli.ledger.filtersets import filtered_ledger
 from banli.organizations.choices import UnitKind
 from banli.organizations.models import Unit
+from banli.organizations.services import user_password_changed
 from banli.proposals import services as proposal_services
 from banli.proposals.models import Proposal, Session
 from banli.proposals.selectors import merge_group
 from banli.replies import selectors as reply_selectors
-from banli.replies.models import CoOpinion, Commitment, Feedback, Reply
-from banli.workbench import roles, selectors, services
-from banli.workbench import ledger_html
-from banli.ledger.filtersets import filtered_ledger
+from banli.replies.models import Commitment, CoOpinion, Feedback, Reply
+from banli.workbench import ledger_html, roles, selectors, services
 from banli.workbench.forms import ProposalForm, SessionForm
 
 LEDGER_PAGE_SIZE = 50
@@ -52,8 +55,6 @@ def home(request):
     sections = selectors.workbench_for(request.user, role, clock) if role else []
     template = selectors.HOME_TEMPLATES.get(role, "workbench/home.html")
     # The office is told of a year whose holidays nobody has entered: its deadlines count Monday to Friday.
-    from banli.handling.holidays import uncovered_years
-
     calendar_gaps = uncovered_years(clock.today) if access.can_keep_calendar(request.user) else []
     return render(request, template, {"nav": "home", "sections": sections, "role": role, "clock": clock,
                                       "role_label": roles.grant_label(grant) if grant else "",
@@ -76,8 +77,6 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("workbench:home")
 
     def form_valid(self, form):
-        from banli.organizations.services import user_password_changed
-
         response = super().form_valid(form)
         user_password_changed(user=self.request.user)
         messages.success(self.request, "密码已修改。")
@@ -256,8 +255,6 @@ def ledger(request):
     if assist.can_use_assist(request.user) and not request.htmx:
         # 热点归类 per session the user has items in, newest first.
         # A list of links, kept a minute per user (it probes each session for the user's rows).
-        from django.core.cache import cache
-
         key = f"ledger-topic-sessions:{request.user.pk}"
         sessions = cache.get(key)
         if sessions is None:
@@ -401,8 +398,6 @@ def proposal_key(request, pk):
 def _back_to_proposal(request, proposal):
     """After a 并案 change the whole page is stale (status line, similar list, timeline): load it again.
     An htmx request is told to do so (HX-Redirect), a plain form post is redirected."""
-    from django_htmx.http import HttpResponseClientRedirect
-
     url = reverse("workbench:proposal", args=[proposal.pk])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 

@@ -2,9 +2,12 @@
 register and assign pages, similar proposals on the proposal page, the reply check on the draft form and at
 核稿. The suggestions come from models trained on a small generated corpus (banli.assist.tests.helpers)."""
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from banli.assist.models import SuggestionDecision
+from banli.assist.selectors import routing_suggestions
 from banli.assist.tests.conftest import trained_models_dir  # noqa: F401 (fixture)
 from banli.core.testing import assign, walk_to
 from banli.handling import services as handling
@@ -67,8 +70,6 @@ def test_routing_on_the_assign_page_shows_units_with_reasons_and_one_click_butto
 
 
 def _suggested_units(w, proposal):
-    from banli.assist.selectors import routing_suggestions
-
     suggestions = routing_suggestions(user=w.office, proposal=proposal)
     lead = next(s for s in suggestions if s["role"] == "lead")
     cos = [s for s in suggestions if s["role"] == "co"]
@@ -331,9 +332,6 @@ def test_the_office_sees_how_often_the_suggestions_were_taken(client, trained):
 def test_pages_cost_the_same_queries_with_or_without_a_model_and_similar_items(client, world, settings, tmp_path,
                                                                                 trained_models_dir, page):  # noqa: F811
     """The suggestions are fetched afterwards (htmx), so the page itself never waits for a model or the index."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     p = make(world)
     assign(world, p, co=False)
     user = world.office

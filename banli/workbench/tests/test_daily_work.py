@@ -1,6 +1,7 @@
 """The clerk's daily work without traps: limits said, not applied silently; the ledger finds proposers;
 assigning asks for the lead; sending twice says it was already sent (issue 16, points 11-13)."""
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -8,9 +9,11 @@ from django.utils import timezone
 
 from banli.core.errors import DomainError
 from banli.core.testing import assign, make_proposal, walk_to
+from banli.handling import services as handling
 from banli.handling.models import Assignment
 from banli.proposals.models import Proposal
 from banli.replies import services as replies
+from banli.replies import services as replies_services
 from banli.replies.models import Reply
 
 pytestmark = pytest.mark.django_db
@@ -106,8 +109,6 @@ def test_assigning_without_a_lead_asks_for_one(client, world):
 # --- 9. the proposer's home: one card per proposal ----------------------------------------------------
 
 def test_the_proposer_sees_one_card_per_proposal_with_its_units_and_his_own_ratings(client, world):
-    import re
-
     proposal = make_proposal(world, number="20250301")
     lead, co = assign(world, proposal)
     walk_to(world, lead, "rated")  # both proposers rated 满意
@@ -125,8 +126,6 @@ def test_the_proposer_sees_one_card_per_proposal_with_its_units_and_his_own_rati
 # --- 8. notifications that can be read ---------------------------------------------------------------
 
 def test_the_office_is_told_what_needs_it_grouped_per_item_and_day(client, world):
-    import re
-
     items = []
     for i in range(3):
         proposal = make_proposal(world, number=f"2025040{i}")
@@ -156,8 +155,6 @@ def test_the_office_is_told_what_needs_it_grouped_per_item_and_day(client, world
 
 
 def test_the_handler_hears_that_his_reply_was_returned(client, world):
-    from banli.replies import services as replies_services
-
     proposal = make_proposal(world, number="20250410")
     lead = walk_to(world, assign(world, proposal)[0], "reply_review")
     reply = replies_services.current_reply(lead)
@@ -171,7 +168,6 @@ def test_the_handler_hears_that_his_reply_was_returned(client, world):
 def test_after_an_action_the_status_follows_the_state_and_old_banners_go(client, world):
     proposal = make_proposal(world, number="20250501")
     lead, co = assign(world, proposal)
-    from banli.replies import services as replies_services
 
     replies_services.co_opinion_send(
         assignment=walk_to_co(world, co), actor=world.co_handler, body="会办意见。")
@@ -187,8 +183,6 @@ def test_after_an_action_the_status_follows_the_state_and_old_banners_go(client,
 
 
 def walk_to_co(world, co):
-    from banli.handling import services as handling
-
     co = handling.assignment_sign(assignment=co, actor=world.co_office)
     return handling.assignment_assign_section(assignment=co, actor=world.co_office, section=world.co_section,
                                               handler=world.co_handler)

@@ -6,6 +6,7 @@ import datetime as dt
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from banli.api.services import api_token_create
 from banli.core.testing import assign, make_proposal, walk_to
 from banli.handling import services as handling
 from banli.handling.models import AdjustmentRequest, ExtensionRequest
@@ -36,8 +37,6 @@ def test_deciding_an_adjustment_already_decided_on_the_page_is_a_conflict(world,
 
 
 def test_deciding_an_adjustment_already_decided_on_the_api_is_a_conflict(world):
-    from banli.api.services import api_token_create
-
     lead = _decided_adjustment(world)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token_create(user=world.office, scope='write')[1]}")

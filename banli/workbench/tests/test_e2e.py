@@ -5,8 +5,10 @@ import pytest
 
 from banli.assist.models import SuggestionDecision
 from banli.assist.tests.conftest import trained_models_dir  # noqa: F401 (fixture)
+from banli.core.testing import assign, make_proposal, walk_to
 from banli.handling.models import Assignment
 from banli.proposals.models import Proposal
+from banli.proposals.services import proposal_create
 from banli.replies.models import Reply
 from banli.workbench.tests.e2e_helpers import Person
 
@@ -26,8 +28,6 @@ def test_a_proposal_lives_its_whole_life_across_roles(transactional_db, live_ser
                                                       settings, trained_models_dir):  # noqa: F811
     w = world
     settings.BANLI_ASSIST_DIR = trained_models_dir  # smart assist trained on a small generated corpus
-    from banli.core.testing import assign, walk_to
-    from banli.proposals.services import proposal_create
 
     # An item of the same session on the same subject, already answered: the similar list offers it for 并案.
     twin = proposal_create(actor=w.office, session=w.session, number="20250101", title="关于推进城区教育集团化办学的建议",
@@ -207,8 +207,6 @@ def test_a_proposal_lives_its_whole_life_across_roles(transactional_db, live_ser
 
 
 def test_a_proposer_rates_on_a_phone(transactional_db, live_server, browser, world, screenshots):
-    from banli.core.testing import assign, make_proposal, walk_to
-
     w = world
     proposal = make_proposal(w, title="关于优化公交线路的提案")
     lead, _ = assign(w, proposal, co=False)

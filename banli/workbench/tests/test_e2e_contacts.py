@@ -1,6 +1,7 @@
 """End-to-end: a proposer's contacts on the proposal page, masked until a handler asks for one value (under the CSP)."""
 import pytest
 
+from banli.core.testing import assign, make_proposal
 from banli.handling.models import Event
 from banli.workbench.tests.e2e_helpers import Person
 
@@ -9,8 +10,6 @@ pytestmark = [pytest.mark.e2e]
 
 def test_a_handler_sees_contacts_masked_and_reveals_the_phone_with_one_click(transactional_db, live_server, browser,
                                                                              world, screenshots):
-    from banli.core.testing import assign, make_proposal
-
     w = world
     w.proposer_record.phone, w.proposer_record.address = "13812340000", "深圳市龙岗区龙城街道某某路1号"
     w.proposer_record.save()

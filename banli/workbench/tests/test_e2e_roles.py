@@ -3,10 +3,13 @@ within two clicks; no page it uses scrolls sideways on a 390 px phone; every pag
 Screenshots of each role's home, the proposal page and the ledger, on desktop and phone, are saved."""
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
 
+from banli.core.tests import matrix_world
+from banli.workbench.tests.conftest import artifacts_folder
 from banli.workbench.tests.crawl import ROLE_USERS, crawl, required_pages, url_name
 from banli.workbench.tests.e2e_helpers import Person
 
@@ -18,8 +21,6 @@ SLOW = 45000  # a crawl loads many pages on a shared machine: wait longer than t
 
 @pytest.fixture
 def matrix(transactional_db):
-    from banli.core.tests import matrix_world
-
     return matrix_world.build()
 
 
@@ -67,9 +68,6 @@ def _shots(person, screenshots, matrix, role, suffix):
         try:
             screenshots(person.page, name)
         except Exception:  # noqa: BLE001 - a very long page can fail as one full-page capture: keep the screen
-            import os
-
-            from banli.workbench.tests.conftest import artifacts_folder
 
             person.page.screenshot(path=os.path.join(artifacts_folder(), f"{name}.png"))
 

@@ -3,7 +3,9 @@ unit re-handles it, sends a new reply, the proposer rates 满意, and the histor
 proposer, the unit and the office. Screenshots of each step are saved as artifacts."""
 import pytest
 
+from banli.core.testing import assign, make_proposal, review_through, walk_to
 from banli.handling.models import Assignment
+from banli.replies import services as replies
 from banli.workbench.tests.e2e_helpers import Person
 
 pytestmark = [pytest.mark.e2e]
@@ -24,9 +26,6 @@ def _rounds(person, assignment_id):
 
 def test_unsatisfied_to_do_rehandling_then_satisfied_with_the_history_shown(transactional_db, live_server, browser,
                                                                             world, screenshots):
-    from banli.core.testing import assign, make_proposal, review_through, walk_to
-    from banli.replies import services as replies
-
     w = world
     proposal = make_proposal(w, title="关于增加学位供给的提案")
     lead, _ = assign(w, proposal, co=False)

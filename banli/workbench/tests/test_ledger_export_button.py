@@ -7,6 +7,8 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from banli.core.testing import assign, make_proposal
+from banli.handling import services as handling
 from banli.workbench.tests.test_query_counts import bulk_items
 
 pytestmark = pytest.mark.django_db
@@ -61,8 +63,6 @@ def test_the_export_button_follows_the_filter_after_an_htmx_refresh(client, worl
 
 
 def test_a_unit_exports_only_its_own_rows_and_outsiders_get_nothing(client, world):
-    from banli.core.testing import assign, make_proposal
-
     bulk_items(world, 6)
     other = make_proposal(world, title="关于社区医院的提案", proposers=[world.other_proposer_record])
     assign(world, other, co=False)
@@ -80,9 +80,6 @@ def test_a_unit_exports_only_its_own_rows_and_outsiders_get_nothing(client, worl
 
 
 def test_withdrawn_assignments_are_left_out_of_both_unless_their_state_is_chosen(client, world):
-    from banli.core.testing import assign, make_proposal
-    from banli.handling import services as handling
-
     p = make_proposal(world, title="关于撤回事项的提案")
     lead, _ = assign(world, p, co=False)
     handling.assignment_withdraw(assignment=lead, actor=world.office, reason="交办有误")

@@ -8,9 +8,11 @@ from django.utils import timezone
 
 from banli.core.testing import assign, make_proposal
 from banli.handling import services as handling
-from banli.handling.models import Assignment
 from banli.handling.deadlines import next_due
+from banli.handling.models import Assignment
 from banli.ledger import keyset as ledger
+from banli.proposals.services import proposal_update
+from banli.supervision.services import supervision_create
 from banli.workbench.tests.test_query_counts import bulk_items, count_queries
 
 pytestmark = pytest.mark.django_db
@@ -104,8 +106,6 @@ def test_unit_staff_list_their_units_assignments_and_the_office_its_sessions(cli
 
 
 def test_search_finds_two_character_words_in_title_body_and_proposer_names(client, world):
-    from banli.proposals.services import proposal_update
-
     p = make_proposal(world, number="S1", title="关于完善社区养老服务的提案")
     proposal_update(actor=world.office, proposal=p, body="建议增加日间照料中心。")  # the search words follow edits
     assign(world, p, co=False)
@@ -125,7 +125,6 @@ def test_the_stored_columns_follow_the_services(world):
     lead, co = assign(world, p)
     assert lead.session_id == p.session_id and not lead.key_item
     assert (lead.next_due, lead.next_due_kind) == (lead.sign_due, "sign")
-    from banli.supervision.services import supervision_create
 
     supervision_create(actor=world.office, proposal=p, leader_name="王副区长")
     assert set(Assignment.objects.filter(proposal=p).values_list("key_item", flat=True)) == {True}

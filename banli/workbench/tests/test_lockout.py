@@ -1,6 +1,11 @@
 """Issue 17.10: lockout per account and per address+account (never a whole address), logged as a security event;
 the client address comes from X-Forwarded-For only when a trusted proxy (BANLI_TRUSTED_PROXIES) sent it."""
+import os
+import subprocess
+import sys
+
 import pytest
+from axes.handlers.proxy import AxesProxyHandler
 from django.test import RequestFactory
 from django.urls import reverse
 
@@ -13,8 +18,6 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def axes_on(settings):
-    from axes.handlers.proxy import AxesProxyHandler
-
     settings.AXES_ENABLED = True
     settings.AXES_FAILURE_LIMIT = 3
     AxesProxyHandler.handler = None  # let axes pick up the settings of this test
@@ -77,10 +80,6 @@ def test_the_forwarded_address_is_believed_only_from_a_trusted_proxy(settings):
 
 
 def test_a_bad_trusted_proxy_entry_stops_the_start_naming_the_variable():
-    import os
-    import subprocess
-    import sys
-
     env = {**os.environ, "BANLI_TRUSTED_PROXIES": "10.0.0.5,nginx.local"}
     result = subprocess.run([sys.executable, "-c", "import banli.settings"], env=env, capture_output=True, text=True,
                             timeout=60)

@@ -3,9 +3,11 @@ import pytest
 from django.urls import reverse
 
 from banli.core.testing import assign, walk_to
+from banli.handling import services as handling
 from banli.handling.models import Event
 from banli.proposals import services as proposals
 from banli.proposals.models import Proposal
+from banli.workbench import selectors
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +102,6 @@ def test_a_unit_that_cannot_open_the_other_items_learns_only_how_many_there_are(
     w = twins
     hidden = proposals.proposal_create(actor=w.office, session=w.session, number="20250013", proposers=["赵委员"],
                                        title="卫健局的事项：关于学位的建议")
-    from banli.handling import services as handling
 
     handling.assignment_create(proposal=hidden, unit=w.other_unit, role="lead", actor=w.office)
     proposals.proposal_merge(actor=w.office, proposal=hidden, into=w.b)
@@ -177,8 +178,6 @@ def test_the_ledger_tags_merged_items_and_heads(client, twins):
 
 
 def test_the_units_handling_a_merged_item_hear_of_the_merge_and_others_do_not(twins):
-    from banli.workbench import selectors
-
     w = twins
     proposals.proposal_merge(actor=w.office, proposal=w.a, into=w.b)
     heard = {e.verb for e in selectors.notification_events(w.lead_handler)}

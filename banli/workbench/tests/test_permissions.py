@@ -1,9 +1,13 @@
 """Who may see and do what on the workbench's pages: outsiders get 403/404/redirect and see nothing."""
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from banli.core.testing import assign, make_proposal, walk_to
+from banli.handling import services as handling
 from banli.handling.models import Assignment, Event
+from banli.organizations import services as orgs
+from banli.organizations.choices import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -119,9 +123,6 @@ def test_action_with_htmx_returns_the_panel_with_a_success_message(client, world
 
 
 def test_other_units_contacts_and_drafts_are_hidden_from_the_timeline(client, world, item):
-    from banli.handling import services as handling
-    from django.utils import timezone
-
     proposal, lead, co = item
     lead = walk_to(world, lead, "in_progress")
     handling.contact_log(assignment=lead, actor=world.lead_handler, phase="before", method="phone",
@@ -150,9 +151,6 @@ def test_only_the_assigning_office_may_register_and_assign(client, world, item):
 
 
 def test_role_switch_accepts_only_the_users_own_grants(client, world):
-    from banli.organizations import services as orgs
-    from banli.organizations.choices import Role
-
     orgs.role_grant(user=world.lead_office, role=Role.HANDLER, unit=world.lead_section)
     client.force_login(world.lead_office)
     mine = world.lead_office.grants.get(role=Role.HANDLER)

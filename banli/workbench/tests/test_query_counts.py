@@ -7,7 +7,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from banli.core.testing import assign, make_proposal, walk_to
+from banli.handling import services as handling
 from banli.handling.models import Assignment
+from banli.organizations import services as orgs
 from banli.proposals.models import Proposal, ProposalProposer
 
 pytestmark = pytest.mark.django_db
@@ -88,10 +91,6 @@ def test_ledger_paginates_and_keeps_filters_in_links(client, world):
 @pytest.mark.parametrize("name", ["office", "lead_office", "co_office"])
 def test_proposal_page_queries_do_not_grow_with_its_assignments(client, world, name):
     """Replies, opinions, contacts, commitments and ratings are read once for all of the item's assignments."""
-    from banli.core.testing import assign, make_proposal, walk_to
-    from banli.handling import services as handling
-    from banli.organizations import services as orgs
-
     proposal = make_proposal(world, number="QC1")
     lead, co = assign(world, proposal)
     walk_to(world, lead, "replied")

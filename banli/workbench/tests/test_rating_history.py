@@ -8,7 +8,9 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from banli.core.testing import PASSWORD
-from banli.replies.tests.helpers import first_round_outcomes
+from banli.exchange.ledger import HEADERS
+from banli.replies.tests.helpers import first_round_outcomes, rated
+from banli.reports import area, figures, summary
 
 pytestmark = pytest.mark.django_db
 
@@ -81,17 +83,12 @@ def test_the_ledger_filters_and_labels_first_round_unsatisfied_items_by_what_bec
     assert numbers("unsatisfied=rehandling")[0] == {str(items["rehandling"].pk)}
     assert str(items["fine"].pk) in numbers("")[0]
     # Re-handled and rated 基本满意 by both: the last round counts.
-    from banli.replies.tests.helpers import rated
-
     rated(world, items["rehandling"], "basic")
     assert numbers("unsatisfied=basic")[0] == {str(items["rehandling"].pk)}
     assert "首轮不满意 · 重新办理后基本满意" in numbers("unsatisfied=basic")[1]
 
 
 def test_the_ledger_export_has_the_first_round_column(client, world, items):
-    from banli.exchange.ledger import HEADERS
-    from banli.replies.tests.helpers import rated
-
     # The second round: one proposer still 不满意, the other 基本满意 — the worst of the last round counts.
     rated(world, items["rehandling"], "unsatisfied", comment="仍未解决。", co_result="basic")
     client.login(username=world.office.username, password=PASSWORD)
@@ -109,9 +106,6 @@ def test_the_ledger_export_has_the_first_round_column(client, world, items):
 
 
 def test_the_unit_and_area_summaries_say_how_many_were_unsatisfied_first_and_what_became_of_them(world, items):
-    from banli.replies.tests.helpers import rated
-    from banli.reports import area, figures, summary
-
     sl = figures.Slice(session_id=world.session.pk)
     assert figures.first_round_unsatisfied(sl) == {"satisfied": 1, "closed_as_is": 1, "pending": 1, "rehandling": 1}
     # The re-handled item rated again 不满意 counts as still unsatisfied: the last round counts.

@@ -1,11 +1,12 @@
 """Login, lockout, session timeout, password rules, CSRF and headers."""
 import pytest
+from axes.handlers.proxy import AxesProxyHandler
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from banli.core.testing import PASSWORD
+from banli.core.testing import PASSWORD, assign, make_proposal
 
 pytestmark = pytest.mark.django_db
 
@@ -21,8 +22,6 @@ def test_wrong_password_shows_a_chinese_error(client, world):
 
 
 def test_repeated_failed_logins_lock_the_account(client, world, settings):
-    from axes.handlers.proxy import AxesProxyHandler
-
     settings.AXES_ENABLED = True
     settings.AXES_FAILURE_LIMIT = 3
     AxesProxyHandler.handler = None  # let axes pick up the settings of this test
@@ -51,8 +50,6 @@ def test_session_expires_after_inactivity_and_at_browser_close(settings):
 
 
 def test_actions_need_the_csrf_token(world):
-    from banli.core.testing import assign, make_proposal
-
     proposal = make_proposal(world)
     lead, _ = assign(world, proposal, co=False)
     client = Client(enforce_csrf_checks=True)
