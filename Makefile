@@ -79,6 +79,8 @@ test: install system-deps
 	@echo "截图与测试产物目录 (screenshots): $(ARTIFACTS)"
 	@# The layering (pyproject.toml [tool.importlinter]: pages and API above features above the domain).
 	$(VENV)/bin/lint-imports
+	@# Imports at the top of each module (pyproject.toml [tool.ruff]: rule PLC0415, the exceptions marked where they are).
+	$(VENV)/bin/ruff check banli
 	BANLI_ARTIFACTS=$(ARTIFACTS) $(PY) -m pytest $(PYTEST_XDIST) --durations=20 $(PYTEST_ARGS)
 
 test-fast: install
