@@ -4,7 +4,7 @@ import socket
 import uuid
 
 import pytest
-from celery import Celery
+from celery import Celery, current_app
 from celery.contrib.testing.worker import start_worker
 
 import banli.supervision.tasks  # noqa: F401 - registers the shared tasks with every app
@@ -36,8 +36,15 @@ def celery_worker_app():
                     task_always_eager=False, task_default_queue=f"banli-test-{uuid.uuid4().hex[:8]}",
                     broker_connection_retry_on_startup=False)
     app.finalize()
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING"):
-        yield app
+    # start_worker makes its app the current and default one; the project's (eager) app must be both again after,
+    # or the next tests' `.delay()` would go to this test's broker and never run.
+    project_app = current_app._get_current_object()
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING"):
+            yield app
+    finally:
+        project_app.set_current()
+        project_app.set_default()
 
 
 @pytest.mark.django_db(transaction=True)
