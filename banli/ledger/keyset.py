@@ -24,7 +24,12 @@ from django.db.models.expressions import RawSQL
 COUNT_CAP = 10_000
 RANK_LIMIT = 1_000
 FAR = "9999-12-31"  # empty due dates sort last
-DEFERRED = ("proposal__body", "proposal__search_text")
+# What a ledger row shows (workbench.ledger_html, selectors.decorate) and its cursor reads; the page reads these
+# columns only. The annotations of the ledger's queryset (due, reply class, 首轮不满意, 并案) come as well.
+ROW_JOINS = ("proposal__session", "unit", "handler")
+ROW_COLUMNS = ("id", "proposal", "unit", "handler", "role", "state", "round", "key_item", "next_due",
+               "proposal__number", "proposal__title", "proposal__merged_with", "proposal__session",
+               "proposal__session__name", "unit__name", "handler__display_name", "handler__username")
 
 
 @dataclass(frozen=True)
@@ -318,8 +323,9 @@ def _rows(qs: QuerySet, ids: list[int]) -> list:
         return []
     lean = qs.order_by()
     lean.query.clear_where()
-    # The proposal's long columns (body, search words) are not shown: left in the database.
-    lean = lean.filter(pk__in=ids).defer(*DEFERRED)
+    # Only what a page row shows (ROW_COLUMNS); the rest of the joined rows (the proposal's body and search
+    # words, the users' passwords) stays in the database.
+    lean = lean.filter(pk__in=ids).select_related(None).select_related(*ROW_JOINS).only(*ROW_COLUMNS)
     by_id = {row.pk: row for row in _with_row_extras(lean)}
     return [by_id[pk] for pk in ids if pk in by_id]
 
