@@ -348,8 +348,10 @@ def _jump_start(qs, params, sort: Sort, order) -> tuple[tuple | None, str]:
     return None, ""
 
 
-def offset_page(qs: QuerySet, params, *, per_page: int, count: int, capped: bool, ranked: bool = False) -> LedgerPage:
-    """A page by number (orders no index serves, and ranked searches of at most RANK_LIMIT rows)."""
+def offset_page(qs: QuerySet, params, *, per_page: int, count: int, capped: bool, ranked: bool = False,
+                ordered: QuerySet | None = None) -> LedgerPage:
+    """A page by number (orders no index serves, and ranked searches of at most RANK_LIMIT rows, `ordered` by
+    relevance: the ids come from it, the rows from `qs`)."""
     number = _page_number(params.get("page"))
     last = None if capped else max(1, -(-count // per_page))
     if last is not None:
@@ -357,7 +359,7 @@ def offset_page(qs: QuerySet, params, *, per_page: int, count: int, capped: bool
     offset = (number - 1) * per_page
     # The page's ids first (the order's own columns only), then the rows with what they show for those ids: the
     # row columns' sub-selects (reply class, 首轮不满意, 并案) are planned for 50 rows, never for every match.
-    ids = list(qs.values_list("pk", flat=True)[offset: offset + per_page + 1])
+    ids = list((qs if ordered is None else ordered).values_list("pk", flat=True)[offset: offset + per_page + 1])
     more = len(ids) > per_page
     rows = _rows(qs, ids[:per_page])
     page = LedgerPage(rows=rows, count=count, capped=capped, number=number, per_page=per_page, ranked=ranked)
@@ -395,7 +397,8 @@ def ledger_page(qs: QuerySet, params, *, per_page: int, ordering: str = "", text
 def _ledger_page(qs, params, *, per_page, ordering, text, count, capped) -> LedgerPage:
     if text and not ordering:
         if count <= RANK_LIMIT:
-            return offset_page(ranked(qs, text), params, per_page=per_page, count=count, capped=capped, ranked=True)
+            return offset_page(qs, params, per_page=per_page, count=count, capped=capped, ranked=True,
+                               ordered=ranked(qs, text))
         page = keyset_page(qs, params, per_page=per_page, sort=SORTS[""], count=count, capped=capped)
         page.ranking_skipped = True
         return page
