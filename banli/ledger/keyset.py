@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.core.exceptions import EmptyResultSet
@@ -383,8 +384,31 @@ def ranked(qs: QuerySet, text: str) -> QuerySet:
                                  output_field=IntegerField())).order_by("rank", "id")
 
 
+@contextmanager
+def _serial_plans(using: str):
+    """PostgreSQL: the page's statements without parallel workers (SET LOCAL in a transaction of their own).
+
+    Each is an index read that stops after a few dozen rows, or a count capped at COUNT_CAP; when the planner
+    misjudges how soon a LIMIT is reached (a searched word that a unit handles far more often than the average)
+    it starts workers for a Gather Merge, whose start-up costs more than the whole serial read."""
+    from django.db import connections, transaction
+
+    if connections[using].vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(using=using):
+        with connections[using].cursor() as cursor:
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        yield
+
+
 def ledger_page(qs: QuerySet, params, *, per_page: int, ordering: str = "", text: str = "") -> LedgerPage:
     """One page of the filtered ledger `qs` for the request's parameters (see the module's docstring)."""
+    with _serial_plans(qs.db):
+        return _any_page(qs, params, per_page=per_page, ordering=ordering, text=text)
+
+
+def _any_page(qs: QuerySet, params, *, per_page: int, ordering: str, text: str) -> LedgerPage:
     if not (text and not ordering) and ordering in SORTS:
         # Keyset orders: the count travels with the page's rows (one query for count, page and rows).
         return _ledger_page(qs, params, per_page=per_page, ordering=ordering, text=text, count=None, capped=False)
