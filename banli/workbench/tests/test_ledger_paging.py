@@ -172,3 +172,21 @@ def test_a_page_reads_its_rows_once_without_the_long_columns(client, world):
         assert '"body"' not in rows[0] and '"search_text"' not in rows[0] and '"password"' not in rows[0]
         if params.get("q"):
             assert "search_vector" not in rows[0] and "教育" not in rows[0], params
+
+
+def test_the_page_statements_run_without_parallel_workers_on_postgresql(client, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL planner setting")
+    bulk_items(world, 5)
+    client.force_login(world.office)
+    for params in ({}, {"q": "教育"}, {"ordering": "unit"}):
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(reverse("workbench:ledger"), params)
+        statements = [q["sql"] for q in ctx.captured_queries]
+        serial = statements.index("SET LOCAL max_parallel_workers_per_gather = 0")
+        reads = [i for i, sql in enumerate(statements)
+                 if 'FROM "handling_assignment"' in sql and not sql.startswith('SELECT "proposals_session"')]
+        assert reads and all(i > serial for i in reads), params
