@@ -241,6 +241,23 @@ def units_with_assignments(units: QuerySet) -> list[int]:
     return list(units.filter(Exists(Assignment.objects.filter(unit_id=OuterRef("pk")))).values_list("pk", flat=True))
 
 
+def own_units_with_assignments(user) -> list[int]:
+    """The ids of the user's own units (unit_subtree_q) that hold assignments, resolved once per request: the
+    ledger's unit scope and the rows whose unsent replies the user may read (unsent_replies_visible_q), as a
+    plain `unit_id IN (…)` on the assignment row."""
+    units = unit_subtree_q(user)
+    if units is None:
+        return []
+    memo = request_memo.get()
+    key = ("own_units_with_assignments", user.pk)
+    if memo is not None and key in memo:
+        return memo[key]
+    ids = units_with_assignments(Unit.objects.filter(units))
+    if memo is not None:
+        memo[key] = ids
+    return ids
+
+
 def ledger_scope_q(user) -> Q | None:
     """The assignments the user's ledger lists, as a Q on the assignment row alone (None: every row).
 
@@ -273,11 +290,9 @@ def _ledger_scope_q(user) -> Q | None:
             return None  # every session: no filter at all
         if ids:
             q |= Q(session_id__in=ids)
-    units = unit_subtree_q(user)
-    if units is not None:
-        ids = units_with_assignments(Unit.objects.filter(units))
-        if ids:
-            q |= Q(unit_id__in=ids)
+    ids = own_units_with_assignments(user)
+    if ids:
+        q |= Q(unit_id__in=ids)
     if has_role(user, Role.PROPOSER) or hasattr(user, "proposer"):
         q |= Q(proposal_id__in=ProposalProposer.objects.filter(proposer__user=user).values("proposal_id"))
     return q

@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from banli.core.admin import CaseRecordAdmin, CaseRecordInline
+from banli.handling.choices import AssignmentState
 from banli.handling.models import (
     AdjustmentRequest,
     Assignment,
@@ -23,11 +24,14 @@ class StateFilter(admin.SimpleListFilter):
 
     title = "状态"
     parameter_name = "state"
+    LIVE = "live"  # every state but 已撤回: the rows the ledger lists when no state is chosen
 
     def lookups(self, request, model_admin):
-        return [(state.key, state.label) for state in STATES.values()]
+        return [(self.LIVE, "除已撤回外")] + [(state.key, state.label) for state in STATES.values()]
 
     def queryset(self, request, queryset):
+        if self.value() == self.LIVE:
+            return queryset.exclude(state=AssignmentState.WITHDRAWN)
         if self.value():
             return queryset.filter(state=self.value())
         return queryset
@@ -57,8 +61,8 @@ class EventInline(CaseRecordInline):
 @admin.register(Assignment)
 class AssignmentAdmin(CaseRecordAdmin):
     list_display = (
-        "proposal_number", "proposal_title", "unit", "role", "state_name", "round", "assigned_at",
-        "sign_due", "reply_due", "replied_at", "closed_at",
+        "proposal_number", "proposal_title", "unit", "role", "state_name", "round", "key_item", "next_due",
+        "assigned_at", "sign_due", "reply_due", "replied_at", "closed_at",
     )
     list_filter = (StateFilter, "role", "proposal__session", "unit")
     search_fields = ("proposal__number", "proposal__title", "unit__name", "handler__display_name")

@@ -34,12 +34,10 @@ def ledger_assignments(user) -> QuerySet:
     qs = Assignment.objects.all() if scope is None else Assignment.objects.filter(scope)
     latest = Reply.objects.filter(assignment=OuterRef("pk"), round=OuterRef("round")).order_by("-version")
     any_state = Subquery(latest.values("reply_class")[:1])
-    insider = access.unsent_replies_visible_q(user)
-    if insider is None:
-        reply_class = any_state
-    else:
-        sent = Subquery(latest.filter(state=ReplyState.SENT).values("reply_class")[:1])
-        reply_class = Case(When(insider, then=any_state), default=sent)
+    # Unsent versions only for the unit's own staff (access.unsent_replies_visible_q), as unit ids on the row.
+    insiders = access.own_units_with_assignments(user)
+    sent = Subquery(latest.filter(state=ReplyState.SENT).values("reply_class")[:1])
+    reply_class = Case(When(unit_id__in=insiders, then=any_state), default=sent) if insiders else sent
     # 首轮不满意 and what became of it: a ledger column, filter and export column.
     return qs.select_related("proposal", "proposal__session", "unit", "lead_section", "handler").annotate(
         due=F("next_due"), reply_class=reply_class, unsatisfied_outcome=unsatisfied_outcome_expression())

@@ -13,11 +13,12 @@ import re
 
 import rjieba
 from django.db import connection
-from django.db.models import BooleanField, F, Func, Q, Value
+from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, Value
 
 # The module, not its names: proposals.models imports this module back (a cycle that Django enters from models).
 from banli.proposals import models
 
+MANY_NAMES = 200
 TSQUERY_SQL = "to_tsquery('simple'::regconfig, {value})"
 
 
@@ -97,28 +98,27 @@ def tsquery_text(value: str) -> str:
 def matching_proposals_q(value: str, prefix: str = "") -> Q:
     """A Q over rows reaching Proposal through `prefix` (e.g. "proposal__") that match every word of `value`.
 
-    PostgreSQL: `proposal_id IN (SELECT id … WHERE tsvector @@ tsquery)`, served by the GIN index. SQLite: a
-    substring match per word on number, title, body (the fallback)."""
+    PostgreSQL: one `EXISTS (SELECT 1 FROM proposal WHERE id = row's proposal AND search_vector @@ tsquery)`, a
+    single semi-join the planner may serve either way: walking the ledger's own index and probing each row's
+    proposal (a page stops after 50 matches), or from the GIN index (a rare word). A word that is also part of a
+    proposer's name ("何委" of 何委员, no segmented word) adds that proposer's items inside the same EXISTS;
+    proposers are few, so they are looked up first and most words add nothing. SQLite: a substring match per
+    word on number, title, body and proposer names (the fallback)."""
     value = (value or "").strip()
     if not value:
         return Q()
     if uses_index():
-        text = tsquery_text(value)
-        if not text:
+        if not tsquery_text(value):
             return Q()
-        words = value.split()
-        if len(words) == 1:
+        match = Q()
+        for word in value.split():
             # A number is one word of search_text too, so numbers need no second condition.
-            ids = models.Proposal.objects.filter(WordsMatch(F("search_text"), Value(text))).values("pk")
-            return Q(**{f"{prefix}pk__in": ids}) | _name_q(words[0], prefix)
-        # Each word matches the indexed words or, as part of a proposer's name ("何委" of 何委员, no segmented
-        # word), the (small) proposer table by substring; all words must match.
-        q = Q()
-        for word in words:
             part = tsquery_text(word)
-            ids = models.Proposal.objects.filter(WordsMatch(F("search_text"), Value(part))).values("pk") if part else None
-            q &= (Q(**{f"{prefix}pk__in": ids}) if ids is not None else Q(pk__in=[])) | _name_q(word, prefix)
-        return q
+            words = Q(WordsMatch(F("search_text"), Value(part))) if part else Q(pk__in=[])
+            named = _named_proposals(word)
+            match &= (words | Q(pk__in=named)) if named is not None else words
+        outer = OuterRef(f"{prefix}pk") if prefix else OuterRef("pk")
+        return Q(Exists(models.Proposal.objects.filter(match, pk=outer)))
     q = Q()
     for word in value.split():
         q &= (Q(**{f"{prefix}title__icontains": word}) | Q(**{f"{prefix}body__icontains": word})
@@ -128,5 +128,12 @@ def matching_proposals_q(value: str, prefix: str = "") -> Q:
     return q
 
 
-def _name_q(word: str, prefix: str) -> Q:
-    return Q(**{f"{prefix}pk__in": models.ProposalProposer.objects.filter(proposer__name__icontains=word).values("proposal_id")})
+def _named_proposals(word: str):
+    """The items of the proposers whose name contains `word`, as a sub-select, or None when no name does (one
+    read of the small proposer table, so the common word keeps a plain index condition)."""
+    ids = list(models.Proposer.objects.filter(name__icontains=word).values_list("pk", flat=True)[:MANY_NAMES + 1])
+    if not ids:
+        return None
+    if len(ids) > MANY_NAMES:  # a very common character: leave the names to the database
+        return models.ProposalProposer.objects.filter(proposer__name__icontains=word).values("proposal_id")
+    return models.ProposalProposer.objects.filter(proposer_id__in=ids).values("proposal_id")

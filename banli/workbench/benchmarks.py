@@ -36,6 +36,7 @@ from banli.organizations.models import Unit, User
 from banli.proposals.models import Proposal, Session
 from banli.reports.aggregates import rebuild
 from banli.workbench import selectors
+from banli.handling.admin import AssignmentAdmin, StateFilter
 
 SMALL = 1000
 
@@ -196,28 +197,41 @@ def bench_ledger_at_scale():
     deep_cursor = ""
     for key, due, pk in deep:
         deep_cursor = f"{int(not key)}_{(due.isoformat() if due else '9999-12-31')}_{pk}"
-    page_sql = (f"SELECT a.*, p.number, p.title, s.name, u.name FROM {table} a JOIN proposals_proposal p ON p.id = a.proposal_id "
-                f"JOIN proposals_session s ON s.id = p.session_id JOIN organizations_unit u ON u.id = a.unit_id ")
+    # The floor: the page's rows picked from the assignment row alone (its ordered index and LIMIT), then joined
+    # for what a row shows, and the exact count. Written as a sub-select, as one writes it by hand: the joined
+    # form lets the planner guess that a row comparison keeps one row and hash-join a million (4.8 s deep).
+    def page_sql(where: str, order_by: str = order) -> str:
+        return (f"SELECT a.*, p.number, p.title, s.name, u.name FROM (SELECT * FROM {table} a WHERE {where} "
+                f"ORDER BY {order_by} LIMIT 51) a JOIN proposals_proposal p ON p.id = a.proposal_id "
+                f"JOIN proposals_session s ON s.id = p.session_id JOIN organizations_unit u ON u.id = a.unit_id "
+                f"ORDER BY {order_by}")
+
     live = "a.state <> 'withdrawn'"
     search = ("a.proposal_id IN (SELECT id FROM proposals_proposal WHERE search_vector "
               "@@ to_tsquery('simple'::regconfig, '''教育''')) AND ")
     count = f"SELECT count(*) FROM {table} a WHERE "
+    due_order = "COALESCE(a.next_due, DATE '9999-12-31'), a.id"
+    # The admin changelist's same views: the ledger's rows (every state but 已撤回 unless one is chosen), in the
+    # ledger's order (key items first, then the current deadline; the admin adds the id), same scope and search.
+
+    columns = list(AssignmentAdmin.list_display)
+    admin_order = {"o": f"-{columns.index('key_item')}.{columns.index('next_due')}"}
+    admin_live = {"state": StateFilter.LIVE, **admin_order}
     variants = [
         # name, client, params, admin params, floor (page, count)
-        ("office_first", "office", {}, {},
-         (page_sql + f"WHERE {live} ORDER BY {order} LIMIT 51", count + live)),
-        ("office_state_due", "office", {"state": "in_progress", "ordering": "due"}, {"state": "in_progress", "o": "9"},
-         (page_sql + "WHERE a.state = 'in_progress' ORDER BY COALESCE(a.next_due, DATE '9999-12-31'), a.id LIMIT 51",
-          count + "a.state = 'in_progress'")),
-        ("office_search", "office", {"q": "教育"}, {"q": "教育"},
-         (page_sql + f"WHERE {search}{live} ORDER BY {order} LIMIT 51", count + search + live)),
-        ("office_deep_page", "office", {"after": deep_cursor, "page": 501}, {"p": "501"},
-         (page_sql + f"WHERE {live} AND ({order}) > (CAST(%s AS boolean), CAST(%s AS date), %s) ORDER BY {order} LIMIT 51", count + live)),
-        ("unit_first", "unit", {}, {"unit__id__exact": unit.pk},
-         (page_sql + f"WHERE a.unit_id = {unit.pk} AND {live} ORDER BY {order} LIMIT 51",
-          count + f"a.unit_id = {unit.pk} AND {live}")),
-        ("unit_search", "unit", {"q": "教育"}, {"unit__id__exact": unit.pk, "q": "教育"},
-         (page_sql + f"WHERE a.unit_id = {unit.pk} AND {search}{live} ORDER BY {order} LIMIT 51",
+        ("office_first", "office", {}, admin_live,
+         (page_sql(live), count + live)),
+        ("office_state_due", "office", {"state": "in_progress", "ordering": "due"},
+         {"state": "in_progress", "o": str(columns.index("next_due"))},
+         (page_sql("a.state = 'in_progress'", due_order), count + "a.state = 'in_progress'")),
+        ("office_search", "office", {"q": "教育"}, {"q": "教育", **admin_live},
+         (page_sql(f"{search}{live}"), count + search + live)),
+        ("office_deep_page", "office", {"after": deep_cursor, "page": 501}, {"p": "501", **admin_live},
+         (page_sql(f"{live} AND ({order}) > (CAST(%s AS boolean), CAST(%s AS date), %s)"), count + live)),
+        ("unit_first", "unit", {}, {"unit__id__exact": unit.pk, **admin_live},
+         (page_sql(f"a.unit_id = {unit.pk} AND {live}"), count + f"a.unit_id = {unit.pk} AND {live}")),
+        ("unit_search", "unit", {"q": "教育"}, {"unit__id__exact": unit.pk, "q": "教育", **admin_live},
+         (page_sql(f"a.unit_id = {unit.pk} AND {search}{live}"),
           count + f"a.unit_id = {unit.pk} AND {search}{live}")),
     ]
     deep_params = deep_cursor.split("_")

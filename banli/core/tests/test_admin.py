@@ -1,6 +1,8 @@
 """The Django admin: every registered model's list opens for the administrator; case records are read-only."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.apps import apps
 from django.contrib import admin
@@ -10,10 +12,11 @@ from django.utils import timezone
 from banli.core.admin import CaseRecordAdmin
 from banli.core.testing import PASSWORD, assign, make_proposal, walk_to
 from banli.handling import services as handling
-from banli.handling.models import Event
+from banli.handling.models import Event, Assignment
 from banli.organizations import services as orgs
 from banli.organizations.models import RoleGrant, Unit
 from banli.replies import services as replies
+from banli.handling.admin import AssignmentAdmin, StateFilter
 
 CASE_RECORDS = [
     "proposals.proposal", "handling.assignment", "handling.adjustmentrequest", "handling.extensionrequest",
@@ -141,3 +144,19 @@ def test_the_admin_names_third_party_apps_in_chinese(client, world):
     for english in ("Axes", "Access attempts", "Otp_Totp", "TOTP devices", "Model name", "Add link"):
         assert english not in html
     assert "登录失败锁定" in html and "动态验证码设备" in html
+
+
+def test_assignment_list_shows_the_ledgers_rows_in_the_ledgers_order(admin_client, busy_world):
+    # 除已撤回外: the rows the ledger lists when no state is chosen; key items first, then the current deadline.
+
+    Assignment.objects.filter(pk=Assignment.objects.order_by("id").values("pk")[:1]).update(state="withdrawn")
+    Assignment.objects.filter(pk=Assignment.objects.order_by("-id").values("pk")[:1]).update(key_item=True)
+    columns = list(AssignmentAdmin.list_display)
+    response = admin_client.get(reverse("admin:handling_assignment_changelist"), {
+        "state": StateFilter.LIVE, "o": f"-{columns.index('key_item')}.{columns.index('next_due')}"})
+    assert response.status_code == 200
+    listed = [row.pk for row in response.context["cl"].result_list]
+    live = Assignment.objects.exclude(state="withdrawn")
+    far = dt.date.max
+    expected = sorted(live, key=lambda a: (not a.key_item, a.next_due or far, -a.pk))
+    assert listed == [a.pk for a in expected] and len(listed) == Assignment.objects.count() - 1

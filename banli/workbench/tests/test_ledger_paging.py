@@ -5,6 +5,8 @@ import re
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from banli.core.testing import assign, make_proposal
 from banli.handling import services as handling
@@ -133,3 +135,53 @@ def test_the_stored_columns_follow_the_services(world):
     assert (signed.next_due, signed.next_due_kind) == (signed.reply_due, "reply") == next_due(signed)
     co.refresh_from_db()
     assert next_due(co) == (co.next_due, co.next_due_kind)
+
+
+def test_search_matches_part_of_a_proposers_name_and_every_word(client, world):
+    # "李委" is no segmented word of 李委员: the proposer table answers it, within the same search condition.
+    p = make_proposal(world, number="N1", title="关于完善社区养老服务的提案")
+    assign(world, p, co=False)
+    other = make_proposal(world, number="N2", title="关于道路交通的提案", proposers=[world.other_proposer_record])
+    assign(world, other, co=False)
+    client.force_login(world.office)
+    url = reverse("workbench:ledger")
+    html = client.get(url, {"q": "李委"}).content.decode()
+    assert "关于完善社区养老服务的提案" in html and "关于道路交通的提案" not in html
+    html = client.get(url, {"q": "何委 交通"}).content.decode()
+    assert "关于道路交通的提案" in html and "关于完善社区养老服务的提案" not in html
+    html = client.get(url, {"q": "何委 养老"}).content.decode()
+    assert "关于道路交通的提案" not in html and "关于完善社区养老服务的提案" not in html
+
+
+def test_a_page_reads_its_rows_once_without_the_long_columns(client, world):
+    bulk_items(world, 30)
+    client.force_login(world.co_office)
+    url = reverse("workbench:ledger")
+    client.get(url, {"q": "教育"})
+    for params in ({}, {"q": "教育"}, {"q": "教育", "ordering": "-due"}, {"ordering": "unit"}):
+        with CaptureQueriesContext(connection) as ctx:
+            html = client.get(url, params).content.decode()
+        assert _ids(html), params
+        reads = [q["sql"] for q in ctx.captured_queries if 'FROM "handling_assignment"' in q["sql"]]
+        # The rows' statement: the joined rows without the proposal's body or search words, nor the handler's
+        # password, and the filters are not repeated around the page's ids.
+        rows = [sql for sql in reads if 'AS "merge_head"' in sql]
+        assert len(rows) == 1, params
+        assert '"body"' not in rows[0] and '"search_text"' not in rows[0] and '"password"' not in rows[0]
+        if params.get("q"):
+            assert "search_vector" not in rows[0] and "教育" not in rows[0], params
+
+
+def test_the_page_statements_run_without_parallel_workers_on_postgresql(client, world):
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL planner setting")
+    bulk_items(world, 5)
+    client.force_login(world.office)
+    for params in ({}, {"q": "教育"}, {"ordering": "unit"}):
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(reverse("workbench:ledger"), params)
+        statements = [q["sql"] for q in ctx.captured_queries]
+        serial = statements.index("SET LOCAL max_parallel_workers_per_gather = 0")
+        reads = [i for i, sql in enumerate(statements)
+                 if 'FROM "handling_assignment"' in sql and not sql.startswith('SELECT "proposals_session"')]
+        assert reads and all(i > serial for i in reads), params
