@@ -79,7 +79,7 @@ test: install system-deps
 	@echo "截图与测试产物目录 (screenshots): $(ARTIFACTS)"
 	@# The layering (pyproject.toml [tool.importlinter]: pages and API above features above the domain).
 	$(VENV)/bin/lint-imports
-	@# Imports at the top of each module (pyproject.toml [tool.ruff]: rule PLC0415, the exceptions marked where they are).
+	@# Imports at the top of each module, no unused imports or variables (pyproject.toml [tool.ruff]: PLC0415, F401, F841).
 	$(VENV)/bin/ruff check banli
 	BANLI_ARTIFACTS=$(ARTIFACTS) $(PY) -m pytest $(PYTEST_XDIST) --durations=20 $(PYTEST_ARGS)
 

@@ -1,5 +1,5 @@
 """The REST API under /api/v1/. To add an endpoint, append a path to `urlpatterns` (or register on `router`)."""
-from django.urls import include, path
+from django.urls import path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 

@@ -479,8 +479,6 @@ def overdue_by_week(sl: Slice, weeks: int = 12) -> list[tuple[dt.date, int]]:
     ends = [end - dt.timedelta(days=7 * i) for i in range(weeks - 1, -1, -1)]
     aggs = {}
     for i, day in enumerate(ends):
-        # Compare timestamps with the end of the day (local time) rather than casting every row to a date.
-        day_end = _day_start(day + dt.timedelta(days=1))
         aggs[f"w{i}"] = Count("pk", filter=overdue_on(day))
     row = record_queryset(ASSIGNMENT, sl).aggregate(**aggs)
     return [(day, row[f"w{i}"]) for i, day in enumerate(ends)]

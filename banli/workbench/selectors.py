@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 
 from django.db.models import (
     BooleanField,
-    Case,
     Count,
     Exists,
     ExpressionWrapper,
@@ -18,7 +17,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    When,
 )
 from django.db.models.functions import TruncDate
 from django.utils import timezone

@@ -23,7 +23,7 @@ from banli.core import access
 from banli.core.testing import assign, make_proposal, walk_to
 from banli.exchange import ledger
 from banli.handling import services as handling
-from banli.handling.models import Assignment, Event
+from banli.handling.models import Assignment
 from banli.ledger.filtersets import LedgerFilter, filtered_ledger
 from banli.organizations import services as orgs
 from banli.organizations.choices import UnitKind

@@ -14,7 +14,6 @@ from banli.assist.classifier import (
     SVM_MAX_ITER,
     SVM_TOL,
     TextClassifier,
-    _two_columns,
     _views,
 )
 from banli.assist.evaluation import coverage_table, cross_validate_category

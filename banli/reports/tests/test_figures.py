@@ -163,7 +163,7 @@ def test_grouped_figures_come_back_per_unit_in_three_queries(seed, world, django
 
 
 def test_only_contacts_before_the_reply_count_for_the_contact_rate(world):
-    before, after, none = _lead(world), _lead(world), _lead(world)
+    before, after, _none = _lead(world), _lead(world), _lead(world)
     answer(world, before, signed=ASSIGNED + DAY, replied=ASSIGNED + 30 * DAY, contact_on=(ASSIGNED + 5 * DAY).date())
     after = answer(world, after, signed=ASSIGNED + DAY, replied=ASSIGNED + 30 * DAY)
     handling.contact_log(assignment=after, actor=world.lead_handler, phase="after", method="visit",

@@ -1,9 +1,7 @@
 """Issue 17.7 for the figures and scores workbooks: a unit or rule-set name that starts like a formula stays text."""
-import io
 
 import pytest
 from django.urls import reverse
-from openpyxl import load_workbook
 
 from banli.exchange.tests.test_formula_injection import assert_no_live_formula, workbook_rows
 from banli.organizations.models import Unit

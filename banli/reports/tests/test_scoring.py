@@ -9,7 +9,6 @@ from banli.handling import services as handling
 from banli.replies import services as replies
 from banli.reports import scoring, services
 from banli.reports.choices import EvaluationState
-from banli.reports.models import Rule
 
 
 @pytest.fixture

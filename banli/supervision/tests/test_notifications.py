@@ -11,7 +11,7 @@ from banli.core.errors import DomainError
 from banli.handling.models import Assignment
 from banli.supervision import services
 from banli.supervision.models import ChannelPreference, Digest, Notification, Reminder
-from banli.supervision.tests.helpers import at, frozen, give_contacts, lead_item
+from banli.supervision.tests.helpers import frozen, give_contacts, lead_item
 
 D = dt.date
 

@@ -2,7 +2,6 @@
 loopback, retried with backoff by the delivery pass, sent once, logged per subscriber, and only what the
 subscriber's office may see (never a unit's drafts)."""
 import datetime as dt
-import json
 import time
 
 import pytest
@@ -13,10 +12,8 @@ from rest_framework.test import APIClient
 
 from banli.api.services import api_token_create
 from banli.core.errors import DomainError, NotFound, PermissionDenied
-from banli.core.eventlog import write_event
 from banli.core.testing import assign, make_proposal, make_user, walk_to
 from banli.handling import services as handling
-from banli.handling.models import Event
 from banli.organizations import services as orgs
 from banli.organizations.choices import Role, UnitKind
 from banli.proposals import services as proposals
