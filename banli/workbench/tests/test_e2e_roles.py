@@ -24,33 +24,60 @@ def matrix(transactional_db):
     return matrix_world.build()
 
 
+MENU_TOOLS = {
+    "office": {"exchange:import_upload", "exchange:index", "supervision:urge", "supervision:key_items",
+               "supervision:failed_deliveries", "supervision:holiday_calendar", "reports:score",
+               "reports:summary", "reports:area_summary", "reports:compare", "workbench:register"},
+    "unit_office": {"replies:chain", "reports:score", "reports:summary", "replies:commitments"},
+    "handler": {"replies:commitments", "reports:figures"},
+    "leader": {"reports:score", "reports:summary", "reports:compare"},
+    "proposer": {"replies:my_copies", "portal:home"},
+    "admin": {"supervision:failed_deliveries", "supervision:holiday_calendar", "workbench:register"},
+}
+
+
 @pytest.mark.parametrize("role", list(ROLE_USERS))
-def test_the_menu_reaches_every_page_of_the_role_within_two_clicks(role, matrix, live_server, browser):
-    person = Person(browser, live_server, getattr(matrix, ROLE_USERS[role]), timeout=SLOW)
+def test_each_role_in_the_browser_menu_phone_width_and_chinese(role, matrix, live_server, browser, screenshots):
+    """The three checks of a role share one world and one crawl (each built them anew before: three times the
+    setup for the same pages); every failure of the three is reported together."""
+    user = getattr(matrix, ROLE_USERS[role])
+    person = Person(browser, live_server, user, timeout=SLOW)
     reached = crawl(person)
+    failures = _menu_failures(person, reached, role)
+    phone = Person(browser, live_server, user, viewport=PHONE, timeout=SLOW, is_mobile=True, has_touch=True)
+    phone.level_one = person.level_one
+    failures += _phone_failures(phone, matrix, role, screenshots)
+    if role == "admin":
+        # The administrator works in the admin too: his Chinese pages are crawled again as staff.
+        person.context.close()
+        user.is_staff = user.is_superuser = True
+        user.save()
+        person = Person(browser, live_server, user, timeout=SLOW)
+        crawl(person)
+    failures += _chinese_failures(person, matrix, role, screenshots)
+    person.context.close()
+    assert not failures, "\n".join(failures)
+
+
+def _menu_failures(person, reached, role) -> list[str]:
+    """The menu leads to every page the role may open within two clicks, and holds its daily tools itself."""
+    failures = []
     missing = required_pages(role) - reached["one"] - reached["two"]
-    assert not missing, (f"{role}: not reachable within two clicks from the home page: {sorted(missing)}; "
-                         f"pages that did not answer: {person.crawl_errors}")
+    if missing:
+        failures.append(f"{role}: not reachable within two clicks from the home page: {sorted(missing)}; "
+                        f"pages that did not answer: {person.crawl_errors}")
     # The daily tools sit in the menu itself (one click), not only somewhere on a page.
     menu = {url_name(u, person.base) for u in person.page.eval_on_selector_all(
         "#role-menu-items a[href]:not([href='#'])", "els => els.map(e => e.href)")}
-    tools = {
-        "office": {"exchange:import_upload", "exchange:index", "supervision:urge", "supervision:key_items",
-                   "supervision:failed_deliveries", "supervision:holiday_calendar", "reports:score",
-                   "reports:summary", "reports:area_summary", "reports:compare", "workbench:register"},
-        "unit_office": {"replies:chain", "reports:score", "reports:summary", "replies:commitments"},
-        "handler": {"replies:commitments", "reports:figures"},
-        "leader": {"reports:score", "reports:summary", "reports:compare"},
-        "proposer": {"replies:my_copies", "portal:home"},
-        "admin": {"supervision:failed_deliveries", "supervision:holiday_calendar", "workbench:register"},
-    }[role]
-    assert tools <= menu, f"{role}: menu lacks {sorted(tools - menu)}"
-    person.context.close()
+    tools = MENU_TOOLS[role]
+    if not tools <= menu:
+        failures.append(f"{role}: menu lacks {sorted(tools - menu)}")
+    return failures
 
 
 def _pages_of(person, matrix, role) -> list[str]:
-    """One URL per page the role reaches in one click, plus the item's page, its reply and the ledger."""
-    crawl(person)
+    """One URL per page the role reaches in one click (`person.level_one`, from its crawl), plus the item's page,
+    its reply and the ledger."""
     by_name = {}
     for url in person.level_one:
         by_name.setdefault(url_name(url, person.base), url)
@@ -81,10 +108,8 @@ def _shots(person, screenshots, matrix, role, suffix):
         shoot(f"ledger-{role}-{suffix}")
 
 
-@pytest.mark.parametrize("role", list(ROLE_USERS))
-def test_no_page_of_the_role_scrolls_sideways_on_a_phone(role, matrix, live_server, browser, screenshots):
-    person = Person(browser, live_server, getattr(matrix, ROLE_USERS[role]), viewport=PHONE, timeout=SLOW, is_mobile=True,
-                    has_touch=True)
+def _phone_failures(person, matrix, role, screenshots) -> list[str]:
+    """No page the role uses scrolls sideways on a 390 px phone."""
     too_wide = []
     for url in _pages_of(person, matrix, role):
         person.page.goto(url)
@@ -93,7 +118,7 @@ def test_no_page_of_the_role_scrolls_sideways_on_a_phone(role, matrix, live_serv
             too_wide.append(f"{url.removeprefix(person.base)}: {width}px")
     _shots(person, screenshots, matrix, role, "phone")
     person.context.close()
-    assert not too_wide, f"{role}: pages wider than the {PHONE['width']}px screen: {too_wide}"
+    return [f"{role}: pages wider than the {PHONE['width']}px screen: {too_wide}"] if too_wide else []
 
 
 # ASCII words a clerk may meet: file types, the product's name, standards and units.
@@ -104,13 +129,8 @@ FILE_NAME = re.compile(r"[\w\u4e00-\u9fff.-]+\.(?:xlsx|docx|csv|pdf|zip|json|png
 WORD = re.compile(r"(?<![A-Za-z0-9@._/-])[A-Za-z][A-Za-z]+(?![A-Za-z0-9@_/-])")
 
 
-@pytest.mark.parametrize("role", list(ROLE_USERS))
-def test_every_page_of_the_role_reads_in_chinese(role, matrix, live_server, browser, screenshots):
-    user = getattr(matrix, ROLE_USERS[role])
-    if role == "admin":
-        user.is_staff = user.is_superuser = True  # the administrator works in the admin too
-        user.save()
-    person = Person(browser, live_server, user, timeout=SLOW)
+def _chinese_failures(person, matrix, role, screenshots) -> list[str]:
+    """Every page the role reads is Chinese (ASCII words only from ALLOWED_WORDS, file names and his user name)."""
     found = {}
     urls = _pages_of(person, matrix, role)
     if role == "admin":
@@ -121,9 +141,8 @@ def test_every_page_of_the_role_reads_in_chinese(role, matrix, live_server, brow
         text = person.page.evaluate(
             "() => { document.querySelectorAll('code, kbd, samp').forEach(e => e.remove()); return document.body.innerText; }")
         text = FILE_NAME.sub(" ", text)
-        words = {w for w in WORD.findall(text) if w not in ALLOWED_WORDS and w.lower() != user.username.lower()}
+        words = {w for w in WORD.findall(text) if w not in ALLOWED_WORDS and w.lower() != person.user.username.lower()}
         if words:
             found[url.removeprefix(person.base)] = sorted(words)[:12]
     _shots(person, screenshots, matrix, role, "desktop")
-    person.context.close()
-    assert not found, f"{role}: English words on the pages: {found}"
+    return [f"{role}: English words on the pages: {found}"] if found else []
