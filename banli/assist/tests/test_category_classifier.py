@@ -137,14 +137,21 @@ def test_c_and_the_nb_half_are_chosen_by_inner_cross_validation_on_the_training_
     assert 0 < model.cv_["accuracy"] <= model.cv_["top3_accuracy"] <= 1
 
 
-def test_vocabulary_and_idf_are_fitted_on_the_unlabelled_text_too(history):
+def test_idf_is_fitted_on_the_unlabelled_text_too_but_the_vocabulary_is_the_labelled_rows(history):
     labels = [r["category"] for r in history]
-    new_text = [{"title": "关于低空经济无人机航线的建议", "content": "低空经济发展需要无人机航线。"}] * 3
+    new_text = [{"title": "关于低空经济无人机航线的建议", "content": "低空经济发展需要学校无人机航线。"}] * 30
     plain = TextClassifier().fit(history, labels)
     adapted = TextClassifier().fit(history, labels, unlabelled=new_text)
-    assert "无人机" not in plain.vectorizers["words"].vocabulary_
-    assert "无人机" in adapted.vectorizers["words"].vocabulary_
+    words = adapted.vectorizers["words"]
+    # Words only the new text has are no columns: they would take their share of a new text's norm for nothing.
+    assert "无人机" not in words.vocabulary_
+    assert words.vocabulary_ == plain.vectorizers["words"].vocabulary_
+    # A labelled word the new text uses often weighs less than in the labelled rows alone.
+    column = words.vocabulary_["学校"]
+    assert words.idf_[column] < plain.vectorizers["words"].idf_[column]
     assert adapted.pseudo_labelled == 0  # self-training is off unless asked for
+    # The recipe before issue 19 (vocabulary of all text) stays available for comparison.
+    assert "无人机" in TextClassifier(vocabulary="all").fit(history, labels, unlabelled=new_text).vectorizers["words"].vocabulary_
 
 
 def test_self_training_adds_the_sure_unlabelled_items_with_their_suggested_label(history):
