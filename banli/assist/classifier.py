@@ -100,8 +100,10 @@ def _refit_idf(vectorizers: dict, views: list[dict[str, str]]) -> dict:
 
     out = {}
     for name, old in vectorizers.items():
+        # lowercase does nothing for a callable analyzer (the word view); off, sklearn does not warn about the
+        # upper-case words of its vocabulary.
         new = TfidfVectorizer(analyzer=old.analyzer, ngram_range=old.ngram_range, sublinear_tf=True,
-                              vocabulary=old.vocabulary_)
+                              lowercase=old.lowercase and not callable(old.analyzer), vocabulary=old.vocabulary_)
         out[name] = new.fit([v[name] for v in views])
     return out
 
