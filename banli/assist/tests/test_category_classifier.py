@@ -140,14 +140,26 @@ def test_c_and_the_nb_half_are_chosen_by_inner_cross_validation_on_the_training_
     assert 0 < model.cv_["accuracy"] <= model.cv_["top3_accuracy"] <= 1
 
 
-def test_vocabulary_and_idf_are_fitted_on_the_unlabelled_text_too(history):
+def test_idf_is_fitted_on_all_text_but_words_only_unlabelled_text_has_are_no_columns(history):
     labels = [r["category"] for r in history]
-    new_text = [{"title": "关于低空经济无人机航线的建议", "content": "低空经济发展需要无人机航线。"}] * 3
-    plain = TextClassifier().fit(history, labels)
-    adapted = TextClassifier().fit(history, labels, unlabelled=new_text)
-    assert "无人机" not in plain.vectorizers["words"].vocabulary_
-    assert "无人机" in adapted.vectorizers["words"].vocabulary_
+    once = [{"title": "关于航线的建议", "content": "开通航线。"}]  # 航线: in one labelled text only
+    new_text = [{"title": "关于低空经济无人机航线的建议", "content": "低空经济发展需要学校无人机航线。"}] * 30
+    plain = TextClassifier().fit(history + once, labels + ["教育事业"])
+    adapted = TextClassifier().fit(history + once, labels + ["教育事业"], unlabelled=new_text)
+    words = adapted.vectorizers["words"]
+    # Words only the new text has are no columns: they would take their share of a new text's norm for nothing.
+    assert "无人机" not in words.vocabulary_
+    # A word one labelled and one new text share is a column (alone it is below min_df).
+    assert "航线" in words.vocabulary_ and "航线" not in plain.vectorizers["words"].vocabulary_
+    # A labelled word the new text uses often weighs less than in the labelled rows alone.
+    assert words.idf_[words.vocabulary_["学校"]] < plain.vectorizers["words"].idf_[plain.vectorizers["words"].vocabulary_["学校"]]
     assert adapted.pseudo_labelled == 0  # self-training is off unless asked for
+    # The matrices of the single pass are those the fitted vectorizers give.
+    doc = new_text[0]
+    assert np.allclose(adapted.decision([doc])[0], adapted._matrix([_views(doc)]) @ adapted.coef_.T + adapted.intercept_)
+    # The recipe before issue 19 (every n-gram of two texts of all) stays available for comparison.
+    old = TextClassifier(vocabulary="all").fit(history + once, labels + ["教育事业"], unlabelled=new_text)
+    assert "无人机" in old.vectorizers["words"].vocabulary_
 
 
 def test_self_training_adds_the_sure_unlabelled_items_with_their_suggested_label(history):
