@@ -175,7 +175,7 @@ class TextClassifier:
     def _shared_vocabulary(self, views: list[dict[str, str]], extra: list[dict[str, str]]):
         """Vectorizers whose columns are the n-grams of at least two texts of all, at least one of them labelled,
         with the IDF of all text; and the labelled and unlabelled matrices. One analysis pass over the text."""
-        from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+        from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer  # noqa: PLC0415 - scikit-learn takes seconds to load: only where a model is fitted
 
         vectorizers, blocks, extra_blocks = _vectorizers(len(views) + len(extra)), [], []
         for name, vec in vectorizers.items():

@@ -221,10 +221,8 @@ def small_history_category(rows: list[dict], *, folds: int = 5, seed: int = 0, t
     The shape of an instance meeting a larger body of new text than it was trained on (the sealed sets are 1.4 to 5
     times the shared files): a small labelled history, a large pool of new items whose texts are the unlabelled
     text. The baseline is fitted on the same splits."""
-    import warnings
-
-    from sklearn.metrics import f1_score
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.metrics import f1_score  # noqa: PLC0415 - scikit-learn takes seconds to load: only where a model is fitted
+    from sklearn.model_selection import StratifiedKFold  # noqa: PLC0415 - scikit-learn takes seconds to load: only where a model is fitted
 
     labels = np.array([r["category"] for r in rows])
     tally = _Tally()
