@@ -118,36 +118,7 @@ def _uses_shared_world(item) -> bool:
     return True
 
 
-# The longest modules (their tests' summed time, longest first), started first within their database group:
-# run in file order, the browser tests and the exhaustive filter checks came last, and one worker finished them
-# alone while the other waited.
-LONGEST_FIRST = [
-    "banli/api/tests/test_filter_visibility.py", "banli/workbench/tests/test_e2e_roles.py",
-    "banli/workbench/tests/test_e2e.py", "banli/core/tests/test_permission_matrix.py",
-    "banli/demo/tests/test_demo.py", "banli/core/tests/test_backup.py", "banli/api/tests/test_schemathesis.py",
-    "banli/demo/tests/test_demo_scale.py", "banli/workbench/tests/test_e2e_unsatisfied.py",
-    "banli/ops/tests/test_deploy.py", "banli/exchange/tests/test_bad_files.py",
-]
-
-
-def _database_group(item) -> int:
-    """pytest-django's order (Django's): tests in a transaction, then those that commit, then the others."""
-    marker = item.get_closest_marker("django_db")
-    fixtures = set(getattr(item, "fixturenames", ()))
-    transaction = marker is not None and bool(marker.kwargs.get("transaction") or (marker.args and marker.args[0])
-                                              or marker.kwargs.get("reset_sequences"))
-    if transaction or fixtures & {"transactional_db", "live_server"}:
-        return 1
-    return 0 if marker is not None or "db" in fixtures else 2
-
-
 def pytest_collection_modifyitems(items):
-    # Within each of pytest-django's groups (kept in its order: a flush by the second would empty what the first
-    # relies on), the longest modules go first, so that the two workers end together.
-    rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
-    order = {id(item): (_database_group(item), rank.get(item.nodeid.split("::")[0], len(rank)), i)
-             for i, item in enumerate(items)}
-    items.sort(key=lambda item: order[id(item)])
     # pytest-django creates the test databases only for tests that declare database use (a django_db marker or the
     # db fixtures); `world` asks for `db` at run time, so a run of world tests alone would find no tables.
     for item in items:
