@@ -13,7 +13,6 @@ from banli.assist import store
 from banli.assist.choices import SuggestionOutcome, SuggestionTask
 from banli.assist.models import AssistSetting, ModelTraining, SuggestionDecision
 from banli.assist.replycheck import check_reply
-from banli.assist.similarity import MIN_SIMILAR, NEAR_DUPLICATE, SimilarityIndex, group_topics
 from banli.core import access
 from banli.core.errors import DomainError, PermissionDenied
 from banli.handling.choices import AssignmentRole, AssignmentState
@@ -163,6 +162,8 @@ def _proposal_index():
         if _index_cache.get("stamp") == stamp:
             return _index_cache["index"]
         rows = list(Proposal.objects.values_list("pk", "title", "body"))
+        from banli.assist.similarity import SimilarityIndex  # noqa: PLC0415 - numpy and scipy (0.35 s and 28 MB a process) load only where a model is used
+
         index = SimilarityIndex([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
         _index_cache.update(stamp=stamp, index=index)
         return index
@@ -185,6 +186,8 @@ def similar_proposals(*, user, proposal, limit: int = 8) -> list[SimilarItem]:
     require_assist(user)
 
     hits = _proposal_index().search(proposal.title, proposal.body, limit=max(limit * 5, 40), exclude={proposal.pk})
+    from banli.assist.similarity import MIN_SIMILAR, NEAR_DUPLICATE  # noqa: PLC0415 - numpy and scipy (0.35 s and 28 MB a process) load only where a model is used
+
     scores = {h.key: h.score for h in hits if h.score >= MIN_SIMILAR}
     visible = access.visible_proposals(user).filter(pk__in=scores).select_related("session")
     found = sorted(visible, key=lambda p: -scores[p.pk])[:limit]
@@ -215,6 +218,8 @@ def session_topics(*, user, session, max_topics: int = 20) -> list[dict]:
 
     items = list(access.visible_proposals(user).filter(session=session).only("pk", "number", "title", "body", "session_id"))
     by_pk = {p.pk: p for p in items}
+    from banli.assist.similarity import group_topics  # noqa: PLC0415 - numpy and scipy (0.35 s and 28 MB a process) load only where a model is used
+
     topics = group_topics([p.pk for p in items], [p.title for p in items], [p.body for p in items], max_topics=max_topics)
     # The units that lead each item: where one unit leads many items of a topic, one measure can answer them all.
     leads: dict[int, list[str]] = {}
