@@ -518,12 +518,15 @@ def report_sessions(user) -> QuerySet:
     for path in offices:
         q |= Q(assigning_office__path__startswith=path)
     if units:
-        # An index probe per session (sessions are few) on the assignment's own session column, never a join of
-        # every proposal and assignment with DISTINCT.
+        # The units first (those of the user's subtrees that hold assignments, one index probe each), then an
+        # index probe per session (sessions are few) on the assignment's own columns: never a join of the
+        # assignments with the unit table, which read every assignment of a session at a million rows (94 ms).
         unit_q = Q(pk__in=[])
         for path in units:
-            unit_q |= Q(unit__path__startswith=path)
-        q |= Q(Exists(Assignment.objects.filter(unit_q, session_id=OuterRef("pk"))))
+            unit_q |= Q(path__startswith=path)
+        unit_ids = units_with_assignments(Unit.objects.filter(unit_q))
+        if unit_ids:
+            q |= Q(Exists(Assignment.objects.filter(unit_id__in=unit_ids, session_id=OuterRef("pk"))))
     return Session.objects.filter(q)
 
 
