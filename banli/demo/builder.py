@@ -416,20 +416,28 @@ class DemoLoader:
         plan.at(offset, action)
 
     # Co-handling: sign, sections, opinion.
-    def plan_co(self, plan, item, getter, target, *, base=0.0, opinion_at=14.0, lead_name=None):
+    def plan_sign_and_section(self, plan, getter, target, *, sign_at, section_at, co_sections=False) -> bool:
+        """Plan the unit's signing and its handing to a section (and a handler) as far as `target` goes; False
+        when `target` stops before the section."""
         if target == AssignmentState.PENDING_SIGN:
-            return
-        plan.at(base + 1, lambda ts: call(ts, handling.assignment_sign, assignment=self.fresh(getter()),
-                                          actor=self.office_of_unit(getter())))
+            return False
+        plan.at(sign_at, lambda ts: call(ts, handling.assignment_sign, assignment=self.fresh(getter()),
+                                         actor=self.office_of_unit(getter())))
         if target == AssignmentState.SIGNED:
-            return
+            return False
 
         def section(ts):
             a = self.fresh(getter())
             code = self.unit_codes[a.unit_id]
+            extra = [(s, None) for s in self.sections[code][1:2]] if co_sections else None
             call(ts, handling.assignment_assign_section, assignment=a, actor=self.office_of_unit(a),
-                 section=self.sections[code][0], handler=self.handler_of(a))
-        plan.at(base + 2, section)
+                 section=self.sections[code][0], handler=self.handler_of(a), co_sections=extra)
+        plan.at(section_at, section)
+        return True
+
+    def plan_co(self, plan, item, getter, target, *, base=0.0, opinion_at=14.0, lead_name=None):
+        if not self.plan_sign_and_section(plan, getter, target, sign_at=base + 1, section_at=base + 2):
+            return
         if target == AssignmentState.IN_PROGRESS:
             return
 
@@ -448,20 +456,9 @@ class DemoLoader:
                   contacts=True, co_sections=False):
         """Plan a lead (or split) assignment up to `target`."""
         ratings = ratings or [SATISFIED] * len(item.raters)
-        if target in (AssignmentState.PENDING_SIGN,):
+        if not self.plan_sign_and_section(plan, getter, target, sign_at=base + 1, section_at=base + 1,
+                                          co_sections=co_sections):
             return
-        plan.at(base + 1, lambda ts: call(ts, handling.assignment_sign, assignment=self.fresh(getter()),
-                                          actor=self.office_of_unit(getter())))
-        if target == AssignmentState.SIGNED:
-            return
-
-        def section(ts):
-            a = self.fresh(getter())
-            code = self.unit_codes[a.unit_id]
-            extra = [(s, None) for s in self.sections[code][1:2]] if co_sections else None
-            call(ts, handling.assignment_assign_section, assignment=a, actor=self.office_of_unit(a),
-                 section=self.sections[code][0], handler=self.handler_of(a), co_sections=extra)
-        plan.at(base + 1, section)
         state = {}
         if contacts:
             plan.at(base + 3, lambda ts: self.contact(ts, getter(), "before", "phone"))
