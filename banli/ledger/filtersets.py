@@ -1,20 +1,24 @@
 """The ledger's filters (django-filter); every filter lives in the URL so a view can be bookmarked and shared."""
 from __future__ import annotations
 
+import copy
 import re
 
 import django_filters
+import django_filters.widgets
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db.models import F
 from django.db.models.signals import post_delete, post_save
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.html import escape, format_html_join
 from django.utils.safestring import mark_safe
 
 from banli.core import access
 from banli.handling.choices import AssignmentRole, AssignmentState
+from banli.handling.models import Assignment
 from banli.handling.workflow import STATES
 from banli.ledger.selectors import ledger_assignments, overdue_q
 from banli.organizations.choices import UnitKind
@@ -55,6 +59,18 @@ def _connect_choice_signals():
 _connect_choice_signals()
 
 
+def _fresh(filter_, model, parent):
+    """A request's copy of a declared filter: shallow, with its own `extra` and no cached form field."""
+    fresh = copy.copy(filter_)
+    fresh.extra = dict(filter_.extra)
+    fresh.__dict__.pop("_field", None)
+    fresh.model, fresh.parent = model, parent
+    if filter_.method is not None:
+        fresh.__dict__.pop("filter", None)
+        fresh.method = filter_.method  # django-filter binds a method filter to its own instance
+    return fresh
+
+
 class FastSelect(forms.Select):
     """Django's Select, rendered in Python rather than through a template per option (the ledger's menus list
     every unit and handler; as templates they cost more than the page's queries). Same markup."""
@@ -67,6 +83,22 @@ class FastSelect(forms.Select):
             for v, label in ((("" if v is None else str(v)), label) for v, label in self.choices))
         attributes = format_html_join("", ' {}="{}"', ((k, v) for k, v in final.items() if v not in (None, False)))
         return mark_safe(f'<select name="{escape(name)}"{attributes}>{options}</select>')  # noqa: S308 - escaped
+
+
+class FastCSVSelect(django_filters.widgets.BaseCSVWidget, FastSelect):
+    """django-filter's CSVSelect (the sort menu) with FastSelect's rendering; several sort keys fall back to its
+    text box as before."""
+
+
+class FastTextInput(forms.TextInput):
+    """Django's TextInput rendered in Python (the keyword box). Same markup as its template."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        final = self.build_attrs(self.attrs, attrs)
+        value = self.format_value(value)
+        shown = "" if value is None else f' value="{escape(value)}"'
+        attributes = format_html_join("", ' {}="{}"', ((k, v) for k, v in final.items() if v not in (None, False)))
+        return mark_safe(f'<input type="{self.input_type}" name="{escape(name)}"{shown}{attributes}>')  # noqa: S308
 
 
 class ChineseOrderingFilter(django_filters.OrderingFilter):
@@ -110,20 +142,47 @@ class LedgerFilter(django_filters.FilterSet):
                       "assigned_at": "交办时间"},
     )
 
-    def __init__(self, *args, today=None, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, today=None):
+        # django-filter's own __init__ deep-copies every filter (with its querysets and choice lists) for each
+        # request; a filter keeps no per-request state here but its parent and model, so a shallow copy will do.
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = {name: _fresh(filter_, queryset.model, self) for name, filter_ in self.base_filters.items()}
         self.today = today
-        self.filters["handler"].field.label_from_instance = lambda u: u.label
         for name in CACHED_CHOICES:
             # The menus' options from the cache (the lists are the same for everyone); the field keeps its queryset,
             # so a chosen value is still checked against the database.
             field = self.form.fields.get(name)
             if isinstance(field, forms.ModelChoiceField):
                 field.widget.choices = cached_choices(name, field)
-        for field in self.form.fields.values():
-            if type(field.widget) is forms.Select:
-                field.widget.__class__ = FastSelect
-            field.widget.attrs.setdefault("class", "form-control form-control-sm" if isinstance(field.widget, forms.TextInput) else "form-select form-select-sm")
+
+    @classmethod
+    def _form_class(cls):
+        # The form class is the same for every request (its fields' querysets are static): made once per process,
+        # not by type() per request. Each form instance still deep-copies its fields (Django's Form does).
+        form_class = cls.__dict__.get("_cached_form_class")
+        if form_class is None:
+            fields = {name: _fresh(filter_, Assignment, None).field for name, filter_ in cls.base_filters.items()}
+            fields["handler"].label_from_instance = lambda u: u.label
+            for field in fields.values():
+                # Every widget rendered in Python (a template per widget and per option cost more than the page's
+                # queries); the markup is Django's.
+                widget = field.widget
+                if isinstance(widget, django_filters.widgets.BaseCSVWidget) and isinstance(widget, forms.Select):
+                    widget.__class__ = FastCSVSelect  # django-filter makes the sort menu's class on the fly
+                else:
+                    widget.__class__ = {forms.Select: FastSelect, forms.TextInput: FastTextInput}.get(
+                        type(widget), type(widget))
+                field.widget.attrs.setdefault("class", "form-control form-control-sm" if isinstance(field.widget, forms.TextInput) else "form-select form-select-sm")
+            form_class = type(f"{cls.__name__}Form", (cls._meta.form,), fields)
+            cls._cached_form_class = form_class
+        return form_class
+
+    def get_form_class(self):
+        return self._form_class()
 
     def filter_text(self, queryset, name, value):
         # Words of number, title, body and proposer names; an index serves it on PostgreSQL (proposals.search).

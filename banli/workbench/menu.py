@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 from banli.organizations.choices import Role
 
@@ -95,8 +95,25 @@ ACCOUNT = (
 )
 
 
+# Built once per role, URL configuration and script prefix (about forty reverse() calls each), then shared
+# read-only by every page the process renders.
+_BUILT: dict[tuple, list[dict]] = {}
+
+
+def _memo(kind: str, role: str, nav: str, build) -> list[dict]:
+    key = (kind, role, nav, get_urlconf(), get_script_prefix())
+    built = _BUILT.get(key)
+    if built is None:
+        built = _BUILT[key] = build()
+    return built
+
+
 def menu_for(role: str, nav: str = "") -> list[dict]:
     """The groups `role` sees, each with its items' labels and URLs; a group of one item is a plain link."""
+    return _memo("menu", role, nav, lambda: _menu_for(role, nav))
+
+
+def _menu_for(role: str, nav: str) -> list[dict]:
     groups = []
     if role == PROPOSER:
         # The proposer's own menu replaces the staff 工作台 entry by 我的提案建议.
@@ -113,4 +130,5 @@ def menu_for(role: str, nav: str = "") -> list[dict]:
 
 
 def account_menu(role: str) -> list[dict]:
-    return [{"label": i.label, "url": i.url()} for i in ACCOUNT if not i.roles or role in i.roles]
+    return _memo("account", role, "", lambda: [{"label": i.label, "url": i.url()} for i in ACCOUNT
+                                               if not i.roles or role in i.roles])
