@@ -13,10 +13,11 @@ from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 from django.http import QueryDict
 from django.utils import timezone
-from django.utils.html import escape, format_html_join
+from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
 from banli.core import access
+from banli.core.html import escape
 from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.handling.models import Assignment
 from banli.handling.workflow import STATES

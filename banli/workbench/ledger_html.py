@@ -2,12 +2,12 @@
 
 Fifty rows of a dozen template variables each (a URL reversed per row, filters, a choice label) were most of the
 ledger page's Python time at a million assignments; the page now costs about what its queries cost. Every text is
-escaped here (django.utils.html.escape); the template receives one safe string.
+escaped here (banli.core.html.escape, the same as django.utils.html.escape); the template receives one safe string.
 """
 from __future__ import annotations
 
 from django.urls import reverse
-from django.utils.html import escape
+from banli.core.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 _PLACEHOLDER = 987654321
