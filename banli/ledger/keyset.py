@@ -440,14 +440,14 @@ def ranked(qs: QuerySet, text: str) -> QuerySet:
 
 
 @contextmanager
-def _serial_plans(using: str):
+def _serial_plans(using: str, empty: bool = False):
     """PostgreSQL: the page's statements without parallel workers (SET LOCAL in a transaction of their own).
 
     Each is an index read that stops after a few dozen rows, or a count capped at COUNT_CAP; when the planner
     misjudges how soon a LIMIT is reached (a searched word that a unit handles far more often than the average)
     it starts workers for a Gather Merge, whose start-up costs more than the whole serial read."""
-    if connections[using].vendor != "postgresql":
-        yield
+    if connections[using].vendor != "postgresql" or empty:
+        yield  # SQLite plans serially; a refused filter (an empty queryset) reads nothing
         return
     with transaction.atomic(using=using):
         with connections[using].cursor() as cursor:
@@ -457,7 +457,7 @@ def _serial_plans(using: str):
 
 def ledger_page(qs: QuerySet, params, *, per_page: int, ordering: str = "", text: str = "") -> LedgerPage:
     """One page of the filtered ledger `qs` for the request's parameters (see the module's docstring)."""
-    with _serial_plans(qs.db):
+    with _serial_plans(qs.db, qs.query.is_empty()):
         return _any_page(qs, params, per_page=per_page, ordering=ordering, text=text)
 
 
