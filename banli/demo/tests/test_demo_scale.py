@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count
 
 from banli.core import eventlog
@@ -42,22 +42,6 @@ def test_scale_counts_assignments_generated_in_batches_and_ends_with_analyze(gen
     assert f"已生成 {proposals} 件提案、{assignments} 条交办" in output and "ANALYZE" in output
     numbers = set(Proposal.objects.filter(session=session).values_list("number", flat=True))
     assert len(numbers) == proposals
-
-
-@pytest.mark.django_db(transaction=True)
-def test_scale_runs_in_parallel_processes_on_postgresql():
-    if connection.vendor != "postgresql":
-        pytest.skip("worker processes need a database server (SQLite's test database lives in this process)")
-    session, output = _generate(300, workers=2)
-    assert Assignment.objects.filter(session=session).count() >= 300
-    assert Proposal.objects.filter(session=session).values("number").distinct().count() == \
-        Proposal.objects.filter(session=session).count()
-    assert output.count("一个进程完成") == 2
-    # The load ends with VACUUM (ANALYZE): the written pages are all-visible, so counts can read an index alone.
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT relpages, relallvisible FROM pg_class WHERE relname = 'handling_assignment'")
-        pages, visible = cursor.fetchone()
-    assert pages > 0 and visible == pages
 
 
 def test_scale_rows_are_consistent_states_events_versions_and_derived_status(generated, db):
