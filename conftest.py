@@ -66,8 +66,10 @@ def pytest_sessionstart(session):
     seconds to start and collect, and wait for it at its lock)."""
     config = session.config
     token = config.stash.get(_template_token, None)
+    # Not with BANLI_TEST_NOW: the workers migrate under the travelled clock (_session_clock), the controller does not.
     if (token and getattr(config.option, "numprocesses", None) and not config.option.collectonly
-            and not config.getvalue("reuse_db") and not config.getvalue("nomigrations")):
+            and not config.getvalue("reuse_db") and not config.getvalue("nomigrations")
+            and not os.environ.get("BANLI_TEST_NOW")):
         from banli.core import testdb
 
         thread = testdb.migrate_in_background(token, config.stash[_blocker_key()].unblock)
