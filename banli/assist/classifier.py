@@ -202,9 +202,11 @@ class TextClassifier:
         for name, vec in vectorizers.items():
             counter = CountVectorizer(analyzer=vec.analyzer, ngram_range=vec.ngram_range, min_df=vec.min_df,
                                       lowercase=vec.lowercase)
-            counts = counter.fit_transform([v[name] for v in views + extra]).tocsc()
-            seen = np.flatnonzero(np.diff(counts[: len(views)].tocsc().indptr))  # columns a labelled text has
-            counts = counts[:, seen].tocsr()
+            counts = counter.fit_transform([v[name] for v in views + extra])
+            # Columns a labelled text has: the column indices stored in the labelled rows (CSR rows slice for free).
+            labelled = counts[: len(views)]
+            seen = np.flatnonzero(np.bincount(labelled.indices, minlength=counts.shape[1]))
+            counts = counts[:, seen]
             idf = TfidfTransformer(sublinear_tf=True).fit(counts).idf_
             terms = counter.get_feature_names_out()[seen]
             # lowercase does nothing for a callable analyzer (the word view); off, sklearn does not warn about the
@@ -316,14 +318,15 @@ class TextClassifier:
             warnings.simplefilter("ignore")
             for train, test in StratifiedKFold(folds, shuffle=True, random_state=0).split(x, labels):
                 cols = None
+                x_train, x_test = x[train], x[test]
                 for c in grid:
-                    fold_classes, coef, intercept = self._fit_linear(x[train], labels[train], c=c, nb=False)
+                    fold_classes, coef, intercept = self._fit_linear(x_train, labels[train], c=c, nb=False)
                     cols = np.searchsorted(classes, fold_classes)
-                    svm_oof[c][np.ix_(test, cols)] = x[test] @ coef.T + intercept
+                    svm_oof[c][np.ix_(test, cols)] = x_test @ coef.T + intercept
                 if not self.select and not getattr(self, "use_nb", True):
                     continue
-                coef, intercept = self._fit_nb(x[train], labels[train], np.asarray(classes)[cols])
-                nb_oof[np.ix_(test, cols)] = x[test] @ coef.T + intercept
+                coef, intercept = self._fit_nb(x_train, labels[train], np.asarray(classes)[cols])
+                nb_oof[np.ix_(test, cols)] = x_test @ coef.T + intercept
         variants = [(c, nb) for c in grid for nb in ((False, True) if self.select else (getattr(self, "use_nb", True),))]
         scored = []
         for c, nb in variants:
