@@ -218,7 +218,7 @@ def bench_category_shift():
     - messages in the order of their id (the board numbers messages as they arrive): the first 70% to train, the
       last 30% to test, their texts as the unlabelled text (and again with messages_replies.jsonl added). The
       topics' shares move (环境保护 is 3.5% of the earlier messages and 14% of the later ones, 城乡建设 25% and
-      9%; total variation distance 0.25), as they do between a year's board and the next, and the later messages
+      9%; total variation distance 0.27), as they do between a year's board and the next, and the later messages
       come from other cities (place codes L, M, G, H, I against mostly A). The per-class lines give each class's
       support on both sides and its F1: with 14 to 30 test items a class, one message moves a class's F1 by
       0.03 to 0.07.

@@ -6,6 +6,7 @@ import pytest
 from sklearn.svm import LinearSVC
 
 import banli.assist.classifier as classifier
+from banli.assist.benchmarks import _shift_lines
 from banli.assist.classifier import (
     C_GRID,
     DEFAULT_TEMPERATURE,
@@ -238,3 +239,14 @@ def test_an_ordered_split_reports_the_support_of_both_sides_beside_its_figures(h
     assert sum(v["test"] for v in result["support"].values()) == result["test"]
     assert 0.0 <= result["label_shift_tv"] <= 1.0
     assert 0.0 < result["macro_f1_support_5"] <= 1.0
+
+
+def test_the_benchmark_prints_each_classes_support_and_f1_beside_the_shift():
+    result = {"macro_f1_support_5": 0.7, "label_shift_tv": 0.25, "per_class": {"甲": {"f1": 0.5, "support": 3}},
+              "support": {"甲": {"train": 4, "test": 3}, "乙": {"train": 2, "test": 0}}}
+    lines = {name: (value, unit) for name, value, unit in _shift_lines("p", result)}
+    assert lines["p.macro_f1_classes_with_5_or_more_test_items"] == (0.7, "ratio")
+    assert lines["p.label_shift_total_variation"] == (0.25, "ratio")
+    assert lines["p.class.甲.train_items"] == (4, "items") and lines["p.class.甲.test_items"] == (3, "items")
+    assert lines["p.class.甲.f1"] == (0.5, "ratio")
+    assert lines["p.class.乙.test_items"] == (0, "items") and lines["p.class.乙.f1"] == (0.0, "ratio")
