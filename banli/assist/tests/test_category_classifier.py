@@ -6,6 +6,7 @@ import pytest
 from sklearn.svm import LinearSVC
 
 import banli.assist.classifier as classifier
+from banli.assist.benchmarks import _shift_lines
 from banli.assist.classifier import (
     C_GRID,
     DEFAULT_TEMPERATURE,
@@ -16,7 +17,13 @@ from banli.assist.classifier import (
     TextClassifier,
     _views,
 )
-from banli.assist.evaluation import coverage_table, cross_validate_category
+from banli.assist.evaluation import (
+    coverage_table,
+    cross_validate_category,
+    label_shift,
+    macro_f1_over_supported,
+    ordered_split_category,
+)
 from banli.assist.tests.helpers import generated_history
 from banli.assist.textproc import compact, tokens
 
@@ -48,14 +55,17 @@ def test_fast_scoring_equals_the_vectorizers_and_the_linear_model(model, history
     np.testing.assert_allclose(model.decision(docs), expected, atol=1e-9)
 
 
-def test_the_model_is_the_plain_svm_plus_the_nb_svm_on_ratio_scaled_features(model, history):
+def test_the_model_is_the_plain_svm_plus_the_nb_svm_on_ratio_scaled_features_without_intercepts(model, history):
+    """Both halves are fitted with their intercepts, which are then left out of every decision (CLASS_PRIORS)."""
     bounds = {"class_weight": "balanced", "tol": SVM_TOL, "max_iter": SVM_MAX_ITER, "random_state": 0}
 
     docs = history[:12]
     labels = np.array([r["category"] for r in history])
     x_train = model._matrix([_views(d) for d in history])
     x = model._matrix([_views(d) for d in docs])
-    expected = LinearSVC(C=model.c, **bounds).fit(x_train, labels).decision_function(x)
+    svm = LinearSVC(C=model.c, **bounds).fit(x_train, labels)
+    expected = svm.decision_function(x) - svm.intercept_
+    np.testing.assert_array_equal(model.intercept_, np.zeros(len(model.classes_)))
     if not model.use_nb:
         np.testing.assert_allclose(model.decision(docs), expected, atol=1e-6)
         return
@@ -65,8 +75,22 @@ def test_the_model_is_the_plain_svm_plus_the_nb_svm_on_ratio_scaled_features(mod
         p, q = NB_ALPHA + present[mine].sum(axis=0), NB_ALPHA + present[~mine].sum(axis=0)
         ratio = np.log((p / p.sum()) / (q / q.sum()))
         nb = LinearSVC(C=NB_C, **bounds).fit(x_train.multiply(ratio).tocsr(), mine)
-        expected[:, i] += nb.decision_function(x.multiply(ratio).tocsr())
+        expected[:, i] += nb.decision_function(x.multiply(ratio).tocsr()) - nb.intercept_[0]
     np.testing.assert_allclose(model.decision(docs), expected, atol=1e-6)
+
+
+def test_with_class_priors_the_intercepts_stay_in_the_decisions(history):
+    """The switch of CLASS_PRIORS: kept, the intercepts (the class base rates) are part of every decision, and a text
+    with little known wording falls back on them; left out, the same coefficients decide alone."""
+    labels = [r["category"] for r in history]
+    with_priors = TextClassifier(class_priors=True, select=False).fit(history, labels)
+    without = TextClassifier(class_priors=False, select=False).fit(history, labels)
+    assert np.abs(with_priors.intercept_).max() > 0.1
+    np.testing.assert_array_equal(without.intercept_, np.zeros(len(without.classes_)))
+    docs = history[:5] + [{"title": "", "content": "甲乙丙丁"}]
+    np.testing.assert_allclose(with_priors.decision(docs) - without.decision(docs),
+                               np.tile(with_priors.intercept_, (len(docs), 1)), atol=1e-9)
+    np.testing.assert_allclose(without.coef_, with_priors.coef_)
 
 
 def test_scores_are_in_zero_one_sorted_and_sum_to_one_over_all_classes(model):
@@ -191,3 +215,38 @@ def test_fits_stopped_by_the_iteration_bound_are_counted_not_hidden(history, mon
     monkeypatch.setattr(classifier, "SVM_MAX_ITER", 1)
     bounded = TextClassifier().fit(history, labels)
     assert bounded.cv_["svm_fits_stopped_at_max_iter"] == bounded.cv_["svm_fits"] == model.cv_["svm_fits"]
+
+
+def test_label_shift_gives_each_classes_support_and_the_total_variation_distance():
+    shift = label_shift(["甲", "甲", "乙", "乙"], ["甲", "丙", "丙", "丙"])
+    assert shift["support"] == {"甲": {"train": 2, "test": 1}, "乙": {"train": 2, "test": 0}, "丙": {"train": 0, "test": 3}}
+    assert shift["label_shift_tv"] == 0.75  # (|0.5-0.25| + |0.5-0| + |0-0.75|) / 2
+    assert label_shift(["甲", "乙"], ["乙", "甲"])["label_shift_tv"] == 0.0
+
+
+def test_macro_f1_over_supported_leaves_out_the_classes_with_few_test_items():
+    per_class = {"甲": {"f1": 0.8, "support": 10}, "乙": {"f1": 0.6, "support": 5}, "丙": {"f1": 0.0, "support": 1}}
+    assert macro_f1_over_supported(per_class, minimum=5) == 0.7
+    assert macro_f1_over_supported(per_class, minimum=50) == 0.0
+
+
+def test_an_ordered_split_reports_the_support_of_both_sides_beside_its_figures(history):
+    rows = [dict(r, number=f"{i:03d}") for i, r in enumerate(history)]
+    result = ordered_split_category(rows, key="number")
+    assert result["train"] + result["test"] == len(rows)
+    assert {k: v["train"] for k, v in result["support"].items()} == {
+        c: sum(1 for r in rows[: result["train"]] if r["category"] == c) for c in result["support"]}
+    assert sum(v["test"] for v in result["support"].values()) == result["test"]
+    assert 0.0 <= result["label_shift_tv"] <= 1.0
+    assert 0.0 < result["macro_f1_support_5"] <= 1.0
+
+
+def test_the_benchmark_prints_each_classes_support_and_f1_beside_the_shift():
+    result = {"macro_f1_support_5": 0.7, "label_shift_tv": 0.25, "per_class": {"甲": {"f1": 0.5, "support": 3}},
+              "support": {"甲": {"train": 4, "test": 3}, "乙": {"train": 2, "test": 0}}}
+    lines = {name: (value, unit) for name, value, unit in _shift_lines("p", result)}
+    assert lines["p.macro_f1_classes_with_5_or_more_test_items"] == (0.7, "ratio")
+    assert lines["p.label_shift_total_variation"] == (0.25, "ratio")
+    assert lines["p.class.甲.train_items"] == (4, "items") and lines["p.class.甲.test_items"] == (3, "items")
+    assert lines["p.class.甲.f1"] == (0.5, "ratio")
+    assert lines["p.class.乙.test_items"] == (0, "items") and lines["p.class.乙.f1"] == (0.0, "ratio")
