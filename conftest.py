@@ -57,34 +57,11 @@ def pytest_configure_node(node):
         node.workerinput[testdb.WORKER_INPUT_KEY] = token
 
 
-_template_thread = pytest.StashKey[object]()
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_sessionstart(session):
-    """xdist controller: the template is migrated in a thread here, before the workers start (they take several
-    seconds to start and collect, and wait for it at its lock)."""
-    config = session.config
-    token = config.stash.get(_template_token, None)
-    # Not with BANLI_TEST_NOW: the workers migrate under the travelled clock (_session_clock), the controller does not.
-    if (token and getattr(config.option, "numprocesses", None) and not config.option.collectonly
-            and not config.getvalue("reuse_db") and not config.getvalue("nomigrations")
-            and not os.environ.get("BANLI_TEST_NOW")):
-        from banli.core import testdb
-
-        thread = testdb.migrate_in_background(token, config.stash[_blocker_key()].unblock)
-        if thread is not None:
-            config.stash[_template_thread] = thread
-
-
 def pytest_sessionfinish(session):
     token = session.config.stash.get(_template_token, None)
     if token and not hasattr(session.config, "workerinput"):
         from banli.core import testdb
 
-        thread = session.config.stash.get(_template_thread, None)
-        if thread is not None:
-            thread.join()
         with session.config.stash[_blocker_key()].unblock():
             testdb.drop_templates(token)
 

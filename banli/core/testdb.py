@@ -5,7 +5,8 @@ SQLite and on PostgreSQL; the migrations hold RunSQL and RunPython, so they cann
 tables from the models). Now the first worker to get the lock migrates a template database with Django's own
 create_test_db; each worker, the first included, then gets a copy of it: SQLite copies the file, PostgreSQL runs
 CREATE DATABASE … TEMPLATE. The controller names the template for the run (one token per run, handed to the
-workers), migrates it in a thread while the workers start and collect, and drops it when the run ends. Used by
+workers) and drops it when the run ends. (Migrating it in the controller while the workers start was tried and
+measured no faster on 2 cores: the workers' start-up uses them.) Used by
 the root conftest.py (`django_db_setup` and the session hooks).
 """
 from __future__ import annotations
@@ -14,9 +15,7 @@ import contextlib
 import fcntl
 import os
 import shutil
-import sys
 import tempfile
-import threading
 from pathlib import Path
 
 from django.conf import settings
@@ -125,34 +124,6 @@ def setup(token: str, aliases: set[str], serialized_aliases: set[str], verbosity
     for alias in sorted(serialized_aliases & aliases):
         connections[alias]._test_serialized_contents = connections[alias].creation.serialize_db_to_string()
     return old_config
-
-
-def migrate_in_background(token: str, unblock, alias: str = "default") -> threading.Thread | None:
-    """The controller of an xdist run: the default template migrated in a thread while the workers start and collect
-    (they wait for it at the lock, taken here before any worker exists). If it fails, the first worker to get the
-    lock migrates the template itself. `unblock`: pytest-django's database blocker's unblock()."""
-    if not supported({alias}):
-        return None
-    lock, ready = _lock_paths(token)
-    handle = open(lock, "a")  # noqa: SIM115 - closed by the thread
-    fcntl.flock(handle, fcntl.LOCK_EX)
-
-    def run():
-        try:
-            with unblock():
-                _migrate_template(alias, _template_name(alias, token), verbosity=0)
-            with open(ready, "a") as marker:
-                marker.write(f"{alias}\n")
-        except BaseException as exc:  # noqa: BLE001 - create_test_db may sys.exit(); a worker then tries itself
-            print(f"banli.core.testdb: the template was not migrated in the controller ({exc!r}); a worker will",
-                  file=sys.stderr)
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-            handle.close()
-
-    thread = threading.Thread(target=run, name="banli-test-template", daemon=True)
-    thread.start()
-    return thread
 
 
 def drop_templates(token: str) -> None:
