@@ -79,9 +79,16 @@ class FastSelect(forms.Select):
     def render(self, name, value, attrs=None, renderer=None):
         final = self.build_attrs(self.attrs, attrs)
         selected = {"" if v is None else str(v) for v in (value if isinstance(value, (list, tuple)) else [value])}
-        options = "".join(
-            f'<option value="{escape(v)}"{" selected" if str(v) in selected else ""}>{escape(label)}</option>'
-            for v, label in ((("" if v is None else str(v)), label) for v, label in self.choices))
+        parts = []
+        for v, label in self.choices:
+            v = "" if v is None else str(v)
+            mark = ""
+            if v in selected:
+                mark = " selected"
+                if not self.allow_multiple_selected:  # as Django: a single menu marks its first match only
+                    selected = set()
+            parts.append(f'<option value="{escape(v)}"{mark}>{escape(label)}</option>')
+        options = "".join(parts)
         attributes = format_html_join("", ' {}="{}"', ((k, v) for k, v in final.items() if v not in (None, False)))
         return mark_safe(f'<select name="{escape(name)}"{attributes}>{options}</select>')  # noqa: S308 - escaped
 

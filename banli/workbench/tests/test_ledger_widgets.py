@@ -1,0 +1,47 @@
+"""The ledger's filter widgets are rendered in Python for speed: their markup must stay Django's own."""
+from __future__ import annotations
+
+import re
+
+import django_filters.widgets
+import pytest
+from django import forms
+
+from banli.handling.models import Assignment
+from banli.ledger.filtersets import FastCSVSelect, FastSelect, FastTextInput, LedgerFilter
+
+
+def _tags(html: str) -> str:
+    return re.sub(r">\s+<", "><", str(html)).strip()
+
+
+CHOICES = [("", "全部"), ("a&b", '甲"乙'), ("<c>", "丙'丁")]
+
+
+@pytest.mark.parametrize("value", ["", 'a"<b&\'c', "教育 第20240104号", None])
+def test_the_keyword_box_is_djangos_text_input(value):
+    attrs = {"placeholder": "编号、案由", "class": "form-control form-control-sm", "id": "id_q"}
+    assert FastTextInput(attrs).render("q", value) == forms.TextInput(attrs).render("q", value)
+
+
+@pytest.mark.parametrize("value", ["", "a&b", "<c>", ["a&b", "<c>"], None])
+def test_the_menus_are_djangos_select(value):
+    attrs = {"class": "form-select form-select-sm", "id": "id_unit"}
+    assert _tags(FastSelect(attrs, choices=CHOICES).render("unit", value)) == _tags(
+        forms.Select(attrs, choices=CHOICES).render("unit", value))
+
+
+@pytest.mark.parametrize("value", [[], ["-due"], ["due", "number"]])
+def test_the_sort_menu_is_django_filters_csv_select(value):
+    original = type("CSVSelect", (django_filters.widgets.BaseCSVWidget, forms.Select), {})
+    choices = [("", "默认"), ("due", "期限（升序）"), ("-due", "期限（降序）")]
+    fast, slow = FastCSVSelect(choices=choices), original(choices=choices)
+    assert _tags(fast.render("ordering", value)) == _tags(slow.render("ordering", value))
+    if len(value) > 1:  # several keys: the text box keeps them all
+        assert 'value="due,number"' in fast.render("ordering", value)
+
+
+def test_every_filter_widget_of_the_form_renders_in_python(db):
+    form = LedgerFilter({}, queryset=Assignment.objects.none()).form
+    kinds = {type(field.widget) for field in form.fields.values()}
+    assert kinds <= {FastSelect, FastTextInput, FastCSVSelect}, kinds
