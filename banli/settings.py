@@ -284,6 +284,7 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-figure-cells": {"task": "reports.refresh_figure_cells", "schedule": 60.0},
     "publish-replies": {"task": "banli.portal.tasks.publish_pending_task", "schedule": 3600.0},
     "assist-retrain": {"task": "assist.retrain_models", "schedule": crontab(hour=2, minute=30)},
+    "assist-similar-index": {"task": "assist.similar_index_if_stale", "schedule": 3600.0},
     "sweep-orphan-files": {"task": "core.sweep_orphan_files", "schedule": crontab(hour=3, minute=15)},
     "weekly-digest": {
         "task": "banli.supervision.tasks.send_digests_task",
@@ -327,6 +328,12 @@ BANLI_SMS_SIGN = env_str("BANLI_SMS_SIGN", "办理")
 BANLI_SCHEDULER_INTERVAL = env_int("BANLI_SCHEDULER_INTERVAL", 300)
 BANLI_DIGEST_HOUR = env_int("BANLI_DIGEST_HOUR", 8)
 BANLI_ASSIST_RETRAIN_HOURS = env_int("BANLI_ASSIST_RETRAIN_HOURS", 24)
+# 相似提案 (banli.assist.simindex): up to this many proposals the first index is built in the request (seconds);
+# beyond, in the background while the panel says so. More changes than DELTA_MAX since the index start a rebuild;
+# more than DELTA_CAP are left out of the comparison (and the panel says so) until the rebuild is published.
+BANLI_SIMILAR_INLINE_MAX = env_int("BANLI_SIMILAR_INLINE_MAX", 20000)
+BANLI_SIMILAR_DELTA_MAX = env_int("BANLI_SIMILAR_DELTA_MAX", 2000)
+BANLI_SIMILAR_DELTA_CAP = env_int("BANLI_SIMILAR_DELTA_CAP", 5000)
 for _name, _days in (("BANLI_WARNING_DAYS", BANLI_WARNING_DAYS), ("BANLI_KEY_WARNING_DAYS", BANLI_KEY_WARNING_DAYS)):
     if not _days or any(d <= 0 for d in _days):
         raise SettingError(f"{_name} must be a comma-separated list of positive working-day counts")
@@ -542,6 +549,8 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
 BANLI_HEALTH_SCHEDULER_MAX_AGE = env_int("BANLI_HEALTH_SCHEDULER_MAX_AGE", 2 * 3600 + 600)
 # A list import confirmed on the page runs as a background job (Celery, or a thread in the embedded mode).
 BANLI_IMPORT_IN_BACKGROUND = env_bool("BANLI_IMPORT_IN_BACKGROUND", not TESTING)
+# The similar-proposals index is rebuilt in a thread of the process when there is no broker (inline in tests).
+BANLI_SIMILAR_IN_BACKGROUND = env_bool("BANLI_SIMILAR_IN_BACKGROUND", not TESTING)
 
 # Structured logs: one JSON object per line (app and access logs) for the log collector; plain text otherwise.
 BANLI_LOG_FORMAT = env_str("BANLI_LOG_FORMAT", "text")

@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth
 
 from banli.assist import store
@@ -18,7 +17,6 @@ from banli.core.errors import DomainError, PermissionDenied
 from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.handling.models import Assignment
 from banli.organizations.models import Unit
-from banli.proposals.models import Proposal
 from banli.replies.choices import ReplyState
 from banli.replies.models import Reply
 
@@ -151,22 +149,16 @@ def routing_suggestions(*, user, proposal) -> list[dict]:
 
 # --- similar proposals --------------------------------------------------------------------------
 
-_index_lock = threading.Lock()
-_index_cache: dict = {}
+def similar_index():
+    """The index similar_proposals searches; its `note` says what the results may lack while it is being built."""
+    return _proposal_index()
 
 
 def _proposal_index():
-    """The similarity index of every proposal, rebuilt in this process when proposals change."""
-    stamp = tuple(Proposal.objects.aggregate(n=Count("pk"), t=Max("updated_at")).values())
-    with _index_lock:
-        if _index_cache.get("stamp") == stamp:
-            return _index_cache["index"]
-        rows = list(Proposal.objects.values_list("pk", "title", "body"))
-        from banli.assist.similarity import SimilarityIndex  # noqa: PLC0415 - numpy and scipy (0.35 s and 28 MB a process) load only where a model is used
+    """The similarity index of every proposal as it is now (banli.assist.simindex: a shared base and the changes since)."""
+    from banli.assist import simindex  # noqa: PLC0415 - numpy and scikit-learn (seconds, tens of MB a process) load only where a model is used
 
-        index = SimilarityIndex([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
-        _index_cache.update(stamp=stamp, index=index)
-        return index
+    return simindex.live_index()
 
 
 @dataclass
@@ -181,13 +173,13 @@ class SimilarItem:
     merged_together: bool = False  # already in the same 并案 group as the item the list is for
 
 
-def similar_proposals(*, user, proposal, limit: int = 8) -> list[SimilarItem]:
+def similar_proposals(*, user, proposal, limit: int = 8, index=None) -> list[SimilarItem]:
     """The proposals most like this one, of this and past sessions, that the user may see; best first."""
     require_assist(user)
 
-    hits = _proposal_index().search(proposal.title, proposal.body, limit=max(limit * 5, 40), exclude={proposal.pk})
-    from banli.assist.similarity import MIN_SIMILAR, NEAR_DUPLICATE  # noqa: PLC0415 - numpy and scipy (0.35 s and 28 MB a process) load only where a model is used
+    from banli.assist.similarity import MIN_SIMILAR, NEAR_DUPLICATE  # noqa: PLC0415 - numpy and scikit-learn load only where a model is used
 
+    hits = (index or _proposal_index()).search(proposal.title, proposal.body, limit=max(limit * 5, 40), exclude={proposal.pk})
     scores = {h.key: h.score for h in hits if h.score >= MIN_SIMILAR}
     visible = access.visible_proposals(user).filter(pk__in=scores).select_related("session")
     found = sorted(visible, key=lambda p: -scores[p.pk])[:limit]

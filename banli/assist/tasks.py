@@ -8,7 +8,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from banli.assist import store
+from banli.assist import simindex, store
 from banli.assist.choices import SuggestionTask
 from banli.assist.services import assist_model_train
 from banli.core.errors import DomainError
@@ -53,3 +53,15 @@ def retrain_if_stale(*, now=None) -> dict:
 
 
 _last_attempt: dict[str, dt.datetime] = {}
+
+
+@shared_task(name="assist.build_similar_index")
+def build_similar_index() -> dict:
+    """相似提案: build and publish the similarity index (started by a request that found it missing or stale)."""
+    return simindex.build_index()
+
+
+@shared_task(name="assist.similar_index_if_stale")
+def similar_index_if_stale() -> dict | None:
+    """相似提案: Celery beat's hourly round; builds only when the index is missing or stale."""
+    return simindex.rebuild_if_stale()

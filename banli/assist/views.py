@@ -112,11 +112,13 @@ def routing_suggestion(request, proposal_id: int):
 @assist_view
 def similar(request, proposal_id: int):
     proposal = access.require_proposal(request.user, proposal_id)
-    items = selectors.similar_proposals(user=request.user, proposal=proposal)
+    selectors.require_assist(request.user)
+    index = selectors.similar_index()
+    items = selectors.similar_proposals(user=request.user, proposal=proposal, index=index)
     # 并案 is recorded by the session's assigning office (banli.workbench: proposal_merge); others only see the hint.
     may_merge = access.can_decide_handling(request.user, proposal) and proposal.status != "closed"
-    return _render(request, "assist/_similar.html", {"proposal": proposal, "items": items, "may_merge": may_merge},
-                   title="相似提案")
+    return _render(request, "assist/_similar.html",
+                   {"proposal": proposal, "items": items, "may_merge": may_merge, "note": index.note}, title="相似提案")
 
 
 @assist_view

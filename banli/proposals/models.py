@@ -110,7 +110,7 @@ class Proposal(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ProposalQuerySet.as_manager()
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)  # the similar-proposals index reads changes by it
 
     class Meta:
         verbose_name = "提案建议"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import zlib
 
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from banli.core import access
 from banli.core.errors import ConflictError, DomainError, NotFound, PermissionDenied
@@ -289,7 +290,8 @@ def proposal_update(*, actor, proposal: Proposal, **fields) -> Proposal:
     if not changed:
         return proposal
     before = {k: str(getattr(proposal, k)) for k in changed}
-    Proposal.objects.filter(pk=proposal.pk).update(**changed)
+    # updated_at too: a queryset update skips auto_now, and the similar-proposals index reads changes by it.
+    Proposal.objects.filter(pk=proposal.pk).update(**changed, updated_at=timezone.now())
     for k, v in changed.items():
         setattr(proposal, k, v)
     if {"title", "body"} & changed.keys():

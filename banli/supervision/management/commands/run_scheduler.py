@@ -1,7 +1,8 @@
 """The embedded scheduler: runs the periodic jobs in one process beside the web server, no broker needed.
 
 Every BANLI_SCHEDULER_INTERVAL seconds it scans deadlines and sends what is due; at BANLI_DIGEST_HOUR it
-sends the daily digests and, on Mondays, the weekly ones; once a day it retrains the assist models and
+sends the daily digests and, on Mondays, the weekly ones; once a day it retrains the assist models, keeps the
+similar-proposals index current, and
 removes stored files no row points at. Every job is idempotent (unique reminders,
 digests and deliveries in the database), so a restart, a second scheduler or a cron job running
 `manage.py scan_deadlines` beside it never sends anything twice.
@@ -16,6 +17,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from banli.assist import simindex
 from banli.assist.tasks import retrain_if_stale
 from banli.core.tasks import sweep_if_due
 from banli.core.eventlog import anchor_due
@@ -37,6 +39,10 @@ def tick(now=None) -> dict:
     retrained = retrain_if_stale(now=now)
     if retrained:
         result["assist_retrain"] = retrained
+    # 相似提案: a missing or stale index is rebuilt beside the scheduler (a thread), never holding up the scan.
+    similar = simindex.rebuild_if_stale(now=now, start=simindex.enqueue_build)
+    if similar is not None:
+        result["similar_index"] = similar
     swept = sweep_if_due(now=now)
     if swept is not None:
         result["file_sweep"] = swept
