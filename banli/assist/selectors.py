@@ -1,11 +1,14 @@
 """智能辅助: suggestions, similar items, topics and reply checks, as the requesting user may see them."""
 from __future__ import annotations
 
+import hashlib
 import logging
+import random
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.core.cache import cache
+from django.db.models import Count, Max, Q
 from django.db.models.functions import TruncMonth
 
 from banli.assist import store
@@ -17,6 +20,7 @@ from banli.core.errors import DomainError, PermissionDenied
 from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.handling.models import Assignment
 from banli.organizations.models import Unit
+from banli.proposals.models import Proposal
 from banli.replies.choices import ReplyState
 from banli.replies.models import Reply
 
@@ -204,28 +208,46 @@ def similar_proposals(*, user, proposal, limit: int = 8, index=None) -> list[Sim
     ]
 
 
+TOPICS_MAX = 20_000  # a session's items grouped at most; beyond, a fixed sample (the page says so)
+
+
 def session_topics(*, user, session, max_topics: int = 20) -> list[dict]:
-    """The session's proposals the user may see, grouped into topics (热点), biggest first."""
+    """The session's proposals the user may see, grouped into topics (热点), biggest first.
+
+    The grouping is kept in the cache for a day per session, visible set and last change, so a second look costs
+    reads only. A session larger than TOPICS_MAX is grouped on a fixed sample of that many items."""
     require_assist(user)
 
-    items = list(access.visible_proposals(user).filter(session=session).only("pk", "number", "title", "body", "session_id"))
-    by_pk = {p.pk: p for p in items}
-    from banli.assist.similarity import group_topics  # noqa: PLC0415 - numpy and scipy (0.35 s and 28 MB a process) load only where a model is used
+    visible = access.visible_proposals(user).filter(session=session)
+    ids = sorted(visible.values_list("pk", flat=True))
+    total = len(ids)
+    if total > TOPICS_MAX:
+        ids = sorted(random.Random(session.pk).sample(ids, TOPICS_MAX))
+    newest = Proposal.objects.filter(session=session).aggregate(t=Max("updated_at"))["t"]
+    key = "assist:topics:" + hashlib.sha256(
+        f"{session.pk}|{max_topics}|{newest}|{','.join(map(str, ids))}".encode()).hexdigest()
+    grouped = cache.get(key)
+    if grouped is None:
+        items = list(Proposal.objects.filter(pk__in=ids).order_by("pk").values_list("pk", "title", "body"))
+        from banli.assist.similarity import group_topics  # noqa: PLC0415 - numpy and scipy (0.35 s and 28 MB a process) load only where a model is used
 
-    topics = group_topics([p.pk for p in items], [p.title for p in items], [p.body for p in items], max_topics=max_topics)
+        topics = group_topics([r[0] for r in items], [r[1] for r in items], [r[2] for r in items], max_topics=max_topics)
+        grouped = [(t.label, t.words, t.keys) for t in topics]
+        cache.set(key, grouped, 24 * 3600)
+    by_pk = {p.pk: p for p in Proposal.objects.filter(pk__in=ids).only("pk", "number", "title", "session_id")}
     # The units that lead each item: where one unit leads many items of a topic, one measure can answer them all.
     leads: dict[int, list[str]] = {}
     for proposal_id, name in (
-        Assignment.objects.filter(proposal_id__in=by_pk, role__in=(AssignmentRole.LEAD, AssignmentRole.SPLIT), parent__isnull=True)
+        Assignment.objects.filter(proposal_id__in=ids, role__in=(AssignmentRole.LEAD, AssignmentRole.SPLIT), parent__isnull=True)
         .exclude(state=AssignmentState.WITHDRAWN).order_by("proposal_id", "id").values_list("proposal_id", "unit__name")
     ):
         leads.setdefault(proposal_id, []).append(name)
     out = []
-    for t in topics:
-        rows = [{"proposal": by_pk[k], "leads": leads.get(k, [])} for k in t.keys]
+    for label, topic_words, keys in grouped:
+        rows = [{"proposal": by_pk[k], "leads": leads.get(k, [])} for k in keys if k in by_pk]
         units = Counter(name for row in rows for name in row["leads"]).most_common()
-        out.append({"label": t.label, "words": t.words, "proposals": [by_pk[k] for k in t.keys], "rows": rows,
-                    "units": [{"name": name, "count": n} for name, n in units]})
+        out.append({"label": label, "words": topic_words, "proposals": [row["proposal"] for row in rows], "rows": rows,
+                    "units": [{"name": name, "count": n} for name, n in units], "sampled_from": total if total > len(ids) else 0, "sample_size": len(ids)})
     return out
 
 

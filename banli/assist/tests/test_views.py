@@ -4,7 +4,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from banli.assist import selectors, store
+from banli.assist import selectors, similarity, store
 from banli.assist.models import SuggestionDecision
 from banli.assist.selectors import routing_suggestions, suggestion_accuracy
 from banli.assist.similarity import MIN_SIMILAR, Hit
@@ -153,6 +153,22 @@ def test_session_topics_group_the_sessions_items(client, history_world):
     # A unit sees only its own items in the topics.
     mine = _get(client, w.lead_office, url, page=True).content.decode()
     assert 0 < len(re.findall(r'href="/proposals/(\d+)/"', mine)) < len(linked)
+
+
+def test_session_topics_are_grouped_once_per_change_and_a_large_session_on_a_sample(client, history_world, monkeypatch):
+    w = history_world
+    url = reverse("assist:topics", args=[w.past_session.pk])
+    grouped = []
+    real = similarity.group_topics
+    monkeypatch.setattr(similarity, "group_topics", lambda keys, *a, **k: grouped.append(len(keys)) or real(keys, *a, **k))
+    first = _get(client, w.office, url).content.decode()
+    assert _get(client, w.office, url).content.decode() == first and len(grouped) == 1  # the second look: cached
+    proposals.proposal_update(actor=w.office, proposal=w.history[0], title="关于整治城区河道黑臭水体的建议")
+    assert "整治城区河道" in _get(client, w.office, url).content.decode() and len(grouped) == 2  # an edit regroups
+    monkeypatch.setattr(selectors, "TOPICS_MAX", 5)
+    html = _get(client, w.office, url).content.decode()
+    assert grouped[-1] == 5 and len(re.findall(r'href="/proposals/(\d+)/"', html)) == 5
+    assert f"本次会议共 {len(w.history)} 件，件数较多，按固定抽取的 5 件归类" in html
 
 
 def test_a_proposal_already_in_the_history_is_not_shown_as_its_own_past_item(trained_world):
