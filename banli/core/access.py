@@ -301,18 +301,44 @@ def _ledger_scope_q(user) -> Q | None:
 def handled_assignments(user) -> QuerySet:
     """Assignments handled by the user's own units (the unit staff's working set).
 
-    Filtered by unit id in a subquery, so the (unit, state) index serves each list."""
+    The unit ids are resolved first (units are few) into a plain `unit_id IN (…)`: the planner then knows how few
+    units it is and the (unit, state) index serves each list, where a subquery made it scan a state's every row."""
     units = unit_subtree_q(user)
     if units is None:
         return Assignment.objects.none()
-    return Assignment.objects.filter(unit__in=_units(units))
+    return Assignment.objects.filter(unit_id__in=_memo(("own_unit_ids", user.pk),
+                                                       lambda: list(Unit.objects.filter(units).values_list("pk", flat=True))))
+
+
+def office_session_ids(user) -> list[int] | None:
+    """The ids of the sessions the user assigns as an assigning office, resolved once per request (sessions are
+    few); None when that is every session (no filter needed)."""
+    def resolve():
+        q = office_sessions_q(user)
+        if q is None:
+            return []
+        ids = list(Session.objects.filter(q).values_list("pk", flat=True))
+        return None if ids and len(ids) == Session.objects.count() else ids
+    return _memo(("office_session_ids", user.pk), resolve)
 
 
 def office_assignments(user) -> QuerySet:
-    """Assignments of the sessions the user assigns as an assigning office."""
+    """Assignments of the sessions the user assigns as an assigning office, as a plain `session_id IN (…)` on the
+    assignment row (no filter when that is every session), never a join through the proposals."""
     if not office_scopes(user):
         return Assignment.objects.none()
-    return Assignment.objects.filter(proposal__session__in=office_sessions(user))
+    ids = office_session_ids(user)
+    return Assignment.objects.all() if ids is None else Assignment.objects.filter(session_id__in=ids)
+
+
+def _memo(key, resolve):
+    memo = request_memo.get()
+    if memo is not None and key in memo:
+        return memo[key]
+    value = resolve()
+    if memo is not None:
+        memo[key] = value
+    return value
 
 
 # --- one check helper per object type --------------------------------------------------------

@@ -166,6 +166,8 @@ class Reply(models.Model):
         verbose_name = "答复"
         verbose_name_plural = "答复"
         ordering = ["assignment", "round", "version"]
+        # The replies in review (a few thousand of hundreds of thousands): the workbench's 待核稿 / 待审核 lists.
+        indexes = [models.Index(fields=["assignment"], condition=Q(state="in_review"), name="reply_in_review")]
         constraints = [
             models.UniqueConstraint(fields=["assignment", "round", "version"], name="reply_unique_version"),
             models.CheckConstraint(
@@ -226,6 +228,8 @@ class Feedback(models.Model):
         verbose_name = "测评"
         verbose_name_plural = "测评"
         ordering = ["assignment", "round", "id"]
+        # The 不满意 ratings (a few percent): the workbench's 测评不满意待处理 list starts from them.
+        indexes = [models.Index(fields=["assignment", "round"], condition=Q(result="unsatisfied"), name="feedback_unsatisfied")]
         constraints = [
             models.UniqueConstraint(fields=["reply", "proposer"], name="feedback_once_per_proposer_and_reply"),
             models.CheckConstraint(

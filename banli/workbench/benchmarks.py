@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 import statistics
 import tempfile
 import time
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count
-from django.test import Client, RequestFactory
+from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
 from openpyxl import Workbook
 
+from banli.assist import simindex
 from banli.bench import QueryCounter, count_queries
 from banli.demo import texts as T
 from banli.demo.scale import analyze, generate
@@ -34,6 +37,7 @@ from banli.organizations import services as orgs
 from banli.organizations.choices import Role
 from banli.organizations.models import Unit, User
 from banli.proposals.models import Proposal, Session
+from banli.proposals.services import proposal_update
 from banli.reports.aggregates import rebuild
 from banli.workbench import selectors
 from banli.handling.admin import AssignmentAdmin, StateFilter
@@ -318,6 +322,8 @@ def bench_ledger_at_scale():
         ("dashboard_office", "office", reverse("reports:dashboard"), {"session": session.pk}),
         ("figures_unit", "unit", reverse("reports:figures"), {"session": session.pk}),
         ("dashboard_unit", "unit", reverse("reports:dashboard"), {"session": session.pk}),
+        ("workbench_office", "office", reverse("workbench:home"), {}),
+        ("workbench_unit", "unit", reverse("workbench:home"), {}),
     ]
     for name, who, url, params in pages:
         client = clients[who]
@@ -332,7 +338,47 @@ def bench_ledger_at_scale():
         yield f"reports.{name}_queries", queries, "queries"
 
     yield from _proposal_pages(clients["office"], repeat)
+    yield from _similar_panel(clients["office"], office, session, repeat)
     yield from _export(clients["unit"], unit_user)
+
+
+def _similar_panel(client, user, session, repeat):
+    """相似提案 and 热点归类 at scale: the index's build (in the background on a live instance), the panel with it
+    and after an edit (the change is indexed in the process), the process's peak memory; the topics page once and
+    again (cached)."""
+    folder = tempfile.mkdtemp(prefix="bench-similar-")
+    with override_settings(BANLI_ASSIST_DIR=folder):
+        started = time.perf_counter()
+        info = simindex.build_index()
+        yield "assist.similar_at_scale.items", info["items"], "proposals"
+        yield "assist.similar_at_scale.build_seconds", time.perf_counter() - started, "s"
+        yield "assist.similar_at_scale.index_mib", sum(f.stat().st_size for f in Path(folder).rglob("*.npy")) / 2**20, "MiB"
+        keys = list(Proposal.objects.order_by("pk").values_list("pk", flat=True)[::max(1, info["items"] // 15)])
+
+        def panel(keys=keys):
+            for pk in keys:
+                response = client.get(reverse("assist:similar", args=[pk]), HTTP_HX_REQUEST="true")
+                assert response.status_code == 200 and b"data-similar=" in response.content, response.status_code
+
+        panel()
+        yield "assist.similar_at_scale.panel_ms", _median_ms(panel, 3) / len(keys), "ms"
+        item = Proposal.objects.get(pk=keys[0])
+        proposal_update(actor=user, proposal=item, title=item.title + "（修改）")
+        # The first panel after an edit indexes the change in the process (a delta on the base's terms).
+        yield "assist.similar_at_scale.panel_after_an_edit_ms", _timed(
+            lambda: client.get(reverse("assist:similar", args=[keys[1]]), HTTP_HX_REQUEST="true")), "ms"
+        yield "assist.similar_at_scale.process_peak_rss", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "MiB"
+        url = reverse("assist:topics", args=[session.pk])
+        yield "assist.topics_at_scale.first_ms", _timed(lambda: client.get(url, HTTP_HX_REQUEST="true")), "ms"
+        yield "assist.topics_at_scale.again_ms", _timed(lambda: client.get(url, HTTP_HX_REQUEST="true")), "ms"
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _timed(fn) -> float:
+    started = time.perf_counter()
+    response = fn()
+    assert response.status_code == 200, response.status_code
+    return (time.perf_counter() - started) * 1000
 
 
 def _proposal_pages(client, repeat):

@@ -128,7 +128,9 @@ def _section(key, title, qs, clock, *, hint="", order=("due", "id")) -> Section:
 def _unsatisfied() -> Q:
     """Answered items whose current round a proposer rated 不满意, not yet re-handled or closed: a to-do."""
     rated = Feedback.objects.filter(assignment=OuterRef("pk"), round=OuterRef("round"), result=Rating.UNSATISFIED)
-    return Q(Exists(rated), state__in=(AssignmentState.REPLIED, AssignmentState.RATED))
+    # Starting from the few 不满意 ratings (an uncorrelated IN on their partial index), not an EXISTS per answered row.
+    ever = Feedback.objects.filter(result=Rating.UNSATISFIED).values("assignment_id")
+    return Q(pk__in=ever) & Q(Exists(rated), state__in=(AssignmentState.REPLIED, AssignmentState.RATED))
 
 
 UNSATISFIED_HINT = ("提案人测评为“不满意”：承办单位应在期限内重新办理（期限自测评之日起计算）；"
@@ -153,16 +155,18 @@ def _unsatisfied_section(base: QuerySet, title: str, clock: Clock) -> Section:
 
 def office_workbench(user, clock: Clock) -> list[Section]:
     base = access.office_assignments(user)
+    ids = access.office_session_ids(user)
+    requests_q = Q() if ids is None else Q(assignment__session_id__in=ids)
     sections = [_section("unsigned", "待签收（各单位）", base.filter(state=AssignmentState.PENDING_SIGN), clock, hint="督促承办单位按时签收")]
     adjustments = (
-        AdjustmentRequest.objects.filter(status="pending", assignment__proposal__session__in=access.office_sessions(user))
+        AdjustmentRequest.objects.filter(requests_q, status="pending")
         .select_related("assignment__proposal", "assignment__unit", "requested_by", "suggested_unit")
         .annotate(key_item=key_item_expression("assignment__"))
         .order_by(F("key_item").desc(), "requested_at", "id")
     )
     sections.append(Section("adjustments", "待审批的调整申请", adjustments.count(), list(adjustments[:ROW_LIMIT]), kind="adjustments"))
     extensions = (
-        ExtensionRequest.objects.filter(status="pending", assignment__proposal__session__in=access.office_sessions(user))
+        ExtensionRequest.objects.filter(requests_q, status="pending")
         .select_related("assignment__proposal", "assignment__unit", "requested_by")
         .annotate(key_item=key_item_expression("assignment__"))
         .order_by(F("key_item").desc(), "requested_at", "id")
