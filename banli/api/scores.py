@@ -48,7 +48,7 @@ class ScoreView(APIView):
         ids = {name: _id_param(request, name, required=True) for name in ("session", "unit")}
         session, unit = require_report_slice(request.user, session_id=ids["session"], unit_id=ids["unit"])
         try:
-            result = scoring.score(session, unit)
+            result = scoring.score(session, unit, with_items=False)  # the lines' items are not part of the answer
         except DomainError as exc:
             # No rule set yet: the request is right, the configuration is missing.
             conflict = ConflictError(exc.message)

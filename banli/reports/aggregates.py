@@ -316,7 +316,7 @@ class CellSource:
         return self._values(self.cells)
 
     def compute_grouped(self, sl, group: str) -> dict[object, dict[str, Value]]:
-        attr = {"unit": "unit_id", "lead_section": "section_id"}[group]
+        attr = {"unit": "unit_id", "lead_section": "section_id", "proposal__session": "session_id"}[group]
         groups = defaultdict(list)
         for cell in self.cells:
             groups[getattr(cell, attr) or None].append(cell)

@@ -14,7 +14,7 @@ from docx.shared import Pt
 
 from banli.core.errors import DomainError
 from banli.organizations.models import Unit
-from banli.reports import documents, figures, scoring, summary
+from banli.reports import aggregates, documents, figures, scoring, summary
 
 UNIT_COLUMNS = ["承办单位", "交办件数", "主办", "分办", "会办", "答复率", "按时办结率", "满意率", "办结率", "考核得分"]
 
@@ -38,7 +38,7 @@ class AreaSummary:
 def _score_line(session, unit) -> tuple[str, str]:
     """A unit's 自评 in one sentence (base, each bonus line, deductions, total) and its total for the table."""
     try:
-        result = scoring.score(session, unit)
+        result = scoring.score(session, unit, with_items=False)  # the area summary shows the sentence only
     except DomainError as exc:
         return f"{unit.name}：{exc.message}", "—"
     base = next((ln for ln in result.lines if ln.kind == "base"), None)
@@ -60,13 +60,14 @@ def build(session, *, today: dt.date | None = None) -> AreaSummary:
     office = session.assigning_office
     word = summary._kind_word(session)
     sl = figures.Slice(session_id=session.pk, as_of=today).resolve()
-    values = figures.compute(sl)
-    classes = figures.reply_classes(sl)
+    src = aggregates.source_for(sl)  # the maintained cells where they answer the slice
+    values = src.compute(sl)
+    classes = src.reply_classes(sl)
     area = office.parent if office.parent_id else office
     area_name = "全区" if office.parent_id is None else area.name
     base = summary.basics(session, SimpleNamespace(name=area_name), values, classes,
                           figures.first_round_unsatisfied(sl))
-    by_unit = figures.compute_grouped(sl, "unit")
+    by_unit = src.compute_grouped(sl, "unit")
     units = {u.pk: u for u in Unit.objects.filter(pk__in=[k for k in by_unit if k])}
     rows, scores = [], []
     for unit in sorted(units.values(), key=lambda u: (-by_unit[u.pk]["assigned"].value, u.name)):

@@ -88,7 +88,7 @@ class Slice:
             if allowed is not None:
                 q &= allowed
         if self.session_id:
-            q &= Q(**{f"{p}proposal__session_id": self.session_id})
+            q &= Q(**{f"{p}session_id": self.session_id})  # kept on the assignment row: no join to proposals
         if self.kind:
             q &= Q(**{f"{p}proposal__kind": self.kind})
         if self.unit_id:

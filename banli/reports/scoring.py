@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from banli.core.errors import DomainError
-from banli.reports import figures
+from banli.reports import aggregates, figures
 from banli.reports.choices import ENTRY_METRIC, OPERATORS, RuleKind, RuleMode
 from banli.reports.models import RuleSet, ScoreEntry
 
@@ -124,7 +124,7 @@ def _limit(rule, points: Decimal) -> tuple[Decimal, str]:
     return points, ""
 
 
-def _line_for(rule, values, entries, sl) -> Line:
+def _line_for(rule, values, entries, sl, with_items: bool = True) -> Line:
     kind = rule.kind
     figure = rule.metric if rule.metric in figures.FIGURES else ""
     if rule.mode == RuleMode.FIXED:
@@ -148,7 +148,7 @@ def _line_for(rule, values, entries, sl) -> Line:
         points, limited = _limit(rule, points)
         ladder = "、".join(f"≥{fmt(Decimal(str(t['min'])))}得{fmt(Decimal(str(t['points'])))}分" for t in tiers)
         evidence = f"{described}（档次：{ladder}）{limited}"
-    if figure and not proposals and figures.FIGURES[figure].record == figures.ASSIGNMENT and points and rule.metric != "assigned":
+    if with_items and figure and not proposals and figures.FIGURES[figure].record == figures.ASSIGNMENT and points and rule.metric != "assigned":
         proposals = list(
             figures.items(figures.FIGURES[figure], sl).order_by("proposal__number")
             .values_list("proposal__number", "proposal__title")[:50]
@@ -157,11 +157,12 @@ def _line_for(rule, values, entries, sl) -> Line:
     return Line(rule.label, kind, _d(sign * points), evidence, figure, proposals)
 
 
-def score(session, unit, *, rule_set=None, as_of=None) -> Score:
-    """A unit's score for a session under its rule set, with every line and its evidence."""
+def score(session, unit, *, rule_set=None, as_of=None, with_items: bool = True) -> Score:
+    """A unit's score for a session under its rule set, with every line and its evidence; `with_items=False`
+    leaves out the items behind each line (a query per line) where only the sentence is shown."""
     rule_set = rule_set or rule_set_for(session)
     sl = figures.Slice(session_id=session.pk, unit_id=unit.pk, as_of=as_of).resolve()
-    values = figures.compute(sl)
+    values = aggregates.source_for(sl).compute(sl)  # the maintained cells where they answer the slice
     entries = list(ScoreEntry.objects.filter(rule__rule_set=rule_set, session=session, unit=unit)
                    .prefetch_related("proposals"))
     rules = list(rule_set.rules.all().order_by("position", "id"))
@@ -170,12 +171,12 @@ def score(session, unit, *, rule_set=None, as_of=None) -> Score:
     # The first base rule whose conditions all hold gives the base points (e.g. 95 when all three rates are 100%).
     chosen = next((r for r in base_rules if r.mode != RuleMode.FIXED or _fixed(r, values)[0]), None)
     if chosen is not None:
-        lines.append(_line_for(chosen, values, entries, sl))
+        lines.append(_line_for(chosen, values, entries, sl, with_items))
     elif base_rules:
         lines.append(Line(base_rules[0].label, RuleKind.BASE, Decimal(0), _fixed(base_rules[0], values)[1]))
     for rule in rules:
         if rule.kind != RuleKind.BASE:
-            lines.append(_line_for(rule, values, entries, sl))
+            lines.append(_line_for(rule, values, entries, sl, with_items))
     subtotal = sum((ln.points for ln in lines), Decimal(0))
     cap = rule_set.cap
     total = max(Decimal(0), min(cap, subtotal))

@@ -20,7 +20,7 @@ from banli.handling.models import Assignment, ContactRecord, Event
 from banli.proposals.choices import Body
 from banli.replies.choices import UnsatisfiedOutcome
 from banli.replies.models import Feedback, Reply
-from banli.reports import figures, scoring
+from banli.reports import aggregates, figures, scoring
 
 CN_NUM = "一二三四五六七八九十"
 PRACTICES_PLACEHOLDER = "【请在此填写本单位的主要做法，如领导重视、制度建设、督办机制等。】"
@@ -191,7 +191,7 @@ def problems_from_records(values: dict) -> list[str]:
 def self_evaluation(session, unit) -> list[str]:
     """自评, from the score: base, each bonus and deduction line, the cap and the total."""
     try:
-        result = scoring.score(session, unit)
+        result = scoring.score(session, unit, with_items=False)  # the sentence only
     except DomainError as exc:
         return [exc.message]
     base = next((ln for ln in result.lines if ln.kind == "base"), None)
@@ -213,8 +213,9 @@ def self_evaluation(session, unit) -> list[str]:
 def build(session, unit, draft=None, *, today: dt.date | None = None) -> Summary:
     """The whole summary of a unit for a session: computed sections plus the unit's own text."""
     sl = figures.Slice(session_id=session.pk, unit_id=unit.pk, as_of=today).resolve()
-    values = figures.compute(sl)
-    classes = figures.reply_classes(sl)
+    src = aggregates.source_for(sl)  # the maintained cells where they answer the slice
+    values = src.compute(sl)
+    classes = src.reply_classes(sl)
     word = _kind_word(session)
     base = basics(session, unit, values, classes, figures.first_round_unsatisfied(sl))
     practices = practices_from_records(sl)

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -180,7 +181,7 @@ def dashboard_xlsx(request):
     """Every chart's numbers and every figure, one sheet each."""
     _require_reader(request)
     sl = _slice_for(request).resolve()
-    values = figures.compute(sl)
+    values = aggregates.source_for(sl).compute(sl)
     summary = charts.Table("figures", "统计指标", ["指标", "数值", "分子", "分母", "计算口径"], [
         [v.figure.name, v.display, v.numerator, v.denominator, v.figure.formula] for v in values.values()])
     tables = [summary, *charts.build_all(sl, _chart_opts(request))]
@@ -316,6 +317,9 @@ def evaluation_export(request, fmt: str):
 # --- the annual summary -----------------------------------------------------------------------------
 
 
+TYPICAL_LISTED = 200
+
+
 @login_required
 def summary_page(request):
     """The unit edits its sections of the annual summary; computed figures are shown locked."""
@@ -343,8 +347,19 @@ def summary_page(request):
         return _redirect_back(session, unit, "reports:summary")
     built = summary.build(session, unit, draft)
     chosen = set(draft.typical.values_list("pk", flat=True)) if draft else set()
+    # The picker lists the chosen cases, then key items and the rest by number, at most TYPICAL_LISTED: a unit with
+    # thousands of items finds one by its number or a word of its title (the box above the list), not by scrolling.
+    wanted = (request.GET.get("typical_q") or "").strip()
+    listed = candidates
+    if wanted:
+        listed = listed.filter(Q(proposal__number__icontains=wanted) | Q(proposal__title__icontains=wanted))
+    total = listed.count()
+    shown = list(listed.filter(pk__in=chosen)) + list(
+        listed.exclude(pk__in=chosen).order_by("-proposal__is_key", "proposal__number")[:TYPICAL_LISTED])
     return _render(request, "reports/summary.html", {
-        "session": session, "unit": unit, "summary": built, "draft": draft, "candidates": candidates,
+        "session": session, "unit": unit, "summary": built, "draft": draft, "candidates": shown,
+        "candidates_total": total, "candidates_cut": total > len(shown), "typical_q": wanted,
+        "hidden_chosen": chosen - {a.pk for a in shown},
         "chosen": chosen, "can_edit": can_submit_evaluation(request.user, unit),
         "query": urlencode({"session": session.pk, "unit": unit.pk}), **_picker(request, session, unit),
     })
@@ -443,7 +458,7 @@ def compare_page(request):
     _require_reader(request)
     sl = _slice_for(request)
     sl = replace(sl, session_id=None).resolve()
-    groups = figures.compute_grouped(sl, "proposal__session")
+    groups = aggregates.source_for(sl).compute_grouped(sl, "proposal__session")
     sessions = list(Session.objects.filter(pk__in=list(groups)).order_by("-year", "-pk")[:6])
     rows = []
     for key, f in figures.FIGURES.items():

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from docx import Document
 
-from banli.reports import services, summary
+from banli.reports import services, summary, views
 
 
 @pytest.fixture
@@ -65,3 +65,20 @@ def test_another_unit_cannot_edit_the_summary(client, world, seed):
     client.force_login(world.other_office)
     r = client.post(reverse("reports:summary"), {"session": world.session.pk, "unit": world.lead_unit.pk})
     assert r.status_code == 404
+
+
+def test_the_typical_case_picker_lists_a_bounded_few_finds_others_and_keeps_the_chosen(client, world, seed, monkeypatch):
+    client.force_login(world.lead_office)
+    params = {"session": world.session.pk, "unit": world.lead_unit.pk}
+    chosen = seed.lead[1]
+    client.post(reverse("reports:summary"), {**params, "typical": [chosen.pk]})
+    monkeypatch.setattr(views, "TYPICAL_LISTED", 1)
+    html = client.get(reverse("reports:summary"), params).content.decode()
+    boxes = html.count('name="typical" value=')
+    assert boxes == 2 and f'value="{chosen.pk}" style="width:auto" checked' in html  # the chosen one and one more
+    assert "共 5 件，列出已勾选的和前 2 件" in html  # 4 主办 and 1 分办; the page says the list is cut
+    other = seed.lead[2]
+    found = client.get(reverse("reports:summary"), {**params, "typical_q": other.proposal.number}).content.decode()
+    assert f'value="{other.pk}" style="width:auto">' in found and "找到 1 件" in found
+    # The chosen case, not matching the search, rides along hidden, so saving from the search keeps it.
+    assert f'<input type="hidden" name="typical" value="{chosen.pk}">' in found
