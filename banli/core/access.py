@@ -1071,8 +1071,12 @@ def office_assigned_units(user) -> QuerySet:
     """Units the user's assigning offices hand items to (in the sessions they assign)."""
     if not is_office(user):
         return Unit.objects.none()
-    return Unit.objects.filter(pk__in=Assignment.objects.filter(
-        proposal__session__in=office_sessions(user).values("pk")).values("unit_id"))
+    # One indexed probe per unit (units are few), never a pass over every assignment of the sessions.
+    rows = Assignment.objects.filter(unit_id=OuterRef("pk"))
+    ids = office_session_ids(user)
+    if ids is not None:
+        rows = rows.filter(session_id__in=ids)
+    return Unit.objects.filter(Exists(rows))
 
 
 def template_units(user) -> list:

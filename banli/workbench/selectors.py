@@ -18,7 +18,6 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from banli.core import access
@@ -427,10 +426,12 @@ def _cursor(user) -> int:
 
 
 def unread_count(user) -> int:
-    """Unread notifications as the centre lists them: one per item and day, counted up to NOTIFICATION_LIMIT."""
-    unread = notification_events(user).filter(pk__gt=_cursor(user), created_at__gte=_fresh_since()).order_by()
-    groups = unread.annotate(day=TruncDate("created_at")).values("proposal_id", "day").distinct()
-    return len(groups[:NOTIFICATION_LIMIT])
+    """Unread notifications as the centre lists them: one per item and day among the newest NOTIFICATION_SCAN
+    unread events (the centre reads no more), up to NOTIFICATION_LIMIT. Reading the newest first lets the
+    database stop after those events instead of grouping a fortnight of a province's events."""
+    unread = notification_events(user).filter(pk__gt=_cursor(user), created_at__gte=_fresh_since())
+    rows = unread.order_by("-id").values_list("proposal_id", "created_at")[:NOTIFICATION_SCAN]
+    return min(len({(proposal, timezone.localtime(at).date()) for proposal, at in rows}), NOTIFICATION_LIMIT)
 
 
 @dataclass
