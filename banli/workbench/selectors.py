@@ -33,7 +33,7 @@ from banli.ledger.selectors import (  # noqa: F401
     overdue_q,
 )
 from banli.organizations.choices import Role
-from banli.proposals.models import ProposalProposer
+from banli.proposals.models import Proposal, ProposalProposer
 from banli.replies.choices import Rating, ReplyState, UnsatisfiedOutcome
 from banli.replies.models import Feedback, Reply
 from banli.supervision.models import Supervision
@@ -265,9 +265,17 @@ def proposer_workbench(user, clock: Clock) -> list[Section]:
     return [to_rate_section, proposer_items(user, base, clock)]
 
 
+PROPOSER_CARDS = 50  # the proposer's newest items shown as cards; the rest are in the ledger
+
+
 def proposer_items(user, base: QuerySet, clock: Clock) -> Section:
     """我的提案建议: one card per proposal with its units inside and the proposer's own ratings, not one row
-    per unit assignment (the same proposal shown three times)."""
+    per unit assignment (the same proposal shown three times). The newest PROPOSER_CARDS items (a member's
+    current ones); a member with more finds them all in the ledger, which the page links to."""
+    items = Proposal.objects.filter(pk__in=base.values("proposal_id"))
+    total = items.count()
+    shown = list(items.order_by("-session__year", "-session_id", "number").values_list("pk", flat=True)[:PROPOSER_CARDS])
+    base = base.filter(proposal_id__in=shown)
     rows = decorate(with_rows(base).order_by("-proposal__session__year", "proposal__number", "role", "id"), clock)
     ratings: dict[int, list] = {}
     for fb in Feedback.objects.filter(assignment__in=base.values("pk"), proposer__user=user).order_by("round", "id"):
@@ -283,7 +291,8 @@ def proposer_items(user, base: QuerySet, clock: Clock) -> Section:
         answering = [u for u in card["units"] if u.role in ANSWERING] or card["units"]
         card["progress"] = min(u.progress for u in answering)
     ordered = sorted(cards.values(), key=lambda c: (not c["key_item"],))
-    return Section(key="my_items", title="我的提案建议", count=len(ordered), rows=ordered, kind="proposals")
+    return Section(key="my_items", title="我的提案建议", count=total, rows=ordered, kind="proposals",
+                   hint=f"共 {total} 件，显示最近的 {len(ordered)} 件；全部见台账" if total > len(ordered) else "")
 
 
 def progress_percent(assignment) -> int:

@@ -15,6 +15,7 @@ from banli.proposals.models import Proposal
 from banli.replies import services as replies
 from banli.replies import services as replies_services
 from banli.replies.models import Reply
+from banli.workbench import selectors
 
 pytestmark = pytest.mark.django_db
 
@@ -121,6 +122,20 @@ def test_the_proposer_sees_one_card_per_proposal_with_its_units_and_his_own_rati
     assert "区教育局</a>（主办）" in card and "区住房和建设局</a>（会办）" in card
     assert card.count("data-my-rating") == 1  # his own rating, not the co-signer's
     assert "我的测评：办理态度 满意，办理结果 满意" in card
+
+
+def test_a_proposer_with_many_items_sees_the_newest_and_a_link_to_all(client, world, monkeypatch):
+    monkeypatch.setattr(selectors, "PROPOSER_CARDS", 2)
+    items = [make_proposal(world, number=f"2025031{i}") for i in range(3)]
+    for item in items:
+        assign(world, item)
+    client.force_login(world.proposer)
+    html = client.get(reverse("workbench:home")).content.decode()
+    section = html.split('id="sec-my_items"')[1]
+    cards = re.findall(r'data-proposal="(\d+)"', section)
+    assert cards == [str(items[0].pk), str(items[1].pk)]  # the first numbers of the newest session
+    assert "共 3 件，显示最近的 2 件" in html and "在台账中查看全部 3 件" in section
+    assert re.search(r'<div class="display-6">3</div><div class="small text-body-secondary">我的提案建议', html)
 
 
 # --- 8. notifications that can be read ---------------------------------------------------------------
