@@ -86,9 +86,15 @@ def proposer_data_export(user) -> dict:
     if proposer is None:
         return {"account": account, "proposer": None, "items": [], "ratings": []}
     items = []
-    for link in proposer.proposal_links.select_related("proposal__session").order_by("proposal__id"):
+    links = list(proposer.proposal_links.select_related("proposal__session").order_by("proposal__id"))
+    # Every sent reply of those items in one read (not one query per item: a member may have signed thousands).
+    replies: dict[int, list] = {}
+    for r in (Reply.objects.filter(assignment__proposal__in=[link.proposal_id for link in links], state="sent")
+              .select_related("assignment__unit").order_by("assignment__proposal_id", "id")):
+        replies.setdefault(r.assignment.proposal_id, []).append(r)
+    for link in links:
         p = link.proposal
-        sent = Reply.objects.filter(assignment__proposal=p, state="sent").select_related("assignment__unit")
+        sent = replies.get(p.pk, [])
         items.append({
             "session": p.session.name, "number": p.number, "title": p.title, "body": p.body,
             "lead_proposer": link.is_lead, "status": p.get_status_display(),
