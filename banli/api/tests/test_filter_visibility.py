@@ -129,28 +129,39 @@ def _api_lists():
     }
 
 
-def _rows(viewset_class, user, params) -> list[int] | None:
+def _scope(viewset_class, user):
+    """The viewset's own unfiltered queryset for `user` (get_queryset reads the user only, not the parameters)."""
+    request = RequestFactory().get("/")
+    request.user = user
+    return viewset_class(request=request, format_kwarg=None, action="list").get_queryset()
+
+
+def _rows(viewset_class, user, params, scope) -> list[int] | None:
     """The ids a list of the API answers `user` with `params` (None: the filter refuses the value), through the
-    viewset's own queryset and filterset, in the order the API returns them."""
+    viewset's own queryset (`scope`, from _scope) and filterset, in the order the API returns them."""
     request = RequestFactory().get("/", params)
     request.user = user
-    view = viewset_class(request=request, format_kwarg=None, action="list")
-    filterset = viewset_class.filterset_class(params, queryset=view.get_queryset(), request=request)
+    filterset = viewset_class.filterset_class(params, queryset=scope, request=request)
     if not filterset.is_valid():
         return None
     return list(filterset.qs.values_list("pk", flat=True))
 
 
 def _api_answers(world, names, lists) -> dict:
+    """Each user's ids for every filter value of every list. The viewset's queryset (the user's scope) and the
+    values to try are made once per user and list, and once per list (they depend on the data, not the user):
+    nothing changes the data within one call."""
     answers = {}
+    values_of = {url: _values(viewset_class.filterset_class, world) for url, viewset_class in lists.items()}
     for name in names:
         user = getattr(world, name)
         for url, viewset_class in lists.items():
-            unfiltered = _rows(viewset_class, user, {})
+            scope = _scope(viewset_class, user)
+            unfiltered = _rows(viewset_class, user, {}, scope)
             answers[(name, url, None, None)] = unfiltered
-            for param, values in _values(viewset_class.filterset_class, world).items():
+            for param, values in values_of[url].items():
                 for value in values:
-                    got = _rows(viewset_class, user, {param: value})
+                    got = _rows(viewset_class, user, {param: value}, scope)
                     answers[(name, url, param, value)] = got
                     if got is not None:
                         assert set(got) <= set(unfiltered), f"{name}: {url}?{param}={value} lists {set(got) - set(unfiltered)}"
