@@ -9,8 +9,10 @@ exports, and for each named user:
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+from unittest import mock
 
 import django_filters
 import pytest
@@ -23,9 +25,11 @@ from banli.api import views
 from banli.core import access
 from banli.core.testing import assign, make_proposal, walk_to
 from banli.exchange import ledger
+from banli.ledger import filtersets
 from banli.handling import services as handling
 from banli.handling.models import Assignment
 from banli.ledger.filtersets import LedgerFilter, filtered_ledger
+from banli.ledger.selectors import ledger_assignments
 from banli.organizations import services as orgs
 from banli.organizations.choices import UnitKind
 from banli.organizations.models import Unit
@@ -204,9 +208,29 @@ def test_the_reply_class_filter_ignores_another_units_draft(case, api):
     assert drafted in ids  # the unit's own staff still find their drafts by class
 
 
+@contextlib.contextmanager
+def _each_scope_made_once():
+    """filtered_ledger() as it is, with each user's ledger_assignments() (his scope: the same queryset for every
+    filter value while the data does not change) made once instead of once per filter value and request."""
+    made = {}
+
+    def once(user):
+        if user.pk not in made:
+            made[user.pk] = ledger_assignments(user)
+        return made[user.pk]
+
+    with mock.patch.object(filtersets, "ledger_assignments", once):
+        yield
+
+
 def _ledger_answers(world, names) -> dict:
     """The ledger page's rows (with the class each shows) and its CSV/xlsx rows, per user and filter value; the
     page and both exports start from the same filtered_ledger()."""
+    with _each_scope_made_once():
+        return _ledger_answers_of(world, names)
+
+
+def _ledger_answers_of(world, names) -> dict:
     answers = {}
     values = _values(LedgerFilter, world)
     for name in names:
