@@ -70,10 +70,17 @@ scheduler: install
 
 # The suite runs on PYTEST_WORKERS processes (pytest-xdist; default: one per core), each with its own test database
 # (SQLite: var/test-banli-<pid>.sqlite3; PostgreSQL: test_<name>_gw0, _gw1, ...), a copy of one template migrated once
-# per run (banli/core/testdb.py). Tests go out in runs of one file, so
-# a file's shared test world (conftest.py `world`) is built about once per worker. PYTEST_WORKERS=0: one process.
+# per run (banli/core/testdb.py). PYTEST_WORKERS=0: one process.
+# --dist worksteal: each worker starts with its half of the suite in collection order and a worker that runs out takes
+# the later half of the other's queue, so a file's shared test world (conftest.py `world`) is built about once per
+# worker and the run ends within one test of both workers (with --dist load the chunks handed out near the end held
+# browser tests of 10-40 s while the other worker idled; simulated on measured durations: about 12 s less wall).
 PYTEST_WORKERS ?= auto
-PYTEST_XDIST = $(if $(filter 0,$(PYTEST_WORKERS)),-p no:xdist,-n $(PYTEST_WORKERS) --dist load)
+PYTEST_XDIST = $(if $(filter 0,$(PYTEST_WORKERS)),-p no:xdist,-n $(PYTEST_WORKERS) --dist worksteal)
+# Bytecode: where the environment sets PYTHONDONTWRITEBYTECODE, every worker and every process a test starts (the
+# production smoke's gunicorn and Celery, backup and restore, manage.py checks) compiled Banli's modules and pytest
+# rewrote every test module again (about 4.5 s of CPU per worker). The test run writes them (__pycache__, ignored).
+TEST_ENV = PYTHONDONTWRITEBYTECODE=
 
 test: install system-deps
 	@mkdir -p $(ARTIFACTS)
@@ -82,10 +89,10 @@ test: install system-deps
 	$(VENV)/bin/lint-imports
 	@# Imports at the top of each module, no unused imports or variables (pyproject.toml [tool.ruff]: PLC0415, F401, F841).
 	$(VENV)/bin/ruff check banli
-	BANLI_ARTIFACTS=$(ARTIFACTS) $(PY) -m pytest $(PYTEST_XDIST) --durations=20 $(PYTEST_ARGS)
+	$(TEST_ENV) BANLI_ARTIFACTS=$(ARTIFACTS) $(PY) -m pytest $(PYTEST_XDIST) --durations=20 $(PYTEST_ARGS)
 
 test-fast: install
-	$(PY) -m pytest $(PYTEST_XDIST) -m "not e2e and not slow" $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest $(PYTEST_XDIST) -m "not e2e and not slow" $(PYTEST_ARGS)
 
 # The test settings (throw-away keys, a throw-away database): `banli` itself defaults to the production settings,
 # which refuse to start without keys, before banli.bench could choose.

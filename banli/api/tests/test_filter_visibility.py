@@ -9,8 +9,10 @@ exports, and for each named user:
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+from unittest import mock
 
 import django_filters
 import pytest
@@ -23,9 +25,11 @@ from banli.api import views
 from banli.core import access
 from banli.core.testing import assign, make_proposal, walk_to
 from banli.exchange import ledger
+from banli.ledger import filtersets
 from banli.handling import services as handling
 from banli.handling.models import Assignment
 from banli.ledger.filtersets import LedgerFilter, filtered_ledger
+from banli.ledger.selectors import ledger_assignments
 from banli.organizations import services as orgs
 from banli.organizations.choices import UnitKind
 from banli.organizations.models import Unit
@@ -129,28 +133,39 @@ def _api_lists():
     }
 
 
-def _rows(viewset_class, user, params) -> list[int] | None:
+def _scope(viewset_class, user):
+    """The viewset's own unfiltered queryset for `user` (get_queryset reads the user only, not the parameters)."""
+    request = RequestFactory().get("/")
+    request.user = user
+    return viewset_class(request=request, format_kwarg=None, action="list").get_queryset()
+
+
+def _rows(viewset_class, user, params, scope) -> list[int] | None:
     """The ids a list of the API answers `user` with `params` (None: the filter refuses the value), through the
-    viewset's own queryset and filterset, in the order the API returns them."""
+    viewset's own queryset (`scope`, from _scope) and filterset, in the order the API returns them."""
     request = RequestFactory().get("/", params)
     request.user = user
-    view = viewset_class(request=request, format_kwarg=None, action="list")
-    filterset = viewset_class.filterset_class(params, queryset=view.get_queryset(), request=request)
+    filterset = viewset_class.filterset_class(params, queryset=scope, request=request)
     if not filterset.is_valid():
         return None
     return list(filterset.qs.values_list("pk", flat=True))
 
 
 def _api_answers(world, names, lists) -> dict:
+    """Each user's ids for every filter value of every list. The viewset's queryset (the user's scope) and the
+    values to try are made once per user and list, and once per list (they depend on the data, not the user):
+    nothing changes the data within one call."""
     answers = {}
+    values_of = {url: _values(viewset_class.filterset_class, world) for url, viewset_class in lists.items()}
     for name in names:
         user = getattr(world, name)
         for url, viewset_class in lists.items():
-            unfiltered = _rows(viewset_class, user, {})
+            scope = _scope(viewset_class, user)
+            unfiltered = _rows(viewset_class, user, {}, scope)
             answers[(name, url, None, None)] = unfiltered
-            for param, values in _values(viewset_class.filterset_class, world).items():
+            for param, values in values_of[url].items():
                 for value in values:
-                    got = _rows(viewset_class, user, {param: value})
+                    got = _rows(viewset_class, user, {param: value}, scope)
                     answers[(name, url, param, value)] = got
                     if got is not None:
                         assert set(got) <= set(unfiltered), f"{name}: {url}?{param}={value} lists {set(got) - set(unfiltered)}"
@@ -193,9 +208,29 @@ def test_the_reply_class_filter_ignores_another_units_draft(case, api):
     assert drafted in ids  # the unit's own staff still find their drafts by class
 
 
+@contextlib.contextmanager
+def _each_scope_made_once():
+    """filtered_ledger() as it is, with each user's ledger_assignments() (his scope: the same queryset for every
+    filter value while the data does not change) made once instead of once per filter value and request."""
+    made = {}
+
+    def once(user):
+        if user.pk not in made:
+            made[user.pk] = ledger_assignments(user)
+        return made[user.pk]
+
+    with mock.patch.object(filtersets, "ledger_assignments", once):
+        yield
+
+
 def _ledger_answers(world, names) -> dict:
     """The ledger page's rows (with the class each shows) and its CSV/xlsx rows, per user and filter value; the
     page and both exports start from the same filtered_ledger()."""
+    with _each_scope_made_once():
+        return _ledger_answers_of(world, names)
+
+
+def _ledger_answers_of(world, names) -> dict:
     answers = {}
     values = _values(LedgerFilter, world)
     for name in names:

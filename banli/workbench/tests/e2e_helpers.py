@@ -1,13 +1,20 @@
 """Steps a person takes in the browser, shared by the end-to-end tests."""
 from __future__ import annotations
 
+from django.conf import settings
+from django.test import Client
+
 from banli.core.testing import PASSWORD
 
 
 class Person:
-    """One user in his own browser context (his own cookies), signed in through the login page."""
+    """One user in his own browser context (his own cookies), signed in and on his home page.
 
-    def __init__(self, browser, live_server, user, *, viewport=None, timeout=15000, **context_kw):
+    `via_form=True` signs in through the login page as a person does (the whole-life test does it once); otherwise
+    the session is made as Django's test client's force_login makes it and handed to the browser as its cookie:
+    the same session, without loading and posting the login page for every person of every test."""
+
+    def __init__(self, browser, live_server, user, *, viewport=None, timeout=15000, via_form=False, **context_kw):
         self.base = live_server.url
         self.user = user
         self.context = browser.new_context(locale="zh-CN", viewport=viewport or {"width": 1280, "height": 900}, **context_kw)
@@ -18,9 +25,25 @@ class Person:
         self.page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
         self.requests: list[str] = []
         self.page.on("request", lambda req: self.requests.append(req.url))
-        self.login()
+        if via_form:
+            self.login()
+        else:
+            self.sign_in()
+
+    def sign_in(self):
+        """A signed-in session (force_login) as the browser's session cookie, then the home page."""
+        client = Client()
+        client.force_login(self.user)
+        self.context.add_cookies([{
+            "name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+            "url": self.base, "httpOnly": True, "secure": bool(settings.SESSION_COOKIE_SECURE), "sameSite": "Lax",
+        }])
+        self.open("/")
+        if self.page.url != self.base + "/":
+            raise AssertionError(f"{self.user.username}: the session cookie did not sign in ({self.page.url})")
 
     def login(self):
+        """Through the login page: the form filled and posted, the home page reached."""
         self.page.goto(self.base + "/login/")
         self.page.fill("#id_username", self.user.username)
         self.page.fill("#id_password", PASSWORD)

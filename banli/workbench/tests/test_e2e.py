@@ -34,7 +34,7 @@ def test_a_proposal_lives_its_whole_life_across_roles(transactional_db, live_ser
                            body="一、扩大优质教育资源覆盖面。二、完善集团内教师交流机制。", proposers=[w.other_proposer_record])
     walk_to(w, assign(w, twin, co=False)[0], "replied")
     # The assigning office registers the proposal by hand and assigns a lead and a co unit.
-    office = Person(browser, live_server, w.office)
+    office = Person(browser, live_server, w.office, via_form=True)  # the sign-in form itself, once in a browser
     office.open("/register/")
     page = office.page
     page.select_option("#id_p-session", str(w.session.pk))
