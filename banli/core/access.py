@@ -228,11 +228,34 @@ def visible_assignments(user) -> QuerySet:
     """Assignments of the proposals the user may see (who handles what is not secret between units)."""
     if not getattr(user, "is_authenticated", False):
         return Assignment.objects.none()
-    q = proposal_visibility_q(user)
-    qs = Assignment.objects.all()
-    if q is None:
-        return qs
-    return qs.filter(proposal__in=visible_proposals(user).values("pk"))
+    q = visible_assignment_q(user)
+    return Assignment.objects.all() if q is None else Assignment.objects.filter(q)
+
+
+def visible_assignment_q(user, prefix: str = "") -> Q | None:
+    """visible_assignments as a Q on the assignment row (reached through `prefix`), None for every row.
+
+    The same rule as proposal_visibility_q, resolved first into what the assignment row holds: the office's
+    sessions as `session_id IN (…)` (nothing when they are all), the proposals of the user's units'
+    assignments and his own signed items as `proposal_id IN (subquery)` over small indexed sets. A subquery
+    over every visible proposal would be too big to hash at a million and run once per row."""
+    if not getattr(user, "is_authenticated", False):
+        return Q(pk__in=[])
+    if proposal_visibility_q(user) is None:
+        return None
+    q = Q(pk__in=[])
+    if office_scopes(user):
+        ids = office_session_ids(user)
+        if ids is None:
+            return None
+        q |= Q(**{f"{prefix}session_id__in": ids})
+    units = unit_subtree_q(user)
+    if units is not None:
+        q |= Q(**{f"{prefix}proposal_id__in": Assignment.objects.filter(unit__in=_units(units))
+                  .exclude(state=AssignmentState.WITHDRAWN).values("proposal_id")})
+    if has_role(user, Role.PROPOSER) or hasattr(user, "proposer"):
+        q |= Q(**{f"{prefix}proposal_id__in": ProposalProposer.objects.filter(proposer__user=user).values("proposal_id")})
+    return q
 
 
 def units_with_assignments(units: QuerySet) -> list[int]:
@@ -777,11 +800,20 @@ def _unit_staff_q(user, prefix: str = "") -> Q:
     return q
 
 
-def _office_q(user, prefix: str = "") -> Q:
-    q = Q(pk__in=[])
-    for unit in office_scopes(user):
-        q |= Q(**{f"{prefix}proposal__session__assigning_office__path__startswith": unit.path})
-    return q
+def _office_q(user, prefix: str = "", field: str = "proposal__session_id") -> Q:
+    """Rows of the sessions the user assigns (reached through `prefix`, then `field`), as a plain id list
+    resolved once per request (no filter when that is every session), not a join to the sessions' offices."""
+    if not office_scopes(user):
+        return Q(pk__in=[])
+    ids = office_session_ids(user)
+    # Every session: a condition that holds for every row (a real one, so that an OR beside it still joins
+    # its other paths outer, as it did with the old condition).
+    return Q(**{f"{prefix}pk__isnull": False}) if ids is None else Q(**{f"{prefix}{field}__in": ids})
+
+
+def _office_assignment_q(user, prefix: str) -> Q:
+    """_office_q where `prefix` leads to an assignment: its own session_id, no join to the proposal."""
+    return _office_q(user, prefix, "session_id")
 
 
 def visible_replies(user) -> QuerySet:
@@ -799,10 +831,11 @@ def visible_replies(user) -> QuerySet:
             chain__unit=OuterRef("assignment__unit"), position=OuterRef("review_position"), **step)))
 
     own_items = ProposalProposer.objects.filter(proposer__user=user).values("proposal_id")
+    visible = visible_assignment_q(user, "assignment__")
     q = (
-        (sent & Q(assignment__in=visible_assignments(user).values("pk")))
+        (sent & (Q() if visible is None else visible))
         | _unit_staff_q(user, "assignment__")
-        | (at_step(role=Role.ASSIGNING_OFFICE, kind=StepKind.REVIEW) & _office_q(user, "assignment__"))
+        | (at_step(role=Role.ASSIGNING_OFFICE, kind=StepKind.REVIEW) & _office_assignment_q(user, "assignment__"))
         | (at_step(kind=StepKind.CONSULT) & Q(assignment__proposal__in=own_items))
     )
     return Reply.objects.filter(q)
@@ -1169,14 +1202,14 @@ def _visible_co_opinions(user) -> QuerySet:
     leads = Assignment.objects.filter(lead_units, role="lead").exclude(state="withdrawn").values("proposal_id")
     return CoOpinion.objects.filter(
         _unit_staff_q(user, "assignment__")
-        | (Q(state=CoOpinionState.SENT) & (_office_q(user, "assignment__") | Q(assignment__proposal__in=leads)))
+        | (Q(state=CoOpinionState.SENT) & (_office_assignment_q(user, "assignment__") | Q(assignment__proposal__in=leads)))
     )
 
 
 def _visible_feedback(user) -> QuerySet:
     if not getattr(user, "is_authenticated", False):
         return Feedback.objects.none()
-    return Feedback.objects.filter(Q(proposer__user=user) | _office_q(user, "assignment__")
+    return Feedback.objects.filter(Q(proposer__user=user) | _office_assignment_q(user, "assignment__")
                                    | _unit_staff_q(user, "assignment__"))
 
 
@@ -1190,7 +1223,7 @@ def _visible_reply_copies(user) -> QuerySet:
     if is_admin(user):
         return ReplyDelivery.objects.all()
     return ReplyDelivery.objects.filter(Q(proposer__user=user) | _unit_staff_q(user, "reply__assignment__")
-                                        | _office_q(user, "reply__assignment__"))
+                                        | _office_assignment_q(user, "reply__assignment__"))
 
 
 def can_read_reports(user) -> bool:
