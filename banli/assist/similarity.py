@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sklearn.feature_extraction.text import HashingVectorizer
 
 from banli.assist.textproc import normalize, words
 
@@ -34,8 +33,17 @@ MIN_SIMILAR = 0.05
 N_FEATURES = 2**21
 CHUNK = 5000
 _ARRAYS = ("keys", "cols", "idf", "indptr", "rows", "data")
-_hasher = HashingVectorizer(analyzer="char", ngram_range=(2, 2), n_features=N_FEATURES, alternate_sign=False,
-                            norm=None, dtype=np.float32)
+_hashers: list = []
+
+
+def _hash(texts: list[str]):
+    """The texts' bigram counts (a sparse row each), hashed into N_FEATURES buckets."""
+    if not _hashers:
+        from sklearn.feature_extraction.text import HashingVectorizer  # noqa: PLC0415 - scikit-learn takes seconds to load: the scheduler and workers import this module at start
+
+        _hashers.append(HashingVectorizer(analyzer="char", ngram_range=(2, 2), n_features=N_FEATURES,
+                                          alternate_sign=False, norm=None, dtype=np.float32))
+    return _hashers[0].transform(texts)
 
 
 @dataclass(frozen=True)
@@ -144,7 +152,7 @@ class SimilarityIndex:
 
 def _query(cols: np.ndarray, idf: np.ndarray, text: str) -> tuple[np.ndarray, np.ndarray]:
     """A text's kept terms (positions in `cols`) and their L2-normalised weights."""
-    counts = _hasher.transform([text])
+    counts = _hash([text])
     at = np.searchsorted(cols, counts.indices)
     inside = at < len(cols)
     at, tf = at[inside], counts.data[inside]
@@ -174,7 +182,7 @@ def _build(chunks: Iterable[list[tuple[int, str, str]]], *, folder: Path | None,
         for number, chunk in enumerate(chunks):
             if not chunk:
                 continue
-            counts = _hasher.transform([_text(title, body) for _, title, body in chunk])
+            counts = _hash([_text(title, body) for _, title, body in chunk])
             df += np.bincount(counts.indices, minlength=N_FEATURES)
             key_parts.append(np.fromiter((k for k, _, _ in chunk), dtype=np.int64, count=len(chunk)))
             part = (counts.indptr.astype(np.int64), counts.indices.astype(np.int32), counts.data.astype(np.float32))
