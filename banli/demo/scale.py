@@ -324,7 +324,12 @@ class Batch:
             place = rng.choice(PLACES)
             if place:
                 title = title.replace("关于", f"关于{place}", 1)
-            t0 = self._workday_time(ctx.now - rng.uniform(0.2, 330) * DAY)
+            if k % 97 == 0:
+                # Items keep arriving: about one in a hundred was assigned within the last day, so the office always
+                # has some not yet signed for, whatever the weekday or hour the data is generated at.
+                t0 = ctx.now - rng.uniform(0.05, 0.9) * DAY
+            else:
+                t0 = self._workday_time(ctx.now - rng.uniform(0.2, 330) * DAY)
             registered = t0 - rng.uniform(3, 20) * DAY
             self.proposals.append(Proposal(
                 session=ctx.session, kind=ProposalKind.PROPOSAL, number=f"{start + k + 1:07d}", title=title,
