@@ -271,14 +271,7 @@ def own_units_with_assignments(user) -> list[int]:
     units = unit_subtree_q(user)
     if units is None:
         return []
-    memo = request_memo.get()
-    key = ("own_units_with_assignments", user.pk)
-    if memo is not None and key in memo:
-        return memo[key]
-    ids = units_with_assignments(Unit.objects.filter(units))
-    if memo is not None:
-        memo[key] = ids
-    return ids
+    return _memo(("own_units_with_assignments", user.pk), lambda: units_with_assignments(Unit.objects.filter(units)))
 
 
 def ledger_scope_q(user) -> Q | None:
@@ -292,24 +285,14 @@ def ledger_scope_q(user) -> Q | None:
     if reads_everything(user):
         return None
     # Resolved once per request (the page and its session list both ask), never kept beyond it.
-    memo = request_memo.get()
-    key = ("ledger_scope", user.pk)
-    if memo is not None and key in memo:
-        return memo[key]
-    q = _ledger_scope_q(user)
-    if memo is not None:
-        memo[key] = q
-    return q
+    return _memo(("ledger_scope", user.pk), lambda: _ledger_scope_q(user))
 
 
 def _ledger_scope_q(user) -> Q | None:
     q = Q(pk__in=[])
-    offices = office_scopes(user)
-    if offices:
-        # Every session with its office's path in one read (sessions are few): the user's own and "all of them".
-        rows = list(Session.objects.values_list("pk", "assigning_office__path"))
-        ids = [pk for pk, path in rows if path is not None and any(path.startswith(u.path) for u in offices)]
-        if ids and len(ids) == len(rows):
+    if office_scopes(user):
+        ids = office_session_ids(user)
+        if ids is None:
             return None  # every session: no filter at all
         if ids:
             q |= Q(session_id__in=ids)
@@ -355,6 +338,7 @@ def office_assignments(user) -> QuerySet:
 
 
 def _memo(key, resolve):
+    """`resolve()`, kept for the rest of the request (request_memo), never beyond it."""
     memo = request_memo.get()
     if memo is not None and key in memo:
         return memo[key]
