@@ -1,10 +1,11 @@
 """The REST API under /api/v1/. To add an endpoint, append a path to `urlpatterns` (or register on `router`)."""
 from django.urls import path
-from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from banli.api import integration, scores, subscriptions, views
 from banli.api.auth import ApiDocsReader, docs_page
+from banli.api.openapi import SchemaView
 
 app_name = "api"
 
@@ -42,7 +43,7 @@ urlpatterns = [
     ],
     # The API's description is for signed-in users unless BANLI_API_DOCS_PUBLIC opens it (access.may_read_api_docs).
     # The Swagger page's script is served as a file of its own (the split view), so its CSP needs no inline script.
-    path("openapi.json", SpectacularJSONAPIView.as_view(permission_classes=[ApiDocsReader]), name="schema"),
+    path("openapi.json", SchemaView.as_view(permission_classes=[ApiDocsReader]), name="schema"),
     path("docs", docs_page(SpectacularSwaggerSplitView.as_view(url_name="api:schema", permission_classes=[ApiDocsReader])),
          name="docs"),
     path("redoc", docs_page(SpectacularRedocView.as_view(url_name="api:schema", permission_classes=[ApiDocsReader])),

@@ -43,3 +43,20 @@ def test_the_swagger_page_allows_only_its_own_files(client, world):
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
     script = client.get(re.search(r'<script src="([^"]*\?script[^"]*)"', html).group(1).replace("&amp;", "&"))
     assert script.status_code == 200 and b"SwaggerUIBundle" in script.content
+
+
+def test_the_document_is_generated_once_per_process_and_is_the_same_for_every_reader(world, api, monkeypatch):
+    from drf_spectacular.generators import SchemaGenerator  # noqa: PLC0415 - only this test counts generations
+
+    from banli.api import openapi  # noqa: PLC0415 - its cache is emptied for this test
+
+    monkeypatch.setattr(openapi, "_DOCUMENTS", {})
+    calls = []
+    original = SchemaGenerator.get_schema
+    monkeypatch.setattr(SchemaGenerator, "get_schema", lambda self, *a, **kw: calls.append(1) or original(self, *a, **kw))
+    first = api(world.office).get("/api/v1/openapi.json")
+    second = api(world.proposer).get("/api/v1/openapi.json")
+    assert first.status_code == second.status_code == 200
+    assert first.json() == second.json() and "/api/v1/assignments" in first.json()["paths"]
+    assert len(calls) == 1
+    assert second["Content-Disposition"] == first["Content-Disposition"]

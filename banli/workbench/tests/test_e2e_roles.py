@@ -38,24 +38,33 @@ MENU_TOOLS = {
 
 @pytest.mark.parametrize("role", list(ROLE_USERS))
 def test_each_role_in_the_browser_menu_phone_width_and_chinese(role, matrix, live_server, browser, screenshots):
-    """The three checks of a role share one world and one crawl (each built them anew before: three times the
-    setup for the same pages); every failure of the three is reported together."""
+    """The three checks of a role share one world and one crawl, and each page is opened once: on the phone, where
+    its width is measured and its text read; the desktop opens the home page (with the full menu), the proposal and
+    the ledger for their screenshots and reads them too. Every failure of the three is reported together."""
     user = getattr(matrix, ROLE_USERS[role])
     person = Person(browser, live_server, user, timeout=SLOW)
     reached = crawl(person)
     failures = _menu_failures(person, reached, role)
+    english: dict[str, list[str]] = {}
     phone = Person(browser, live_server, user, viewport=PHONE, timeout=SLOW, is_mobile=True, has_touch=True)
     phone.level_one = person.level_one
-    failures += _phone_failures(phone, matrix, role, screenshots)
+    failures += _phone_failures(phone, matrix, role, screenshots, english)
+    read = set(_pages_of(person, matrix, role))
     if role == "admin":
-        # The administrator works in the admin too: his Chinese pages are crawled again as staff.
+        # The administrator works in the admin too: the pages he reaches as staff are read again on the desktop.
         person.context.close()
         user.is_staff = user.is_superuser = True
         user.save()
         person = Person(browser, live_server, user, timeout=SLOW)
         crawl(person)
-    failures += _chinese_failures(person, matrix, role, screenshots)
+        staff = [u for u in _pages_of(person, matrix, role) if u not in read]
+        for url in staff + [person.base + "/admin/", person.base + "/admin/axes/", person.base + "/admin/otp_totp/"]:
+            person.page.goto(url)
+            _read_english(person, english)
+    _shots(person, screenshots, matrix, role, "desktop", english)
     person.context.close()
+    if english:
+        failures.append(f"{role}: English words on the pages: {english}")
     assert not failures, "\n".join(failures)
 
 
@@ -90,13 +99,14 @@ def _pages_of(person, matrix, role) -> list[str]:
     return urls + [person.base + u for u in extra if u]
 
 
-def _shots(person, screenshots, matrix, role, suffix):
+def _shots(person, screenshots, matrix, role, suffix, english):
     def shoot(name):
         try:
             screenshots(person.page, name)
         except Exception:  # noqa: BLE001 - a very long page can fail as one full-page capture: keep the screen
 
             person.page.screenshot(path=os.path.join(artifacts_folder(), f"{name}.png"))
+        _read_english(person, english)  # after the screenshot: reading takes the code samples out of the page
 
     person.open("/")
     shoot(f"home-{role}-{suffix}")
@@ -108,15 +118,16 @@ def _shots(person, screenshots, matrix, role, suffix):
         shoot(f"ledger-{role}-{suffix}")
 
 
-def _phone_failures(person, matrix, role, screenshots) -> list[str]:
-    """No page the role uses scrolls sideways on a 390 px phone."""
+def _phone_failures(person, matrix, role, screenshots, english) -> list[str]:
+    """No page the role uses scrolls sideways on a 390 px phone; what each shows there is read for English."""
     too_wide = []
     for url in _pages_of(person, matrix, role):
         person.page.goto(url)
         width = person.page.evaluate("document.documentElement.scrollWidth")
         if width > PHONE["width"]:
             too_wide.append(f"{url.removeprefix(person.base)}: {width}px")
-    _shots(person, screenshots, matrix, role, "phone")
+        _read_english(person, english)
+    _shots(person, screenshots, matrix, role, "phone", english)
     person.context.close()
     return [f"{role}: pages wider than the {PHONE['width']}px screen: {too_wide}"] if too_wide else []
 
@@ -129,20 +140,14 @@ FILE_NAME = re.compile(r"[\w\u4e00-\u9fff.-]+\.(?:xlsx|docx|csv|pdf|zip|json|png
 WORD = re.compile(r"(?<![A-Za-z0-9@._/-])[A-Za-z][A-Za-z]+(?![A-Za-z0-9@_/-])")
 
 
-def _chinese_failures(person, matrix, role, screenshots) -> list[str]:
-    """Every page the role reads is Chinese (ASCII words only from ALLOWED_WORDS, file names and his user name)."""
-    found = {}
-    urls = _pages_of(person, matrix, role)
-    if role == "admin":
-        urls += [person.base + "/admin/", person.base + "/admin/axes/", person.base + "/admin/otp_totp/"]
-    for url in dict.fromkeys(urls):
-        person.page.goto(url)
-        # Template placeholders shown as code ({{ title }}) are meant to be typed as they are.
-        text = person.page.evaluate(
-            "() => { document.querySelectorAll('code, kbd, samp').forEach(e => e.remove()); return document.body.innerText; }")
-        text = FILE_NAME.sub(" ", text)
-        words = {w for w in WORD.findall(text) if w not in ALLOWED_WORDS and w.lower() != person.user.username.lower()}
-        if words:
-            found[url.removeprefix(person.base)] = sorted(words)[:12]
-    _shots(person, screenshots, matrix, role, "desktop")
-    return [f"{role}: English words on the pages: {found}"] if found else []
+def _read_english(person, found: dict[str, list[str]]):
+    """The page open in `person`'s browser is Chinese: ASCII words only from ALLOWED_WORDS, file names and his user
+    name. What else it shows goes into `found` under its path."""
+    # Template placeholders shown as code ({{ title }}) are meant to be typed as they are.
+    text = person.page.evaluate(
+        "() => { document.querySelectorAll('code, kbd, samp').forEach(e => e.remove()); return document.body.innerText; }")
+    text = FILE_NAME.sub(" ", text)
+    words = {w for w in WORD.findall(text) if w not in ALLOWED_WORDS and w.lower() != person.user.username.lower()}
+    if words:
+        path = person.page.url.removeprefix(person.base)
+        found[path] = sorted(set(found.get(path, [])) | words)[:12]
