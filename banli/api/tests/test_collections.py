@@ -169,3 +169,30 @@ def test_a_proposal_says_which_item_it_is_merged_into_and_the_api_cannot_change_
     office.patch(f"/api/v1/proposals/{twin.pk}", {"merged_with": health.pk}, format="json")
     twin.refresh_from_db()
     assert twin.merged_with_id == mine.pk
+
+
+def test_a_long_list_counts_up_to_the_cap_and_its_pages_still_reach_every_row(world, api, monkeypatch):
+    """Issue 18: the list endpoints count exactly up to COUNT_CAP (a million rows were counted on every page);
+    beyond it `count_exact` is false and `next` leads through every row."""
+    from banli.api import views  # noqa: PLC0415 - the cap is lowered for this test
+    from banli.ledger import keyset  # noqa: PLC0415 - the cap is lowered for this test
+
+    for i in range(6):
+        assign(world, make_proposal(world, title=f"提案{i}"))  # 12 assignments
+    client = api(world.office)
+    exact = client.get("/api/v1/assignments", {"page_size": 5}).json()
+    assert exact["count"] == 12 and exact["count_exact"] is True
+    monkeypatch.setattr(keyset, "COUNT_CAP", 7)
+    monkeypatch.setattr(views, "COUNT_CAP", 7)
+    page = client.get("/api/v1/assignments", {"page_size": 5}).json()
+    assert page["count"] == 7 and page["count_exact"] is False
+    seen = [row["id"] for row in page["results"]]
+    while page["next"]:
+        page = client.get(page["next"]).json()
+        seen += [row["id"] for row in page["results"]]
+    assert len(seen) == len(set(seen)) == 12 and len(page["results"]) == 2
+    assert client.get("/api/v1/assignments", {"page_size": 5, "page": 4}).status_code == 404  # past the end
+    last = client.get("/api/v1/assignments", {"page_size": 5, "page": "last"})
+    assert last.status_code == 400 and "最后一页" in last.json()["message"]
+    # Where the count is exact, "last" is still the last page.
+    assert len(client.get("/api/v1/assignments", {"page_size": 5, "page": "last", "role": "lead"}).json()["results"]) == 1
