@@ -239,6 +239,16 @@ def visible_assignment_q(user, prefix: str = "") -> Q | None:
     sessions as `session_id IN (…)` (nothing when they are all), the proposals of the user's units'
     assignments and his own signed items as `proposal_id IN (subquery)` over small indexed sets. A subquery
     over every visible proposal would be too big to hash at a million and run once per row."""
+    return _visible_ref_q(user, f"{prefix}session_id", f"{prefix}proposal_id")
+
+
+def visible_proposal_ref_q(user, field: str = "proposal") -> Q | None:
+    """"Names a proposal the user may see" as a Q on a row whose `field` is a proposal (an event, a rating),
+    resolved as visible_assignment_q is; None when every proposal is visible (the row may still name none)."""
+    return _visible_ref_q(user, f"{field}__session_id", f"{field}_id")
+
+
+def _visible_ref_q(user, session_field: str, proposal_field: str) -> Q | None:
     if not getattr(user, "is_authenticated", False):
         return Q(pk__in=[])
     if proposal_visibility_q(user) is None:
@@ -248,13 +258,13 @@ def visible_assignment_q(user, prefix: str = "") -> Q | None:
         ids = office_session_ids(user)
         if ids is None:
             return None
-        q |= Q(**{f"{prefix}session_id__in": ids})
+        q |= Q(**{f"{session_field}__in": ids})
     units = unit_subtree_q(user)
     if units is not None:
-        q |= Q(**{f"{prefix}proposal_id__in": Assignment.objects.filter(unit__in=_units(units))
+        q |= Q(**{f"{proposal_field}__in": Assignment.objects.filter(unit__in=_units(units))
                   .exclude(state=AssignmentState.WITHDRAWN).values("proposal_id")})
     if has_role(user, Role.PROPOSER) or hasattr(user, "proposer"):
-        q |= Q(**{f"{prefix}proposal_id__in": ProposalProposer.objects.filter(proposer__user=user).values("proposal_id")})
+        q |= Q(**{f"{proposal_field}__in": ProposalProposer.objects.filter(proposer__user=user).values("proposal_id")})
     return q
 
 
@@ -840,7 +850,8 @@ def event_rows_visible_to(user) -> QuerySet:
         return Event.objects.none()
     if reads_everything(user):
         return Event.objects.all()
-    seen = Q(proposal__in=visible_proposals(user).values("pk"))
+    ref = visible_proposal_ref_q(user, "proposal")
+    seen = Q(proposal__isnull=False) if ref is None else ref
     units = unit_scopes(user)
     own_q = Q(pk__in=[])
     for unit in units:
@@ -1336,7 +1347,10 @@ def visible_proposers(user) -> QuerySet:
         return Proposer.objects.none()
     if registers_anything(user) or reads_everything(user):
         return Proposer.objects.all()
-    links = ProposalProposer.objects.filter(proposal__in=visible_proposals(user).values("pk"))
+    visible = visible_proposal_ref_q(user, "proposal")
+    if visible is None:
+        return Proposer.objects.all()
+    links = ProposalProposer.objects.filter(visible)
     return Proposer.objects.filter(pk__in=links.values("proposer_id"))
 
 

@@ -50,8 +50,9 @@ def reminders_for_assignment(user, assignment) -> QuerySet:
 
 def key_items(user) -> QuerySet:
     """Key items the user may see, with their supervising leader."""
+    visible = access.visible_proposal_ref_q(user, "proposal")
     return (
-        Supervision.objects.filter(proposal__in=access.visible_proposals(user).values("pk"))
+        Supervision.objects.filter(*([] if visible is None else [visible]))
         .select_related("proposal", "proposal__session")
         .annotate(note_count=Count("notes"))
         .order_by("proposal__number")

@@ -5,9 +5,14 @@ from django.utils import timezone
 
 from banli.core import access
 from banli.core.errors import NotFound
-from banli.core.testing import assign, make_proposal, walk_to
+from banli.core.testing import assign, make_proposal, make_user, walk_to
 from banli.handling import services as handling
-from banli.organizations.choices import Role
+from banli.handling.models import Event
+from banli.organizations import services as orgs
+from banli.organizations.choices import Role, UnitKind
+from banli.organizations.models import User
+from banli.proposals import services as proposals
+from banli.proposals.choices import Body, Level
 from banli.replies import services as replies
 from banli.replies.models import Reply
 
@@ -118,3 +123,24 @@ def test_a_section_handler_acts_for_his_unit_but_not_for_another(world, items):
     assert access.acting_role(world.lead_handler, lead, {"handler"}) == "handler"
     assert access.acting_role(world.co_handler, lead, {"handler"}) is None
     assert access.acting_role(world.lead_handler, lead, {"unit_office"}) is None
+
+
+
+def test_rows_naming_a_visible_proposal_are_those_of_visible_proposals_for_every_user(world, items):
+    """visible_proposal_ref_q (the events', key items' and proposers' scope, resolved to id lists) selects
+    exactly the rows whose proposal visible_proposals holds, for every user, with another office's session."""
+    town = orgs.unit_create(name="街道办督查组", kind=UnitKind.ASSIGNING_OFFICE)
+    town_office = make_user("town_office", "街道督查组 钱明", (Role.ASSIGNING_OFFICE, town))
+    session = proposals.session_create(actor=world.admin, name="街道议事会", body=Body.CPPCC, level=Level.DISTRICT,
+                                       year=2025, assigning_office=town)
+    far = proposals.proposal_create(actor=town_office, session=session, number="1", title="关于街道绿化的建议",
+                                    body="增加绿地。", proposers=[world.other_proposer_record])
+    handling.assignment_create(proposal=far, unit=world.other_unit, role="lead", actor=town_office)
+    users = [v for v in vars(world).values() if isinstance(v, User)] + [town_office, AnonymousUser()]
+    rows = Event.objects.filter(proposal__isnull=False)
+    assert rows.filter(proposal=far).exists() and rows.exclude(proposal=far).exists()
+    for user in users:
+        ref = access.visible_proposal_ref_q(user, "proposal")
+        got = set((rows if ref is None else rows.filter(ref)).values_list("pk", flat=True))
+        want = set(rows.filter(proposal__in=access.visible_proposals(user).values("pk")).values_list("pk", flat=True))
+        assert got == want, user
