@@ -1,7 +1,8 @@
 """Reads for replies, co-opinions, ratings and commitments: every selector takes the user."""
 from __future__ import annotations
 
-from django.db.models import Case, CharField, Exists, OuterRef, Q, Value, When
+from django.db.models import Case, CharField, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from banli.core import access
@@ -139,18 +140,19 @@ def unsatisfied_outcome_expression():
     Not re-handled: closed as it stands by the office, or still waiting; re-handled: the last round's ratings
     count (the worst of them), or 重新办理中 while the new round is not rated yet. Other assignments: ""."""
 
-    def last_round(result):
-        return Exists(Feedback.objects.filter(assignment=OuterRef("pk"), round=OuterRef("round"), result=result))
-
+    # The worst rating of the assignment's current round (不满意, then 基本满意, then 满意; its values are the
+    # outcome's), as one correlated probe per row that reaches it: PostgreSQL hashed three EXISTS over every
+    # rating of one result instead (a 50 ms scan of the ratings on each ledger or API page at a million).
+    severity = Case(When(result=Rating.UNSATISFIED, then=Value(0)), When(result=Rating.BASIC, then=Value(1)),
+                    default=Value(2), output_field=IntegerField())
+    worst = Subquery(Feedback.objects.filter(assignment=OuterRef("pk"), round=OuterRef("round"))
+                     .order_by(severity).values("result")[:1], output_field=CharField())
     first = first_round_unsatisfied_q()
     return Case(
         When(~first, then=Value("")),
         When(round=1, state=AssignmentState.CLOSED, then=Value(O.CLOSED_AS_IS)),
         When(round=1, then=Value(O.PENDING)),
-        When(last_round(Rating.UNSATISFIED), then=Value(O.UNSATISFIED)),
-        When(last_round(Rating.BASIC), then=Value(O.BASIC)),
-        When(last_round(Rating.SATISFIED), then=Value(O.SATISFIED)),
-        default=Value(O.REHANDLING),
+        default=Coalesce(worst, Value(O.REHANDLING)),
         output_field=CharField(),
     )
 
