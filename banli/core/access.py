@@ -21,7 +21,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 
 from banli.core.context import request_memo
 from banli.core.errors import NotFound
@@ -161,16 +161,20 @@ def is_unit_staff_for(user, assignment) -> bool:
 
 
 def proposal_visibility_q(user) -> Q | None:
-    """A Q over Proposal rows the user may see, or None for all (administrator).
+    """A Q over Proposal rows the user may see, or None for all (the administrator, and an office that assigns
+    every session).
 
-    Each part is an uncorrelated `IN (subquery)` over a small, indexed set (the user's sessions, his units'
-    assignments, his own proposer links), so the database evaluates it once, not once per proposal."""
+    The office's sessions are resolved to ids first (office_session_ids); the other parts are uncorrelated
+    `IN (subquery)` over small, indexed sets (his units' assignments, his own proposer links), so the database
+    evaluates each once, not once per proposal."""
     if has_role(user, Role.ADMIN) or getattr(user, "is_superuser", False):
         return None
     q = Q(pk__in=[])
-    sessions = office_sessions_q(user)
-    if sessions is not None:
-        q |= Q(session__in=_sessions(sessions))
+    if office_scopes(user):
+        ids = office_session_ids(user)
+        if ids is None:
+            return None  # the office assigns every session: every proposal, no filter
+        q |= Q(session_id__in=ids)
     units = unit_subtree_q(user)
     if units is not None:
         q |= Q(pk__in=Assignment.objects.filter(unit__in=_units(units)).exclude(state=AssignmentState.WITHDRAWN).values("proposal_id"))
@@ -199,10 +203,6 @@ def unit_subtree_q(user) -> Q | None:
     for unit in scopes:
         q |= Q(path__startswith=unit.path)
     return q
-
-
-def _sessions(q: Q):
-    return Session.objects.filter(q).values("pk")
 
 
 def office_sessions(user):
@@ -333,8 +333,11 @@ def office_session_ids(user) -> list[int] | None:
         q = office_sessions_q(user)
         if q is None:
             return []
-        ids = list(Session.objects.filter(q).values_list("pk", flat=True))
-        return None if ids and len(ids) == Session.objects.count() else ids
+        # One query: every session with whether the office assigns it (sessions are few).
+        rows = list(Session.objects.annotate(mine=ExpressionWrapper(q, output_field=BooleanField()))
+                    .values_list("pk", "mine"))
+        ids = [pk for pk, mine in rows if mine]
+        return None if ids and len(ids) == len(rows) else ids
     return _memo(("office_session_ids", user.pk), resolve)
 
 
@@ -1383,9 +1386,11 @@ def _session_or_unit_rows(model, user) -> QuerySet:
     if reads_everything(user):
         return model.objects.all()
     q = Q(pk__in=[])
-    sessions = office_sessions_q(user)
-    if sessions is not None:
-        q |= Q(session__in=_sessions(sessions))
+    if office_scopes(user):
+        ids = office_session_ids(user)
+        if ids is None:
+            return model.objects.all()  # the office assigns every session: every row, no filter
+        q |= Q(session_id__in=ids)
     units = unit_subtree_q(user)
     if units is not None:
         q |= Q(unit__in=_units(units))
