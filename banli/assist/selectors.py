@@ -211,6 +211,9 @@ def similar_proposals(*, user, proposal, limit: int = 8, index=None) -> list[Sim
 TOPICS_MAX = 20_000  # a session's items grouped at most; beyond, a fixed sample (the page says so)
 
 
+TOPIC_ROWS = 50
+
+
 def session_topics(*, user, session, max_topics: int = 20) -> list[dict]:
     """The session's proposals the user may see, grouped into topics (热点), biggest first.
 
@@ -219,7 +222,7 @@ def session_topics(*, user, session, max_topics: int = 20) -> list[dict]:
     require_assist(user)
 
     visible = access.visible_proposals(user).filter(session=session)
-    ids = sorted(visible.values_list("pk", flat=True))
+    ids = sorted(visible.order_by().values_list("pk", flat=True))
     total = len(ids)
     if total > TOPICS_MAX:
         ids = sorted(random.Random(session.pk).sample(ids, TOPICS_MAX))
@@ -234,7 +237,10 @@ def session_topics(*, user, session, max_topics: int = 20) -> list[dict]:
         topics = group_topics([r[0] for r in items], [r[1] for r in items], [r[2] for r in items], max_topics=max_topics)
         grouped = [(t.label, t.words, t.keys) for t in topics]
         cache.set(key, grouped, 24 * 3600)
-    by_pk = {p.pk: p for p in Proposal.objects.filter(pk__in=ids).only("pk", "number", "title", "session_id")}
+    # Each topic lists its first TOPIC_ROWS items (its size and lead units count them all): a session of a
+    # province grouped 20,000 items into topics of a thousand each, every one a row of the page (3 s to show).
+    shown = [k for _label, _words, keys in grouped for k in keys[:TOPIC_ROWS]]
+    by_pk = {p.pk: p for p in Proposal.objects.filter(pk__in=shown).only("pk", "number", "title", "session_id")}
     # The units that lead each item: where one unit leads many items of a topic, one measure can answer them all.
     leads: dict[int, list[str]] = {}
     for proposal_id, name in (
@@ -243,10 +249,13 @@ def session_topics(*, user, session, max_topics: int = 20) -> list[dict]:
     ):
         leads.setdefault(proposal_id, []).append(name)
     out = []
+    visible_ids = set(ids)
     for label, topic_words, keys in grouped:
-        rows = [{"proposal": by_pk[k], "leads": leads.get(k, [])} for k in keys if k in by_pk]
-        units = Counter(name for row in rows for name in row["leads"]).most_common()
+        keys = [k for k in keys if k in visible_ids]
+        rows = [{"proposal": by_pk[k], "leads": leads.get(k, [])} for k in keys[:TOPIC_ROWS] if k in by_pk]
+        units = Counter(name for k in keys for name in leads.get(k, [])).most_common()
         out.append({"label": label, "words": topic_words, "proposals": [row["proposal"] for row in rows], "rows": rows,
+                    "size": len(keys), "more": max(len(keys) - len(rows), 0),
                     "units": [{"name": name, "count": n} for name, n in units], "sampled_from": total if total > len(ids) else 0, "sample_size": len(ids)})
     return out
 

@@ -171,6 +171,22 @@ def test_session_topics_are_grouped_once_per_change_and_a_large_session_on_a_sam
     assert f"本次会议共 {len(w.history)} 件，件数较多，按固定抽取的 5 件归类" in html
 
 
+def test_a_large_topic_lists_its_first_items_and_counts_all(client, history_world, monkeypatch):
+    """A province's session grouped topics of a thousand items, each a row of the page: a topic lists its first
+    TOPIC_ROWS items and says how many more it holds; its size and lead units count every item."""
+    w = history_world
+    url = reverse("assist:topics", args=[w.past_session.pk])
+    full = _get(client, w.office, url).content.decode()
+    sizes = [int(n) for n in re.findall(r'data-size="(\d+)"', full)]
+    assert max(sizes) >= 3 and "data-topic-more" not in full
+    monkeypatch.setattr(selectors, "TOPIC_ROWS", 2)
+    html = _get(client, w.office, url).content.decode()
+    assert [int(n) for n in re.findall(r'data-size="(\d+)"', html)] == sizes
+    assert len(re.findall(r'href="/proposals/(\d+)/"', html)) == sum(min(n, 2) for n in sizes)
+    assert f"另有 {max(sizes) - 2} 件未列出" in html
+    assert re.findall(r"主办：[^<]*", html) == re.findall(r"主办：[^<]*", full)
+
+
 def test_a_proposal_already_in_the_history_is_not_shown_as_its_own_past_item(trained_world):
     model = store.load_bundle("routing")["model"]
     title = model.past_titles[0]
