@@ -338,6 +338,7 @@ def bench_ledger_at_scale():
         yield f"reports.{name}_queries", queries, "queries"
 
     yield from _proposal_pages(clients["office"], repeat)
+    yield from _api_lists(clients, repeat)
     yield from _similar_panel(clients["office"], office, session, repeat)
     yield from _export(clients["unit"], unit_user)
 
@@ -399,6 +400,20 @@ def _proposal_pages(client, repeat):
         yield f"ledger.proposal_page_{label}_assignments", row[1], "assignments"
         yield f"ledger.proposal_page_{label}_queries", count_queries(get), "queries"
         yield f"ledger.proposal_page_{label}_ms", _median_ms(get, max(3, repeat // 3)), "ms"
+
+
+def _api_lists(clients, repeat):
+    """The API's list endpoints, first page, for the office and the unit: a capped count (exact up to 10,000) and
+    an order an index serves, so they cost what the ledger page costs at any size."""
+    for who in ("office", "unit"):
+        for name in ("assignments", "proposals", "replies", "events"):
+            def get(client=clients[who], url=f"/api/v1/{name}"):
+                response = client.get(url)
+                assert response.status_code == 200, response.status_code
+
+            get()
+            yield f"api.{name}_{who}_ms", _median_ms(get, max(3, repeat // 3)), "ms"
+            yield f"api.{name}_{who}_queries", count_queries(get), "queries"
 
 
 def _export(client, user):
