@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db.models import (
     BooleanField,
     Count,
@@ -441,6 +442,21 @@ def unread_count(user) -> int:
     unread = notification_events(user).filter(pk__gt=_cursor(user), created_at__gte=_fresh_since())
     rows = unread.order_by("-id").values_list("proposal_id", "created_at")[:NOTIFICATION_SCAN]
     return min(len({(proposal, timezone.localtime(at).date()) for proposal, at in rows}), NOTIFICATION_LIMIT)
+
+
+BADGE_SECONDS = 30
+
+
+def badge_count(user) -> int:
+    """unread_count for the menu's badge, which every page loads: kept BADGE_SECONDS per user and read position
+    (marking read shows at once; a new notification within that time). A unit of a province's instance paid
+    0.37 s of database time for it on every page."""
+    key = f"notification-badge:{user.pk}:{_cursor(user)}"
+    count = cache.get(key)
+    if count is None:
+        count = unread_count(user)
+        cache.set(key, count, BADGE_SECONDS)
+    return count
 
 
 @dataclass

@@ -462,7 +462,7 @@ def proposal_unmerge(request, pk):
 @login_required
 @require_GET
 def notification_badge(request):
-    count = selectors.unread_count(request.user)
+    count = selectors.badge_count(request.user)
     shown = "99+" if count > 99 else count
     return HttpResponse(
         f'通知 <span class="badge rounded-pill text-bg-light" id="unread-count">{shown}</span>' if count else "通知"

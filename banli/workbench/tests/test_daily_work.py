@@ -4,6 +4,7 @@ import datetime as dt
 import re
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -167,6 +168,28 @@ def test_the_office_is_told_what_needs_it_grouped_per_item_and_day(client, world
     html = client.get(reverse("workbench:notifications"), {"show": "unread"}).content.decode()
     assert html.count("data-notice-group") == 0 and "暂无通知" in html
     assert re.search(r"未读 0", client.get(reverse("workbench:notifications")).content.decode())
+
+
+def test_the_menu_badge_is_kept_half_a_minute_and_marking_read_shows_at_once(client, world):
+    """Every page loads the badge; its count is kept BADGE_SECONDS per user and read position."""
+    badge = reverse("workbench:notification_badge")
+
+    def shown():
+        match = re.search(r'id="unread-count">(\d+)<', client.get(badge).content.decode())
+        return int(match.group(1)) if match else 0
+
+    client.force_login(world.office)
+    first = make_proposal(world, number="20250501")
+    walk_to(world, assign(world, first)[0], "replied")
+    assert shown() == 1 == selectors.unread_count(world.office)
+    second = make_proposal(world, number="20250502")
+    walk_to(world, assign(world, second)[0], "replied")
+    assert selectors.unread_count(world.office) == 2
+    assert shown() == 1  # within half a minute: the kept count
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=selectors.BADGE_SECONDS + 1)):
+        assert shown() == 2
+        client.post(reverse("workbench:notifications"))
+        assert shown() == 0  # read: a new read position, counted at once
 
 
 def test_the_handler_hears_that_his_reply_was_returned(client, world):
