@@ -106,7 +106,7 @@ def _shots(person, screenshots, matrix, role, suffix, english):
         except Exception:  # noqa: BLE001 - a very long page can fail as one full-page capture: keep the screen
 
             person.page.screenshot(path=os.path.join(artifacts_folder(), f"{name}.png"))
-        _read_english(person, english)  # after the screenshot: reading takes the code samples out of the page
+        _read_english(person, english)
 
     person.open("/")
     shoot(f"home-{role}-{suffix}")
@@ -140,12 +140,25 @@ FILE_NAME = re.compile(r"[\w\u4e00-\u9fff.-]+\.(?:xlsx|docx|csv|pdf|zip|json|png
 WORD = re.compile(r"(?<![A-Za-z0-9@._/-])[A-Za-z][A-Za-z]+(?![A-Za-z0-9@_/-])")
 
 
+TEXT_NODES = """() => {
+  const skip = new Set(["SCRIPT", "STYLE", "NOSCRIPT", "TEMPLATE", "CODE", "KBD", "SAMP", "TEXTAREA"]);
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {acceptNode: node => {
+    for (let e = node.parentElement; e; e = e.parentElement) { if (skip.has(e.tagName)) return NodeFilter.FILTER_REJECT; }
+    return NodeFilter.FILTER_ACCEPT;
+  }});
+  const parts = [];
+  while (walker.nextNode()) parts.push(walker.currentNode.nodeValue);
+  return parts.join(" ");
+}"""
+
+
 def _read_english(person, found: dict[str, list[str]]):
     """The page open in `person`'s browser is Chinese: ASCII words only from ALLOWED_WORDS, file names and his user
     name. What else it shows goes into `found` under its path."""
-    # Template placeholders shown as code ({{ title }}) are meant to be typed as they are.
-    text = person.page.evaluate(
-        "() => { document.querySelectorAll('code, kbd, samp').forEach(e => e.remove()); return document.body.innerText; }")
+    # Every text of the page, shown or not at this width (a column or a menu the phone hides is read all the
+    # same): its text nodes, apart from scripts, styles, what a form field holds (a rule's JSON conditions) and
+    # template placeholders shown as code ({{ title }}), which are meant to be typed as they are.
+    text = person.page.evaluate(TEXT_NODES)
     text = FILE_NAME.sub(" ", text)
     words = {w for w in WORD.findall(text) if w not in ALLOWED_WORDS and w.lower() != person.user.username.lower()}
     if words:
