@@ -120,7 +120,11 @@ class Proposal(models.Model):
             models.UniqueConstraint(fields=["session", "kind", "number"], name="proposal_unique_number_in_session"),
         ]
         # The order of lists (the API's /proposals, exports): a page reads 50 entries instead of sorting them all.
-        indexes = [models.Index(fields=["session", "number", "id"], name="proposal_session_number")]
+        indexes = [
+            models.Index(fields=["session", "number", "id"], name="proposal_session_number"),
+            # The newest registrations (the registration page): read backwards, 20 entries.
+            models.Index(fields=["created_at", "id"], name="proposal_created"),
+        ]
 
     def __str__(self) -> str:
         return f"第{self.number}号 {self.title}"

@@ -307,7 +307,10 @@ def register(request):
                     return redirect("workbench:assign", pk=proposal.pk)
         except DomainError as exc:
             messages.error(request, exc.message)
-    recent = Proposal.objects.filter(session__in=sessions).select_related("session").order_by("-created_at", "-id")[:20]
+    # The sessions as ids (they are few): the newest 20 are then read backwards on the created index, not sorted
+    # out of every proposal of the sessions (0.25 s at a million assignments).
+    recent = (Proposal.objects.filter(session_id__in=[s.pk for s in sessions]).select_related("session")
+              .order_by("-created_at", "-id")[:20])
     return render(request, "workbench/register.html", {"nav": "register", "session_form": session_form,
                                                        "proposal_form": proposal_form, "recent": recent})
 

@@ -7,7 +7,9 @@ from banli.core.testing import assign, make_proposal, walk_to
 from banli.handling import services as handling
 from banli.handling.models import Assignment, Event
 from banli.organizations import services as orgs
-from banli.organizations.choices import Role
+from banli.organizations.choices import Role, UnitKind
+from banli.proposals import services as proposals
+from banli.proposals.choices import Body, Level
 
 pytestmark = pytest.mark.django_db
 
@@ -148,6 +150,23 @@ def test_only_the_assigning_office_may_register_and_assign(client, world, item):
     response = client.post(reverse("workbench:assign", args=[proposal.pk]), {"unit": [world.other_unit.pk], f"role_{world.other_unit.pk}": "co"})
     assert response.status_code == 403
     assert not Assignment.objects.filter(proposal=proposal, unit=world.other_unit).exists()
+
+
+def test_the_register_page_lists_the_offices_newest_registrations_first(client, world, item):
+    """最近登记: the newest 20 of the office's own sessions, newest first; another office's items are not there."""
+    town = orgs.unit_create(name="街道办督查组", kind=UnitKind.ASSIGNING_OFFICE)
+    other = proposals.session_create(actor=world.admin, name="街道议事会", body=Body.CPPCC, level=Level.DISTRICT,
+                                     year=2025, assigning_office=town)
+    proposals.proposal_create(actor=world.admin, session=other, number="1", title="关于街道绿化的建议", body="增加绿地。",
+                              proposers=[world.other_proposer_record])
+    made = [make_proposal(world, title=f"关于第{i}条道路的提案") for i in range(22)]
+    client.force_login(world.office)
+    html = client.get(reverse("workbench:register")).content.decode()
+    recent = html.split("最近登记")[1]
+    titles = [p.title for p in reversed(made)][:20]
+    assert [t for t in titles if t in recent] == titles
+    assert recent.index(titles[0]) < recent.index(titles[1]) < recent.index(titles[19])
+    assert made[0].title not in recent and "关于街道绿化的建议" not in recent
 
 
 def test_role_switch_accepts_only_the_users_own_grants(client, world):
