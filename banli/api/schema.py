@@ -47,4 +47,3 @@ class BanliAutoSchema(AutoSchema):
             elif parameter.get("name") == "page_size":
                 parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": 500}
         return parameters
-

@@ -209,9 +209,7 @@ def similar_proposals(*, user, proposal, limit: int = 8, index=None) -> list[Sim
 
 
 TOPICS_MAX = 20_000  # a session's items grouped at most; beyond, a fixed sample (the page says so)
-
-
-TOPIC_ROWS = 50
+TOPIC_ROWS = 50  # items listed per topic; the page says how many more it holds
 
 
 def session_topics(*, user, session, max_topics: int = 20) -> list[dict]:

@@ -162,25 +162,8 @@ def is_unit_staff_for(user, assignment) -> bool:
 
 def proposal_visibility_q(user) -> Q | None:
     """A Q over Proposal rows the user may see, or None for all (the administrator, and an office that assigns
-    every session).
-
-    The office's sessions are resolved to ids first (office_session_ids); the other parts are uncorrelated
-    `IN (subquery)` over small, indexed sets (his units' assignments, his own proposer links), so the database
-    evaluates each once, not once per proposal."""
-    if has_role(user, Role.ADMIN) or getattr(user, "is_superuser", False):
-        return None
-    q = Q(pk__in=[])
-    if office_scopes(user):
-        ids = office_session_ids(user)
-        if ids is None:
-            return None  # the office assigns every session: every proposal, no filter
-        q |= Q(session_id__in=ids)
-    units = unit_subtree_q(user)
-    if units is not None:
-        q |= Q(pk__in=Assignment.objects.filter(unit__in=_units(units)).exclude(state=AssignmentState.WITHDRAWN).values("proposal_id"))
-    if has_role(user, Role.PROPOSER) or hasattr(user, "proposer"):
-        q |= Q(pk__in=ProposalProposer.objects.filter(proposer__user=user).values("proposal_id"))
-    return q
+    every session). The rule of _visible_ref_q on the proposal row itself."""
+    return _visible_ref_q(user, "session_id", "pk")
 
 
 def office_sessions_q(user) -> Q | None:
@@ -248,10 +231,21 @@ def visible_proposal_ref_q(user, field: str = "proposal") -> Q | None:
     return _visible_ref_q(user, f"{field}__session_id", f"{field}_id")
 
 
+def naming_visible_proposals(qs: QuerySet, user, field: str = "proposal") -> QuerySet:
+    """`qs`, rows whose `field` is a proposal, narrowed to those naming a proposal the user may see."""
+    q = visible_proposal_ref_q(user, field)
+    return qs if q is None else qs.filter(q)
+
+
 def _visible_ref_q(user, session_field: str, proposal_field: str) -> Q | None:
+    """Who sees which proposal, as a Q on a row holding its session (`session_field`) and its proposal
+    (`proposal_field`); None for every row. Each part is resolved first or is an uncorrelated `IN (subquery)`
+    over a small indexed set, so the database evaluates it once, not once per row: the office's sessions as an
+    id list (none at all when it assigns every session), the proposals of the user's units' live assignments, the
+    items he signed himself. The administrator sees everything."""
     if not getattr(user, "is_authenticated", False):
         return Q(pk__in=[])
-    if proposal_visibility_q(user) is None:
+    if has_role(user, Role.ADMIN) or getattr(user, "is_superuser", False):
         return None
     q = Q(pk__in=[])
     if office_scopes(user):
@@ -1350,10 +1344,7 @@ def visible_proposers(user) -> QuerySet:
         return Proposer.objects.none()
     if registers_anything(user) or reads_everything(user):
         return Proposer.objects.all()
-    visible = visible_proposal_ref_q(user, "proposal")
-    if visible is None:
-        return Proposer.objects.all()
-    links = ProposalProposer.objects.filter(visible)
+    links = naming_visible_proposals(ProposalProposer.objects.all(), user)
     return Proposer.objects.filter(pk__in=links.values("proposer_id"))
 
 

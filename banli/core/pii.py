@@ -58,9 +58,8 @@ def full_view_proposers(user, proposer_ids) -> set[int]:
         return set()
     full = set(Proposer.objects.filter(pk__in=ids, user=user).values_list("pk", flat=True))
     if access.may_see_personal_data(user):
-        visible = access.visible_proposal_ref_q(user, "proposal")
-        full |= set(ProposalProposer.objects.filter(proposer_id__in=ids - full, *([] if visible is None else [visible]))
-                    .values_list("proposer_id", flat=True))
+        links = access.naming_visible_proposals(ProposalProposer.objects.filter(proposer_id__in=ids - full), user)
+        full |= set(links.values_list("proposer_id", flat=True))
     return full
 
 

@@ -50,9 +50,8 @@ def reminders_for_assignment(user, assignment) -> QuerySet:
 
 def key_items(user) -> QuerySet:
     """Key items the user may see, with their supervising leader."""
-    visible = access.visible_proposal_ref_q(user, "proposal")
     return (
-        Supervision.objects.filter(*([] if visible is None else [visible]))
+        access.naming_visible_proposals(Supervision.objects.all(), user)
         .select_related("proposal", "proposal__session")
         .annotate(note_count=Count("notes"))
         .order_by("proposal__number")
