@@ -8,9 +8,8 @@ from django import forms
 from django.contrib.auth import authenticate
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger
 from django.core.paginator import Paginator as DjangoPaginator
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
-from django.db.models.expressions import RawSQL
 from django.http import HttpResponse
 from django.utils.functional import cached_property
 from django_filters.rest_framework import DjangoFilterBackend
@@ -37,7 +36,7 @@ from banli.exchange.documents import reply_docx
 from banli.handling import services as handling
 from banli.handling.models import Assignment, Event
 from banli.ledger.filtersets import LedgerFilter
-from banli.ledger.keyset import COUNT_CAP, SORTS, capped_count
+from banli.ledger.keyset import COUNT_CAP, capped_count, default_order
 from banli.ledger.selectors import ledger_assignments
 from banli.organizations import services as orgs
 from banli.organizations.models import Unit, User
@@ -372,8 +371,7 @@ class ApiLedgerFilter(StrictFilters, LedgerFilter):
             # The ledger's default order (key items first, then the next due date, empty last, then id) written as
             # its index is (handling migration 0010: every row, as the API lists withdrawn ones too), so a page
             # reads 50 index entries instead of sorting every row.
-            table = connection.ops.quote_name(Assignment._meta.db_table)
-            qs = qs.order_by(*[RawSQL(sql, ()).asc() for sql in SORTS[""].expressions(table)])
+            qs = qs.order_by(*default_order(Assignment))
         return qs
 
 

@@ -1046,12 +1046,23 @@ def routing_offices(user, proposal) -> list[int]:
 
 
 def _at_review_step_q(role: str) -> Q:
-    """Assignments with an in-review reply whose current review step is taken by `role`.
+    """Assignments in 答复审核中 whose in-review reply's current review step is taken by `role`.
 
-    An uncorrelated `pk IN (…)` over the replies in review (a small set), not an EXISTS per assignment."""
-    step = ReviewChainStep.objects.filter(chain__unit=OuterRef("assignment__unit"), position=OuterRef("review_position"),
-                                          role=role)
-    return Q(pk__in=Reply.objects.filter(state=ReplyState.IN_REVIEW).filter(Exists(step)).values("assignment_id"))
+    Only an item in 答复审核中 can take a review step (approve_reply / return_reply start there). The steps that
+    `role` takes are resolved first (chains are few: a unit and a position each) into `unit_id IN (…)` per
+    position, so the (unit, state) index picks the candidates, each probed for its in-review reply at that
+    position; where no chain has such a step, nothing is read at all."""
+    steps = _memo(("review_steps", role), lambda: list(
+        ReviewChainStep.objects.filter(role=role).values_list("position", "chain__unit_id")))
+    units_at: dict[int, list[int]] = {}
+    for position, unit_id in steps:
+        units_at.setdefault(position, []).append(unit_id)
+    q = Q(pk__in=[])
+    for position, units in sorted(units_at.items()):
+        in_review = Reply.objects.filter(assignment=OuterRef("pk"), state=ReplyState.IN_REVIEW,
+                                         review_position=position)
+        q |= Q(unit_id__in=sorted(units)) & Q(Exists(in_review))
+    return Q(state=AssignmentState.REPLY_REVIEW) & q
 
 
 def awaiting_office_review_q() -> Q:

@@ -91,7 +91,7 @@ class LedgerRow:
             pk=v["id"], id=v["id"], proposal_id=v["proposal_id"], unit_id=v["unit_id"], handler_id=v["handler_id"],
             role=v["role"], state=v["state"], round=v["round"], key_item=v["key_item"], next_due=v["next_due"],
             due=v.get("due", v["next_due"]), reply_class=v.get("reply_class"),
-            unsatisfied_outcome=v.get("unsatisfied_outcome") or "", merge_head=v["merge_head"],
+            unsatisfied_outcome=v.get("unsatisfied_outcome") or "", merge_head=v.get("merge_head", False),
             proposal=RowProposal(v["proposal_id"], v["proposal__number"], v["proposal__title"],
                                  v["proposal__merged_with_id"], v["proposal__session__name"]),
             unit=RowNamed(v["unit_id"], v["unit__name"]),
@@ -125,6 +125,13 @@ SORTS = {
     "due": Sort("due", ("due", "id")),
     "-due": Sort("-due", ("due", "id"), descending=True),
 }
+
+
+def default_order(model) -> list:
+    """The ledger's default order (key items first, then the current deadline, then the id) as the SQL expressions
+    the assignment indexes are built on (migration handling 0009), so any list in that order reads an index."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    return [RawSQL(sql, ()).asc() for sql in SORTS[""].expressions(table)]
 
 
 def _date_literal(value: str) -> str:

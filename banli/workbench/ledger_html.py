@@ -47,3 +47,34 @@ def rows_html(rows) -> SafeString:
             f'<td class="d-none d-md-table-cell">{escape(reply_class) if reply_class else ""}</td>'
             "</tr>")
     return mark_safe("\n".join(out))  # noqa: S308 - every value above is escaped
+
+
+def assignment_rows_html(rows) -> SafeString:
+    """<tr> elements for a workbench list (templates/workbench/_assignment_rows.html), made the same way as the
+    ledger's: the home page shows up to seven lists of fifty rows, and as template variables they cost more than
+    the lists' queries. A row's `next_step` (the handler's list) adds a column."""
+    if not rows:
+        return mark_safe('<tr><td colspan="5" class="text-body-secondary">暂无。</td></tr>')
+    url = reverse("workbench:proposal", args=[_PLACEHOLDER])
+    before, after = url.split(str(_PLACEHOLDER), 1)
+    out = []
+    for r in rows:
+        proposal, handler = r.proposal, r.handler
+        due = r.due.isoformat() if r.due else "—"
+        light_label = escape(r.light_label)
+        key = ' <span class="badge text-bg-danger" data-key-item>重点</span>' if r.key_item else ""
+        handler_html = f'<div class="small text-body-secondary">{escape(handler.label)}</div>' if handler else ""
+        round_html = f' <span class="small text-body-secondary">第{r.round}轮</span>' if r.round > 1 else ""
+        next_step = getattr(r, "next_step", None)
+        step_html = f'<td class="d-none d-md-table-cell small">{escape(next_step)}</td>' if next_step is not None else ""
+        out.append(
+            f'<tr data-light="{r.light}">'
+            f'<td class="text-nowrap"><span class="light light-{r.light}" title="{light_label}"></span> {due}'
+            f'<span class="visually-hidden">{light_label}</span></td>'
+            f'<td><a href="{before}{r.proposal_id}{after}#assignment-{r.pk}">第{escape(proposal.number)}号</a> '
+            f'{escape(proposal.title)}{key}</td>'
+            f'<td class="d-none d-md-table-cell">{escape(r.unit.name)}<span class="text-body-secondary">'
+            f'（{escape(r.get_role_display())}）</span>{handler_html}</td>'
+            f'<td><span class="badge text-bg-{r.state_css}">{escape(r.state_text)}</span>{round_html}</td>'
+            f'{step_html}</tr>')
+    return mark_safe("\n".join(out))  # noqa: S308 - every value above is escaped

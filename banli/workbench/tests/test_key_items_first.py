@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from banli.core.testing import assign, make_proposal
+from banli.core.testing import assign, make_proposal, walk_to
 from banli.handling import services as handling
 from banli.handling.models import Assignment
 from banli.supervision.services import supervision_create
@@ -92,3 +92,22 @@ def test_the_key_filter_counts_supervised_items_as_key(client, world, items):
     assert re.findall(r'#assignment-\d+">(2025K\d)</a>', html) == ["2025K3", "2025K4"]
     html = client.get(reverse("workbench:ledger"), {"is_key": "false"}).content.decode()
     assert re.findall(r'#assignment-\d+">(2025K\d)</a>', html) == ["2025K1", "2025K2"]
+
+
+def test_a_workbench_row_shows_due_date_item_unit_handler_state_and_next_step_with_the_title_escaped(client, world):
+    """The lists' rows are written in Python (workbench.ledger_html); they say what the template said, escaped."""
+    p = make_proposal(world, number="2025X1", title="关于<script>alert(1)</script>的提案")
+    lead, _ = assign(world, p, co=False)
+    walk_to(world, lead, "in_progress")
+    due = timezone.localdate() + dt.timedelta(days=30)
+    Assignment.objects.filter(pk=lead.pk).update(next_due=due, round=2)
+    client.force_login(world.lead_handler)
+    html = client.get(reverse("workbench:home")).content.decode()
+    section = html.split('id="sec-mine"', 1)[1].split("</section>", 1)[0]
+    row = re.search(r'<tr data-light="green">.*?</tr>', section, re.S).group(0)
+    assert due.isoformat() in row
+    assert f'/proposals/{p.pk}/#assignment-{lead.pk}' in row and "第2025X1号" in row
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in row and "<script>alert" not in section
+    assert world.lead_unit.name in row and "（主办）" in row and world.lead_handler.label in row
+    assert "办理中" in row and "第2轮" in row
+    assert "沟通并起草答复" in row and "下一步" in section  # the handler's list has a next-step column
