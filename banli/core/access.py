@@ -313,11 +313,18 @@ def handled_assignments(user) -> QuerySet:
 
     The unit ids are resolved first (units are few) into a plain `unit_id IN (…)`: the planner then knows how few
     units it is and the (unit, state) index serves each list, where a subquery made it scan a state's every row."""
+    ids = own_unit_ids(user)
+    if ids is None:
+        return Assignment.objects.none()
+    return Assignment.objects.filter(unit_id__in=ids)
+
+
+def own_unit_ids(user) -> list[int] | None:
+    """The ids of the user's own units and their sections (None: he is no unit staff), resolved once per request."""
     units = unit_subtree_q(user)
     if units is None:
-        return Assignment.objects.none()
-    return Assignment.objects.filter(unit_id__in=_memo(("own_unit_ids", user.pk),
-                                                       lambda: list(Unit.objects.filter(units).values_list("pk", flat=True))))
+        return None
+    return _memo(("own_unit_ids", user.pk), lambda: list(Unit.objects.filter(units).values_list("pk", flat=True)))
 
 
 def office_session_ids(user) -> list[int] | None:
@@ -854,8 +861,10 @@ def event_rows_visible_to(user) -> QuerySet:
     for unit in units:
         own_q |= Q(unit__path__startswith=unit.path)
     insider = _office_q(user, "") | Q(Exists(Assignment.objects.filter(own_q, proposal=OuterRef("proposal"))))
+    units = own_unit_ids(user)
     q = (
-        _unit_staff_q(user, "assignment__")
+        # A unit's own assignments' events: the unit copied on each row (its index range), no join.
+        Q(unit_id__in=units or [])
         | Q(actor=user, proposal__isnull=False)
         | (seen & Q(verb__in=PROPOSER_EVENT_VERBS))
         | (seen & insider & ~Q(verb__in=INTERNAL_EVENT_VERBS))

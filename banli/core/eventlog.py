@@ -289,6 +289,7 @@ def build_event(*, verb: str, actor=None, actor_role: str = "", proposal=None, a
     return event_model()(
         proposal=proposal,
         assignment=assignment,
+        unit_id=assignment.unit_id if assignment is not None else None,
         actor=actor if getattr(actor, "pk", None) else None,
         actor_role=actor_role,
         verb=verb,

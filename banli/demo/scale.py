@@ -485,7 +485,7 @@ class Batch:
             row = a["row"]
             unit, _section, handler, office = a["dept"]
             if not events:
-                register = EventRow(row.proposal_id, None, ctx.office_user.pk, Role.ASSIGNING_OFFICE, "register", "", "",
+                register = EventRow(row.proposal_id, None, None, ctx.office_user.pk, Role.ASSIGNING_OFFICE, "register", "", "",
                                     "", {"number": row.proposal.number, "title": row.proposal.title},
                                     a["registered"])
                 events.append((a["registered"], 0, register))
@@ -542,20 +542,22 @@ class Batch:
 
     @staticmethod
     def _event(row, verb, actor, role, from_state, to_state, at, payload, reason=""):
-        return EventRow(row.proposal_id, row.pk, actor.pk, role, verb, from_state, to_state, reason, payload, at)
+        return EventRow(row.proposal_id, row.pk, row.unit_id, actor.pk, role, verb, from_state, to_state, reason, payload,
+                        at)
 
 
 class EventRow:
     """An event row to insert: the attributes eventlog.digest reads, without a model instance's weight
     (events are most of the rows the generator writes)."""
 
-    __slots__ = ("proposal_id", "assignment_id", "actor_id", "actor_role", "verb", "from_state", "to_state",
+    __slots__ = ("proposal_id", "assignment_id", "unit_id", "actor_id", "actor_role", "verb", "from_state", "to_state",
                  "reason", "payload", "created_at", "client_ip", "stream", "prev_hash", "hash", "scheme")
 
-    def __init__(self, proposal_id, assignment_id, actor_id, actor_role, verb, from_state, to_state, reason,
+    def __init__(self, proposal_id, assignment_id, unit_id, actor_id, actor_role, verb, from_state, to_state, reason,
                  payload, created_at):
         self.proposal_id = proposal_id
         self.assignment_id = assignment_id
+        self.unit_id = unit_id
         self.actor_id = actor_id
         self.actor_role = actor_role
         self.verb = verb
@@ -567,7 +569,7 @@ class EventRow:
         self.client_ip = ""
 
 
-EVENT_COLUMNS = ["proposal_id", "assignment_id", "actor_id", "actor_role", "verb", "from_state", "to_state",
+EVENT_COLUMNS = ["proposal_id", "assignment_id", "unit_id", "actor_id", "actor_role", "verb", "from_state", "to_state",
                  "reason", "payload", "created_at", "client_ip", "stream", "prev_hash", "hash", "scheme"]
 
 
@@ -583,7 +585,7 @@ def _insert_events(rows, chunk: int = 5000) -> None:
             params = []
             for r in rows[begin:begin + chunk]:
                 params.append((
-                    r.proposal_id, r.assignment_id, r.actor_id, r.actor_role, r.verb, r.from_state, r.to_state,
+                    r.proposal_id, r.assignment_id, r.unit_id, r.actor_id, r.actor_role, r.verb, r.from_state, r.to_state,
                     # JSON as text: SQLite stores it so, PostgreSQL casts the untyped literal to jsonb.
                     r.reason, json.dumps(r.payload, ensure_ascii=False), adapt_time(r.created_at), r.client_ip,
                     r.stream, r.prev_hash, r.hash, r.scheme,

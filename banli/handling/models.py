@@ -352,6 +352,11 @@ class Event(models.Model):
         "proposals.Proposal", null=True, blank=True, on_delete=models.PROTECT, related_name="events"
     )
     assignment = models.ForeignKey(Assignment, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
+    # The assignment's handling unit, copied when the row is written (an assignment keeps its unit for life: an
+    # adjustment makes a new assignment), so a unit's events are one index range (unit, id): its notification
+    # centre and its /api/v1/events read the newest of them without joining a province's assignments.
+    unit = models.ForeignKey("organizations.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                             db_index=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -378,6 +383,7 @@ class Event(models.Model):
             models.Index(fields=["proposal", "created_at"], name="event_proposal_time"),
             models.Index(fields=["assignment", "created_at"], name="event_assignment_time"),
             models.Index(fields=["stream", "id"], name="event_stream_id"),
+            models.Index(fields=["unit", "id"], condition=models.Q(unit__isnull=False), name="event_unit_id"),
             # The few proposal-level events every handling unit hears of (access.UNIT_PROPOSAL_EVENT_VERBS): the
             # notification feed finds them without reading every event of the unit's proposals.
             models.Index(fields=["proposal"], condition=models.Q(assignment__isnull=True, verb__in=["merge", "unmerge"]),

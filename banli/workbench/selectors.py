@@ -441,7 +441,8 @@ def notification_events(user) -> QuerySet:
     q = Q(pk__in=[])
     if access.is_unit_staff(user):
         handled = access.handled_assignments(user)
-        q |= Q(assignment__in=handled.values("pk"), verb__in=UNIT_NOTICE_VERBS)
+        # The unit copied on each event row: the newest of a unit's events are one index range (unit, id).
+        q |= Q(unit_id__in=access.own_unit_ids(user), verb__in=UNIT_NOTICE_VERBS)
         q |= Q(proposal__in=handled.values("proposal_id"), assignment__isnull=True,
                verb__in=access.UNIT_PROPOSAL_EVENT_VERBS)
     if access.is_office(user):

@@ -53,6 +53,7 @@ def test_scale_rows_are_consistent_states_events_versions_and_derived_status(gen
     for a in assignments:
         history = events[a.pk]
         assert history[0].verb == "assign" and history[0].to_state == "pending_sign"
+        assert {e.unit_id for e in history} == {a.unit_id}  # the unit is copied on each of its events
         changes = [e for e in history if e.from_state != e.to_state]
         # Each state change starts where the previous one ended and is a legal transition.
         state = "pending_sign"
