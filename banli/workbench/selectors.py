@@ -436,21 +436,45 @@ NOTICE_KINDS = {
 }
 
 
-def notification_events(user) -> QuerySet:
-    """Events that concern the user, made by someone else: those that need his action or attention."""
-    q = Q(pk__in=[])
+def notification_branches(user) -> list[QuerySet]:
+    """The events that concern the user, made by someone else, as separate querysets each of which an index
+    serves newest first: one per own unit that holds assignments (the unit copied on each event row, index
+    (unit, id)), the proposal-level events of the unit's items, the office's and the proposer's. A single OR of
+    them made PostgreSQL collect a unit's every event (400,000 at a million assignments) before keeping the
+    newest 500."""
+    branches = []
     if access.is_unit_staff(user):
+        for unit_id in access.own_units_with_assignments(user):
+            branches.append(Event.objects.filter(unit_id=unit_id, verb__in=UNIT_NOTICE_VERBS))
         handled = access.handled_assignments(user)
-        # The unit copied on each event row: the newest of a unit's events are one index range (unit, id).
-        q |= Q(unit_id__in=access.own_unit_ids(user), verb__in=UNIT_NOTICE_VERBS)
-        q |= Q(proposal__in=handled.values("proposal_id"), assignment__isnull=True,
-               verb__in=access.UNIT_PROPOSAL_EVENT_VERBS)
+        branches.append(Event.objects.filter(proposal__in=handled.values("proposal_id"), assignment__isnull=True,
+                                             verb__in=access.UNIT_PROPOSAL_EVENT_VERBS))
     if access.is_office(user):
-        q |= Q(assignment__in=access.office_assignments(user).values("pk"), verb__in=OFFICE_NOTICE_VERBS)
+        ids = access.office_session_ids(user)  # None: every session, no filter on the assignment
+        mine = Q(assignment__isnull=False) if ids is None else Q(assignment__session_id__in=ids)
+        branches.append(Event.objects.filter(mine, verb__in=OFFICE_NOTICE_VERBS))
     if access.is_proposer(user):
         mine = ProposalProposer.objects.filter(proposer__user=user).values("proposal_id")
-        q |= Q(proposal__in=mine, verb__in=access.PROPOSER_EVENT_VERBS)
-    return Event.objects.filter(q).exclude(actor=user)
+        branches.append(Event.objects.filter(proposal__in=mine, verb__in=access.PROPOSER_EVENT_VERBS))
+    return [branch.exclude(actor=user) for branch in branches]
+
+
+def notification_events(user) -> QuerySet:
+    """Events that concern the user, made by someone else: those that need his action or attention (every
+    branch of notification_branches in one queryset)."""
+    q = Q(pk__in=[])
+    for branch in notification_branches(user):
+        q |= Q(pk__in=branch.values("pk"))
+    return Event.objects.filter(q)
+
+
+def newest_notification_ids(user, n: int, **filters) -> list[int]:
+    """The ids of the newest `n` notification events (with `filters`), each branch read newest first on its own
+    index and the lists merged."""
+    ids: set[int] = set()
+    for branch in notification_branches(user):
+        ids.update(branch.filter(**filters).order_by("-id").values_list("pk", flat=True)[:n])
+    return sorted(ids, reverse=True)[:n]
 
 
 def _fresh_since():
@@ -465,8 +489,8 @@ def unread_count(user) -> int:
     """Unread notifications as the centre lists them: one per item and day among the newest NOTIFICATION_SCAN
     unread events (the centre reads no more), up to NOTIFICATION_LIMIT. Reading the newest first lets the
     database stop after those events instead of grouping a fortnight of a province's events."""
-    unread = notification_events(user).filter(pk__gt=_cursor(user), created_at__gte=_fresh_since())
-    rows = unread.order_by("-id").values_list("proposal_id", "created_at")[:NOTIFICATION_SCAN]
+    ids = newest_notification_ids(user, NOTIFICATION_SCAN, pk__gt=_cursor(user), created_at__gte=_fresh_since())
+    rows = Event.objects.filter(pk__in=ids).values_list("proposal_id", "created_at") if ids else []
     return min(len({(proposal, timezone.localtime(at).date()) for proposal, at in rows}), NOTIFICATION_LIMIT)
 
 
@@ -502,12 +526,18 @@ class NoticeGroup:
 def notifications(user, *, unread_only: bool = False, kind: str = "") -> list[NoticeGroup]:
     """The user's notifications grouped per item and day, newest first; optionally only unread or one kind."""
     cursor, fresh = _cursor(user), _fresh_since()
-    qs = notification_events(user)
+    filters = {}
     if unread_only:
-        qs = qs.filter(pk__gt=cursor, created_at__gte=fresh)
+        filters.update(pk__gt=cursor, created_at__gte=fresh)
     if kind in NOTICE_KINDS:
-        qs = qs.filter(verb__in=NOTICE_KINDS[kind][1])
-    rows = label_events(qs.select_related("actor", "proposal", "assignment__unit").order_by("-id")[:NOTIFICATION_SCAN])
+        filters["verb__in"] = NOTICE_KINDS[kind][1]
+    ids = newest_notification_ids(user, NOTIFICATION_SCAN, **filters)
+    # What the list shows of each event, its actor, item and unit (the unit copied on the row): not the item's
+    # body or the assignment's columns, for 500 rows.
+    shown = Event.objects.filter(pk__in=ids).select_related("actor", "proposal", "unit").only(
+        "verb", "to_state", "reason", "payload", "created_at", "proposal_id", "assignment_id", "unit_id", "actor_id",
+        "actor__display_name", "actor__username", "proposal__number", "proposal__title", "unit__name")
+    rows = label_events(shown.order_by("-id")) if ids else []
     groups: dict[tuple, NoticeGroup] = {}
     for row in rows:
         row.unread = row.pk > cursor and row.created_at >= fresh
