@@ -253,9 +253,11 @@ def _visible_ref_q(user, session_field: str, proposal_field: str) -> Q | None:
         if ids is None:
             return None
         q |= Q(**{f"{session_field}__in": ids})
-    units = unit_subtree_q(user)
-    if units is not None:
-        q |= Q(**{f"{proposal_field}__in": Assignment.objects.filter(unit__in=_units(units))
+    units = own_units_with_assignments(user)
+    if units:
+        # The unit ids resolved first: the (unit, state) index reads the units' own assignments, where a
+        # sub-select of the units made PostgreSQL read every assignment and hash-join the units.
+        q |= Q(**{f"{proposal_field}__in": Assignment.objects.filter(unit_id__in=units)
                   .exclude(state=AssignmentState.WITHDRAWN).values("proposal_id")})
     if has_role(user, Role.PROPOSER) or hasattr(user, "proposer"):
         q |= Q(**{f"{proposal_field}__in": ProposalProposer.objects.filter(proposer__user=user).values("proposal_id")})
@@ -866,8 +868,9 @@ def event_rows_visible_to(user) -> QuerySet:
         # A unit's own assignments' events: the unit copied on each row (its index range), no join.
         Q(unit_id__in=units or [])
         | Q(actor=user, proposal__isnull=False)
-        | (seen & Q(verb__in=PROPOSER_EVENT_VERBS))
-        | (seen & insider & ~Q(verb__in=INTERNAL_EVENT_VERBS))
+        # The visible items once (one sub-select), then which of their events: the milestones, or what the
+        # office and the units on the item see.
+        | (seen & (Q(verb__in=PROPOSER_EVENT_VERBS) | (insider & ~Q(verb__in=INTERNAL_EVENT_VERBS))))
     )
     return Event.objects.filter(q)
 
