@@ -84,6 +84,22 @@ def is_page(url: str, origin: str) -> bool:
     return bool(name) and name not in NOT_PAGES and not name.startswith("api:") and name != "admin:logout"
 
 
+def first_level(person) -> set[str]:
+    """Open the home page; its links to pages (menus included) become `person.level_one`. Returns their names."""
+    page, origin = person.page, person.base
+    person.open("/")
+    first = {u for u in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)") if is_page(u, origin)}
+    person.level_one = sorted(first)
+    person.crawl_errors = []
+    return {url_name(u, origin) for u in first}
+
+
+def links_of_open_page(person) -> set[str]:
+    """The URL names the page open in `person`'s browser links to (what one more click reaches)."""
+    hrefs = person.page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+    return {name for name in (url_name(u, person.base) for u in hrefs) if name}
+
+
 def crawl(person) -> dict[str, set[str]]:
     """URL names reachable from the home page: {"one": one click away, "two": two clicks away}, with the pages
     one click away as `person.level_one` (their URLs) for the other checks."""

@@ -10,7 +10,7 @@ import pytest
 
 from banli.core.tests import matrix_world
 from banli.workbench.tests.conftest import artifacts_folder
-from banli.workbench.tests.crawl import ROLE_USERS, crawl, required_pages, url_name
+from banli.workbench.tests.crawl import ROLE_USERS, crawl, first_level, links_of_open_page, required_pages, url_name
 from banli.workbench.tests.e2e_helpers import Person
 
 pytestmark = [pytest.mark.e2e]
@@ -43,12 +43,14 @@ def test_each_role_in_the_browser_menu_phone_width_and_chinese(role, matrix, liv
     the ledger for their screenshots and reads them too. Every failure of the three is reported together."""
     user = getattr(matrix, ROLE_USERS[role])
     person = Person(browser, live_server, user, timeout=SLOW)
-    reached = crawl(person)
-    failures = _menu_failures(person, reached, role)
+    reached = {"one": first_level(person), "two": set()}
     english: dict[str, list[str]] = {}
     phone = Person(browser, live_server, user, viewport=PHONE, timeout=SLOW, is_mobile=True, has_touch=True)
     phone.level_one = person.level_one
-    failures += _phone_failures(phone, matrix, role, screenshots, english)
+    # The phone opens every page one click away: what those pages link to is what two clicks reach.
+    failures = _phone_failures(phone, matrix, role, screenshots, english, reached["two"])
+    person.crawl_errors = phone.crawl_errors
+    failures = _menu_failures(person, reached, role) + failures
     read = set(_pages_of(person, matrix, role))
     if role == "admin":
         # The administrator works in the admin too: the pages he reaches as staff are read again on the desktop.
@@ -118,11 +120,19 @@ def _shots(person, screenshots, matrix, role, suffix, english):
         shoot(f"ledger-{role}-{suffix}")
 
 
-def _phone_failures(person, matrix, role, screenshots, english) -> list[str]:
-    """No page the role uses scrolls sideways on a 390 px phone; what each shows there is read for English."""
+def _phone_failures(person, matrix, role, screenshots, english, two: set[str]) -> list[str]:
+    """No page the role uses scrolls sideways on a 390 px phone; what each shows there is read for English. The
+    links of the pages one click away from home are added to `two`; a page that does not answer is noted in
+    `person.crawl_errors`."""
     too_wide = []
+    person.crawl_errors = []
+    level_one = set(person.level_one)
     for url in _pages_of(person, matrix, role):
-        person.page.goto(url)
+        response = person.page.goto(url)
+        if url in level_one:
+            if response is None or response.status != 200 or person.page.url.split("?")[0].endswith("/login/"):
+                person.crawl_errors.append(f"{url} -> {response.status if response else '?'} {person.page.url}")
+            two |= links_of_open_page(person)
         width = person.page.evaluate("document.documentElement.scrollWidth")
         if width > PHONE["width"]:
             too_wide.append(f"{url.removeprefix(person.base)}: {width}px")
