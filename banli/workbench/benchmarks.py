@@ -324,6 +324,8 @@ def bench_ledger_at_scale():
         ("dashboard_unit", "unit", reverse("reports:dashboard"), {"session": session.pk}),
         ("workbench_office", "office", reverse("workbench:home"), {}),
         ("workbench_unit", "unit", reverse("workbench:home"), {}),
+        ("notifications_office", "office", reverse("workbench:notifications"), {}),
+        ("notifications_unit", "unit", reverse("workbench:notifications"), {}),
     ]
     for name, who, url, params in pages:
         client = clients[who]
