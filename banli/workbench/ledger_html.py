@@ -13,12 +13,16 @@ from django.utils.safestring import SafeString, mark_safe
 _PLACEHOLDER = 987654321
 
 
+def _proposal_url_parts() -> tuple[str, str]:
+    """The item page's URL around its id, reversed once for all rows."""
+    return tuple(reverse("workbench:proposal", args=[_PLACEHOLDER]).split(str(_PLACEHOLDER), 1))
+
+
 def rows_html(rows) -> SafeString:
     """<tr> elements for decorated ledger rows (selectors.decorate), or the empty-list row."""
     if not rows:
         return mark_safe('<tr><td colspan="8" class="text-body-secondary p-3">没有符合条件的事项。</td></tr>')
-    url = reverse("workbench:proposal", args=[_PLACEHOLDER])
-    before, after = url.split(str(_PLACEHOLDER), 1)
+    before, after = _proposal_url_parts()
     out = []
     for r in rows:
         proposal, unit, handler = r.proposal, r.unit, r.handler
@@ -55,8 +59,7 @@ def assignment_rows_html(rows) -> SafeString:
     the lists' queries. A row's `next_step` (the handler's list) adds a column."""
     if not rows:
         return mark_safe('<tr><td colspan="5" class="text-body-secondary">暂无。</td></tr>')
-    url = reverse("workbench:proposal", args=[_PLACEHOLDER])
-    before, after = url.split(str(_PLACEHOLDER), 1)
+    before, after = _proposal_url_parts()
     out = []
     for r in rows:
         proposal, handler = r.proposal, r.handler
