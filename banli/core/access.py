@@ -858,15 +858,12 @@ def event_rows_visible_to(user) -> QuerySet:
         return Event.objects.all()
     ref = visible_proposal_ref_q(user, "proposal")
     seen = Q(proposal__isnull=False) if ref is None else ref
-    units = unit_scopes(user)
-    own_q = Q(pk__in=[])
-    for unit in units:
-        own_q |= Q(unit__path__startswith=unit.path)
-    insider = _office_q(user, "") | Q(Exists(Assignment.objects.filter(own_q, proposal=OuterRef("proposal"))))
-    units = own_unit_ids(user)
+    units = own_unit_ids(user) or []
+    # The office of the item's session, or a unit with an assignment on the item (its unit ids resolved once).
+    insider = _office_q(user, "") | Q(Exists(Assignment.objects.filter(unit_id__in=units, proposal=OuterRef("proposal"))))
     q = (
         # A unit's own assignments' events: the unit copied on each row (its index range), no join.
-        Q(unit_id__in=units or [])
+        Q(unit_id__in=units)
         | Q(actor=user, proposal__isnull=False)
         # The visible items once (one sub-select), then which of their events: the milestones, or what the
         # office and the units on the item see.

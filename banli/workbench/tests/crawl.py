@@ -103,13 +103,10 @@ def links_of_open_page(person) -> set[str]:
 def crawl(person) -> dict[str, set[str]]:
     """URL names reachable from the home page: {"one": one click away, "two": two clicks away}, with the pages
     one click away as `person.level_one` (their URLs) for the other checks."""
-    page, origin = person.page, person.base
-    person.open("/")
-    first = {u for u in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)") if is_page(u, origin)}
-    one = {url_name(u, origin) for u in first}
+    origin = person.base
+    one = first_level(person)
     two = set()
-    person.crawl_errors = []
-    for url in sorted(first):
+    for url in person.level_one:
         response = person.context.request.get(url)
         if response.status != 200 or response.url.split("?")[0].endswith("/login/"):
             person.crawl_errors.append(f"{url} -> {response.status} {response.url}")
@@ -119,5 +116,4 @@ def crawl(person) -> dict[str, set[str]]:
             name = url_name(link, origin)
             if name:
                 two.add(name)
-    person.level_one = sorted(first)
     return {"one": one, "two": two}
