@@ -36,5 +36,6 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from banli.core import security  # noqa: F401  (connects the security-event signal receivers)
+        from banli.core import sessions  # noqa: F401  (a new session counts as saved at sign-in)
 
         name_third_party_apps_in_chinese()

@@ -11,7 +11,9 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
 from django.contrib.sessions.middleware import SessionMiddleware
+from django.dispatch import receiver
 from django.utils.cache import patch_vary_headers
 
 TOUCHED = "_banli_touched"
@@ -33,3 +35,13 @@ class ThrottledSessionMiddleware(SessionMiddleware):
         elif session.modified and not session.is_empty():
             session[TOUCHED] = time.time()
         return super().process_response(request, response)
+
+
+@receiver(user_logged_in)
+def _touched_at_sign_in(sender, request, user, **kwargs):
+    """Signing in saves the new session, so that is its last save: the requests of the next minute need not save it
+    again. (The sign-in page's response saves it anyway; a session made without a response, as Django's test client
+    `force_login` makes it, was written once more by the first request after it.)"""
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[TOUCHED] = time.time()
