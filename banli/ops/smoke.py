@@ -35,6 +35,7 @@ import psycopg
 import redis
 from django.test import override_settings
 from django.utils import timezone
+from django_otp.oath import totp
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Banli-test-2026!"  # banli.core.testing.PASSWORD, the seed's users' password
@@ -59,6 +60,8 @@ def seed() -> dict:
     django.setup()
     # After django.setup(): this module is loaded by the parent process too, which never sets Django up.
     from banli.core import testing  # noqa: PLC0415 - models need django.setup()
+    from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: PLC0415 - models need django.setup()
+
     from banli.handling.models import HolidayOverride  # noqa: PLC0415 - models need django.setup()
 
     # Cheap hashes while building (16 accounts); the two accounts the smoke signs in with get real ones below.
@@ -69,13 +72,15 @@ def seed() -> dict:
         user.save(update_fields=["password"])
     world.lead_office.email = "edu-office@example.invalid"
     world.lead_office.save(update_fields=["email"])
+    # The office signs in as production asks of an assigning office: password, then the authenticator's code.
+    device = TOTPDevice.objects.create(user=world.office, name="身份验证器", confirmed=True)
     proposal = testing.make_proposal(world, number="SMOKE001", title="关于生产环境冒烟测试的提案")
     lead, _ = testing.assign(world, proposal)
     # As an office does once the State Council publishes next year's holidays: the health check wants the
     # calendar to cover every year deadlines already reach into.
     year = timezone.localdate().year + 1
     HolidayOverride.objects.get_or_create(date=dt.date(year, 1, 1), defaults={"is_workday": False, "name": "元旦"})
-    return {"assignment": lead.pk, "unit": world.lead_unit.pk, "number": proposal.number}
+    return {"assignment": lead.pk, "unit": world.lead_unit.pk, "number": proposal.number, "otp_key": device.key}
 
 
 # --- processes ---------------------------------------------------------------------------------------------
@@ -161,6 +166,13 @@ def sign_in(client, username: str, password: str):
                                         "csrfmiddlewaretoken": csrf_of(page.text)})
 
 
+def second_factor(client, otp_key: str):
+    """The six digits the office's authenticator app shows now, entered on the code page."""
+    page = client.get("/login/otp/")
+    return client.post("/login/otp/", data={"token": f"{totp(bytes.fromhex(otp_key)):06d}",
+                                             "csrfmiddlewaretoken": csrf_of(page.text)})
+
+
 def run(args) -> int:
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url.startswith(("postgres://", "postgresql://")):
@@ -205,7 +217,7 @@ def run(args) -> int:
     env.update(
         DJANGO_SETTINGS_MODULE="banli.settings", DATABASE_URL=smoke_url, CELERY_BROKER_URL=broker,
         BANLI_CACHE_URL=cache, BANLI_VAR_DIR=str(var), STATIC_ROOT=str(ROOT / "var" / "smoke-static"),
-        SECRET_KEY=secrets.token_urlsafe(40), BANLI_FIELD_KEYS=secrets.token_urlsafe(24),
+        BANLI_REQUIRE_2FA="1", SECRET_KEY=secrets.token_urlsafe(40), BANLI_FIELD_KEYS=secrets.token_urlsafe(24),
         BANLI_EVENT_KEY=secrets.token_urlsafe(32), ALLOWED_HOSTS="127.0.0.1,localhost", BANLI_DEMO="0",
         BANLI_BEAT_DELIVER_SECONDS="2", BANLI_WEB_WORKERS="2", BANLI_WEB_THREADS="2", BANLI_LOG_FORMAT="json",
         BANLI_STATIC_HASHED="1", AXES_ENABLED="1", AXES_FAILURE_LIMIT="5", PYTHONUNBUFFERED="1",
@@ -248,6 +260,13 @@ def run(args) -> int:
         signed = sign_in(one, "office", PASSWORD)
         check(signed.status_code == 302 and "sessionid" in one.cookies, f"sign-in on {urls[0]}",
               f"status {signed.status_code}")
+        asked = one.get("/ledger/")
+        check(asked.status_code == 302 and "/login/otp/" in asked.headers.get("location", ""),
+              "two-factor sign-in is on (production default): the password alone leads to the code page",
+              f"status {asked.status_code} {asked.headers.get('location')}")
+        verified = second_factor(one, world["otp_key"])
+        check(verified.status_code == 302, f"the authenticator's code accepted on {urls[0]}",
+              f"status {verified.status_code}")
         for name, value in one.cookies.items():
             other.cookies.set(name, value)
         ledger = other.get("/ledger/")
