@@ -1,7 +1,7 @@
 """Each role's menu: the daily tools of the active role, in groups, defined once for the base layout.
 
 The menu only shows the way; whether a page may be opened is still decided by banli.core.access in its view.
-A crawl test (test_e2e_menus) checks that every page a role may open is reachable from its home within two clicks.
+A browser test (test_e2e_roles) checks that every page a role may open is reachable from its home within two clicks.
 """
 from __future__ import annotations
 

@@ -2,8 +2,7 @@
 click away. Shared by the menu, phone-width and Chinese-text end-to-end tests."""
 from __future__ import annotations
 
-from html.parser import HTMLParser
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from django.urls import Resolver404, resolve
 
@@ -50,24 +49,6 @@ def required_pages(role: str) -> set[str]:
     return out
 
 
-class _Links(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.links: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "a":
-            href = dict(attrs).get("href") or ""
-            if href and not href.startswith(("#", "javascript:", "mailto:")):
-                self.links.append(href)
-
-
-def links_in(html: str, base: str) -> list[str]:
-    parser = _Links()
-    parser.feed(html)
-    return [urljoin(base, href) for href in parser.links]
-
-
 def url_name(url: str, origin: str) -> str | None:
     parts = urlsplit(url)
     if f"{parts.scheme}://{parts.netloc}" != origin:
@@ -98,22 +79,3 @@ def links_of_open_page(person) -> set[str]:
     """The URL names the page open in `person`'s browser links to (what one more click reaches)."""
     hrefs = person.page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
     return {name for name in (url_name(u, person.base) for u in hrefs) if name}
-
-
-def crawl(person) -> dict[str, set[str]]:
-    """URL names reachable from the home page: {"one": one click away, "two": two clicks away}, with the pages
-    one click away as `person.level_one` (their URLs) for the other checks."""
-    origin = person.base
-    one = first_level(person)
-    two = set()
-    for url in person.level_one:
-        response = person.context.request.get(url)
-        if response.status != 200 or response.url.split("?")[0].endswith("/login/"):
-            person.crawl_errors.append(f"{url} -> {response.status} {response.url}")
-        if "text/html" not in response.headers.get("content-type", ""):
-            continue
-        for link in links_in(response.text(), url):
-            name = url_name(link, origin)
-            if name:
-                two.add(name)
-    return {"one": one, "two": two}
