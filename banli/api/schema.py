@@ -6,7 +6,7 @@ from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
 from banli.api.errors import ERROR_DESCRIPTIONS
-from banli.api.serializers import ErrorSerializer
+from banli.api.serializers import NO_NUL_PATTERN, NOT_BLANK_PATTERN, ErrorSerializer
 
 POSITIVE_ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
 
@@ -36,7 +36,7 @@ class BanliAutoSchema(AutoSchema):
         if (direction == "request" and isinstance(field, serializers.CharField) and isinstance(result, dict)
                 and result.get("type") == "string" and "format" not in result):
             blank_ok = field.allow_blank or not field.trim_whitespace
-            result.setdefault("pattern", r"^[^\x00]*$" if blank_ok else r"^[^\x00]*\S[^\x00]*$")
+            result.setdefault("pattern", NO_NUL_PATTERN if blank_ok else NOT_BLANK_PATTERN)
         return result
 
     def _get_pagination_parameters(self):

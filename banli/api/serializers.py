@@ -184,15 +184,21 @@ class UnitCreateSerializer(serializers.Serializer):
     aliases = serializers.ListField(child=serializers.CharField(max_length=100), required=False, default=list, max_length=50)
 
 
+# What DRF takes in a text field, as the OpenAPI document states it: no NUL character (the database cannot keep
+# one), and for a field that may not be blank at least one character that is neither NUL nor whitespace (DRF trims a
+# text before checking it is not blank). "\S" alone would have let a single NUL through as that character.
+NO_NUL_PATTERN = r"^[^\x00]*$"
+NOT_BLANK_PATTERN = r"^[^\x00]*[^\x00\s][^\x00]*$"
+
 @extend_schema_field({
     "oneOf": [
-        {"type": "string", "maxLength": 100, "minLength": 1, "pattern": r"^[^\x00]*\S[^\x00]*$",
+        {"type": "string", "maxLength": 100, "minLength": 1, "pattern": NOT_BLANK_PATTERN,
          "description": "姓名或名称（按名称匹配已登记的提案人）"},
         {"type": "integer", "minimum": 1, "maximum": 2**63 - 1, "description": "已登记提案人的编号"},
         {"type": "object", "properties": {"id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}}, "required": ["id"],
          "additionalProperties": False},
         {"type": "object", "properties": {
-            "name": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"^[^\x00]*\S[^\x00]*$"},
+            "name": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": NOT_BLANK_PATTERN},
             "kind": {"type": "string", "enum": [k for k, _ in ProposerKind.choices]}},
          "required": ["name"], "additionalProperties": False},
     ],

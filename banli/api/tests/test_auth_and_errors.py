@@ -73,3 +73,30 @@ def test_the_interactive_docs_are_served_locally_without_a_cdn(world, api, clien
     # No script, style or font from another host (the page's random tokens may spell anything, so look at URLs).
     assert not re.findall(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", html, re.I)
     assert not re.findall(r"(?:cdn\.|unpkg\.com|jsdelivr|cdnjs|googleapis)", html, re.I)
+
+
+def _string_patterns(node, found):
+    """Every `pattern` of the document's string schemas."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and isinstance(node.get("pattern"), str):
+            found.add(node["pattern"])
+        for value in node.values():
+            _string_patterns(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _string_patterns(value, found)
+    return found
+
+
+def test_no_text_pattern_of_the_document_lets_a_nul_through_and_a_blank_text_fails_where_a_value_is_needed(world, api):
+    """A text the document calls valid is one DRF takes: never a NUL (the database cannot keep it; a pattern with
+    "\\S" for its one required character let a single NUL be that character), and where a field may not be blank,
+    not only spaces (the ideographic space included: DRF trims it)."""
+    document = api(world.office).get("/api/v1/openapi.json").json()
+    patterns = {p for p in _string_patterns(document, set()) if "\\x00" in p}
+    assert len(patterns) == 2, patterns  # "no NUL" and "no NUL, not blank"
+    for pattern in patterns:
+        assert re.search(pattern, "办理\x00") is None and re.search(pattern, "\x00") is None, pattern
+        assert re.search(pattern, " 办理 "), pattern
+    not_blank = [p for p in patterns if re.search(p, "") is None]
+    assert len(not_blank) == 1 and re.search(not_blank[0], "\u3000 \t") is None
