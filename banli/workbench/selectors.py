@@ -459,15 +459,6 @@ def notification_branches(user) -> list[QuerySet]:
     return [branch.exclude(actor=user) for branch in branches]
 
 
-def notification_events(user) -> QuerySet:
-    """Events that concern the user, made by someone else: those that need his action or attention (every
-    branch of notification_branches in one queryset)."""
-    q = Q(pk__in=[])
-    for branch in notification_branches(user):
-        q |= Q(pk__in=branch.values("pk"))
-    return Event.objects.filter(q)
-
-
 def newest_notification_ids(user, n: int, **filters) -> list[int]:
     """The ids of the newest `n` notification events (with `filters`), each branch read newest first on its own
     index and the lists merged."""

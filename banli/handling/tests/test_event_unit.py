@@ -29,7 +29,9 @@ def test_a_unit_hears_of_its_own_assignments_only_through_the_copied_unit(world)
     lead, co = assign(world, p)
     handling.assignment_sign(assignment=co, actor=world.co_office)
     handling.assignment_sign(assignment=lead, actor=world.lead_office)
-    lead_events = set(selectors.notification_events(world.lead_office).values_list("assignment_id", "verb"))
-    co_events = set(selectors.notification_events(world.co_office).values_list("assignment_id", "verb"))
+    def heard(user):  # what the user's notification centre shows: (assignment, verb)
+        return {(e.assignment_id, e.verb) for group in selectors.notifications(user) for e in group.events}
+
+    lead_events, co_events = heard(world.lead_office), heard(world.co_office)
     assert (lead.pk, "assign") in lead_events and not any(a == co.pk for a, _ in lead_events)
     assert (co.pk, "assign") in co_events and not any(a == lead.pk for a, _ in co_events)
