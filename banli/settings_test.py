@@ -20,4 +20,5 @@ from banli.settings import *  # noqa: E402,F401,F403
 # The test databases are thrown away when the run ends: SQLite need not wait for the disk at every commit (the
 # browser tests and the transactional tests commit after every request). Production keeps the default.
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
-    DATABASES["default"]["OPTIONS"]["init_command"] += "PRAGMA synchronous=OFF;"  # noqa: F405
+    _options = DATABASES["default"].setdefault("OPTIONS", {})  # noqa: F405 - none when DATABASE_URL names the file
+    _options["init_command"] = _options.get("init_command", "") + "PRAGMA synchronous=OFF;"
