@@ -206,8 +206,10 @@ def test_a_proposal_lives_its_whole_life_across_roles(transactional_db, live_ser
         assert not outside, outside
 
 
-def test_a_proposer_rates_on_a_phone(transactional_db, live_server, browser, world, screenshots):
+def test_a_proposer_rates_on_a_phone(transactional_db, live_server, full_browser, world, screenshots):
+    """In the windowed Chromium (/usr/bin/chromium), where the other browser tests use its headless shell."""
     w = world
+    browser = full_browser
     proposal = make_proposal(w, title="关于优化公交线路的提案")
     lead, _ = assign(w, proposal, co=False)
     walk_to(w, lead, "replied")
