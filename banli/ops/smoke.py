@@ -59,9 +59,9 @@ def seed() -> dict:
     """A small named world, one assigned proposal, a mailbox for the lead unit's office, next year's calendar."""
     django.setup()
     # After django.setup(): this module is loaded by the parent process too, which never sets Django up.
-    from banli.core import testing  # noqa: PLC0415 - models need django.setup()
     from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: PLC0415 - models need django.setup()
 
+    from banli.core import testing  # noqa: PLC0415 - models need django.setup()
     from banli.handling.models import HolidayOverride  # noqa: PLC0415 - models need django.setup()
 
     # Cheap hashes while building (16 accounts); the two accounts the smoke signs in with get real ones below.
