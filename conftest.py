@@ -36,6 +36,18 @@ def _session_clock():
         yield
 
 
+@pytest.fixture
+def still_clock():
+    """The clock held still for one test. django-ratelimit counts in fixed windows, each key's ending at a second of
+    its own within the period: requests that straddle that second start counting again (seen in a run: a 3/m limit
+    let the fourth sign-in attempt through). Tests that count requests against a limit hold the clock."""
+    import time_machine
+    from django.utils import timezone
+
+    with time_machine.travel(timezone.now(), tick=False):
+        yield
+
+
 # --- Test databases: migrated once per run, copied for each xdist worker (banli/core/testdb.py) -------------------
 _template_token = pytest.StashKey[str]()
 

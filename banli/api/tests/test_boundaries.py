@@ -101,7 +101,7 @@ def test_scores_answer_the_one_error_body(world, closed, api):
     _is_error_body(APIClient().get("/api/v1/scores", {"session": 1, "unit": 1}), "not_authenticated")
 
 
-def test_too_many_token_requests_answer_the_one_error_body(world, settings):
+def test_too_many_token_requests_answer_the_one_error_body(world, settings, still_clock):
     settings.BANLI_RATE_TOKEN = "2/m"
     client = APIClient()
     answers = [client.post("/api/v1/auth/token", {"username": "office", "password": "wrong"}, format="json")

@@ -186,7 +186,7 @@ def test_an_identity_without_a_banli_account_is_refused(world, client, provider)
     assert Event.objects.filter(verb="security.oidc_unknown_identity").exists()
 
 
-def test_too_many_sign_in_attempts_from_one_address_are_slowed_down(world, client, settings):
+def test_too_many_sign_in_attempts_from_one_address_are_slowed_down(world, client, settings, still_clock):
     settings.BANLI_RATE_LOGIN = "3/m"
 
     cache.clear()

@@ -235,7 +235,7 @@ def test_a_refused_download_is_a_security_event_even_though_it_answers_404(world
     assert event.payload["path"] == reverse("replies:co_opinion_attachment", args=[attachment.pk])
 
 
-def test_downloads_of_attachments_are_rate_limited(world, client, co_item, settings):
+def test_downloads_of_attachments_are_rate_limited(world, client, co_item, settings, still_clock):
     attachment = _attachment(world, co_item)
     settings.BANLI_RATE_EXPORT = "3/m"
     cache.clear()
