@@ -384,6 +384,10 @@ class Event(models.Model):
             models.Index(fields=["assignment", "created_at"], name="event_assignment_time"),
             models.Index(fields=["stream", "id"], name="event_stream_id"),
             models.Index(fields=["unit", "id"], condition=models.Q(unit__isnull=False), name="event_unit_id"),
+            # A unit's unread notifications (the menu's badge, every page): its events of the last fortnight,
+            # newest first, found in the fortnight's range of this index whatever order the rows were written in.
+            models.Index(fields=["unit", "created_at", "id"], condition=models.Q(unit__isnull=False),
+                         name="event_unit_time"),
             # The few proposal-level events every handling unit hears of (access.UNIT_PROPOSAL_EVENT_VERBS): the
             # notification feed finds them without reading every event of the unit's proposals.
             models.Index(fields=["proposal"], condition=models.Q(assignment__isnull=True, verb__in=["merge", "unmerge"]),

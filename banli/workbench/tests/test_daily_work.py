@@ -11,7 +11,7 @@ from django.utils import timezone
 from banli.core.errors import DomainError
 from banli.core.testing import assign, make_proposal, walk_to
 from banli.handling import services as handling
-from banli.handling.models import Assignment
+from banli.handling.models import Assignment, Event
 from banli.proposals.models import Proposal
 from banli.replies import services as replies
 from banli.replies import services as replies_services
@@ -224,3 +224,21 @@ def walk_to_co(world, co):
     co = handling.assignment_sign(assignment=co, actor=world.co_office)
     return handling.assignment_assign_section(assignment=co, actor=world.co_office, section=world.co_section,
                                               handler=world.co_handler)
+
+
+def test_unread_notifications_are_the_newest_by_time_where_ids_do_not_follow_time(world):
+    """Within the unread window the feed reads each branch newest first by time (the index (unit, created_at)
+    bounds the read by the window): an event written later but dated earlier (imported, generated) comes after
+    one dated later, whatever their ids."""
+    now = timezone.now()
+    dated_later = make_proposal(world, number="20250601")
+    assign(world, dated_later, co=False)
+    with time_machine.travel(now - dt.timedelta(days=3), tick=False):
+        dated_earlier = make_proposal(world, number="20250602")
+        assign(world, dated_earlier, co=False)
+    events = {e.proposal_id: e for e in Event.objects.filter(verb="assign", unit=world.lead_unit)}
+    assert events[dated_earlier.pk].pk > events[dated_later.pk].pk  # ids do not follow time here
+    fresh = now - dt.timedelta(days=selectors.NOTIFICATION_FRESH_DAYS)
+    newest = selectors.newest_notification_ids(world.lead_office, 1, created_at__gte=fresh)
+    assert newest == [events[dated_later.pk].pk]
+    assert selectors.unread_count(world.lead_office) == 2
