@@ -13,6 +13,7 @@ from banli.core.testing import assign, make_proposal, walk_to
 from banli.handling import services as handling
 from banli.handling.models import Assignment
 from banli.supervision.services import supervision_create
+from banli.workbench import selectors
 from banli.workbench.services import proposal_mark_key
 
 pytestmark = pytest.mark.django_db
@@ -111,3 +112,18 @@ def test_a_workbench_row_shows_due_date_item_unit_handler_state_and_next_step_wi
     assert world.lead_unit.name in row and "（主办）" in row and world.lead_handler.label in row
     assert "办理中" in row and "第2轮" in row
     assert "沟通并起草答复" in row and "下一步" in section  # the handler's list has a next-step column
+
+
+def test_a_short_list_sorted_here_is_in_the_order_an_index_gives_a_long_one(world, items):
+    """The workbench reads a short list whole and sorts it here (selectors.SECTION_SORT_HERE), a long one from the
+    order index: both give the ledger's default order, key items first, then the deadline (none last), then the id."""
+    for number, key in (("2025K5", True), ("2025K6", False)):
+        done = walk_to(world, assign(world, make_proposal(world, number=number), co=False)[0], "closed")
+        Assignment.objects.filter(pk=done.pk).update(key_item=key)
+    qs = Assignment.objects.filter(unit=world.lead_unit)
+    assert not qs.filter(proposal__number__in=["2025K5", "2025K6"], next_due__isnull=False).exists()
+    here = selectors._section_ids(qs, qs.count())
+    indexed = selectors._section_ids(qs, selectors.SECTION_SORT_HERE + 1)
+    numbers = dict(Assignment.objects.values_list("pk", "proposal__number"))
+    assert [numbers[pk] for pk in here] == ["2025K3", "2025K4", "2025K5", "2025K1", "2025K2", "2025K6"]
+    assert here == indexed
