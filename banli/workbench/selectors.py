@@ -479,16 +479,19 @@ def notification_branches(user) -> list[QuerySet]:
     return [branch.exclude(actor=user) for branch in branches]
 
 
-def newest_notification_ids(user, n: int, **filters) -> list[int]:
-    """The ids of the newest `n` notification events (with `filters`), each branch read newest first on its own
-    index and the lists merged.
+def newest_notification_ids(user, n: int, *, since=None, **filters) -> list[int]:
+    """The ids of the newest `n` notification events (with `filters`; from `since` on, if given), each branch read
+    newest first on its own index and the lists merged.
 
-    Limited to a time window (`created_at__gte`: the unread ones), each branch is read newest first by time, so
+    Limited to a time window (`since`: the unread ones), each branch is read newest first by time, so
     that the window bounds the read: by id, PostgreSQL walked the primary key back from the newest row and read
     past the window's start wherever ids do not follow time (rows imported or generated out of order), 0.2 s for a
     unit at a million assignments (see the badge); by time, a unit's branch reads its index (unit, created_at) from
     the newest row down to the window's start at most. Within a window the two orders agree where ids follow time."""
-    order = ("-created_at", "-id") if "created_at__gte" in filters else ("-id",)
+    order = ("-id",)
+    if since is not None:
+        filters["created_at__gte"] = since
+        order = ("-created_at", "-id")
     ids: set[int] = set()
     for branch in notification_branches(user):
         ids.update(branch.filter(**filters).order_by(*order).values_list("pk", flat=True)[:n])
@@ -507,7 +510,7 @@ def unread_count(user) -> int:
     """Unread notifications as the centre lists them: one per item and day among the newest NOTIFICATION_SCAN
     unread events (the centre reads no more), up to NOTIFICATION_LIMIT. Reading the newest first lets the
     database stop after those events instead of grouping a fortnight of a province's events."""
-    ids = newest_notification_ids(user, NOTIFICATION_SCAN, pk__gt=_cursor(user), created_at__gte=_fresh_since())
+    ids = newest_notification_ids(user, NOTIFICATION_SCAN, since=_fresh_since(), pk__gt=_cursor(user))
     rows = Event.objects.filter(pk__in=ids).values_list("proposal_id", "created_at") if ids else []
     return min(len({(proposal, timezone.localtime(at).date()) for proposal, at in rows}), NOTIFICATION_LIMIT)
 
@@ -544,12 +547,10 @@ class NoticeGroup:
 def notifications(user, *, unread_only: bool = False, kind: str = "") -> list[NoticeGroup]:
     """The user's notifications grouped per item and day, newest first; optionally only unread or one kind."""
     cursor, fresh = _cursor(user), _fresh_since()
-    filters = {}
-    if unread_only:
-        filters.update(pk__gt=cursor, created_at__gte=fresh)
+    filters = {"pk__gt": cursor} if unread_only else {}
     if kind in NOTICE_KINDS:
         filters["verb__in"] = NOTICE_KINDS[kind][1]
-    ids = newest_notification_ids(user, NOTIFICATION_SCAN, **filters)
+    ids = newest_notification_ids(user, NOTIFICATION_SCAN, since=fresh if unread_only else None, **filters)
     # What the list shows of each event, its actor, item and unit (the unit copied on the row): not the item's
     # body or the assignment's columns, for 500 rows.
     shown = Event.objects.filter(pk__in=ids).select_related("actor", "proposal", "unit").only(

@@ -239,6 +239,6 @@ def test_unread_notifications_are_the_newest_by_time_where_ids_do_not_follow_tim
     events = {e.proposal_id: e for e in Event.objects.filter(verb="assign", unit=world.lead_unit)}
     assert events[dated_earlier.pk].pk > events[dated_later.pk].pk  # ids do not follow time here
     fresh = now - dt.timedelta(days=selectors.NOTIFICATION_FRESH_DAYS)
-    newest = selectors.newest_notification_ids(world.lead_office, 1, created_at__gte=fresh)
+    newest = selectors.newest_notification_ids(world.lead_office, 1, since=fresh)
     assert newest == [events[dated_later.pk].pk]
     assert selectors.unread_count(world.lead_office) == 2
