@@ -152,8 +152,11 @@ class Assignment(models.Model):
             models.Index(fields=["state", "reply_due"], name="assignment_state_reply_due"),
             models.Index(fields=["state", "feedback_due"], name="assignment_state_feedback_due"),
             models.Index(fields=["unit", "state"], name="assignment_unit_state"),
-            # The scan's range query and the ledger's due order: only rows that owe a deadline are indexed.
-            models.Index(fields=["next_due"], condition=Q(next_due__isnull=False), name="assignment_next_due"),
+            # The scan's range query and the ledger's due order: only rows that owe a deadline are indexed. The unit
+            # and session ride along, so the office's overdue count per unit reads the index alone (22-43 -> 5 ms
+            # over 12,181 overdue rows of a million, where the rows lay on 9,550 table pages).
+            models.Index(fields=["next_due"], include=["unit_id", "session_id"], condition=Q(next_due__isnull=False),
+                         name="assignment_next_due"),
             # The answered items (the few a 不满意 rating can apply to) by id and round, read without the table:
             # the workbench's 测评不满意 list matches them against the 不满意 ratings (55 -> 3 ms at a million).
             models.Index(fields=["id", "round"], condition=Q(state__in=[AssignmentState.REPLIED, AssignmentState.RATED]),

@@ -218,7 +218,7 @@ def office_workbench(user, clock: Clock) -> list[Section]:
     )
     sections.append(Section("extensions", "待审批的延期申请", extensions.count(), list(extensions[:ROW_LIMIT]), kind="extensions"))
     by_unit = list(
-        base.filter(overdue_q(clock.today)).values("unit_id", "unit__name").annotate(n=Count("id")).order_by("-n", "unit__name")[:ROW_LIMIT]
+        base.filter(overdue_q(clock.today)).values("unit_id", "unit__name").annotate(n=Count("*")).order_by("-n", "unit__name")[:ROW_LIMIT]
     )
     sections.append(Section("overdue_units", "逾期事项（按单位）", sum(r["n"] for r in by_unit), by_unit, kind="units", red=len(by_unit)))
     review = base.filter(access.awaiting_office_review_q())

@@ -127,3 +127,19 @@ def test_a_short_list_sorted_here_is_in_the_order_an_index_gives_a_long_one(worl
     numbers = dict(Assignment.objects.values_list("pk", "proposal__number"))
     assert [numbers[pk] for pk in here] == ["2025K3", "2025K4", "2025K5", "2025K1", "2025K2", "2025K6"]
     assert here == indexed
+
+
+def test_the_offices_overdue_count_per_unit_equals_a_recount_of_the_rows(world):
+    """The office's 逾期事项（按单位）: one row per unit with overdue items, most first, each count equal to the unit's
+    rows whose current deadline has passed (read from the deadline index alone on PostgreSQL)."""
+    today = timezone.localdate()
+    for i in range(5):
+        lead, co = assign(world, make_proposal(world, number=f"2025Y{i + 1}"))
+        # Three of the lead unit's, one of the co unit's overdue; a deadline today is not overdue yet.
+        Assignment.objects.filter(pk=lead.pk).update(next_due=today - dt.timedelta(days=1) if i < 3 else today)
+        Assignment.objects.filter(pk=co.pk).update(next_due=today - dt.timedelta(days=9) if i == 0 else None,
+                                                     next_due_kind="opinion" if i == 0 else "")
+    section = {s.key: s for s in selectors.office_workbench(world.office, selectors.Clock.now(today))}["overdue_units"]
+    assert [(r["unit_id"], r["unit__name"], r["n"]) for r in section.rows] == [
+        (world.lead_unit.pk, "区教育局", 3), (world.co_unit.pk, "区住房和建设局", 1)]
+    assert section.count == 4
