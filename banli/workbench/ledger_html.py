@@ -1,4 +1,5 @@
-"""The ledger table's rows as HTML, made in Python: the same markup the template wrote, at a fraction of the cost.
+"""The ledger table's rows (and the notification centre's entries) as HTML, made in Python: the same markup the
+template wrote, at a fraction of the cost.
 
 Fifty rows of a dozen template variables each (a URL reversed per row, filters, a choice label) were most of the
 ledger page's Python time at a million assignments; the page now costs about what its queries cost. Every text is
@@ -9,6 +10,7 @@ from __future__ import annotations
 from django.urls import reverse
 from banli.core.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
 
 _PLACEHOLDER = 987654321
 
@@ -81,3 +83,30 @@ def assignment_rows_html(rows) -> SafeString:
             f'<td><span class="badge text-bg-{r.state_css}">{escape(r.state_text)}</span>{round_html}</td>'
             f'{step_html}</tr>')
     return mark_safe("\n".join(out))  # noqa: S308 - every value above is escaped
+
+
+
+def notice_groups_html(groups) -> SafeString:
+    """The notification centre's entries (selectors.NoticeGroup): one link per item and day with its events' lines
+    (time, who and which unit, what and why), or the empty-list line. A centre of 100 groups and 500 events spent
+    most of its template time here."""
+    if not groups:
+        return mark_safe('<div class="list-group-item text-body-secondary">暂无通知。</div>')
+    before, after = _proposal_url_parts()
+    out = []
+    for g in groups:
+        item = g.proposal
+        href = f"{before}{item.pk}{after}" if item else "#"
+        new = '<span class="badge text-bg-danger me-1">新</span>' if g.unread else ""
+        title = f"第{escape(item.number)}号 {escape(item.title)}" if item else "系统"
+        lines = []
+        for e in g.events:
+            unit = f"（{escape(e.unit_name)}）" if e.unit_id else ""
+            reason = f"（{escape(Truncator(e.reason).chars(40))}）" if e.reason else ""
+            lines.append(f"<li>{escape(e.time)} {escape(e.actor_label or '系统')}{unit}：{escape(e.verb_label)}{reason}</li>")
+        out.append(
+            f'<a class="list-group-item list-group-item-action{" fw-semibold" if g.unread else ""}" data-notice-group '
+            f'href="{href}">\n  <div class="d-flex justify-content-between flex-wrap gap-2"><span>{new}{title}</span>'
+            f'<span class="small text-body-secondary">{g.day.isoformat()}</span></div>\n'
+            f'  <ul class="small text-body-secondary mb-0 ps-3">{"".join(lines)}</ul>\n</a>')
+    return mark_safe("\n".join(out))  # noqa: S308 - every text escaped above

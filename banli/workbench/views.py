@@ -484,7 +484,7 @@ def notifications(request):
     kind = request.GET.get("kind", "")
     groups = selectors.notifications(request.user, unread_only=unread_only, kind=kind)
     return render(request, "workbench/notifications.html", {
-        "nav": "notifications", "groups": groups, "unread": selectors.unread_count(request.user),
+        "nav": "notifications", "groups": groups, "groups_html": ledger_html.notice_groups_html(groups), "unread": selectors.unread_count(request.user),
         "kinds": [(k, label) for k, (label, _) in selectors.NOTICE_KINDS.items()], "kind": kind,
         "unread_only": unread_only,
     })
