@@ -151,7 +151,10 @@ class Assignment(models.Model):
             models.Index(fields=["state", "opinion_due"], name="assignment_state_opinion_due"),
             models.Index(fields=["state", "reply_due"], name="assignment_state_reply_due"),
             models.Index(fields=["state", "feedback_due"], name="assignment_state_feedback_due"),
-            models.Index(fields=["unit", "state"], name="assignment_unit_state"),
+            # A unit's lists by state (the workbench's sections: their counts and their rows' order keys) read from
+            # the index alone: the 会办意见待送 count and ids of a unit at a million, 2,627 rows, 5.8 + 5.8 -> 1 + 1 ms.
+            models.Index(fields=["unit", "state"], include=["role", "key_item", "next_due", "id"],
+                         name="assignment_unit_state"),
             # The scan's range query and the ledger's due order: only rows that owe a deadline are indexed. The unit
             # and session ride along, so the office's overdue count per unit reads the index alone (22-43 -> 5 ms
             # over 12,181 overdue rows of a million, where the rows lay on 9,550 table pages).
