@@ -91,8 +91,12 @@ class ProposalSerializer(serializers.ModelSerializer):
         return [link.proposer.name for link in obj.proposer_links.all()]
 
     def get_assignments(self, obj) -> list[dict]:
-        live = [a for a in obj.assignments.all() if a.state != AssignmentState.WITHDRAWN]
-        return AssignmentBriefSerializer(live, many=True).data
+        # One brief serializer for every row of a list (this serializer is the list's one child): building its
+        # fields again for each proposal was a fifth of a 50-item page's time.
+        brief = self.__dict__.get("_assignment_brief")
+        if brief is None:
+            brief = self.__dict__["_assignment_brief"] = AssignmentBriefSerializer()
+        return [brief.to_representation(a) for a in obj.assignments.all() if a.state != AssignmentState.WITHDRAWN]
 
 
 class ProposalRefSerializer(serializers.Serializer):

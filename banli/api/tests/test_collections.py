@@ -196,3 +196,12 @@ def test_a_long_list_counts_up_to_the_cap_and_its_pages_still_reach_every_row(wo
     assert last.status_code == 400 and "最后一页" in last.json()["message"]
     # Where the count is exact, "last" is still the last page.
     assert len(client.get("/api/v1/assignments", {"page_size": 5, "page": "last", "role": "lead"}).json()["results"]) == 1
+
+
+def test_each_listed_proposal_names_its_live_assignments(world, items, api):
+    mine, lead, co, health, health_a = items
+    handling.assignment_withdraw(assignment=co, actor=world.office, reason="改由主办单位一并答复")
+    rows = {p["id"]: p["assignments"] for p in api(world.office).get("/api/v1/proposals").json()["results"]}
+    assert rows[mine.pk] == [{"id": lead.pk, "unit": {"id": world.lead_unit.pk, "name": "区教育局"}, "role": "lead",
+                              "state": "pending_sign", "round": lead.round}]
+    assert [a["unit"]["id"] for a in rows[health.pk]] == [world.other_unit.pk]
