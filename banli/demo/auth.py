@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
 from banli.demo.builder import DEMO_EMAIL_DOMAIN
@@ -19,3 +20,12 @@ class DemoModeModelBackend(ModelBackend):
         if is_demo_account(user) and not settings.DEMO_MODE:
             return False
         return super().user_can_authenticate(user)
+
+    def get_user(self, user_id):
+        # The user of each request with his proposer record (or none) in the same query: whether he signed items
+        # is asked on most pages (access: the items he may see), which cost a query of its own on every request.
+        try:
+            user = get_user_model()._default_manager.select_related("proposer").get(pk=user_id)
+        except get_user_model().DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
