@@ -57,6 +57,7 @@ class Slice:
     kind: str = ""
     unit_id: int | None = None
     unit_path: str = ""  # filled by `resolve()` from unit_id
+    unit_ids: tuple = ()  # the unit and its subtree, filled by `resolve()` (with_subunits)
     with_subunits: bool = True
     section_id: int | None = None
     role: str = ""
@@ -71,8 +72,14 @@ class Slice:
     def resolve(self) -> "Slice":
         """Fill the unit's materialised path (one query when a unit is given)."""
         if self.unit_id and not self.unit_path:
-            path = Unit.objects.filter(pk=self.unit_id).values_list("path", flat=True).first()
-            return replace(self, unit_path=path or "/nonexistent/")
+            # The unit's path and its subtree's ids in one query (units are few): with them the slice filters the
+            # assignment row itself (`unit_id IN (…)`, which its indexes serve), where a join to the units by path
+            # read every assignment of a session (a unit's score page at a million assignments: 0.46 -> 0.37 s).
+            path = Unit.objects.filter(pk=self.unit_id).values("path")[:1]
+            subtree = dict(Unit.objects.filter(path__startswith=Subquery(path)).values_list("pk", "path"))
+            if self.unit_id not in subtree:
+                return replace(self, unit_path="/nonexistent/")
+            return replace(self, unit_path=subtree[self.unit_id], unit_ids=tuple(sorted(subtree)))
         return self
 
     @property
@@ -92,9 +99,12 @@ class Slice:
         if self.kind:
             q &= Q(**{f"{p}proposal__kind": self.kind})
         if self.unit_id:
-            if self.with_subunits:
-                q &= Q(**{f"{p}unit__path__startswith": self.unit_path})
+            if self.with_subunits and self.unit_ids:
+                q &= Q(**{f"{p}unit_id__in": self.unit_ids})
                 # An item a unit hands on inside its subtree is counted once, at the unit it was handed to.
+                q &= ~Q(**{f"{p}parent__unit_id__in": self.unit_ids}) | Q(**{f"{p}parent__isnull": True})
+            elif self.with_subunits:
+                q &= Q(**{f"{p}unit__path__startswith": self.unit_path})
                 q &= ~Q(**{f"{p}parent__unit__path__startswith": self.unit_path}) | Q(**{f"{p}parent__isnull": True})
             else:
                 q &= Q(**{f"{p}unit_id": self.unit_id})

@@ -40,8 +40,10 @@ def test_seed_001_figures_are_all_computed_from_the_records(seed, world, django_
 
 # --- edge cases ------------------------------------------------------------------------------------
 
-from banli.core.testing import make_proposal  # noqa: E402
+from banli.core.testing import make_proposal, make_user  # noqa: E402
 from banli.handling import services as handling  # noqa: E402
+from banli.organizations import services as orgs  # noqa: E402
+from banli.organizations.choices import Role  # noqa: E402
 from banli.replies.models import Feedback  # noqa: E402
 from banli.reports.testing import ASSIGNED, answer, reply_and_rate  # noqa: E402
 
@@ -198,3 +200,24 @@ def test_overdue_at_a_past_date_counts_the_deadline_then_in_force_and_answers_gi
     assert overdue(ASSIGNED.date() - DAY) == (0, [])  # not even assigned yet
     trend = dict(figures.overdue_by_week(Slice(session_id=world.session.pk, as_of=due + 24 * DAY), weeks=4))
     assert trend[due + 3 * DAY] == 2 and trend[due + 10 * DAY] == 1 and trend[due + 24 * DAY] == 0
+
+
+def test_an_item_handed_on_inside_a_units_subtree_counts_once_for_the_unit(world):
+    """The district government hands its item on to one of its departments: the government's figures (with its
+    subunits) count the item once, the department's count it as its own, another unit's not at all."""
+    government = orgs.unit_create(name="区人民政府")
+    department = orgs.unit_create(name="区科技局", parent=government)
+    liaison = make_user("gov_liaison", "区政府办联络员", (Role.UNIT_OFFICE, government))
+    proposal = make_proposal(world, number="2025H1")
+    own = handling.assignment_create(proposal=proposal, unit=government, role="lead", actor=world.office)
+    handling.assignment_create(proposal=proposal, unit=department, role="lead", actor=liaison, parent=own)
+    handling.assignment_create(proposal=make_proposal(world, number="2025H2"), unit=department, role="co",
+                               actor=world.office)
+
+    def assigned(unit, **kw):
+        return figures.compute(Slice(session_id=world.session.pk, unit_id=unit.pk, **kw).resolve())["assigned"].value
+
+    assert assigned(government) == 2  # its own item once (not again at the department) and the department's co item
+    assert assigned(government, with_subunits=False) == 1
+    assert assigned(department) == 2
+    assert assigned(world.lead_unit) == 0
