@@ -94,11 +94,17 @@ def basics(session, unit, values: dict, classes: list, unsatisfied: dict | None 
     return out
 
 
+PRACTICE_VERBS = ("approve_reply", "return_reply", "send_co_opinion", "approve_co_opinion", "request_extension")
+
+
 def practices_from_records(sl: figures.Slice) -> list[str]:
     """主要做法 as the records show it: contacts by phase and method, review steps, co-opinions, supervision."""
     contacts = list(ContactRecord.objects.filter(sl.q("assignment__")).order_by()
                     .values_list("phase", "method").annotate(n=Count("pk")))
-    verbs = dict(Event.objects.filter(sl.q("assignment__")).order_by().values_list("verb").annotate(n=Count("pk")))
+    # Only the steps the paragraphs name are counted (a session's every event was read: the area summary of a
+    # 327k-assignment session counted 2M events, 2.2 s; these verbs, 1.1 s).
+    verbs = dict(Event.objects.filter(sl.q("assignment__"), verb__in=PRACTICE_VERBS).order_by().values_list("verb")
+                 .annotate(n=Count("pk")))
     out = []
     if contacts:
         total = sum(n for _, _, n in contacts)

@@ -326,6 +326,12 @@ def bench_ledger_at_scale():
         ("workbench_unit", "unit", reverse("workbench:home"), {}),
         ("notifications_office", "office", reverse("workbench:notifications"), {}),
         ("notifications_unit", "unit", reverse("workbench:notifications"), {}),
+        # The year's reports over the whole session (not kept as aggregates): their item lists and the summary's
+        # counts of contacts and steps read the unit's rows and events.
+        ("score_unit", "unit", reverse("reports:score"), {"session": session.pk}),
+        ("summary_unit", "unit", reverse("reports:summary"), {"session": session.pk}),
+        ("area_summary_office", "office", reverse("reports:area_summary"), {"session": session.pk}),
+        ("compare_office", "office", reverse("reports:compare"), {"session": session.pk}),
     ]
     for name, who, url, params in pages:
         client = clients[who]

@@ -40,6 +40,7 @@ def test_summary_docx_has_the_computed_numbers_and_typical_cases(client, world, 
     practices = text.split("二、主要做法")[1].split("三、典型案例")[0]
     assert "与提案人沟通5次" in practices and "（四）领导高度重视。" in practices
     assert "会办意见28件" in practices
+    assert "逐级审核20次，其中退回修改0次" in practices  # the review steps, counted from the event log
     assert "自评得分99分" in text.split("六、自评情况")[1]
     assert text.splitlines()[0].startswith("区教育局关于")
 
