@@ -213,6 +213,10 @@ BANLI_RATE_LOGIN = env_str("BANLI_RATE_LOGIN", "30/m")
 BANLI_RATE_TOKEN = env_str("BANLI_RATE_TOKEN", "20/m")
 BANLI_RATE_EXPORT = env_str("BANLI_RATE_EXPORT", "60/m")
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The assignment's covering indexes carry columns PostgreSQL reads from the index alone (the workbench's lists,
+    # the overdue count per unit); SQLite builds them on their key columns only, which is all it needs.
+    SILENCED_SYSTEM_CHECKS.append("models.W040")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "workbench:home"
