@@ -122,16 +122,24 @@ class Section:
         return assignment_rows_html(self.rows)
 
 
-def _section(key, title, qs, clock, *, hint="") -> Section:
+def _section(key, title, qs, clock, *, hint="", narrow_first=False) -> Section:
     """A list's count and its first rows, key items first, then by the current deadline.
 
     The rows' ids come from the assignment row alone (its indexes, a sort of narrow rows), then the rows of those
     ids with what they show: joining proposal, session, unit and handler to every candidate before the sort cost
-    a unit with thousands of co-handled items 20 ms per list."""
-    count = qs.count()
+    a unit with thousands of co-handled items 20 ms per list. A unit's lists (`narrow_first`), short as a rule,
+    are read narrow first, up to SECTION_SORT_HERE rows: their length is the count, one statement less per list
+    (the office's province-wide lists are counted first, as reading 5,000 rows to learn there are more cost more)."""
+    ids = None
+    if narrow_first:
+        narrow = list(qs.order_by().values_list("key_item", "next_due", "pk")[:SECTION_SORT_HERE + 1])
+        if len(narrow) <= SECTION_SORT_HERE:
+            count, ids = len(narrow), _first_ids(narrow)
+    if ids is None:
+        count = qs.count()
+        ids = _section_ids(qs, count) if count else []
     rows = []
     if count:
-        ids = _section_ids(qs, count)
         by_id = {row.pk: row for row in _section_rows(ids)}
         rows = decorate([by_id[pk] for pk in ids if pk in by_id], clock)
     red = sum(1 for r in rows if r.light == "red")
@@ -154,7 +162,11 @@ def _section_ids(qs: QuerySet, count: int) -> list[int]:
     that order for one unit only."""
     if count > SECTION_SORT_HERE:
         return list(qs.order_by(*default_order(Assignment)).values_list("pk", flat=True)[:ROW_LIMIT])
-    narrow = qs.order_by().values_list("key_item", "next_due", "pk")
+    return _first_ids(qs.order_by().values_list("key_item", "next_due", "pk"))
+
+
+def _first_ids(narrow) -> list[int]:
+    """The first ROW_LIMIT ids of (key item, next deadline, id) rows in the ledger's default order."""
     ordered = sorted(narrow, key=lambda row: (not row[0], row[1] or dt.date.max, row[2]))
     return [pk for _key, _due, pk in ordered[:ROW_LIMIT]]
 
@@ -230,14 +242,18 @@ def office_workbench(user, clock: Clock) -> list[Section]:
 def unit_office_workbench(user, clock: Clock) -> list[Section]:
     base = access.handled_assignments(user)
     approved = Reply.objects.filter(assignment=OuterRef("pk"), state=ReplyState.APPROVED)
+
+    def section(key, title, qs):
+        return _section(key, title, qs, clock, narrow_first=True)
+
     return [
-        _section("to_sign", "待签收", base.filter(state=AssignmentState.PENDING_SIGN), clock),
-        _section("to_assign", "待分配承办科室", base.filter(state=AssignmentState.SIGNED), clock),
-        _section("to_check", "待核稿的答复", base.filter(access.awaiting_unit_check_q()), clock),
-        _section("to_send", "已签发待发送", base.filter(state=AssignmentState.REPLY_REVIEW).filter(Exists(approved)), clock),
-        _section("co_due", "会办意见待送", base.filter(role=AssignmentRole.CO, state__in=(AssignmentState.SIGNED, AssignmentState.IN_PROGRESS)), clock),
+        section("to_sign", "待签收", base.filter(state=AssignmentState.PENDING_SIGN)),
+        section("to_assign", "待分配承办科室", base.filter(state=AssignmentState.SIGNED)),
+        section("to_check", "待核稿的答复", base.filter(access.awaiting_unit_check_q())),
+        section("to_send", "已签发待发送", base.filter(state=AssignmentState.REPLY_REVIEW).filter(Exists(approved))),
+        section("co_due", "会办意见待送", base.filter(role=AssignmentRole.CO, state__in=(AssignmentState.SIGNED, AssignmentState.IN_PROGRESS))),
         _unsatisfied_section(base, "测评不满意待重新办理", clock),
-        _section("rehandling", "重新办理", base.filter(state=AssignmentState.REHANDLING), clock),
+        section("rehandling", "重新办理", base.filter(state=AssignmentState.REHANDLING)),
     ]
 
 

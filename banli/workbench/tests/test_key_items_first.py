@@ -143,3 +143,19 @@ def test_the_offices_overdue_count_per_unit_equals_a_recount_of_the_rows(world):
     assert [(r["unit_id"], r["unit__name"], r["n"]) for r in section.rows] == [
         (world.lead_unit.pk, "区教育局", 3), (world.co_unit.pk, "区住房和建设局", 1)]
     assert section.count == 4
+
+
+@pytest.mark.parametrize("sort_here", [5000, 3])
+def test_a_units_list_read_narrow_first_has_the_count_and_rows_of_one_counted_first(world, items, monkeypatch,
+                                                                                    sort_here):
+    """A unit's lists are read narrow first (their length is the count) unless longer than SECTION_SORT_HERE, then
+    counted and read from the order index: either way the count and the rows are those of the office's way."""
+    monkeypatch.setattr(selectors, "SECTION_SORT_HERE", sort_here)
+    walk_to(world, assign(world, make_proposal(world, number="2025K7"), co=False)[0], "signed")
+    clock = selectors.Clock.now()
+    qs = Assignment.objects.filter(unit=world.lead_unit, state="pending_sign")
+    first = selectors._section("to_sign", "待签收", qs, clock, narrow_first=True)
+    counted = selectors._section("to_sign", "待签收", qs, clock)
+    assert first.count == counted.count == 4
+    assert [r.pk for r in first.rows] == [r.pk for r in counted.rows]
+    assert _numbers(first.rows_html) == EXPECTED
