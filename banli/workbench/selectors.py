@@ -24,7 +24,7 @@ from django.utils import timezone
 from banli.core import access
 from banli.handling.choices import FINAL_STATES, AssignmentRole, AssignmentState
 from banli.handling.deadlines import RehandleDeadlines, WorkCalendar
-from banli.handling.models import AdjustmentRequest, Assignment, Event, ExtensionRequest
+from banli.handling.models import AdjustmentRequest, Assignment, Event, ExtensionRequest, SectionAssignment
 from banli.handling.workflow import STATES, TRANSITIONS, state_label
 from banli.ledger.keyset import ROW_VALUES, LedgerRow, default_order
 from banli.workbench.ledger_html import assignment_rows_html
@@ -271,7 +271,10 @@ NEXT_STEP = {
 
 
 def handler_workbench(user, clock: Clock) -> list[Section]:
-    base = access.handled_assignments(user).filter(Q(handler=user) | Q(co_sections__handler=user)).distinct()
+    # His items: those he handles, and those whose co-handling section he handles, as an id sub-select (they are
+    # few), not a join made distinct: counting the distinct joined rows cost 25-33 ms a list at a million.
+    co_handled = SectionAssignment.objects.filter(handler=user).values("assignment_id")
+    base = access.handled_assignments(user).filter(Q(handler=user) | Q(pk__in=co_handled))
     mine = base.filter(state__in=(AssignmentState.SIGNED, AssignmentState.IN_PROGRESS, AssignmentState.REPLY_REVIEW, AssignmentState.REHANDLING, AssignmentState.REPLIED, AssignmentState.RATED))
     section = _section("mine", "我承办的事项", mine, clock)
     for row in section.rows:

@@ -245,3 +245,23 @@ def test_unread_notifications_are_the_newest_by_time_where_ids_do_not_follow_tim
     newest = selectors.newest_notification_ids(world.lead_office, 1, since=fresh)
     assert newest == [events[dated_later.pk].pk]
     assert selectors.unread_count(world.lead_office) == 2
+
+
+def test_the_handler_lists_his_items_and_his_co_sections_items_once_and_his_returned_replies(world):
+    """承办人's workbench: the items he handles and those whose co-handling section he handles, each once (also when
+    he is both), and below, the items whose reply came back for changes."""
+    own = walk_to(world, assign(world, make_proposal(world, number="20250601"), co=False)[0], "in_progress")
+    items = [own]
+    for number, section, handler, co_section in (("20250602", world.lead_section2, world.lead_section_head, world.lead_section),
+                                                 ("20250603", world.lead_section, world.lead_handler, world.lead_section2)):
+        lead = handling.assignment_sign(assignment=assign(world, make_proposal(world, number=number), co=False)[0],
+                                        actor=world.lead_office)
+        items.append(handling.assignment_assign_section(assignment=lead, actor=world.lead_office, section=section,
+                                                        handler=handler, co_sections=[(co_section, world.lead_handler)]))
+    reply = replies.reply_save_draft(assignment=own, actor=world.lead_handler, body="答复如下：已扩建学校。", reply_class="A",
+                                     contact_person="张敏", contact_phone="0755-12345678")
+    reply = replies.reply_submit(reply=reply, actor=world.lead_handler)
+    replies.reply_review(reply=reply, actor=world.lead_section_head, approve=False, reason="请逐条答复")
+    mine, returned = selectors.handler_workbench(world.lead_handler, selectors.Clock.now())
+    assert mine.count == 3 and sorted(r.pk for r in mine.rows) == sorted(a.pk for a in items)
+    assert returned.count == 1 and [r.pk for r in returned.rows] == [own.pk]
