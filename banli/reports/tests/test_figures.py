@@ -221,3 +221,6 @@ def test_an_item_handed_on_inside_a_units_subtree_counts_once_for_the_unit(world
     assert assigned(government, with_subunits=False) == 1
     assert assigned(department) == 2
     assert assigned(world.lead_unit) == 0
+    # Only a subtree with items handed on inside it needs the check against the parent item (a join).
+    assert Slice(unit_id=government.pk).resolve().handed_on
+    assert not Slice(unit_id=world.lead_unit.pk).resolve().handed_on
