@@ -71,7 +71,8 @@ class Slice:
     scope: tuple | None = None
 
     def resolve(self) -> "Slice":
-        """Fill the unit's materialised path (one query when a unit is given)."""
+        """Fill the unit's materialised path, its subtree's ids and whether items were handed on inside it (one
+        query when a unit is given)."""
         if self.unit_id and not self.unit_path:
             # The unit's path and its subtree's ids in one query (units are few): with them the slice filters the
             # assignment row itself (`unit_id IN (…)`, which its indexes serve), where a join to the units by path

@@ -85,7 +85,6 @@ def assignment_rows_html(rows) -> SafeString:
     return mark_safe("\n".join(out))  # noqa: S308 - every value above is escaped
 
 
-
 def notice_groups_html(groups) -> SafeString:
     """The notification centre's entries (selectors.NoticeGroup): one link per item and day with its events' lines
     (time, who and which unit, what and why), or the empty-list line. A centre of 100 groups and 500 events spent

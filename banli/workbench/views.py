@@ -486,7 +486,8 @@ def notifications(request):
     # 未读 as the menu's badge counts it (kept BADGE_SECONDS per read position; every page has just loaded it):
     # counting the unread again here was a third of the page's time at a million assignments.
     return render(request, "workbench/notifications.html", {
-        "nav": "notifications", "groups": groups, "groups_html": ledger_html.notice_groups_html(groups), "unread": selectors.badge_count(request.user),
+        "nav": "notifications", "groups_html": ledger_html.notice_groups_html(groups),
+        "unread": selectors.badge_count(request.user),
         "kinds": [(k, label) for k, (label, _) in selectors.NOTICE_KINDS.items()], "kind": kind,
         "unread_only": unread_only,
     })
