@@ -3,10 +3,9 @@ schemathesis has (`--checks all`): no request, valid or not, by the office, a un
 fail; schema-valid input is accepted, invalid input refused; every status code, content type, header and body is
 the one the schema declares. Nothing is tolerated: where a rule of the case cannot be stated in the schema, the answer
 is one the checks accept for valid input: 409 when the state moved on (an action already taken, a request already
-decided), 404 for an id in the body that names nothing, 401 for wrong credentials. Bounded in examples and time
-(derandomized, so the same requests every run); every operation is reached."""
-import time
-
+decided), 404 for an id in the body that names nothing, 401 for wrong credentials. Bounded in examples, not in time
+(derandomized, so the same requests every run, however fast the machine): every operation is reached. A time budget
+used to stop the run, which on a busy machine left operations out and failed the test for that alone."""
 import pytest
 import schemathesis
 from django.core import signals
@@ -23,7 +22,6 @@ from banli.core.testing import assign, make_proposal, walk_to
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
-BUDGET_SECONDS = 100
 EXAMPLES_PER_OPERATION = 5
 
 
@@ -79,15 +77,12 @@ def test_no_generated_request_makes_a_server_error(world, wsgi_app):
     tokens = {name: api_token_create(user=getattr(world, name))[1] for name in ("office", "lead_office", "proposer")}
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", wsgi_app,
                                             headers={"Authorization": f"Bearer {tokens['office']}"})
-    started = time.monotonic()
     failures, tried, responses = [], 0, 0
-    # Reads first, then the token endpoint and the writes: every kind is reached within the budget.
+    # Reads first, then the token endpoint and the writes.
     operations = sorted((result.ok() for result in schema.get_all_operations()),
                         key=lambda op: (op.method.upper() != "GET", "{" in op.path, op.path))
     assert len(operations) >= 30
     for operation in operations:
-        if time.monotonic() - started > BUDGET_SECONDS:
-            break
         strategies = [operation.as_strategy(generation_mode=GenerationMode.POSITIVE)]
         try:
             strategies.append(operation.as_strategy(generation_mode=GenerationMode.NEGATIVE))
@@ -119,4 +114,4 @@ def test_no_generated_request_makes_a_server_error(world, wsgi_app):
         tried += 1
     print(f"schemathesis: {tried} operations, {responses} responses checked, {len(failures)} failures")
     assert not failures, f"{len(failures)} failures:\n" + "\n".join(failures[:40])
-    assert tried == len(operations), f"only {tried} of {len(operations)} operations fit in the time budget"
+    assert tried == len(operations) and responses >= len(operations)

@@ -1,6 +1,5 @@
-"""The similarity index and topic grouping, on generated proposals."""
-import time
-
+"""The similarity index and topic grouping, on generated proposals. Its speed is measured in `make bench`
+(`assist.similar.*`, 100,000 items), not asserted here."""
 from banli.assist.benchmarks import generated_proposals
 from banli.assist.similarity import SimilarityIndex, group_topics
 
@@ -29,13 +28,14 @@ def test_search_excludes_the_item_itself_and_handles_an_empty_index():
     assert _index([]).search("标题", "正文") == []
 
 
-def test_search_over_two_thousand_items_takes_milliseconds():
+def test_over_two_thousand_items_each_finds_itself_first_and_the_rest_well_below():
     rows = list(generated_proposals(2000))
     index = _index(rows)
-    started = time.perf_counter()
-    for _, title, body in rows[:20]:
-        index.search(title, body, limit=10)
-    assert (time.perf_counter() - started) / 20 < 0.05
+    for key, title, body in rows[:20]:
+        hits = index.search(title, body, limit=10)
+        assert len(hits) == 10 and hits[0].key == key and hits[0].score > 0.99
+        assert all(hit.score < 0.5 for hit in hits[1:])
+        assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
 
 
 def test_topics_group_items_of_one_subject_together():
