@@ -647,9 +647,12 @@ class DemoLoader:
     # --- the district CPPCC session: items in every state -----------------------------------------
 
     DISTRICT_SCENARIOS = [
-        # (days ago assigned, lead target, options, co target)
+        # (days ago assigned, lead target, options, co target), by the position of T.DISTRICT_ITEMS. The education
+        # bureau, whose accounts the demo's table lists first among the units, leads items 1 and 2: item 2 waits at
+        # its office's review step, so that signing in as edu_office, edu_handler or edu_leader shows work to do
+        # (both were closed once, and the bureau's three accounts opened on an empty workbench).
         (160, "closed", {"reply_class": "B", "commitment": "done", "co_sections": True}, "opinion_sent"),
-        (160, "closed", {"reply_class": "A"}, "opinion_sent"),
+        (50, "reply_review", {"reply_class": "B", "review_upto": 1}, "opinion_sent"),
         (158, "closed", {"reply_class": "B", "commitment": "open", "ratings": [(Rating.SATISFIED, Rating.BASIC)] * 3},
          "opinion_sent"),
         (175, "closed", {"reply_class": "B", "rehandle": "closed",
@@ -659,7 +662,7 @@ class DemoLoader:
         (100, "rated", {"reply_class": "B", "commitment": "open"}, "opinion_sent"),
         (150, "closed", {"reply_class": "C", "ratings": [(Rating.SATISFIED, Rating.BASIC)] * 3}, "opinion_sent"),
         (62, "replied", {"reply_class": "A", "rated_count": 1}, "opinion_sent"),
-        (50, "reply_review", {"reply_class": "B", "review_upto": 1}, "opinion_sent"),
+        (160, "closed", {"reply_class": "A"}, "opinion_sent"),
         (55, "reply_review", {"reply_class": "A", "returned": True}, "opinion_sent"),
         (70, "in_progress", {"extension": "pending"}, "opinion_sent"),
         (40, "in_progress", {"draft_only": True}, "in_progress"),

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from banli.core import eventlog
 from banli.demo.builder import CITY_SESSION, DEMO_PASSWORD, demo_accounts, load_demo
+from banli.demo.management.commands.demo_accounts import HIGHLIGHTS
 from banli.handling.models import Assignment, Event
 from banli.handling.workflow import STATES, derive_proposal_status
 from banli.organizations.choices import Role
@@ -154,3 +155,21 @@ def test_the_demo_offices_notification_badge_counts_items_not_every_event(demo, 
             print(f"\nNOTE demo office {office.username}: {everything} events on items, {events} notify him, badge {badge}")
         assert badge < 30  # it once read 100: one per event on every item
         assert events < everything / 4
+
+
+def test_each_unit_account_the_demo_lists_first_has_work_waiting_on_its_workbench(demo, db):
+    # A visitor tries the accounts the table lists first; one that opens on an empty workbench shows nothing of
+    # the work (the education bureau's three accounts did: both its lead items were closed).
+    clock = selectors.Clock.now()
+    empty = []
+    for username in HIGHLIGHTS:
+        user = User.objects.get(username=username)
+        for role in {Role.UNIT_OFFICE, Role.HANDLER} & set(user.grants.values_list("role", flat=True)):
+            units = [g.unit for g in user.grants.filter(role=role).select_related("unit__parent")]
+            units += [u.parent for u in units if u.parent_id]
+            if not Assignment.objects.filter(unit__in=units).exclude(proposal__session__name=CITY_SESSION).exists():
+                continue  # a unit of the city session only: seed 001's year, all of it answered and closed
+            lists = [s for s in selectors.workbench_for(user, role, clock) if s.kind != "figures"]
+            if not any(s.count for s in lists):
+                empty.append(f"{username} ({role})")
+    assert not empty, f"这些演示账号的工作台没有待办事项：{empty}"
