@@ -35,6 +35,7 @@ from banli.core.errors import DomainError, NotFound, PermissionDenied
 from banli.exchange.documents import reply_docx
 from banli.handling import services as handling
 from banli.handling.models import Assignment, Event
+from banli.handling.selectors import role_rank
 from banli.ledger.filtersets import LedgerFilter
 from banli.ledger.keyset import COUNT_CAP, capped_count, default_order
 from banli.ledger.selectors import ledger_assignments
@@ -334,7 +335,7 @@ class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def get_queryset(self):
         return access.visible_proposals(self.request.user).order_by("session_id", "number", "id").prefetch_related(
             Prefetch("proposer_links", queryset=ProposalProposer.objects.select_related("proposer")),
-            Prefetch("assignments", queryset=Assignment.objects.select_related("unit")),
+            Prefetch("assignments", queryset=Assignment.objects.select_related("unit").order_by(role_rank(), "id")),
         )
 
     @extend_schema(request=s.ProposalCreateSerializer, responses={201: s.ProposalSerializer, **ERRORS})

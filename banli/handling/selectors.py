@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import QuerySet
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
-from banli.handling.choices import DueKind
+from banli.handling.choices import AssignmentRole, DueKind
 from banli.handling.deadlines import WorkCalendar
 from banli.handling.models import Assignment
 
@@ -43,3 +43,11 @@ def assignments_overdue(step: str, *, today: dt.date | None = None, base: QueryS
     today = today or timezone.localdate()
     qs = base if base is not None else Assignment.objects.all()
     return qs.filter(next_due_kind=STEP_KINDS[step], next_due__lt=today).order_by("next_due", "id")
+
+
+def role_rank(prefix: str = ""):
+    """An expression ordering an item's units as they are named everywhere: 主办, then 分办, then 会办 (ordering by
+    the role's stored code put 会办 "co" before 主办 "lead")."""
+    field = f"{prefix}role"
+    return Case(When(**{field: AssignmentRole.LEAD}, then=Value(0)), When(**{field: AssignmentRole.SPLIT}, then=Value(1)),
+                default=Value(2), output_field=IntegerField())

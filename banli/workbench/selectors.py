@@ -25,6 +25,7 @@ from banli.core import access
 from banli.handling.choices import FINAL_STATES, AssignmentRole, AssignmentState
 from banli.handling.deadlines import RehandleDeadlines, WorkCalendar
 from banli.handling.models import AdjustmentRequest, Assignment, Event, ExtensionRequest, SectionAssignment
+from banli.handling.selectors import role_rank
 from banli.handling.workflow import STATES, TRANSITIONS, state_label
 from banli.ledger.keyset import ROW_VALUES, LedgerRow, default_order
 from banli.workbench.ledger_html import assignment_rows_html
@@ -352,7 +353,7 @@ def proposer_items(user, base: QuerySet, clock: Clock) -> Section:
     total = items.count()
     shown = list(items.order_by("-session__year", "-session_id", "number").values_list("pk", flat=True)[:PROPOSER_CARDS])
     base = base.filter(proposal_id__in=shown)
-    rows = decorate(with_rows(base).order_by("-proposal__session__year", "proposal__number", "role", "id"), clock)
+    rows = decorate(with_rows(base).order_by("-proposal__session__year", "proposal__number", role_rank(), "id"), clock)
     ratings: dict[int, list] = {}
     for fb in Feedback.objects.filter(assignment__in=base.values("pk"), proposer__user=user).order_by("round", "id"):
         ratings.setdefault(fb.assignment_id, []).append(fb)

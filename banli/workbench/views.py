@@ -25,6 +25,7 @@ from banli.core.errors import ConflictError, DomainError, PermissionDenied
 from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.handling.holidays import uncovered_years
 from banli.handling.models import Assignment, ContactRecord, Event
+from banli.handling.selectors import role_rank
 from banli.ledger.filtersets import filtered_ledger
 from banli.organizations.choices import UnitKind
 from banli.organizations.models import Unit
@@ -97,7 +98,7 @@ def _assignment_cards(user, proposal, bound=None):
     assignments = list(
         Assignment.objects.filter(proposal=proposal)
         .select_related("unit", "lead_section", "handler", "proposal__session__assigning_office")
-        .order_by("role", "id")
+        .order_by(role_rank(), "id")
     )
     # The proposal object is already loaded with its session; share it so checks need no query.
     by_id = {}
@@ -367,7 +368,8 @@ def assign(request, pk):
             names = "、".join(f"{a.unit.name}（{a.get_role_display()}）" for a in created)
             messages.success(request, f"已交办：{names}。")
             return redirect("workbench:proposal", pk=proposal.pk)
-    assignments = Assignment.objects.filter(proposal=proposal).exclude(state=AssignmentState.WITHDRAWN).select_related("unit")
+    assignments = (Assignment.objects.filter(proposal=proposal).exclude(state=AssignmentState.WITHDRAWN)
+                   .select_related("unit").order_by(role_rank(), "id"))
     return render(request, "workbench/assign.html", {"nav": "register", "proposal": proposal,
                                                      "assignments": assignments, "chosen": chosen})
 
