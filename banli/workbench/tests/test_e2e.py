@@ -229,3 +229,28 @@ def test_a_proposer_rates_on_a_phone(transactional_db, live_server, full_browser
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert lead.feedbacks.filter(result="unsatisfied").exists()
     assert not phone.errors, phone.errors
+
+
+def test_the_menu_keeps_one_line_on_desktop_widths_and_folds_below(transactional_db, live_server, browser, world):
+    """工作台 read 工作/台 and the menu took three lines for the assigning office at 1024-1366 px (laptops): menu words
+    never break, the menu opens out from 1200 px in one line, and below it folds behind the menu button."""
+    rows = """() => {
+        const links = [...document.querySelectorAll('nav.navbar .navbar-nav > .nav-item > .nav-link, nav.navbar .navbar-text')]
+            .filter(e => e.offsetParent !== null);
+        const tops = links.map(e => e.getBoundingClientRect().top);
+        const tall = links.filter(e => e.getBoundingClientRect().height > 2 * parseFloat(getComputedStyle(e).lineHeight))
+            .map(e => e.textContent.trim());
+        // One row: the tops differ by a pixel or two (a badge), never by a line.
+        return {shown: links.length, rows: Math.max(...tops) - Math.min(...tops) < 20 ? 1 : 2, tall: tall,
+                wide: document.documentElement.scrollWidth > window.innerWidth};
+    }"""
+    for user in (world.office, world.admin):
+        for width in (1200, 1280, 1366, 1920):
+            person = Person(browser, live_server, user, viewport={"width": width, "height": 800})
+            seen = person.page.evaluate(rows)
+            assert seen["shown"] >= 4 and seen["rows"] == 1 and not seen["tall"] and not seen["wide"], (user, width, seen)
+            person.context.close()
+        person = Person(browser, live_server, user, viewport={"width": 1024, "height": 800})
+        assert person.page.locator("nav.navbar .navbar-toggler").is_visible()
+        assert not person.page.locator("#mainnav").is_visible()
+        person.context.close()
