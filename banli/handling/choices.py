@@ -55,6 +55,10 @@ class AssignmentRole(models.TextChoices):
     SPLIT = "split", "分办"
 
 
+# The order an item's units are named in everywhere (主办, 分办, 会办); handling.selectors.role_rank sorts by it in SQL.
+ROLE_ORDER = {AssignmentRole.LEAD: 0, AssignmentRole.SPLIT: 1, AssignmentRole.CO: 2}
+
+
 class RequestStatus(models.TextChoices):
     PENDING = "pending", "待审批"
     APPROVED = "approved", "已同意"

@@ -6,7 +6,7 @@ import datetime as dt
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
-from banli.handling.choices import AssignmentRole, DueKind
+from banli.handling.choices import ROLE_ORDER, DueKind
 from banli.handling.deadlines import WorkCalendar
 from banli.handling.models import Assignment
 
@@ -49,5 +49,5 @@ def role_rank(prefix: str = ""):
     """An expression ordering an item's units as they are named everywhere: 主办, then 分办, then 会办 (ordering by
     the role's stored code put 会办 "co" before 主办 "lead")."""
     field = f"{prefix}role"
-    return Case(When(**{field: AssignmentRole.LEAD}, then=Value(0)), When(**{field: AssignmentRole.SPLIT}, then=Value(1)),
-                default=Value(2), output_field=IntegerField())
+    return Case(*(When(**{field: role}, then=Value(rank)) for role, rank in ROLE_ORDER.items()),
+                default=Value(len(ROLE_ORDER)), output_field=IntegerField())

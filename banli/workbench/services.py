@@ -7,16 +7,13 @@ from banli.assist.choices import SuggestionTask
 from banli.assist.services import suggestion_decision_record
 from banli.core.errors import DomainError
 from banli.handling import services as handling
-from banli.handling.choices import AssignmentRole
+from banli.handling.choices import ROLE_ORDER, AssignmentRole
 from banli.handling.models import Event
 from banli.handling.services import assignments_key_set
 from banli.proposals import services as proposals
 from banli.proposals.models import Proposal
 from banli.supervision.selectors import is_key_item
 from banli.workbench.models import NotificationCursor
-
-ROLE_ORDER = {AssignmentRole.LEAD: 0, AssignmentRole.SPLIT: 1, AssignmentRole.CO: 2}
-
 
 def session_register(*, actor, name, body, level, year, assigning_office, term=1, meeting=1):
     """Register a session from the office's form."""
