@@ -639,6 +639,11 @@ def notifications(user, *, unread_only: bool = False, kind: str = "") -> list[No
                      unread=pk > cursor and created_at >= fresh)
         group.events.append(row)
         group.unread = group.unread or row.unread
-    for group in groups.values():
+    # Newest first by when it happened: the same as by id wherever events are written as they happen, but history
+    # written afterwards with its own dates (the demo's, an import of past years) arrives out of order, and the
+    # list jumped between August, July and December.
+    ordered = sorted(groups.values(), key=lambda g: max((e.created_at, e.pk) for e in g.events), reverse=True)
+    for group in ordered:
+        group.events.sort(key=lambda e: (e.created_at, e.pk), reverse=True)
         label_events(group.events)
-    return list(groups.values())
+    return ordered
