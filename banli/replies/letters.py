@@ -61,6 +61,25 @@ def split_typed_salutation(body: str, default: str) -> tuple[str, str]:
     return default, body
 
 
+TYPED_DATE = re.compile(r"^(\d{4}|[〇○零一二三四五六七八九]{4})\s*年\s*[\d〇○零一二三四五六七八九十]{1,3}\s*月\s*"
+                        r"[\d〇○零一二三四五六七八九十]{1,3}\s*日$")
+
+
+def strip_typed_signature(body: str, unit) -> str:
+    """The body without a signature typed at its end: a clerk often closes the text with the unit's name and the
+    date, as on paper, and the letter prints both itself below the body (they came out twice). Only the last two
+    lines are looked at, and only a date line or the unit's own name (full or short) is left out."""
+    names = {name for name in (unit.name, unit.short_name) if name}
+    lines = (body or "").rstrip().splitlines()
+    cut, taken = len(lines), 0
+    while cut > 0 and taken < 2:
+        line = lines[cut - 1].strip()
+        if not (TYPED_DATE.match(line) or line in names):
+            break
+        cut, taken = cut - 1, taken + 1
+    return "\n".join(lines[:cut]).rstrip() if taken else body
+
+
 def default_cc(assignment) -> list[str]:
     """抄送: the session's assigning office (政协提案委 / 人大代表工委 / 政府督查室)."""
     return [assignment.proposal.session.assigning_office.name]
@@ -71,7 +90,7 @@ def reply_context(reply) -> LetterContext:
     proposal = assignment.proposal
     unit = assignment.unit
     date = chinese_date(reply.approved_at or reply.created_at)
-    salutation, body = split_typed_salutation(reply.body, salutation_for(proposal))
+    salutation, body = split_typed_salutation(strip_typed_signature(reply.body, unit), salutation_for(proposal))
     return LetterContext(
         title=letter_title(proposal), body=body, unit_name=unit.name, salutation=salutation,
         class_mark=f"{reply.reply_class}类" if reply.reply_class else "", doc_number=reply.doc_number,
@@ -86,7 +105,8 @@ def co_opinion_context(opinion) -> LetterContext:
     proposal = assignment.proposal
     lead = Assignment.objects.filter(proposal=proposal, role=AssignmentRole.LEAD).exclude(state=AssignmentState.WITHDRAWN).select_related("unit").first()
     date = chinese_date(opinion.sent_at or opinion.created_at)
-    salutation, body = split_typed_salutation(opinion.body, f"{lead.unit.name}：" if lead else "")
+    salutation, body = split_typed_salutation(strip_typed_signature(opinion.body, assignment.unit),
+                                              f"{lead.unit.name}：" if lead else "")
     return LetterContext(
         title=letter_title(proposal, co_opinion=True), body=body, unit_name=assignment.unit.name,
         salutation=salutation, doc_number=opinion.doc_number, date=date,

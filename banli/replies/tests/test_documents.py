@@ -272,3 +272,28 @@ def test_a_body_without_a_salutation_gets_the_generated_one(world):
     texts = [p.text for p in open_docx(letters.reply_docx(reply)).paragraphs]
     assert texts.count("李委员、吴委员：") == 1
     assert letters.split_typed_salutation("一、关于学位：\n已扩建。", "X：") == ("X：", "一、关于学位：\n已扩建。")
+
+
+@pytest.mark.parametrize("closing", ["区教育局\n2026年12月1日", "教育局\n二〇二六年十二月一日", "2026年12月1日"])
+def test_a_signature_typed_at_the_end_of_the_body_is_printed_once(world, closing):
+    # Clerks close the text as on paper, with the unit's name and the date; the letter prints its own signature.
+    world.lead_unit.short_name = "教育局"
+    world.lead_unit.save()
+    proposal = make_proposal(world, number="20250179")
+    lead = walk_to(world, assign(world, proposal)[0], "in_progress")
+    reply = services.reply_save_draft(assignment=lead, actor=world.lead_handler, reply_class="A",
+                                      body=f"经研究，现答复如下：\n一、已扩建学校。\n\n{closing}\n")
+    texts = [p.text.strip() for p in open_docx(letters.reply_docx(reply)).paragraphs if p.text.strip()]
+    end = texts.index("一、已扩建学校。")
+    # The body's last line, then the letter's own signature and date, once; nothing of the typed closing.
+    assert texts[end + 1] == "区教育局" and letters.TYPED_DATE.match(texts[end + 2]), texts[end:]
+    assert "教育局" not in texts and not letters.TYPED_DATE.match(texts[end + 3]) and texts[end + 3] != "区教育局"
+
+
+def test_only_a_closing_date_or_the_units_own_name_is_taken_as_a_typed_signature(world):
+    unit = world.lead_unit
+    kept = ["一、已扩建学校。", "一、已扩建学校。\n区住房和建设局", "请于2026年12月1日前完成。", "区教育局负责落实。"]
+    for body in kept:
+        assert letters.strip_typed_signature(body, unit) == body
+    assert letters.strip_typed_signature("正文。\n区教育局\n2026年12月1日", unit) == "正文。"
+    assert letters.strip_typed_signature("正文。\n区教育局", unit) == "正文。"
