@@ -274,6 +274,9 @@ def _require_office(user):
         raise DjangoPermissionDenied("只有交办机构才能登记和交办。")
 
 
+REGISTER_LAST_KEY = "banli_register_last"  # the session and kind of the office's last registration (this sign-in)
+
+
 def _office_sessions(user):
     return access.restrict(Session.objects.all(), user, "register")
 
@@ -285,8 +288,14 @@ def register(request):
     _require_office(request.user)
     offices = access.office_scopes(request.user)
     sessions = _office_sessions(request.user).filter(is_active=True)
+    session_ids = [s.pk for s in sessions]
     session_form = SessionForm(offices=offices, prefix="s")
-    proposal_form = ProposalForm(sessions=sessions, prefix="p")
+    # Items are registered in runs, many of one session and kind: the form starts on the session and kind of the
+    # office's last registration in this sign-in (still active), or on the only active session there is.
+    last = request.session.get(REGISTER_LAST_KEY) or {}
+    initial = ({"session": last["session"], "kind": last.get("kind")} if last.get("session") in session_ids
+               else {"session": session_ids[0]} if len(session_ids) == 1 else {})
+    proposal_form = ProposalForm(sessions=sessions, prefix="p", initial={k: v for k, v in initial.items() if v})
     if request.method == "POST":
         try:
             if "create_session" in request.POST:
@@ -304,13 +313,14 @@ def register(request):
                         draft = Proposal(title=data["title"], body=data["body"])
                         shown, _ = suggest_quietly(assist.category_suggestions, user=request.user, proposal=draft)
                     proposal = services.proposal_register(actor=request.user, category_suggested=shown, **data)
+                    request.session[REGISTER_LAST_KEY] = {"session": proposal.session_id, "kind": proposal.kind}
                     messages.success(request, f"已登记第{proposal.number}号{proposal.get_kind_display()}，请交办承办单位。")
                     return redirect("workbench:assign", pk=proposal.pk)
         except DomainError as exc:
             messages.error(request, exc.message)
     # The sessions as ids (they are few): the newest 20 are then read backwards on the created index, not sorted
     # out of every proposal of the sessions (0.25 s at a million assignments).
-    recent = (Proposal.objects.filter(session_id__in=[s.pk for s in sessions]).select_related("session")
+    recent = (Proposal.objects.filter(session_id__in=session_ids).select_related("session")
               .order_by("-created_at", "-id")[:20])
     return render(request, "workbench/register.html", {"nav": "register", "session_form": session_form,
                                                        "proposal_form": proposal_form, "recent": recent})

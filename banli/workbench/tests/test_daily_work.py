@@ -12,6 +12,8 @@ from banli.core.errors import DomainError
 from banli.core.testing import assign, make_proposal, walk_to
 from banli.handling import services as handling
 from banli.handling.models import Assignment, Event
+from banli.proposals import services as proposal_services
+from banli.proposals.choices import Body, Level
 from banli.proposals.models import Proposal
 from banli.replies import services as replies
 from banli.replies import services as replies_services
@@ -265,3 +267,24 @@ def test_the_handler_lists_his_items_and_his_co_sections_items_once_and_his_retu
     mine, returned = selectors.handler_workbench(world.lead_handler, selectors.Clock.now())
     assert mine.count == 3 and sorted(r.pk for r in mine.rows) == sorted(a.pk for a in items)
     assert returned.count == 1 and [r.pk for r in returned.rows] == [own.pk]
+
+
+def test_the_register_form_starts_on_the_session_and_kind_of_the_last_registration(world, client):
+    # Items come in runs of one session and kind: each one began on an empty 届次 and on 提案.
+    client.force_login(world.office)
+    selected = re.compile(r'<option value="(\d+)" selected>')
+    first = client.get(reverse("workbench:register")).content.decode()
+    assert selected.findall(first.split('id="id_p-session"')[1].split("</select>")[0]) == [str(world.session.pk)]
+    npc = proposal_services.session_create(actor=world.office, name="区人大三届三次会议", body=Body.NPC, level=Level.DISTRICT,
+                                           year=2025, assigning_office=world.office_unit)
+    two = client.get(reverse("workbench:register")).content.decode()
+    assert not selected.findall(two.split('id="id_p-session"')[1].split("</select>")[0])  # two: the office chooses
+    response = client.post(reverse("workbench:register"), {
+        "p-session": npc.pk, "p-kind": "suggestion", "p-number": "101", "p-title": "关于增设公交站点的建议",
+        "p-proposers": "赵代表", "p-body": "建议增设站点。"})
+    assert response.status_code == 302
+    page = client.get(reverse("workbench:register")).content.decode()
+    form = page.split('id="id_p-session"')[1]
+    assert selected.findall(form.split("</select>")[0]) == [str(npc.pk)]
+    kinds = page.split('id="id_p-kind"')[1].split("</select>")[0]
+    assert '<option value="suggestion" selected>' in kinds
