@@ -96,6 +96,8 @@ class Slice:
 
     def q(self, prefix: str = "") -> Q:
         """The slice as a Q over Assignment, reached from another model through `prefix` (e.g. "assignment__")."""
+        if self.unit_id and self.with_subunits and not self.unit_path:
+            return self.resolve().q(prefix)  # the subtree's ids are what the slice filters by
         p = prefix
         q = ~Q(**{f"{p}state": AssignmentState.WITHDRAWN})
         if self.scope is not None:
@@ -107,16 +109,13 @@ class Slice:
         if self.kind:
             q &= Q(**{f"{p}proposal__kind": self.kind})
         if self.unit_id:
-            if self.with_subunits and self.unit_ids:
-                q &= Q(**{f"{p}unit_id__in": self.unit_ids})
+            if not self.with_subunits:
+                q &= Q(**{f"{p}unit_id": self.unit_id})
+            else:
+                q &= Q(**{f"{p}unit_id__in": self.unit_ids})  # none for a unit that does not exist: no rows
                 if self.handed_on:
                     # An item a unit hands on inside its subtree is counted once, at the unit it was handed to.
                     q &= ~Q(**{f"{p}parent__unit_id__in": self.unit_ids}) | Q(**{f"{p}parent__isnull": True})
-            elif self.with_subunits:
-                q &= Q(**{f"{p}unit__path__startswith": self.unit_path})
-                q &= ~Q(**{f"{p}parent__unit__path__startswith": self.unit_path}) | Q(**{f"{p}parent__isnull": True})
-            else:
-                q &= Q(**{f"{p}unit_id": self.unit_id})
         else:
             q &= Q(**{f"{p}parent__isnull": True})
         if self.section_id:

@@ -224,3 +224,9 @@ def test_an_item_handed_on_inside_a_units_subtree_counts_once_for_the_unit(world
     # Only a subtree with items handed on inside it needs the check against the parent item (a join).
     assert Slice(unit_id=government.pk).resolve().handed_on
     assert not Slice(unit_id=world.lead_unit.pk).resolve().handed_on
+    # A slice read before it was resolved filters by the same subtree (its path was empty: every unit matched), and
+    # a unit that does not exist holds nothing.
+    live = Assignment.objects.filter(session_id=world.session.pk)
+    assert live.filter(Slice(unit_id=department.pk).q()).count() == 2
+    assert live.filter(Slice(unit_id=government.pk).q()).count() == 2
+    assert live.filter(Slice(unit_id=987654321).q()).count() == 0
