@@ -43,13 +43,18 @@ class Action:
     button: str = "提交"
     style: str = "primary"
     offered: Callable | None = None  # beyond the workflow: (assignment, user, ctx) -> bool, e.g. a pending request
+    # A decision whose form offers each outcome (审核答复: 同意 or 退回修改) is named for the decision, not for its
+    # first outcome; without it the label is the first allowed transition's (分配 or 调整承办科室).
+    decision: str = ""
 
     @property
     def label(self) -> str:
-        return TRANSITIONS[self.transitions[0]].label
+        return self.decision or TRANSITIONS[self.transitions[0]].label
 
     def label_for(self, allowed: set[str]) -> str:
         """The label of the first of this action's transitions that is allowed now (分配 or 调整承办科室)."""
+        if self.decision:
+            return self.decision
         for key in self.transitions:
             if key in allowed:
                 return TRANSITIONS[key].label
@@ -284,7 +289,7 @@ ACTIONS: dict[str, Action] = {
           _request_adjustment, "申请调整", button="提交调整申请", style="outline-danger"),
         A("decide_adjustment", ("approve_adjustment", "reject_adjustment"), forms.AdjustmentDecideForm,
           s.DecideAdjustmentSerializer, _decide_adjustment, "审批调整申请（同意须指定新单位）", button="提交审批",
-          offered=_has_pending(AdjustmentRequest)),
+          offered=_has_pending(AdjustmentRequest), decision="审批调整申请"),
         A("assign_handler", ("assign_section", "reassign_section"), forms.AssignSectionForm, s.AssignHandlerSerializer,
           _assign_handler, "分配（或调整）承办科室与承办人", button="分配"),
         A("log_contact", ("log_contact",), forms.ContactForm, s.LogContactSerializer, _log_contact, "登记沟通记录",
@@ -294,11 +299,11 @@ ACTIONS: dict[str, Action] = {
           offered=_no_pending_co_opinion),
         A("sign_off_co_opinion", ("approve_co_opinion", "return_co_opinion"), forms.CoOpinionSignOffForm,
           s.SignOffCoOpinionSerializer, _sign_off_co_opinion, "领导审签会办意见：同意送主办单位或退回（须写理由）",
-          button="提交审签意见", offered=_has_pending_co_opinion),
+          button="提交审签意见", offered=_has_pending_co_opinion, decision="审签会办意见"),
         A("submit_reply", ("save_reply_draft", "submit_reply"), forms.ReplyForm, s.SubmitReplySerializer, _submit_reply,
           "提交答复审核（可同时保存草稿）", button="保存草稿", offered=_may_draft),
         A("review_reply", ("approve_reply", "return_reply"), forms.ReviewForm, s.ReviewReplySerializer, _review_reply,
-          "审核答复：通过或退回", button="提交审核意见", offered=_may_review),
+          "审核答复：通过或退回", button="提交审核意见", offered=_may_review, decision="审核答复"),
         A("send_reply", ("send_reply",), forms.EmptyForm, s.EmptySerializer, _send_reply, "发送已签发的答复",
           button="发送答复", offered=_may_send),
         A("rate", ("record_feedback",), forms.FeedbackForm, s.RateSerializer, _rate, "提案人测评（只能本人）",

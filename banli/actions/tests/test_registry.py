@@ -47,3 +47,15 @@ def test_the_page_offers_a_reassignment_under_its_own_label(world):
     lead = handling.assignment_assign_section(assignment=lead, actor=world.lead_office, section=world.lead_section)
     offers = {o.key: o for o in offered_actions(lead, world.lead_office, {"reply": None})}
     assert offers["assign_handler"].label == "调整承办科室"
+
+
+def test_a_decision_between_outcomes_is_named_for_the_decision_not_its_first_outcome():
+    # The review form offers 同意 and 退回修改: its heading read 审核通过, so a reviewer looking to return a draft
+    # did not open it (and 审批调整申请 read 同意调整 above a form that can refuse).
+    for action in ACTIONS.values():
+        keys = set(action.transitions)
+        if any(k.startswith("approve_") for k in keys) and any(k.startswith(("return_", "reject_")) for k in keys):
+            assert action.decision, f"{action.key}: a decision between outcomes needs its own name"
+            assert action.label == action.label_for(keys) == action.decision, action.key
+    assert ACTIONS["review_reply"].label_for({"approve_reply", "return_reply"}) == "审核答复"
+    assert ACTIONS["decide_adjustment"].label == "审批调整申请"
