@@ -122,6 +122,11 @@ class Section:
     def rows_html(self):
         return assignment_rows_html(self.rows)
 
+    @property
+    def idle(self) -> bool:
+        """A work list with nothing in it: one line among the others, not an empty table."""
+        return self.count == 0 and self.kind in ("assignments", "adjustments", "extensions")
+
 
 def _section(key, title, qs, clock, *, hint="", narrow_first=False) -> Section:
     """A list's count and its first rows, key items first, then by the current deadline.

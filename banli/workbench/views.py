@@ -58,6 +58,7 @@ def home(request):
     # The office is told of a year whose holidays nobody has entered: its deadlines count Monday to Friday.
     calendar_gaps = uncovered_years(clock.today) if access.can_keep_calendar(request.user) else []
     return render(request, template, {"nav": "home", "sections": sections, "role": role, "clock": clock,
+                                      "idle_sections": [s for s in sections if getattr(s, "idle", False)],
                                       "role_label": roles.grant_label(grant) if grant else "",
                                       "calendar_gaps": calendar_gaps})
 
