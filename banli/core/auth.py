@@ -28,6 +28,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from banli.api.auth import PASSWORD_CHANGE_MESSAGE
 from banli.core import access, security
+from banli.demo.auth import HAS_DEVICE_ATTR
 from banli.organizations.models import User
 from banli.organizations.services import user_sign_out_everywhere
 
@@ -51,7 +52,9 @@ class SignInGuardMiddleware:
         if user is not None and user.is_authenticated and not path.startswith(OPEN_PREFIXES):
             # A session verified with a device needs no look at the devices (one query less on every page).
             if not request.session.get("banli_oidc") and not user.is_verified():
-                has_device = user_has_device(user, confirmed=True)
+                has_device = getattr(user, HAS_DEVICE_ATTR, None)  # read with the user (one query less)
+                if has_device is None:
+                    has_device = user_has_device(user, confirmed=True)
                 if has_device:
                     return redirect(f"{reverse('otp_verify')}?next={path}")
                 if two_factor_required(user):

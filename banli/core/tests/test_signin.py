@@ -55,6 +55,18 @@ def test_a_user_enrols_an_authenticator_and_then_needs_its_code_to_get_in(world,
     assert Event.objects.filter(verb="security.otp_failed", actor=world.lead_office).exists()
 
 
+def test_a_session_open_before_a_device_was_confirmed_elsewhere_must_give_its_code_next(world, client):
+    # Whether the user has a device is read with the user on each request (one query, not two): a device confirmed
+    # in another session (or by the administrator) reaches this session's very next page.
+    _login(client, "edu_office")
+    assert client.get("/ledger/").status_code == 200
+    TOTPDevice.objects.create(user=world.lead_office, name="身份验证器", confirmed=False)
+    assert client.get("/ledger/").status_code == 200  # an enrolment not yet confirmed asks for nothing
+    TOTPDevice.objects.filter(user=world.lead_office).update(confirmed=True)
+    response = client.get("/ledger/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/otp/")
+
+
 def test_the_assigning_office_must_enrol_when_two_factor_is_required(world, client, settings):
     settings.BANLI_REQUIRE_2FA = True
     _login(client, "office")
