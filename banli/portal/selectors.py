@@ -7,6 +7,8 @@ from django.http import Http404
 from banli.organizations.models import Unit
 from banli.portal.models import PublicReply
 from banli.proposals.models import Session
+from banli.replies.choices import NATIONAL_REPLY_CLASSES
+from banli.replies.models import ReplyClass
 
 
 def published():
@@ -47,9 +49,28 @@ def search(*, session=None, unit=None, category: str = "", reply_class: str = ""
 
 def counts(qs):
     """Replies per unit and per class for the current search."""
-    per_unit = list(qs.order_by().values("unit__name").annotate(n=Count("id")).order_by("-n", "unit__name"))
+    per_unit = list(qs.order_by().values("unit_id", "unit__name").annotate(n=Count("id")).order_by("-n", "unit__name"))
     per_class = list(qs.order_by().values("reply_class").annotate(n=Count("id")).order_by("reply_class"))
+    labels = class_labels(qs)
+    for row in per_class:
+        row["label"] = labels.get(row["reply_class"], "")
     return per_unit, per_class
+
+
+def class_labels(qs) -> dict[str, str]:
+    """What each reply class code means to a reader (A: 已解决或基本解决), from the schemes of the sessions the
+    replies belong to (the national A-D where a session keeps none); a code two schemes read differently shows both."""
+    schemes = set(Session.objects.filter(pk__in=qs.order_by().values("session_id"))
+                  .values_list("reply_scheme_id", flat=True))
+    found: dict[str, list[str]] = {}
+    if None in schemes:
+        for code, label in NATIONAL_REPLY_CLASSES:
+            found.setdefault(code, []).append(label)
+    rows = ReplyClass.objects.filter(scheme_id__in=[s for s in schemes if s is not None]).order_by("position", "id")
+    for code, label in rows.values_list("code", "label"):
+        if label not in found.setdefault(code, []):
+            found[code].append(label)
+    return {code: "／".join(labels) for code, labels in found.items()}
 
 
 def facets():

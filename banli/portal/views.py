@@ -30,9 +30,18 @@ def index(request):
     sessions, units, categories = selectors.facets()
     query = params.copy()
     query.pop("page", None)
+    # The counts beside the list narrow it: each unit and reply class links to the same search with it chosen.
+    without = {}
+    for name in ("unit", "class"):
+        rest = query.copy()
+        rest.pop(name, None)
+        without[name] = rest.urlencode()
+    chosen_class = params.get("class", "")[:4]
     return render(request, "portal/index.html", {
         "page": page, "per_unit": per_unit, "per_class": per_class, "sessions": sessions, "units": units,
         "categories": categories, "params": params, "query": query.urlencode(), "total": page.paginator.count,
+        "unit_query": without["unit"], "class_query": without["class"], "chosen_class": chosen_class,
+        "chosen_class_label": selectors.class_labels(qs).get(chosen_class, "") if chosen_class else "",
     })
 
 

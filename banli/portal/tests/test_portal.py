@@ -125,6 +125,22 @@ def test_search_by_text_session_unit_category_and_counts_per_unit_and_class(clie
     assert [(r["reply_class"], r["n"]) for r in response.context["per_class"]] == [("A", 1), ("B", 1)]
 
 
+def test_the_counts_say_what_a_class_means_and_narrow_the_list(client, world, published):
+    # A reader saw "A类 25" with nothing saying what A is; and a count could not be opened.
+    url = reverse("portal:index")
+    html = client.get(url, {"q": "学位"}).content.decode()
+    per_class = html.split('id="per-class"', 1)[1].split("</table>", 1)[0]
+    assert "A类</a> <span class=\"small text-body-secondary\">已解决或基本解决</span>" in per_class
+    assert "正在解决或列入计划解决" in per_class
+    link = re.search(r'href="\?([^"]*class=B)"', per_class).group(1).replace("&amp;", "&")
+    assert "q=%E5%AD%A6%E4%BD%8D" in link  # the search is kept
+    narrowed = client.get(url + "?" + link).content.decode()
+    assert "共 1 件" in narrowed and "答复类别：<strong>B类</strong>（正在解决或列入计划解决）" in narrowed
+    assert 'name="class" value="B"' in narrowed  # a new search keeps the chosen class
+    per_unit = html.split('id="per-unit"', 1)[1].split("</table>", 1)[0]
+    assert f"unit={world.lead_unit.pk}" in per_unit
+
+
 def test_publishing_is_idempotent_and_the_catch_up_job_finds_nothing_twice(world, published):
     full = published[0]
     first = PublicReply.objects.get(reply=full)
