@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django import forms
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from banli.core import access
 from banli.core.forms import DATE, BootstrapMixin, textarea
-from banli.handling.choices import ContactMethod, ContactPhase
+from banli.handling.choices import ContactMethod, ContactPhase, RequestStatus
+from banli.handling.models import AdjustmentRequest, ExtensionRequest
 from banli.organizations.choices import UnitKind
 from banli.organizations.models import Unit, User
 from banli.replies.choices import CommitmentState, Disclosure, Rating
@@ -148,15 +150,59 @@ class DecisionForm(_Decision):
     note = forms.CharField(label="审批意见", required=False, widget=textarea(2), help_text="不同意时必填")
 
 
-class ExtensionDecideForm(DecisionForm):
+class _PendingRequestDecision(DecisionForm):
+    """A decision on the unit's pending request, which the form shows above its fields (`request_lines`): who asked,
+    when, why, and what (until now the office found the reason only in the history below the units)."""
+
+    request_model: type = AdjustmentRequest
+    related: tuple[str, ...] = ("requested_by",)
+
+    def __init__(self, *args, assignment=None, **kwargs):
+        super().__init__(*args, assignment=assignment, **kwargs)
+        self.pending = None
+        if assignment is not None:
+            self.pending = (self.request_model.objects.filter(assignment=assignment, status=RequestStatus.PENDING)
+                            .select_related(*self.related).order_by("-requested_at").first())
+
+    @cached_property
+    def request_lines(self) -> list[str]:
+        r = self.pending
+        if r is None:
+            return []
+        asked = f"{r.requested_by.label} 于 {timezone.localtime(r.requested_at):%Y-%m-%d %H:%M} 申请"
+        return [asked, *self.request_details(r), f"理由：{r.reason}"]
+
+    def request_details(self, request) -> list[str]:
+        return []
+
+
+class ExtensionDecideForm(_PendingRequestDecision):
+    request_model = ExtensionRequest
     approved_due = forms.DateField(label="批准延至", required=False, widget=DATE, help_text="留空则按申请的日期")
 
+    def request_details(self, request):
+        due = self.assignment.reply_due
+        return [f"申请延至 {request.requested_due:%Y-%m-%d}" + (f"（现答复期限 {due:%Y-%m-%d}）" if due else "")]
 
-class AdjustmentDecideForm(DecisionForm):
+
+class AdjustmentDecideForm(_PendingRequestDecision):
+    related = ("requested_by", "suggested_unit")
     new_unit = forms.ModelChoiceField(
         label="改交单位", required=False, queryset=Unit.objects.filter(kind=UnitKind.HANDLING_UNIT, is_active=True),
-        help_text="同意调整时必选",
+        help_text="同意调整时必选；已按申请建议的单位预选，可改",
     )
+
+    def __init__(self, *args, assignment=None, **kwargs):
+        super().__init__(*args, assignment=assignment, **kwargs)
+        if assignment is not None:
+            # Not back to the unit that asked to give it up; the unit it suggests comes chosen.
+            field = self.fields["new_unit"]
+            field.queryset = field.queryset.exclude(pk=assignment.unit_id)
+            if self.pending is not None and self.pending.suggested_unit_id:
+                field.initial = self.pending.suggested_unit_id
+
+    def request_details(self, request):
+        return [f"建议改交：{request.suggested_unit.name}"] if request.suggested_unit_id else ["未建议改交单位"]
 
     def clean(self):
         data = super().clean()
