@@ -127,6 +127,7 @@ def _assignment_cards(user, proposal, bound=None):
     live_leads = [a for a in assignments if a.role == AssignmentRole.LEAD and a.state != AssignmentState.WITHDRAWN]
     is_office = access.sees_withdrawn_assignments(user, proposal)
     cards = []
+    contact = None
     for a in assignments:
         if a.state == AssignmentState.WITHDRAWN and not is_office:
             continue
@@ -140,6 +141,11 @@ def _assignment_cards(user, proposal, bound=None):
             if action.key == "submit_reply" and form.is_bound is False and reply is not None and reply.round == a.round:
                 form.initial = {f: getattr(reply, f) for f in ("reply_class", "disclosure", "disclosure_reason",
                                                                "public_summary", "body", "contact_person", "contact_phone")}
+            elif action.key in ("submit_reply", "send_co_opinion") and form.is_bound is False:
+                # A new letter starts with the writer's usual contact details (read once per page).
+                if contact is None:
+                    contact = reply_selectors.usual_contact(user)
+                form.initial = {**form.initial, **contact}
             actions.append({"action": action, "form": form})
         # The page is shown only to who may see the proposal, so its sent replies need no further check.
         visible = {r.pk for r in all_replies if access.can_view_reply(user, r, item_visible=True)}
