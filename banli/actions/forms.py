@@ -99,6 +99,9 @@ class ReplyForm(ActionForm):
         if assignment is not None:
             choices += [(c.code, f"{c.code} 类：{c.label}") for c in reply_classes_for(assignment.proposal.session)]
         self.fields["reply_class"].choices = choices
+        # Shown only where they apply (app.js); the service still checks them whatever the page showed.
+        self.fields["disclosure_reason"].widget.attrs["data-show-when"] = f"disclosure:{Disclosure.SUMMARY},{Disclosure.NONE}"
+        self.fields["public_summary"].widget.attrs["data-show-when"] = f"disclosure:{Disclosure.SUMMARY}"
 
     def clean(self):
         data = super().clean()

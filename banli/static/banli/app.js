@@ -83,5 +83,19 @@
   }
   document.addEventListener("htmx:responseError", quiet);
   document.addEventListener("htmx:sendError", quiet);
-  document.addEventListener("DOMContentLoaded", refreshEmpty);
+  // A field that only matters for some values of another (不公开理由 unless 全文公开, 公开摘要 for 摘要公开):
+  // data-show-when="<field>:<value>,<value>" on the input hides its block otherwise.
+  function showWhen(root) {
+    (root || document).querySelectorAll("[data-show-when]").forEach(function (input) {
+      var spec = input.dataset.showWhen.split(":"), form = input.form;
+      var control = form && form.querySelector('[name="' + spec[0] + '"], [name$="-' + spec[0] + '"]');
+      var block = input.closest(".mb-2") || input;
+      if (control) block.hidden = spec[1].split(",").indexOf(control.value) < 0;
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.form && event.target.form.querySelector("[data-show-when]")) showWhen(event.target.form);
+  });
+  document.addEventListener("htmx:afterSettle", function (event) { showWhen(event.target); });
+  document.addEventListener("DOMContentLoaded", function () { refreshEmpty(); showWhen(document); });
 })();

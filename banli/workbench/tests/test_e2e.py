@@ -114,6 +114,17 @@ def test_a_proposal_lives_its_whole_life_across_roles(transactional_db, live_ser
         "一、关于扩大优质教育资源覆盖面，已于2026年3月新增集团校3所。\n二、关于完善教师交流机制，区教育局已制定交流办法，每年交流教师50名。")
     check.get_by_text("找到对应内容 2 条").wait_for()
     screenshots(handler.page, "proposal-draft-check-handler")
+    # 不公开理由 and 公开摘要 show only for the disclosure they belong to.
+    reason = reply_card.locator(f"[name='a{lead.pk}-submit_reply-disclosure_reason']")
+    summary = reply_card.locator(f"[name='a{lead.pk}-submit_reply-public_summary']")
+    assert not reason.is_visible() and not summary.is_visible()
+    disclosure = reply_card.locator(f"[name='a{lead.pk}-submit_reply-disclosure']")
+    disclosure.select_option("none")
+    assert reason.is_visible() and not summary.is_visible()
+    disclosure.select_option("summary")
+    assert reason.is_visible() and summary.is_visible()
+    disclosure.select_option("full")
+    assert not reason.is_visible()
     handler.act(lead.pk, "log_contact", {"phase": "before", "method": "phone", "people": "李委员、张敏",
                                          "summary": "电话了解提案人的具体诉求。"})
     reply_fields = {"reply_class": "B", "disclosure": "full", "body": "经研究，现答复如下：一、……二、……",
