@@ -40,3 +40,18 @@ def merge_group(*, user, proposal) -> MergeGroup | None:
     visible = set(access.visible_proposals(user).filter(pk__in=[p.pk for p in others]).values_list("pk", flat=True))
     shown = sorted((p for p in others if p.pk in visible), key=lambda p: (p.pk != head_id, p.number))
     return MergeGroup(proposal=proposal, head_id=head_id, others=shown, hidden=len(others) - len(shown))
+
+
+def next_number(*, session_id: int, kind: str) -> str:
+    """The number after the last one registered in this session and kind (20260027 → 20260028, 0099 → 0100), the
+    first of the next twenty that is still free; "" when the last number is not a plain number or none is free.
+    Items are registered in runs, in number order, from the paper list of the session."""
+    last = (Proposal.objects.filter(session_id=session_id, kind=kind).order_by("-created_at", "-id")
+            .values_list("number", flat=True).first())
+    if not last or not last.isdigit():
+        return ""
+    start = int(last)
+    candidates = [str(start + step).zfill(len(last)) for step in range(1, 21)]
+    taken = set(Proposal.objects.filter(session_id=session_id, kind=kind, number__in=candidates)
+                .values_list("number", flat=True))
+    return next((n for n in candidates if n not in taken), "")

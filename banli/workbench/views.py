@@ -32,6 +32,8 @@ from banli.organizations.models import Unit
 from banli.organizations.services import user_password_changed
 from banli.proposals import services as proposal_services
 from banli.proposals.models import Proposal, Session
+from banli.proposals import selectors as proposal_selectors
+from banli.proposals.choices import ProposalKind
 from banli.proposals.selectors import merge_group
 from banli.replies import selectors as reply_selectors
 from banli.replies.models import Commitment, CoOpinion, Feedback, Reply
@@ -302,6 +304,10 @@ def register(request):
     last = request.session.get(REGISTER_LAST_KEY) or {}
     initial = ({"session": last["session"], "kind": last.get("kind")} if last.get("session") in session_ids
                else {"session": session_ids[0]} if len(session_ids) == 1 else {})
+    if initial.get("session"):
+        # ... and on the number after the last one registered there (the office can change it).
+        initial["number"] = proposal_selectors.next_number(session_id=initial["session"],
+                                                           kind=initial.get("kind") or ProposalKind.PROPOSAL)
     proposal_form = ProposalForm(sessions=sessions, prefix="p", initial={k: v for k, v in initial.items() if v})
     if request.method == "POST":
         try:

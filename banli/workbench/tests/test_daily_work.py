@@ -12,6 +12,7 @@ from banli.core.errors import DomainError
 from banli.core.testing import assign, make_proposal, walk_to
 from banli.handling import services as handling
 from banli.handling.models import Assignment, Event
+from banli.proposals import selectors as proposal_selectors
 from banli.proposals import services as proposal_services
 from banli.proposals.choices import Body, Level
 from banli.proposals.models import Proposal
@@ -288,3 +289,25 @@ def test_the_register_form_starts_on_the_session_and_kind_of_the_last_registrati
     assert selected.findall(form.split("</select>")[0]) == [str(npc.pk)]
     kinds = page.split('id="id_p-kind"')[1].split("</select>")[0]
     assert '<option value="suggestion" selected>' in kinds
+
+
+def test_the_register_form_proposes_the_number_after_the_last_one_registered(world, client):
+    # Numbers come in order from the session's paper list: the clerk typed each one although it is the last + 1.
+    client.force_login(world.office)
+    kind = "proposal"
+    first = client.post(reverse("workbench:register"), {
+        "p-session": world.session.pk, "p-kind": kind, "p-number": "0099", "p-title": "关于增设公交站点的提案",
+        "p-proposers": "赵委员", "p-body": "建议增设站点。"})
+    assert first.status_code == 302
+    page = client.get(reverse("workbench:register")).content.decode()
+    assert re.search(r'name="p-number" value="0100"', page)
+    taken = make_proposal(world, number="0100")  # registered out of order by a colleague: the next free one
+    Proposal.objects.filter(pk=taken.pk).update(created_at=timezone.now() - dt.timedelta(days=1))
+    page = client.get(reverse("workbench:register")).content.decode()
+    assert re.search(r'name="p-number" value="0101"', page)
+    assert proposal_selectors.next_number(session_id=world.session.pk, kind="suggestion") == ""  # none yet
+    client.post(reverse("workbench:register"), {
+        "p-session": world.session.pk, "p-kind": kind, "p-number": "甲-7", "p-title": "关于完善路灯照明的提案",
+        "p-proposers": "钱委员", "p-body": "建议完善照明。"})
+    page = client.get(reverse("workbench:register")).content.decode()
+    assert not re.search(r'name="p-number" value=', page)  # not a plain number: nothing guessed
