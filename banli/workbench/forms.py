@@ -32,6 +32,14 @@ class SessionForm(BootstrapMixin, forms.Form):
         self.fields["year"].initial = timezone.localdate().year
         if len(offices) == 1:
             self.fields["assigning_office"].initial = offices[0].pk
+        # An office registers the same body's next meeting each year: the form starts from its newest session (机构,
+        # 层级, 届, the next 次), not on 全国 届1 次1.
+        latest = (Session.objects.filter(assigning_office__in=[u.pk for u in offices])
+                  .order_by("-year", "-created_at", "-id").first())
+        if latest is not None:
+            for name, value in (("body", latest.body), ("level", latest.level), ("term", latest.term),
+                                ("meeting", latest.meeting + 1), ("assigning_office", latest.assigning_office_id)):
+                self.fields[name].initial = value
 
 
 class ProposalForm(BootstrapMixin, forms.Form):

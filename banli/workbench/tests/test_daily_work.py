@@ -311,3 +311,16 @@ def test_the_register_form_proposes_the_number_after_the_last_one_registered(wor
         "p-proposers": "钱委员", "p-body": "建议完善照明。"})
     page = client.get(reverse("workbench:register")).content.decode()
     assert not re.search(r'name="p-number" value=', page)  # not a plain number: nothing guessed
+
+
+def test_a_new_session_starts_from_the_offices_newest_one(world, client):
+    # A district office's form began on 全国, 届 1, 次 1 every year.
+    client.force_login(world.office)
+    npc = proposal_services.session_create(actor=world.office, name="区人大三届三次会议", body=Body.NPC,
+                                           level=Level.DISTRICT, term=3, meeting=3, year=2025,
+                                           assigning_office=world.office_unit)
+    page = client.get(reverse("workbench:register")).content.decode()
+    form = page.split('name="create_session"', 1)[0].rsplit("<form", 1)[1]
+    assert f'<option value="{Body.NPC}" selected>' in form and f'<option value="{Level.DISTRICT}" selected>' in form
+    assert re.search(r'name="s-term" value="3"', form) and re.search(r'name="s-meeting" value="4"', form)
+    assert f'<option value="{npc.assigning_office_id}" selected>' in form
