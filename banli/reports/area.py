@@ -33,6 +33,7 @@ class AreaSummary:
     scores: list[str]
     date: dt.date
     totals: dict = field(default_factory=dict)
+    unit_ids: list[int] = field(default_factory=list)  # the unit of each of unit_rows, in order
 
 
 def _score_line(session, unit) -> tuple[str, str]:
@@ -69,11 +70,12 @@ def build(session, *, today: dt.date | None = None) -> AreaSummary:
                           figures.first_round_unsatisfied(sl))
     by_unit = src.compute_grouped(sl, "unit")
     units = {u.pk: u for u in Unit.objects.filter(pk__in=[k for k in by_unit if k])}
-    rows, scores = [], []
+    rows, scores, unit_ids = [], [], []
     for unit in sorted(units.values(), key=lambda u: (-by_unit[u.pk]["assigned"].value, u.name)):
         v = by_unit[unit.pk]
         score_text, total = _score_line(session, unit)
         scores.append(score_text)
+        unit_ids.append(unit.pk)
         rows.append([unit.name, str(v["assigned"].value), str(v["lead_count"].value), str(v["split_count"].value),
                      str(v["co_count"].value), summary._rate(v["reply_rate"]), summary._rate(v["on_time_rate"]),
                      summary._rate(v["satisfaction_rate"]), summary._rate(v["close_rate"]), total])
@@ -91,6 +93,7 @@ def build(session, *, today: dt.date | None = None) -> AreaSummary:
         opening=f"{session.year}年，{area_name}认真办理{session.name}{word}，现将办理情况报告如下。",
         sections=sections, unit_rows=rows, scores=scores, date=today or timezone.localdate(),
         totals={k: values[k] for k in ("assigned", "reply_rate", "on_time_rate", "satisfaction_rate", "close_rate")},
+        unit_ids=unit_ids,
     )
 
 

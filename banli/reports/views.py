@@ -240,7 +240,11 @@ def score_page(request):
     _require_reader(request)
     session, unit = _session_and_unit(request, source, required=request.method == "POST")
     if unit is None:
-        return _render(request, "reports/pick.html", {"heading": "考核得分", **_picker(request, session, unit)})
+        # The office looks for every unit's score at once: the area summary's table has them, each linked here.
+        overview = (reverse("reports:area_summary") + "?" + urlencode({"session": session.pk})
+                    if session is not None and can_view_area_summary(request.user, session) else "")
+        return _render(request, "reports/pick.html", {"heading": "考核得分", "overview_url": overview,
+                                                      **_picker(request, session, unit)})
     evaluation = Evaluation.objects.filter(session=session, unit=unit).select_related("rule_set").first()
     if request.method == "POST":
         action = request.POST.get("action")
@@ -504,6 +508,7 @@ def area_summary_page(request):
     built = area.build(session)
     return _render(request, "reports/area_summary.html", {
         "summary": built, "columns": area.UNIT_COLUMNS, "session": session,
+        "unit_rows": list(zip(built.unit_ids, built.unit_rows)),  # each unit's name opens its score page
         "query": urlencode({"session": session.pk}), **_picker(request, session, None, units=False),
     })
 

@@ -31,6 +31,9 @@ def test_the_office_picks_the_unit_on_the_score_page_itself(client, world_seed):
     client.force_login(world.office)
     html = client.get(reverse("reports:score")).content.decode()
     assert "请选择要查看的单位" in html and f'<option value="{world.lead_unit.pk}">区教育局</option>' in html
+    # Every unit's score at once: the area summary's table, linked from here for who may read it.
+    overview = html.split('id="score-overview"', 1)[1].split("</p>", 1)[0]
+    assert f'{reverse("reports:area_summary")}?session={world.session.pk}' in overview
     html = client.get(reverse("reports:score"), {"unit": world.lead_unit.pk}).content.decode()
     assert 'id="score-total"' in html  # the current session by default
     html = client.get(reverse("reports:summary"), {"unit": world.lead_unit.pk}).content.decode()
@@ -48,8 +51,12 @@ def test_area_summary_has_the_totals_a_row_per_unit_and_each_units_self_evaluati
     total = figures.compute(figures.Slice(session_id=world.session.pk))["assigned"].value
     assert total == 34
     assert f"共{total}件" in html  # the whole area, not one unit
-    rows = re.findall(r'<tr><th scope="row">(.*?)</th>(.*?)</tr>', html.split('id="area-units"')[1])
-    assert [name for name, _ in rows] == ["区教育局", "区卫生健康局"]
+    rows = re.findall(r'<tr><th scope="row"><a href="([^"]*)">(.*?)</a></th>(.*?)</tr>', html.split('id="area-units"')[1])
+    assert [name for _, name, _ in rows] == ["区教育局", "区卫生健康局"]
+    # Each unit's name opens its score page, on this session.
+    score = client.get(rows[0][0].replace("&amp;", "&")).content.decode()
+    assert 'id="score-total"' in score and "区教育局" in score
+    rows = [(name, cells) for _, name, cells in rows]
     edu_cells = re.findall(r'<td class="num">(.*?)</td>', rows[0][1])
     assert edu_cells[:4] == ["33", "4", "1", "28"]  # seed 001: 4 lead, 1 split, 28 co
     assert "五、自评及加分情况" in html and "区教育局：基础分" in html and "区卫生健康局：" in html
