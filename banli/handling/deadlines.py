@@ -55,6 +55,10 @@ def forget_calendar(**kwargs) -> None:
     cache.set(CALENDAR_VERSION_KEY, time.time_ns(), None)
 
 
+# The workbench's yellow light and the 催办 page's "due soon": a deadline within this many working days.
+WARNING_WORKING_DAYS = 5
+
+
 class WorkCalendar:
     """Answers "is this a working day" from the package plus the overrides loaded once."""
 

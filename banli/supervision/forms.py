@@ -1,5 +1,6 @@
 """督办催办: forms (input shape only; the rules live in services)."""
 from django import forms
+from django.utils import timezone
 
 from banli.handling.models import Assignment
 from banli.supervision.choices import DigestPeriod, NoteKind
@@ -38,10 +39,17 @@ class UrgeForm(forms.Form):
 
         field = self.fields["assignments"]
         field.queryset = assignments if hasattr(assignments, "model") else Assignment.objects.none()
+        today = timezone.localdate()
         field.label_from_instance = lambda a: (
             f"{'【重点】' if a.proposal.is_key else ''}第{a.proposal.number}号 {a.proposal.title}"
-            f"（{a.get_role_display()}，{a.state_label}，答复期限 {a.reply_due or '—'}）"
+            f"（{a.get_role_display()}，{a.state_label}，"
+            + (f"期限 {a.next_due:%Y-%m-%d}{'，已逾期' if a.next_due < today else ''}）" if a.next_due else "无期限）")
         )
+        if field.queryset is not None and field.queryset.exists():
+            # The overdue ones come ticked: they are what a 催办 is usually for.
+            field.initial = [a.pk for a in field.queryset if a.next_due and a.next_due < today]
+        # The usual words of a 催办, to be changed as needed.
+        self.fields["message"].initial = "请抓紧办理以下事项，在期限内完成；确有困难的，请及时说明情况或申请延期。"
 
 
 class HolidayNoticeForm(forms.Form):

@@ -19,6 +19,7 @@ from banli.core import access
 from banli.core.errors import DomainError
 from banli.handling import holidays
 from banli.handling import services as handling
+from banli.handling.deadlines import WARNING_WORKING_DAYS, WorkCalendar
 from banli.handling.models import HolidayOverride
 from banli.supervision import selectors, services
 from banli.supervision.forms import (
@@ -143,7 +144,13 @@ def urge(request):
             messages.success(request, f"已向 {reminders[0].unit} 催办 {len(reminders)} 件事项。")
             return redirect(f"{request.path}?unit={unit_id}")
     template = "supervision/_urge_items.html" if request.htmx else "supervision/urge.html"
-    return render(request, template, {"units": units, "unit_id": str(unit_id or ""), "form": form})
+    context = {"units": units, "unit_id": str(unit_id or ""), "form": form}
+    if not unit_id:
+        today = timezone.localdate()
+        warn_until = WorkCalendar.add_working_days_cached(today, WARNING_WORKING_DAYS)
+        context.update(overview=selectors.urge_overview(request.user, today=today, warn_until=warn_until),
+                       warn_until=warn_until)
+    return render(request, template, context)
 
 
 @login_required

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from banli.core import access
 from banli.handling.choices import FINAL_STATES, AssignmentRole, AssignmentState
-from banli.handling.deadlines import RehandleDeadlines, WorkCalendar
+from banli.handling.deadlines import WARNING_WORKING_DAYS, RehandleDeadlines, WorkCalendar
 from banli.handling.models import AdjustmentRequest, Assignment, Event, ExtensionRequest, SectionAssignment
 from banli.handling.selectors import role_rank
 from banli.handling.workflow import STATES, TRANSITIONS, state_label
@@ -43,7 +43,6 @@ from banli.replies.models import Feedback, Reply
 from banli.supervision.models import Supervision
 from banli.workbench.models import NotificationCursor
 
-WARNING_WORKING_DAYS = 5
 ROW_LIMIT = 50
 ANSWERING = (AssignmentRole.LEAD, AssignmentRole.SPLIT)
 LIVE_STATES = tuple(s for s in AssignmentState if s not in FINAL_STATES)

@@ -1,7 +1,9 @@
 """Manual 催办: the office urges one unit about several items, with a message; logged and counted."""
 import datetime as dt
+import re
 
 import pytest
+import time_machine
 from django.core import mail
 
 from banli.core.errors import DomainError, PermissionDenied
@@ -67,3 +69,21 @@ def test_urge_page_shows_a_clear_message_when_nothing_is_chosen(world, items, cl
 def test_units_do_not_see_the_urge_page(world, client):
     client.force_login(world.lead_office)
     assert client.get("/supervision/urge/").status_code == 404
+
+
+def test_the_urge_page_starts_with_whom_to_urge_and_ticks_the_overdue_items(world, items, client):
+    # The page showed a bare unit menu and nothing else; the items' dates were the reply deadline even for an
+    # item still waiting to be signed.
+    later = lead_item(world, reply_due=dt.date(2099, 12, 1))
+    client.force_login(world.office)
+    with time_machine.travel(dt.datetime(2026, 1, 5, 9, tzinfo=dt.timezone.utc), tick=False):
+        page = client.get("/supervision/urge/").content.decode()
+        overview = page.split('id="urge-overview"', 1)[1].split("</table>", 1)[0]
+        row = re.search(rf"<td>{world.lead_unit.name}</td>(.*?)</tr>", overview, re.S).group(1)
+        assert re.findall(r'<td class="text-end[^"]*">(\d+)</td>', row) == ["2", "0", "3"]  # overdue, soon, open
+        assert f'href="?unit={world.lead_unit.pk}"' in row
+        page = client.get(f"/supervision/urge/?unit={world.lead_unit.pk}").content.decode()
+    ticked = set(re.findall(r'<input type="checkbox" name="assignments" value="(\d+)"[^>]*checked', page))
+    assert ticked == {str(items[0].pk), str(items[1].pk)} and str(later.pk) not in ticked
+    assert f"期限 {items[0].next_due:%Y-%m-%d}，已逾期" in page
+    assert "请抓紧办理以下事项" in page  # the usual words, to be changed
