@@ -39,7 +39,7 @@ from banli.ledger.selectors import (  # noqa: F401
 from banli.organizations.choices import Role
 from banli.proposals.models import Proposal, ProposalProposer
 from banli.replies.choices import Rating, ReplyState, UnsatisfiedOutcome
-from banli.replies.models import Feedback, Reply
+from banli.replies.models import Feedback, Reply, ReviewChain
 from banli.supervision.models import Supervision
 from banli.workbench.models import NotificationCursor
 
@@ -305,8 +305,13 @@ def leader_workbench(user, clock: Clock) -> list[Section]:
     sections = [_section("to_sign_off", "待审核签发的答复", base.filter(access.awaiting_sign_off_q()), clock, narrow_first=True)]
     co_waiting = base.filter(role=AssignmentRole.CO, state=AssignmentState.IN_PROGRESS).filter(
         access.awaiting_co_opinion_sign_off_q())
-    sections.append(_section("co_opinion_sign_off", "待审签的会办意见", co_waiting, clock, narrow_first=True,
-                             hint="本单位设置会办意见须经领导审签：审签后送主办单位，或写明理由退回修改"))
+    co_section = _section("co_opinion_sign_off", "待审签的会办意见", co_waiting, clock, narrow_first=True,
+                          hint="本单位设置会办意见须经领导审签：审签后送主办单位，或写明理由退回修改")
+    # Only where the leader's unit has its 会办意见 signed off (or one still waits after the setting was turned off):
+    # elsewhere the list and its hint told him of a step his unit does not take.
+    if co_section.count or ReviewChain.objects.filter(unit_id__in=access.own_unit_ids(user) or [],
+                                                      co_opinion_needs_leader=True).exists():
+        sections.append(co_section)
     answering = base.filter(role__in=ANSWERING).exclude(state=AssignmentState.WITHDRAWN)
     figures = answering.aggregate(
         total=Count("id"),

@@ -46,6 +46,18 @@ def _leader_todo(user):
     return next(s for s in workbench_for(user, "leader", Clock.now()) if s.key == "co_opinion_sign_off")
 
 
+def _leader_lists(user):
+    return {s.key for s in workbench_for(user, "leader", Clock.now())}
+
+
+def test_the_leaders_sign_off_list_shows_only_where_his_unit_takes_that_step(world, item):
+    # Every leader saw 待审签的会办意见 with its hint "本单位设置会办意见须经领导审签" though his unit had no such step.
+    assert "co_opinion_sign_off" not in _leader_lists(world.co_leader)
+    _needs_leader(world)
+    assert "co_opinion_sign_off" in _leader_lists(world.co_leader)
+    assert "co_opinion_sign_off" not in _leader_lists(world.lead_leader)
+
+
 def test_without_the_setting_the_opinion_goes_straight_to_the_lead(world, item):
     lead, co = item
     opinion = services.co_opinion_send(assignment=co, actor=world.co_handler, body="建议统筹用地。")
@@ -63,7 +75,7 @@ def test_with_the_setting_the_lead_sees_nothing_until_the_co_units_leader_signs_
     assert Event.objects.filter(assignment=co, verb="submit_co_opinion").exists()
     # The leader's to-do; the handler is not offered a second send meanwhile, nor may he sign off himself.
     assert [r.pk for r in _leader_todo(world.co_leader).rows] == [co.pk]
-    assert _leader_todo(world.lead_leader).count == 0
+    assert "co_opinion_sign_off" not in _leader_lists(world.lead_leader)  # his unit does not take the step
     assert "sign_off_co_opinion" in _offered(co, world.co_leader)
     assert "send_co_opinion" not in _offered(co, world.co_handler)
     with pytest.raises(ConflictError, match="已送领导审签"):
