@@ -22,7 +22,7 @@ from banli.exchange.choices import BatchKind
 from banli.exchange.models import ImportBatch
 from banli.ledger.filtersets import filtered_ledger
 from banli.organizations.models import Unit
-from banli.proposals.choices import ProposalKind
+from banli.proposals.choices import KIND_OF_BODY, ProposalKind
 from banli.proposals.models import Session
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -93,8 +93,17 @@ def import_upload(request):
             return redirect("exchange:import_mapping", batch.pk)
         except DomainError as exc:
             error = exc.message
+    # Active sessions first, newest first; each names the kind its body receives, and the form keeps what was
+    # posted when it comes back with an error (the kind otherwise follows the first session).
+    sessions = list(sessions.order_by("-is_active", "-year", "-id"))
+    for s in sessions:
+        s.received_kind = KIND_OF_BODY.get(s.body, ProposalKind.PROPOSAL)
+    posted = request.POST.get("session", "")
+    chosen = next((s for s in sessions if str(s.pk) == posted), sessions[0])
+    kind = request.POST.get("kind") if request.POST.get("kind") in ProposalKind.values else chosen.received_kind
     return render(request, "exchange/import_upload.html",
-                  {"sessions": sessions, "kinds": ProposalKind.choices, "error": error}, status=400 if error else 200)
+                  {"sessions": sessions, "kinds": ProposalKind.choices, "error": error, "chosen_session": chosen.pk,
+                   "chosen_kind": kind}, status=400 if error else 200)
 
 
 @login_required

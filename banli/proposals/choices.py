@@ -19,6 +19,10 @@ class ProposalKind(models.TextChoices):
     SUGGESTION = "suggestion", "建议"
 
 
+# What a body's sessions receive: a CPPCC's members file 提案, a people's congress's deputies 建议.
+KIND_OF_BODY = {Body.CPPCC: ProposalKind.PROPOSAL, Body.NPC: ProposalKind.SUGGESTION}
+
+
 class ProposerKind(models.TextChoices):
     MEMBER = "member", "委员"
     DEPUTY = "deputy", "代表"

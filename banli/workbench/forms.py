@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from banli.core.forms import BootstrapMixin, textarea
 from banli.organizations.models import Unit
-from banli.proposals.choices import Body, Level, ProposalKind
+from banli.proposals.choices import KIND_OF_BODY, Body, Level, ProposalKind
 from banli.proposals.models import Session
 
 # --- the assigning office ---------------------------------------------------------------------
@@ -42,8 +42,22 @@ class SessionForm(BootstrapMixin, forms.Form):
                 self.fields[name].initial = value
 
 
+class SessionSelect(forms.Select):
+    """The session menu; each option names the kind its body receives (data-kind) and app.js sets the kind menu
+    (data-kind-target) when the session changes: a 人大 session's items are 建议, a 政协 session's 提案."""
+
+    kinds: dict = {}
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        kind = self.kinds.get(getattr(value, "value", value))
+        if kind:
+            option["attrs"]["data-kind"] = kind
+        return option
+
+
 class ProposalForm(BootstrapMixin, forms.Form):
-    session = forms.ModelChoiceField(label="届次", queryset=Session.objects.none())
+    session = forms.ModelChoiceField(label="届次", queryset=Session.objects.none(), widget=SessionSelect)
     kind = forms.ChoiceField(label="类型", choices=ProposalKind.choices)
     number = forms.CharField(label="编号", max_length=30)
     title = forms.CharField(label="案由", max_length=300)
@@ -56,6 +70,13 @@ class ProposalForm(BootstrapMixin, forms.Form):
         super().__init__(*args, **kwargs)
         if sessions is not None:
             self.fields["session"].queryset = sessions
+            widget = self.fields["session"].widget
+            widget.kinds = {s.pk: KIND_OF_BODY.get(s.body, "") for s in sessions}
+            widget.attrs["data-kind-target"] = self.add_prefix("kind")
+            # A form that starts on a session starts on the kind it receives (unless the last registration said).
+            chosen = self.initial.get("session")
+            if chosen in widget.kinds and not self.initial.get("kind"):
+                self.initial["kind"] = widget.kinds[chosen]
 
     def clean_proposers(self):
         names = [n.strip() for n in re.split(r"[、,，;；\n]+", self.cleaned_data["proposers"]) if n.strip()]

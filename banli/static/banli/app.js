@@ -95,6 +95,12 @@
   }
   document.addEventListener("change", function (event) {
     if (event.target.form && event.target.form.querySelector("[data-show-when]")) showWhen(event.target.form);
+    // A session menu sets the kind its body receives (人大: 建议, 政协: 提案); the clerk may still change it.
+    var target = event.target.dataset && event.target.dataset.kindTarget;
+    if (target && event.target.form) {
+      var option = event.target.selectedOptions[0], kind = event.target.form.querySelector('[name="' + target + '"]');
+      if (option && option.dataset.kind && kind) kind.value = option.dataset.kind;
+    }
   });
   document.addEventListener("htmx:afterSettle", function (event) { showWhen(event.target); });
   document.addEventListener("DOMContentLoaded", function () { refreshEmpty(); showWhen(document); });

@@ -273,7 +273,7 @@ def test_the_handler_lists_his_items_and_his_co_sections_items_once_and_his_retu
 def test_the_register_form_starts_on_the_session_and_kind_of_the_last_registration(world, client):
     # Items come in runs of one session and kind: each one began on an empty 届次 and on 提案.
     client.force_login(world.office)
-    selected = re.compile(r'<option value="(\d+)" selected>')
+    selected = re.compile(r'<option value="(\d+)" selected[ >]')
     first = client.get(reverse("workbench:register")).content.decode()
     assert selected.findall(first.split('id="id_p-session"')[1].split("</select>")[0]) == [str(world.session.pk)]
     npc = proposal_services.session_create(actor=world.office, name="区人大三届三次会议", body=Body.NPC, level=Level.DISTRICT,

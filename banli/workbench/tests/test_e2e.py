@@ -37,7 +37,9 @@ def test_a_proposal_lives_its_whole_life_across_roles(transactional_db, live_ser
     office = Person(browser, live_server, w.office, via_form=True)  # the sign-in form itself, once in a browser
     office.open("/register/")
     page = office.page
+    page.select_option("#id_p-kind", "suggestion")
     page.select_option("#id_p-session", str(w.session.pk))
+    assert page.input_value("#id_p-kind") == "proposal"  # choosing a 政协 session sets 提案 (人大: 建议)
     page.fill("#id_p-number", "20250188")
     page.fill("#id_p-title", "关于推进城区教育集团化办学的提案")
     page.fill("#id_p-proposers", "李委员、吴委员")
