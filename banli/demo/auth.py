@@ -1,13 +1,14 @@
 """Authentication: demo accounts sign in only in demo mode."""
 from __future__ import annotations
 
-from functools import reduce
-from operator import or_
+from functools import cache
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+from django.db import connection
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
 from django_otp import device_classes
 
 from banli.demo.builder import DEMO_EMAIL_DOMAIN
@@ -33,14 +34,22 @@ class DemoModeModelBackend(ModelBackend):
         # The user of each request with his proposer record (or none) in the same query: whether he signed items
         # is asked on most pages (access: the items he may see), which cost a query of its own on every request.
         # Whether he has a confirmed second-factor device comes with it too: the sign-in guard asks on every page
-        # of a session not verified with a device (access.HAS_DEVICE_ATTR).
-        devices = [Q(Exists(model.objects.filter(user=OuterRef("pk"), confirmed=True))) for model in device_classes()]
+        # of a session not verified with a device (HAS_DEVICE_ATTR).
         try:
             users = get_user_model()._default_manager.select_related("proposer")
-            if devices:
-                users = users.annotate(**{HAS_DEVICE_ATTR: ExpressionWrapper(reduce(or_, devices),
-                                                                            output_field=BooleanField())})
+            if _has_device_sql():
+                users = users.annotate(**{HAS_DEVICE_ATTR: RawSQL(_has_device_sql(), [], output_field=BooleanField())})
             user = users.get(pk=user_id)
         except get_user_model().DoesNotExist:
             return None
         return user if self.user_can_authenticate(user) else None
+
+
+@cache
+def _has_device_sql() -> str:
+    """EXISTS over each device table for the user row, written once per process: as ORM expressions (Exists in
+    ExpressionWrapper) its compilation cost more on every request than the separate query it replaced."""
+    qn = connection.ops.quote_name
+    user = qn(get_user_model()._meta.db_table)
+    return " OR ".join(f"EXISTS (SELECT 1 FROM {qn(m._meta.db_table)} d WHERE d.user_id = {user}.{qn('id')} "
+                       f"AND d.confirmed)" for m in device_classes())
