@@ -21,7 +21,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from django.conf import settings
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from banli.core.context import request_memo
 from banli.core.errors import NotFound
@@ -333,13 +333,14 @@ def office_session_ids(user) -> list[int] | None:
     """The ids of the sessions the user assigns as an assigning office, resolved once per request (sessions are
     few); None when that is every session (no filter needed)."""
     def resolve():
-        q = office_sessions_q(user)
-        if q is None:
+        offices = tuple(unit.path for unit in office_scopes(user))
+        if not offices:
             return []
-        # One query: every session with whether the office assigns it (sessions are few).
-        rows = list(Session.objects.annotate(mine=ExpressionWrapper(q, output_field=BooleanField()))
-                    .values_list("pk", "mine"))
-        ids = [pk for pk, mine in rows if mine]
+        # One plain query: every session with its office's path (sessions are few), matched here as
+        # office_sessions_q matches them in SQL (the office's subtree); the same test as an annotated Q cost more
+        # to compile on every request than the query itself.
+        rows = list(Session.objects.values_list("pk", "assigning_office__path"))
+        ids = [pk for pk, path in rows if path and path.startswith(offices)]
         return None if ids and len(ids) == len(rows) else ids
     return _memo(("office_session_ids", user.pk), resolve)
 
