@@ -117,6 +117,10 @@ def test_a_dangerous_template_is_refused_and_nothing_is_stored(world, client, se
     assert response.status_code == 200
     page = response.content.decode()
     assert f"模板文件「{name}」未上传" in page and message in page
+    # Said as an alert above the form whose fields are labelled (it was a bare paragraph and bare controls).
+    alert = page.split('id="upload-template"', 1)[1].split('role="alert">', 1)[1].split("</div>", 1)[0]
+    assert f"模板文件「{name}」未上传" in alert
+    assert '<label class="form-label small mb-1" for="tpl-file">' in page
     assert not DocumentTemplate.objects.exists() and _stored_files(settings) == []
 
 
