@@ -11,7 +11,10 @@ def textarea(rows=3, **attrs):
 
 
 class BootstrapMixin:
-    """Give every widget Bootstrap's classes (forms stay plain Django forms)."""
+    """Give every widget Bootstrap's classes (forms stay plain Django forms); `{{ form }}` renders each field with
+    its bound label, help text and errors (core/templates/forms/bootstrap.html)."""
+
+    template_name = "forms/bootstrap.html"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -2,17 +2,18 @@
 from django import forms
 from django.utils import timezone
 
+from banli.core.forms import BootstrapMixin
 from banli.handling.models import Assignment
 from banli.supervision.choices import DigestPeriod, NoteKind
 
 
-class ChannelPreferenceForm(forms.Form):
+class ChannelPreferenceForm(BootstrapMixin, forms.Form):
     email = forms.BooleanField(label="电子邮件", required=False)
     sms = forms.BooleanField(label="短信", required=False)
     digest = forms.ChoiceField(label="工作简报", choices=DigestPeriod.choices)
 
 
-class SupervisionForm(forms.Form):
+class SupervisionForm(BootstrapMixin, forms.Form):
     leader_name = forms.CharField(label="督办领导", max_length=50)
     warning_days = forms.CharField(label="预警工作日", required=False, help_text="用逗号分隔，如 10,5,3,1；留空用默认")
     note = forms.CharField(label="督办要求", required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -22,7 +23,7 @@ class SupervisionForm(forms.Form):
         return [part.strip() for part in raw.split(",") if part.strip()]
 
 
-class SupervisionNoteForm(forms.Form):
+class SupervisionNoteForm(BootstrapMixin, forms.Form):
     kind = forms.ChoiceField(label="类型", choices=NoteKind.choices)
     happened_on = forms.DateField(label="日期", widget=forms.DateInput(attrs={"type": "date"}))
     text = forms.CharField(label="内容", widget=forms.Textarea(attrs={"rows": 3}))
@@ -72,7 +73,7 @@ class HolidayDayForm(forms.Form):
                            widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "如：春节"}))
 
 
-class SubscriptionForm(forms.Form):
+class SubscriptionForm(BootstrapMixin, forms.Form):
     """An integrator's event subscription (出站推送): the office it belongs to, its address and its events."""
 
     office = forms.ChoiceField(label="交办机构")

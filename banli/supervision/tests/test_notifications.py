@@ -67,6 +67,17 @@ def test_user_chooses_channels(reminded, client):
     assert (pref.email, pref.sms, pref.digest) == (False, True, "daily")
 
 
+def test_the_settings_pages_show_labelled_bootstrap_fields(reminded, client):
+    # They were Django's bare as_p paragraphs ("电子邮件: [ ]") with browser-default controls and buttons.
+    client.force_login(reminded.lead_handler)
+    html = client.get("/supervision/preferences/").content.decode()
+    assert '<div class="form-check"><input type="checkbox" name="email" class="form-check-input"' in html
+    assert '<label class="form-check-label" for="id_email">电子邮件</label>' in html
+    assert '<label class="form-label" for="id_digest">工作简报</label><select name="digest" class="form-select"' in html
+    assert '<button class="btn btn-banli">保存</button>' in html
+    assert "<p>" not in html.split("<form", 1)[1].split("</form>", 1)[0]
+
+
 def test_sms_needs_a_phone_number(world):
     with pytest.raises(DomainError, match="手机号码"):
         services.channel_preference_set(user=world.lead_handler, email=False, sms=True, digest="weekly")
