@@ -8,7 +8,7 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -191,10 +191,21 @@ def dashboard_xlsx(request):
 # --- scores and self-evaluation ---------------------------------------------------------------------
 
 
-def current_session(sessions):
-    """The session a report opens on: the newest one still in progress, else the newest."""
+def current_session(sessions, unit=None):
+    """The session a report opens on: the newest one still in progress, else the newest. For a unit, among the
+    sessions in progress, the newest year's one holding most of its assignments (with its sections'): a district
+    bureau answering 政协 提案 and 人大 建议 of one year opened on whichever session was registered last, often
+    the one with a single 会办 item of his."""
     sessions = sessions.order_by("-year", "-pk")
-    return sessions.filter(is_active=True).first() or sessions.first()
+    active = sessions.filter(is_active=True)
+    if unit is not None:
+        held = (Assignment.objects.filter(session_id__in=active.values("pk"), unit__path__startswith=unit.path)
+                .exclude(state=AssignmentState.WITHDRAWN).order_by().values("session_id", "session__year")
+                .annotate(n=Count("id")))
+        best = max(held, key=lambda r: (r["session__year"], r["n"], r["session_id"]), default=None)
+        if best is not None:
+            return active.get(pk=best["session_id"])
+    return active.first() or sessions.first()
 
 
 def _session_and_unit(request, source=None, *, required=True):
@@ -213,7 +224,7 @@ def _session_and_unit(request, source=None, *, required=True):
     if session_id:
         session = sessions.filter(pk=int(session_id)).first() if session_id.isdigit() else None
     else:
-        session = current_session(sessions)
+        session = current_session(sessions, unit)
     if session is None or (unit_id and unit is None) or (unit is not None and not can_view_unit_report(request.user, unit)):
         raise Http404("找不到该届次或单位，或您没有查看权限。")
     if unit is None and required:

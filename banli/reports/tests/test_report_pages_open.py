@@ -7,8 +7,10 @@ import pytest
 from django.urls import reverse
 from docx import Document
 
-from banli.core.testing import make_proposal
+from banli.core.testing import assign, make_proposal
 from banli.handling import services as handling
+from banli.proposals import services as proposal_services
+from banli.proposals.choices import Body, Level
 from banli.reports import figures
 
 pytestmark = pytest.mark.django_db
@@ -70,3 +72,23 @@ def test_area_summary_has_the_totals_a_row_per_unit_and_each_units_self_evaluati
     # A unit's staff do not read the other units' figures.
     client.force_login(world.lead_office)
     assert client.get(reverse("reports:area_summary")).status_code == 404
+
+
+def test_a_units_reports_open_on_the_session_holding_its_work(client, world_seed):
+    # Two sessions of one year: the bureau's summary opened on the one registered last (a single 会办 item of its)
+    # rather than on the one with its 提案.
+    world, case = world_seed
+    npc = proposal_services.session_create(actor=world.office, name="区人大三届三次会议", body=Body.NPC,
+                                           level=Level.DISTRICT, year=world.session.year,
+                                           assigning_office=world.office_unit)
+    item = proposal_services.proposal_create(actor=world.office, session=npc, number="20250101", title="关于学位的建议",
+                                             body="建议增加学位。", proposers=[world.proposer_record], kind="suggestion")
+    assign(world, item, co=False)
+    client.force_login(world.lead_office)
+    for name in ("reports:score", "reports:summary"):
+        html = client.get(reverse(name)).content.decode()
+        picker = html.split('id="pick-session"', 1)[1].split("</select>", 1)[0]
+        assert f'<option value="{world.session.pk}" selected>' in picker, name
+    # A chosen session is kept.
+    html = client.get(reverse("reports:summary"), {"session": npc.pk}).content.decode()
+    assert f'<option value="{npc.pk}" selected>' in html.split('id="pick-session"', 1)[1]
