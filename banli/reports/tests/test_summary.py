@@ -76,10 +76,13 @@ def test_the_typical_case_picker_lists_a_bounded_few_finds_others_and_keeps_the_
     monkeypatch.setattr(views, "TYPICAL_LISTED", 1)
     html = client.get(reverse("reports:summary"), params).content.decode()
     boxes = html.count('name="typical" value=')
-    assert boxes == 2 and f'value="{chosen.pk}" style="width:auto" checked' in html  # the chosen one and one more
+    assert boxes == 2 and f'value="{chosen.pk}" id="typical-{chosen.pk}" checked' in html  # the chosen one and one more
     assert "共 5 件，列出已勾选的和前 2 件" in html  # 4 主办 and 1 分办; the page says the list is cut
     other = seed.lead[2]
     found = client.get(reverse("reports:summary"), {**params, "typical_q": other.proposal.number}).content.decode()
-    assert f'value="{other.pk}" style="width:auto">' in found and "找到 1 件" in found
+    assert f'value="{other.pk}" id="typical-{other.pk}">' in found and "找到 1 件" in found
     # The chosen case, not matching the search, rides along hidden, so saving from the search keeps it.
     assert f'<input type="hidden" name="typical" value="{chosen.pk}">' in found
+    # Each field labelled (the page had bare browser controls under its headings).
+    for field in ("summary-addressee", "summary-practices", "typical-q", "summary-problems", "summary-next"):
+        assert f'for="{field}"' in found and f'id="{field}"' in found
