@@ -272,6 +272,11 @@ def _may_close(a, user, ctx):
     return not unsatisfied or access.may_close_unsatisfied(user, a)
 
 
+def _adjustment_window_open(a, user, ctx):
+    # Past 申请调整期限 the service refuses it: the form is not offered to be filled in and refused.
+    return handling.adjustment_window_open(a)
+
+
 def _no_pending_extension(a, user, ctx):
     return _pending(ExtensionRequest, a) is None
 
@@ -286,7 +291,7 @@ ACTIONS: dict[str, Action] = {
     for action in [
         A("sign", ("sign",), forms.EmptyForm, s.EmptySerializer, _sign, "签收", button="签收"),
         A("request_adjustment", ("request_adjustment",), forms.AdjustmentRequestForm, s.RequestAdjustmentSerializer,
-          _request_adjustment, "申请调整", button="提交调整申请", style="outline-danger"),
+          _request_adjustment, "申请调整", button="提交调整申请", style="outline-danger", offered=_adjustment_window_open),
         A("decide_adjustment", ("approve_adjustment", "reject_adjustment"), forms.AdjustmentDecideForm,
           s.DecideAdjustmentSerializer, _decide_adjustment, "审批调整申请（同意须指定新单位）", button="提交审批",
           offered=_has_pending(AdjustmentRequest), decision="审批调整申请"),

@@ -125,11 +125,16 @@ def assignment_sign(*, assignment: Assignment, actor, now=None) -> Assignment:
 
 
 @transaction.atomic
+def adjustment_window_open(assignment: Assignment, today: dt.date | None = None) -> bool:
+    """Whether the unit may still ask for the item to go elsewhere (申请调整期限 not passed, or none set)."""
+    return not assignment.adjust_due or (today or timezone.localdate()) <= assignment.adjust_due
+
+
 def adjustment_request(*, assignment: Assignment, actor, reason: str, suggested_unit=None, now=None) -> AdjustmentRequest:
     """The unit says the item is not its business (申请调整), within the adjustment window."""
     now = now or timezone.now()
     workflow.check(assignment, "request_adjustment", actor, reason=reason)
-    if assignment.adjust_due and _today(now) > assignment.adjust_due:
+    if not adjustment_window_open(assignment, _today(now)):
         raise DomainError(
             f"申请调整的期限已过（{assignment.adjust_due:%Y年%m月%d日}），请按交办要求办理，或与交办机构联系。"
         )

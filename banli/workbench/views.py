@@ -14,6 +14,8 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -130,6 +132,8 @@ def _assignment_cards(user, proposal, bound=None):
     is_office = access.sees_withdrawn_assignments(user, proposal)
     cards = []
     contact = None
+    clock = selectors.Clock.now()
+    today, warn_until = clock.today, clock.warn_until
     for a in assignments:
         if a.state == AssignmentState.WITHDRAWN and not is_office:
             continue
@@ -168,8 +172,21 @@ def _assignment_cards(user, proposal, bound=None):
             "feedbacks": feedbacks_of[a.pk] if (internal or is_office) else [],
             "rating_rounds": reply_selectors.rating_rounds(user, a, feedbacks_of[a.pk], ends_of.get(a.pk, [])),
             "progress": selectors.progress_percent(a),
+            "due_badge": _due_badge(a, today, warn_until),
         })
     return assignments, cards
+
+
+def _due_badge(assignment, today, warn_until) -> str:
+    """Beside the deadline the unit owes now (next_due): 已逾期 N 天, or 即将到期 within the warning window."""
+    due = assignment.next_due
+    if due is None:
+        return ""
+    if due < today:
+        return format_html('<span class="badge text-bg-danger" data-due="overdue">已逾期 {} 天</span>', (today - due).days)
+    if due <= warn_until:
+        return mark_safe('<span class="badge text-bg-warning" data-due="soon">即将到期</span>')  # noqa: S308 - constant
+    return ""
 
 
 def _proposal_context(request, proposal, bound=None):

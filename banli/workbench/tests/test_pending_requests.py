@@ -4,9 +4,11 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from banli.core.testing import assign, make_proposal, walk_to
 from banli.handling import services as handling
+from banli.handling.models import Assignment
 
 pytestmark = pytest.mark.django_db
 
@@ -41,3 +43,20 @@ def test_the_extension_decision_shows_the_date_asked_for_and_the_current_deadlin
     shown = card.split('data-action="decide_extension"', 1)[1].split("data-pending-request>", 1)[1].split("</div></div>", 1)[0]
     assert f"申请延至 {asked:%Y-%m-%d}（现答复期限 {lead.reply_due:%Y-%m-%d}）" in shown
     assert "理由：涉及财政预算" in shown
+
+
+def test_the_deadline_owed_now_says_it_is_overdue_and_a_closed_window_is_not_offered(client, world):
+    # 签收期限 2026-11-30 read the same on 7 December as on 20 November, and 申请调整 was offered past its deadline
+    # only for the service to refuse it after the reason was typed.
+    proposal = make_proposal(world)
+    lead, _ = assign(world, proposal)
+    today = timezone.localdate()
+    Assignment.objects.filter(pk=lead.pk).update(next_due=today - dt.timedelta(days=3),
+                                                 adjust_due=today - dt.timedelta(days=1))
+    client.force_login(world.lead_office)
+    card = _card(client.get(reverse("workbench:proposal", args=[proposal.pk])).content.decode(), lead)
+    assert '<span class="badge text-bg-danger" data-due="overdue">已逾期 3 天</span>' in card
+    assert 'data-action="request_adjustment"' not in card and 'data-action="sign"' in card
+    Assignment.objects.filter(pk=lead.pk).update(next_due=today + dt.timedelta(days=1), adjust_due=today)
+    card = _card(client.get(reverse("workbench:proposal", args=[proposal.pk])).content.decode(), lead)
+    assert 'data-due="soon">即将到期</span>' in card and 'data-action="request_adjustment"' in card
