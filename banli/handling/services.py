@@ -124,12 +124,12 @@ def assignment_sign(*, assignment: Assignment, actor, now=None) -> Assignment:
     return workflow.perform(assignment, "sign", actor, changes={"signed_at": now}, now=now)
 
 
-@transaction.atomic
 def adjustment_window_open(assignment: Assignment, today: dt.date | None = None) -> bool:
     """Whether the unit may still ask for the item to go elsewhere (申请调整期限 not passed, or none set)."""
     return not assignment.adjust_due or (today or timezone.localdate()) <= assignment.adjust_due
 
 
+@transaction.atomic
 def adjustment_request(*, assignment: Assignment, actor, reason: str, suggested_unit=None, now=None) -> AdjustmentRequest:
     """The unit says the item is not its business (申请调整), within the adjustment window."""
     now = now or timezone.now()
