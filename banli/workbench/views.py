@@ -35,7 +35,7 @@ from banli.organizations.services import user_password_changed
 from banli.proposals import services as proposal_services
 from banli.proposals.models import Proposal, Session
 from banli.proposals import selectors as proposal_selectors
-from banli.proposals.choices import ProposalKind
+from banli.proposals.choices import KIND_OF_BODY, ProposalKind
 from banli.proposals.selectors import merge_group
 from banli.replies import selectors as reply_selectors
 from banli.replies.models import Commitment, CoOpinion, Feedback, Reply
@@ -322,9 +322,12 @@ def register(request):
     initial = ({"session": last["session"], "kind": last.get("kind")} if last.get("session") in session_ids
                else {"session": session_ids[0]} if len(session_ids) == 1 else {})
     if initial.get("session"):
-        # ... and on the number after the last one registered there (the office can change it).
-        initial["number"] = proposal_selectors.next_number(session_id=initial["session"],
-                                                           kind=initial.get("kind") or ProposalKind.PROPOSAL)
+        # ... on the kind that session receives when the last registration did not say (人大: 建议), and on the
+        # number after the last one registered there of that kind (the office can change both).
+        if not initial.get("kind"):
+            body = next(s.body for s in sessions if s.pk == initial["session"])
+            initial["kind"] = KIND_OF_BODY.get(body, ProposalKind.PROPOSAL)
+        initial["number"] = proposal_selectors.next_number(session_id=initial["session"], kind=initial["kind"])
     proposal_form = ProposalForm(sessions=sessions, prefix="p", initial={k: v for k, v in initial.items() if v})
     if request.method == "POST":
         try:

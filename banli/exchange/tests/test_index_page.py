@@ -45,8 +45,11 @@ def test_the_register_form_follows_the_sessions_body_for_the_kind(client, world)
     world.session.save()
     npc = proposal_services.session_create(actor=world.office, name="区人大三届三次会议", body=Body.NPC,
                                            level=Level.DISTRICT, year=world.session.year, assigning_office=world.office_unit)
+    proposal_services.proposal_create(actor=world.office, session=npc, number="0101", title="关于增设站点的建议",
+                                      body="建议增设。", proposers=[world.proposer_record], kind="suggestion")
     client.force_login(world.office)
     html = client.get(reverse("workbench:register")).content.decode()
+    assert 'name="p-number" value="0102"' in html  # the next 建议 number, not the 提案 sequence
     kinds = html.split('id="id_p-kind"', 1)[1].split("</select>", 1)[0]
     assert '<option value="suggestion" selected>' in kinds  # the only active session is a 人大 one
     assert re.search(rf'<option value="{npc.pk}" selected data-kind="suggestion">', html)
