@@ -8,8 +8,9 @@ from django.utils.functional import cached_property
 
 from banli.core import access
 from banli.core.forms import DATE, BootstrapMixin, textarea
-from banli.handling.choices import ContactMethod, ContactPhase, RequestStatus
+from banli.handling.choices import ContactMethod, ContactPhase
 from banli.handling.models import AdjustmentRequest, ExtensionRequest
+from banli.handling.selectors import pending_request
 from banli.organizations.choices import UnitKind
 from banli.organizations.models import Unit, User
 from banli.replies.choices import CommitmentState, Disclosure, Rating
@@ -164,8 +165,7 @@ class _PendingRequestDecision(DecisionForm):
         super().__init__(*args, assignment=assignment, **kwargs)
         self.pending = None
         if assignment is not None:
-            self.pending = (self.request_model.objects.filter(assignment=assignment, status=RequestStatus.PENDING)
-                            .select_related(*self.related).order_by("-requested_at").first())
+            self.pending = pending_request(self.request_model, assignment, *self.related)
 
     @cached_property
     def request_lines(self) -> list[str]:

@@ -15,8 +15,8 @@ from banli.actions import forms, serializers as s
 from banli.core import access
 from banli.core.errors import ConflictError, DomainError, NotFound
 from banli.handling import services as handling
-from banli.handling.choices import RequestStatus
 from banli.handling.models import AdjustmentRequest, ExtensionRequest
+from banli.handling.selectors import pending_request
 from banli.handling import workflow
 from banli.handling.workflow import TRANSITIONS, allowed_actions
 from banli.replies import services as replies
@@ -64,12 +64,8 @@ class Action:
 # --- helpers ----------------------------------------------------------------------------------------
 
 
-def _pending(model, assignment):
-    return model.objects.filter(assignment=assignment, status=RequestStatus.PENDING).order_by("-requested_at").first()
-
-
 def _need_pending(model, assignment, what):
-    request = _pending(model, assignment)
+    request = pending_request(model, assignment)
     if request is None:
         latest = model.objects.filter(assignment=assignment).order_by("-requested_at", "-id").first()
         if latest is not None:
@@ -232,7 +228,7 @@ def _withdraw(a, user, d):
 
 
 def _has_pending(model):
-    return lambda a, user, ctx: _pending(model, a) is not None
+    return lambda a, user, ctx: pending_request(model, a) is not None
 
 
 def _no_pending_co_opinion(a, user, ctx):
@@ -278,7 +274,7 @@ def _adjustment_window_open(a, user, ctx):
 
 
 def _no_pending_extension(a, user, ctx):
-    return _pending(ExtensionRequest, a) is None
+    return pending_request(ExtensionRequest, a) is None
 
 
 def _has_open_commitment(a, user, ctx):

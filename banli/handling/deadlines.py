@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import chinese_calendar
 from django.core.cache import cache
+from django.utils import timezone
 from django.db.models import Case, CharField, DateField, F, Q, Value, When
 
 # The module, not its names: handling.models imports this module back (a cycle that Django enters from models).
@@ -260,3 +261,25 @@ def next_due_updates(known: dict | None = None) -> dict:
         "next_due": Case(*due_whens, default=Value(None), output_field=DateField()) if due_whens else None,
         "next_due_kind": Case(*kind_whens, default=Value(""), output_field=CharField()) if kind_whens else "",
     }
+
+
+@dataclass
+class Clock:
+    """Today and the end of the warning window, computed once per request."""
+
+    today: dt.date
+    warn_until: dt.date
+
+    @classmethod
+    def now(cls, today: dt.date | None = None) -> "Clock":
+        today = today or timezone.localdate()
+        return cls(today=today, warn_until=WorkCalendar.add_working_days_cached(today, WARNING_WORKING_DAYS))
+
+    def light(self, due: dt.date | None) -> str:
+        if due is None:
+            return "none"
+        if due < self.today:
+            return "red"
+        if due <= self.warn_until:
+            return "yellow"
+        return "green"

@@ -6,7 +6,7 @@ import datetime as dt
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
-from banli.handling.choices import ROLE_ORDER, DueKind
+from banli.handling.choices import ROLE_ORDER, DueKind, RequestStatus
 from banli.handling.deadlines import WorkCalendar
 from banli.handling.models import Assignment
 
@@ -51,3 +51,9 @@ def role_rank(prefix: str = ""):
     field = f"{prefix}role"
     return Case(*(When(**{field: role}, then=Value(rank)) for role, rank in ROLE_ORDER.items()),
                 default=Value(len(ROLE_ORDER)), output_field=IntegerField())
+
+
+def pending_request(model, assignment, *related):
+    """The unit's request waiting for the office's decision (an AdjustmentRequest or ExtensionRequest), or None."""
+    return (model.objects.filter(assignment=assignment, status=RequestStatus.PENDING).select_related(*related)
+            .order_by("-requested_at").first())

@@ -46,9 +46,8 @@ class UrgeForm(forms.Form):
             f"（{a.get_role_display()}，{a.state_label}，"
             + (f"期限 {a.next_due:%Y-%m-%d}{'，已逾期' if a.next_due < today else ''}）" if a.next_due else "无期限）")
         )
-        if field.queryset is not None and field.queryset.exists():
-            # The overdue ones come ticked: they are what a 催办 is usually for.
-            field.initial = [a.pk for a in field.queryset if a.next_due and a.next_due < today]
+        # The overdue ones come ticked: they are what a 催办 is usually for (one unit's open items: few).
+        field.initial = [a.pk for a in field.queryset if a.next_due and a.next_due < today]
         # The usual words of a 催办, to be changed as needed.
         self.fields["message"].initial = "请抓紧办理以下事项，在期限内完成；确有困难的，请及时说明情况或申请延期。"
 

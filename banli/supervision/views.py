@@ -19,7 +19,7 @@ from banli.core import access
 from banli.core.errors import DomainError
 from banli.handling import holidays
 from banli.handling import services as handling
-from banli.handling.deadlines import WARNING_WORKING_DAYS, WorkCalendar
+from banli.handling.deadlines import Clock
 from banli.handling.models import HolidayOverride
 from banli.supervision import selectors, services
 from banli.supervision.forms import (
@@ -146,10 +146,9 @@ def urge(request):
     template = "supervision/_urge_items.html" if request.htmx else "supervision/urge.html"
     context = {"units": units, "unit_id": str(unit_id or ""), "form": form}
     if not unit_id:
-        today = timezone.localdate()
-        warn_until = WorkCalendar.add_working_days_cached(today, WARNING_WORKING_DAYS)
-        context.update(overview=selectors.urge_overview(request.user, today=today, warn_until=warn_until),
-                       warn_until=warn_until)
+        clock = Clock.now()  # the workbench's clock: overdue and due soon as its lights say
+        context.update(overview=selectors.urge_overview(request.user, today=clock.today, warn_until=clock.warn_until),
+                       warn_until=clock.warn_until)
     return render(request, template, context)
 
 

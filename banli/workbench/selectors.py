@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from banli.core import access
 from banli.handling.choices import FINAL_STATES, AssignmentRole, AssignmentState
-from banli.handling.deadlines import WARNING_WORKING_DAYS, RehandleDeadlines, WorkCalendar
+from banli.handling.deadlines import Clock, RehandleDeadlines
 from banli.handling.models import AdjustmentRequest, Assignment, Event, ExtensionRequest, SectionAssignment
 from banli.handling.selectors import role_rank
 from banli.handling.workflow import STATES, TRANSITIONS, state_label
@@ -48,28 +48,6 @@ ANSWERING = (AssignmentRole.LEAD, AssignmentRole.SPLIT)
 LIVE_STATES = tuple(s for s in AssignmentState if s not in FINAL_STATES)
 PROGRESS_STEPS = [AssignmentState.PENDING_SIGN, AssignmentState.SIGNED, AssignmentState.IN_PROGRESS, AssignmentState.REPLY_REVIEW,
                   AssignmentState.REPLIED, AssignmentState.RATED, AssignmentState.CLOSED]
-
-
-@dataclass
-class Clock:
-    """Today and the end of the warning window, computed once per request."""
-
-    today: dt.date
-    warn_until: dt.date
-
-    @classmethod
-    def now(cls, today: dt.date | None = None) -> "Clock":
-        today = today or timezone.localdate()
-        return cls(today=today, warn_until=WorkCalendar.add_working_days_cached(today, WARNING_WORKING_DAYS))
-
-    def light(self, due: dt.date | None) -> str:
-        if due is None:
-            return "none"
-        if due < self.today:
-            return "red"
-        if due <= self.warn_until:
-            return "yellow"
-        return "green"
 
 
 LIGHT_LABELS = {"red": "已逾期", "yellow": "临近期限", "green": "正常", "none": "无期限"}

@@ -15,7 +15,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -133,7 +132,6 @@ def _assignment_cards(user, proposal, bound=None):
     cards = []
     contact = None
     clock = selectors.Clock.now()
-    today, warn_until = clock.today, clock.warn_until
     for a in assignments:
         if a.state == AssignmentState.WITHDRAWN and not is_office:
             continue
@@ -172,20 +170,18 @@ def _assignment_cards(user, proposal, bound=None):
             "feedbacks": feedbacks_of[a.pk] if (internal or is_office) else [],
             "rating_rounds": reply_selectors.rating_rounds(user, a, feedbacks_of[a.pk], ends_of.get(a.pk, [])),
             "progress": selectors.progress_percent(a),
-            "due_badge": _due_badge(a, today, warn_until),
+            "due_badge": _due_badge(a.next_due, clock),
         })
     return assignments, cards
 
 
-def _due_badge(assignment, today, warn_until) -> str:
-    """Beside the deadline the unit owes now (next_due): 已逾期 N 天, or 即将到期 within the warning window."""
-    due = assignment.next_due
-    if due is None:
-        return ""
-    if due < today:
-        return format_html('<span class="badge text-bg-danger" data-due="overdue">已逾期 {} 天</span>', (today - due).days)
-    if due <= warn_until:
-        return mark_safe('<span class="badge text-bg-warning" data-due="soon">即将到期</span>')  # noqa: S308 - constant
+def _due_badge(due, clock) -> str:
+    """Beside the deadline the unit owes now (next_due), the workbench's light in words: 已逾期 N 天 or 临近期限."""
+    light = clock.light(due)
+    if light == "red":
+        return format_html('<span class="badge text-bg-danger" data-due="overdue">已逾期 {} 天</span>', (clock.today - due).days)
+    if light == "yellow":
+        return format_html('<span class="badge text-bg-warning" data-due="soon">{}</span>', selectors.LIGHT_LABELS["yellow"])
     return ""
 
 

@@ -59,4 +59,4 @@ def test_the_deadline_owed_now_says_it_is_overdue_and_a_closed_window_is_not_off
     assert 'data-action="request_adjustment"' not in card and 'data-action="sign"' in card
     Assignment.objects.filter(pk=lead.pk).update(next_due=today + dt.timedelta(days=1), adjust_due=today)
     card = _card(client.get(reverse("workbench:proposal", args=[proposal.pk])).content.decode(), lead)
-    assert 'data-due="soon">即将到期</span>' in card and 'data-action="request_adjustment"' in card
+    assert 'data-due="soon">临近期限</span>' in card and 'data-action="request_adjustment"' in card
