@@ -8,7 +8,7 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -191,21 +191,26 @@ def dashboard_xlsx(request):
 # --- scores and self-evaluation ---------------------------------------------------------------------
 
 
+CURRENT_PROBE = 100  # how many of a unit's items tell one session in progress from another
+
+
 def current_session(sessions, unit=None):
     """The session a report opens on: the newest one still in progress, else the newest. For a unit, among the
     sessions in progress, the newest year's one holding most of its assignments (with its sections'): a district
     bureau answering 政协 提案 and 人大 建议 of one year opened on whichever session was registered last, often
     the one with a single 会办 item of his."""
     sessions = sessions.order_by("-year", "-pk")
-    active = sessions.filter(is_active=True)
-    if unit is not None:
-        held = (Assignment.objects.filter(session_id__in=active.values("pk"), unit__path__startswith=unit.path)
-                .exclude(state=AssignmentState.WITHDRAWN).order_by().values("session_id", "session__year")
-                .annotate(n=Count("id")))
-        best = max(held, key=lambda r: (r["session__year"], r["n"], r["session_id"]), default=None)
-        if best is not None:
-            return active.get(pk=best["session_id"])
-    return active.first() or sessions.first()
+    active = list(sessions.filter(is_active=True))
+    if unit is not None and len(active) > 1:
+        # Sessions in progress are few; each is probed for at most CURRENT_PROBE of the unit's items (an index read
+        # that stops there), not counted out: a unit holds tens of thousands at a province's scale.
+        units = list(Unit.objects.filter(path__startswith=unit.path).values_list("pk", flat=True))
+        held = {s.pk: Assignment.objects.filter(session_id=s.pk, unit_id__in=units)
+                .exclude(state=AssignmentState.WITHDRAWN).values("pk")[:CURRENT_PROBE].count() for s in active}
+        best = max(active, key=lambda s: (s.year, held[s.pk], s.pk))
+        if held[best.pk]:
+            return best
+    return active[0] if active else sessions.first()
 
 
 def _session_and_unit(request, source=None, *, required=True):
