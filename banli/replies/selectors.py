@@ -207,8 +207,10 @@ def usual_contact(user) -> dict[str, str]:
     a contact given (a clerk's own name and desk phone rarely change), else his name and phone on his account."""
     latest = []
     for model, writer in ((Reply, "drafted_by"), (CoOpinion, "written_by")):
+        # The newest by id (the order they were written in): the primary key read backwards stops at the first of
+        # his, where ordering by created_at sorted every letter he ever wrote (18 ms for 6,425 at 300,000 items).
         row = (model.objects.filter(**{writer: user}).exclude(contact_person="")
-               .order_by("-created_at", "-id").values("created_at", "contact_person", "contact_phone").first())
+               .order_by("-id").values("created_at", "contact_person", "contact_phone").first())
         if row:
             latest.append(row)
     if latest:
