@@ -41,7 +41,7 @@ def index(request):
         "page": page, "per_unit": per_unit, "per_class": per_class, "sessions": sessions, "units": units,
         "categories": categories, "params": params, "query": query.urlencode(), "total": page.paginator.count,
         "unit_query": without["unit"], "class_query": without["class"], "chosen_class": chosen_class,
-        "chosen_class_label": selectors.class_labels(qs).get(chosen_class, "") if chosen_class else "",
+        "chosen_class_label": next((r["label"] for r in per_class if r["reply_class"] == chosen_class), ""),
     })
 
 
