@@ -6,3 +6,10 @@ class OpsConfig(AppConfig):
     label = "ops"
     verbose_name = "运行维护"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from django.db.models.signals import pre_migrate
+
+        from banli.ops.squash import on_pre_migrate
+
+        pre_migrate.connect(on_pre_migrate, dispatch_uid="banli.ops.squash")

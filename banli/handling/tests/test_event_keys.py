@@ -38,14 +38,14 @@ class Tamper:
         Event.objects.filter(pk=pk).update(**values)
 
     def __exit__(self, *exc):
-        mig = importlib.import_module("banli.handling.migrations.0005_event_append_only_triggers")
+        mig = importlib.import_module("banli.handling.migrations.1004_squashed")
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 cursor.execute("ALTER TABLE handling_event ENABLE TRIGGER handling_event_append_only")
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             else:
-                cursor.execute(mig.SQLITE_UP)
+                cursor.execute(mig.SQLITE_APPEND_ONLY)
 
 
 def plain_sha256(prev_hash, row):
