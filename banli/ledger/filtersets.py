@@ -9,7 +9,6 @@ import django_filters.widgets
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 from django.http import QueryDict
 from django.utils import timezone
@@ -21,6 +20,7 @@ from banli.core.html import escape
 from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.handling.models import Assignment
 from banli.handling.workflow import STATES
+from banli.ledger.keyset import default_order
 from banli.ledger.selectors import ledger_assignments, overdue_q
 from banli.organizations.choices import UnitKind
 from banli.organizations.models import RoleGrant, Unit
@@ -230,8 +230,9 @@ class LedgerFilter(django_filters.FilterSet):
     def qs(self):
         qs = super().qs
         if not self.data.get("ordering"):
-            # Key items (重点提案) first, then by due date: the stored columns the ledger's indexes are built on.
-            qs = qs.order_by(F("key_item").desc(), F("next_due").asc(nulls_last=True), "id")
+            # Key items (重点提案) with something due first, then by due date: the expressions over stored columns
+            # that the ledger's indexes are built on (keyset.default_order).
+            qs = qs.order_by(*default_order(qs.model))
         elif qs.query.order_by:
             qs = qs.order_by(*qs.query.order_by, "id")
         return qs

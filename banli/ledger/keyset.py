@@ -1,8 +1,10 @@
 """Paging the ledger (台账) so that every page costs what page 1 costs, at a million assignments.
 
-- The order reads stored columns of the assignment row only: key items first (`key_item`), then the next due
-  date (`next_due`, empty last), then the id. PostgreSQL has an index in exactly that order for each common
-  filter (migration handling 0009), so a page is an index range read of 50 entries.
+- The order reads stored columns of the assignment row only: key items still waiting on someone first (`key_item`
+  with a `next_due`), then the next due date (`next_due`, empty last), then the id. A key item that has nothing
+  due (办结, 已送会办意见, 已测评) sorts with the other finished rows at the end: at the year's end an office's closed
+  key items filled the first pages above its open ordinary ones. PostgreSQL has an index in exactly that order for
+  each common filter (migrations handling 0009, 1005), so a page is an index range read of 50 entries.
 - Pages are keyset pages: "next" asks for the rows after the last one shown, "previous" for the rows before the
   first, never OFFSET. One can also jump to a due date or to a proposal number.
 - The count is exact up to COUNT_CAP and shown as "10,000+" beyond: counting a million rows exactly costs more
@@ -111,12 +113,12 @@ class Sort:
     descending: bool = False
 
     def expressions(self, table: str) -> list[str]:
-        sql = {"key": f'(NOT {table}."key_item")', "due": f"COALESCE({table}.\"next_due\", {_date_literal(FAR)})",
+        sql = {"key": f'(NOT {table}."key_item" OR {table}."next_due" IS NULL)', "due": f"COALESCE({table}.\"next_due\", {_date_literal(FAR)})",
                "id": f'{table}."id"'}
         return [sql[c] for c in self.columns]
 
     def values_of(self, row) -> tuple:
-        out = {"key": not row.key_item, "due": row.next_due or dt.date.fromisoformat(FAR), "id": row.pk}
+        out = {"key": not row.key_item or row.next_due is None, "due": row.next_due or dt.date.fromisoformat(FAR), "id": row.pk}
         return tuple(out[c] for c in self.columns)
 
 
@@ -128,8 +130,9 @@ SORTS = {
 
 
 def default_order(model) -> list:
-    """The ledger's default order (key items first, then the current deadline, then the id) as the SQL expressions
-    the assignment indexes are built on (migration handling 0009), so any list in that order reads an index."""
+    """The ledger's default order (key items with something due first, then the current deadline, then the id) as
+    the SQL expressions the assignment indexes are built on (migration handling 1005), so any list in that order
+    reads an index."""
     table = connection.ops.quote_name(model._meta.db_table)
     return [RawSQL(sql, ()).asc() for sql in SORTS[""].expressions(table)]
 

@@ -157,7 +157,7 @@ def _narrow(qs: QuerySet) -> QuerySet:
 
 def _first_ids(narrow) -> list[int]:
     """The first ROW_LIMIT ids of (key item, next deadline, id) rows in the ledger's default order."""
-    ordered = sorted(narrow, key=lambda row: (not row[0], row[1] or dt.date.max, row[2]))
+    ordered = sorted(narrow, key=lambda row: (not row[0] or row[1] is None, row[1] or dt.date.max, row[2]))
     return [pk for _key, _due, pk in ordered[:ROW_LIMIT]]
 
 

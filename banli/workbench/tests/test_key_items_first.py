@@ -116,7 +116,8 @@ def test_a_workbench_row_shows_due_date_item_unit_handler_state_and_next_step_wi
 
 def test_a_short_list_sorted_here_is_in_the_order_an_index_gives_a_long_one(world, items):
     """The workbench reads a short list whole and sorts it here (selectors.SECTION_SORT_HERE), a long one from the
-    order index: both give the ledger's default order, key items first, then the deadline (none last), then the id."""
+    order index: both give the ledger's default order, key items with something due first, then the deadline (none
+    last), then the id. A closed key item (2025K5) walks with the closed ordinary one, after the open items."""
     for number, key in (("2025K5", True), ("2025K6", False)):
         done = walk_to(world, assign(world, make_proposal(world, number=number), co=False)[0], "closed")
         Assignment.objects.filter(pk=done.pk).update(key_item=key)
@@ -125,7 +126,7 @@ def test_a_short_list_sorted_here_is_in_the_order_an_index_gives_a_long_one(worl
     here = selectors._section_ids(qs, qs.count())
     indexed = selectors._section_ids(qs, selectors.SECTION_SORT_HERE + 1)
     numbers = dict(Assignment.objects.values_list("pk", "proposal__number"))
-    assert [numbers[pk] for pk in here] == ["2025K3", "2025K4", "2025K5", "2025K1", "2025K2", "2025K6"]
+    assert [numbers[pk] for pk in here] == ["2025K3", "2025K4", "2025K1", "2025K2", "2025K5", "2025K6"]
     assert here == indexed
 
 

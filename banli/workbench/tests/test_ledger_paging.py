@@ -34,12 +34,16 @@ def _link(html: str, rel: str) -> str | None:
 def _expected_order(qs) -> list[int]:
     far = dt.date.max
     rows = list(qs.values_list("pk", "key_item", "next_due"))
-    return [pk for pk, key, due in sorted(rows, key=lambda r: (not r[1], r[2] or far, r[0]))]
+    # Key items first while something is due on them; then the due date (none last); then the id.
+    return [pk for pk, key, due in sorted(rows, key=lambda r: (not r[1] or r[2] is None, r[2] or far, r[0]))]
 
 
 def test_next_and_previous_walk_every_row_once_in_the_stored_order(client, world):
     bulk_items(world, 70)  # 140 assignments: three pages
     Assignment.objects.filter(pk__in=Assignment.objects.order_by("-id").values("pk")[:5]).update(key_item=True)
+    # Key items with nothing due (closed) among them: they walk with the finished rows, not first.
+    Assignment.objects.filter(pk__in=Assignment.objects.order_by("-id").values("pk")[:2]).update(
+        state="closed", next_due=None, next_due_kind="")
     client.force_login(world.office)
     url = reverse("workbench:ledger")
     html = client.get(url).content.decode()
@@ -54,6 +58,25 @@ def test_next_and_previous_walk_every_row_once_in_the_stored_order(client, world
     assert len(pages) == 3 and "第 3 / 3 页" in html
     previous = client.get(url + _link(html, "prev")).content.decode()
     assert _ids(previous) == pages[1] and "第 2 / 3 页" in previous
+
+
+def test_a_key_item_comes_first_only_while_something_is_due_on_it(client, world):
+    """At the year's end an office's closed key items filled the first pages of its ledger above the ordinary items
+    still open: a key item with nothing due (办结, 已送会办意见, 已测评) now sorts with the finished rows."""
+    today = timezone.localdate()
+    leads = []
+    for n in range(3):
+        lead, _co = assign(world, make_proposal(world, number=f"K{n}"))
+        leads.append(lead)
+    ordinary, key_open, key_closed = leads
+    Assignment.objects.filter(pk=ordinary.pk).update(next_due=today + dt.timedelta(days=3))
+    Assignment.objects.filter(pk=key_open.pk).update(key_item=True, next_due=today + dt.timedelta(days=20))
+    Assignment.objects.filter(pk=key_closed.pk).update(key_item=True, state="closed", next_due=None, next_due_kind="")
+    client.force_login(world.office)
+    shown = _ids(client.get(reverse("workbench:ledger")).content.decode())
+    assert shown.index(key_open.pk) < shown.index(ordinary.pk) < shown.index(key_closed.pk)
+    # The unit's work lists share the order (workbench.selectors), read from the same stored columns.
+    assert ledger.Sort("", ("key", "due", "id")).values_of(Assignment.objects.get(pk=key_closed.pk))[0] is True
 
 
 def test_a_deep_page_costs_the_same_queries_as_the_first(client, world):
