@@ -113,12 +113,14 @@ class Sort:
     descending: bool = False
 
     def expressions(self, table: str) -> list[str]:
-        sql = {"key": f'(NOT {table}."key_item" OR {table}."next_due" IS NULL)', "due": f"COALESCE({table}.\"next_due\", {_date_literal(FAR)})",
+        sql = {"key": f'(NOT {table}."key_item" OR {table}."next_due" IS NULL)',
+               "due": f"COALESCE({table}.\"next_due\", {_date_literal(FAR)})",
                "id": f'{table}."id"'}
         return [sql[c] for c in self.columns]
 
     def values_of(self, row) -> tuple:
-        out = {"key": not row.key_item or row.next_due is None, "due": row.next_due or dt.date.fromisoformat(FAR), "id": row.pk}
+        out = {"key": not row.key_item or row.next_due is None, "due": row.next_due or dt.date.fromisoformat(FAR),
+               "id": row.pk}
         return tuple(out[c] for c in self.columns)
 
 
