@@ -142,7 +142,7 @@ class LedgerFilter(django_filters.FilterSet):
                                                queryset=access.handler_users())
     ordering = ChineseOrderingFilter(
         label="排序",
-        empty_label="默认（重点优先，按期限）",
+        empty_label="默认（在办的重点优先，按期限）",
         fields=(("due", "due"), ("proposal__number", "number"), ("unit__name", "unit"), ("state", "state"),
                 ("assigned_at", "assigned")),
         # django-filter keys field_labels by the model field, not by the URL parameter.
