@@ -119,9 +119,15 @@ class Sort:
         return [sql[c] for c in self.columns]
 
     def values_of(self, row) -> tuple:
-        out = {"key": not row.key_item or row.next_due is None, "due": row.next_due or dt.date.fromisoformat(FAR),
+        out = {"key": after_key_items(row.key_item, row.next_due), "due": row.next_due or dt.date.fromisoformat(FAR),
                "id": row.pk}
         return tuple(out[c] for c in self.columns)
+
+
+def after_key_items(key_item: bool, next_due) -> bool:
+    """The order's first column, as Sort.expressions writes it in SQL: False for a key item something is due on
+    (it comes first), True for every other row."""
+    return not key_item or next_due is None
 
 
 SORTS = {

@@ -27,7 +27,7 @@ from banli.handling.deadlines import Clock, RehandleDeadlines
 from banli.handling.models import AdjustmentRequest, Assignment, Event, ExtensionRequest, SectionAssignment
 from banli.handling.selectors import role_rank
 from banli.handling.workflow import STATES, TRANSITIONS, state_label
-from banli.ledger.keyset import ROW_VALUES, LedgerRow, default_order
+from banli.ledger.keyset import ROW_VALUES, LedgerRow, after_key_items, default_order
 from banli.workbench.ledger_html import assignment_rows_html
 from banli.ledger.selectors import (  # noqa: F401
     due_expression,
@@ -157,7 +157,7 @@ def _narrow(qs: QuerySet) -> QuerySet:
 
 def _first_ids(narrow) -> list[int]:
     """The first ROW_LIMIT ids of (key item, next deadline, id) rows in the ledger's default order."""
-    ordered = sorted(narrow, key=lambda row: (not row[0] or row[1] is None, row[1] or dt.date.max, row[2]))
+    ordered = sorted(narrow, key=lambda row: (after_key_items(row[0], row[1]), row[1] or dt.date.max, row[2]))
     return [pk for _key, _due, pk in ordered[:ROW_LIMIT]]
 
 
