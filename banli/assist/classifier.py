@@ -62,6 +62,15 @@ SELECT_MAX_ROWS = 1000
 # the labelled and unlabelled text; their mean per text as a dense block beside the n-grams, weighted 0.5 or 1):
 # without intercepts messages 0.712 / 0.698 and proposals 0.489 / 0.543 against 0.740 and 0.547; with intercepts
 # proposals 0.563 / 0.560 but messages 0.610 / 0.622 (against 0.503, 0.665); four times the fit time.
+# Also tried (2026-12-07) and not kept: co-training with a second view, the department a published reply names
+# (weaklabels.reply_departments): the model trained on the first 70% of the messages by id labels
+# messages_replies.jsonl, each department's majority label (at least 8 messages, purity at least 0.5 / 0.6 / 0.7)
+# becomes the label of every message that department answered (or only of those where the model agrees), and the
+# model is fitted again on the labelled rows plus these. Messages in id order 0.7507 → 0.7626 / 0.7624 / 0.7607
+# (all) and 0.7500 (agreeing only); at purity 0.5 with every department kept 0.7372. One or two later messages'
+# worth, within the noise of a 149-message test set, and no rule a newcomer could defend from these files: the
+# police (公安) answered messages of every class, and the departments that map cleanly (教育, 人社, 生态环境) are
+# those the text already tells apart.
 SELF_TRAIN_THRESHOLD = 1.0
 # Which n-grams are columns when unlabelled text is given: "shared" (the n-grams of at least two texts of all, at
 # least one of them labelled; IDF fitted on all text) or "all" (the n-grams of at least two texts of all, the recipe
