@@ -54,6 +54,9 @@ def _annotated_rows(insiders: tuple) -> QuerySet:
         base = Assignment.objects.select_related("proposal", "proposal__session", "unit", "lead_section",
                                                  "handler").annotate(
             due=F("next_due"), reply_class=reply_class, unsatisfied_outcome=unsatisfied_outcome_expression())
+        # Every clone of `base` (the user's scope and filters are added to clones) names it, for the page's rows
+        # statement (keyset._row_statement); a Query's clones copy its attributes.
+        setattr(base.query, keyset.ROWS_BASE, base)
         if len(_ANNOTATED) >= _ANNOTATED_MAX:
             _ANNOTATED.clear()
         _ANNOTATED[insiders] = base

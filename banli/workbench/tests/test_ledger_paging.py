@@ -6,13 +6,17 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 from django.db import connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
-from banli.core.testing import assign, make_proposal
+from banli.core.testing import assign, make_proposal, walk_to
 from banli.handling import services as handling
 from banli.handling.deadlines import next_due
 from banli.handling.models import Assignment
 from banli.ledger import keyset as ledger
+from banli.ledger.filtersets import filtered_ledger
+from banli.proposals.models import Proposal
+from banli.replies import services as replies
 from banli.proposals.services import proposal_update
 from banli.supervision.services import supervision_create
 from banli.workbench.tests.test_query_counts import bulk_items, count_queries
@@ -208,3 +212,49 @@ def test_the_page_statements_run_without_parallel_workers_on_postgresql(client, 
         reads = [i for i, sql in enumerate(statements)
                  if 'FROM "handling_assignment"' in sql and not sql.startswith('SELECT "proposals_session"')]
         assert reads and all(i > serial for i in reads), params
+
+
+def _shown(row) -> tuple:
+    return (row.pk, row.proposal_id, row.proposal.number, row.proposal.title, row.proposal.merged_with_id,
+            row.proposal.session.name, row.unit_id, row.unit.name, row.handler_id, row.handler and row.handler.label,
+            row.role, row.state, row.round, row.key_item, row.next_due, row.due, row.reply_class,
+            row.unsatisfied_outcome, row.merge_head)
+
+
+def test_the_rows_statement_kept_for_the_process_reads_what_the_queryset_reads(world):
+    """The page's rows statement, compiled once per process on PostgreSQL (keyset._row_statement) from the rows
+    before any scope or filter, gives what the filtered queryset itself gives: every column, the class a viewer may
+    see (a unit's unsent draft for its own staff only), 首轮不满意 and 并案; with the office's and the unit's."""
+    replied, _ = assign(world, make_proposal(world, title="关于校园安全的提案"))
+    replied = walk_to(world, replied, "replied")
+    replies.feedback_record(assignment=replied, actor=world.proposer, attitude="satisfied", result="unsatisfied",
+                             comment="学校周边仍然拥堵。")
+    drafted, _ = assign(world, make_proposal(world, title="关于校园午餐的提案"))
+    drafted = walk_to(world, drafted, "in_progress")
+    replies.reply_save_draft(assignment=drafted, actor=world.lead_handler, body="草稿：拟列入计划。", reply_class="C")
+    merged = make_proposal(world, title="关于校园周边交通的提案")
+    Proposal.objects.filter(pk=merged.pk).update(merged_with=replied.proposal)
+    statements = set()
+    for user, draft_class in ((world.office, None), (world.lead_office, "C")):
+        for params in ({}, {"q": "校园"}, {"state": "in_progress"}, {"unsatisfied": "any", "ordering": "-number"}):
+            request = RequestFactory().get("/ledger/", params)
+            request.user = user
+            qs = filtered_ledger(request).qs
+            ids = list(qs.values_list("pk", flat=True))
+            assert ids, (user, params)
+            plain = qs.all()
+            delattr(plain.query, ledger.ROWS_BASE)  # the queryset's own statement, compiled here
+            got = [_shown(row) for row in ledger._rows(qs, ids)]
+            assert got == [_shown(row) for row in ledger._rows(plain, ids)], (user.username, params)
+            shown = {row[0]: row for row in got}
+            if drafted.pk in shown:
+                assert shown[drafted.pk][16] == draft_class, user.username
+            if replied.pk in shown:
+                assert shown[replied.pk][17] == "pending" and shown[replied.pk][18] is True
+            statement = ledger._row_statement(qs)
+            if connection.vendor == "postgresql":
+                statements.add(statement[0])
+            else:
+                assert statement is None  # SQLite compiles each page's statement (the same _lean)
+    if connection.vendor == "postgresql":
+        assert len(statements) == 2  # one per set of the viewer's own units, whatever the filters
