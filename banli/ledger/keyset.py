@@ -391,7 +391,8 @@ def _page_rows(qs: QuerySet, ordered: QuerySet, n: int, plan: CountPlan | None) 
 def _rows(qs: QuerySet, ids: list[int]) -> list[LedgerRow]:
     """The full rows of these ids (joins, reply class and 并案 lookups for the page only), in the ids' order.
 
-    The ids already passed the filters, so the statement keeps only `id IN (…)`: the filters are not planned
+    The ids already passed the filters, so the statement keeps only the ids (`id IN (…)`, or `id = ANY(%s)` in the
+    statement kept per process): the filters are not planned
     or checked a second time (the row columns, joins and annotations of `qs` stay). Read as plain values, not
     model instances: five models per row (assignment, proposal, session, unit, handler) were a quarter of the
     page's Python time. On PostgreSQL a ledger queryset's statement is compiled once per process (_row_statement)."""

@@ -33,7 +33,7 @@ from banli.exchange import ledger as exports
 from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.handling.models import Assignment
 from banli.ledger.filtersets import filtered_ledger
-from banli.ledger.keyset import default_order
+from banli.ledger.keyset import SORTS, default_order, encode_cursor
 from banli.organizations import services as orgs
 from banli.organizations.choices import Role
 from banli.organizations.models import Unit, User
@@ -211,10 +211,9 @@ def bench_ledger_at_scale():
     order = "(NOT a.key_item OR a.next_due IS NULL), COALESCE(a.next_due, DATE '9999-12-31'), a.id"
     # The 25,001st row of the default order: where "page 500" starts, found once with OFFSET for the cursor.
     deep = (Assignment.objects.exclude(state="withdrawn")
-            .order_by(*default_order(Assignment)).values_list("key_item", "next_due", "id")[25_000:25_001])
-    deep_cursor = ""
-    for key, due, pk in deep:
-        deep_cursor = f"{int(not key or due is None)}_{(due.isoformat() if due else '9999-12-31')}_{pk}"
+            .order_by(*default_order(Assignment)).only("key_item", "next_due")[25_000:25_001])
+    # The cursor as the page writes it (keyset: the same key rule and encoding), so the floor reads the same rows.
+    deep_cursor = "".join(encode_cursor(SORTS[""].values_of(row)) for row in deep)
     # The floor: the page's rows picked from the assignment row alone (its ordered index and LIMIT), then joined
     # for what a row shows, and the exact count. Written as a sub-select, as one writes it by hand: the joined
     # form lets the planner guess that a row comparison keeps one row and hash-join a million (4.8 s deep).
