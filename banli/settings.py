@@ -452,11 +452,21 @@ BANLI_DB_POOL_TIMEOUT = env_int("BANLI_DB_POOL_TIMEOUT", 10)
 # Every SQL statement of a web request is cut off after this many seconds (0: no limit); the server sets it to its
 # request timeout, so a runaway query ends with the request instead of holding a connection.
 BANLI_DB_STATEMENT_TIMEOUT = env_int("BANLI_DB_STATEMENT_TIMEOUT", 0)
+# PostgreSQL's parallel workers per query (its max_parallel_workers_per_gather) on Banli's connections: none by
+# default. Banli's statements are index reads that stop after a page, capped counts and maintained aggregates; when
+# the planner misjudges how soon a LIMIT is reached (a searched word that one unit handles far more often than the
+# average) it starts workers whose start-up costs more than the whole serial read, and each worker takes one of the
+# server's few worker slots. Set on the connection, so no page pays a transaction of its own to set it; a machine
+# that runs long scans (a recount in a worker) may raise it there.
+BANLI_DB_PARALLEL_WORKERS = env_int("BANLI_DB_PARALLEL_WORKERS", 0)
+# The ledger's rows statement is prepared on each connection (PostgreSQL keeps its plan: planning it cost as much as
+# running it). Behind PgBouncer older than 1.21 (no max_prepared_statements) turn this off.
+BANLI_DB_PREPARED_STATEMENTS = env_bool("BANLI_DB_PREPARED_STATEMENTS", True)
 DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
 if DATABASE_REPLICA_URL and not DATABASE_URL:
     raise SettingError("DATABASE_REPLICA_URL needs DATABASE_URL (a PostgreSQL primary) to be set as well")
-if BANLI_DB_POOL_SIZE < 0 or BANLI_DB_STATEMENT_TIMEOUT < 0:
-    raise SettingError("BANLI_DB_POOL_SIZE and BANLI_DB_STATEMENT_TIMEOUT must not be negative")
+if BANLI_DB_POOL_SIZE < 0 or BANLI_DB_STATEMENT_TIMEOUT < 0 or BANLI_DB_PARALLEL_WORKERS < 0:
+    raise SettingError("BANLI_DB_POOL_SIZE, BANLI_DB_STATEMENT_TIMEOUT and BANLI_DB_PARALLEL_WORKERS must not be negative")
 
 
 def _tune_postgres(database: dict) -> dict:
@@ -468,8 +478,11 @@ def _tune_postgres(database: dict) -> dict:
         database["CONN_MAX_AGE"] = 0
         options["pool"] = {"min_size": 1, "max_size": BANLI_DB_POOL_SIZE, "timeout": BANLI_DB_POOL_TIMEOUT,
                            "max_idle": 300}
+    # Server settings for each connection, after any the DATABASE_URL gives (?options=…), which they override.
+    server = [options.get("options", ""), f"-c max_parallel_workers_per_gather={BANLI_DB_PARALLEL_WORKERS}"]
     if BANLI_DB_STATEMENT_TIMEOUT:
-        options["options"] = f"-c statement_timeout={BANLI_DB_STATEMENT_TIMEOUT * 1000}"
+        server.append(f"-c statement_timeout={BANLI_DB_STATEMENT_TIMEOUT * 1000}")
+    options["options"] = " ".join(part for part in server if part)
     return database
 
 

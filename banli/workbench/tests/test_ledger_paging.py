@@ -200,18 +200,60 @@ def test_a_page_reads_its_rows_once_without_the_long_columns(client, world):
 
 
 def test_the_page_statements_run_without_parallel_workers_on_postgresql(client, world):
+    """The connection itself plans serially (settings.BANLI_DB_PARALLEL_WORKERS, 0 by default), so the ledger's
+    statements run without workers and the page opens no transaction of its own to set it (three round trips)."""
     if connection.vendor != "postgresql":
         pytest.skip("a PostgreSQL planner setting")
     bulk_items(world, 5)
     client.force_login(world.office)
     for params in ({}, {"q": "教育"}, {"ordering": "unit"}):
         with CaptureQueriesContext(connection) as ctx:
-            client.get(reverse("workbench:ledger"), params)
+            response = client.get(reverse("workbench:ledger"), params)
+        assert _ids(response.content.decode()), params
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW max_parallel_workers_per_gather")
+            assert cursor.fetchone()[0] == "0"
         statements = [q["sql"] for q in ctx.captured_queries]
-        serial = statements.index("SET LOCAL max_parallel_workers_per_gather = 0")
-        reads = [i for i, sql in enumerate(statements)
-                 if 'FROM "handling_assignment"' in sql and not sql.startswith('SELECT "proposals_session"')]
-        assert reads and all(i > serial for i in reads), params
+        assert not any(sql.startswith(("SET ", "SAVEPOINT")) for sql in statements), params
+
+
+def test_the_rows_statement_is_prepared_once_per_connection_on_postgresql(client, world):
+    """PostgreSQL keeps the plan of the page's rows statement (five joins, four sub-selects) on the connection:
+    prepared the first time, run again with other ids on the next pages; Django's own statements stay unprepared."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's prepared statements")
+    bulk_items(world, 60)
+    client.force_login(world.office)
+    url = reverse("workbench:ledger")
+    before = _prepared()  # the connection outlives a test: what earlier tests prepared stays
+    first = client.get(url).content.decode()
+    after = re.search(r'rel="next" href="\?([^"]+)"', first).group(1).replace("&amp;", "&")
+    second = client.get(f"{url}?{after}").content.decode()
+    assert _ids(first) and _ids(second) and not set(_ids(first)) & set(_ids(second))
+    runs = {sql: n - before.get(sql, 0) for sql, n in _prepared().items() if n != before.get(sql, 0)}
+    # Both pages ran one prepared statement, the rows statement (planned once, or kept from an earlier test).
+    assert list(runs.values()) == [2] and all('AS "merge_head"' in sql and "= ANY($" in sql for sql in runs), runs
+
+
+def _prepared() -> dict[str, int]:
+    """The statements prepared on the test connection, with how often each has run."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements")
+        return dict(cursor.fetchall())
+
+
+def test_prepared_statements_can_be_turned_off_for_an_old_pool(client, world, settings):
+    """BANLI_DB_PREPARED_STATEMENTS off (PgBouncer older than 1.21): the same page, nothing prepared."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's prepared statements")
+    settings.BANLI_DB_PREPARED_STATEMENTS = False
+    bulk_items(world, 5)
+    client.force_login(world.office)
+    before = _prepared()
+    with CaptureQueriesContext(connection) as ctx:
+        assert _ids(client.get(reverse("workbench:ledger")).content.decode())
+    assert any('AS "merge_head"' in q["sql"] for q in ctx.captured_queries)
+    assert _prepared() == before  # none prepared, none run again
 
 
 def _shown(row) -> tuple:
