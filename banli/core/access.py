@@ -21,11 +21,13 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from django.conf import settings
+from django.db import router
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from banli.core.context import request_memo
 from banli.core.errors import NotFound
 from banli.core.security import note_denial
+from banli.core.statements import KeptQuery
 from banli.handling.choices import AssignmentRole, AssignmentState
 from banli.handling.models import Assignment, ContactRecord, Event
 from banli.organizations.choices import UNIT_ROLES, Role, UnitKind
@@ -49,13 +51,17 @@ from banli.supervision import models as supervision_models
 _CACHE_ATTR = "_banli_grants"
 
 
+# The grants with their units (and the units' parents, which the role labels name), read on every request.
+_GRANTS = KeptQuery(lambda user_id: RoleGrant.objects.filter(user_id=user_id).select_related("unit", "unit__parent"))
+
+
 def grants(user) -> list:
     """The user's role grants with their units, loaded once per request (cached on the user object)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return []
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
-        cached = list(RoleGrant.objects.filter(user=user).select_related("unit", "unit__parent"))
+        cached = _GRANTS.instances(user.pk, using=router.db_for_read(RoleGrant))
         setattr(user, _CACHE_ATTR, cached)
     return cached
 
@@ -329,6 +335,9 @@ def own_unit_ids(user) -> list[int] | None:
     return _memo(("own_unit_ids", user.pk), lambda: list(Unit.objects.filter(units).values_list("pk", flat=True)))
 
 
+_SESSION_OFFICES = KeptQuery(lambda _none: Session.objects.values_list("pk", "assigning_office__path"))
+
+
 def office_session_ids(user) -> list[int] | None:
     """The ids of the sessions the user assigns as an assigning office, resolved once per request (sessions are
     few); None when that is every session (no filter needed)."""
@@ -339,7 +348,7 @@ def office_session_ids(user) -> list[int] | None:
         # One plain query: every session with its office's path (sessions are few), matched here as
         # office_sessions_q matches them in SQL (the office's subtree); the same test as an annotated Q cost more
         # to compile on every request than the query itself.
-        rows = list(Session.objects.values_list("pk", "assigning_office__path"))
+        rows = _SESSION_OFFICES.rows(using=router.db_for_read(Session))
         ids = [pk for pk, path in rows if path and path.startswith(offices)]
         return None if ids and len(ids) == len(rows) else ids
     return _memo(("office_session_ids", user.pk), resolve)

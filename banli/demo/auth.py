@@ -6,11 +6,13 @@ from functools import cache
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.db import connection
+from django.core.exceptions import ValidationError
+from django.db import connection, router
 from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 from django_otp import device_classes
 
+from banli.core.statements import KeptQuery
 from banli.demo.builder import DEMO_EMAIL_DOMAIN
 
 
@@ -35,14 +37,24 @@ class DemoModeModelBackend(ModelBackend):
         # is asked on most pages (access: the items he may see), which cost a query of its own on every request.
         # Whether he has a confirmed second-factor device comes with it too: the sign-in guard asks on every page
         # of a session not verified with a device (HAS_DEVICE_ATTR).
+        # The statement is compiled once per process (statements.KeptQuery): it is read on every request.
         try:
-            users = get_user_model()._default_manager.select_related("proposer")
-            if _has_device_sql():
-                users = users.annotate(**{HAS_DEVICE_ATTR: RawSQL(_has_device_sql(), [], output_field=BooleanField())})
-            user = users.get(pk=user_id)
-        except get_user_model().DoesNotExist:
+            user_id = get_user_model()._meta.pk.to_python(user_id)
+        except ValidationError:
             return None
-        return user if self.user_can_authenticate(user) else None
+        found = _USER.instances(user_id, using=router.db_for_read(get_user_model()))
+        user = found[0] if found else None
+        return user if user is not None and self.user_can_authenticate(user) else None
+
+
+def _user_query(user_id):
+    users = get_user_model()._default_manager.select_related("proposer")
+    if _has_device_sql():
+        users = users.annotate(**{HAS_DEVICE_ATTR: RawSQL(_has_device_sql(), [], output_field=BooleanField())})
+    return users.filter(pk=user_id)
+
+
+_USER = KeptQuery(_user_query)
 
 
 @cache
