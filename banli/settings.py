@@ -510,8 +510,7 @@ MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.Authenticatio
 # rate-limit counters; sign-in failures (django-axes) are counted in the shared database either way. Sessions are
 # written through to the database as well (cached_db): a Redis restart, a flush or an eviction under maxmemory
 # must not sign every user out in the middle of his work.
-if BANLI_CACHE_URL:
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_ENGINE = "banli.core.cached_sessions" if BANLI_CACHE_URL else "banli.core.sessions"
 
 # Celery: one queue per kind of work, so workers on several machines can each take some kinds (see deploy/).
 CELERY_TASK_DEFAULT_QUEUE = "default"

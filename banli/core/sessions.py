@@ -1,4 +1,5 @@
-"""The sign-in session, saved on activity at most once a minute instead of on every request.
+"""The sign-in session: read by a statement compiled once per process, saved on activity at most once a minute
+instead of on every request.
 
 SESSION_SAVE_EVERY_REQUEST keeps the inactivity timeout (SESSION_COOKIE_AGE) counting from the last request, but
 makes every page view a database write and a commit. Here a request that changes nothing in the session saves it
@@ -12,11 +13,39 @@ import time
 
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
+from django.contrib.sessions.backends import cached_db, db
 from django.contrib.sessions.middleware import SessionMiddleware
+from django.contrib.sessions.models import Session
+from django.db import router
 from django.dispatch import receiver
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 
+from banli.core.statements import KeptQuery
+
 TOUCHED = "_banli_touched"
+
+_SESSION = KeptQuery(lambda key: Session.objects.filter(session_key=key))
+
+
+class _KeptRead:
+    """Django's database session read, by key with its expiry checked here: the same row Django's
+    `get(session_key=…, expire_date__gt=now)` reads, from a statement compiled once per process."""
+
+    def _get_session_from_db(self):
+        found = _SESSION.instances(self.session_key, using=router.db_for_read(Session))
+        if found and found[0].expire_date > timezone.now():
+            return found[0]
+        self._session_key = None
+        return None
+
+
+class SessionStore(_KeptRead, db.SessionStore):
+    """SESSION_ENGINE "banli.core.sessions": Django's database sessions."""
+
+
+class CachedSessionStore(_KeptRead, cached_db.SessionStore):
+    """Django's cached_db sessions (banli.core.cached_sessions), read from the database as above on a cache miss."""
 
 
 class ThrottledSessionMiddleware(SessionMiddleware):

@@ -37,12 +37,12 @@ class _Compiled:
 class KeptQuery:
     """`build(SLOT)` (a queryset whose one parameter is SLOT, or none) compiled once per database alias."""
 
-    def __init__(self, build: Callable[[int], QuerySet]):
+    def __init__(self, build: Callable[[int | str], QuerySet]):
         self._build = build
         self._kept: dict[str, _Compiled] = {}
         self._lock = threading.Lock()
 
-    def instances(self, value: int, *, using: str) -> list:
+    def instances(self, value: int | str, *, using: str) -> list:
         """The model instances the queryset gives with `value` as its parameter."""
         kept = self._compiled(using)
         rows = kept.compiler.results_iter([self._fetch(kept, value, using)])
@@ -83,7 +83,7 @@ class KeptQuery:
     def _compile(self, using: str) -> _Compiled:
         compiler = self._build(SLOT).query.get_compiler(using=using)
         sql, params = compiler.as_sql()
-        slots = [i for i, value in enumerate(params) if value == SLOT]
+        slots = [i for i, value in enumerate(params) if value in (SLOT, str(SLOT))]  # a text field's as text
         if len(slots) > 1:
             raise ValueError("a KeptQuery takes one parameter")
         slot = slots[0] if slots else None

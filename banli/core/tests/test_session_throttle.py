@@ -1,12 +1,16 @@
 """The sign-in session is saved on activity at most once per BANLI_SESSION_TOUCH_SECONDS (core.sessions): the idle
 timeout still counts from the last request (to within that many seconds), without a write on every page view."""
+import datetime as dt
+
 import pytest
 from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from banli.core.sessions import TOUCHED
+from banli.core.sessions import TOUCHED, SessionStore
 
 pytestmark = pytest.mark.django_db
 
@@ -59,3 +63,22 @@ def test_without_throttling_every_request_saves(world, settings):
     client.force_login(world.office)
     url = reverse("workbench:ledger")
     assert [_session_writes(client, url) for _ in range(3)] == [1, 1, 1]
+
+
+def test_the_session_is_read_in_one_statement_and_an_expired_one_is_refused(world):
+    """The engine (core.sessions.SessionStore) reads a session as Django's database engine does: a live one with its
+    data, an expired or unknown one as empty, its key dropped so that a new one is made."""
+    store = SessionStore()
+    store["_auth_user_id"] = str(world.office.pk)
+    store.create()
+    with CaptureQueriesContext(connection) as ctx:
+        assert SessionStore(session_key=store.session_key).get("_auth_user_id") == str(world.office.pk)
+    assert len(ctx.captured_queries) == 1
+    Session.objects.filter(session_key=store.session_key).update(expire_date=timezone.now() - dt.timedelta(seconds=1))
+    expired = SessionStore(session_key=store.session_key)
+    assert expired.get("_auth_user_id") is None and expired.session_key is None
+    unknown = SessionStore(session_key="x" * 32)
+    assert unknown.get("_auth_user_id") is None and unknown.session_key is None
+    client = Client()
+    client.force_login(world.office)
+    assert client.get(reverse("workbench:ledger")).status_code == 200  # the engine of the running site
