@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 import django_filters.widgets
 import pytest
 from django import forms
+from django.http import QueryDict
+from django.template import engines
 
 from banli.handling.models import Assignment
 from banli.ledger.filtersets import FastCSVSelect, FastSelect, FastTextInput, LedgerFilter
@@ -45,3 +48,15 @@ def test_every_filter_widget_of_the_form_renders_in_python(db):
     form = LedgerFilter({}, queryset=Assignment.objects.none()).form
     kinds = {type(field.widget) for field in form.fields.values()}
     assert kinds <= {FastSelect, FastTextInput, FastCSVSelect}, kinds
+
+
+@pytest.mark.parametrize("data", [{}, {"q": 'a"<b', "state": "in_progress", "ordering": "-due", "is_key": "true"},
+                                  {"state": "不存在的状态", "unit": "0"}])
+def test_the_filter_fields_are_the_templates_markup(db, data):
+    """LedgerFilter.fields_html writes what the ledger's template loop over the form wrote."""
+    template = engines["django"].from_string(
+        '{% for field in filter.form %}<div class="col-6 col-md-3 col-xl-2"><label class="form-label small mb-0" '
+        'for="{{ field.id_for_label }}">{{ field.label }}</label>{{ field }}</div>{% endfor %}')
+    filterset = LedgerFilter(QueryDict(urlencode(data)), queryset=Assignment.objects.none())
+    assert _tags(filterset.fields_html()) == _tags(template.render({"filter": filterset}))
+    assert filterset.fields_html().count('<div class="col-6') == len(filterset.form.fields)
