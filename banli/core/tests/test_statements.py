@@ -8,7 +8,7 @@ from banli.core import access
 from banli.core.statements import SLOT, KeptQuery
 from banli.demo.auth import HAS_DEVICE_ATTR, DemoModeModelBackend
 from banli.organizations.models import RoleGrant, Unit
-from banli.proposals.models import Session
+from banli.proposals.models import Proposer, Session
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +50,13 @@ def test_the_signed_in_user_comes_with_his_proposer_record_and_device_flag(world
             assert hasattr(found, "proposer") is signed
             assert getattr(found, HAS_DEVICE_ATTR) is False
         assert len(ctx.captured_queries) == 1
-        assert found == user and found.username == user.username and found.label == user.label
+        expected = get_user_model().objects.select_related("proposer").get(pk=user.pk)
+        assert [getattr(found, f.attname) for f in get_user_model()._meta.concrete_fields] == [
+            getattr(expected, f.attname) for f in get_user_model()._meta.concrete_fields]
+        if signed:  # the proposer record's encrypted fields come back decrypted, as the queryset gives them
+            Proposer.objects.filter(pk=found.proposer.pk).update(phone="13800000000")
+            again = backend.get_user(user.pk).proposer
+            assert again.phone == "13800000000" == Proposer.objects.get(pk=again.pk).phone
     assert backend.get_user(10**9) is None and backend.get_user("x") is None
     get_user_model().objects.filter(pk=world.office.pk).update(is_active=False)
     assert backend.get_user(world.office.pk) is None
