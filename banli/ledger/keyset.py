@@ -20,16 +20,14 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections
 from django.db.models import Case, Exists, F, FloatField, IntegerField, OuterRef, QuerySet, Value, When
-from django.db.backends.postgresql.base import ServerBindingCursor
-from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from banli.core.statements import KeptQuery
 from banli.handling.choices import AssignmentRole
 from banli.proposals import search
 from banli.proposals.models import Proposal
@@ -397,18 +395,13 @@ def _rows(qs: QuerySet, ids: list[int]) -> list[LedgerRow]:
     statement kept per process): the filters are not planned
     or checked a second time (the row columns, joins and annotations of `qs` stay). Read as plain values, not
     model instances: five models per row (assignment, proposal, session, unit, handler) were a quarter of the
-    page's Python time. On PostgreSQL a ledger queryset's statement is compiled once per process (_row_statement)."""
+    page's Python time. On PostgreSQL a ledger queryset's statement is compiled once per process and prepared on
+    each connection (_row_statement)."""
     if not ids:
         return []
     statement = _row_statement(qs)
     if statement is not None:
-        sql, params, slot = statement
-        params = list(params)
-        params[slot] = list(ids)
-        with _prepared_cursor(qs.db) as cursor:
-            cursor.execute(sql, params)
-            names = [column.name for column in cursor.description]
-            found = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        found = statement.dicts(list(ids), using=qs.db)
     else:
         found = _lean(qs.order_by(), clear_filters=True).filter(pk__in=ids)
     by_id = {values["id"]: LedgerRow.from_values(values) for values in found}
@@ -423,17 +416,17 @@ def _lean(qs: QuerySet, *, clear_filters: bool) -> QuerySet:
     return _with_row_extras(qs.select_related(None)).values(*ROW_VALUES, *annotations, "merge_head")
 
 
-# The rows statement of a ledger queryset, compiled once per process (PostgreSQL): compiling it (five joins, the
-# reply-class and 首轮不满意 sub-selects) cost about what running it costs. It is compiled from the queryset's
-# `ROWS_BASE` (selectors.ledger_assignments: the annotated rows before the user's scope and any filter, kept for the
-# process), so a filter's joins never enter it, and the page's ids are one array parameter (`id = ANY(%s)`).
+# The rows statement of a ledger queryset, compiled once per process (PostgreSQL) and prepared on each connection
+# (statements.KeptQuery): compiling it (five joins, the reply-class and 首轮不满意 sub-selects) cost about what running
+# it costs, and planning it as much again. It is compiled from the queryset's `ROWS_BASE` (selectors.ledger_assignments:
+# the annotated rows before the user's scope and any filter, kept for the process), so a filter's joins never enter
+# it, and the page's ids are one array parameter (`id = ANY(%s)`).
 ROWS_BASE = "ledger_rows_base"
-_IDS = object()  # where the ids go among the compiled statement's parameters
-_ROW_STATEMENTS: dict[tuple[int, str], tuple[QuerySet, str, tuple, int]] = {}
+_ROW_STATEMENTS: dict[tuple[int, str], tuple[QuerySet, KeptQuery]] = {}
 _ROW_STATEMENTS_MAX = 512
 
 
-def _row_statement(qs: QuerySet) -> tuple[str, tuple, int] | None:
+def _row_statement(qs: QuerySet) -> KeptQuery | None:
     base = getattr(qs.query, ROWS_BASE, None)
     db = connections[qs.db]
     if base is None or db.vendor != "postgresql":
@@ -441,53 +434,14 @@ def _row_statement(qs: QuerySet) -> tuple[str, tuple, int] | None:
     key = (id(base), qs.db)
     kept = _ROW_STATEMENTS.get(key)
     if kept is not None and kept[0] is base:  # the entry holds `base`, so its id cannot name another object
-        return kept[1:]
+        return kept[1]
     table = db.ops.quote_name(qs.model._meta.db_table)
-    lean = _lean(base.order_by(), clear_filters=False).extra(  # noqa: S610 - constant SQL, ids as a parameter
-        where=[f'{table}."id" = ANY(%s)'], params=[_IDS])
-    sql, params = lean.query.get_compiler(qs.db).as_sql()
-    slot = next(i for i, value in enumerate(params) if value is _IDS)
+    statement = KeptQuery(lambda ids: _lean(base.order_by(), clear_filters=False).extra(  # noqa: S610 - constant SQL
+        where=[f'{table}."id" = ANY(%s)'], params=[ids]), prepared=True)
     if len(_ROW_STATEMENTS) >= _ROW_STATEMENTS_MAX:
         _ROW_STATEMENTS.clear()
-    _ROW_STATEMENTS[key] = (base, sql, tuple(params), slot)
-    return sql, tuple(params), slot
-
-
-class _PreparingCursor(ServerBindingCursor):
-    """psycopg's cursor binding parameters on the server, each statement prepared on the connection the first time
-    it runs. Django turns psycopg's prepared statements off on its connections (prepare_threshold None), which
-    its own cursors keep: they are allowed here for this cursor's statement only."""
-
-    def execute(self, query, params=None, *, prepare=None, binary=None):
-        kept = self.connection.prepare_threshold
-        self.connection.prepare_threshold = 0
-        try:
-            return super().execute(query, params, prepare=True, binary=binary)
-        finally:
-            self.connection.prepare_threshold = kept
-
-
-def _prepared_cursor(using: str):
-    """A Django cursor (execute wrappers, query log) over _PreparingCursor, for the statement kept per process:
-    PostgreSQL then keeps its plan on each connection, where planning it (five joins and four sub-selects) took as
-    long as running it, 1.3 ms of 3.7 ms at a million assignments (1.7 ms prepared). A pool in front of PostgreSQL
-    must keep prepared statements (PgBouncer in transaction mode: max_prepared_statements, 1.21 and newer), or
-    settings.BANLI_DB_PREPARED_STATEMENTS is turned off."""
-    db = connections[using]
-    if not settings.BANLI_DB_PREPARED_STATEMENTS:
-        return db.cursor()
-    db.ensure_connection()
-    cursor = _PreparingCursor(db.connection)
-    return _PreparedDebugWrapper(cursor, db) if db.queries_logged else db.make_cursor(cursor)
-
-
-class _PreparedDebugWrapper(CursorDebugWrapper):
-    """Django's query log (DEBUG, tests) for a prepared run: the statement with its values, as Django's own cursors
-    log theirs (psycopg keeps no text of a prepared run for Django to read back)."""
-
-    def execute(self, sql, params=None):
-        with self.debug_sql(self.db.ops.compose_sql(sql, params), params):
-            return CursorWrapper.execute(self, sql, params)
+    _ROW_STATEMENTS[key] = (base, statement)
+    return statement
 
 
 def _jump_start(qs, params, sort: Sort, order) -> tuple[tuple | None, str]:

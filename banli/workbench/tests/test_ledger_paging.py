@@ -295,7 +295,7 @@ def test_the_rows_statement_kept_for_the_process_reads_what_the_queryset_reads(w
                 assert shown[replied.pk][17] == "pending" and shown[replied.pk][18] is True
             statement = ledger._row_statement(qs)
             if connection.vendor == "postgresql":
-                statements.add(statement[0])
+                statements.add(statement)
             else:
                 assert statement is None  # SQLite compiles each page's statement (the same _lean)
     if connection.vendor == "postgresql":
