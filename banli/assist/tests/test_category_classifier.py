@@ -60,8 +60,11 @@ def test_the_model_is_the_plain_svm_plus_the_nb_svm_on_ratio_scaled_features_wit
     bounds = {"class_weight": "balanced", "tol": SVM_TOL, "max_iter": SVM_MAX_ITER, "random_state": 0}
 
     docs = history[:12]
-    labels = np.array([r["category"] for r in history])
-    x_train = model._matrix([_views(d) for d in history])
+    # The training rows: the history, then one text per class, its name (CLASS_NAME_DOCUMENTS).
+    names = sorted({r["category"] for r in history})
+    train = history + [{"title": name, "content": name} for name in names]
+    labels = np.array([r["category"] for r in history] + names)
+    x_train = model._matrix([_views(d) for d in train])
     x = model._matrix([_views(d) for d in docs])
     svm = LinearSVC(C=model.c, **bounds).fit(x_train, labels)
     expected = svm.decision_function(x) - svm.intercept_
@@ -209,11 +212,12 @@ def test_a_large_history_chooses_its_variant_on_a_stratified_sample_and_fits_on_
 
 def test_fits_stopped_by_the_iteration_bound_are_counted_not_hidden(history, monkeypatch):
     labels = [r["category"] for r in history]
-    model = TextClassifier().fit(history, labels)
+    # Without the class names' texts: with them, one fit of this tiny generated history needs more passes.
+    model = TextClassifier(class_names=False).fit(history, labels)
     assert model.cv_["svm_fits"] > 0
     assert model.cv_["svm_fits_stopped_at_max_iter"] == 0  # the small history converges within the bound
     monkeypatch.setattr(classifier, "SVM_MAX_ITER", 1)
-    bounded = TextClassifier().fit(history, labels)
+    bounded = TextClassifier(class_names=False).fit(history, labels)
     assert bounded.cv_["svm_fits_stopped_at_max_iter"] == bounded.cv_["svm_fits"] == model.cv_["svm_fits"]
 
 
@@ -250,3 +254,21 @@ def test_the_benchmark_prints_each_classes_support_and_f1_beside_the_shift():
     assert lines["p.class.甲.train_items"] == (4, "items") and lines["p.class.甲.test_items"] == (3, "items")
     assert lines["p.class.甲.f1"] == (0.5, "ratio")
     assert lines["p.class.乙.test_items"] == (0, "items") and lines["p.class.乙.f1"] == (0.0, "ratio")
+
+
+def test_each_class_name_is_one_more_text_of_its_class_and_never_held_out(history):
+    """CLASS_NAME_DOCUMENTS: a class whose few items share no word with a new text is still tied to its name."""
+    few = [{"title": "关于渠道清淤的建议", "content": "渠道淤塞，灌溉困难。"},
+           {"title": "关于灌溉渠道维修的建议", "content": "灌溉渠道年久失修。"}]
+    rows = history + few
+    labels = [r["category"] for r in history] + ["农林水利", "农林水利"]
+    # Its name's words, beside one word of another class's history (生态).
+    new = {"title": "关于支持农林水利的建议", "content": "农林水利是生态的基础。"}
+    named = TextClassifier().fit(rows, labels)
+    plain = TextClassifier(class_names=False).fit(rows, labels)
+    assert named.rank(new)[0].label == "农林水利"
+    assert plain.rank(new)[0].label != "农林水利"
+    # The inner cross-validation's figures are over the instance's own rows, the names only in its training folds.
+    assert named.cv_["rows"] == plain.cv_["rows"] == len(rows)
+    # A label that already is a text of its class is not shaken: the history still decides its own items.
+    assert named.predict(history) == plain.predict(history)
