@@ -259,7 +259,6 @@ class TextClassifier:
         names = sorted({str(label) for label in labels}) if self.class_names else []
         views += [_views({"title": name, "content": name}) for name in names]
         labels = np.concatenate([labels, np.asarray(names, dtype=labels.dtype)]) if names else labels
-        self._named = len(names)
         if extra and self.vocabulary == "shared":
             self.vectorizers, x, x_extra = self._shared_vocabulary(views, extra)
         else:  # vocabulary and IDF of all text, labelled or not
@@ -270,7 +269,7 @@ class TextClassifier:
         with warnings.catch_warnings():
             # A fit stopped by SVM_MAX_ITER is counted in cv_ below instead of warned about.
             warnings.filterwarnings("ignore", message="Liblinear failed to converge")
-            self._fit_all(x, x_extra, labels)
+            self._fit_all(x, x_extra, labels, named=len(names))
         if self.cv_:
             self.cv_["svm_fits"], self.cv_["svm_fits_stopped_at_max_iter"] = self._fits, self._unconverged
         return self
@@ -303,8 +302,9 @@ class TextClassifier:
             extra_blocks.append(matrix[len(views):])
         return vectorizers, sparse.hstack(blocks, format="csr"), sparse.hstack(extra_blocks, format="csr")
 
-    def _fit_all(self, x, x_extra, labels: np.ndarray) -> None:
-        rows = x.shape[0] - getattr(self, "_named", 0)
+    def _fit_all(self, x, x_extra, labels: np.ndarray, *, named: int = 0) -> None:
+        """Choose the variant on the instance's rows, then fit on them and the `named` class-name rows after them."""
+        rows = x.shape[0] - named
         self._select(x[:rows], labels[:rows], fixed=(x[rows:], labels[rows:]))
         self.classes_, self.coef_, self.intercept_ = self._fit_linear(x, labels)
         self.pseudo_labelled = 0

@@ -422,7 +422,7 @@ def _lean(qs: QuerySet, *, clear_filters: bool) -> QuerySet:
 # the annotated rows before the user's scope and any filter, kept for the process), so a filter's joins never enter
 # it, and the page's ids are one array parameter (`id = ANY(%s)`).
 ROWS_BASE = "ledger_rows_base"
-_ROW_STATEMENTS: dict[tuple[int, str], tuple[QuerySet, KeptQuery]] = {}
+_ROW_STATEMENTS: dict[int, tuple[QuerySet, KeptQuery]] = {}
 _ROW_STATEMENTS_MAX = 512
 
 
@@ -431,7 +431,7 @@ def _row_statement(qs: QuerySet) -> KeptQuery | None:
     db = connections[qs.db]
     if base is None or db.vendor != "postgresql":
         return None
-    key = (id(base), qs.db)
+    key = id(base)  # one KeptQuery serves every database alias: it compiles once per alias itself
     kept = _ROW_STATEMENTS.get(key)
     if kept is not None and kept[0] is base:  # the entry holds `base`, so its id cannot name another object
         return kept[1]
