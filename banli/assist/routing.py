@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
-from banli.assist.classifier import softmax_temperature
+from banli.assist.classifier import held_out_first, softmax_temperature
 from banli.assist.textproc import normalize, words
 from banli.handling.choices import AssignmentRole
 
@@ -69,8 +69,9 @@ def _soft_categories(x_train, train_labels: list[str], x_test, categories: list[
 
 
 def _fit_temperature(texts: list[str], leads: np.ndarray, cats=None, cat_labels=None, categories=None
-                     ) -> tuple[float, dict]:
-    """The softmax temperature of the lead scores that minimises log-loss on out-of-fold SVM decisions.
+                     ) -> tuple[float, dict, dict | None]:
+    """The softmax temperature of the lead scores that minimises log-loss on out-of-fold SVM decisions, the
+    figures of those decisions, and the held-out items' first lead scores (classifier.held_out_first).
 
     With a fixed temperature the right unit among thirty often showed 0.10 beside a co-handling unit's 0.55;
     fitted, a lead score reads as how often such a suggestion was right in this instance's own history.
@@ -85,7 +86,7 @@ def _fit_temperature(texts: list[str], leads: np.ndarray, cats=None, cat_labels=
     kept = np.flatnonzero(counts[np.searchsorted(classes, leads)] >= 2)
     kept_counts = np.unique(leads[kept], return_counts=True)[1]
     if len(kept) < 20 or len(kept_counts) < 2:
-        return DEFAULT_TEMPERATURE, {}
+        return DEFAULT_TEMPERATURE, {}, None
     folds = min(CALIBRATION_FOLDS, int(kept_counts.min()))
     decisions = np.full((len(leads), len(classes)), np.nan)
     with warnings.catch_warnings():
@@ -116,7 +117,8 @@ def _fit_temperature(texts: list[str], leads: np.ndarray, cats=None, cat_labels=
     cv = {"folds": folds, "items": int(len(kept)),
           "top1_accuracy": round(float((decisions.argmax(axis=1) == truth).mean()), 4),
           "top3_accuracy": round(float((top3 == truth[:, None]).any(axis=1).mean()), 4)}
-    return softmax_temperature(decisions, truth), cv
+    temperature = softmax_temperature(decisions, truth)
+    return temperature, cv, held_out_first(decisions, truth, temperature)
 
 
 def _vectorizers():
@@ -159,9 +161,9 @@ class RoutingModel:
         leads = [u[0] for u in unit_lists]
         self.lead_units = sorted(set(leads))
         self.lead_svm = LinearSVC(C=1.0, class_weight="balanced").fit(x, leads) if len(self.lead_units) > 1 else None
-        self.temperature, self.cv_ = (_fit_temperature(
+        self.temperature, self.cv_, self.held_out_ = (_fit_temperature(
             texts, np.asarray(leads), cats, [d.get("category") or "" for d in docs], self.categories) if self.lead_svm is not None
-                                      else (DEFAULT_TEMPERATURE, {}))
+                                                      else (DEFAULT_TEMPERATURE, {}, None))
         self.binarizer = MultiLabelBinarizer().fit(unit_lists)
         y = self.binarizer.transform(unit_lists)
         keep = (y.sum(axis=0) > 0) & (y.sum(axis=0) < len(y))

@@ -299,6 +299,34 @@ def suggestion_accuracy(*, user, task: str) -> dict:
     }
 
 
+# The least scores whose effect the office page shows (0: every suggestion is shown).
+ABSTENTION_STEPS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def abstention(held_out: dict | None, thresholds) -> list[dict] | None:
+    """What a least score does, read off a model's held-out items (its first suggestion's score and whether it
+    was right, kept by its last training): for each threshold, how many items would get a suggestion, their share
+    of all, and the share of those that were right. None when the model held out nothing (too small a history,
+    or a model file from before these were kept)."""
+    if not held_out or not held_out.get("scores"):
+        return None
+    pairs = list(zip(held_out["scores"], held_out["right"]))
+    out = []
+    for threshold in thresholds:
+        shown = [right for score, right in pairs if score >= threshold]
+        out.append({"min_score": threshold, "shown": len(shown), "shown_share": round(len(shown) / len(pairs), 4),
+                    "accuracy": round(sum(shown) / len(shown), 4) if shown else None})
+    return out
+
+
+def threshold_effect(held_out: dict, setting) -> list[dict]:
+    """What the office's current least scores do on the models' held-out items (see `abstention`): one row per
+    task whose model held items out, with the task's label."""
+    values = ((SuggestionTask.CATEGORY, setting.category_min_score), (SuggestionTask.ROUTING, setting.routing_min_score))
+    return [{"task": task.value, "label": task.label, **table[0]}
+            for task, value in values if (table := abstention(held_out.get(task.value), [value]))]
+
+
 def assist_performance(*, user) -> dict:
     """How well the suggestions do in this instance, for the user's assigning offices: per month and task the
     suggestions shown (each logged with the decision taken), accepted, changed, ignored and the top-3 hit rate;
@@ -326,8 +354,14 @@ def assist_performance(*, user) -> dict:
         months.append({**row, "task_label": SuggestionTask(row["task"]).label,
                        "top3_rate": round(row["top3"] / decided, 4) if decided else None,
                        "accept_rate": round(row["accepted"] / row["shown"], 4) if row["shown"] else None})
-    models = {}
+    models, held_out = {}, {}
     for task in SuggestionTask:
         bundle = store.load_bundle(task)
-        models[task.value] = {"label": task.label, "meta": (bundle or {}).get("meta")}
-    return {"months": months, "models": models, "trainings": list(ModelTraining.objects.all()[:12])}
+        held_out[task.value] = getattr((bundle or {}).get("model"), "held_out_", None)
+        models[task.value] = {"label": task.label, "meta": (bundle or {}).get("meta"),
+                              "held_out_items": len((held_out[task.value] or {}).get("scores") or ())}
+    tables = {task: abstention(rows, ABSTENTION_STEPS) for task, rows in held_out.items()}
+    steps = ([{"min_score": t, **{task: (table[i] if table else None) for task, table in tables.items()}}
+              for i, t in enumerate(ABSTENTION_STEPS)] if any(tables.values()) else [])
+    return {"months": months, "models": models, "trainings": list(ModelTraining.objects.all()[:12]),
+            "held_out": held_out, "abstention_steps": steps}

@@ -158,9 +158,12 @@ def draft_check(request, proposal_id: int):
 def office_performance(request):
     """智能辅助成效: per month how the suggestions did, the models' own figures, and the office's thresholds."""
     offices = access.office_scopes(request.user)
+    performance = selectors.assist_performance(user=request.user)
     forms = []
     for office in offices:
         setting = AssistSetting.objects.filter(office=office).first() or AssistSetting(office=office)
+        # What the saved values do, read before a posted form writes its values onto the instance.
+        effect = selectors.threshold_effect(performance["held_out"], setting)
         data = request.POST if request.method == "POST" and request.POST.get("office") == str(office.pk) else None
         form = AssistSettingForm(data, instance=setting, prefix=f"o{office.pk}")
         if data is not None and form.is_valid():
@@ -169,6 +172,5 @@ def office_performance(request):
             messages.success(request, f"已保存{office.name}的智能辅助最低把握度。")
 
             return redirect("assist:office")
-        forms.append((office, form))
-    performance = selectors.assist_performance(user=request.user)
+        forms.append((office, form, effect))
     return render(request, "assist/office.html", {"title": "智能辅助成效", "forms": forms, **performance})

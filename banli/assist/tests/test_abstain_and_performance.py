@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from banli.assist import selectors, store
 from banli.assist.models import AssistSetting, ModelTraining, SuggestionDecision
+from banli.assist.classifier import TextClassifier
 from banli.assist.routing import RoutingModel
 from banli.assist.selectors import assist_performance
 from banli.assist.services import assist_model_train, assist_setting_save, suggestion_decision_record
@@ -174,3 +175,46 @@ def test_assist_eval_category_uses_the_test_texts_as_unlabelled_and_reports_the_
     assert result["n"] == 20 and 0 <= result["baseline_macro_f1"] <= 1 and "macro_f1" in result["model_cv"]
     assert set(result["coverage"]) == {"50%", "80%", "100%"}
     assert result["coverage"]["50%"]["shown"] == 10
+
+
+def test_the_office_sees_what_each_least_score_would_do_on_the_models_held_out_items(client, trained_world):
+    w = trained_world
+    category = store.load_bundle("category")["model"]
+    held = category.held_out_
+    assert len(held["scores"]) == category.cv_["rows"] == len(generated_history(per_category=10))
+    # At 0 every held-out item gets a suggestion and the share right is the model's own cross-validated accuracy.
+    everything = selectors.abstention(held, [0.0])[0]
+    assert (everything["shown_share"], everything["accuracy"]) == (1.0, category.cv_["accuracy"])
+    steps = selectors.abstention(held, selectors.ABSTENTION_STEPS)
+    shown = [s["shown"] for s in steps]
+    assert shown == sorted(shown, reverse=True)  # the surer, the fewer items get one
+    above = selectors.abstention(held, [max(held["scores"]) + 1e-4])[0]
+    assert (above["shown"], above["shown_share"], above["accuracy"]) == (0, 0.0, None)
+    client.force_login(w.office)
+    html = client.get(reverse("assist:office")).content.decode()
+    assert 'id="assist-abstention"' in html and "0（全部显示）" in html and "其中首选正确" in html
+    assert f"100%（{len(held['scores'])} 件）" in html
+    # The office's own setting is read against the same items: at the median score about half get a suggestion.
+    median = sorted(held["scores"])[len(held["scores"]) // 2]
+    assist_setting_save(office=w.office_unit, actor=w.office, category_min_score=median, routing_min_score=1.0)
+    effect = selectors.threshold_effect(
+        {"category": held, "routing": store.load_bundle("routing")["model"].held_out_},
+        AssistSetting.objects.get(office=w.office_unit))
+    row = effect[0]
+    assert row["task"] == "category" and row["shown"] == sum(s >= median for s in held["scores"])
+    assert row["accuracy"] == round(sum(r for s, r in zip(held["scores"], held["right"]) if s >= median) / row["shown"], 4)
+    html = client.get(reverse("assist:office")).content.decode()
+    assert f"类别建议约 {round(row['shown_share'] * 100)}% 的事项显示建议" in html
+    routing = effect[1]
+    assert routing["task"] == "routing" and routing["min_score"] == 1.0
+    assert f"交办建议约 {round(routing['shown_share'] * 100)}% 的事项显示建议" in html
+
+
+def test_a_class_with_one_item_stays_in_training_and_the_others_are_still_cross_validated():
+    rows = generated_history(per_category=10)
+    rows.append({"title": "关于规范网约车平台的建议", "content": "网约车平台抽成过高。", "category": "交通运输"})
+    model = TextClassifier().fit(rows, [r["category"] for r in rows])
+    # Before, one such class switched the inner cross-validation off: no figure, no fitted temperature.
+    assert model.cv_["rows"] == len(rows) - 1 and 0 < model.cv_["macro_f1"] <= 1
+    assert len(model.held_out_["scores"]) == len(rows) - 1
+    assert "交通运输" in model.classes_
